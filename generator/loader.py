@@ -1,0 +1,200 @@
+"""Reading OpenAPI documents: files -> parsed, validated documents and a `$ref` resolver.
+
+The loader owns three things: finding the spec files, parsing YAML/JSON into plain data (with
+YAML's implicit dates turned off, so values stay what JSON would make of them), and resolving
+local and cross-file `$ref`s. Validation against the OpenAPI schema is in `validate.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import unquote
+
+import yaml
+
+from .errors import SpecError
+
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML without implicit timestamps: `2021-07-14` stays a string, as in JSON."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass
+class Document:
+    path: Path  # absolute
+    name: str  # how messages name the file (as given, relative when possible)
+    data: Dict[str, Any]
+    sha256: str
+    version: str  # "3.0" or "3.1"
+
+
+def display_name(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _stringify_keys(node: Any) -> Any:
+    """YAML allows non-string keys (`200:`); OpenAPI means strings."""
+    if isinstance(node, dict):
+        return {str(k): _stringify_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_stringify_keys(v) for v in node]
+    return node
+
+
+def parse_bytes(raw: bytes, name: str) -> Any:
+    text = raw.decode("utf-8-sig")
+    try:
+        if name.endswith(".json"):
+            return json.loads(text)
+        return _stringify_keys(yaml.load(text, Loader=_Loader))
+    except json.JSONDecodeError as exc:
+        raise SpecError(name, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(name, "", f"invalid YAML{where}: {problem}")
+
+
+def read_document(path: Path) -> Document:
+    name = display_name(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(name, "", f"cannot read: {exc.strerror or exc}")
+    data = parse_bytes(raw, name)
+    if not isinstance(data, dict):
+        raise SpecError(name, "", "not an OpenAPI document (expected a mapping at the top)")
+    version = str(data.get("openapi", ""))
+    if not (version.startswith("3.0") or version.startswith("3.1")):
+        if "swagger" in data:
+            raise SpecError(name, "/swagger", "Swagger 2.0 is not supported; convert to OpenAPI 3")
+        raise SpecError(name, "/openapi", f"unsupported OpenAPI version {version!r} (3.0/3.1)")
+    return Document(
+        path=path.resolve(),
+        name=name,
+        data=data,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        version=version[:3],
+    )
+
+
+def find_spec_files(paths: Iterable[Path]) -> List[Path]:
+    """Spec files from files and directories (a directory contributes its spec files, sorted)."""
+    out: List[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(c for c in p.iterdir() if c.suffix in SPEC_SUFFIXES and c.is_file()))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise SpecError(display_name(p), "", "no such file or directory")
+    seen: Dict[Path, None] = {}
+    for p in out:
+        seen.setdefault(p.resolve(), None)
+    return list(seen)
+
+
+def unescape_pointer(fragment: str) -> List[str]:
+    if fragment in ("", "/"):
+        return [] if fragment == "" else [""]
+    if not fragment.startswith("/"):
+        raise ValueError(fragment)
+    return [unquote(p).replace("~1", "/").replace("~0", "~") for p in fragment[1:].split("/")]
+
+
+@dataclass
+class Workspace:
+    """All documents read so far, keyed by absolute path, and the `$ref` resolver over them."""
+
+    docs: Dict[Path, Document] = field(default_factory=dict)
+    roots: List[Document] = field(default_factory=list)
+
+    def add_root(self, path: Path) -> Document:
+        doc = self.document(path)
+        if doc not in self.roots:
+            self.roots.append(doc)
+        return doc
+
+    def document(self, path: Path) -> Document:
+        path = path.resolve()
+        doc = self.docs.get(path)
+        if doc is None:
+            doc = self.docs[path] = read_document(path)
+        return doc
+
+    def resolve(self, doc: Document, ref: Any, where: str) -> Tuple[Document, str, Any]:
+        """Resolve `ref` found in `doc` at pointer `where` -> (document, pointer, node)."""
+        if not isinstance(ref, str):
+            raise SpecError(doc.name, where, "$ref must be a string")
+        target, _, fragment = ref.partition("#")
+        if "://" in target:
+            raise SpecError(doc.name, where, f"remote $ref {ref!r} is not supported (local files only)")
+        tdoc = doc
+        if target:
+            tpath = (doc.path.parent / unquote(target)).resolve()
+            if not tpath.exists():
+                raise SpecError(doc.name, where, f"broken $ref {ref!r}: file not found")
+            tdoc = self.document(tpath)
+        try:
+            parts = unescape_pointer(fragment)
+        except ValueError:
+            raise SpecError(doc.name, where, f"broken $ref {ref!r}: not a JSON pointer")
+        node: Any = tdoc.data
+        for part in parts:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise SpecError(doc.name, where, f"broken $ref {ref!r}: {part!r} not found")
+        ptr = "" if not parts else "/" + "/".join(
+            p.replace("~", "~0").replace("/", "~1") for p in parts
+        )
+        return tdoc, ptr, node
+
+    def deref(self, doc: Document, node: Any, where: str) -> Tuple[Document, str, Any]:
+        """Follow a chain of `$ref`s (detecting cycles) to a node that is not a bare ref."""
+        seen: List[Tuple[Path, str]] = []
+        while isinstance(node, dict) and "$ref" in node:
+            key = (doc.path, where)
+            if key in seen:
+                raise SpecError(doc.name, where, "circular $ref chain")
+            seen.append(key)
+            doc, where, node = self.resolve(doc, node["$ref"], where + "/$ref")
+        return doc, where, node
+
+
+def load(paths: Iterable[Path]) -> Workspace:
+    """Read every spec file (not yet validated)."""
+    ws = Workspace()
+    files = find_spec_files(paths)
+    if not files:
+        raise SpecError(", ".join(str(p) for p in paths) or "specs", "", "no OpenAPI files found")
+    for p in files:
+        ws.add_root(p)
+    return ws
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def optional_str(node: Dict[str, Any], key: str) -> Optional[str]:
+    value = node.get(key)
+    return value if isinstance(value, str) else None

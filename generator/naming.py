@@ -1,0 +1,67 @@
+"""Deterministic Python names from spec names.
+
+Rules (documented in README "Naming"):
+- methods, fields and arguments are snake_case; models and clients are PascalCase;
+- a name that is a Python keyword or builtin, or that starts with a digit, gets a trailing
+  underscore (`from` -> `from_`, `type` -> `type_`) or a leading letter (`2fa` -> `n2fa`);
+- collisions inside one namespace are resolved by `dedupe`: names are taken in a stable order
+  (the order the caller passes, always sorted by wire name), the first keeps its name, the
+  next ones get `_2`, `_3`... (PascalCase: `2`, `3`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from typing import Dict, Iterable, List
+
+_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+")
+
+
+def words(text: str) -> List[str]:
+    """Split any identifier-ish text (camelCase, snake_case, spaces, punctuation) into words."""
+    out: List[str] = []
+    for chunk in re.split(r"[^A-Za-z0-9]+", text):
+        out.extend(m.group(0) for m in _WORD.finditer(chunk))
+    return out
+
+
+def snake(text: str) -> str:
+    name = "_".join(w.lower() for w in words(text)) or "value"
+    if name[0].isdigit():
+        name = "n" + name
+    if name in _RESERVED or name.startswith("__"):
+        name += "_"
+    return name
+
+
+def pascal(text: str) -> str:
+    name = "".join(w[:1].upper() + w[1:] for w in words(text)) or "Model"
+    if name[0].isdigit():
+        name = "N" + name
+    if name in _RESERVED:
+        name += "_"
+    return name
+
+
+def dedupe(names: Iterable[str], reserved: Iterable[str] = (), sep: str = "_") -> List[str]:
+    """Make names unique in order; later duplicates (and reserved names) get a numeric suffix."""
+    taken = set(reserved)
+    out: List[str] = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}{sep}{n}"
+        taken.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def dedupe_map(keys: Iterable[str], make: "Dict[str, str] | None" = None) -> Dict[str, str]:
+    """Map each key to a unique snake name (keys taken in sorted order)."""
+    ordered = sorted(keys)
+    names = dedupe([snake(k) if make is None else make[k] for k in ordered])
+    return dict(zip(ordered, names))
