@@ -178,6 +178,32 @@ def ordered_fields(model: ir.Schema) -> List[ir.Property]:
     ]
 
 
+def _names_in(s: Optional[ir.Schema], out: set, decoding: bool = False) -> None:  # type: ignore[type-arg]
+    if s is None:
+        return
+    if s.class_name:
+        out.add(s.class_name)
+        if s.kind == UNION and decoding:
+            out.add("decode_" + s.class_name)
+        return  # a named model's insides are its own module's business
+    for child in (s.items, *s.variants):
+        _names_in(child, out, decoding)
+
+
+def surface_models(surface: ir.Surface) -> List[str]:
+    """Model names a surface module must import (sorted)."""
+    out: set = set()  # type: ignore[type-arg]
+    for op in surface.operations:
+        for p in op.parameters:
+            _names_in(p.schema, out)
+        if op.body is not None:
+            _names_in(op.body.schema, out)
+        ok = op.success
+        if ok is not None:
+            _names_in(ok.schema, out, decoding=True)
+    return sorted(out)
+
+
 def is_model_body(s: Optional[ir.Schema]) -> bool:
     return s is not None and s.kind == OBJECT and bool(s.class_name)
 
@@ -247,6 +273,7 @@ def make_environment(directory: Optional[Path] = None) -> Any:
         field_default=field_default,
         field_type=field_type,
         ordered_fields=ordered_fields,
+        surface_models=surface_models,
     )
     env.tests.update(model_body=is_model_body)
     env.globals.update(ir=ir)
