@@ -275,6 +275,9 @@ def make_environment(directory: Optional[Path] = None) -> Any:
         ordered_fields=ordered_fields,
         surface_models=surface_models,
     )
+    from . import synth  # example synthesis for fixtures: its FILTERS become Jinja filters
+
+    env.filters.update(getattr(synth, "FILTERS", {}))
     env.tests.update(model_body=is_model_body)
     env.globals.update(ir=ir)
     return env

@@ -1,0 +1,382 @@
+"""Example data from the IR: one valid request, response and event payload per spec item.
+
+Used by `fixtures.py.j2` and `testing.py.j2`. Every function here is pure and deterministic:
+the same `Api` always gives the same values (no clock, no randomness, no set iteration).
+
+An example comes from the spec when it has one (only examples the loader marked `valid`, the
+first by name), otherwise it is synthesized from the schema:
+
+- objects get their required properties, the first alternative of `required_one_of`, and any
+  property whose schema is a single fixed value (a one-value enum or const);
+- enums give their first value, unions their first variant (with the discriminator value set);
+- strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
+  `example-<name>` built from the property or parameter name;
+- arrays hold one item; maps are empty; recursion through required properties stops at
+  `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import ir
+from .ir import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
+
+MAX_DEPTH = 8
+
+# Values for string formats. Chosen to be valid under a strict format checker.
+FORMAT_VALUES: Dict[str, str] = {
+    "date-time": "2024-01-01T00:00:00.000Z",
+    "date": "2024-01-01",
+    "time": "00:00:00Z",
+    "email": "person@example.com",
+    "idn-email": "person@example.com",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "uri": "https://example.com/",
+    "url": "https://example.com/",
+    "iri": "https://example.com/",
+    "uri-reference": "https://example.com/",
+    "iri-reference": "https://example.com/",
+    "hostname": "example.com",
+    "idn-hostname": "example.com",
+    "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1",
+    "byte": "ZXhhbXBsZQ==",
+    "binary": "example",
+    "password": "example-password",
+    "regex": "^example$",
+    "duration": "P1D",
+    "json-pointer": "/example",
+}
+
+_PRIMITIVE_VALUES: Dict[str, Any] = {"integer": 1, "number": 1.5, "boolean": True, "null": None}
+
+
+# ---- schemas -----------------------------------------------------------------------------
+
+
+def resolve(schema: ir.Schema, api: ir.Api) -> ir.Schema:
+    """The full named model behind a link (`ref`), or the schema itself."""
+    if schema.ref:
+        try:
+            return api.model(schema.ref)
+        except KeyError:
+            return schema
+    return schema
+
+
+def _hint_text(hint: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", hint).strip("-")
+    return f"example-{cleaned}" if cleaned else "example"
+
+
+def _fits(schema: ir.Schema, value: Any) -> bool:
+    """Does a spec-given default/example have the primitive's JSON type?"""
+    t = schema.type
+    if value is None:
+        return schema.nullable or t == "null"
+    if t == "string":
+        return isinstance(value, str)
+    if t == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t == "boolean":
+        return isinstance(value, bool)
+    return False
+
+
+def _fixed_value(schema: ir.Schema, api: ir.Api) -> Tuple[bool, Any]:
+    """(True, value) when the schema admits exactly one value (a one-value enum or const)."""
+    s = resolve(schema, api)
+    if s.kind == ENUM and len(s.enum_values) == 1:
+        return True, s.enum_values[0]
+    return False, None
+
+
+def synth(
+    schema: ir.Schema, api: ir.Api, hint: str = "", *, mode: str = "request", depth: int = 0
+) -> Any:
+    """A deterministic example value for `schema`.
+
+    `hint` (a property or parameter name) names generic strings; `mode` is "request" (leave
+    out readOnly properties) or "response" (leave out writeOnly ones).
+    """
+    s = resolve(schema, api)
+    k = s.kind
+    if k == ENUM:
+        return s.enum_values[0] if s.enum_values else None
+    if k == PRIMITIVE:
+        return _primitive(s, hint)
+    if k == ARRAY:
+        if depth >= MAX_DEPTH:
+            return []
+        item = s.items or ir.Schema(kind=ANY)
+        return [synth(item, api, hint, mode=mode, depth=depth + 1)]
+    if k == MAP:
+        return {}
+    if k == UNION:
+        return _union(s, api, hint, mode, depth)
+    if k == OBJECT:
+        return _object(s, api, mode, depth)
+    return _hint_text(hint)  # ANY: a plain string is as good as anything
+
+
+def _primitive(s: ir.Schema, hint: str) -> Any:
+    if s.type == "string":
+        if s.format in FORMAT_VALUES:
+            return FORMAT_VALUES[s.format]
+        for present, value in ((s.has_example, s.example), (s.has_default, s.default)):
+            if present and value is not None and _fits(s, value):
+                return value
+        return _hint_text(hint)
+    for present, value in ((s.has_example, s.example), (s.has_default, s.default)):
+        if present and value is not None and _fits(s, value):
+            return value
+    return _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
+
+
+def _union(s: ir.Schema, api: ir.Api, hint: str, mode: str, depth: int) -> Any:
+    if not s.variants:
+        return _hint_text(hint)
+    variant = s.variants[0]
+    value = synth(variant, api, hint, mode=mode, depth=depth)
+    disc = s.discriminator
+    if disc is not None and isinstance(value, dict):
+        name = resolve(variant, api).class_name or variant.class_name
+        for wire_value, class_name in disc.mapping:
+            if class_name == name:
+                value[disc.property_name] = wire_value
+                break
+    return value
+
+
+def _object(s: ir.Schema, api: ir.Api, mode: str, depth: int) -> Dict[str, Any]:
+    wanted = list(s.required)
+    if s.required_one_of:
+        wanted += [n for n in s.required_one_of[0] if n not in wanted]
+    out: Dict[str, Any] = {}
+    by_name = {p.name: p for p in s.properties}
+    for p in s.properties:
+        required = p.name in wanted
+        if not required and (
+            (mode == "request" and p.read_only) or (mode == "response" and p.write_only)
+        ):
+            continue
+        fixed, value = _fixed_value(p.schema, api)
+        if fixed:
+            out[p.name] = value
+        elif required:
+            target = resolve(p.schema, api)
+            if depth >= MAX_DEPTH and target.kind in (OBJECT, UNION):
+                continue  # the recursion stops here
+            out[p.name] = synth(p.schema, api, p.name, mode=mode, depth=depth + 1)
+    for name in wanted:  # required names without a property schema (allowed by JSON Schema)
+        if name not in by_name:
+            out[name] = _hint_text(name)
+    return out
+
+
+# ---- operations and events ---------------------------------------------------------------
+
+
+def _first_valid(examples: Tuple[ir.MediaExample, ...]) -> Tuple[bool, Any]:
+    for ex in sorted(examples, key=lambda e: e.name):
+        if ex.valid:
+            return True, ex.value
+    return False, None
+
+
+def example_body(op: ir.Operation, api: ir.Api) -> Any:
+    """The operation's example request body (None when it takes none)."""
+    if op.body is None:
+        return None
+    found, value = _first_valid(op.body.examples)
+    if found:
+        return value
+    return synth(op.body.schema, api, "body")
+
+
+def example_param(param: ir.Parameter, api: ir.Api) -> Any:
+    """A plain value for a parameter (no characters that need escaping)."""
+    return synth(param.schema, api, param.name)
+
+
+def example_request(op: ir.Operation, api: ir.Api) -> Dict[str, Any]:
+    """Keyword arguments for the operation's client method: path parameters, the body and the
+    required query/header parameters (client-flag headers are left to the client)."""
+    kwargs: Dict[str, Any] = {}
+    for p in op.parameters:
+        if p.location == "path" or (p.required and not p.client_flag):
+            kwargs[p.py_name] = example_param(p, api)
+    if op.body is not None:
+        kwargs["body"] = example_body(op, api)
+    return kwargs
+
+
+def success_status(op: ir.Operation) -> int:
+    """The success status code as an int ("2XX" and a missing success response give 200)."""
+    ok = op.success
+    if ok is not None and ok.status.isdigit():
+        return int(ok.status)
+    return 200
+
+
+def example_response(op: ir.Operation, api: ir.Api) -> Any:
+    """The success response's example JSON, or None when the spec gives that response no body."""
+    ok = op.success
+    if ok is None or ok.schema is None:
+        return None
+    found, value = _first_valid(ok.examples)
+    if found:
+        return value
+    return synth(ok.schema, api, "response", mode="response")
+
+
+def example_event(ev: ir.SemanticEvent, api: ir.Api) -> Any:
+    """A semantic event's example track call: the spec's, or one built from its schema."""
+    if ev.has_example:
+        return ev.example
+    if ev.schema is None:
+        return {}
+    return synth(ev.schema, api, ev.py_name)
+
+
+# ---- facts the testing module needs ------------------------------------------------------
+
+
+def _route_discriminator(op: ir.Operation, api: ir.Api) -> Tuple[str, Tuple[str, ...]]:
+    """(property, values) telling this operation's body apart from others on the same path."""
+    if op.body is None:
+        return "", ()
+    s = resolve(op.body.schema, api)
+    if s.kind == UNION and s.discriminator is not None:
+        return s.discriminator.property_name, tuple(v for v, _ in s.discriminator.mapping)
+    if s.kind == OBJECT:
+        for p in s.properties:
+            fixed, value = _fixed_value(p.schema, api)
+            if fixed and p.name in s.required and isinstance(value, str):
+                return p.name, (value,)
+    return "", ()
+
+
+def routes(api: ir.Api) -> List[Tuple[str, str, str, str, Tuple[str, ...]]]:
+    """(operation_id, method, path template, discriminating property, its values) for every
+    operation, most specific first: fewer path parameters, then discriminated bodies, then id."""
+    rows = []
+    for op in api.operations:
+        prop, values = _route_discriminator(op, api)
+        rows.append((op.operation_id, op.method, op.path, prop, values))
+    return sorted(rows, key=lambda r: (r[2].count("{"), not r[4], r[0]))
+
+
+def _items_union(op: ir.Operation, api: ir.Api) -> Optional[ir.Schema]:
+    field = op.limits.items_field
+    if not field or op.body is None:
+        return None
+    body = resolve(op.body.schema, api)
+    for p in body.properties:
+        if p.name == field:
+            arr = resolve(p.schema, api)
+            if arr.kind == ARRAY and arr.items is not None:
+                return resolve(arr.items, api)
+    return None
+
+
+def testing_facts(api: ir.Api) -> Dict[str, Any]:
+    """Wire names the fake server's assertion helpers look for, taken from the IR.
+
+    - `event_field`: the property carrying a semantic event's name (the one-value enum equal
+      to the event name); `user_id_field`: the first identity field of the events;
+      `properties_field`: the object holding the event's own properties;
+    - `batch_fields`: operation id -> body array whose items are separate messages;
+    - `kind_field` / `kinds`: the discriminator of those batch items and its values, and
+      `body_kinds`: operation id -> the kind its whole body is (by the item class it uses);
+    - `identify_kind` / `traits_field`: the batch kind whose model is an identify call and
+      its traits object, when the API has one.
+    """
+    facts: Dict[str, Any] = {
+        "event_field": "",
+        "user_id_field": "",
+        "properties_field": "",
+        "batch_fields": {},
+        "kind_field": "",
+        "kinds": {},
+        "body_kinds": {},
+        "identify_kind": "",
+        "traits_field": "",
+    }
+    for ev in api.events:
+        if ev.schema is None:
+            continue
+        model = resolve(ev.schema, api)
+        names = [p.name for p in model.properties]
+        for p in model.properties:
+            fixed, value = _fixed_value(p.schema, api)
+            if fixed and value == ev.name and not facts["event_field"]:
+                facts["event_field"] = p.name
+        if ev.identity and not facts["user_id_field"]:
+            facts["user_id_field"] = ev.identity[0]
+        locations = [prop.location for prop in ev.properties]
+        for loc in locations:
+            if loc in names and not facts["properties_field"]:
+                facts["properties_field"] = loc
+        if not facts["properties_field"] and "properties" in names:
+            facts["properties_field"] = "properties"
+    kinds: Dict[str, str] = {}
+    for op in api.operations:
+        if not op.limits.items_field:
+            continue
+        facts["batch_fields"][op.operation_id] = op.limits.items_field
+        union = _items_union(op, api)
+        if union is not None and union.kind == UNION and union.discriminator is not None:
+            if not facts["kind_field"]:
+                facts["kind_field"] = union.discriminator.property_name
+            if union.discriminator.property_name == facts["kind_field"]:
+                for value, class_name in union.discriminator.mapping:
+                    kinds.setdefault(value, class_name)
+    facts["kinds"] = dict(sorted(kinds.items()))
+    by_class = {c: v for v, c in sorted(kinds.items())}
+    for op in api.operations:
+        if op.body is not None and op.operation_id not in facts["batch_fields"]:
+            cls = resolve(op.body.schema, api).class_name
+            if cls in by_class:
+                facts["body_kinds"][op.operation_id] = by_class[cls]
+    facts["body_kinds"] = dict(sorted(facts["body_kinds"].items()))
+    # "identify" names the concept of `assert_identified`; the helper exists only if the API
+    # has such a call kind, and its traits object is looked up in that kind's model.
+    if "identify" in kinds:
+        facts["identify_kind"] = "identify"
+        model: Optional[ir.Schema]
+        try:
+            model = api.model(kinds["identify"])
+        except KeyError:
+            model = None
+        if model is not None:
+            for p in model.properties:
+                if p.name == "traits" and resolve(p.schema, api).kind in (MAP, OBJECT, ANY):
+                    facts["traits_field"] = p.name
+    return facts
+
+
+def client_fixtures(api: ir.Api) -> List[Tuple[str, str, str, Tuple[str, ...]]]:
+    """(fixture name, client class, its module, dummy credential values) per surface,
+    sorted by fixture name. The fixture is `<surface>_client`."""
+    out = []
+    for s in api.surfaces:
+        creds = tuple(f"test-{c.name}" for c in s.auth.credentials)
+        out.append((f"{s.name}_client", s.class_name, s.name, creds))
+    return sorted(out)
+
+
+# The Jinja filters this module provides (render.py registers them).
+FILTERS = {
+    "example_request": example_request,
+    "example_response": example_response,
+    "success_status": success_status,
+    "example_event": example_event,
+    "routes": routes,
+    "testing_facts": testing_facts,
+    "client_fixtures": client_fixtures,
+}
