@@ -34,13 +34,13 @@ def read_config(root: Path) -> Dict[str, str]:
         return {}
     text = path.read_text(encoding="utf-8")
     try:
-        import tomllib
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
 
         data = tomllib.loads(text)
     except ModuleNotFoundError:  # Python < 3.11: the table is simple enough to read by hand
         return _read_table(text, "tool.ciogen")
     except ValueError as exc:
-        raise UsageError(f"pyproject.toml: {exc}")
+        raise UsageError(f"pyproject.toml: {exc}") from None
     table = data.get("tool", {}).get("ciogen", {})
     return {k: str(v) for k, v in table.items() if isinstance(v, (str, int, float))}
 

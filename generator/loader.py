@@ -63,12 +63,12 @@ def parse_bytes(raw: bytes, name: str) -> Any:
             return json.loads(text)
         return _stringify_keys(yaml.load(text, Loader=_Loader))
     except json.JSONDecodeError as exc:
-        raise SpecError(name, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        raise SpecError(name, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(name, "", f"invalid YAML{where}: {problem}")
+        raise SpecError(name, "", f"invalid YAML{where}: {problem}") from None
 
 
 def read_document(path: Path) -> Document:
@@ -76,7 +76,7 @@ def read_document(path: Path) -> Document:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SpecError(name, "", f"cannot read: {exc.strerror or exc}")
+        raise SpecError(name, "", f"cannot read: {exc.strerror or exc}") from None
     data = parse_bytes(raw, name)
     if not isinstance(data, dict):
         raise SpecError(name, "", "not an OpenAPI document (expected a mapping at the top)")
@@ -154,7 +154,7 @@ class Workspace:
         try:
             parts = unescape_pointer(fragment)
         except ValueError:
-            raise SpecError(doc.name, where, f"broken $ref {ref!r}: not a JSON pointer")
+            raise SpecError(doc.name, where, f"broken $ref {ref!r}: not a JSON pointer") from None
         node: Any = tdoc.data
         for part in parts:
             if isinstance(node, dict) and part in node:

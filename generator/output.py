@@ -22,7 +22,6 @@ import tempfile
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .loader import SPEC_SUFFIXES
 
 MANIFEST = ".ciogen-manifest.json"
 
@@ -42,12 +41,18 @@ def source_files() -> List[Path]:
 
 def input_hashes(spec_files: Iterable[Path], options: Dict[str, str]) -> Dict[str, str]:
     out = {f"spec:{p.resolve()}": sha256_file(p) for p in spec_files}
+    from .render import templates_dir
+
     root = Path(__file__).resolve().parent.parent
+    tdir = templates_dir()
     for p in source_files():
-        try:
-            rel = str(p.relative_to(root))
-        except ValueError:
-            rel = str(p)
+        if tdir in p.parents:  # same key in a checkout and in an installed ciogen
+            rel = "templates/" + p.relative_to(tdir).as_posix()
+        else:
+            try:
+                rel = str(p.relative_to(root))
+            except ValueError:
+                rel = str(p)
         out[f"src:{rel}"] = sha256_file(p)
     for k, v in sorted(options.items()):
         out[f"opt:{k}"] = v

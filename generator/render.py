@@ -303,11 +303,11 @@ class Formatter:
         import black
 
         if self._mode is None:
-            self._mode = black.Mode(target_versions={black.TargetVersion.PY39})
+            self._mode = black.Mode(target_versions={black.TargetVersion.PY39})  # type: ignore[attr-defined]
         try:
             out: str = black.format_str(source, mode=self._mode)
         except Exception as exc:  # a template bug: show where, not a black traceback
-            raise RenderError(f"{name}: generated code does not parse: {str(exc)[:300]}")
+            raise RenderError(f"{name}: generated code does not parse: {str(exc)[:300]}") from None
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -73,11 +73,11 @@ class SchemaBuilder:
                 rows.append((pascal(name), name, doc))
         counts = Counter(base for base, _, _ in rows)
         wanted: List[str] = []
-        for base, _, doc in rows:
-            clash = counts[base] > 1 and len({d.path for b, _, d in rows if b == base}) > 1
-            wanted.append(pascal(prefix_of.get(doc.path, doc.path.stem)) + base if clash else base)
+        for base_name, _, doc in rows:
+            clash = counts[base_name] > 1 and len({d.path for b, _, d in rows if b == base_name}) > 1
+            wanted.append(pascal(prefix_of.get(doc.path, doc.path.stem)) + base_name if clash else base_name)
         final = dedupe(wanted, reserved=self.taken, sep="")
-        for (base, name, doc), cls in zip(rows, final):
+        for (_, name, doc), cls in zip(rows, final):
             ptr = "/components/schemas/" + name.replace("~", "~0").replace("/", "~1")
             self.component_keys[(doc.path, ptr)] = cls
             self.taken.add(cls)
@@ -212,7 +212,7 @@ class SchemaBuilder:
             item = self.convert(doc, ptr + "/items", items, hint + "Item")
             return Schema(kind=ARRAY, items=item, **common)
         if kind in PRIMITIVE_TYPES:
-            fmt = node.get("format") if isinstance(node.get("format"), str) else ""
+            fmt = str(node["format"]) if isinstance(node.get("format"), str) else ""
             if kind == "string" and node.get("contentEncoding") == "base64":
                 fmt = fmt or "byte"
             return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)

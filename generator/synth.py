@@ -3,8 +3,9 @@
 Used by `fixtures.py.j2` and `testing.py.j2`. Every function here is pure and deterministic:
 the same `Api` always gives the same values (no clock, no randomness, no set iteration).
 
-An example comes from the spec when it has one (only examples the loader marked `valid`, the
-first by name), otherwise it is synthesized from the schema:
+An example comes from the spec when it has one (only examples the loader marked `valid` and
+whose date-time/date/email/uuid/uri strings really have that format; the first by name),
+otherwise it is synthesized from the schema:
 
 - objects get their required properties, the first alternative of `required_one_of`, and any
   property whose schema is a single fixed value (a one-value enum or const);
@@ -181,9 +182,49 @@ def _object(s: ir.Schema, api: ir.Api, mode: str, depth: int) -> Dict[str, Any]:
 # ---- operations and events ---------------------------------------------------------------
 
 
-def _first_valid(examples: Tuple[ir.MediaExample, ...]) -> Tuple[bool, Any]:
+# Format checks for spec examples. `format` is only an annotation in OpenAPI, so an example the
+# loader calls valid may still hold, say, a date-time no strict server accepts; such an example
+# is passed over (the next one, or a synthesized value, is used instead).
+_FORMAT_CHECKS: Dict[str, re.Pattern[str]] = {
+    "date-time": re.compile(
+        r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+    ),
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "time": re.compile(r"\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"),
+    "email": re.compile(r"[^@\s]+@[^@\s]+"),
+    "uuid": re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"),
+    "uri": re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*"),
+}
+
+
+def formats_ok(value: Any, schema: ir.Schema, api: ir.Api, depth: int = 0) -> bool:
+    """Do the strings in `value` match the formats their schemas name (where checkable)?"""
+    if depth > MAX_DEPTH * 4:
+        return True
+    s = resolve(schema, api)
+    if s.kind == PRIMITIVE and isinstance(value, str) and s.format in _FORMAT_CHECKS:
+        return _FORMAT_CHECKS[s.format].fullmatch(value) is not None
+    if s.kind == ARRAY and isinstance(value, list) and s.items is not None:
+        return all(formats_ok(v, s.items, api, depth + 1) for v in value)
+    if s.kind == MAP and isinstance(value, dict) and s.items is not None:
+        return all(formats_ok(v, s.items, api, depth + 1) for v in value.values())
+    if s.kind == OBJECT and isinstance(value, dict):
+        props = {p.name: p.schema for p in s.properties}
+        for key, item in value.items():
+            sub = props.get(key, s.additional)
+            if sub is not None and not formats_ok(item, sub, api, depth + 1):
+                return False
+        return True
+    if s.kind == UNION and s.variants:
+        return any(formats_ok(value, v, api, depth + 1) for v in s.variants)
+    return True
+
+
+def _first_valid(
+    examples: Tuple[ir.MediaExample, ...], schema: Optional[ir.Schema], api: ir.Api
+) -> Tuple[bool, Any]:
     for ex in sorted(examples, key=lambda e: e.name):
-        if ex.valid:
+        if ex.valid and (schema is None or formats_ok(ex.value, schema, api)):
             return True, ex.value
     return False, None
 
@@ -192,7 +233,7 @@ def example_body(op: ir.Operation, api: ir.Api) -> Any:
     """The operation's example request body (None when it takes none)."""
     if op.body is None:
         return None
-    found, value = _first_valid(op.body.examples)
+    found, value = _first_valid(op.body.examples, op.body.schema, api)
     if found:
         return value
     return synth(op.body.schema, api, "body")
@@ -228,7 +269,7 @@ def example_response(op: ir.Operation, api: ir.Api) -> Any:
     ok = op.success
     if ok is None or ok.schema is None:
         return None
-    found, value = _first_valid(ok.examples)
+    found, value = _first_valid(ok.examples, ok.schema, api)
     if found:
         return value
     return synth(ok.schema, api, "response", mode="response")
@@ -236,7 +277,7 @@ def example_response(op: ir.Operation, api: ir.Api) -> Any:
 
 def example_event(ev: ir.SemanticEvent, api: ir.Api) -> Any:
     """A semantic event's example track call: the spec's, or one built from its schema."""
-    if ev.has_example:
+    if ev.has_example and (ev.schema is None or formats_ok(ev.example, ev.schema, api)):
         return ev.example
     if ev.schema is None:
         return {}
@@ -348,13 +389,13 @@ def testing_facts(api: ir.Api) -> Dict[str, Any]:
     # has such a call kind, and its traits object is looked up in that kind's model.
     if "identify" in kinds:
         facts["identify_kind"] = "identify"
-        model: Optional[ir.Schema]
+        identify: Optional[ir.Schema]
         try:
-            model = api.model(kinds["identify"])
+            identify = api.model(kinds["identify"])
         except KeyError:
-            model = None
-        if model is not None:
-            for p in model.properties:
+            identify = None
+        if identify is not None:
+            for p in identify.properties:
                 if p.name == "traits" and resolve(p.schema, api).kind in (MAP, OBJECT, ANY):
                     facts["traits_field"] = p.name
     return facts

@@ -532,7 +532,7 @@ def test_semantic_event_specific_fields() -> None:
     for k in ("recipient", "reason", "actionValue", "href"):
         assert k in p["properties"]
     four = ["email_id", "email_subject", "campaign_id", "campaign_name"]
-    for event, (file, _, family) in EVENTS.items():
+    for event, (_file, _, family) in EVENTS.items():
         if family != "email":
             continue
         assert "properties" in event_schema(event)["required"]
