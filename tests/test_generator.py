@@ -372,3 +372,18 @@ def test_generated_package_imports_under_python_39(tmp_path: Path) -> None:
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == 38
+
+
+def test_json_specs_are_read_like_yaml(tmp_path: Path) -> None:
+    import yaml
+
+    spec = tmp_path / "c.json"
+    spec.write_text(json.dumps(yaml.safe_load((DATA / "coverage31.yaml").read_text())))
+    out = tmp_path / "out"
+    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "fromjson")
+    assert r.returncode == 0, r.stderr
+    assert "class Thing:" in (out / "fromjson" / "models.py").read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"openapi": "3.1.0",')
+    r = run_cli("generate", "--spec", str(bad), "--out", str(out), "--package", "x")
+    assert r.returncode == 2 and "bad.json" in r.stderr and "invalid JSON" in r.stderr
