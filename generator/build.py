@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
@@ -66,4 +65,4 @@ def build_api(
         warnings=tuple(str(f) for f in findings),
         webhooks=tuple(norm.webhooks),
     )
-    return replace(api), findings
+    return api, findings

@@ -8,6 +8,7 @@ properties, what identity it needs, which context fields it requires, and an exa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import ir
@@ -92,8 +93,8 @@ def extract_events(
                 ]
         context = _context_fields(props.get("context"), models)
         names = dedupe([p.py_name for p in own + context], reserved=FIXED_ARGS)
-        own = [_renamed(p, n) for p, n in zip(own, names[: len(own)])]
-        context = [_renamed(p, n) for p, n in zip(context, names[len(own):])]
+        own = [replace(p, py_name=n) for p, n in zip(own, names[: len(own)])]
+        context = [replace(p, py_name=n) for p, n in zip(context, names[len(own) :])]
         identity = tuple(f for f in IDENTITY_FIELDS if f in props)
         example = next(
             (e for e in examples if isinstance(e, dict) and e.get("event") == name), None
@@ -123,16 +124,4 @@ def extract_events(
         )
     events.sort(key=lambda e: e.name)
     py_names = dedupe([e.py_name for e in events])
-    return tuple(_renamed_event(e, n) for e, n in zip(events, py_names))
-
-
-def _renamed(p: ir.EventProperty, name: str) -> ir.EventProperty:
-    from dataclasses import replace
-
-    return replace(p, py_name=name)
-
-
-def _renamed_event(e: ir.SemanticEvent, name: str) -> ir.SemanticEvent:
-    from dataclasses import replace
-
-    return replace(e, py_name=name)
+    return tuple(replace(e, py_name=n) for e, n in zip(events, py_names))

@@ -24,8 +24,6 @@ UNION = "union"  # oneOf/anyOf of several variants, optionally with a discrimina
 MAP = "map"  # an object with no properties and additionalProperties: a dict
 ANY = "any"  # anything JSON
 
-KINDS = (OBJECT, ARRAY, PRIMITIVE, ENUM, UNION, MAP, ANY)
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -98,7 +96,6 @@ class Schema:
     has_default: bool = False
     example: Any = None
     has_example: bool = False
-    json_schema: str = ""  # the resolved JSON Schema as canonical JSON (for validation)
     source: str = ""  # file#/pointer where it is defined
     extensions: Tuple[Tuple[str, Any], ...] = ()
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Tuple
 from urllib.parse import unquote
 
 import yaml
@@ -189,12 +189,3 @@ def load(paths: Iterable[Path]) -> Workspace:
     for p in files:
         ws.add_root(p)
     return ws
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def optional_str(node: Dict[str, Any], key: str) -> Optional[str]:
-    value = node.get(key)
-    return value if isinstance(value, str) else None

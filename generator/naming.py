@@ -14,7 +14,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
-from typing import Dict, Iterable, List
+from typing import Iterable, List
 
 _RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+")
@@ -58,10 +58,3 @@ def dedupe(names: Iterable[str], reserved: Iterable[str] = (), sep: str = "_") -
         taken.add(candidate)
         out.append(candidate)
     return out
-
-
-def dedupe_map(keys: Iterable[str], make: "Dict[str, str] | None" = None) -> Dict[str, str]:
-    """Map each key to a unique snake name (keys taken in sorted order)."""
-    ordered = sorted(keys)
-    names = dedupe([snake(k) if make is None else make[k] for k in ordered])
-    return dict(zip(ordered, names))
