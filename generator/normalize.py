@@ -21,7 +21,7 @@ from .naming import dedupe, pascal, snake
 from .schemas import SchemaBuilder
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-CLIENT_RESERVED = ("close", "aclose")
+CLIENT_RESERVED = ("close", "aclose", "base_url")  # what the base clients define
 ARG_RESERVED = ("self", "body", "max_retries", "timeout", "extra_headers")
 EXT = "x-ciogen-"
 

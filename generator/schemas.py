@@ -28,11 +28,27 @@ from .naming import dedupe, pascal, snake
 
 PRIMITIVE_TYPES = ("string", "integer", "number", "boolean", "null")
 ALL_TYPES = PRIMITIVE_TYPES + ("object", "array")
+# Names a model class must not take: what models.py and the client modules import or define
+# at module level (a model named `Transport` or `Call` would shadow the client's own).
 RESERVED_MODEL_NAMES = frozenset(
     {"Any", "Dict", "List", "Mapping", "Optional", "Union", "Literal", "Enum", "Unset", "UNSET",
-     "Type", "TypeVar", "Tuple", "Callable", "field", "dataclass", "datetime", "date"}
+     "Type", "TypeVar", "Tuple", "Callable", "field", "dataclass", "datetime", "date", "cast",
+     "APIResponse", "AsyncBaseClient", "BaseClient", "Call", "Limits", "AsyncTransport",
+     "Transport", "Timeout", "REGIONS", "LIMITS", "DEFAULT_REGION", "DEFAULT_TIMEOUT",
+     "DEFAULT_MAX_RETRIES", "OPERATIONS", "OperationInfo"}
 )
+# Field names that are the model's own API: a property with one of them gets a `_2` suffix.
 RESERVED_FIELD_NAMES = ("additional_properties", "to_dict", "from_dict")
+# Module names a class body evaluates (`field(default_factory=dict)`, `datetime.date` in an
+# annotation): a field of that name would shadow them, so it gets a trailing underscore.
+SHADOWING_FIELD_NAMES = frozenset({"field", "datetime"})
+
+
+def field_names(wire_names: List[str]) -> List[str]:
+    """Python attribute names for a model's properties, in order (see naming.dedupe)."""
+    names = [snake(w) for w in wire_names]
+    return dedupe([n + "_" if n in SHADOWING_FIELD_NAMES else n for n in names],
+                  reserved=RESERVED_FIELD_NAMES)
 
 Key = Tuple[Path, str]
 
@@ -43,6 +59,21 @@ def enum_member_name(value: Any) -> str:
         return f"VALUE_{value}".replace("-", "MINUS_")
     name = snake(str(value)).rstrip("_").upper()
     return name if name and not name[0].isdigit() else f"VALUE_{name}"
+
+
+def _explicit_surfaces(docs: List[Document]) -> Set[str]:
+    """Surface names set with `x-ciogen-surface` on path items and operations."""
+    out: Set[str] = set()
+    for doc in docs:
+        paths = doc.data.get("paths")
+        for item in paths.values() if isinstance(paths, dict) else ():
+            if not isinstance(item, dict):
+                continue
+            for node in [item, *(v for v in item.values() if isinstance(v, dict))]:
+                name = node.get("x-ciogen-surface")
+                if isinstance(name, str) and name:
+                    out.add(snake(name))
+    return out
 
 
 def _ext(node: Dict[str, Any]) -> Tuple[Tuple[str, Any], ...]:
@@ -63,6 +94,9 @@ class SchemaBuilder:
 
     def reserve_components(self, docs: List[Document], prefix_of: Dict[Path, str]) -> None:
         """Give every component schema its class name up front (collision rule above)."""
+        for surface in set(prefix_of.values()) | _explicit_surfaces(docs):
+            # the client classes live next to the models their methods import
+            self.taken.update({pascal(surface) + "Client", "Async" + pascal(surface) + "Client"})
         rows: List[Tuple[str, str, Document]] = []
         for doc in sorted(docs, key=lambda d: d.name):
             comps = doc.data.get("components")
@@ -281,7 +315,7 @@ class SchemaBuilder:
             return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
         name = class_name or self._new_name(hint)
         wires = list(props)
-        py = dedupe([snake(w) for w in wires], reserved=RESERVED_FIELD_NAMES)
+        py = field_names(wires)
         properties: List[Property] = []
         for wire, py_name in zip(wires, py):
             pnode = props[wire]
@@ -337,6 +371,8 @@ class SchemaBuilder:
             values = [v for v in values if v is not None]
         values = list(dict.fromkeys(json.dumps(v, sort_keys=True) for v in values))
         values = [json.loads(v) for v in values]
+        if not values:  # `const: null`, `enum: [null]`
+            return Schema(kind=PRIMITIVE, type="null", **common)
         if all(isinstance(v, bool) for v in values):
             return Schema(kind=PRIMITIVE, type="boolean", **common)
         if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
@@ -456,6 +492,9 @@ class SchemaBuilder:
                 nullable=one.nullable or common["nullable"],
                 description=common["description"] or one.description,
             )
+        if not has_own and not any(self._may_be_object(doc, p) for p in parts):
+            # `allOf: [{$ref: SomeEnum}, {description: ...}]` and the like: not an object
+            return self._all_of_value(doc, ptr, parts, hint, common)
         name = class_name or self._new_name(hint)
         merged: Dict[str, Property] = {}
         required: List[str] = []
@@ -480,15 +519,13 @@ class SchemaBuilder:
             elif piece.kind == MAP:
                 if piece.items is not None and piece.items.kind != ANY:
                     additional = piece.items
-            elif piece.kind == ANY:
-                continue
-            else:
-                raise SpecError(doc.name, pptr, f"allOf can only merge objects, got {piece.kind}")
+            # anything else (a union of objects, an annotation-only part) adds no fields of
+            # its own: what it allows stays reachable through additional_properties
             if isinstance(part, dict):
                 required.extend(r for r in part.get("required", []) or [] if isinstance(r, str))
         required = list(dict.fromkeys(required))
         props = tuple(replace(p, required=p.name in required) for p in merged.values())
-        py = dedupe([snake(p.name) for p in props], reserved=RESERVED_FIELD_NAMES)
+        py = field_names([p.name for p in props])
         props = tuple(replace(p, py_name=n) for p, n in zip(props, py))
         if not props:
             return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
@@ -503,3 +540,54 @@ class SchemaBuilder:
             **common,
         )
         return self._register(name, model, doc, ptr)
+
+    def _may_be_object(self, doc: Document, part: Any) -> bool:
+        """Could this allOf part contribute object properties? (follows `$ref`s)"""
+        seen = 0
+        while isinstance(part, dict) and "$ref" in part and seen < 50:
+            try:
+                doc, _, part = self.ws.resolve(doc, part["$ref"], "")
+            except SpecError:
+                return True  # reported with its real pointer when converted
+            seen += 1
+        if not isinstance(part, dict):
+            return False
+        types = part.get("type")
+        types = types if isinstance(types, list) else [types]
+        if "object" in types or "allOf" in part:
+            return True
+        if any(k in part for k in ("properties", "additionalProperties", "required")):
+            return True
+        return any(
+            self._may_be_object(doc, v)
+            for key in ("oneOf", "anyOf")
+            for v in (part.get(key) if isinstance(part.get(key), list) else [])
+        )
+
+    def _all_of_value(
+        self, doc: Document, ptr: str, parts: List[Any], hint: str, common: Dict[str, Any]
+    ) -> Schema:
+        """An allOf of non-object parts: the one part that says what the value is."""
+        pieces = [
+            self.convert(doc, f"{ptr}/allOf/{i}", part, hint if len(parts) == 1 else f"{hint}Part{i + 1}")
+            for i, part in enumerate(parts)
+        ]
+        typed = [p for p in pieces if p.kind != ANY]
+        # an enum narrows a primitive; otherwise the first typed part wins (parts that
+        # contradict each other describe no value at all, and Any is the honest type then)
+        enums = [p for p in typed if p.kind == ENUM]
+        kinds = {(p.kind, p.type) for p in typed if p.kind != ENUM}
+        if enums:
+            out = enums[0]
+        elif len(kinds) == 1:
+            out = next((p for p in typed if p.format), typed[0])
+        else:
+            out = Schema(kind=ANY)
+        changes: Dict[str, Any] = {"nullable": out.nullable or common["nullable"]}
+        if common["description"]:
+            changes["description"] = common["description"]
+        if common.get("has_default"):
+            changes.update(default=common["default"], has_default=True)
+        if not out.source:
+            changes["source"] = common["source"]
+        return replace(out, **changes)
