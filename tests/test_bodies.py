@@ -1,0 +1,72 @@
+"""Request bodies other than JSON, and query parameters that are not exploded, on the wire."""
+
+from __future__ import annotations
+
+import email.parser
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def pkg(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    out = tmp_path_factory.mktemp("bodies")
+    r = subprocess.run(
+        [sys.executable, "-m", "generator", "generate", "--spec",
+         str(ROOT / "tests" / "data" / "openapi" / "content_types.yaml"), "--out", str(out),
+         "--package", "bodies_pkg", "--no-cache"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    sys.path.insert(0, str(out))
+    yield importlib.import_module("bodies_pkg")
+    sys.path.remove(str(out))
+
+
+def test_form_body_and_comma_joined_query(pkg: Any) -> None:
+    from bodies_pkg._fake_server import FakeServer
+
+    with FakeServer() as server:
+        pkg.ContentTypesClient(base_url=server.url).post_form(
+            body={"a": "x y", "n": 3}, ids=[1, 2], tags=["p", "q"]
+        )
+        req = server.requests[0]
+    assert req.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert req.body == b"a=x%20y&n=3"
+    assert req.query == {"ids": ["1,2"], "tags": ["p", "q"]}
+
+
+def test_multipart_body_keeps_file_bytes(pkg: Any) -> None:
+    from bodies_pkg._fake_server import FakeServer
+
+    with FakeServer() as server:
+        pkg.ContentTypesClient(base_url=server.url).post_multi(
+            body={"file": b"\x00\x01", "meta": {"k": 1}}
+        )
+        req = server.requests[0]
+    ctype = req.headers["content-type"]
+    assert ctype.startswith("multipart/form-data; boundary=")
+    message = email.parser.BytesParser().parsebytes(
+        f"Content-Type: {ctype}\r\n\r\n".encode() + req.body
+    )
+    parts = {p.get_param("name", header="content-disposition"): p for p in message.get_payload()}
+    assert parts["file"].get_payload(decode=True) == b"\x00\x01"
+    assert parts["meta"].get_content_type() == "application/json"
+    assert parts["meta"].get_payload() == '{"k":1}'
+
+
+def test_octet_stream_body_is_sent_as_is(pkg: Any) -> None:
+    from bodies_pkg._fake_server import FakeServer
+
+    with FakeServer() as server:
+        pkg.ContentTypesClient(base_url=server.url).put_raw(body=b"\x00raw")
+        req = server.requests[0]
+    assert req.headers["content-type"] == "application/octet-stream"
+    assert req.body == b"\x00raw"
