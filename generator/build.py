@@ -47,7 +47,7 @@ def build_api(
     models = all_models(norm.schemas)
     events = extract_events({m.class_name: m for m in models}, examples)
     surfaces = event_check_ops(surfaces, events)
-    surfaces, example_findings = check_examples(ws, surfaces)
+    surfaces, example_findings = check_examples(ws, surfaces, cache_dir)
     findings.extend(example_findings)
     if strict and example_findings:
         f = example_findings[0]

@@ -2,16 +2,23 @@
 
 Exit codes: 0 done / in sync; 1 `check` found stale files; 2 bad input or usage (one line
 naming the file and JSON pointer, never a traceback).
+
+A render uses one helper process (`Helper`) beside this one: it validates the spec files
+the cache does not answer while this process builds the IR and renders the templates, then
+both run black on the pieces of output the cache does not hold. Nothing is written before
+the validation is complete. CIOGEN_JOBS=1 runs everything in this process.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .errors import SpecError, UsageError
 
@@ -99,18 +106,126 @@ def _option_hashes(opts: Options) -> Dict[str, str]:
     return {"package": opts.package, "strict": str(opts.strict)}
 
 
+class Task:
+    """One call handed to a `Helper`. `result()` waits for it (once); `steal()` takes it back
+    if the helper has not started it, and `result()` then runs it in this process."""
+
+    def __init__(self, fn: Callable[..., Any], args: Tuple[Any, ...], future: Any = None) -> None:
+        self.fn, self.args, self.future = fn, args, future
+        self.done = False
+        self.value: Any = None
+
+    def steal(self) -> bool:
+        if self.future is not None and self.future.cancel():
+            self.future = None
+        return self.future is None
+
+    def result(self) -> Any:
+        if not self.done:
+            self.value, self.done = self._run(), True
+        return self.value
+
+    def _run(self) -> Any:
+        if self.future is None:
+            return self.fn(*self.args)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.future.result()
+        except BrokenProcessPool:  # a helper that died costs time, never a result
+            return self.fn(*self.args)
+
+
+class Helper:
+    """One forked helper process, started on first use (see the module docstring).
+
+    Tasks run in the order they are submitted; the main process, once it has nothing else
+    to do, steals the ones not yet started from the back of the queue (`Formatter.finish`),
+    so the two share the work on two cores. Without a helper (not Linux, where fork is the
+    safe and fast way to start one; one CPU; CIOGEN_JOBS=1) every task runs in this process
+    when its result is asked for.
+    """
+
+    def __init__(self) -> None:
+        self.enabled = _want_helper()
+        self._pool: Any = None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Task:
+        if not self.enabled:
+            return Task(fn, args)
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_helper_started)
+        return Task(fn, args, self._pool.submit(fn, *args))
+
+    def __enter__(self) -> "Helper":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:  # after an error, waits for the task the helper is running
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _helper_started() -> None:
+    # The helper starts as a copy of this process, maybe with the GC paused (see render):
+    # what it inherited stays out of its collections; its own garbage is collected.
+    gc.freeze()
+    gc.enable()
+
+
+def _want_helper() -> bool:
+    jobs = os.environ.get("CIOGEN_JOBS", "")
+    if jobs.isdigit():
+        return int(jobs) > 1
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except (AttributeError, OSError):
+        return (os.cpu_count() or 1) > 1
+
+
 def render(opts: Options):  # type: ignore[no-untyped-def]
     """Load, normalize and render everything in memory: (api, files, manifest, findings)."""
     from .build import build_api
     from .loader import load
     from .output import combined_hash, input_hashes, manifest_bytes
-    from .render import Formatter, render_all
+    from .render import Formatter, import_black, make_environment, render_all
+    from .validate import in_background
 
-    ws = load(opts.specs)
-    hashes = input_hashes([d.path for d in ws.docs.values()], _option_hashes(opts))
-    api, findings = build_api(opts.specs, package=opts.package, input_hash=combined_hash(hashes),
-                              cache_dir=opts.cache_dir, strict=opts.strict, workspace=ws)
-    files = render_all(api, Formatter(opts.cache_dir))
+    # Parsing the specs and building the IR make many long-lived objects and little garbage:
+    # the cyclic GC would walk them again and again (about a tenth of a second in all). It is
+    # paused meanwhile, and what was built is then frozen (left out of later collections,
+    # which black's cyclic parse trees do need).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        ws = load(opts.specs)
+        hashes = input_hashes([d.path for d in ws.docs.values()], _option_hashes(opts))
+        with Helper() as helper, in_background(ws, opts.cache_dir, helper.submit, strict=opts.strict) as validation:
+            if validation.pending:  # a spec changed, so some output will: have black ready by then
+                helper.submit(import_black)
+            env = make_environment(cache_dir=opts.cache_dir)
+            formatter = Formatter(opts.cache_dir, helper.submit)
+            api, findings = build_api(opts.specs, package=opts.package, input_hash=combined_hash(hashes),
+                                      cache_dir=opts.cache_dir, strict=opts.strict, workspace=ws)
+            gc.freeze()
+            if collecting:
+                gc.enable()
+            files = render_all(api, formatter, env)
+            complete = validation.complete(findings)  # nothing is written before this
+            if complete != findings:  # the IR carries the warnings: render it as it is
+                findings = complete
+                api = replace(api, warnings=tuple(str(f) for f in findings))
+                files = render_all(api, formatter, env)
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
     manifest = manifest_bytes(hashes, files, [str(s) for s in opts.specs])
     return api, files, manifest, findings
 
@@ -186,5 +301,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise
+    finally:
+        if argv is None:  # run as the program, which ends next: spare it a last collection
+            gc.freeze()
     del started
     return code

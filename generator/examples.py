@@ -4,16 +4,94 @@ An example that does not match its schema is a warning (it does not change the c
 the IR marks it invalid so that no fixture ever uses it. Schemas are checked in the
 dialect of the file that defines them (3.0 or 3.1), with every loaded document registered so
 cross-file `$ref`s resolve.
+
+Results are cached by content: the example, where its schema stands, and the hashes of that
+schema's file and of every file it reaches through `$ref`s. When every answer is cached the
+schema validator (slow to import) is not imported at all.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Tuple
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from . import ir
 from .errors import Finding
 from .loader import Document, Workspace
+
+
+_CHECKER_ID = "openapi-schema-validator-0.9.0/1"
+
+
+def _refs(node: Any, out: Set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            out.add(ref.partition("#")[0])
+        for value in node.values():
+            _refs(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, out)
+
+
+def closure_hashes(ws: Workspace) -> Dict[str, str]:
+    """For each document: a hash over it and every document its `$ref`s reach."""
+    direct: Dict[Path, Set[Path]] = {}
+    for doc in ws.docs.values():
+        targets: Set[str] = set()
+        _refs(doc.data, targets)
+        direct[doc.path] = {(doc.path.parent / t).resolve() for t in targets} & set(ws.docs)
+    out: Dict[str, str] = {}
+    for doc in ws.docs.values():
+        seen, todo = {doc.path}, [doc.path]
+        while todo:
+            for nxt in direct.get(todo.pop(), set()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        digest = hashlib.sha256(_CHECKER_ID.encode())
+        for path in sorted(seen):
+            digest.update(ws.docs[path].sha256.encode())
+        out[doc.name] = digest.hexdigest()
+    return out
+
+
+class CachedChecker:
+    """`errors()` answered from the cache, falling back to a real check (imported lazily)."""
+
+    def __init__(self, ws: Workspace, cache_dir: Optional[Path]) -> None:
+        self.ws = ws
+        self.dir = cache_dir / "examples" if cache_dir is not None else None
+        self.closure = closure_hashes(ws)
+        self._checker: Optional[ExampleChecker] = None
+
+    def errors(self, schema: ir.Schema, value: Any) -> Optional[str]:
+        name = schema.source.partition("#")[0]
+        key = hashlib.sha256(
+            f"{self.closure.get(name, '')}\0{schema.source}\0".encode()
+            + json.dumps(value, sort_keys=True).encode()
+        ).hexdigest()
+        path = self.dir / f"{key}.json" if self.dir is not None else None
+        if path is not None and path.exists():
+            try:
+                cached: Optional[str] = json.loads(path.read_text())["problem"]
+                return cached
+            except (OSError, ValueError, KeyError):
+                pass
+        if self._checker is None:
+            self._checker = ExampleChecker(self.ws)
+        problem = self._checker.errors(schema, value)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps({"problem": problem}))
+            except OSError:
+                pass  # a cache that cannot be written only costs time
+        return problem
 
 
 class ExampleChecker:
@@ -48,7 +126,7 @@ class ExampleChecker:
 
 
 def _check(
-    checker: ExampleChecker,
+    checker: CachedChecker,
     schema: Optional[ir.Schema],
     examples: Tuple[ir.MediaExample, ...],
     source: str,
@@ -68,7 +146,7 @@ def _check(
 
 
 def check_examples(
-    ws: Workspace, surfaces: Tuple[ir.Surface, ...]
+    ws: Workspace, surfaces: Tuple[ir.Surface, ...], cache_dir: Optional[Path] = None
 ) -> Tuple[Tuple[ir.Surface, ...], List[Finding]]:
     if not any(
         (op.body and op.body.examples) or any(r.examples for r in op.responses)
@@ -76,7 +154,7 @@ def check_examples(
         for op in s.operations
     ):
         return surfaces, []
-    checker = ExampleChecker(ws)
+    checker = CachedChecker(ws, cache_dir)
     findings: List[Finding] = []
     out = []
     for s in surfaces:

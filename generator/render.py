@@ -6,14 +6,17 @@ and spec text into safe literals, comments and docstrings. Spec text is only eve
 inserted as data: `repr()` for literals, escaped docstrings and comments, so no description
 can break the code or inject any.
 
-Python files are formatted by black in-process; formatting is cached by content hash (the
-banner is added after formatting, so an unchanged body is never formatted twice).
+Python files are formatted by black in pieces (top-level definitions and class members),
+each cached by content hash, so a small spec change re-formats a method, not a module; the
+pieces not cached are shared with a helper process (`cli.Helper`). The banner is added after
+formatting, so an unchanged body is never formatted twice. Compiled templates are cached too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,16 +268,52 @@ def templates_dir() -> Path:
     return Path(__file__).resolve().parent / "templates"
 
 
-def make_environment(directory: Optional[Path] = None) -> Any:
+def _bytecode_cache(cache_dir: Optional[Path], env: Any, options: Dict[str, Any]) -> Any:
+    if cache_dir is None:
+        return None
     import jinja2
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(directory or templates_dir())),
+    # Compiled code depends on the options and on how each filter/test takes its arguments.
+    calls = [(kind, name, repr(getattr(fn, "jinja_pass_arg", None)))
+             for kind, table in (("filter", env.filters), ("test", env.tests))
+             for name, fn in table.items()]
+    tag = hashlib.sha256(repr((jinja2.__version__, sorted(map(repr, options.items())),
+                               sorted(calls))).encode())
+    directory = cache_dir / "jinja" / tag.hexdigest()[:16]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+
+    class QuietCache(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass  # a cache that cannot be written only costs time
+
+    return QuietCache(str(directory))
+
+
+def make_environment(directory: Optional[Path] = None, cache_dir: Optional[Path] = None) -> Any:
+    """The Jinja environment; with `cache_dir`, compiled templates are kept there.
+
+    Compiling the templates costs more than rendering them; Jinja's bytecode cache checks
+    each template's source, and the directory is named after the options and filters (which
+    the bytecode depends on but Jinja's cache key does not include).
+    """
+    import jinja2
+
+    options: Dict[str, Any] = dict(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+    )
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(directory or templates_dir())),
+        **options,
     )
     env.filters.update(
         py=py_literal,
@@ -294,43 +333,246 @@ def make_environment(directory: Optional[Path] = None) -> Any:
     env.filters.update(getattr(synth, "FILTERS", {}))
     env.tests.update(model_body=is_model_body)
     env.globals.update(ir=ir)
+    env.bytecode_cache = _bytecode_cache(cache_dir, env, options)
     return env
 
 
 # ---- formatting ---------------------------------------------------------------------------
+#
+# black is the slowest step by far (seconds for the big modules), so it runs on *pieces* of a
+# file, each cached by content: a one-line spec change re-formats one method, not models.py.
+#
+# A piece starts at a `def`/`class`/decorator line that follows a blank line, either at
+# module level or one level deep in a class. For such a line black's output depends on
+# nothing before it: it always puts exactly two blank lines before a module-level one and
+# one before a class member (black's `_maybe_empty_lines`, when the previous line is neither
+# a comment nor a decorator and the user left a blank line), and its state carried across
+# the boundary is reset there. So formatting the pieces apart and joining them with those
+# blank lines gives black's own output for the whole file; tests/test_incremental.py checks
+# that on every generated file. The splitter is textual (fast); a cut it gets wrong (inside
+# a string or brackets) leaves a piece that does not parse, and then the whole file is
+# formatted in one go. Files with `fmt:`/`yapf:` directives, tabs, CR or form feeds are
+# never split.
+
+_BLACK_ID = "black-26.10.1/py39/pieces-1"  # part of every cache key: bump with black's pin
+_STARTS = ("def ", "async def ", "class ", "@")
+_MEMBER = "    "  # the one class-body indentation pieces are cut at (black's own)
+_STAND_IN = "class _:\n"  # members are formatted inside this header, then it is removed
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    member: bool  # a class-body statement, formatted inside `_STAND_IN`
+
+
+def split_pieces(source: str) -> List[Piece]:
+    """The source cut where formatting the parts apart equals formatting the whole."""
+    if any(c in source for c in "\r\f\t") or "fmt:" in source or "yapf:" in source:
+        return [Piece(source, False)]
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for i in range(1, len(lines)):
+        if _cut_before(lines, i, ""):
+            if len(starts) == 1 and lines[i].startswith("@") and _only_docstring(lines[:i]):
+                continue  # black puts one blank line, not two, between a module docstring and a decorator
+            starts.append(i)
+    starts.append(len(lines))
+    pieces: List[Piece] = []
+    for a, b in zip(starts, starts[1:]):
+        pieces.extend(_split_class(lines[a:b]))
+    return pieces
+
+
+def _cut_before(lines: List[str], i: int, indent: str) -> bool:
+    line = lines[i]
+    if not line.startswith(indent) or not line[len(indent):].startswith(_STARTS):
+        return False
+    if lines[i - 1].strip():
+        return False  # no blank line: black may keep the lines together (overloads, stubs)
+    j = i - 1
+    while j >= 0 and not lines[j].strip():
+        j -= 1
+    if j < 0:
+        return False
+    prev = lines[j].lstrip(" ")
+    if prev.startswith(("#", "@")):
+        return False  # comments and decorators belong to what follows them
+    return len(lines[j]) - len(prev) >= len(indent)  # not right after the class header
+
+
+def _only_docstring(lines: List[str]) -> bool:
+    import ast
+
+    try:
+        body = ast.parse("".join(lines)).body
+    except SyntaxError:
+        return True  # unknown: do not cut
+    return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+
+
+def _split_class(lines: List[str]) -> List[Piece]:
+    """A module-level piece; a class with a one-line header also cut at its members."""
+    whole = [Piece("".join(lines), False)]
+    h = 0
+    while h < len(lines) and lines[h].startswith("@"):
+        h += 1  # one-line decorators only: anything else is not split
+    if h >= len(lines) or not lines[h].startswith("class ") or not lines[h].rstrip().endswith(":"):
+        return whole
+    body = [line for line in lines[h + 1:] if line.strip()]
+    if not body or not all(line.startswith(_MEMBER) for line in body) or body[0][4] == " ":
+        return whole  # the class body must be indented by exactly four spaces
+    starts = [0] + [i for i in range(h + 2, len(lines)) if _cut_before(lines, i, _MEMBER)]
+    starts.append(len(lines))
+    return [Piece("".join(lines[a:b]), bool(n)) for n, (a, b) in enumerate(zip(starts, starts[1:]))]
+
+
+def join_pieces(pieces: List[Piece], formatted: List[str]) -> str:
+    """black's blank lines between pieces: two before a module-level one, one before a member."""
+    out = [formatted[0]]
+    for p, text in zip(pieces[1:], formatted[1:]):
+        out.append(("\n" if p.member else "\n\n") + text)
+    return "".join(out)
+
+
+_MODE: Any = None
+
+
+def black_piece(text: str, member: bool) -> Tuple[bool, str]:
+    """(True, formatted) or (False, error): runs in a worker process or in this one."""
+    global _MODE
+    import black
+
+    if _MODE is None:
+        _MODE = black.Mode(target_versions={black.TargetVersion.PY39})  # type: ignore[attr-defined]
+    try:
+        out: str = black.format_str(_STAND_IN + text if member else text, mode=_MODE)
+    except Exception as exc:  # a bad cut or a template bug; the caller decides which
+        return False, str(exc)[:300]
+    if member:
+        if not out.startswith(_STAND_IN):
+            return False, "member piece lost its stand-in header"
+        out = out[len(_STAND_IN):]
+    return True, out
+
+
+def import_black() -> None:
+    """Load black ahead of the pieces (in the helper, while this process is still busy)."""
+    import black  # noqa: F401
+
+
+Submit = Callable[..., Any]
+"""submit(fn, *args) -> a task with result() (waits for fn(*args)) and steal() (cli.Helper)."""
+
+
+class _Here:
+    """A task run in this process when its result is first asked for."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.fn, self.args, self.done = fn, args, False
+        self.value: Any = None
+
+    def steal(self) -> bool:
+        return True
+
+    def result(self) -> Any:
+        if not self.done:
+            self.value, self.done = self.fn(*self.args), True
+        return self.value
 
 
 class Formatter:
-    """black, in-process, with a content-addressed cache of its output."""
+    """black over pieces of each file, cached by content in `cache_dir/black/<file>.json`.
 
-    def __init__(self, cache_dir: Optional[Path]) -> None:
+    Each file's pack maps the key of a piece (or of the whole source, so an unchanged file
+    costs one hash) to black's output, and holds only what the last run used, so it never
+    grows. Uncached pieces go to `submit` (a helper process), or run here when it is None.
+    """
+
+    def __init__(self, cache_dir: Optional[Path], submit: Optional[Submit] = None) -> None:
         self.cache_dir = cache_dir / "black" if cache_dir else None
-        self._mode: Any = None
+        self.submit: Submit = submit or _Here
+        self._jobs: Dict[str, Tuple[str, List[Piece], List[Any], Dict[str, str]]] = {}
 
-    def key(self, source: str) -> str:
-        return hashlib.sha256(("black-26.10.1\0" + source).encode()).hexdigest()
+    @staticmethod
+    def key(kind: str, text: str) -> str:
+        return hashlib.sha256(f"{_BLACK_ID}\0{kind}\0{text}".encode()).hexdigest()
+
+    def start(self, source: str, name: str) -> None:
+        """Begin formatting one file; `finish` returns the result."""
+        pack = self._load(name)
+        whole = self.key("file", source)
+        if whole in pack:
+            self._jobs[name] = (source, [], [pack[whole]], pack)
+            return
+        pieces = split_pieces(source)
+        results: List[Any] = []
+        for p in pieces:
+            hit = pack.get(self.key("member" if p.member else "module", p.text))
+            results.append(hit if hit is not None else self.submit(black_piece, p.text, p.member))
+        self._jobs[name] = (source, pieces, results, pack)
+
+    def finish(self) -> Dict[str, str]:
+        """Every started file, formatted.
+
+        The helper takes pieces from the front of its queue; this process takes them from the
+        back until it meets one the helper has started, then waits for the rest.
+        """
+        tasks = [r for _, _, results, _ in self._jobs.values() for r in results if not isinstance(r, str)]
+        for task in reversed(tasks):
+            if not task.steal():
+                break
+            task.result()
+        out: Dict[str, str] = {}
+        for name, (source, pieces, results, pack) in self._jobs.items():
+            if not pieces:
+                out[name] = results[0]
+                continue
+            got = [(True, r) if isinstance(r, str) else r.result() for r in results]
+            if all(ok for ok, _ in got):
+                texts = [text for _, text in got]
+                text = join_pieces(pieces, texts)
+                new = {self.key("member" if p.member else "module", p.text): t
+                       for p, t in zip(pieces, texts)}
+            else:  # a cut in the wrong place, or code that does not parse at all
+                ok, text = black_piece(source, False)
+                if not ok:
+                    raise RenderError(f"{name}: generated code does not parse: {text}")
+                new = {}
+            new[self.key("file", source)] = text
+            self._store(name, pack, new)
+            out[name] = text
+        self._jobs = {}
+        return out
 
     def format(self, source: str, name: str) -> str:
-        path = self.cache_dir / self.key(source) if self.cache_dir else None
-        if path is not None and path.exists():
-            return path.read_text(encoding="utf-8")
-        import black
+        self.start(source, name)
+        return self.finish()[name]
 
-        if self._mode is None:
-            self._mode = black.Mode(target_versions={black.TargetVersion.PY39})  # type: ignore[attr-defined]
+    def _pack_path(self, name: str) -> Optional[Path]:
+        return self.cache_dir / (name.replace("/", "__") + ".json") if self.cache_dir else None
+
+    def _load(self, name: str) -> Dict[str, str]:
+        path = self._pack_path(name)
+        if path is None or not path.exists():
+            return {}
         try:
-            out: str = black.format_str(source, mode=self._mode)
-        except Exception as exc:  # a template bug: show where, not a black traceback
-            raise RenderError(f"{name}: generated code does not parse: {str(exc)[:300]}") from None
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(out, encoding="utf-8")
-                tmp.replace(path)
-            except OSError:
-                pass
-        return out
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _store(self, name: str, old: Dict[str, str], new: Dict[str, str]) -> None:
+        path = self._pack_path(name)
+        if path is None or new == old:
+            return
+        try:  # a cache that cannot be written only costs time
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(new, sort_keys=True), encoding="utf-8")
+            tmp.replace(path)
+        except OSError:
+            pass
 
 
 class RenderError(Exception):
@@ -345,15 +587,22 @@ def banner(api: ir.Api, path: str) -> str:
 
 
 def render_all(api: ir.Api, formatter: Formatter, env: Any = None) -> Dict[str, bytes]:
-    """Every output file's bytes, keyed by path relative to the package directory."""
+    """Every output file's bytes, keyed by path relative to the package directory.
+
+    All templates are rendered first and their Python handed to the formatter as they come,
+    so worker processes format one file while the next is rendered.
+    """
     env = env or make_environment()
-    out: Dict[str, bytes] = {}
+    texts: Dict[str, str] = {}
     for f in plan_outputs(api):
-        text = env.get_template(f.template).render(api=api, **dict(f.context))
+        texts[f.path] = env.get_template(f.template).render(api=api, **dict(f.context))
         if f.path.endswith(".py"):
-            text = formatter.format(text, f.path)
+            formatter.start(texts[f.path], f.path)
+    texts.update(formatter.finish())
+    out: Dict[str, bytes] = {}
+    for path, text in texts.items():
         text = re.sub(r"\n{3,}\Z", "\n", text)
-        out[f.path] = (banner(api, f.path) + text).encode("utf-8")
+        out[path] = (banner(api, path) + text).encode("utf-8")
     return out
 
 

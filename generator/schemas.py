@@ -558,11 +558,11 @@ class SchemaBuilder:
             return True
         if any(k in part for k in ("properties", "additionalProperties", "required")):
             return True
-        return any(
-            self._may_be_object(doc, v)
-            for key in ("oneOf", "anyOf")
-            for v in (part.get(key) if isinstance(part.get(key), list) else [])
-        )
+        variants: List[Any] = []
+        for key in ("oneOf", "anyOf"):
+            listed = part.get(key)
+            variants.extend(listed if isinstance(listed, list) else [])
+        return any(self._may_be_object(doc, v) for v in variants)
 
     def _all_of_value(
         self, doc: Document, ptr: str, parts: List[Any], hint: str, common: Dict[str, Any]

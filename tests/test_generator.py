@@ -387,3 +387,26 @@ def test_json_specs_are_read_like_yaml(tmp_path: Path) -> None:
     bad.write_text('{"openapi": "3.1.0",')
     r = run_cli("generate", "--spec", str(bad), "--out", str(out), "--package", "x")
     assert r.returncode == 2 and "bad.json" in r.stderr and "invalid JSON" in r.stderr
+
+
+def test_example_findings_are_cached_without_losing_the_warning(tmp_path: Path) -> None:
+    spec = tmp_path / "ex.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    post:\n"
+        "      operationId: postA\n      requestBody:\n        content:\n          application/json:\n"
+        "            schema: {type: object, properties: {n: {type: integer}}}\n"
+        "            example: {n: not-a-number}\n      responses:\n        '200': {description: ok}\n"
+    )
+    code = (
+        "import sys; from generator.cli import main; "
+        f"code = main(['generate', '--spec', {str(spec)!r}, '--out', {str(tmp_path / 'o')!r}, "
+        "'--package', 'p']); "
+        "print('imported' if 'openapi_schema_validator' in sys.modules else 'not imported')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CIOGEN_JOBS": "1"}
+    runs = [subprocess.run([PY, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+            for _ in range(2)]
+    for r in runs:
+        assert "example does not match its schema" in r.stderr, r.stderr
+    assert runs[0].stdout.splitlines()[-1] == "imported"
+    assert runs[1].stdout.splitlines()[-1] == "not imported"
