@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
 from . import __version__, ir
-from .errors import Finding, SpecError
+from .errors import Finding
 from .events import extract_events
 from .examples import check_examples
 from .loader import Workspace, load
 from .normalize import Normalizer, all_models, event_check_ops
-from .validate import validate
 
 
 def build_api(
@@ -20,15 +19,14 @@ def build_api(
     package: str,
     input_hash: str = "",
     cache_dir: Optional[Path] = None,
-    strict: bool = False,
     workspace: Optional[Workspace] = None,
 ) -> Tuple[ir.Api, List[Finding]]:
-    """Load, validate and normalize; raise SpecError on anything that changes the code."""
+    """Load and normalize; raise SpecError on anything that changes the code.
+
+    Returns the IR and the findings about the spec's own examples. Validation against the
+    OpenAPI schema is the caller's (validate.start), so it can run alongside this.
+    """
     ws = workspace or load(spec_paths)
-    findings = validate(ws, cache_dir)
-    if strict and findings:
-        f = findings[0]
-        raise SpecError(f.file, f.pointer, f.message + " (--strict)")
     norm = Normalizer(ws)
     prefix = {d.path: norm.surface_name(d) for d in ws.docs.values()}
     norm.schemas.reserve_components(list(ws.docs.values()), prefix)
@@ -47,11 +45,7 @@ def build_api(
     models = all_models(norm.schemas)
     events = extract_events({m.class_name: m for m in models}, examples)
     surfaces = event_check_ops(surfaces, events)
-    surfaces, example_findings = check_examples(ws, surfaces, cache_dir)
-    findings.extend(example_findings)
-    if strict and example_findings:
-        f = example_findings[0]
-        raise SpecError(f.file, f.pointer, f.message + " (--strict)")
+    surfaces, findings = check_examples(ws, surfaces, cache_dir)
     titles = [s.title for s in surfaces]
     api = ir.Api(
         title=titles[0] if len(titles) == 1 else package,
@@ -62,7 +56,6 @@ def build_api(
         models=models,
         events=events,
         spec_files=tuple(sorted((d.name, d.sha256) for d in ws.docs.values())),
-        warnings=tuple(str(f) for f in findings),
         webhooks=tuple(norm.webhooks),
     )
     return api, findings

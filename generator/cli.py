@@ -15,8 +15,7 @@ import argparse
 import gc
 import os
 import sys
-import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -195,7 +194,7 @@ def render(opts: Options):  # type: ignore[no-untyped-def]
     from .loader import load
     from .output import combined_hash, input_hashes, manifest_bytes
     from .render import Formatter, import_black, make_environment, render_all
-    from .validate import in_background
+    from .validate import import_validator, needs_validator, start
 
     # Parsing the specs and building the IR make many long-lived objects and little garbage:
     # the cyclic GC would walk them again and again (about a tenth of a second in all). It is
@@ -204,30 +203,37 @@ def render(opts: Options):  # type: ignore[no-untyped-def]
     collecting = gc.isenabled()
     gc.disable()
     try:
-        ws = load(opts.specs)
-        hashes = input_hashes([d.path for d in ws.docs.values()], _option_hashes(opts))
-        with Helper() as helper, in_background(ws, opts.cache_dir, helper.submit, strict=opts.strict) as validation:
+        with Helper() as helper:
+            if needs_validator(_spec_files(opts), opts.cache_dir):
+                helper.submit(import_validator)  # overlaps parsing the specs below
+            ws = load(opts.specs)
+            hashes = input_hashes([d.path for d in ws.docs.values()], _option_hashes(opts))
+            validation = start(ws, opts.cache_dir, helper.submit)
             if validation.pending:  # a spec changed, so some output will: have black ready by then
                 helper.submit(import_black)
             env = make_environment(cache_dir=opts.cache_dir)
             formatter = Formatter(opts.cache_dir, helper.submit)
-            api, findings = build_api(opts.specs, package=opts.package, input_hash=combined_hash(hashes),
-                                      cache_dir=opts.cache_dir, strict=opts.strict, workspace=ws)
+            api, example_findings = build_api(opts.specs, package=opts.package,
+                                              input_hash=combined_hash(hashes),
+                                              cache_dir=opts.cache_dir, workspace=ws)
             gc.freeze()
             if collecting:
                 gc.enable()
             files = render_all(api, formatter, env)
-            complete = validation.complete(findings)  # nothing is written before this
-            if complete != findings:  # the IR carries the warnings: render it as it is
-                findings = complete
-                api = replace(api, warnings=tuple(str(f) for f in findings))
-                files = render_all(api, formatter, env)
+            findings = validation.result() + example_findings  # nothing is written before this
     finally:
         gc.unfreeze()
         if collecting:
             gc.enable()
+    _stop_if_strict(opts, findings)
     manifest = manifest_bytes(hashes, files, [str(s) for s in opts.specs])
     return api, files, manifest, findings
+
+
+def _stop_if_strict(opts: Options, findings: List[Any]) -> None:
+    if opts.strict and findings:
+        f = findings[0]
+        raise SpecError(f.file, f.pointer, f.message + " (--strict)")
 
 
 def cmd_generate(opts: Options) -> int:
@@ -266,9 +272,15 @@ def cmd_check(opts: Options, full: bool) -> int:
 
 def cmd_validate(opts: Options) -> int:
     from .build import build_api
+    from .loader import load
+    from .validate import validate
 
-    api, findings = build_api(opts.specs, package=opts.package, cache_dir=opts.cache_dir,
-                              strict=opts.strict)
+    ws = load(opts.specs)
+    findings = validate(ws, opts.cache_dir)
+    api, example_findings = build_api(opts.specs, package=opts.package,
+                                      cache_dir=opts.cache_dir, workspace=ws)
+    findings += example_findings
+    _stop_if_strict(opts, findings)
     for f in findings:
         print(f"warning: {f}", file=sys.stderr)
     ops = sum(len(s.operations) for s in api.surfaces)
@@ -279,7 +291,6 @@ def cmd_validate(opts: Options) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
-    started = time.perf_counter()
     try:
         opts = options(args)
         if args.command == "generate":
@@ -304,5 +315,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         if argv is None:  # run as the program, which ends next: spare it a last collection
             gc.freeze()
-    del started
     return code

@@ -278,7 +278,6 @@ class Api:
     models: Tuple[Schema, ...]  # every named OBJECT/ENUM/UNION, sorted by class_name
     events: Tuple[SemanticEvent, ...]  # sorted by name
     spec_files: Tuple[Tuple[str, str], ...]  # (relative path, sha256), sorted
-    warnings: Tuple[str, ...] = ()
     webhooks: Tuple[Operation, ...] = ()  # operations the API calls on you (3.1 webhooks)
 
     @property

@@ -8,21 +8,17 @@ precise pointer, by the normalizer, which stops the run. `--strict` makes every 
 
 Importing the validator costs about half a second, so results are cached by content hash
 in the cache directory and the import happens only when some document is not cached.
-
-`generate` and `check` go further: inside `in_background(...)` the documents the cache does
-not answer are validated in a helper process (cli.Helper) from the moment they are loaded.
-Findings are warnings, which change no generated code, so `validate()` hands the pipeline
-only the cached ones and `Background.complete` adds the rest before anything is written.
-With --strict a finding stops the run, so there `validate()` waits and answers in full.
+Because findings change no generated code, `generate` and `check` start validation
+(`start`) on a helper process as soon as the documents are loaded, build and render
+meanwhile, and collect the findings (`Pending.result`) before anything is written.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, List, Optional
 
 from .errors import Finding, pointer
 from .loader import Document, Workspace
@@ -57,17 +53,13 @@ def _validate_document(doc: Document) -> List[Finding]:
     return sorted(set(findings), key=lambda f: (f.pointer, f.message))
 
 
-def _cache_key(doc: Document, ws: Workspace) -> str:
+def _cache_path(content_sha256: str, cache_dir: Optional[Path]) -> Optional[Path]:
     # Keyed by the document alone: a change elsewhere can only break a $ref into it, and
     # the normalizer reports broken $refs itself, so one edited file revalidates one file.
-    del ws
-    h = hashlib.sha256(_VALIDATOR_ID.encode())
-    h.update(doc.sha256.encode())
-    return h.hexdigest()
-
-
-def _cache_path(doc: Document, ws: Workspace, cache_dir: Optional[Path]) -> Optional[Path]:
-    return cache_dir / "validation" / f"{_cache_key(doc, ws)}.json" if cache_dir else None
+    if cache_dir is None:
+        return None
+    key = hashlib.sha256(f"{_VALIDATOR_ID}{content_sha256}".encode()).hexdigest()
+    return cache_dir / "validation" / f"{key}.json"
 
 
 def _cached(path: Optional[Path], doc: Document) -> Optional[List[Finding]]:
@@ -94,79 +86,65 @@ def _validate_documents(docs: List[Document]) -> List[List[Finding]]:
     return [_validate_document(doc) for doc in docs]
 
 
-def validate(ws: Workspace, cache_dir: Optional[Path]) -> List[Finding]:
-    """Findings for every root document, using and filling the cache."""
-    bg = _BACKGROUND
-    if bg is not None and bg.ws is ws:
-        return bg.hand_over()
-    findings: List[Finding] = []
-    for doc in ws.roots:
-        path = _cache_path(doc, ws, cache_dir)
-        found = _cached(path, doc)
-        if found is None:
-            found = _validate_document(doc)
-            _store(path, found)
-        findings.extend(found)
-    return findings
-
-
 Submit = Callable[..., Any]
 """submit(fn, *args) -> a task whose result() is fn(*args) (cli.Helper.submit)."""
 
 
-class Background:
-    """Validation of the uncached root documents, started by `submit`."""
+def _run_now(fn: Callable[..., Any], *args: Any) -> Any:
+    class Done:
+        value = fn(*args)
 
-    def __init__(self, ws: Workspace, cache_dir: Optional[Path], submit: Submit, strict: bool) -> None:
-        self.ws = ws
-        self.strict = strict
-        self._paths = [_cache_path(doc, ws, cache_dir) for doc in ws.roots]
-        self._known = [_cached(path, doc) for path, doc in zip(self._paths, ws.roots)]
-        missing = [doc for doc, found in zip(ws.roots, self._known) if found is None]
-        self._result = submit(_validate_documents, missing) if missing else None
-        self._given: List[Finding] = []
+        def result(self) -> Any:
+            return self.value
+
+    return Done()
+
+
+class Pending:
+    """Findings of every root document: cached ones now, the others from `submit`."""
+
+    def __init__(self, ws: Workspace, cache_dir: Optional[Path], submit: Submit) -> None:
+        self._docs = list(ws.roots)
+        self._paths = [_cache_path(doc.sha256, cache_dir) for doc in self._docs]
+        self._known = [_cached(path, doc) for path, doc in zip(self._paths, self._docs)]
+        missing = [doc for doc, found in zip(self._docs, self._known) if found is None]
+        self._task = submit(_validate_documents, missing) if missing else None
 
     @property
     def pending(self) -> bool:
-        return self._result is not None
+        """True when some document is being validated (its findings were not cached)."""
+        return self._task is not None
 
-    def hand_over(self) -> List[Finding]:
-        """What `validate()` returns: the cached findings (all of them when strict)."""
-        if self.strict:
-            self.findings()
-        self._given = [f for found in self._known if found is not None for f in found]
-        return list(self._given)
-
-    def findings(self) -> List[Finding]:
-        """Every root document's findings, in order (waits for the helper)."""
-        if self._result is not None:
-            fresh = iter(self._result.result())
+    def result(self) -> List[Finding]:
+        """Every root document's findings, in document order; fills the cache."""
+        if self._task is not None:
+            fresh = iter(self._task.result())
             for i, found in enumerate(self._known):
                 if found is None:
                     found = self._known[i] = next(fresh)
                     _store(self._paths[i], found)
-            self._result = None
+            self._task = None
         return [f for found in self._known for f in found or ()]
 
-    def complete(self, findings: List[Finding]) -> List[Finding]:
-        """`findings` as the pipeline returned them (starting with what `hand_over` gave),
-        with the validator's findings complete."""
-        n = len(self._given)
-        rest = findings[n:] if findings[:n] == self._given else [f for f in findings if f not in self._given]
-        return self.findings() + rest
+
+def import_validator() -> None:
+    """Run on the helper first when a spec changed, so the import overlaps spec parsing."""
+    import openapi_spec_validator.validation  # noqa: F401
 
 
-_BACKGROUND: Optional[Background] = None
+def needs_validator(spec_files: List[Path], cache_dir: Optional[Path]) -> bool:
+    """Whether some root file's findings are not cached (from the raw bytes, before parsing)."""
+    for path in spec_files:
+        cached = _cache_path(hashlib.sha256(path.read_bytes()).hexdigest(), cache_dir)
+        if cached is None or not cached.exists():
+            return True
+    return False
 
 
-@contextmanager
-def in_background(ws: Workspace, cache_dir: Optional[Path], submit: Submit,
-                  strict: bool = False) -> Iterator[Background]:
-    """Within the block, `validate(ws, ...)` answers from `Background` (see the docstring)."""
-    global _BACKGROUND
-    bg = Background(ws, cache_dir, submit, strict)
-    _BACKGROUND = bg
-    try:
-        yield bg
-    finally:
-        _BACKGROUND = None
+def start(ws: Workspace, cache_dir: Optional[Path], submit: Submit = _run_now) -> Pending:
+    return Pending(ws, cache_dir, submit)
+
+
+def validate(ws: Workspace, cache_dir: Optional[Path]) -> List[Finding]:
+    """Findings for every root document, using and filling the cache."""
+    return start(ws, cache_dir).result()
