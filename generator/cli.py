@@ -190,11 +190,20 @@ def _want_helper() -> bool:
 
 def render(opts: Options):  # type: ignore[no-untyped-def]
     """Load, normalize and render everything in memory: (api, files, manifest, findings)."""
+    from .validate import import_validator, needs_validator
+
+    with Helper() as helper:
+        if needs_validator(_spec_files(opts), opts.cache_dir):
+            helper.submit(import_validator)  # overlaps everything below until validation
+        return _render_with(opts, helper)
+
+
+def _render_with(opts: Options, helper: "Helper"):  # type: ignore[no-untyped-def]
     from .build import build_api
     from .loader import load
     from .output import combined_hash, input_hashes, manifest_bytes
     from .render import Formatter, import_black, make_environment, render_all
-    from .validate import import_validator, needs_validator, start
+    from .validate import start
 
     # Parsing the specs and building the IR make many long-lived objects and little garbage:
     # the cyclic GC would walk them again and again (about a tenth of a second in all). It is
@@ -203,24 +212,21 @@ def render(opts: Options):  # type: ignore[no-untyped-def]
     collecting = gc.isenabled()
     gc.disable()
     try:
-        with Helper() as helper:
-            if needs_validator(_spec_files(opts), opts.cache_dir):
-                helper.submit(import_validator)  # overlaps parsing the specs below
-            ws = load(opts.specs)
-            hashes = input_hashes([d.path for d in ws.docs.values()], _option_hashes(opts))
-            validation = start(ws, opts.cache_dir, helper.submit)
-            if validation.pending:  # a spec changed, so some output will: have black ready by then
-                helper.submit(import_black)
-            env = make_environment(cache_dir=opts.cache_dir)
-            formatter = Formatter(opts.cache_dir, helper.submit)
-            api, example_findings = build_api(opts.specs, package=opts.package,
-                                              input_hash=combined_hash(hashes),
-                                              cache_dir=opts.cache_dir, workspace=ws)
-            gc.freeze()
-            if collecting:
-                gc.enable()
-            files = render_all(api, formatter, env)
-            findings = validation.result() + example_findings  # nothing is written before this
+        ws = load(opts.specs)
+        hashes = input_hashes([d.path for d in ws.docs.values()], _option_hashes(opts))
+        validation = start(ws, opts.cache_dir, helper.submit)
+        if validation.pending:  # a spec changed, so some output will: have black ready by then
+            helper.submit(import_black)
+        env = make_environment(cache_dir=opts.cache_dir)
+        formatter = Formatter(opts.cache_dir, helper.submit)
+        api, example_findings = build_api(opts.specs, package=opts.package,
+                                          input_hash=combined_hash(hashes),
+                                          cache_dir=opts.cache_dir, workspace=ws)
+        gc.freeze()
+        if collecting:
+            gc.enable()
+        files = render_all(api, formatter, env)
+        findings = validation.result() + example_findings  # nothing is written before this
     finally:
         gc.unfreeze()
         if collecting:

@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 from .errors import Finding, pointer
-from .loader import Document, Workspace
+
+if TYPE_CHECKING:  # the CLI imports this module before anything heavy, to start the helper
+    from .loader import Document, Workspace
 
 _VALIDATOR_ID = "openapi-spec-validator-0.9.0/1"
 
