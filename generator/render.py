@@ -55,16 +55,16 @@ def docstring(text: str, indent: int = 4) -> str:
     """Text for the inside of a triple-quoted docstring, escaped and indented."""
     text = (text or "").strip().replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if text.endswith('"'):
-        text += " "
     pad = " " * indent
     lines = [line.rstrip() for line in text.split("\n")]
-    return "\n".join((pad + line) if line and i else line for i, line in enumerate(lines))
+    out = "\n".join((pad + line) if line and i else line for i, line in enumerate(lines))
+    # a quote right before the closing quotes would end the string early
+    return out[:-1] + '\\"' if out.endswith('"') else out
 
 
 def comment(text: str) -> str:
-    """One line of spec text, safe inside a `#` comment."""
-    return " ".join((text or "").split())[:200]
+    """Spec text on one line, safe inside a `#` comment (no newline can end it)."""
+    return " ".join((text or "").split())
 
 
 def first_line(text: str) -> str:

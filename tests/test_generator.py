@@ -170,6 +170,8 @@ def test_spec_text_cannot_break_or_inject_code(coverage_out: Path) -> None:
     assert 'Get a pet """ with quotes' in doc
     assert "Ends with a backslash \\" in doc
     assert "{{ jinja }}" in (pkg.CoverageThirtyClient.__doc__ or "")
+    models = importlib.import_module("coverage30.models")
+    assert (models.Unused.__doc__ or "").startswith('Not referenced by any operation, still generated: "quoted"')
 
 
 def test_webhooks_only_and_no_responses_generate(coverage_out: Path) -> None:
