@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 from .errors import SpecError, UsageError
 
@@ -105,91 +104,9 @@ def _option_hashes(opts: Options) -> Dict[str, str]:
     return {"package": opts.package, "strict": str(opts.strict)}
 
 
-class Task:
-    """One call handed to a `Helper`. `result()` waits for it (once); `steal()` takes it back
-    if the helper has not started it, and `result()` then runs it in this process."""
-
-    def __init__(self, fn: Callable[..., Any], args: Tuple[Any, ...], future: Any = None) -> None:
-        self.fn, self.args, self.future = fn, args, future
-        self.done = False
-        self.value: Any = None
-
-    def steal(self) -> bool:
-        if self.future is not None and self.future.cancel():
-            self.future = None
-        return self.future is None
-
-    def result(self) -> Any:
-        if not self.done:
-            self.value, self.done = self._run(), True
-        return self.value
-
-    def _run(self) -> Any:
-        if self.future is None:
-            return self.fn(*self.args)
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return self.future.result()
-        except BrokenProcessPool:  # a helper that died costs time, never a result
-            return self.fn(*self.args)
-
-
-class Helper:
-    """One forked helper process, started on first use (see the module docstring).
-
-    Tasks run in the order they are submitted; the main process, once it has nothing else
-    to do, steals the ones not yet started from the back of the queue (`Formatter.finish`),
-    so the two share the work on two cores. Without a helper (not Linux, where fork is the
-    safe and fast way to start one; one CPU; CIOGEN_JOBS=1) every task runs in this process
-    when its result is asked for.
-    """
-
-    def __init__(self) -> None:
-        self.enabled = _want_helper()
-        self._pool: Any = None
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Task:
-        if not self.enabled:
-            return Task(fn, args)
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_helper_started)
-        return Task(fn, args, self._pool.submit(fn, *args))
-
-    def __enter__(self) -> "Helper":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:  # after an error, waits for the task the helper is running
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-
-def _helper_started() -> None:
-    # The helper starts as a copy of this process, maybe with the GC paused (see render):
-    # what it inherited stays out of its collections; its own garbage is collected.
-    gc.freeze()
-    gc.enable()
-
-
-def _want_helper() -> bool:
-    jobs = os.environ.get("CIOGEN_JOBS", "")
-    if jobs.isdigit():
-        return int(jobs) > 1
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        return len(os.sched_getaffinity(0)) > 1
-    except (AttributeError, OSError):
-        return (os.cpu_count() or 1) > 1
-
-
 def render(opts: Options):  # type: ignore[no-untyped-def]
     """Load, normalize and render everything in memory: (api, files, manifest, findings)."""
+    from .tasks import Helper
     from .validate import import_validator, needs_validator
 
     with Helper() as helper:
@@ -198,11 +115,12 @@ def render(opts: Options):  # type: ignore[no-untyped-def]
         return _render_with(opts, helper)
 
 
-def _render_with(opts: Options, helper: "Helper"):  # type: ignore[no-untyped-def]
+def _render_with(opts: Options, helper: Any):  # type: ignore[no-untyped-def]
     from .build import build_api
     from .loader import load
     from .output import combined_hash, input_hashes, manifest_bytes
-    from .render import Formatter, import_black, make_environment, render_all
+    from .formatting import Formatter, import_black
+    from .render import make_environment, render_all
     from .validate import start
 
     # Parsing the specs and building the IR make many long-lived objects and little garbage:
@@ -312,7 +230,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a generator bug: still one line, and where to look
-        from .render import RenderError
+        from .errors import RenderError
 
         if isinstance(exc, RenderError):
             print(f"error: {exc}", file=sys.stderr)

@@ -35,3 +35,7 @@ class SpecError(Exception):
 
 class UsageError(Exception):
     """A wrong argument or configuration: exit 2 with a one-line message."""
+
+
+class RenderError(Exception):
+    """Generated code that does not parse: a template bug, reported as one line (exit 2)."""

@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 from .errors import Finding, pointer
+from .tasks import Submit, run_here
 
 if TYPE_CHECKING:  # the CLI imports this module before anything heavy, to start the helper
     from .loader import Document, Workspace
@@ -88,20 +89,6 @@ def _validate_documents(docs: List[Document]) -> List[List[Finding]]:
     return [_validate_document(doc) for doc in docs]
 
 
-Submit = Callable[..., Any]
-"""submit(fn, *args) -> a task whose result() is fn(*args) (cli.Helper.submit)."""
-
-
-def _run_now(fn: Callable[..., Any], *args: Any) -> Any:
-    class Done:
-        value = fn(*args)
-
-        def result(self) -> Any:
-            return self.value
-
-    return Done()
-
-
 class Pending:
     """Findings of every root document: cached ones now, the others from `submit`."""
 
@@ -143,7 +130,7 @@ def needs_validator(spec_files: List[Path], cache_dir: Optional[Path]) -> bool:
     return False
 
 
-def start(ws: Workspace, cache_dir: Optional[Path], submit: Submit = _run_now) -> Pending:
+def start(ws: Workspace, cache_dir: Optional[Path], submit: Submit = run_here) -> Pending:
     return Pending(ws, cache_dir, submit)
 
 

@@ -24,14 +24,8 @@ sys.path.insert(0, str(ROOT))
 import black  # noqa: E402
 
 from generator.build import build_api  # noqa: E402
-from generator.render import (  # noqa: E402
-    Formatter,
-    black_piece,
-    join_pieces,
-    make_environment,
-    plan_outputs,
-    split_pieces,
-)
+from generator.formatting import Formatter, black_piece, join_pieces, split_pieces  # noqa: E402
+from generator.render import make_environment, plan_outputs  # noqa: E402
 
 MODE = black.Mode(target_versions={black.TargetVersion.PY39})
 
@@ -111,7 +105,7 @@ def test_formatter_equals_black_where_blank_lines_depend_on_context(case: str, t
 
 
 def test_code_that_does_not_parse_is_a_render_error() -> None:
-    from generator.render import RenderError
+    from generator.errors import RenderError
 
     with pytest.raises(RenderError, match="m.py: generated code does not parse"):
         Formatter(None).format("def f(:\n    pass\n\n\ndef g():\n    pass\n", "m.py")
@@ -124,10 +118,10 @@ class Recorder:
         self.calls: List[str] = []
 
     def __call__(self, fn: Any, *args: Any) -> Any:
-        from generator.render import _Here
+        from generator.tasks import run_here
 
         self.calls.append(args[0])
-        return _Here(fn, *args)
+        return run_here(fn, *args)
 
 
 def test_a_one_line_change_reformats_one_piece_and_an_unchanged_file_none(tmp_path: Path) -> None:
