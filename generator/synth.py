@@ -1,7 +1,9 @@
-"""Example data from the IR: one valid request, response and event payload per spec item.
+"""Example data from the IR: one valid request, response and event payload per spec item,
+and the wire names of track calls and batch messages the events and testing modules use.
 
-Used by `fixtures.py.j2` and `testing.py.j2`. Every function here is pure and deterministic:
-the same `Api` always gives the same values (no clock, no randomness, no set iteration).
+Used by `fixtures.py.j2`, `testing.py.j2` and `events.py.j2`. Every function here is pure and
+deterministic: the same `Api` always gives the same values (no clock, no randomness, no set
+iteration).
 
 An example comes from the spec when it has one (only examples the loader marked `valid` and
 whose date-time/date/email/uuid/uri strings really have that format; the first by name),
@@ -19,10 +21,11 @@ otherwise it is synthesized from the schema:
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from . import ir
 from .ir import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
+from .render import _names_in
 
 MAX_DEPTH = 8
 
@@ -125,13 +128,8 @@ def synth(
 
 
 def _primitive(s: ir.Schema, hint: str) -> Any:
-    if s.type == "string":
-        if s.format in FORMAT_VALUES:
-            return FORMAT_VALUES[s.format]
-        for present, value in ((s.has_example, s.example), (s.has_default, s.default)):
-            if present and value is not None and _fits(s, value):
-                return value
-        return _hint_text(hint)
+    if s.type == "string" and s.format in FORMAT_VALUES:
+        return FORMAT_VALUES[s.format]
     for present, value in ((s.has_example, s.example), (s.has_default, s.default)):
         if present and value is not None and _fits(s, value):
             return value
@@ -145,7 +143,7 @@ def _union(s: ir.Schema, api: ir.Api, hint: str, mode: str, depth: int) -> Any:
     value = synth(variant, api, hint, mode=mode, depth=depth)
     disc = s.discriminator
     if disc is not None and isinstance(value, dict):
-        name = resolve(variant, api).class_name or variant.class_name
+        name = resolve(variant, api).class_name
         for wire_value, class_name in disc.mapping:
             if class_name == name:
                 value[disc.property_name] = wire_value
@@ -158,7 +156,7 @@ def _object(s: ir.Schema, api: ir.Api, mode: str, depth: int) -> Dict[str, Any]:
     if s.required_one_of:
         wanted += [n for n in s.required_one_of[0] if n not in wanted]
     out: Dict[str, Any] = {}
-    by_name = {p.name: p for p in s.properties}
+    known = {p.name for p in s.properties}
     for p in s.properties:
         required = p.name in wanted
         if not required and (
@@ -174,7 +172,7 @@ def _object(s: ir.Schema, api: ir.Api, mode: str, depth: int) -> Dict[str, Any]:
                 continue  # the recursion stops here
             out[p.name] = synth(p.schema, api, p.name, mode=mode, depth=depth + 1)
     for name in wanted:  # required names without a property schema (allowed by JSON Schema)
-        if name not in by_name:
+        if name not in known:
             out[name] = _hint_text(name)
     return out
 
@@ -239,18 +237,13 @@ def example_body(op: ir.Operation, api: ir.Api) -> Any:
     return synth(op.body.schema, api, "body")
 
 
-def example_param(param: ir.Parameter, api: ir.Api) -> Any:
-    """A plain value for a parameter (no characters that need escaping)."""
-    return synth(param.schema, api, param.name)
-
-
 def example_request(op: ir.Operation, api: ir.Api) -> Dict[str, Any]:
     """Keyword arguments for the operation's client method: path parameters, the body and the
     required query/header parameters (client-flag headers are left to the client)."""
     kwargs: Dict[str, Any] = {}
     for p in op.parameters:
         if p.location == "path" or (p.required and not p.client_flag):
-            kwargs[p.py_name] = example_param(p, api)
+            kwargs[p.py_name] = synth(p.schema, api, p.name)
     if op.body is not None:
         kwargs["body"] = example_body(op, api)
     return kwargs
@@ -325,79 +318,169 @@ def _items_union(op: ir.Operation, api: ir.Api) -> Optional[ir.Schema]:
     return None
 
 
-def testing_facts(api: ir.Api) -> Dict[str, Any]:
-    """Wire names the fake server's assertion helpers look for, taken from the IR.
+# How the IR places a semantic event's fields (`ir.EventProperty.location`): its own
+# properties in the track call's "properties" object, context fields in sub-objects of its
+# "context" object ("context.device"). Templates take these names from `track_call_fields`.
+PROPERTIES_LOCATION = "properties"
+CONTEXT_LOCATION = "context"
+
+
+def _fixed_fields(schema: ir.Schema, api: ir.Api) -> Dict[str, Any]:
+    """Property name -> value, for the properties of an object that admit one value only."""
+    out: Dict[str, Any] = {}
+    for p in resolve(schema, api).properties:
+        fixed, value = _fixed_value(p.schema, api)
+        if fixed:
+            out[p.name] = value
+    return out
+
+
+def _model(api: ir.Api, class_name: str) -> Optional[ir.Schema]:
+    try:
+        return api.model(class_name)
+    except KeyError:
+        return None
+
+
+def track_call_fields(api: ir.Api) -> Dict[str, str]:
+    """Wire names of a track call.
 
     - `event_field`: the property carrying a semantic event's name (the one-value enum equal
-      to the event name); `user_id_field`: the first identity field of the events;
-      `properties_field`: the object holding the event's own properties;
-    - `batch_fields`: operation id -> body array whose items are separate messages;
-    - `kind_field` / `kinds`: the discriminator of those batch items and its values, and
-      `body_kinds`: operation id -> the kind its whole body is (by the item class it uses);
-    - `identify_kind` / `traits_field`: the batch kind whose model is an identify call and
-      its traits object, when the API has one.
+      to it); `user_id_field`: the events' first identity field ("" without events);
+    - `properties_field` / `context_field`: the objects holding an event's own properties and
+      its context fields, as the IR locates them (`PROPERTIES_LOCATION`, `CONTEXT_LOCATION`);
+    - `track_method`: the client method that sends any one track call (the first operation
+      checked against the semantic events whose body is a single model, not a union).
     """
-    facts: Dict[str, Any] = {
+    senders = [op.py_name for op in api.operations if op.validates_events and op.body
+               and resolve(op.body.schema, api).kind == OBJECT]
+    out = {
         "event_field": "",
         "user_id_field": "",
-        "properties_field": "",
-        "batch_fields": {},
-        "kind_field": "",
-        "kinds": {},
-        "body_kinds": {},
-        "identify_kind": "",
-        "traits_field": "",
+        "properties_field": PROPERTIES_LOCATION,
+        "context_field": CONTEXT_LOCATION,
+        "track_method": senders[0] if senders else "",
     }
     for ev in api.events:
         if ev.schema is None:
             continue
-        model = resolve(ev.schema, api)
-        names = [p.name for p in model.properties]
-        for p in model.properties:
-            fixed, value = _fixed_value(p.schema, api)
-            if fixed and value == ev.name and not facts["event_field"]:
-                facts["event_field"] = p.name
-        if ev.identity and not facts["user_id_field"]:
-            facts["user_id_field"] = ev.identity[0]
-        locations = [prop.location for prop in ev.properties]
-        for loc in locations:
-            if loc in names and not facts["properties_field"]:
-                facts["properties_field"] = loc
-        if not facts["properties_field"] and "properties" in names:
-            facts["properties_field"] = "properties"
+        if not out["event_field"]:
+            fixed = _fixed_fields(ev.schema, api)
+            out["event_field"] = next((n for n, v in fixed.items() if v == ev.name), "")
+        if not out["user_id_field"] and ev.identity:
+            out["user_id_field"] = ev.identity[0]
+    return out
+
+
+def event_top_fields(
+    ev: ir.SemanticEvent, api: ir.Api
+) -> Tuple[Tuple[Tuple[str, Any], ...], Tuple[ir.Property, ...]]:
+    """(fixed, free) top-level fields of an event's track call, in spec order.
+
+    `fixed` are (name, value) of the required fields with one possible value (its kind and
+    event name); `free` are the others, except the properties and context objects (whose
+    fields the event lists itself).
+    """
+    if ev.schema is None:
+        return (), ()
+    fixed: List[Tuple[str, Any]] = []
+    free: List[ir.Property] = []
+    fields = track_call_fields(api)
+    containers = (fields["properties_field"], fields["context_field"])
+    for p in resolve(ev.schema, api).properties:
+        s = p.schema
+        if p.required and s.kind == ENUM and len(s.enum_values) == 1:
+            fixed.append((p.name, s.enum_values[0]))
+        elif p.name not in containers:
+            free.append(p)
+    return tuple(fixed), tuple(free)
+
+
+def event_models(api: ir.Api) -> List[str]:
+    """Model classes the event constructors' arguments name (sorted)."""
+    names: Set[str] = set()
+    for ev in api.events:
+        props = [p.schema for p in ev.properties + ev.context]
+        props += [p.schema for p in event_top_fields(ev, api)[1]]
+        for schema in props:
+            _names_in(schema, names)
+    return sorted(names)
+
+
+def _identify_call(
+    api: ir.Api, kinds: Dict[str, str], kind_field: str, user_id_field: str
+) -> Tuple[str, str]:
+    """(kind, traits field) of the batch kind that identifies a person, or ("", "").
+
+    The track kind is the one the semantic events fix `kind_field` to. Beside the fields a
+    track call has, an identify call carries the user id and exactly one free-form object
+    (the person's traits) of its own; the kind is used only when exactly one kind is so.
+    """
+    track_kinds = [
+        _fixed_fields(ev.schema, api).get(kind_field) for ev in api.events if ev.schema
+    ]
+    track_kind = next((k for k in track_kinds if isinstance(k, str)), "")
+    track = _model(api, kinds.get(track_kind, ""))
+    if track is None:
+        return "", ""
+    track_names = {p.name for p in track.properties}
+    found = []
+    for kind, class_name in kinds.items():
+        model = _model(api, class_name)
+        if kind == track_kind or model is None:
+            continue
+        own = [p for p in model.properties if p.name not in track_names]
+        if (
+            any(p.name == user_id_field for p in model.properties)
+            and len(own) == 1
+            and resolve(own[0].schema, api).kind in (MAP, OBJECT, ANY)
+        ):
+            found.append((kind, own[0].name))
+    return found[0] if len(found) == 1 else ("", "")
+
+
+def testing_facts(api: ir.Api) -> Dict[str, Any]:
+    """Wire names the fake server's assertion helpers look for, taken from the IR.
+
+    - the `track_call_fields` (`event_field`, `user_id_field`, `properties_field`, ...);
+    - `batch_fields`: operation id -> body array whose items are separate messages;
+    - `kind_field` / `kinds`: the discriminator of those batch items and its values, and
+      `body_kinds`: operation id -> the kind its whole body is (by the item class it uses);
+    - `identify_kind` / `traits_field`: the batch kind that identifies a person and its
+      traits object, when the API has one (see `_identify_call`).
+    """
+    facts: Dict[str, Any] = dict(track_call_fields(api))
+    batch_fields: Dict[str, str] = {}
+    kind_field = ""
     kinds: Dict[str, str] = {}
     for op in api.operations:
         if not op.limits.items_field:
             continue
-        facts["batch_fields"][op.operation_id] = op.limits.items_field
+        batch_fields[op.operation_id] = op.limits.items_field
         union = _items_union(op, api)
-        if union is not None and union.kind == UNION and union.discriminator is not None:
-            if not facts["kind_field"]:
-                facts["kind_field"] = union.discriminator.property_name
-            if union.discriminator.property_name == facts["kind_field"]:
-                for value, class_name in union.discriminator.mapping:
-                    kinds.setdefault(value, class_name)
-    facts["kinds"] = dict(sorted(kinds.items()))
-    by_class = {c: v for v, c in sorted(kinds.items())}
-    for op in api.operations:
-        if op.body is not None and op.operation_id not in facts["batch_fields"]:
+        if union is None or union.kind != UNION or union.discriminator is None:
+            continue
+        kind_field = kind_field or union.discriminator.property_name
+        if union.discriminator.property_name == kind_field:
+            for value, class_name in union.discriminator.mapping:
+                kinds.setdefault(value, class_name)
+    kinds = dict(sorted(kinds.items()))
+    by_class = {c: v for v, c in kinds.items()}
+    body_kinds = {}
+    for op in api.operations:  # sorted by operation id
+        if op.body is not None and op.operation_id not in batch_fields:
             cls = resolve(op.body.schema, api).class_name
             if cls in by_class:
-                facts["body_kinds"][op.operation_id] = by_class[cls]
-    facts["body_kinds"] = dict(sorted(facts["body_kinds"].items()))
-    # "identify" names the concept of `assert_identified`; the helper exists only if the API
-    # has such a call kind, and its traits object is looked up in that kind's model.
-    if "identify" in kinds:
-        facts["identify_kind"] = "identify"
-        identify: Optional[ir.Schema]
-        try:
-            identify = api.model(kinds["identify"])
-        except KeyError:
-            identify = None
-        if identify is not None:
-            for p in identify.properties:
-                if p.name == "traits" and resolve(p.schema, api).kind in (MAP, OBJECT, ANY):
-                    facts["traits_field"] = p.name
+                body_kinds[op.operation_id] = by_class[cls]
+    identify_kind, traits_field = _identify_call(api, kinds, kind_field, facts["user_id_field"])
+    facts.update(
+        batch_fields=batch_fields,
+        kind_field=kind_field,
+        kinds=kinds,
+        body_kinds=body_kinds,
+        identify_kind=identify_kind,
+        traits_field=traits_field,
+    )
     return facts
 
 
@@ -419,5 +502,8 @@ FILTERS = {
     "example_event": example_event,
     "routes": routes,
     "testing_facts": testing_facts,
+    "track_call_fields": track_call_fields,
+    "event_top_fields": event_top_fields,
+    "event_models": event_models,
     "client_fixtures": client_fixtures,
 }
