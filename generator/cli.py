@@ -3,10 +3,10 @@
 Exit codes: 0 done / in sync; 1 `check` found stale files; 2 bad input or usage (one line
 naming the file and JSON pointer, never a traceback).
 
-A render uses one helper process (`Helper`) beside this one: it validates the spec files
-the cache does not answer while this process builds the IR and renders the templates, then
-both run black on the pieces of output the cache does not hold. Nothing is written before
-the validation is complete. CIOGEN_JOBS=1 runs everything in this process.
+A render uses two helper processes (tasks.Helper) beside this one: one validates the spec
+files the cache does not answer, the other runs black on the pieces of output the cache does
+not hold, while this process builds the IR and renders the templates. Nothing is written
+before the validation is complete. CIOGEN_JOBS=1 runs everything in this process.
 """
 
 from __future__ import annotations
@@ -106,20 +106,25 @@ def _option_hashes(opts: Options) -> Dict[str, str]:
 
 def render(opts: Options):  # type: ignore[no-untyped-def]
     """Load, normalize and render everything in memory: (api, files, manifest, findings)."""
+    from .formatting import import_black
     from .tasks import Helper
     from .validate import import_validator, needs_validator
 
-    with Helper() as helper:
+    # Two helpers: one validates (its import alone is the slowest step of a small change),
+    # the other runs black, so neither waits for the other and this process does neither.
+    with Helper() as checker, Helper() as helper:
         if needs_validator(_spec_files(opts), opts.cache_dir):
-            helper.submit(import_validator)  # overlaps everything below until validation
-        return _render_with(opts, helper)
+            # a spec changed, so some output will: both imports overlap everything below
+            checker.submit(import_validator)
+            helper.submit(import_black)
+        return _render_with(opts, checker, helper)
 
 
-def _render_with(opts: Options, helper: Any):  # type: ignore[no-untyped-def]
+def _render_with(opts: Options, checker: Any, helper: Any):  # type: ignore[no-untyped-def]
     from .build import build_api
     from .loader import load
     from .output import combined_hash, input_hashes, manifest_bytes
-    from .formatting import Formatter, import_black
+    from .formatting import Formatter
     from .render import make_environment, render_all
     from .validate import start
 
@@ -132,9 +137,7 @@ def _render_with(opts: Options, helper: Any):  # type: ignore[no-untyped-def]
     try:
         ws = load(opts.specs)
         hashes = input_hashes([d.path for d in ws.docs.values()], _option_hashes(opts))
-        validation = start(ws, opts.cache_dir, helper.submit)
-        if validation.pending:  # a spec changed, so some output will: have black ready by then
-            helper.submit(import_black)
+        validation = start(ws, opts.cache_dir, checker.submit)
         env = make_environment(cache_dir=opts.cache_dir)
         formatter = Formatter(opts.cache_dir, helper.submit)
         api, example_findings = build_api(opts.specs, package=opts.package,

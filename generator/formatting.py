@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -33,6 +34,7 @@ from .tasks import Submit, run_here
 # formatted in one go. Files with `fmt:`/`yapf:` directives, tabs, CR or form feeds are
 # never split.
 
+_FEW_PIECES = 16  # up to this many uncached pieces stay on the helper (see Formatter.finish)
 _BLACK_ID = "black-26.10.1/py39/pieces-1"  # part of every cache key: bump with black's pin
 _STARTS = ("def ", "async def ", "class ", "@")
 _MEMBER = "    "  # the one class-body indentation pieces are cut at (black's own)
@@ -175,9 +177,13 @@ class Formatter:
         """Every started file, formatted.
 
         The helper takes pieces from the front of its queue; this process takes them from the
-        back until it meets one the helper has started, then waits for the rest.
+        back until it meets one the helper has started, then waits for the rest. A handful of
+        pieces (a small spec change) are left to the helper: importing black here would cost
+        more than formatting them there.
         """
         tasks = [r for _, _, results, _ in self._jobs.values() for r in results if not isinstance(r, str)]
+        if len(tasks) <= _FEW_PIECES and "black" not in sys.modules:
+            tasks = []
         for task in reversed(tasks):
             if not task.steal():
                 break

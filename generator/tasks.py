@@ -1,9 +1,9 @@
-"""Tasks that run on one forked helper process beside this one, or here.
+"""Tasks that run on a forked helper process beside this one, or here.
 
 `Helper.submit(fn, *args)` returns a `Task`: `result()` waits for fn(*args) and `steal()`
 takes a task back if the helper has not started it (then `result()` runs it here).
 `run_here` makes the same kind of task without a helper. The CLI uses one helper to
-validate specs and run black while it builds the IR and renders (see cli.render).
+validate specs and another to run black while it builds the IR and renders (cli.render).
 """
 
 from __future__ import annotations
