@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from . import ir
 from .formatting import Formatter
@@ -193,7 +193,7 @@ def ordered_fields(model: ir.Schema) -> List[ir.Property]:
     ]
 
 
-def _names_in(s: Optional[ir.Schema], out: set, decoding: bool = False) -> None:  # type: ignore[type-arg]
+def _names_in(s: Optional[ir.Schema], out: Set[str], decoding: bool = False) -> None:
     if s is None:
         return
     if s.class_name:
@@ -207,7 +207,7 @@ def _names_in(s: Optional[ir.Schema], out: set, decoding: bool = False) -> None:
 
 def surface_models(surface: ir.Surface) -> List[str]:
     """Model names a surface module must import (sorted)."""
-    out: set = set()  # type: ignore[type-arg]
+    out: Set[str] = set()
     for op in surface.operations:
         for p in op.parameters:
             _names_in(p.schema, out)
@@ -361,5 +361,3 @@ def render_all(api: ir.Api, formatter: Formatter, env: Any = None) -> Dict[str, 
         out[path] = (banner(api, path) + text).encode("utf-8")
     return out
 
-
-Renderer = Callable[[ir.Api], Dict[str, bytes]]

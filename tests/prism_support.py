@@ -303,3 +303,15 @@ def prism_mock(
         yield server
     finally:
         server.stop()
+
+
+def require_prism() -> None:
+    """Skip the calling test without Prism, but fail it under CI=true (CI must run Prism)."""
+    import pytest
+
+    ok, reason = prism_available()
+    if ok:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"Prism is required when CI=true: {reason}")
+    pytest.skip(reason)

@@ -232,14 +232,17 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     assert r.returncode == 2 and "missing.yaml" in r.stderr and "Traceback" not in r.stderr
 
 
+INVALID_EXAMPLE_SPEC = (
+    "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    post:\n"
+    "      operationId: postA\n      requestBody:\n        content:\n          application/json:\n"
+    "            schema: {type: object, properties: {n: {type: integer}}}\n"
+    "            example: {n: not-a-number}\n      responses:\n        '200': {description: ok}\n"
+)
+
+
 def test_invalid_example_is_a_warning_and_strict_makes_it_an_error(tmp_path: Path) -> None:
     spec = tmp_path / "ex.yaml"
-    spec.write_text(
-        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    post:\n"
-        "      operationId: postA\n      requestBody:\n        content:\n          application/json:\n"
-        "            schema: {type: object, properties: {n: {type: integer}}}\n"
-        "            example: {n: not-a-number}\n      responses:\n        '200': {description: ok}\n"
-    )
+    spec.write_text(INVALID_EXAMPLE_SPEC)
     r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "o"), "--package", "p", "--no-cache")
     assert r.returncode == 0, r.stderr
     assert "warning:" in r.stderr and "ex.yaml#/paths/~1a/post/requestBody/examples/example" in r.stderr
@@ -393,12 +396,7 @@ def test_json_specs_are_read_like_yaml(tmp_path: Path) -> None:
 
 def test_example_findings_are_cached_without_losing_the_warning(tmp_path: Path) -> None:
     spec = tmp_path / "ex.yaml"
-    spec.write_text(
-        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    post:\n"
-        "      operationId: postA\n      requestBody:\n        content:\n          application/json:\n"
-        "            schema: {type: object, properties: {n: {type: integer}}}\n"
-        "            example: {n: not-a-number}\n      responses:\n        '200': {description: ok}\n"
-    )
+    spec.write_text(INVALID_EXAMPLE_SPEC)
     code = (
         "import sys; from generator.cli import main; "
         f"code = main(['generate', '--spec', {str(spec)!r}, '--out', {str(tmp_path / 'o')!r}, "

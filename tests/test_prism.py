@@ -9,7 +9,6 @@ defines its operationId. Skipped when Prism is not installed (``make prism``), e
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -21,18 +20,10 @@ from conftest import make_client, request_kwargs, spec_operations
 from customerio_client import OPERATIONS, APIError, fixtures
 
 try:
-    from tests.prism_support import PrismServer, prism_available, prism_mock
+    from tests.prism_support import PrismServer, prism_mock, require_prism
 except ImportError:  # tests/ is not a package: pytest puts it on sys.path itself
-    from prism_support import PrismServer, prism_available, prism_mock
+    from prism_support import PrismServer, prism_mock, require_prism
 
-
-def _require_prism() -> None:
-    ok, reason = prism_available()
-    if ok:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"Prism is required when CI=true: {reason}")
-    pytest.skip(reason)
 
 
 # Grouped by spec file, so each file's Prism is started once.
@@ -54,7 +45,7 @@ def test_every_operation_is_checked() -> None:
 @pytest.fixture(scope="module")
 def prism_for() -> Iterator[Callable[[Path], PrismServer]]:
     """Prism for a spec file; starting one stops the previous (one node process at a time)."""
-    _require_prism()
+    require_prism()
     current: dict[Path, tuple[PrismServer, ExitStack]] = {}
 
     def get(spec: Path) -> PrismServer:

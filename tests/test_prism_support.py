@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -12,26 +11,18 @@ from pathlib import Path
 import pytest
 
 try:
-    from tests.prism_support import PrismServer, prism_available, prism_mock
+    from tests.prism_support import PrismServer, prism_mock, require_prism
 except ImportError:  # tests/ is not a package: pytest puts it on sys.path itself
-    from prism_support import PrismServer, prism_available, prism_mock
+    from prism_support import PrismServer, prism_mock, require_prism
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxies for 127.0.0.1
 SPEC = Path(__file__).resolve().parent / "data" / "prism" / "openapi.yaml"
 
 
-def _require_prism() -> None:
-    ok, reason = prism_available()
-    if ok:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"Prism is required when CI=true: {reason}")
-    pytest.skip(reason)
-
 
 @pytest.fixture(scope="module")
 def prism() -> Iterator[PrismServer]:
-    _require_prism()
+    require_prism()
     with prism_mock(SPEC) as server:
         yield server
 
