@@ -126,6 +126,9 @@ def black_piece(text: str, member: bool) -> Tuple[bool, str]:
 
     if _MODE is None:
         _MODE = black.Mode(target_versions={black.TargetVersion.PY39})  # type: ignore[attr-defined]
+    # black formats twice whenever its first pass changes anything; the blank lines a cut
+    # leaves at a piece's end always would, so they go first (black drops them anyway).
+    text = text.rstrip("\n") + "\n"
     try:
         out: str = black.format_str(_STAND_IN + text if member else text, mode=_MODE)
     except Exception as exc:  # a bad cut or a template bug; the caller decides which

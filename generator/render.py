@@ -7,14 +7,18 @@ inserted as data: `repr()` for literals, escaped docstrings and comments, so no 
 can break the code or inject any.
 
 Python files are formatted by black (formatting.py) before the banner is added, so an
-unchanged body is never formatted twice. Compiled templates are cached in the cache dir.
+unchanged body is never formatted twice; plain-text templates (the runtime modules) are
+written black-formatted and skip it (`is_verbatim`). Compiled templates are cached in the
+cache dir.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -144,9 +148,7 @@ def matcher(s: ir.Schema, expr: str) -> str:
     discriminator are decoded by JSON shape, never by trying constructors in turn)"""
     k = s.kind
     if k == OBJECT:
-        req = [p for p in s.required]
-        checks = [f"isinstance({expr}, Mapping)"] + [f"{py_literal(r)} in {expr}" for r in req]
-        return " and ".join(checks)
+        return " and ".join(matcher_checks(s, expr))
     if k == MAP:
         return f"isinstance({expr}, Mapping)"
     if k == ARRAY:
@@ -168,6 +170,14 @@ def matcher(s: ir.Schema, expr: str) -> str:
     return "True"
 
 
+def matcher_checks(s: ir.Schema, expr: str) -> List[str]:
+    """`matcher` as the list of the checks it joins with `and` for an object (one item for
+    any other kind), so a template can split a long test one check per line, as black does."""
+    if s.kind == OBJECT:
+        return [f"isinstance({expr}, Mapping)"] + [f"{py_literal(r)} in {expr}" for r in s.required]
+    return [matcher(s, expr)]
+
+
 def field_default(p: ir.Property) -> Optional[str]:
     """The dataclass default of a field, or None when the field is required."""
     s = p.schema
@@ -183,6 +193,39 @@ def field_type(p: ir.Property) -> str:
     if field_default(p) == "UNSET":
         return f"Union[{t}, Unset]"
     return t
+
+
+def fits(line: str, width: int = 88) -> bool:
+    """Would black leave this line joined? (its length test, on the rendered line)
+
+    Templates choose between a joined and an exploded form with it, so their output is
+    already black's. Text that is not ASCII counts as fitting: black measures display width,
+    which `len` does not, and a joined form is always safe (black explodes it if it must,
+    while an exploded form with a trailing comma stays exploded).
+    """
+    return not line.isascii() or len(line) <= width
+
+
+_CLOSER = {"(": ")", "[": "]", "{": "}"}
+
+
+def bracket_parts(expr: str) -> Optional[List[str]]:
+    """`f(args)`, `T[args]` or a bracketed display/comprehension as [`f(`, `args`, `)`]:
+    black's split of it when too long for its line (a template adds no trailing comma, so
+    black's output stays its own). None for any other shape; tokenized, so brackets inside
+    string literals do not count."""
+    head = re.match(r"(?:[A-Za-z_][\w.]*)?[(\[{]", expr)
+    if not head or not expr.endswith(_CLOSER[head.group()[-1]]):
+        return None
+    depth = 0
+    for tok in tokenize.generate_tokens(io.StringIO(expr).readline):
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+            if depth == 0 and tok.end != (1, len(expr)):
+                return None  # the first bracket closes before the end: `f(a)(b)`, `f(a)[0]`
+    return [head.group(), expr[head.end() : -1], expr[-1]]
 
 
 def ordered_fields(model: ir.Schema) -> List[ir.Property]:
@@ -243,6 +286,7 @@ def plan_outputs(api: ir.Api) -> List[OutputFile]:
         OutputFile("_base_client.py", "package/_base_client.py.j2"),
         OutputFile("_fake_server.py", "package/_fake_server.py.j2"),
         OutputFile("_auth.py", "package/_auth.py.j2"),
+        OutputFile("_version.py", "package/_version.py.j2"),
         OutputFile("_serde.py", "package/_serde.py.j2"),
         OutputFile("_operations.py", "package/_operations.py.j2"),
         OutputFile("models.py", "package/models.py.j2"),
@@ -321,9 +365,12 @@ def make_environment(directory: Optional[Path] = None, cache_dir: Optional[Path]
         py_type=py_type,
         decode=decode,
         matcher=matcher,
+        matcher_checks=matcher_checks,
         field_default=field_default,
         field_type=field_type,
         ordered_fields=ordered_fields,
+        fits=fits,
+        bracket_parts=bracket_parts,
         surface_models=surface_models,
     )
     from . import synth  # example synthesis for fixtures: its FILTERS become Jinja filters
@@ -342,6 +389,21 @@ def banner(api: ir.Api, path: str) -> str:
     return f"# {text}\n"
 
 
+_JINJA_SYNTAX = ("{{", "{%", "{#")
+
+
+def is_verbatim(env: Any, name: str) -> bool:
+    """Whether a template is plain text, the same for every spec: the runtime modules.
+
+    Such a template is kept black-formatted as written (tests/test_incremental.py checks it),
+    so its output skips black: a run formats only the code that comes from the specs.
+    Any Jinja syntax, even in a comment, makes a template ordinary again, which is the safe
+    direction.
+    """
+    source, _, _ = env.loader.get_source(env, name)
+    return not any(mark in source for mark in _JINJA_SYNTAX)
+
+
 def render_all(api: ir.Api, formatter: Formatter, env: Any = None) -> Dict[str, bytes]:
     """Every output file's bytes, keyed by path relative to the package directory.
 
@@ -352,7 +414,7 @@ def render_all(api: ir.Api, formatter: Formatter, env: Any = None) -> Dict[str, 
     texts: Dict[str, str] = {}
     for f in plan_outputs(api):
         texts[f.path] = env.get_template(f.template).render(api=api, **dict(f.context))
-        if f.path.endswith(".py"):
+        if f.path.endswith(".py") and not is_verbatim(env, f.template):
             formatter.start(texts[f.path], f.path)
     texts.update(formatter.finish())
     out: Dict[str, bytes] = {}

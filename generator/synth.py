@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from . import ir
 from .ir import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
-from .render import _names_in
+from .render import _names_in, fits, py_literal
 
 MAX_DEPTH = 8
 
@@ -494,6 +494,34 @@ def client_fixtures(api: ir.Api) -> List[Tuple[str, str, str, Tuple[str, ...]]]:
     return sorted(out)
 
 
+def black_data(value: Any, head: str, tail: str = "") -> str:
+    """`head`, the literal of JSON-like `value` and `tail`, laid out as black lays it out.
+
+    `head` starts with the line's indentation. A line that fits stays joined; otherwise a
+    list, dict or tuple opens at the end of `head`, its items go one per line four columns
+    deeper with a trailing comma (a lone item keeps none, as black adds none), each laid out
+    the same way, and it closes on its own line followed by `tail`. Scalars that do not fit
+    stay long (black cannot split them). Used for the example data of fixtures.py and the
+    tables of testing.py, so black has nothing left to change in them.
+    """
+    return "\n".join(_data_lines(value, head, tail))
+
+
+def _data_lines(value: Any, head: str, tail: str) -> List[str]:
+    line = head + py_literal(value) + tail
+    if fits(line) or not isinstance(value, (dict, list, tuple)) or not value:
+        return [line]
+    pad = " " * (len(head) - len(head.lstrip(" "))) + "    "
+    if isinstance(value, dict):
+        items = [(pad + py_literal(k) + ": ", v) for k, v in value.items()]
+    else:
+        items = [(pad, v) for v in value]
+    brackets = "{}" if isinstance(value, dict) else "[]" if isinstance(value, list) else "()"
+    comma = "," if len(items) > 1 or isinstance(value, tuple) else ""
+    body = [text for h, v in items for text in _data_lines(v, h, comma)]
+    return [head + brackets[0], *body, pad[4:] + brackets[1] + tail]
+
+
 # The Jinja filters this module provides (render.py registers them).
 FILTERS = {
     "example_request": example_request,
@@ -506,4 +534,5 @@ FILTERS = {
     "event_top_fields": event_top_fields,
     "event_models": event_models,
     "client_fixtures": client_fixtures,
+    "black_data": black_data,
 }

@@ -6,7 +6,8 @@ example that does not match, a default out of bounds, an empty `responses`). Wha
 change the code (a broken `$ref`, a malformed schema, an unknown `type`) is found again, with a
 precise pointer, by the normalizer, which stops the run. `--strict` makes every finding an error.
 
-Importing the validator costs about half a second, so results are cached by content hash
+Importing the validator costs about half a second (a third of a second without its
+pydantic-settings, see `_install_light_settings`), so results are cached by content hash
 in the cache directory and the import happens only when some document is not cached.
 Because findings change no generated code, `generate` and `check` start validation
 (`start`) on a helper process as soon as the documents are loaded, build and render
@@ -38,7 +39,64 @@ def _message(error: Any) -> str:
     return text[:300]
 
 
+# openapi-spec-validator and openapi-schema-validator read three tuning knobs through
+# pydantic-settings, and importing pydantic for that costs about 0.15 s of the ~0.3 s import.
+# For the pinned versions, the stand-ins below give the same values from the same
+# environment variables (defaults otherwise); tests/test_validate_shim.py checks that the
+# findings are the same as with the real modules. A module already imported is left alone.
+_SPEC_ENV = "OPENAPI_SPEC_VALIDATOR_"
+_SCHEMA_ENV = "OPENAPI_SCHEMA_VALIDATOR_"
+_BACKENDS = ("auto", "jsonschema", "jsonschema-rs")
+
+
+def _env_int(name: str, default: int) -> int:
+    import os
+
+    try:
+        value = int(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
+def _install_light_settings() -> None:
+    import os
+    import sys
+    import types
+    from functools import lru_cache
+
+    if "openapi_spec_validator.settings" not in sys.modules:
+        spec = types.ModuleType("openapi_spec_validator.settings")
+
+        class OpenAPISpecValidatorSettings:
+            def __init__(self) -> None:
+                self.resolved_cache_maxsize = _env_int(_SPEC_ENV + "RESOLVED_CACHE_MAXSIZE", 128)
+                backend = os.environ.get(_SPEC_ENV + "SCHEMA_VALIDATOR_BACKEND", "auto").strip().lower()
+                self.schema_validator_backend = backend if backend in _BACKENDS else "auto"
+
+        spec.OpenAPISpecValidatorSettings = OpenAPISpecValidatorSettings  # type: ignore[attr-defined]
+        spec.get_resolved_cache_maxsize = (  # type: ignore[attr-defined]
+            lambda: OpenAPISpecValidatorSettings().resolved_cache_maxsize)
+        spec.get_schema_validator_backend = (  # type: ignore[attr-defined]
+            lambda: OpenAPISpecValidatorSettings().schema_validator_backend)
+        sys.modules[spec.__name__] = spec
+    if "openapi_schema_validator.settings" not in sys.modules:
+        schema = types.ModuleType("openapi_schema_validator.settings")
+
+        class OpenAPISchemaValidatorSettings:
+            def __init__(self) -> None:
+                self.compiled_validator_cache_max_size = _env_int(
+                    _SCHEMA_ENV + "COMPILED_VALIDATOR_CACHE_MAX_SIZE", 128)
+
+        get_settings = lru_cache(maxsize=1)(OpenAPISchemaValidatorSettings)
+        schema.OpenAPISchemaValidatorSettings = OpenAPISchemaValidatorSettings  # type: ignore[attr-defined]
+        schema.get_settings = get_settings  # type: ignore[attr-defined]
+        schema.reset_settings_cache = get_settings.cache_clear  # type: ignore[attr-defined]
+        sys.modules[schema.__name__] = schema
+
+
 def _validate_document(doc: Document) -> List[Finding]:
+    _install_light_settings()
     from openapi_spec_validator.validation import (
         OpenAPIV30SpecValidator,
         OpenAPIV31SpecValidator,
@@ -118,6 +176,7 @@ class Pending:
 
 def import_validator() -> None:
     """Run on the helper first when a spec changed, so the import overlaps spec parsing."""
+    _install_light_settings()
     import openapi_spec_validator.validation  # noqa: F401
 
 

@@ -25,7 +25,7 @@ import black  # noqa: E402
 
 from generator.build import build_api  # noqa: E402
 from generator.formatting import Formatter, black_piece, join_pieces, split_pieces  # noqa: E402
-from generator.render import make_environment, plan_outputs  # noqa: E402
+from generator.render import is_verbatim, make_environment, plan_outputs, templates_dir  # noqa: E402
 
 MODE = black.Mode(target_versions={black.TargetVersion.PY39})
 
@@ -59,6 +59,32 @@ def pieces_formatted(source: str) -> str:
 @pytest.mark.parametrize("name,source", RAW, ids=[n for n, _ in RAW])
 def test_pieces_formatted_apart_equal_black_on_the_whole_file(name: str, source: str) -> None:
     assert pieces_formatted(source) == black.format_str(source, mode=MODE)
+
+
+@pytest.mark.parametrize("name,source", RAW, ids=[n for n, _ in RAW])
+def test_templates_emit_black_exact_pieces(name: str, source: str) -> None:
+    """Every piece is already black's output, so black formats it in one pass, not two
+    (format_str runs a second pass whenever its first changes anything)."""
+    changed = []
+    for p in split_pieces(source):
+        text = p.text.rstrip("\n") + "\n"
+        ok, out = black_piece(text, p.member)
+        assert ok, out
+        if out != text:
+            changed.append(text.splitlines()[0])
+    assert not changed, changed[:5]
+
+
+def test_verbatim_templates_are_black_formatted_as_written() -> None:
+    """Plain-text templates skip black at run time, so they must already be its output."""
+    env = make_environment()
+    names = sorted(p.name for p in (templates_dir() / "package").glob("*.py.j2"))
+    verbatim = [n for n in names if is_verbatim(env, f"package/{n}")]
+    assert {"_base_client.py.j2", "_transport.py.j2", "_errors.py.j2"} <= set(verbatim)
+    assert "models.py.j2" not in verbatim and "_version.py.j2" not in verbatim
+    for n in verbatim:
+        source = (templates_dir() / "package" / n).read_text(encoding="utf-8")
+        assert black.format_str(source, mode=MODE) == source, n
 
 
 def test_the_big_modules_are_really_cut_at_classes_and_members() -> None:
