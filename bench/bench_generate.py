@@ -11,6 +11,8 @@ For each input:
 - cold:      `python -m generator generate` with empty caches and no output;
 - check:     `python -m generator check` on an in-sync tree (manifest fast path);
 - one-line:  `generate` after a one-line change to one spec (warm caches).
+The four are timed in rounds (one of each per round), so drift in the machine's speed
+during the bench touches every figure alike.
 
 Both tools run with Python's bytecode cache on, in a scratch PYTHONPYCACHEPREFIX (warmed by
 the first runs), as they would for a user: with PYTHONDONTWRITEBYTECODE set (as in some
@@ -55,6 +57,7 @@ def timed(fn: Callable[[], None], runs: int, before: Callable[[], None] = lambda
     out = []
     for _ in range(runs):
         before()
+        os.sync()  # the last run's writes are flushed now, not while this one is timed
         start = time.perf_counter()
         fn()
         out.append(time.perf_counter() - start)
@@ -110,28 +113,29 @@ def measure(label: str, work: Path, specs: List[Path], edit: Path, old: str, run
                             str(work / f"peer{i}"), "--overwrite"], cwd=work, env=ENV,
                            capture_output=True, check=True)
 
-    peer_times = timed(peer_all, runs)
-    peer_lines = sum(count_lines(work / f"peer{i}") for i in range(len(spec_files)))
-
-    check_times = timed(lambda: run([sys.executable, "-m", "generator", "check"], work), runs)
-
     target = work / "specs" / edit.name
     original = target.read_text()
     assert original.count(old) == 1, f"{old!r} must occur once in {edit.name}"
-    counter = [0]
-
-    def edit_one_line() -> None:
-        counter[0] += 1
-        target.write_text(original.replace(old, f"{old} ({counter[0]})"))
-
-    one_line_times = timed(lambda: run(gen, work), runs, before=edit_one_line)
-    target.write_text(original)
 
     def empty_caches() -> None:
         shutil.rmtree(work / ".ciogen-cache", ignore_errors=True)
         shutil.rmtree(work / "generated", ignore_errors=True)
+        target.write_text(original)
 
-    cold_times = timed(lambda: run(gen, work), runs, before=empty_caches)
+    # One round times each figure once; rounds repeat, so a machine whose speed drifts
+    # during the bench (a shared VM does) slows both tools alike.
+    peer_times: List[float] = []
+    cold_times: List[float] = []
+    check_times: List[float] = []
+    one_line_times: List[float] = []
+    for n in range(runs):
+        peer_times += timed(peer_all, 1)
+        cold_times += timed(lambda: run(gen, work), 1, before=empty_caches)  # leaves it in sync
+        check_times += timed(lambda: run([sys.executable, "-m", "generator", "check"], work), 1)
+        one_line_times += timed(lambda: run(gen, work), 1,
+                                before=lambda n=n: target.write_text(original.replace(old, f"{old} ({n})")))
+    target.write_text(original)
+    peer_lines = sum(count_lines(work / f"peer{i}") for i in range(len(spec_files)))
     p, c, o, k = (statistics.median(t) for t in (peer_times, check_times, one_line_times, cold_times))
     return Figures(label, len(spec_files), p, peer_lines, k, count_lines(work / "generated"), c, o)
 

@@ -145,6 +145,16 @@ def import_black() -> None:
     import black  # noqa: F401
 
 
+def nothing_cached(cache_dir: Optional[Path]) -> bool:
+    """True when no piece can come from the cache (none kept, or caching off)."""
+    if cache_dir is None:
+        return True
+    try:
+        return not any((cache_dir / "black").iterdir())
+    except OSError:
+        return True
+
+
 class Formatter:
     """black over pieces of each file, cached by content in `cache_dir/black/<file>.json`.
 
