@@ -35,6 +35,7 @@ from .tasks import Submit, run_here
 # never split.
 
 _FEW_PIECES = 16  # up to this many uncached pieces stay on the helper (see Formatter.finish)
+_BATCH_LINES = 150  # uncached pieces of a file go to the helper in tasks of about this many lines
 _BLACK_ID = "black-26.10.1/py39/pieces-1"  # part of every cache key: bump with black's pin
 _STARTS = ("def ", "async def ", "class ", "@")
 _MEMBER = "    "  # the one class-body indentation pieces are cut at (black's own)
@@ -140,6 +141,12 @@ def black_piece(text: str, member: bool) -> Tuple[bool, str]:
     return True, out
 
 
+def black_pieces(batch: List[Tuple[str, bool]]) -> List[Tuple[bool, str]]:
+    """`black_piece` over a batch (one task: handing pieces to the helper one by one costs
+    a round trip through this process's executor thread each)."""
+    return [black_piece(text, member) for text, member in batch]
+
+
 def import_black() -> None:
     """Load black ahead of the pieces (in the helper, while this process is still busy)."""
     import black  # noqa: F401
@@ -160,7 +167,10 @@ class Formatter:
 
     Each file's pack maps the key of a piece (or of the whole source, so an unchanged file
     costs one hash) to black's output, and holds only what the last run used, so it never
-    grows. Uncached pieces go to `submit` (a helper process), or run here when it is None.
+    grows. Uncached pieces go to `submit` (a helper process), or run here when it is None,
+    in batches of about `_BATCH_LINES` lines: one task per piece would cost this process a
+    round trip through its executor thread each, which with empty caches was a third of its
+    time and left the helper waiting.
     """
 
     def __init__(self, cache_dir: Optional[Path], submit: Optional[Submit] = None) -> None:
@@ -180,22 +190,36 @@ class Formatter:
             self._jobs[name] = (source, [], [pack[whole]], pack)
             return
         pieces = split_pieces(source)
+        # A result is black's text (cached) or (task, i): the i-th piece of a batch task.
         results: List[Any] = []
+        batch: List[Tuple[str, bool]] = []
+        slots: List[int] = []
+        lines = 0
         for p in pieces:
             hit = pack.get(self.key("member" if p.member else "module", p.text))
-            results.append(hit if hit is not None else self.submit(black_piece, p.text, p.member))
+            results.append(hit)
+            if hit is None:
+                batch.append((p.text, p.member))
+                slots.append(len(results) - 1)
+                lines += p.text.count("\n")
+            if batch and (lines >= _BATCH_LINES or p is pieces[-1]):
+                task = self.submit(black_pieces, batch)
+                for i, slot in enumerate(slots):
+                    results[slot] = (task, i)
+                batch, slots, lines = [], [], 0
         self._jobs[name] = (source, pieces, results, pack)
 
     def finish(self) -> Dict[str, str]:
         """Every started file, formatted.
 
-        The helper takes pieces from the front of its queue; this process takes them from the
-        back until it meets one the helper has started, then waits for the rest. A handful of
+        The helper takes batches from the front of its queue; this process takes them from
+        the back until it meets one the helper has started, then waits for the rest. A handful of
         pieces (a small spec change) are left to the helper: importing black here would cost
         more than formatting them there.
         """
-        tasks = [r for _, _, results, _ in self._jobs.values() for r in results if not isinstance(r, str)]
-        if len(tasks) <= _FEW_PIECES and "black" not in sys.modules:
+        queued = [r for _, _, results, _ in self._jobs.values() for r in results if not isinstance(r, str)]
+        tasks = list({id(task): task for task, _ in queued}.values())  # in submission order
+        if len(queued) <= _FEW_PIECES and "black" not in sys.modules:
             tasks = []
         for task in reversed(tasks):
             if not task.steal():
@@ -206,7 +230,7 @@ class Formatter:
             if not pieces:
                 out[name] = results[0]
                 continue
-            got = [(True, r) if isinstance(r, str) else r.result() for r in results]
+            got = [(True, r) if isinstance(r, str) else r[0].result()[r[1]] for r in results]
             if all(ok for ok, _ in got):
                 texts = [text for _, text in got]
                 text = join_pieces(pieces, texts)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import black  # noqa: E402
 
 from generator.build import build_api  # noqa: E402
-from generator.formatting import Formatter, black_piece, join_pieces, split_pieces  # noqa: E402
+from generator.formatting import _BATCH_LINES, Formatter, black_piece, join_pieces, split_pieces  # noqa: E402
 from generator.render import is_verbatim, make_environment, plan_outputs, templates_dir  # noqa: E402
 
 MODE = black.Mode(target_versions={black.TargetVersion.PY39})
@@ -138,15 +138,18 @@ def test_code_that_does_not_parse_is_a_render_error() -> None:
 
 
 class Recorder:
-    """A `submit` that runs tasks here and records which pieces black was asked for."""
+    """A `submit` that runs tasks here and records which pieces black was asked for
+    (`calls`, piece texts) and in how many tasks (`tasks`)."""
 
     def __init__(self) -> None:
         self.calls: List[str] = []
+        self.tasks = 0
 
     def __call__(self, fn: Any, *args: Any) -> Any:
         from generator.tasks import run_here
 
-        self.calls.append(args[0])
+        self.tasks += 1
+        self.calls.extend(text for text, _ in args[0])  # black_pieces([(text, member), ...])
         return run_here(fn, *args)
 
 
@@ -156,6 +159,8 @@ def test_a_one_line_change_reformats_one_piece_and_an_unchanged_file_none(tmp_pa
     first = Recorder()
     Formatter(tmp_path, first).format(source, "app.py")
     assert len(first.calls) == len(split_pieces(source))
+    # pieces travel to the helper in batches of about _BATCH_LINES lines, not one by one
+    assert 1 < first.tasks <= source.count("\n") // _BATCH_LINES + 2 < len(first.calls)
     again = Recorder()
     Formatter(tmp_path, again).format(source, "app.py")
     assert again.calls == []
