@@ -221,8 +221,15 @@ def cmd_validate(opts: Options) -> int:
     return 0
 
 
+# Schemas are converted recursively, a few frames per level of `$ref`/nesting; Python's
+# default limit (1,000) stops at about 200 levels, which a long chain of references in a real
+# document can reach. Deeper than this limit allows is reported as an error, not a traceback.
+RECURSION_LIMIT = 20_000
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser().parse_args(argv)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:
         opts = options(args)
         if args.command == "generate":
@@ -236,6 +243,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        files = ", ".join(str(s) for s in getattr(args, "spec", None) or ["specs/"])
+        print(f"error: {files}: schemas nest or reference each other too deeply to convert "
+              f"(more than about {RECURSION_LIMIT // 5} levels)", file=sys.stderr)
         return 2
     except Exception as exc:  # a generator bug: still one line, and where to look
         from .errors import RenderError

@@ -155,6 +155,7 @@ class Normalizer:
         self.schemas = SchemaBuilder(ws)
         self.findings: List[Finding] = []
         self.op_rows: List[Dict[str, Any]] = []  # operations before surfaces are final
+        self.server_surfaces: Dict[Tuple[str, ...], str] = {}  # server URLs -> surface name
         self.webhooks: List[ir.Operation] = []
 
     # ---- surfaces ---------------------------------------------------------------------
@@ -165,6 +166,26 @@ class Normalizer:
             return snake(explicit)
         title = _text(doc.data.get("info") or {}, "title")
         return snake(title or doc.path.stem)
+
+    def server_surface(self, servers: Tuple[ir.Server, ...], home: str) -> str:
+        """The surface of operations with servers of their own: named after the host; when
+        that name is another surface's (other servers on the same host, say `/v1` and `/v2`),
+        after the host and the first segment of the base path, then numbered."""
+        urls = tuple(sorted(s.url for s in servers))
+        if urls in self.server_surfaces:
+            return self.server_surfaces[urls]
+        rest = re.sub(r"^[a-z]+://", "", servers[0].url)
+        host, _, base_path = rest.partition("/")
+        name = base = snake(host.split(".")[0] or "api")
+        taken = set(self.server_surfaces.values()) | {home}
+        segment = snake(base_path.split("/")[0]) if base_path else ""
+        if name in taken and segment:
+            name = f"{base}_{segment}"
+        n = 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        self.server_surfaces[urls] = name
+        return name
 
     # ---- operations -------------------------------------------------------------------
 
@@ -194,8 +215,7 @@ class Normalizer:
                 if isinstance(explicit, str) and explicit:
                     surface = snake(explicit)
                 elif (own_servers or path_servers) and servers != root_servers:
-                    host = re.sub(r"^[a-z]+://", "", servers[0].url).split("/")[0].split(".")[0]
-                    surface = snake(host or "api")
+                    surface = self.server_surface(servers, self.surface_name(doc))
                 else:
                     surface = self.surface_name(doc)
                 self.op_rows.append(
@@ -568,7 +588,22 @@ def event_check_ops(surfaces: Iterable[ir.Surface], events: Tuple[ir.SemanticEve
 
 def all_models(builder: SchemaBuilder) -> Tuple[ir.Schema, ...]:
     return tuple(
-        builder.models[n]
+        _with_variant_shapes(builder.models[n], builder.models)
         for n in sorted(builder.models)
         if builder.models[n].kind in (OBJECT, ENUM, UNION)
     )
+
+
+def _with_variant_shapes(model: ir.Schema, models: Dict[str, ir.Schema]) -> ir.Schema:
+    """A union whose object variants are links to models, with each link's `required` filled
+    in from its model: a union without a discriminator is decoded by those keys. (A link
+    made while its model was still being built could not know them.)"""
+    if model.kind != UNION or not model.variants:
+        return model
+    variants = tuple(
+        replace(v, required=models[v.ref].required)
+        if v.ref and v.kind == OBJECT and v.ref in models and not v.required
+        else v
+        for v in model.variants
+    )
+    return model if variants == model.variants else replace(model, variants=variants)

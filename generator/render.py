@@ -170,6 +170,12 @@ def matcher(s: ir.Schema, expr: str) -> str:
     return "True"
 
 
+def by_shape(variants: Tuple[ir.Schema, ...]) -> List[ir.Schema]:
+    """Union variants in the order their shapes are tested: objects that require more keys
+    first (an object requiring none matches every object), the spec's order otherwise."""
+    return sorted(variants, key=lambda v: -len(v.required) if v.kind == OBJECT else 0)
+
+
 def matcher_checks(s: ir.Schema, expr: str) -> List[str]:
     """`matcher` as the list of the checks it joins with `and` for an object (one item for
     any other kind), so a template can split a long test one check per line, as black does."""
@@ -369,6 +375,7 @@ def make_environment(directory: Optional[Path] = None, cache_dir: Optional[Path]
         decode=decode,
         matcher=matcher,
         matcher_checks=matcher_checks,
+        by_shape=by_shape,
         field_default=field_default,
         field_type=field_type,
         ordered_fields=ordered_fields,

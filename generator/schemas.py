@@ -86,6 +86,7 @@ class SchemaBuilder:
         self.models: Dict[str, Schema] = {}  # class_name -> finished model
         self.names: Dict[Key, str] = {}  # (file, pointer) -> class_name of a model
         self.in_progress: Set[Key] = set()
+        self.expanding: Set[Key] = set()  # unfinished models an allOf is re-reading (see below)
         self.taken: Set[str] = set(RESERVED_MODEL_NAMES)
         self.inline_cache: Dict[Key, Schema] = {}
         self.component_keys: Dict[Key, str] = {}
@@ -503,12 +504,21 @@ class SchemaBuilder:
         sources = [(f"{ptr}/allOf/{i}", p) for i, p in enumerate(parts)]
         if has_own:
             sources.append((ptr, {k: v for k, v in rest.items() if k != "description"}))
+        scratch: List[str] = []  # part classes made only to be merged here
         for i, (pptr, part) in enumerate(sources):
-            piece = self.convert(doc, pptr, part, f"{name}Part{i + 1}")
+            part_name = f"{name}Part{i + 1}"
+            if pptr == ptr:  # the schema's own keys: at its own pointer, which `convert` would
+                # take for (a link to) the very model being built here
+                piece = self._convert_inline(doc, ptr, part, part_name)
+            else:
+                piece = self.convert(doc, pptr, part, part_name)
             if piece.ref:
-                if piece.ref not in self.models:
-                    raise SpecError(doc.name, pptr, "allOf refers back to itself")
-                piece = self.models[piece.ref]
+                if piece.ref in self.models:
+                    piece = self.models[piece.ref]
+                else:
+                    piece = self._unfinished_part(doc, pptr, part, part_name)
+            if piece.class_name == part_name:
+                scratch.append(part_name)
             if piece.kind == OBJECT:
                 for p in piece.properties:
                     merged[p.name] = p
@@ -523,6 +533,8 @@ class SchemaBuilder:
             # its own: what it allows stays reachable through additional_properties
             if isinstance(part, dict):
                 required.extend(r for r in part.get("required", []) or [] if isinstance(r, str))
+        for part_name in scratch:  # its fields are the merged model's now
+            self.models.pop(part_name, None)
         required = list(dict.fromkeys(required))
         props = tuple(replace(p, required=p.name in required) for p in merged.values())
         py = field_names([p.name for p in props])
@@ -563,6 +575,26 @@ class SchemaBuilder:
             listed = part.get(key)
             variants.extend(listed if isinstance(listed, list) else [])
         return any(self._may_be_object(doc, v) for v in variants)
+
+    def _unfinished_part(self, doc: Document, ptr: str, node: Any, hint: str) -> Schema:
+        """The content of an allOf part whose model is still being built.
+
+        A base schema whose properties lead back (through a union of its subclasses, say) to
+        the subclass being merged here is unfinished at this point: its fields are read again
+        from its node. Only an allOf that leads back to itself (A allOf B, B allOf A) has no
+        content to give, and stops the run.
+        """
+        tdoc, tptr, target = doc, ptr, node
+        while isinstance(target, dict) and "$ref" in target:
+            tdoc, tptr, target = self.ws.resolve(tdoc, target["$ref"], tptr + "/$ref")
+        key = (tdoc.path, tptr)
+        if key in self.expanding or not isinstance(target, dict):
+            raise SpecError(doc.name, ptr, "allOf refers back to itself")
+        self.expanding.add(key)
+        try:
+            return self._convert_inline(tdoc, tptr, target, hint)
+        finally:
+            self.expanding.discard(key)
 
     def _all_of_value(
         self, doc: Document, ptr: str, parts: List[Any], hint: str, common: Dict[str, Any]

@@ -213,3 +213,83 @@ def test_cookie_api_key_merges_with_cookie_parameter(out_dir: Path) -> None:
 
     _, seen = _recorded("apikey_cookie", out_dir, None, call)
     assert seen["headers"]["cookie"] == "SID=sid-secret-9876; theme=dark"
+
+
+# ---- names with backslashes (Redocly's demo: operationId `delete\PetById`) ------------------
+
+
+def test_backslashes_in_names_stay_text_in_docstrings(out_dir: Path) -> None:
+    import warnings
+
+    package = out_dir / _package(DATA / "backslash_names.yaml")
+    for path in sorted(package.glob("*.py")):  # `\P` would warn, `\N` would not compile
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    pkg = _load(out_dir, "backslash_names")
+    info = pkg.OPERATIONS["delete\\PetById\\N"]
+    surface = _load(out_dir, "backslash_names", info.surface)
+    doc = getattr(getattr(surface, info.client), info.method).__doc__
+    assert "`GET /pet\\N` (operationId `delete\\PetById\\N`)" in doc
+    assert "https://api.example.com/v1\\x" in (surface.__doc__ or "")
+
+
+# ---- allOf next to keys of the schema's own; allOf of a base that is still being built -------
+
+
+def test_allof_with_keys_of_its_own_merges_them(out_dir: Path) -> None:
+    models = _load(out_dir, "allof_own_keys", "models")
+    child = models.Child1.from_dict({"type": "c", "child1Field": "f", "extra": 2})
+    assert (child.type_, child.child1_field, child.extra) == ("c", "f", 2)
+    assert child.to_dict() == {"type": "c", "child1Field": "f", "extra": 2}
+    with pytest.raises(TypeError):
+        models.Child1(type_="c")  # child1Field is required by the schema's own `required`
+    # the parts merged into Child1 are not classes of their own
+    assert sorted(n for n in dir(models) if n.startswith("Child1")) == ["Child1"]
+
+
+def test_allof_of_a_base_reached_through_a_union_of_its_subclasses(out_dir: Path) -> None:
+    models = _load(out_dir, "allof_base_cycle", "models")
+    data = {"property": "p", "parent": {"and": [{"property": "q"}]}}
+    prop = models.PropFilter.from_dict(data)
+    assert prop.property_ == "p" and isinstance(prop.parent, models.AndFilter)
+    assert isinstance(prop.parent.and_[0], models.PropFilter)
+    assert prop.to_dict() == data
+    assert {f for f in models.AndFilter.__dataclass_fields__} >= {"parent", "and_"}
+
+
+# ---- servers of a path's own ---------------------------------------------------------------
+
+
+def test_paths_with_other_servers_on_one_host_get_a_client_each(out_dir: Path) -> None:
+    pkg = _load(out_dir, "path_servers")
+    clients = {op: pkg.OPERATIONS[op].client for op in ("uploadFile", "uploadImage", "getStatus")}
+    assert clients == {"uploadFile": "UploadClient", "uploadImage": "UploadV2Client",
+                       "getStatus": "UploadsClient"}
+    assert pkg.UploadClient.REGIONS == {"default": "https://upload.example.com/v1"}
+    assert pkg.UploadV2Client.REGIONS == {"default": "https://upload.example.com/v2"}
+
+
+# ---- long chains of references -------------------------------------------------------------
+
+
+def test_a_long_chain_of_refs_generates(tmp_path: Path) -> None:
+    """Each level of `$ref` costs a few frames: 300 levels overflow Python's default limit."""
+    levels = 300
+    schemas = "".join(
+        f"    S{i}: {{type: object, properties: {{next: {{$ref: '#/components/schemas/S{i + 1}'}}}}}}\n"
+        for i in range(levels)
+    )
+    spec = tmp_path / "chain.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: Chain, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      operationId: getA\n      responses:\n        '200':\n          description: ok\n"
+        "          content:\n            application/json:\n"
+        "              schema: {$ref: '#/components/schemas/S0'}\n"
+        f"components:\n  schemas:\n{schemas}    S{levels}: {{type: string}}\n"
+    )
+    r = subprocess.run([sys.executable, "-m", "generator", "generate", "--spec", str(spec),
+                        "--out", str(tmp_path / "out"), "--package", "chain", "--no-cache"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "class S299" in (tmp_path / "out" / "chain" / "models.py").read_text()
