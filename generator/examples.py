@@ -23,7 +23,7 @@ from .errors import Finding
 from .loader import Document, Workspace
 
 
-_CHECKER_ID = "openapi-schema-validator-0.9.0/1"
+_CHECKER_ID = "openapi-schema-validator-0.9.0/2"  # /2: specs read as YAML 1.2
 
 
 def _refs(node: Any, out: Set[str]) -> None:

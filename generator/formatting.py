@@ -37,6 +37,7 @@ from .tasks import Submit, run_here
 _FEW_PIECES = 16  # up to this many uncached pieces stay on the helper (see Formatter.finish)
 _BATCH_LINES = 150  # uncached pieces of a file go to the helper in tasks of about this many lines
 _BLACK_ID = "black-26.10.1/py39/pieces-1"  # part of every cache key: bump with black's pin
+_CACHE_SUBDIR = "black"  # the packs' directory in the cache dir
 _STARTS = ("def ", "async def ", "class ", "@")
 _MEMBER = "    "  # the one class-body indentation pieces are cut at (black's own)
 _STAND_IN = "class _:\n"  # members are formatted inside this header, then it is removed
@@ -157,7 +158,7 @@ def nothing_cached(cache_dir: Optional[Path]) -> bool:
     if cache_dir is None:
         return True
     try:
-        return not any((cache_dir / "black").iterdir())
+        return not any((cache_dir / _CACHE_SUBDIR).iterdir())
     except OSError:
         return True
 
@@ -174,7 +175,7 @@ class Formatter:
     """
 
     def __init__(self, cache_dir: Optional[Path], submit: Optional[Submit] = None) -> None:
-        self.cache_dir = cache_dir / "black" if cache_dir else None
+        self.cache_dir = cache_dir / _CACHE_SUBDIR if cache_dir else None
         self.submit: Submit = submit or run_here
         self._jobs: Dict[str, Tuple[str, List[Piece], List[Any], Dict[str, str]]] = {}
 
@@ -213,9 +214,9 @@ class Formatter:
         """Every started file, formatted.
 
         The helper takes batches from the front of its queue; this process takes them from
-        the back until it meets one the helper has started, then waits for the rest. A handful of
-        pieces (a small spec change) are left to the helper: importing black here would cost
-        more than formatting them there.
+        the back until it meets one the helper has started, then waits for the rest. A
+        handful of pieces (a small spec change) are left to the helper: importing black here
+        would cost more than formatting them there.
         """
         queued = [r for _, _, results, _ in self._jobs.values() for r in results if not isinstance(r, str)]
         tasks = list({id(task): task for task, _ in queued}.values())  # in submission order

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Tuple
@@ -22,13 +23,47 @@ SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML without implicit timestamps: `2021-07-14` stays a string, as in JSON."""
+    """Safe YAML read as YAML 1.2 (OpenAPI 3's YAML), not PyYAML's YAML 1.1.
+
+    PyYAML resolves plain scalars by YAML 1.1 rules, which turn real spec text into other
+    types: `2021-07-14` into a date, `16:9` into the base-60 integer 969, `no`, `off` and `y`
+    into booleans, `0123` into octal 83. Here, as in YAML 1.2's core schema (and JSON), only
+    `true`/`false`, `null`/`~`, decimal, `0o` and `0x` integers and plain floats are not
+    strings.
+    """
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+_CORE = [
+    (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    (_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), "~nN"),
+    (_INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
+    (_FLOAT, re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), "-+.0123456789"),
+]
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _rx, _first in _CORE:
+    for _char in _first:
+        _Loader.yaml_implicit_resolvers.setdefault(_char, []).append((_tag, _rx))
+_Loader.yaml_implicit_resolvers.setdefault("", []).append((_NULL, _CORE[1][1]))  # empty
+# `<<` merge keys are YAML 1.1 only, but specs written with anchors use them
+_Loader.yaml_implicit_resolvers["<"] = [("tag:yaml.org,2002:merge", re.compile(r"^<<$"))]
+
+
+def _core_int(loader: Any, node: Any) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)
+    return int(text, 10)  # a leading zero is still decimal
+
+
+def _core_bool(loader: Any, node: Any) -> bool:
+    return bool(loader.construct_scalar(node).lower() == "true")
+
+
+_Loader.add_constructor(_INT, _core_int)
+_Loader.add_constructor(_BOOL, _core_bool)
 
 
 @dataclass

@@ -170,17 +170,34 @@ def matcher(s: ir.Schema, expr: str) -> str:
     return "True"
 
 
+# String formats a union can tell apart by their text (functions in _serde), most specific
+# first: a date-only string is also a valid date-time to `datetime.fromisoformat`.
+_TEXT_CHECKS = {"date": "is_date_text", "date-time": "is_datetime_text"}
+
+
 def by_shape(variants: Tuple[ir.Schema, ...]) -> List[ir.Schema]:
     """Union variants in the order their shapes are tested: objects that require more keys
-    first (an object requiring none matches every object), the spec's order otherwise."""
-    return sorted(variants, key=lambda v: -len(v.required) if v.kind == OBJECT else 0)
+    first (an object requiring none matches every object), strings of a known format before
+    other strings (dates before date-times), the spec's order otherwise."""
+
+    def rank(v: ir.Schema) -> int:
+        if v.kind == OBJECT:
+            return -len(v.required)
+        if v.kind == PRIMITIVE and v.type == "string" and v.format in _TEXT_CHECKS:
+            return list(_TEXT_CHECKS).index(v.format) - len(_TEXT_CHECKS)
+        return 0
+
+    return sorted(variants, key=rank)
 
 
 def matcher_checks(s: ir.Schema, expr: str) -> List[str]:
-    """`matcher` as the list of the checks it joins with `and` for an object (one item for
-    any other kind), so a template can split a long test one check per line, as black does."""
+    """The checks a union's decoder joins with `and` to test for this variant: `matcher`,
+    plus required keys for an object and the text of a date or date-time string (a template
+    can split a long test one check per line, as black does)."""
     if s.kind == OBJECT:
         return [f"isinstance({expr}, Mapping)"] + [f"{py_literal(r)} in {expr}" for r in s.required]
+    if s.kind == PRIMITIVE and s.type == "string" and s.format in _TEXT_CHECKS:
+        return [f"isinstance({expr}, str)", f"{_TEXT_CHECKS[s.format]}({expr})"]
     return [matcher(s, expr)]
 
 

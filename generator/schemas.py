@@ -80,6 +80,20 @@ def _ext(node: Dict[str, Any]) -> Tuple[Tuple[str, Any], ...]:
     return tuple(sorted((k, v) for k, v in node.items() if k.startswith("x-")))
 
 
+def _may_be_class(node: Any) -> bool:
+    """Could this component schema become a class (an object with properties, an enum, a
+    union)? False for arrays, maps and primitives, which are used inline instead."""
+    if not isinstance(node, dict):
+        return False
+    if any(k in node for k in ("allOf", "oneOf", "anyOf", "enum", "const", "properties")):
+        return True
+    types = node.get("type")
+    inline = ("array", "string", "integer", "number", "boolean")
+    if any(t in inline for t in (types if isinstance(types, list) else [types])):
+        return False
+    return node.get("additionalProperties") in (None, False)  # else a map
+
+
 class SchemaBuilder:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
@@ -135,6 +149,8 @@ class SchemaBuilder:
         key = (doc.path, ptr)
         if key in self.component_keys:
             return self._model_link(doc, ptr, node, key)
+        if key in self.inline_cache:  # a component that is no class, already converted
+            return self.inline_cache[key]
         return self._convert_inline(doc, ptr, node, hint)
 
     def _convert_ref(self, doc: Document, ptr: str, node: Dict[str, Any], hint: str) -> Schema:
@@ -193,6 +209,11 @@ class SchemaBuilder:
                 source=model.source,
             )
         # still being built (recursion): the kind is known from the node itself
+        if not _may_be_class(node):
+            # an array or map that (through its items) contains itself: no class of that
+            # name will exist, so the inner occurrence is typed Any, as other recursive
+            # non-model schemas are
+            return Schema(kind=ANY, source=f"{doc.name}#{ptr}")
         return Schema(kind=self._peek_kind(doc, ptr, node), class_name=name, ref=name)
 
     def _peek_kind(self, doc: Document, ptr: str, node: Any) -> str:

@@ -27,7 +27,7 @@ from .tasks import Submit, run_here
 if TYPE_CHECKING:  # the CLI imports this module before anything heavy, to start the helper
     from .loader import Document, Workspace
 
-_VALIDATOR_ID = "openapi-spec-validator-0.9.0/1"
+_VALIDATOR_ID = "openapi-spec-validator-0.9.0/2"  # /2: specs read as YAML 1.2
 
 
 def _message(error: Any) -> str:

@@ -62,6 +62,20 @@ def test_multipart_body_keeps_file_bytes(pkg: Any) -> None:
     assert parts["meta"].get_payload() == '{"k":1}'
 
 
+def test_multipart_field_names_are_written_as_browsers_write_them(pkg: Any) -> None:
+    """RFC 7578 4.2: brackets stay as they are (SoundCloud's `track[asset_data]`); a quote
+    and line breaks are escaped, so no name can end the header or add one."""
+    from bodies_pkg._fake_server import FakeServer
+
+    with FakeServer() as server:
+        pkg.ContentTypesClient(base_url=server.url).post_multi(
+            body={"track[asset_data]": b"x", 'a"b\r\nX-Evil: 1': "v"}
+        )
+        body = server.requests[0].body
+    assert b'name="track[asset_data]"; filename="track[asset_data]"' in body
+    assert b'name="a%22b%0D%0AX-Evil: 1"' in body and b"\r\nX-Evil" not in body
+
+
 def test_octet_stream_body_is_sent_as_is(pkg: Any) -> None:
     from bodies_pkg._fake_server import FakeServer
 

@@ -293,3 +293,80 @@ def test_a_long_chain_of_refs_generates(tmp_path: Path) -> None:
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "class S299" in (tmp_path / "out" / "chain" / "models.py").read_text()
+
+
+# ---- request bodies that are not required ----------------------------------------------------
+
+
+def test_optional_bodies_are_left_out_when_not_given(out_dir: Path) -> None:
+    pkg = _load(out_dir, "optional_body")
+    fake = _load(out_dir, "optional_body", "_fake_server")
+    seen: list = []
+
+    def record(request: Any) -> Any:
+        seen.append((request.path, request.body, request.headers.get("content-type")))
+        return 204, {}, b""
+
+    with fake.FakeServer(responder=record) as server:
+        with pkg.OptionalBodyClient(base_url=server.url) as client:
+            client.publish_message("c1")
+            client.publish_message("c1", body={"name": "n"})
+            client.post_form()
+            client.post_form(body={"name": "n"})
+    assert [(path, body) for path, body, _ in seen] == [
+        ("/channels/c1/messages", b""),
+        ("/channels/c1/messages", b'{"name":"n"}'),
+        ("/forms", b""),
+        ("/forms", b"name=n"),
+    ]
+    assert seen[1][2] == "application/json"
+    assert seen[3][2] == "application/x-www-form-urlencoded"
+
+
+# ---- an array that contains itself; a union of a date and a date-time -----------------------
+
+
+def test_an_array_component_that_contains_itself(out_dir: Path) -> None:
+    models = _load(out_dir, "recursive_array", "models")
+    assert models.__all__ == ["TreeItem"]  # the array is a list, not a class; one item class
+    node = models.TreeItem.from_dict({"name": "a", "children": [{"name": "b"}]})
+    assert node.name == "a" and node.children == [{"name": "b"}]  # the inner level stays JSON
+    assert node.to_dict() == {"name": "a", "children": [{"name": "b"}]}
+
+
+def test_a_union_of_date_and_date_time_decodes_by_text(out_dir: Path) -> None:
+    import datetime
+
+    models = _load(out_dir, "date_union", "models")
+    decode = models.decode_GetWhenResponse
+    assert decode("2024-01-02") == datetime.date(2024, 1, 2)
+    when = decode("2024-01-02T03:04:05Z")
+    assert isinstance(when, datetime.datetime) and when.tzinfo is not None
+    assert decode("soon") == "soon"  # neither: kept as it came
+
+
+# ---- object-valued query parameters; literal path text that needs encoding -----------------
+
+
+def test_object_query_parameters_follow_their_style(out_dir: Path) -> None:
+    from urllib.parse import unquote
+
+    pkg = _load(out_dir, "query_objects")
+    models = _load(out_dir, "query_objects", "models")
+    fake = _load(out_dir, "query_objects", "_fake_server")
+    seen: list = []
+
+    def record(request: Any) -> Any:
+        seen.append((request.path, unquote(request.raw_query)))
+        return 204, {}, b""
+
+    page_cls = next(getattr(models, n) for n in models.__all__ if "Page" in n)
+    with fake.FakeServer(responder=record) as server:
+        with pkg.QueryObjectsClient(base_url=server.url) as client:
+            client.get_report("r 1", filter_={"status": "open", "min": 2},
+                              page=page_cls(size=10), range_={"from": 1, "to": 5},
+                              tags=["a", "b"])
+            client.get_report("r1")
+    assert seen[0] == ("/reports/annual%20report/r%201",
+                       "filter[status]=open&filter[min]=2&size=10&range=from,1,to,5&tags=a,b")
+    assert seen[1] == ("/reports/annual%20report/r1", "")
