@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from .errors import Finding, pointer
 from .tasks import Submit, run_here
@@ -27,7 +27,7 @@ from .tasks import Submit, run_here
 if TYPE_CHECKING:  # the CLI imports this module before anything heavy, to start the helper
     from .loader import Document, Workspace
 
-_VALIDATOR_ID = "openapi-spec-validator-0.9.0/2"  # /2: specs read as YAML 1.2
+_VALIDATOR_ID = "openapi-spec-validator-0.9.0/3"  # /3: YAML 1.2, located defaults
 
 
 def _message(error: Any) -> str:
@@ -110,8 +110,31 @@ def _validate_document(doc: Document) -> List[Finding]:
         return [Finding(doc.name, "", f"validator failed: {type(exc).__name__}: {exc}")]
     for err in errors:
         path = list(getattr(err, "absolute_path", []) or [])
+        if not path:  # e.g. a `default` of the wrong type: the validator says not where
+            path = _where(doc.data, getattr(err, "instance", doc.data)) or []
         findings.append(Finding(doc.name, pointer(*path), _message(err)))
     return sorted(set(findings), key=lambda f: (f.pointer, f.message))
+
+
+_VALUE_KEYS = ("default", "example", "const")
+
+
+def _where(data: Any, instance: Any) -> Optional[List[Any]]:
+    """The path of the first `default`/`example`/`const` holding `instance` (document
+    order), for findings the validator gives no location for; None when there is none."""
+    if instance is data:
+        return None
+    stack: List[Tuple[List[Any], Any]] = [([], data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key in _VALUE_KEYS:
+                if key in node and node[key] == instance and type(node[key]) is type(instance):
+                    return path + [key]
+            stack.extend((path + [k], v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((path + [i], v) for i, v in reversed(list(enumerate(node))))
+    return None
 
 
 def _cache_path(content_sha256: str, cache_dir: Optional[Path]) -> Optional[Path]:

@@ -410,3 +410,23 @@ def test_example_findings_are_cached_without_losing_the_warning(tmp_path: Path) 
         assert "example does not match its schema" in r.stderr, r.stderr
     assert runs[0].stdout.splitlines()[-1] == "imported"
     assert runs[1].stdout.splitlines()[-1] == "not imported"
+
+
+def test_a_finding_without_a_location_is_placed_at_its_default(tmp_path: Path) -> None:
+    """openapi-spec-validator reports a `default` of the wrong type with no path at all; the
+    warning (and --strict's error) still names the pointer of that default."""
+    spec = tmp_path / "defaults.yaml"
+    spec.write_text(
+        "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /tracks:\n    get:\n"
+        "      operationId: getTracks\n      parameters:\n"
+        "        - {$ref: '#/components/parameters/access'}\n"
+        "      responses:\n        '200': {description: ok}\ncomponents:\n  parameters:\n"
+        "    access:\n      in: query\n      name: access\n"
+        "      schema: {type: array, items: {type: string}, default: 'playable,preview'}\n"
+    )
+    where = "defaults.yaml#/components/parameters/access/schema/default"
+    r = run_cli("validate", "--spec", str(spec), "--no-cache", cwd=tmp_path)
+    assert r.returncode == 0 and where in r.stderr, r.stderr
+    r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "out"), "--strict",
+                "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and where in r.stderr and len(r.stderr.strip().splitlines()) == 1
