@@ -58,4 +58,4 @@ def build_api(
         spec_files=tuple(sorted((d.name, d.sha256) for d in ws.docs.values())),
         webhooks=tuple(norm.webhooks),
     )
-    return api, findings
+    return api, sorted(norm.findings, key=lambda f: (f.file, f.pointer)) + findings

@@ -513,6 +513,15 @@ class Normalizer:
                 scheme = sorted(schemes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
                 owner = next(r["doc"] for r in rows if r["scheme"] == scheme)
                 auth = _auth(self.ws, owner, scheme)
+                for r in rows:  # a client holds one credential: say so, never silently
+                    if r["scheme"] and r["scheme"] != scheme:
+                        self.findings.append(Finding(
+                            r["doc"].name,
+                            r["op"].source.split("#", 1)[1] + "/security",
+                            f"asks for security scheme {r['scheme']!r}, but the {name!r} client "
+                            f"sends {scheme!r} (one credential per client): give the path its "
+                            "own x-ciogen-surface",
+                        ))
             limits = ir.Limits()
             message_id = ""
             for d in docs:

@@ -430,3 +430,28 @@ def test_a_finding_without_a_location_is_placed_at_its_default(tmp_path: Path) -
     r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "out"), "--strict",
                 "--no-cache", cwd=tmp_path)
     assert r.returncode == 2 and where in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_operations_asking_for_another_credential_are_reported(tmp_path: Path) -> None:
+    """A client holds one credential; an operation that needs another one is a warning that
+    names it (and an error with --strict), never a silently wrong request."""
+    spec = tmp_path / "auth.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\n"
+        "servers: [{url: 'https://api.example.com'}]\npaths:\n"
+        "  /a:\n    post:\n      operationId: a\n      security: [{key: []}]\n"
+        "      responses: {'204': {description: ok}}\n"
+        "  /b:\n    post:\n      operationId: b\n      security: [{key: []}]\n"
+        "      responses: {'204': {description: ok}}\n"
+        "  /c:\n    post:\n      operationId: c\n      security: [{basic: []}]\n"
+        "      responses: {'204': {description: ok}}\n"
+        "components:\n  securitySchemes:\n    key: {type: apiKey, name: api_key, in: query}\n"
+        "    basic: {type: http, scheme: basic}\n"
+    )
+    r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "out"), "--no-cache",
+                cwd=tmp_path)
+    assert r.returncode == 0
+    assert "auth.yaml#/paths/~1c/post/security: asks for security scheme 'basic'" in r.stderr
+    r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "out2"), "--strict",
+                "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "/paths/~1c/post/security" in r.stderr
