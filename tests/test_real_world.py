@@ -370,3 +370,12 @@ def test_object_query_parameters_follow_their_style(out_dir: Path) -> None:
     assert seen[0] == ("/reports/annual%20report/r%201",
                        "filter[status]=open&filter[min]=2&size=10&range=from,1,to,5&tags=a,b")
     assert seen[1] == ("/reports/annual%20report/r1", "")
+
+
+def test_the_testing_kit_routes_paths_with_encoded_literal_text(out_dir: Path) -> None:
+    pkg = _load(out_dir, "query_objects")
+    testing = _load(out_dir, "query_objects", "testing")
+    with testing.FakeCustomerIO() as server:
+        with pkg.QueryObjectsClient(base_url=server.url, max_retries=0) as client:
+            client.get_report("r 1")  # 404 (an APIError) if the route missed the request
+        assert [c.path for c in server.calls()] == ["/reports/annual%20report/r%201"]
