@@ -110,6 +110,8 @@ def _base_type(s: ir.Schema) -> str:
             return "datetime.datetime"
         if s.type == "string" and s.format == "date":
             return "datetime.date"
+        if s.type == "string" and s.format == "binary":
+            return "bytes"
         return _PRIMS.get(s.type, "Any")
     return "Any"
 

@@ -84,3 +84,31 @@ def test_octet_stream_body_is_sent_as_is(pkg: Any) -> None:
         req = server.requests[0]
     assert req.headers["content-type"] == "application/octet-stream"
     assert req.body == b"\x00raw"
+
+
+def test_binary_fields_of_a_multipart_model_are_file_parts(pkg: Any) -> None:
+    from bodies_pkg import models
+    from bodies_pkg._fake_server import FakeServer
+
+    model = next(getattr(models, n) for n in models.__all__ if n.startswith("PostMulti"))
+    assert model.__annotations__["file"].startswith("Union[bytes")
+    with FakeServer() as server:
+        pkg.ContentTypesClient(base_url=server.url).post_multi(
+            body=model(file=b"\x00\x01", meta={"k": 1})
+        )
+        req = server.requests[0]
+    ctype = req.headers["content-type"]
+    message = email.parser.BytesParser().parsebytes(
+        f"Content-Type: {ctype}\r\n\r\n".encode() + req.body
+    )
+    parts = {p.get_param("name", header="content-disposition"): p for p in message.get_payload()}
+    assert parts["file"].get_payload(decode=True) == b"\x00\x01"
+    assert parts["file"].get_filename() == "file"
+
+
+def test_bytes_in_a_json_body_are_base64(pkg: Any) -> None:
+    from bodies_pkg._base_client import encode_json
+    from bodies_pkg._serde import to_json
+
+    assert to_json({"a": b"\x00\x01"}) == {"a": b"\x00\x01"}
+    assert encode_json({"a": b"\x00\x01"}) == b'{"a":"AAE="}'
