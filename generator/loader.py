@@ -59,7 +59,7 @@ def _core_int(loader: Any, node: Any) -> int:
 
 
 def _core_bool(loader: Any, node: Any) -> bool:
-    return bool(loader.construct_scalar(node).lower() == "true")
+    return str(loader.construct_scalar(node)).lower() == "true"
 
 
 _Loader.add_constructor(_INT, _core_int)

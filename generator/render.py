@@ -8,7 +8,7 @@ can break the code or inject any.
 
 Python files are formatted by black (formatting.py) before the banner is added, so an
 unchanged body is never formatted twice; plain-text templates (the runtime modules) are
-written black-formatted and skip it (`is_verbatim`). Compiled templates are cached in the
+written black-formatted and skip it (`verbatim_text`). Compiled templates are cached in the
 cache dir.
 """
 
@@ -432,10 +432,6 @@ def verbatim_text(env: Any, name: str) -> Optional[str]:
     """
     source: str = env.loader.get_source(env, name)[0]
     return None if any(mark in source for mark in _JINJA_SYNTAX) else source
-
-
-def is_verbatim(env: Any, name: str) -> bool:
-    return verbatim_text(env, name) is not None
 
 
 def _render_order(f: OutputFile, verbatim: bool) -> Tuple[int, str]:
