@@ -313,6 +313,7 @@ def plan_outputs(api: ir.Api) -> List[OutputFile]:
         OutputFile("_auth.py", "package/_auth.py.j2"),
         OutputFile("_version.py", "package/_version.py.j2"),
         OutputFile("_serde.py", "package/_serde.py.j2"),
+        OutputFile("_semantic.py", "package/_semantic.py.j2"),
         OutputFile("_operations.py", "package/_operations.py.j2"),
         OutputFile("models.py", "package/models.py.j2"),
         OutputFile("events.py", "package/events.py.j2"),
