@@ -314,6 +314,19 @@ def test_generate_rewrites_nothing_when_fresh(tmp_path: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in (out / "p").rglob("*") if p.is_file()} == mtimes
 
 
+def test_generate_counts_written_unchanged_and_removed_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ("generate", "--spec", str(DATA / "coverage30.yaml"), "--out", str(out), "--package", "p")
+    assert run_cli(*args).returncode == 0
+    total = len([p for p in (out / "p").rglob("*") if p.is_file() and not p.name.startswith(".")])
+    (out / "p" / "stray.py").write_text("x = 1\n")
+    (out / "p" / "models.py").write_text("edited\n")
+    r = run_cli(*args)
+    assert r.returncode == 0
+    assert f"1 file(s) written, {total - 1} unchanged, 1 removed" in r.stdout
+    assert not (out / "p" / "stray.py").exists()
+
+
 def test_check_detects_hand_edits_and_names_the_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     base = ("--spec", str(DATA / "coverage30.yaml"), "--out", str(out), "--package", "p")
