@@ -310,6 +310,7 @@ def plan_outputs(api: ir.Api) -> List[OutputFile]:
         OutputFile("_transport.py", "package/_transport.py.j2"),
         OutputFile("_base_client.py", "package/_base_client.py.j2"),
         OutputFile("_fake_server.py", "package/_fake_server.py.j2"),
+        OutputFile("_fake_api.py", "package/_fake_api.py.j2"),
         OutputFile("_auth.py", "package/_auth.py.j2"),
         OutputFile("_version.py", "package/_version.py.j2"),
         OutputFile("_serde.py", "package/_serde.py.j2"),

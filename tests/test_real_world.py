@@ -379,3 +379,12 @@ def test_the_testing_kit_routes_paths_with_encoded_literal_text(out_dir: Path) -
         with pkg.QueryObjectsClient(base_url=server.url, max_retries=0) as client:
             client.get_report("r 1")  # 404 (an APIError) if the route missed the request
         assert [c.path for c in server.calls()] == ["/reports/annual%20report/r%201"]
+
+
+def test_the_testing_kit_of_an_api_without_identify_calls(out_dir: Path) -> None:
+    testing = _load(out_dir, "query_objects", "testing")
+    assert not hasattr(testing.FakeCustomerIO, "assert_identified")
+    with testing.FakeCustomerIO() as server:
+        assert server.messages() == []
+        with pytest.raises(AssertionError, match="no 'Signed Up' event"):
+            server.assert_event_sent("Signed Up")
