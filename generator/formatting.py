@@ -142,65 +142,10 @@ def black_piece(text: str, member: bool) -> Tuple[bool, str]:
     return True, out
 
 
-def black_pieces(batch: List[Tuple[str, bool, bool]]) -> List[Tuple[bool, str]]:
-    """`black_piece` over a batch of (text, member, follows the previous item in its file)
-    pieces of one file, in one task: handing pieces to the helper one by one costs a
-    round trip through this process's executor thread each.
-
-    The templates write black's own layout, so each run of consecutive pieces is first
-    formatted in one call: when black leaves the joined run as it is, every piece of it is
-    its own formatting (cutting and joining is exact, see above), and the ~0.3 ms black
-    spends setting up a call is paid once per run instead of once per piece. Otherwise the
-    run's pieces are formatted one by one.
-    """
-    runs: List[List[Tuple[str, bool]]] = []
-    for text, member, follows in batch:
-        if not (follows and runs):
-            runs.append([])
-        runs[-1].append((text.rstrip("\n") + "\n", member))
-    out: List[Tuple[bool, str]] = []
-    for run in runs:
-        if len(run) > 1:
-            joined = join_pieces([Piece(t, m) for t, m in run], [t for t, _ in run])
-            ok, text = black_piece(joined, run[0][1])
-            if ok and text == joined and _cuts_between_statements(run):
-                out.extend((True, t) for t, _ in run)
-                continue
-        out.extend(black_piece(t, m) for t, m in run)
-    return out
-
-
-def _cuts_between_statements(run: List[Tuple[str, bool]]) -> bool:
-    """Whether every piece of a joined run starts a statement of the module or of a class.
-
-    black leaves a string's contents alone, so a cut inside a multi-line string (a spec's
-    text in a docstring can hold a line like `@param`) is not caught by black changing the
-    run; formatted one by one, such pieces fail to parse and the file is formatted whole.
-    """
-    import ast
-
-    source = (_STAND_IN if run[0][1] else "") + join_pieces(
-        [Piece(t, m) for t, m in run], [t for t, _ in run])
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return False
-    starts = set()
-    for node in tree.body:
-        starts.add(_first_line(node))
-        if isinstance(node, ast.ClassDef):
-            starts.update(_first_line(member) for member in node.body)
-    line = 2 if run[0][1] else 1
-    for (text, _), (_, member) in zip(run, run[1:]):
-        line += text.count("\n") + (1 if member else 2)
-        if line not in starts:
-            return False
-    return True
-
-
-def _first_line(node: Any) -> int:
-    decorators = getattr(node, "decorator_list", None)
-    return int(min([node.lineno] + [d.lineno for d in decorators or ()]))
+def black_pieces(batch: List[Tuple[str, bool]]) -> List[Tuple[bool, str]]:
+    """`black_piece` over a batch (one task: handing pieces to the helper one by one costs
+    a round trip through this process's executor thread each)."""
+    return [black_piece(text, member) for text, member in batch]
 
 
 def import_black() -> None:
@@ -248,15 +193,14 @@ class Formatter:
         pieces = split_pieces(source)
         # A result is black's text (cached) or (task, i): the i-th piece of a batch task.
         results: List[Any] = []
-        batch: List[Tuple[str, bool, bool]] = []
+        batch: List[Tuple[str, bool]] = []
         slots: List[int] = []
         lines = 0
         for p in pieces:
             hit = pack.get(self.key("member" if p.member else "module", p.text))
             results.append(hit)
             if hit is None:
-                follows = bool(slots) and slots[-1] == len(results) - 2
-                batch.append((p.text, p.member, follows))
+                batch.append((p.text, p.member))
                 slots.append(len(results) - 1)
                 lines += p.text.count("\n")
             if batch and (lines >= _BATCH_LINES or p is pieces[-1]):

@@ -151,7 +151,7 @@ class Recorder:
         from generator.tasks import run_here
 
         self.tasks += 1
-        self.calls.extend(text for text, _, _ in args[0])  # black_pieces([(text, member, follows), ...])
+        self.calls.extend(text for text, _ in args[0])  # black_pieces([(text, member), ...])
         return run_here(fn, *args)
 
 
@@ -259,47 +259,3 @@ def test_spec_error_with_validation_in_flight_leaves_output_untouched(tmp_path: 
     r = run_cli("generate", "--spec", str(spec), "--out", "out", "--package", "p", cwd=tmp_path)
     assert r.returncode == 2 and "s.yaml#" in r.stderr and "Traceback" not in r.stderr
     assert tree(tmp_path / "out") == before
-
-
-def test_a_run_of_black_exact_pieces_is_formatted_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator import formatting
-
-    source = dict(RAW)["customerio_client/app.py"]
-    pieces = split_pieces(black.format_str(source, mode=MODE))
-    first_member = next(i for i, p in enumerate(pieces) if p.member)
-    window = pieces[first_member - 2:first_member + 10]
-    exact = [(p.text, p.member, i > 0) for i, p in enumerate(window)]
-    assert any(m for _, m, _ in exact) and not all(m for _, m, _ in exact)
-    expected = [black_piece(t, m) for t, m, _ in exact]
-    calls: List[str] = []
-    real = formatting.black_piece
-
-    def counting(text: str, member: bool) -> Any:
-        calls.append(text)
-        return real(text, member)
-
-    monkeypatch.setattr(formatting, "black_piece", counting)
-    assert formatting.black_pieces(exact) == expected
-    assert len(calls) == 1
-    # a piece black would change sends its run back to one call per piece
-    calls.clear()
-    messy = list(exact)
-    messy[3] = (messy[3][0].replace(",\n", " ,\n", 1), messy[3][1], True)
-    assert messy[3][0] != exact[3][0]
-    assert formatting.black_pieces(messy) == [real(t, m) for t, m, _ in messy]
-    assert len(calls) == 1 + len(messy)
-    # pieces that do not follow each other are never joined
-    calls.clear()
-    apart = [(t, m, False) for t, m, _ in exact[:3]]
-    assert formatting.black_pieces(apart) == expected[:3]
-    assert len(calls) == 3
-
-
-def test_pieces_cut_inside_a_string_are_never_taken_from_a_joined_run() -> None:
-    from generator import formatting
-
-    for case in ("cut inside a string at black's own blank lines", "cut inside a class docstring"):
-        pieces = split_pieces(CONTEXT_CASES[case])
-        assert len(pieces) > 1, case
-        results = formatting.black_pieces([(p.text, p.member, i > 0) for i, p in enumerate(pieces)])
-        assert not all(ok for ok, _ in results), case  # so the file is formatted whole, uncached
