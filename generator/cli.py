@@ -96,7 +96,7 @@ def options(args: argparse.Namespace) -> Options:
 
 
 def _spec_files(opts: Options) -> List[Path]:
-    from .loader import find_spec_files
+    from .specfiles import find_spec_files
 
     return find_spec_files(opts.specs)
 

@@ -18,9 +18,7 @@ from urllib.parse import unquote
 import yaml
 
 from .errors import SpecError
-
-SPEC_SUFFIXES = (".yaml", ".yml", ".json")
-
+from .specfiles import display_name, find_spec_files
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe YAML read as YAML 1.2 (OpenAPI 3's YAML), not PyYAML's YAML 1.1.
@@ -75,13 +73,6 @@ class Document:
     version: str  # "3.0" or "3.1"
 
 
-def display_name(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _stringify_keys(node: Any) -> Any:
     """YAML allows non-string keys (`200:`); OpenAPI means strings."""
     if isinstance(node, dict):
@@ -127,22 +118,6 @@ def read_document(path: Path) -> Document:
         sha256=hashlib.sha256(raw).hexdigest(),
         version=version[:3],
     )
-
-
-def find_spec_files(paths: Iterable[Path]) -> List[Path]:
-    """Spec files from files and directories (a directory contributes its spec files, sorted)."""
-    out: List[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out.extend(sorted(c for c in p.iterdir() if c.suffix in SPEC_SUFFIXES and c.is_file()))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise SpecError(display_name(p), "", "no such file or directory")
-    seen: Dict[Path, None] = {}
-    for p in out:
-        seen.setdefault(p.resolve(), None)
-    return list(seen)
 
 
 def unescape_pointer(fragment: str) -> List[str]:
