@@ -404,12 +404,11 @@ def make_environment(directory: Optional[Path] = None, cache_dir: Optional[Path]
         bracket_parts=bracket_parts,
         surface_models=surface_models,
     )
-    # example synthesis for fixtures, the layout of model fields and event properties
-    from . import event_layout, model_layout, synth
+    # example synthesis for fixtures; the layout of operations, model fields, event properties
+    from . import event_layout, model_layout, surface_layout, synth
 
-    env.filters.update(synth.FILTERS)
-    env.filters.update(event_layout.FILTERS)
-    env.filters.update(model_layout.FILTERS)
+    for module in (synth, event_layout, model_layout, surface_layout):
+        env.filters.update(module.FILTERS)
     env.tests.update(model_body=is_model_body)
     env.globals.update(ir=ir)
     env.bytecode_cache = _bytecode_cache(cache_dir, env, options)
