@@ -144,7 +144,7 @@ def black_piece(text: str, member: bool) -> Tuple[bool, str]:
 
 def black_pieces(batch: List[Tuple[str, bool]]) -> List[Tuple[bool, str]]:
     """`black_piece` over a batch (one task: handing pieces to the helper one by one costs
-    a round trip through this process's executor thread each)."""
+    a round trip through this process's feeder thread (tasks.Helper) each)."""
     return [black_piece(text, member) for text, member in batch]
 
 
@@ -170,7 +170,7 @@ class Formatter:
     costs one hash) to black's output, and holds only what the last run used, so it never
     grows. Uncached pieces go to `submit` (a helper process), or run here when it is None,
     in batches of about `_BATCH_LINES` lines: one task per piece would cost this process a
-    round trip through its executor thread each, which with empty caches was a third of its
+    round trip through its feeder thread each, which with empty caches was a third of its
     time and left the helper waiting.
     """
 
