@@ -176,10 +176,13 @@ def cmd_generate(opts: Options) -> int:
         print(f"warning: {f}", file=sys.stderr)
     changed = write_package(opts.out / opts.package, files, manifest)
     where = opts.out / opts.package
+    if not changed:
+        print(f"{where}: up to date")
+        return 0
     written = [rel for rel in changed if rel in files]
     removed = len(changed) - len(written)
     print(f"{where}: {len(written)} file(s) written, {len(files) - len(written)} unchanged"
-          + (f", {removed} removed" if removed else "") if changed else f"{where}: up to date")
+          + (f", {removed} removed" if removed else ""))
     return 0
 
 

@@ -20,6 +20,7 @@ import yaml
 from .errors import SpecError
 from .specfiles import display_name, find_spec_files
 
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe YAML read as YAML 1.2 (OpenAPI 3's YAML), not PyYAML's YAML 1.1.
 

@@ -135,6 +135,8 @@ class Helper:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
+            os.close(task_w)  # so that this process closing its end is an end of input
+            os.close(result_r)
             _serve(task_r, result_w)  # never returns
         os.close(task_r)
         os.close(result_w)
@@ -171,7 +173,7 @@ class Helper:
                     self._lock.notify_all()
             _send(writer, None)
             writer.flush()
-        except (OSError, EOFError, pickle.PickleError):
+        except Exception:  # noqa: BLE001 - whatever went wrong, the tasks still get done
             with self._lock:  # the helper died, or a task could not travel: run them here
                 self._broken = True
                 for task in self._sent:

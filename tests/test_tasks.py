@@ -103,3 +103,13 @@ def test_an_error_in_this_process_drops_tasks_not_sent(tmp_path: Path) -> None:
             raise RuntimeError("stop")
     ran = log.read_text().count("ran") if log.exists() else 0
     assert ran <= 3  # only the tasks already sent ran (a couple at most)
+
+
+def test_a_task_that_cannot_travel_runs_here() -> None:
+    def local(x: int) -> int:  # a local function cannot be pickled to the helper
+        return x + 1
+
+    with Helper() as helper:
+        task = helper.submit(local, 1)
+        assert task.result() == 2
+        assert helper.submit(pid_and_square, 2).result()[1] == 4
