@@ -394,14 +394,9 @@ def make_environment(directory: Optional[Path] = None, cache_dir: Optional[Path]
         first_line=first_line,
         py_type=py_type,
         decode=decode,
-        matcher=matcher,
-        matcher_checks=matcher_checks,
         by_shape=by_shape,
-        field_default=field_default,
-        field_type=field_type,
         ordered_fields=ordered_fields,
         fits=fits,
-        bracket_parts=bracket_parts,
         surface_models=surface_models,
     )
     # example synthesis for fixtures; the layout of operations, model fields, event properties
@@ -409,7 +404,6 @@ def make_environment(directory: Optional[Path] = None, cache_dir: Optional[Path]
 
     for module in (synth, event_layout, model_layout, surface_layout):
         env.filters.update(module.FILTERS)
-    env.tests.update(model_body=is_model_body)
     env.globals.update(ir=ir)
     env.bytecode_cache = _bytecode_cache(cache_dir, env, options)
     return env
