@@ -3,4 +3,6 @@
 Data flows one way: specs -> loader -> IR (ir.py) -> templates -> files.
 """
 
-__version__ = "0.1.0"
+from .runtime._version import VERSION as __version__
+
+__all__ = ["__version__"]

@@ -35,8 +35,9 @@ def source_files() -> List[Path]:
     from .render import templates_dir
 
     here = Path(__file__).resolve().parent
-    files = sorted(here.glob("*.py")) + sorted(p for p in templates_dir().rglob("*") if p.is_file())
-    return files
+    generator = sorted(p for p in here.rglob("*") if p.is_file() and p.suffix in (".py", ".typed")
+                       and "__pycache__" not in p.parts)
+    return generator + sorted(p for p in templates_dir().rglob("*") if p.is_file())
 
 
 def input_hashes(spec_files: Iterable[Path], options: Dict[str, str]) -> Dict[str, str]:

@@ -8,8 +8,7 @@ can break the code or inject any.
 
 Python files are formatted by black (formatting.py) before the banner is added, so an
 unchanged body is never formatted twice; plain-text templates (the runtime modules) are
-written black-formatted and skip it (`verbatim_text`). Compiled templates are cached in the
-cache dir.
+copied from `runtime/` as they are. Compiled templates are cached in the cache dir.
 """
 
 from __future__ import annotations
@@ -301,26 +300,24 @@ class OutputFile:
     context: Tuple[Tuple[str, Any], ...] = ()
 
 
+RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+
+
+def runtime_files() -> List[str]:
+    """The runtime modules copied verbatim into every package (see runtime/__init__.py)."""
+    return sorted(p.name for p in RUNTIME_DIR.iterdir()
+                  if p.is_file() and p.name != "__init__.py" and p.suffix in (".py", ".typed"))
+
+
 def plan_outputs(api: ir.Api) -> List[OutputFile]:
-    files = [
+    files = [OutputFile(name, "") for name in runtime_files()]
+    files += [
         OutputFile("__init__.py", "package/__init__.py.j2"),
-        OutputFile("_types.py", "package/_types.py.j2"),
-        OutputFile("_errors.py", "package/_errors.py.j2"),
-        OutputFile("_retry.py", "package/_retry.py.j2"),
-        OutputFile("_transport.py", "package/_transport.py.j2"),
-        OutputFile("_base_client.py", "package/_base_client.py.j2"),
-        OutputFile("_fake_server.py", "package/_fake_server.py.j2"),
-        OutputFile("_fake_api.py", "package/_fake_api.py.j2"),
-        OutputFile("_auth.py", "package/_auth.py.j2"),
-        OutputFile("_version.py", "package/_version.py.j2"),
-        OutputFile("_serde.py", "package/_serde.py.j2"),
-        OutputFile("_semantic.py", "package/_semantic.py.j2"),
         OutputFile("_operations.py", "package/_operations.py.j2"),
         OutputFile("models.py", "package/models.py.j2"),
         OutputFile("events.py", "package/events.py.j2"),
         OutputFile("fixtures.py", "package/fixtures.py.j2"),
         OutputFile("testing.py", "package/testing.py.j2"),
-        OutputFile("py.typed", "package/py.typed.j2"),
         OutputFile("README.md", "package/README.md.j2"),
         OutputFile("REFERENCE.md", "package/REFERENCE.md.j2"),
     ]
@@ -416,28 +413,10 @@ def banner(api: ir.Api, path: str) -> str:
     return f"# {text}\n"
 
 
-_JINJA_SYNTAX = ("{{", "{%", "{#", "\r")
-
-
-def verbatim_text(env: Any, name: str) -> Optional[str]:
-    """A template's text when it is plain text, the same for every spec (the runtime
-    modules); None for a real template.
-
-    Such a template is kept black-formatted as written (tests/test_incremental.py checks it),
-    so it is neither compiled nor formatted: a run formats only the code made from the
-    specs. Any Jinja syntax, even in a comment, makes a template ordinary again, which is
-    the safe direction (and so does a CR, which Jinja would rewrite).
-    """
-    source: str = env.loader.get_source(env, name)[0]
-    return None if any(mark in source for mark in _JINJA_SYNTAX) else source
-
-
-def _render_order(f: OutputFile, verbatim: bool) -> Tuple[int, str]:
-    # Code black must format first, surface modules (two methods per operation, the most
-    # code) before the rest, so the helper formats while this process renders the others.
-    if f.path.endswith(".py") and not verbatim:
-        return (0 if dict(f.context).get("surface") else 1, f.path)
-    return (2, f.path)
+def _render_order(f: OutputFile) -> Tuple[int, str]:
+    # Surface modules (two methods per operation, the most code) first, so the helper
+    # formats them while this process renders the others.
+    return (0 if dict(f.context).get("surface") else 1, f.path)
 
 
 def render_all(api: ir.Api, formatter: Formatter, env: Any = None) -> Dict[str, bytes]:
@@ -447,11 +426,10 @@ def render_all(api: ir.Api, formatter: Formatter, env: Any = None) -> Dict[str, 
     so worker processes format one file while the next is rendered.
     """
     env = env or make_environment()
-    plan = [(f, verbatim_text(env, f.template)) for f in plan_outputs(api)]
     texts: Dict[str, str] = {}
-    for f, verbatim in sorted(plan, key=lambda fv: _render_order(fv[0], fv[1] is not None)):
-        if verbatim is not None:
-            texts[f.path] = verbatim
+    for f in sorted(plan_outputs(api), key=_render_order):
+        if not f.template:  # a runtime file, the same for every spec
+            texts[f.path] = (RUNTIME_DIR / f.path).read_text(encoding="utf-8")
             continue
         texts[f.path] = env.get_template(f.template).render(api=api, **dict(f.context))
         if f.path.endswith(".py"):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime
 import enum
-from typing import Any, Mapping, Type, TypeVar, Union
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from ._types import Unset
 
@@ -54,7 +55,7 @@ def is_datetime_text(value: str) -> bool:
     return isinstance(parse_datetime(value), datetime.datetime)
 
 
-def decode_enum(cls: Type[E], value: Any) -> Union[E, Any]:
+def decode_enum(cls: type[E], value: Any) -> E | Any:
     """The enum member, or the raw value when the server sends one the spec does not list
     (so a new value on the server never breaks an old client: test with isinstance)."""
     try:

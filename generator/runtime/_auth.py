@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import base64
-from typing import Dict, Mapping, Optional
+from collections.abc import Mapping
 
 from ._errors import MissingCredentialError
 
 
-def require(client: str, **credentials: Optional[str]) -> None:
+def require(client: str, **credentials: str | None) -> None:
     """Fail at construction, naming the argument, never its value."""
     for name, value in credentials.items():
         if not isinstance(value, str) or not value.strip():
             raise MissingCredentialError(name, f"{client} needs it")
 
 
-def basic(username: str, password: str = "") -> Dict[str, str]:
+def basic(username: str, password: str = "") -> dict[str, str]:
     token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
     return {"Authorization": f"Basic {token}"}
 
 
-def bearer(token: str) -> Dict[str, str]:
+def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def api_key_header(header: str, key: str) -> Dict[str, str]:
+def api_key_header(header: str, key: str) -> dict[str, str]:
     return {header: key}
 
 
 def base_url_for(
-    client: str, regions: Mapping[str, str], region: str, base_url: Optional[str]
+    client: str, regions: Mapping[str, str], region: str, base_url: str | None
 ) -> str:
     if base_url:
         return base_url.rstrip("/")

@@ -13,8 +13,9 @@ import difflib
 import functools
 import inspect
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, TypeVar, cast
+from typing import Any, Callable, TypeVar, cast
 
 from ._errors import CustomerIOError
 from ._serde import format_datetime, to_json
@@ -59,7 +60,7 @@ class PropertySpec:
     nullable: bool
     format: str  # the schema's format ("date-time", ...), "" when none
     expected: str  # what the value must be, for messages
-    choices: Tuple[Any, ...]  # the allowed values of an enum, () otherwise
+    choices: tuple[Any, ...]  # the allowed values of an enum, () otherwise
     check: Callable[[Any], bool] = field(repr=False, compare=False)
 
     @property
@@ -76,30 +77,30 @@ class EventSpec:
     family: str
     model: str  # model class of the whole track call in `.models`
     shape: TrackCallShape
-    fixed: Tuple[Tuple[str, Any], ...]  # fields with one possible value (type, event)
-    identity: Tuple[str, ...]  # identity fields the event accepts
-    identity_required: Tuple[str, ...]  # identity fields the schema requires
+    fixed: tuple[tuple[str, Any], ...]  # fields with one possible value (type, event)
+    identity: tuple[str, ...]  # identity fields the event accepts
+    identity_required: tuple[str, ...]  # identity fields the schema requires
     properties_required: bool  # the properties object itself is required
     extra_properties: bool  # properties the spec does not name are allowed
-    fields: Tuple[PropertySpec, ...]  # top-level, properties and context fields
+    fields: tuple[PropertySpec, ...]  # top-level, properties and context fields
 
     @property
-    def properties(self) -> Tuple[PropertySpec, ...]:
+    def properties(self) -> tuple[PropertySpec, ...]:
         return tuple(
             f for f in self.fields if f.location == self.shape.properties_field
         )
 
     @property
-    def context(self) -> Tuple[PropertySpec, ...]:
+    def context(self) -> tuple[PropertySpec, ...]:
         prefix = self.shape.context_field + "."
         return tuple(f for f in self.fields if f.location.startswith(prefix))
 
     @property
-    def required_properties(self) -> Tuple[str, ...]:
+    def required_properties(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.properties if f.required)
 
     @property
-    def required_context(self) -> Tuple[str, ...]:
+    def required_context(self) -> tuple[str, ...]:
         return tuple(f.path for f in self.context if f.required)
 
 
@@ -110,19 +111,19 @@ def _type_name(value: Any) -> str:
     return "None" if value is None else type(value).__name__
 
 
-def _close(name: str, candidates: List[str]) -> Optional[str]:
+def _close(name: str, candidates: list[str]) -> str | None:
     found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return found[0] if found else None
 
 
 def _container(
     spec: EventSpec, payload: Mapping[str, Any], location: str
-) -> Optional[Mapping[str, Any]]:
+) -> Mapping[str, Any] | None:
     """The object a field lives in, or None when it (or an object above it) is absent."""
     if location == TOP:
         return payload
     node: Any = payload
-    path: List[str] = []
+    path: list[str] = []
     for part in location.split("."):
         path.append(part)
         node = node.get(part) if isinstance(node, Mapping) else None
@@ -190,7 +191,7 @@ def check_event(spec: EventSpec, payload: Mapping[str, Any]) -> None:
 
 def find_and_check(
     events: Mapping[str, EventSpec], shape: TrackCallShape, payload: Any
-) -> Optional[EventSpec]:
+) -> EventSpec | None:
     """The spec of a track call's semantic event, after checking the call against it;
     None (nothing checked) for a payload that is not a mapping or names no such event.
     """
@@ -259,7 +260,7 @@ def _field_value(spec: EventSpec, f: PropertySpec, value: Any) -> Any:
     return _json(spec, f.path, value)
 
 
-def _place(payload: Dict[str, Any], location: str, name: str, value: Any) -> None:
+def _place(payload: dict[str, Any], location: str, name: str, value: Any) -> None:
     node = payload
     if location != TOP:
         for part in location.split("."):
@@ -274,14 +275,14 @@ def _place(payload: Dict[str, Any], location: str, name: str, value: Any) -> Non
 def build_track_call(
     spec: EventSpec,
     values: Mapping[str, Any],
-    context: Optional[Mapping[str, Any]] = None,
-    extra_properties: Optional[Mapping[str, Any]] = None,
-) -> Dict[str, Any]:
+    context: Mapping[str, Any] | None = None,
+    extra_properties: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The checked, JSON-ready track call of an event from its constructor's arguments
     (`values`, by argument name; UNSET ones are left out)."""
     properties = spec.shape.properties_field
     context_field = spec.shape.context_field
-    payload: Dict[str, Any] = dict(spec.fixed)
+    payload: dict[str, Any] = dict(spec.fixed)
 
     def put(where: Callable[[str], bool]) -> None:
         for f in spec.fields:
@@ -331,7 +332,7 @@ def build_track_call(
     return payload
 
 
-_F = TypeVar("_F", bound=Callable[..., Dict[str, Any]])
+_F = TypeVar("_F", bound=Callable[..., dict[str, Any]])
 
 
 def event_constructor(
@@ -347,7 +348,7 @@ def event_constructor(
         ]
 
         @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Dict[str, Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
             spec = events[event]
             if args:
                 raise SemanticEventError(
