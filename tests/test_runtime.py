@@ -725,7 +725,7 @@ def test_secrets_never_leak(rt, server, make_client, caplog) -> None:
     server.responder = _echo_credentials
     for failure in ({"status": 500}, {"drop": True}, {"delay": 5.0}, {"status": 429}):
         server.fail_next(2, **failure)
-        with pytest.raises(rt.errors.CustomerIOError) as caught:
+        with pytest.raises(rt.errors.Error) as caught:
             client._request(
                 make_call(rt, body={"email": "person@example.com"}), identity
             )

@@ -20,11 +20,14 @@ _MAX_DETAIL_CHARS: Final = 200
 _REDACTED: Final = "[REDACTED]"
 
 
-class CustomerIOError(Exception):
-    """Base class of every exception this package raises."""
+class Error(Exception):
+    """Base class of every exception this package raises.
+
+    The package exports it under a name of its own as well (`CustomerIOError`, say).
+    """
 
 
-class APIError(CustomerIOError):
+class APIError(Error):
     """The API answered with a non-success status."""
 
     def __init__(
@@ -88,7 +91,7 @@ class InternalServerError(APIError):
     """Any 5xx status."""
 
 
-class APIConnectionError(CustomerIOError):
+class APIConnectionError(Error):
     """No HTTP response was received: connecting, sending or reading failed."""
 
     def __init__(
@@ -108,7 +111,7 @@ class APITimeoutError(APIConnectionError):
     """Connecting or waiting for the response took longer than the timeout."""
 
 
-class PayloadTooLargeError(CustomerIOError, ValueError):
+class PayloadTooLargeError(Error, ValueError):
     """The request body, or one item of a batch, is over the API's size limit.
 
     Raised while preparing the request, so nothing was sent.
@@ -127,7 +130,7 @@ class PayloadTooLargeError(CustomerIOError, ValueError):
         self.index = index
 
 
-class MissingCredentialError(CustomerIOError, ValueError):
+class MissingCredentialError(Error, ValueError):
     """A credential the client needs was neither passed nor found in the environment."""
 
     def __init__(self, credential: str, hint: str = "") -> None:

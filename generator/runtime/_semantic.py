@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar, cast
 
-from ._errors import CustomerIOError
+from ._errors import Error
 from ._serde import format_datetime, to_json
 from ._types import UNSET, Unset
 
@@ -25,7 +25,7 @@ from ._types import UNSET, Unset
 TOP = "top"
 
 
-class SemanticEventError(CustomerIOError, ValueError):
+class SemanticEventError(Error, ValueError):
     """A semantic event misses something its spec requires or has a value of the wrong type.
 
     `event` is the event name, `field` the offending field's dotted path in the track call
