@@ -1,16 +1,22 @@
-"""Errors and findings the generator reports: always a file and a JSON pointer, never a traceback."""
+"""What every stage reports: findings and errors that name a file and a JSON pointer.
+
+A `SpecError` stops the run (exit 2, one line, nothing written); a `Finding` is a warning
+collected while the run goes on (`--strict` turns the first one into an error).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 
+def escape(part: object) -> str:
+    """One JSON-pointer segment (RFC 6901): `~` and `/` escaped."""
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
 def pointer(*parts: object) -> str:
-    """A JSON pointer (RFC 6901) from path segments."""
-    out = ""
-    for part in parts:
-        out += "/" + str(part).replace("~", "~0").replace("/", "~1")
-    return out or ""
+    """A JSON pointer from path segments (`pointer("paths", "/v1/x")` is `/paths/~1v1~1x`)."""
+    return "".join("/" + escape(part) for part in parts)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ import random
 import re
 import time
 import uuid
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
 from types import TracebackType
@@ -349,6 +350,15 @@ def plan(
     )
 
 
+def warn_renamed(old: str, new: str) -> None:
+    """A generated method's previous name was called: it still works, for one release."""
+    warnings.warn(
+        f"{old}() is deprecated and goes in the next release: call {new}() instead",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
 def _basic_credentials(token: str) -> list[str]:
     try:
         decoded = base64.b64decode(token, validate=True).decode("utf-8")
@@ -448,8 +458,14 @@ class _ClientCore:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
 
     def _prepare(
-        self, call: Call, extra_headers: Mapping[str, str] | None
+        self,
+        call: Call,
+        extra_headers: Mapping[str, str] | None,
+        extra_query: Mapping[str, Any] | None = None,
     ) -> PreparedRequest:
+        if extra_query:
+            # the spec's own parameters win over extra ones of the same name
+            call = replace(call, query={**extra_query, **call.query})
         request = plan(call, self._base_url, self._headers)
         if not extra_headers:
             return request
@@ -537,8 +553,9 @@ class BaseClient(_ClientCore):
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
     ) -> APIResponse[T]:
-        request = self._prepare(call, extra_headers)
+        request = self._prepare(call, extra_headers, extra_query)
         retry_limit, budget = self._settings(max_retries, timeout)
         retries = 0
         while True:
@@ -611,8 +628,9 @@ class AsyncBaseClient(_ClientCore):
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
     ) -> APIResponse[T]:
-        request = self._prepare(call, extra_headers)
+        request = self._prepare(call, extra_headers, extra_query)
         retry_limit, budget = self._settings(max_retries, timeout)
         retries = 0
         while True:

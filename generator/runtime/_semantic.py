@@ -80,6 +80,7 @@ class EventSpec:
     fixed: tuple[tuple[str, Any], ...]  # fields with one possible value (type, event)
     identity: tuple[str, ...]  # identity fields the event accepts
     identity_required: tuple[str, ...]  # identity fields the schema requires
+    identity_one_of: tuple[str, ...]  # at least one of these is needed (empty: none)
     properties_required: bool  # the properties object itself is required
     extra_properties: bool  # properties the spec does not name are allowed
     fields: tuple[PropertySpec, ...]  # top-level, properties and context fields
@@ -174,8 +175,10 @@ def check_event(spec: EventSpec, payload: Mapping[str, Any]) -> None:
             raise SemanticEventError(
                 spec.name, f.path, f"{f.path} must be {f.expected}, got {got}"
             )
-    if spec.identity and all(payload.get(k) is None for k in spec.identity):
-        names = " or ".join(spec.identity)
+    if spec.identity_one_of and all(
+        payload.get(k) is None for k in spec.identity_one_of
+    ):
+        names = " or ".join(spec.identity_one_of)
         raise SemanticEventError(spec.name, names, f"needs {names}")
     if unknown and not spec.extra_properties:
         name = unknown[0]
@@ -275,11 +278,12 @@ def _place(payload: dict[str, Any], location: str, name: str, value: Any) -> Non
 def build_track_call(
     spec: EventSpec,
     values: Mapping[str, Any],
-    context: Mapping[str, Any] | None = None,
-    extra_properties: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | Unset | None = UNSET,
+    extra_properties: Mapping[str, Any] | Unset | None = UNSET,
 ) -> dict[str, Any]:
     """The checked, JSON-ready track call of an event from its constructor's arguments
-    (`values`, by argument name; UNSET ones are left out)."""
+    (`values`, by argument name; UNSET ones are left out, as are context and
+    extra_properties when UNSET or None)."""
     properties = spec.shape.properties_field
     context_field = spec.shape.context_field
     payload: dict[str, Any] = dict(spec.fixed)
@@ -317,7 +321,7 @@ def build_track_call(
             _place(
                 payload, properties, name, _json(spec, f"{properties}.{name}", value)
             )
-    if context is not None:
+    if context is not None and not isinstance(context, Unset):
         if not isinstance(context, Mapping):
             raise SemanticEventError(
                 spec.name,

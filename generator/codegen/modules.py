@@ -1,0 +1,329 @@
+"""What each generated module declares and imports, decided from the IR for its template:
+the parameters of an operation's methods, the limits constants of a surface, and the import
+block of the surface, models and events modules (only what the code uses: no blanket
+`noqa`).
+
+Layout is black's business (it formats every module the templates write); nothing here
+decides where a line breaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Dict, List, Optional, Set, Tuple
+
+from .. import ir
+from ..ir import MAP, OBJECT
+from .text import py_literal
+from .types import annotation, decode, field_default, field_type, matcher, matcher_checks, model_names, runtime_type, typing_names
+
+PER_CALL = (
+    "max_retries: int | None = None",
+    "timeout: float | Timeout | None = None",
+    "extra_headers: Mapping[str, str] | None = None",
+    "extra_query: Mapping[str, Any] | None = None",
+)
+
+
+def _name_order(name: str) -> Tuple[int, str]:
+    """isort's order of imported names: constants, then classes, then everything else."""
+    if name.isupper() and len(name) > 1:
+        return (0, name)
+    return (1, name) if name[:1].isupper() else (2, name)
+
+
+def import_lines(imports: Dict[str, Set[str]]) -> List[str]:
+    """`import x` / `from m import a, b` lines, grouped and ordered as isort (ruff's `I`
+    rules) orders them: standard library first, then this package's own modules."""
+    stdlib = sorted(m for m in imports if not m.startswith("."))
+    local = sorted(m for m in imports if m.startswith("."))
+    out: List[str] = []
+    for group in (stdlib, local):
+        plain = sorted(n for m in group for n in imports[m] if m == n and not m.startswith("."))
+        out += [f"import {m}" for m in plain]
+        for m in group:
+            names = sorted((n for n in imports[m] if n != m or m.startswith(".")), key=_name_order)
+            if names:
+                out.append(f"from {m} import {', '.join(names)}")
+        if out and group is stdlib and local:
+            out.append("")
+    return out
+
+
+def _add(imports: Dict[str, Set[str]], module: str, *names: str) -> None:
+    imports.setdefault(module, set()).update(names)
+
+
+def _add_types(imports: Dict[str, Set[str]], code: str) -> None:
+    """The names a piece of type or decoding code needs from the standard library."""
+    names = typing_names(code)
+    if names:
+        _add(imports, "typing", *names)
+    if "datetime." in code:
+        _add(imports, "datetime", "datetime")
+    if "Mapping" in code:
+        _add(imports, "collections.abc", "Mapping")
+    for helper in ("decode_enum", "parse_date", "parse_datetime", "is_date_text",
+                   "is_datetime_text", "to_json", "to_form"):
+        if helper + "(" in code:
+            _add(imports, "._serde", helper)
+    if "Unset" in code:
+        _add(imports, "._types", "Unset")
+    if "UNSET" in code:
+        _add(imports, "._types", "UNSET")
+
+
+def all_list(names: List[str]) -> str:
+    """An `__all__` list literal in the order ruff wants it (RUF022: isort's order)."""
+    ordered = sorted(set(names), key=_name_order)
+    return "[" + "".join(f"\n    {py_literal(n)}," for n in ordered) + "\n]"
+
+
+def package_exports(api: ir.Api) -> List[str]:
+    """What the package's `__init__` exports."""
+    names = [
+        "APIConnectionError", "APIError", "APIResponse", "APITimeoutError",
+        "AuthenticationError", "BadRequestError", "ConflictError", "Error",
+        "InternalServerError", "Limits", "MissingCredentialError", "NotFoundError",
+        "OPERATIONS", "OperationInfo", "PayloadTooLargeError", "PermissionDeniedError",
+        "RateLimitError", "SPEC_HASH", "Timeout", "UNSET", "UnprocessableEntityError", "Unset",
+        f"{api.name}Error",
+    ]
+    for s in api.surfaces:
+        names += [s.class_name, "Async" + s.class_name]
+    return names
+
+
+# ---- surfaces ------------------------------------------------------------------------------
+
+
+def body_type(op: ir.Operation) -> str:
+    assert op.body is not None
+    s = op.body.schema
+    if s.kind == OBJECT and s.class_name:
+        return f"{s.class_name} | Mapping[str, Any]"
+    return annotation(s)
+
+
+def method_parameters(op: ir.Operation) -> List[str]:
+    """An operation's `_call` function parameters: path parameters and a required body
+    positional, the rest keyword-only (client flags are the client's, not the call's)."""
+    named = [p for p in op.parameters if p.location != "path" and not p.client_flag]
+    out = [f"{p.py_name}: {annotation(p.schema)}" for p in op.path_params]
+    body = op.body
+    if body and body.required:
+        out.append(f"body: {body_type(op)}")
+    if (body and not body.required) or named:
+        out.append("*")
+    if body and not body.required:
+        out.append(f"body: {body_type(op)} | Unset = UNSET")
+    out += [f"{p.py_name}: {annotation(p.schema)}" for p in named if p.required]
+    out += [f"{p.py_name}: {annotation(p.schema)} | Unset = UNSET" for p in named if not p.required]
+    return out
+
+
+def client_parameters(op: ir.Operation) -> List[str]:
+    """A client method's parameters: the operation's, then the per-call options."""
+    out = method_parameters(op)
+    return out + (["*"] if "*" not in out else []) + list(PER_CALL)
+
+
+def call_arguments(op: ir.Operation) -> List[str]:
+    """The arguments a client method passes on to the operation's `_call` function."""
+    out = [p.py_name for p in op.path_params]
+    if op.body is not None:
+        out.append("body" if op.body.required else "body=body")
+    out += [f"{p.py_name}={p.py_name}" for p in op.parameters
+            if p.location != "path" and not p.client_flag]
+    return out
+
+
+def return_type(op: ir.Operation) -> str:
+    ok = op.success
+    return f"{annotation(ok.schema)} | None" if ok and ok.schema else "Any"
+
+
+def parse_expression(op: ir.Operation) -> str:
+    ok = op.success
+    return decode(ok.schema, "data") if ok and ok.schema else "data"
+
+
+_LIMIT_FIELDS = tuple(f.name for f in fields(ir.Limits) if f.name != "source")
+
+
+def limits_call(limits: ir.Limits) -> str:
+    """`Limits(...)` with the values the spec states (the others are None by default)."""
+    args = [f"{name}={py_literal(getattr(limits, name))}" for name in _LIMIT_FIELDS
+            if getattr(limits, name) is not None]
+    return f"Limits({', '.join(args)})"
+
+
+def _same_limits(a: ir.Limits, b: ir.Limits) -> bool:
+    return all(getattr(a, f) == getattr(b, f) for f in _LIMIT_FIELDS)
+
+
+def limits_names(surface: ir.Surface) -> Dict[str, str]:
+    """operation id -> the module constant holding its limits ("" for none): `LIMITS` when
+    they are the surface's, `<METHOD>_LIMITS` for an operation with limits of its own."""
+    out: Dict[str, str] = {}
+    for op in surface.operations:
+        if op.limits.empty:
+            out[op.operation_id] = ""
+        elif _same_limits(op.limits, surface.limits):
+            out[op.operation_id] = "LIMITS"
+        else:
+            out[op.operation_id] = f"{op.py_name.upper()}_LIMITS"
+    return out
+
+
+def surface_needs(surface: ir.Surface, api: ir.Api) -> Dict[str, bool]:
+    """Which optional code a surface module holds."""
+    auth = surface.auth
+    ops = surface.operations
+    return {
+        # an API key sent as a query parameter or in a cookie, not as a header of its own
+        "query_key": auth.scheme == "apikey" and auth.location == "query",
+        "cookie_key": auth.scheme == "apikey" and auth.location == "cookie",
+        "cookies": any(p.location == "cookie" for op in ops for p in op.parameters),
+        "event_checks": bool(api.events) and any(op.validates_events for op in ops),
+        "aliases": any(op.old_py_name for op in ops),
+    }
+
+
+def surface_imports(surface: ir.Surface, api: ir.Api) -> List[str]:
+    """The import block of a surface module."""
+    imports: Dict[str, Set[str]] = {}
+    needs = surface_needs(surface, api)
+    _add(imports, "collections.abc", "Mapping")
+    if surface.operations or needs["cookies"]:
+        _add(imports, "typing", "Any")
+    _add(imports, ".", "_auth")
+    _add(imports, "._base_client", "AsyncBaseClient", "BaseClient")
+    _add(imports, "._retry", "DEFAULT_MAX_RETRIES")
+    _add(imports, "._transport", "AsyncTransport", "Transport")
+    _add(imports, "._types", "DEFAULT_TIMEOUT", "Timeout")
+    if not surface.limits.empty or any(not op.limits.empty for op in surface.operations):
+        _add(imports, "._base_client", "Limits")
+    if surface.operations:
+        _add(imports, "._base_client", "APIResponse", "Call")
+    if needs["query_key"] or (needs["cookie_key"] and needs["cookies"]):
+        _add(imports, "dataclasses", "replace")
+    if needs["query_key"] or needs["cookie_key"]:
+        _add(imports, "._base_client", "secrets_of")
+    if needs["cookies"]:
+        _add(imports, "._serde", "to_json")
+        _add(imports, "._types", "Unset")
+    if needs["aliases"]:
+        _add(imports, "._base_client", "warn_renamed")
+    if needs["event_checks"]:
+        _add(imports, ".events", "check_track_call")
+    used: Set[str] = set()
+    code: List[str] = []
+    for op in surface.operations:
+        code += client_parameters(op) + [return_type(op), parse_expression(op)]
+        for p in op.parameters:
+            model_names(p.schema, used)
+            if p.location == "query" and p.schema.kind in (OBJECT, MAP):
+                _add(imports, "._base_client", "query_object")
+            elif p.location == "query" and not p.explode:
+                _add(imports, "._base_client", "join_csv")
+        if op.body is not None:
+            model_names(op.body.schema, used)
+            code.append("to_json(" if "json" in op.body.content_type else "to_form(")
+            if not op.body.required:
+                code.append("Unset UNSET")
+        if op.success is not None:
+            model_names(op.success.schema, used, decoding=True)
+    _add_types(imports, " ".join(code))
+    if used:
+        _add(imports, ".models", *used)
+    return import_lines(imports)
+
+
+# ---- models --------------------------------------------------------------------------------
+
+
+def models_imports(models: Tuple[ir.Schema, ...]) -> List[str]:
+    """The import block of the models module."""
+    imports: Dict[str, Set[str]] = {}
+    code: List[str] = []
+    kinds = {m.kind for m in models}
+    if ir.ENUM in kinds:
+        _add(imports, "enum", "Enum")
+    if ir.OBJECT in kinds:
+        _add(imports, "dataclasses", "dataclass", "field")
+        _add(imports, "collections.abc", "Mapping")
+        _add(imports, "typing", "Any")
+        code.append("to_json(")
+    for m in models:
+        if m.kind == ir.OBJECT:
+            for p in m.properties:
+                code += [field_type(p), decode(p.schema, "data[k]"), field_default(p) or ""]
+        elif m.kind == ir.UNION:
+            _add(imports, "typing", "Any", "Union", "cast")
+            code.append("Mapping dict[str, Any]" if m.discriminator else "")
+            for v in m.variants:
+                code += [runtime_type(v), decode(v, "data"), " ".join(matcher_checks(v, "data"))]
+    _add_types(imports, " ".join(code))
+    return import_lines(imports)
+
+
+# ---- events --------------------------------------------------------------------------------
+
+
+def event_argument_type(s: ir.Schema) -> str:
+    """A constructor argument's type: date and date-time values may also be ISO strings."""
+    for fmt, cls in (("date-time", "datetime.datetime"), ("date", "datetime.date")):
+        if s.kind == ir.PRIMITIVE and s.type == "string" and s.format == fmt:
+            return f"{cls} | str" + (" | None" if s.nullable else "")
+    return annotation(s)
+
+
+def _event_fields(api: ir.Api) -> List[ir.Schema]:
+    """The schemas of every argument of every event constructor."""
+    return [f.schema for ev in api.events for f in (*ev.properties, *ev.context)] + [
+        p.schema for ev in api.events for p in ev.top
+    ]
+
+
+def event_models(api: ir.Api) -> List[str]:
+    """Model classes the event constructors' arguments name (sorted)."""
+    names: Set[str] = set()
+    for schema in _event_fields(api):
+        model_names(schema, names)
+    return sorted(names)
+
+
+def events_imports(api: ir.Api) -> List[str]:
+    imports: Dict[str, Set[str]] = {}
+    _add(imports, "collections.abc", "Mapping")
+    _add(imports, "types", "MappingProxyType")
+    _add(imports, "typing", "Any")
+    _add(imports, "._semantic", "EventSpec", "PropertySpec", "SemanticEventError",
+         "TrackCallShape", "find_and_check")
+    if api.events:
+        _add(imports, "._semantic", "build_track_call", "event_constructor")
+        _add(imports, "._types", "UNSET", "Unset")
+        fields = _event_fields(api)
+        code = [event_argument_type(s) for s in fields] + [matcher(s, "v") for s in fields]
+        _add_types(imports, " ".join(code))
+    names = event_models(api)
+    if names:
+        _add(imports, ".models", *names)
+    return import_lines(imports)
+
+
+def expected(s: ir.Schema) -> str:
+    """What a value must be, as SemanticEventError messages say it."""
+    if s.kind == ir.ENUM:
+        text = "one of " + ", ".join(py_literal(v) for v in s.enum_values)
+        return text + (" or None" if s.nullable else "")
+    if s.kind == ir.PRIMITIVE and s.type == "string" and s.format == "date-time":
+        return "an ISO-8601 date-time string"
+    if s.kind == ir.PRIMITIVE and s.type == "string" and s.format == "date":
+        return "an ISO-8601 date string"
+    return annotation(s)
+
+
+def optional_default(required: bool) -> Optional[str]:
+    return None if required else "UNSET"

@@ -1,0 +1,183 @@
+"""The one home of the per-kind rules: for every schema kind (`ir.OBJECT`, `ir.ENUM`, ...),
+its Python type, how a JSON value is decoded into it, how a union tells it apart by shape,
+and a field's default.
+
+Types are written as annotations (PEP 604/585: `str | None`, `list[int]`; every generated
+module has `from __future__ import annotations`), except where Python 3.9 evaluates them
+at run time: a union alias, which `runtime_type` writes with `Union`/`Optional`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, List, Optional, Set, Tuple
+
+from .. import ir
+from ..ir import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
+from .text import py_literal
+
+_PRIMS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+_FORMATS = {"date-time": "datetime.datetime", "date": "datetime.date", "binary": "bytes"}
+# String formats a union tells apart by their text (functions in _serde), most specific
+# first: a date-only string is also a valid date-time to `datetime.fromisoformat`.
+_TEXT_CHECKS = {"date": "is_date_text", "date-time": "is_datetime_text"}
+TYPING_NAMES = ("Any", "Literal", "Optional", "Union", "cast")
+
+
+def annotation(s: ir.Schema) -> str:
+    """The type of a value of schema `s`, as an annotation."""
+    base = _base(s, annotation)
+    if s.nullable and base not in ("Any", "None"):
+        return f"{base} | None"
+    return base
+
+
+def runtime_type(s: ir.Schema) -> str:
+    """The same type as an expression Python 3.9 can evaluate (no `|` between types)."""
+    base = _base(s, runtime_type)
+    if s.nullable and base not in ("Any", "None"):
+        return f"Optional[{base}]"
+    return base
+
+
+def _base(s: ir.Schema, inner: Callable[[ir.Schema], str]) -> str:
+    k = s.kind
+    if k == OBJECT:
+        return s.class_name or "dict[str, Any]"
+    if k == ENUM:
+        if s.is_constant and not s.class_name:
+            return f"Literal[{py_literal(s.enum_values[0])}]"
+        raw = "str" if s.enum_type == "string" else "int"
+        return f"{s.class_name} | {raw}" if inner is annotation else f"Union[{s.class_name}, {raw}]"
+    if k == UNION:
+        if s.class_name:
+            return s.class_name
+        parts = [inner(v) for v in s.variants]
+        return " | ".join(parts) if inner is annotation else "Union[" + ", ".join(parts) + "]"
+    if k == ARRAY:
+        return f"list[{inner(s.items or ir.Schema(kind=ANY))}]"
+    if k == MAP:
+        return f"dict[str, {inner(s.items or ir.Schema(kind=ANY))}]"
+    if k == PRIMITIVE:
+        if s.type == "string" and s.format in _FORMATS:
+            return _FORMATS[s.format]
+        return _PRIMS.get(s.type, "Any")
+    return "Any"
+
+
+def decode(s: ir.Schema, expr: str, depth: int = 0) -> str:
+    """A Python expression turning the JSON value `expr` into the type of `s`."""
+    inner = _decode(s, expr, depth)
+    if s.nullable and inner != expr:
+        return f"(None if {expr} is None else {inner})"
+    return inner
+
+
+def _decode(s: ir.Schema, expr: str, depth: int) -> str:
+    var = f"x{depth}"
+    k = s.kind
+    if k == OBJECT and s.class_name:
+        return f"{s.class_name}.from_dict({expr})"
+    if k == ENUM and s.class_name:
+        return f"decode_enum({s.class_name}, {expr})"
+    if k == UNION and s.class_name:
+        return f"decode_{s.class_name}({expr})"
+    if k == ARRAY:
+        item = decode(s.items or ir.Schema(kind=ANY), var, depth + 1)
+        return f"list({expr})" if item == var else f"[{item} for {var} in {expr}]"
+    if k == MAP:
+        item = decode(s.items or ir.Schema(kind=ANY), var, depth + 1)
+        if item == var:
+            return f"dict({expr})"
+        return f"{{k{depth}: {item} for k{depth}, {var} in {expr}.items()}}"
+    if k == PRIMITIVE and s.type == "string" and s.format in ("date-time", "date"):
+        return f"parse_{'datetime' if s.format == 'date-time' else 'date'}({expr})"
+    return expr
+
+
+def matcher_checks(s: ir.Schema, expr: str) -> List[str]:
+    """The checks, joined with `and`, that the JSON value `expr` has this variant's shape:
+    unions without a discriminator are decoded by shape, never by trying each variant."""
+    k = s.kind
+    if k == OBJECT:
+        return [f"isinstance({expr}, Mapping)"] + [f"{py_literal(r)} in {expr}" for r in s.required]
+    if k == MAP:
+        return [f"isinstance({expr}, Mapping)"]
+    if k == ARRAY:
+        return [f"isinstance({expr}, list)"]
+    if k == ENUM:
+        return [f"{expr} in {py_literal(tuple(s.enum_values))}"]
+    if k == PRIMITIVE:
+        if s.type == "string" and s.format in _TEXT_CHECKS:
+            return [f"isinstance({expr}, str)", f"{_TEXT_CHECKS[s.format]}({expr})"]
+        return {
+            "string": [f"isinstance({expr}, str)"],
+            "integer": [f"isinstance({expr}, int)", f"not isinstance({expr}, bool)"],
+            "number": [f"isinstance({expr}, (int, float))", f"not isinstance({expr}, bool)"],
+            "boolean": [f"isinstance({expr}, bool)"],
+            "null": [f"{expr} is None"],
+        }.get(s.type, ["True"])
+    return ["True"]
+
+
+def matcher(s: ir.Schema, expr: str) -> str:
+    """`matcher_checks` as one expression."""
+    return " and ".join(matcher_checks(s, expr))
+
+
+def by_shape(variants: Tuple[ir.Schema, ...]) -> List[ir.Schema]:
+    """Union variants in the order their shapes are tested: objects that require more keys
+    first (an object requiring none matches every object), strings of a known format before
+    other strings (dates before date-times), the spec's order otherwise."""
+
+    def rank(v: ir.Schema) -> int:
+        if v.kind == OBJECT:
+            return -len(v.required)
+        if v.kind == PRIMITIVE and v.type == "string" and v.format in _TEXT_CHECKS:
+            return list(_TEXT_CHECKS).index(v.format) - len(_TEXT_CHECKS)
+        return 0
+
+    return sorted(variants, key=rank)
+
+
+def field_default(p: ir.Property) -> Optional[str]:
+    """The dataclass default of a field (`UNSET` when optional), None when it has none."""
+    s = p.schema
+    if p.required and s.is_constant and not s.class_name:
+        return py_literal(s.enum_values[0])
+    return None if p.required else "UNSET"
+
+
+def field_type(p: ir.Property) -> str:
+    t = annotation(p.schema)
+    return f"{t} | Unset" if field_default(p) == "UNSET" else t
+
+
+def ordered_fields(model: ir.Schema) -> List[ir.Property]:
+    """Required fields first (dataclass rule), then defaulted ones; spec order otherwise."""
+    props = list(model.properties)
+    return [p for p in props if field_default(p) is None] + [
+        p for p in props if field_default(p) is not None
+    ]
+
+
+def model_names(s: Optional[ir.Schema], out: Set[str], decoding: bool = False) -> None:
+    """Add the model classes (and, with `decoding`, union decoders) a type of `s` names."""
+    if s is None:
+        return
+    if s.class_name:
+        out.add(s.class_name)
+        if s.kind == UNION and decoding:
+            out.add("decode_" + s.class_name)
+        return  # a named model's insides are its own business
+    for child in (s.items, *s.variants):
+        model_names(child, out, decoding)
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def typing_names(code: str) -> List[str]:
+    """The names from `typing` that a piece of generated code (types, casts) uses."""
+    used = set(_WORD.findall(code))
+    return [n for n in TYPING_NAMES if n in used]

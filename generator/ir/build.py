@@ -1,0 +1,97 @@
+"""The IR stage from end to end: a `Workspace` of documents -> one `ir.Api` and findings.
+
+Order matters only where one step reads another's result: component names are reserved
+before anything is converted (so a model keeps its component's name wherever it is first
+met), operations before components (inline schemas are named after the operation that
+holds them), semantic events after the models, examples and wire facts last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, List, Optional, Tuple
+
+from ..errors import Finding
+from ..spec.refs import Workspace
+from . import model as ir
+from .events import extract_events
+from .example_check import check_examples
+from .examples import with_examples
+from .naming import pascal
+from .operations import OperationReader
+from .schemas import SchemaBuilder, finished_models
+from .surfaces import build_surfaces, mark_event_checks
+from .wire import routes, wire_facts
+
+
+def api_name(titles: List[str], package: str) -> str:
+    """A PascalCase name for the API: the first title without a trailing "API", else the
+    package name (`Customer.io App API` -> `CustomerIoApp`; set it with --name)."""
+    for title in titles:
+        words = title.split()
+        while words and words[-1].lower() in ("api", "apis", "-"):
+            words.pop()
+        if words:
+            return pascal(" ".join(words))
+    return pascal(package)
+
+
+def spec_hash(ws: Workspace) -> str:
+    """sha256 over the spec files' names and contents (the package's SPEC_HASH)."""
+    digest = hashlib.sha256()
+    for doc in sorted(ws.docs.values(), key=lambda d: d.name):
+        digest.update(f"{Path(doc.name).name}={doc.sha256}\n".encode())
+    return digest.hexdigest()
+
+
+def build_api(
+    ws: Workspace,
+    *,
+    package: str,
+    version: str,
+    name: str = "",
+    cache_dir: Optional[Path] = None,
+) -> Tuple[ir.Api, List[Finding]]:
+    """Normalize the documents into one `Api`; raise SpecError on anything that changes the
+    code. Returns the IR and the findings (spec examples that do not match, credentials a
+    client cannot send). Validation against the OpenAPI schema is the spec stage's."""
+    schemas = SchemaBuilder(ws)
+    reader = OperationReader(ws, schemas)
+    prefix = {d.path: reader.surface_name(d) for d in ws.docs.values()}
+    schemas.reserve_components(list(ws.docs.values()), prefix)
+    roots = sorted(ws.roots, key=lambda d: d.name)
+    for doc in roots:
+        reader.read_paths(doc)
+        reader.read_webhooks(doc)
+    reader.read_components()
+    surfaces, findings = build_surfaces(reader)
+    body_examples: List[Any] = [
+        ex.value for s in surfaces for op in s.operations if op.body for ex in op.body.examples
+    ]
+    models = finished_models(schemas)
+    by_name = {m.class_name: m for m in models}
+    events = extract_events(by_name, body_examples)
+    surfaces = mark_event_checks(surfaces, events)
+    surfaces, example_findings = check_examples(ws, surfaces, cache_dir)
+    surfaces, events = with_examples(surfaces, events, by_name)
+    operations = tuple(
+        sorted((op for s in surfaces for op in s.operations), key=lambda o: o.operation_id)
+    )
+    titles = [s.title for s in surfaces]
+    api = ir.Api(
+        title=titles[0] if len(titles) == 1 else package,
+        name=name or api_name([str((d.data.get("info") or {}).get("title", "")) for d in roots],
+                              package),
+        package=package,
+        version=version,
+        spec_hash=spec_hash(ws),
+        surfaces=surfaces,
+        models=models,
+        events=events,
+        spec_files=tuple(sorted((d.name, d.sha256) for d in ws.docs.values())),
+        webhooks=tuple(reader.webhooks),
+        wire=wire_facts(operations, events, by_name),
+        routes=routes(operations, by_name),
+    )
+    return api, sorted(findings, key=lambda f: (f.file, f.pointer)) + example_findings

@@ -1,0 +1,178 @@
+"""Checking the spec's own examples against their schemas (the IR marks the bad ones).
+
+An example that does not match its schema is a warning (it does not change the code), and
+the IR marks it invalid so that no fixture ever uses it. Schemas are checked in the
+dialect of the file that defines them (3.0 or 3.1), with every loaded document registered so
+cross-file `$ref`s resolve.
+
+Results are cached by content: the example, where its schema stands, and the hashes of that
+schema's file and of every file it reaches through `$ref`s. When every answer is cached the
+schema validator (slow to import) is not imported at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+from ..errors import Finding
+from ..spec.reader import Document
+from ..spec.refs import Workspace
+from . import model as ir
+
+
+_CHECKER_ID = "openapi-schema-validator-0.9.0/2"  # /2: specs read as YAML 1.2
+
+
+def _refs(node: Any, out: Set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            out.add(ref.partition("#")[0])
+        for value in node.values():
+            _refs(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, out)
+
+
+def closure_hashes(ws: Workspace) -> Dict[str, str]:
+    """For each document: a hash over it and every document its `$ref`s reach."""
+    direct: Dict[Path, Set[Path]] = {}
+    for doc in ws.docs.values():
+        targets: Set[str] = set()
+        _refs(doc.data, targets)
+        direct[doc.path] = {(doc.path.parent / t).resolve() for t in targets} & set(ws.docs)
+    out: Dict[str, str] = {}
+    for doc in ws.docs.values():
+        seen, todo = {doc.path}, [doc.path]
+        while todo:
+            for nxt in direct.get(todo.pop(), set()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        digest = hashlib.sha256(_CHECKER_ID.encode())
+        for path in sorted(seen):
+            digest.update(ws.docs[path].sha256.encode())
+        out[doc.name] = digest.hexdigest()
+    return out
+
+
+class CachedChecker:
+    """`errors()` answered from the cache, falling back to a real check (imported lazily)."""
+
+    def __init__(self, ws: Workspace, cache_dir: Optional[Path]) -> None:
+        self.ws = ws
+        self.dir = cache_dir / "examples" if cache_dir is not None else None
+        self.closure = closure_hashes(ws)
+        self._checker: Optional[ExampleChecker] = None
+
+    def errors(self, schema: ir.Schema, value: Any) -> Optional[str]:
+        name = schema.source.partition("#")[0]
+        key = hashlib.sha256(
+            f"{self.closure.get(name, '')}\0{schema.source}\0".encode()
+            + json.dumps(value, sort_keys=True).encode()
+        ).hexdigest()
+        path = self.dir / f"{key}.json" if self.dir is not None else None
+        if path is not None and path.exists():
+            try:
+                cached: Optional[str] = json.loads(path.read_text())["problem"]
+                return cached
+            except (OSError, ValueError, KeyError):
+                pass
+        if self._checker is None:
+            self._checker = ExampleChecker(self.ws)
+        problem = self._checker.errors(schema, value)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps({"problem": problem}))
+            except OSError:
+                pass  # a cache that cannot be written only costs time
+        return problem
+
+
+class ExampleChecker:
+    def __init__(self, ws: Workspace) -> None:
+        from openapi_schema_validator import OAS30Validator, OAS31Validator
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT4, DRAFT202012
+
+        self._v30, self._v31 = OAS30Validator, OAS31Validator
+        registry: Any = Registry()
+        self.by_name: Dict[str, Document] = {}
+        for doc in ws.docs.values():
+            spec = DRAFT202012 if doc.version == "3.1" else DRAFT4
+            registry = registry.with_resource(
+                doc.path.as_uri(), Resource.from_contents(doc.data, default_specification=spec)
+            )
+            self.by_name[doc.name] = doc
+        self.registry = registry
+
+    def errors(self, schema: ir.Schema, value: Any) -> Optional[str]:
+        """First validation error of `value` against the schema at schema.source, or None."""
+        name, _, ptr = schema.source.partition("#")
+        doc = self.by_name.get(name)
+        if doc is None:
+            return None
+        cls = self._v31 if doc.version == "3.1" else self._v30
+        validator = cls({"$ref": doc.path.as_uri() + "#" + ptr}, registry=self.registry)
+        for err in validator.iter_errors(value):
+            where = "/".join(str(p) for p in err.absolute_path)
+            return f"{err.message[:200]}" + (f" (at {where})" if where else "")
+        return None
+
+
+def _check(
+    checker: CachedChecker,
+    schema: Optional[ir.Schema],
+    examples: Tuple[ir.MediaExample, ...],
+    source: str,
+    findings: List[Finding],
+) -> Tuple[ir.MediaExample, ...]:
+    if schema is None or not schema.source:
+        return examples
+    out = []
+    for ex in examples:
+        problem = checker.errors(schema, ex.value)
+        if problem:
+            file, _, ptr = source.partition("#")
+            findings.append(Finding(file, f"{ptr}/examples/{ex.name}", f"example does not match its schema: {problem}"))
+            ex = replace(ex, valid=False)
+        out.append(ex)
+    return tuple(out)
+
+
+def check_examples(
+    ws: Workspace, surfaces: Tuple[ir.Surface, ...], cache_dir: Optional[Path] = None
+) -> Tuple[Tuple[ir.Surface, ...], List[Finding]]:
+    if not any(
+        (op.body and op.body.examples) or any(r.examples for r in op.responses)
+        for s in surfaces
+        for op in s.operations
+    ):
+        return surfaces, []
+    checker = CachedChecker(ws, cache_dir)
+    findings: List[Finding] = []
+    out = []
+    for s in surfaces:
+        ops = []
+        for op in s.operations:
+            body = op.body
+            if body is not None and body.examples:
+                body = replace(
+                    body,
+                    examples=_check(checker, body.schema, body.examples, op.source + "/requestBody", findings),
+                )
+            responses = tuple(
+                replace(r, examples=_check(checker, r.schema, r.examples, op.source + f"/responses/{r.status}", findings))
+                if r.examples
+                else r
+                for r in op.responses
+            )
+            ops.append(replace(op, body=body, responses=responses))
+        out.append(replace(s, operations=tuple(ops)))
+    return tuple(out), findings

@@ -1,0 +1,295 @@
+"""Example data the package ships, decided from the IR: one valid request and response per
+operation and one complete track call per semantic event.
+
+Every function here is pure and deterministic: the same models always give the same values
+(no clock, no randomness, no set iteration).
+
+An example comes from the spec when it has one (only examples the spec stage found valid and
+whose date-time/date/email/uuid/uri strings really have that format; the first by name),
+otherwise it is synthesized from the schema:
+
+- objects get their required properties, the first alternative of `required_one_of`, and any
+  property whose schema is a single fixed value (a one-value enum or const);
+- enums give their first value, unions their first variant (with the discriminator value set);
+- strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
+  `example-<name>` built from the property or parameter name;
+- arrays hold one item; maps are empty; recursion through required properties stops at
+  `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from . import model as ir
+from .model import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
+
+Models = Mapping[str, ir.Schema]
+"""Named models by class name (what a `ref` links to)."""
+
+MAX_DEPTH = 8
+
+# Values for string formats. Chosen to be valid under a strict format checker.
+FORMAT_VALUES: Dict[str, str] = {
+    "date-time": "2024-01-01T00:00:00.000Z",
+    "date": "2024-01-01",
+    "time": "00:00:00Z",
+    "email": "person@example.com",
+    "idn-email": "person@example.com",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "uri": "https://example.com/",
+    "url": "https://example.com/",
+    "iri": "https://example.com/",
+    "uri-reference": "https://example.com/",
+    "iri-reference": "https://example.com/",
+    "hostname": "example.com",
+    "idn-hostname": "example.com",
+    "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1",
+    "byte": "ZXhhbXBsZQ==",
+    "binary": "example",
+    "password": "example-password",
+    "regex": "^example$",
+    "duration": "P1D",
+    "json-pointer": "/example",
+}
+
+_PRIMITIVE_VALUES: Dict[str, Any] = {"integer": 1, "number": 1.5, "boolean": True, "null": None}
+
+
+# ---- schemas -----------------------------------------------------------------------------
+
+
+def resolve(schema: ir.Schema, models: Models) -> ir.Schema:
+    """The full named model behind a link (`ref`), or the schema itself."""
+    return models.get(schema.ref, schema) if schema.ref else schema
+
+
+def _hint_text(hint: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", hint).strip("-")
+    return f"example-{cleaned}" if cleaned else "example"
+
+
+def _fits(schema: ir.Schema, value: Any) -> bool:
+    """Does a spec-given default/example have the primitive's JSON type?"""
+    t = schema.type
+    if value is None:
+        return schema.nullable or t == "null"
+    if t == "string":
+        return isinstance(value, str)
+    if t == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t == "boolean":
+        return isinstance(value, bool)
+    return False
+
+
+def fixed_value(schema: ir.Schema, models: Models) -> Tuple[bool, Any]:
+    """(True, value) when the schema admits exactly one value (a one-value enum or const)."""
+    s = resolve(schema, models)
+    return (True, s.enum_values[0]) if s.is_constant else (False, None)
+
+
+def synth(
+    schema: ir.Schema, models: Models, hint: str = "", *, mode: str = "request", depth: int = 0
+) -> Any:
+    """A deterministic example value for `schema`.
+
+    `hint` (a property or parameter name) names generic strings; `mode` is "request" (leave
+    out readOnly properties) or "response" (leave out writeOnly ones).
+    """
+    s = resolve(schema, models)
+    k = s.kind
+    if k == ENUM:
+        return s.enum_values[0] if s.enum_values else None
+    if k == PRIMITIVE:
+        return _primitive(s, hint)
+    if k == ARRAY:
+        if depth >= MAX_DEPTH:
+            return []
+        item = s.items or ir.Schema(kind=ANY)
+        return [synth(item, models, hint, mode=mode, depth=depth + 1)]
+    if k == MAP:
+        return {}
+    if k == UNION:
+        return _union(s, models, hint, mode, depth)
+    if k == OBJECT:
+        return _object(s, models, mode, depth)
+    return _hint_text(hint)  # ANY: a plain string is as good as anything
+
+
+def _primitive(s: ir.Schema, hint: str) -> Any:
+    if s.type == "string" and s.format in FORMAT_VALUES:
+        return FORMAT_VALUES[s.format]
+    for present, value in ((s.has_example, s.example), (s.has_default, s.default)):
+        if present and value is not None and _fits(s, value):
+            return value
+    return _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
+
+
+def _union(s: ir.Schema, models: Models, hint: str, mode: str, depth: int) -> Any:
+    if not s.variants:
+        return _hint_text(hint)
+    variant = s.variants[0]
+    value = synth(variant, models, hint, mode=mode, depth=depth)
+    disc = s.discriminator
+    if disc is not None and isinstance(value, dict):
+        name = resolve(variant, models).class_name
+        for wire_value, class_name in disc.mapping:
+            if class_name == name:
+                value[disc.property_name] = wire_value
+                break
+    return value
+
+
+def _object(s: ir.Schema, models: Models, mode: str, depth: int) -> Dict[str, Any]:
+    wanted = list(s.required)
+    if s.required_one_of:
+        wanted += [n for n in s.required_one_of[0] if n not in wanted]
+    out: Dict[str, Any] = {}
+    known = {p.name for p in s.properties}
+    for p in s.properties:
+        required = p.name in wanted
+        if not required and (
+            (mode == "request" and p.read_only) or (mode == "response" and p.write_only)
+        ):
+            continue
+        fixed, value = fixed_value(p.schema, models)
+        if fixed:
+            out[p.name] = value
+        elif required:
+            target = resolve(p.schema, models)
+            if depth >= MAX_DEPTH and target.kind in (OBJECT, UNION):
+                continue  # the recursion stops here
+            out[p.name] = synth(p.schema, models, p.name, mode=mode, depth=depth + 1)
+    for name in wanted:  # required names without a property schema (allowed by JSON Schema)
+        if name not in known:
+            out[name] = _hint_text(name)
+    return out
+
+
+# ---- operations and events ---------------------------------------------------------------
+
+
+# Format checks for spec examples. `format` is only an annotation in OpenAPI, so an example the
+# loader calls valid may still hold, say, a date-time no strict server accepts; such an example
+# is passed over (the next one, or a synthesized value, is used instead).
+_FORMAT_CHECKS: Dict[str, re.Pattern[str]] = {
+    "date-time": re.compile(
+        r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+    ),
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "time": re.compile(r"\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"),
+    "email": re.compile(r"[^@\s]+@[^@\s]+"),
+    "uuid": re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"),
+    "uri": re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*"),
+}
+
+
+def formats_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) -> bool:
+    """Do the strings in `value` match the formats their schemas name (where checkable)?"""
+    if depth > MAX_DEPTH * 4:
+        return True
+    s = resolve(schema, models)
+    if s.kind == PRIMITIVE and isinstance(value, str) and s.format in _FORMAT_CHECKS:
+        return _FORMAT_CHECKS[s.format].fullmatch(value) is not None
+    if s.kind == ARRAY and isinstance(value, list) and s.items is not None:
+        return all(formats_ok(v, s.items, models, depth + 1) for v in value)
+    if s.kind == MAP and isinstance(value, dict) and s.items is not None:
+        return all(formats_ok(v, s.items, models, depth + 1) for v in value.values())
+    if s.kind == OBJECT and isinstance(value, dict):
+        props = {p.name: p.schema for p in s.properties}
+        for key, item in value.items():
+            sub = props.get(key, s.additional)
+            if sub is not None and not formats_ok(item, sub, models, depth + 1):
+                return False
+        return True
+    if s.kind == UNION and s.variants:
+        return any(formats_ok(value, v, models, depth + 1) for v in s.variants)
+    return True
+
+
+def _first_valid(
+    examples: Tuple[ir.MediaExample, ...], schema: Optional[ir.Schema], models: Models
+) -> Tuple[bool, Any]:
+    for ex in sorted(examples, key=lambda e: e.name):
+        if ex.valid and (schema is None or formats_ok(ex.value, schema, models)):
+            return True, ex.value
+    return False, None
+
+
+def example_body(op: ir.Operation, models: Models) -> Any:
+    """The operation's example request body (None when it takes none)."""
+    if op.body is None:
+        return None
+    found, value = _first_valid(op.body.examples, op.body.schema, models)
+    if found:
+        return value
+    return synth(op.body.schema, models, "body")
+
+
+def example_request(op: ir.Operation, models: Models) -> Dict[str, Any]:
+    """Keyword arguments for the operation's client method: path parameters, the body and the
+    required query/header parameters (client-flag headers are left to the client)."""
+    kwargs: Dict[str, Any] = {}
+    for p in op.parameters:
+        if p.location == "path" or (p.required and not p.client_flag):
+            kwargs[p.py_name] = synth(p.schema, models, p.name)
+    if op.body is not None:
+        kwargs["body"] = example_body(op, models)
+    return kwargs
+
+
+def success_status(op: ir.Operation) -> int:
+    """The success status code as an int ("2XX" and a missing success response give 200)."""
+    ok = op.success
+    if ok is not None and ok.status.isdigit():
+        return int(ok.status)
+    return 200
+
+
+def example_response(op: ir.Operation, models: Models) -> Any:
+    """The success response's example JSON, or None when the spec gives that response no body."""
+    ok = op.success
+    if ok is None or ok.schema is None:
+        return None
+    found, value = _first_valid(ok.examples, ok.schema, models)
+    if found:
+        return value
+    return synth(ok.schema, models, "response", mode="response")
+
+
+def example_event(ev: ir.SemanticEvent, models: Models) -> Any:
+    """A semantic event's example track call: the spec's, or one built from its schema."""
+    if ev.has_example and (ev.schema is None or formats_ok(ev.example, ev.schema, models)):
+        return ev.example
+    if ev.schema is None:
+        return {}
+    return synth(ev.schema, models, ev.py_name)
+
+
+def with_examples(surfaces: Tuple[ir.Surface, ...], events: Tuple[ir.SemanticEvent, ...],
+                  models: Models) -> Tuple[Tuple[ir.Surface, ...], Tuple[ir.SemanticEvent, ...]]:
+    """The surfaces and events with every example value decided (`Operation.example_*`,
+    `SemanticEvent.example`)."""
+    surfaces = tuple(
+        replace(
+            s,
+            operations=tuple(
+                replace(
+                    op,
+                    example_request=example_request(op, models),
+                    example_response=example_response(op, models),
+                    success_status=success_status(op),
+                )
+                for op in s.operations
+            ),
+        )
+        for s in surfaces
+    )
+    events = tuple(replace(ev, example=example_event(ev, models)) for ev in events)
+    return surfaces, events

@@ -1,0 +1,356 @@
+"""The intermediate model (IR): everything templates may know, and nothing else.
+
+The spec stage reads OpenAPI documents, the IR stage (this package) turns them into one
+`Api`, and the templates render that `Api`. Every class here is a frozen dataclass, so a
+template cannot change it; collections are tuples in their final, deterministic order.
+Values taken from the specs (defaults, examples) are plain JSON data, so an `Api` compares
+equal to an equal one but is not hashable.
+
+Names are final Python names: `py_name` is snake_case (methods, fields, arguments),
+`class_name` is PascalCase (models, clients). Wire names (`name`, `json_name`) are kept
+verbatim for the request and the JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Tuple
+
+__all__ = ["ANY", "ARRAY", "Api", "Auth", "ClientFlag", "Credential", "Discriminator", "ENUM", "EventProperty", "Limits", "MAP", "MediaExample", "OBJECT", "Operation", "PRIMITIVE", "Pagination", "Parameter", "Property", "RequestBody", "Response", "Route", "Schema", "SemanticEvent", "Server", "Surface", "UNION", "WireFacts"]
+
+# Schema kinds. A schema is exactly one of these.
+OBJECT = "object"  # named model with properties (may also carry additionalProperties)
+ARRAY = "array"
+PRIMITIVE = "primitive"  # string/integer/number/boolean/null, with an optional format
+ENUM = "enum"  # a closed list of literal values (string or integer); const is a 1-value enum
+UNION = "union"  # oneOf/anyOf of several variants, optionally with a discriminator
+MAP = "map"  # an object with no properties and additionalProperties: a dict
+ANY = "any"  # anything JSON
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size and rate limits a spec states, enforced by the client before sending."""
+
+    max_request_bytes: Optional[int] = None
+    max_item_bytes: Optional[int] = None
+    items_field: Optional[str] = None  # the body array whose items max_item_bytes applies to
+    rate_requests: Optional[int] = None
+    rate_per_seconds: Optional[float] = None
+    source: str = ""  # where the limit is stated: "file#/pointer"
+
+    @property
+    def empty(self) -> bool:
+        return (
+            self.max_request_bytes is None
+            and self.max_item_bytes is None
+            and self.rate_requests is None
+        )
+
+
+@dataclass(frozen=True)
+class Discriminator:
+    property_name: str  # wire name of the discriminating property
+    mapping: Tuple[Tuple[str, str], ...]  # (value, schema class_name), sorted by value
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str  # wire (JSON) name
+    py_name: str  # python attribute / argument name
+    schema: "Schema"
+    required: bool
+    description: str = ""
+    default: Any = None
+    has_default: bool = False
+    read_only: bool = False
+    write_only: bool = False
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A normalized schema. `class_name` is set when the schema is a named model (or a link
+    to one, which also sets `ref`)."""
+
+    kind: str
+    class_name: str = ""  # set for OBJECT, ENUM and UNION that get a generated class
+    description: str = ""
+    nullable: bool = False
+    # PRIMITIVE
+    type: str = ""  # string, integer, number, boolean, null
+    format: str = ""  # date-time, date, binary, ...
+    # ENUM
+    enum_type: str = ""  # string or integer (mixed enums become string + raw values)
+    enum_values: Tuple[Any, ...] = ()
+    enum_names: Tuple[str, ...] = ()  # Python member names, parallel to enum_values
+    # OBJECT
+    properties: Tuple[Property, ...] = ()
+    required: Tuple[str, ...] = ()  # wire names
+    required_one_of: Tuple[Tuple[str, ...], ...] = ()  # anyOf of `required` lists
+    additional: Optional["Schema"] = None  # additionalProperties schema (ANY for `true`)
+    additional_allowed: bool = True  # False when additionalProperties: false
+    # ARRAY / MAP
+    items: Optional["Schema"] = None
+    # UNION
+    variants: Tuple["Schema", ...] = ()
+    discriminator: Optional[Discriminator] = None
+    # recursive references point at a named schema by class name only
+    ref: str = ""  # class_name of a named schema this one stands for (lazy link)
+    default: Any = None
+    has_default: bool = False
+    example: Any = None
+    has_example: bool = False
+    source: str = ""  # file#/pointer where it is defined
+    extensions: Tuple[Tuple[str, Any], ...] = ()  # its x-ciogen-* keys (spec.extensions)
+
+    @property
+    def is_constant(self) -> bool:
+        """A one-value enum (or a const): the schema admits exactly one value."""
+        return self.kind == ENUM and len(self.enum_values) == 1
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str  # wire name
+    py_name: str
+    location: str  # path, query, header, cookie
+    schema: Schema
+    required: bool
+    description: str = ""
+    client_flag: str = ""  # client-level option that sets this header (e.g. "strict")
+    client_flag_value: str = ""
+    style: str = ""
+    explode: bool = True
+
+
+@dataclass(frozen=True)
+class MediaExample:
+    name: str
+    value: Any
+    summary: str = ""
+    valid: bool = True  # False when the example does not match its schema
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    content_type: str
+    schema: Schema
+    required: bool
+    description: str = ""
+    examples: Tuple[MediaExample, ...] = ()
+    other_content_types: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Response:
+    status: str  # "200", "4XX", "default"
+    description: str
+    content_type: str = ""
+    schema: Optional[Schema] = None
+    examples: Tuple[MediaExample, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How an operation's responses page: a cursor query parameter and the response field
+    holding the next cursor (absent, null or empty at the end)."""
+
+    cursor_param: str  # py_name of the cursor parameter
+    limit_param: str  # py_name of the page-size parameter ("" when none)
+    next_field: str  # wire name of the response field with the next cursor
+    items_field: str  # wire name of the response array holding the page's items
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str  # as in the spec, or derived (see normalize.derive_operation_id)
+    py_name: str  # method name on the client
+    method: str  # upper-case HTTP method
+    path: str  # path template, e.g. /v1/customers/{customer_id}
+    surface: str  # Surface.name
+    summary: str = ""
+    description: str = ""
+    tags: Tuple[str, ...] = ()
+    deprecated: bool = False
+    parameters: Tuple[Parameter, ...] = ()  # path first (in path order), then query, header
+    body: Optional[RequestBody] = None
+    responses: Tuple[Response, ...] = ()
+    limits: Limits = field(default_factory=Limits)  # effective: surface limits + own
+    message_id_field: str = ""  # body field that carries a client-generated message id
+    validates_events: bool = False  # body is a track call checked against semantic events
+    pagination: Optional[Pagination] = None
+    old_py_name: str = ""  # the method's previous name, kept as a deprecated alias
+    # example data (the spec's own where valid, else built from the schemas; see examples.py)
+    example_request: Any = None  # keyword arguments of a valid call
+    example_response: Any = None  # the success response's JSON (None: no body)
+    success_status: int = 200
+    source: str = ""
+
+    @property
+    def path_params(self) -> Tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "path")
+
+    @property
+    def query_params(self) -> Tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "query")
+
+    @property
+    def header_params(self) -> Tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "header")
+
+    @property
+    def success(self) -> Optional[Response]:
+        """The first 2XX response (the one whose body the method returns)."""
+        for r in self.responses:
+            if r.status.startswith("2") or r.status == "2XX":
+                return r
+        return None
+
+
+@dataclass(frozen=True)
+class Server:
+    region: str  # "us", "eu", or "default"/"server1"... for specs that do not say
+    url: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Credential:
+    name: str  # python argument name on the client, e.g. "api_key"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Auth:
+    """How a surface authenticates. `scheme` is basic, bearer, apikey or none."""
+
+    scheme: str
+    scheme_name: str = ""  # key in components.securitySchemes
+    credentials: Tuple[Credential, ...] = ()  # basic: (username[, password]); others: (token,)
+    header_name: str = "Authorization"  # apikey in header uses its own header
+    location: str = "header"  # header, query, cookie (apikey)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ClientFlag:
+    """A client-level option that adds a header to every call (e.g. strict mode)."""
+
+    name: str
+    header: str
+    value: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Surface:
+    name: str  # snake_case, e.g. "track"
+    class_name: str  # client class, e.g. "TrackClient"
+    title: str
+    description: str
+    servers: Tuple[Server, ...]  # in spec order; the first is the default region
+    auth: Auth
+    limits: Limits = field(default_factory=Limits)
+    flags: Tuple[ClientFlag, ...] = ()
+    operations: Tuple[Operation, ...] = ()  # sorted by py_name
+    sources: Tuple[str, ...] = ()  # spec files that contribute to this surface
+
+    @property
+    def regions(self) -> Tuple[str, ...]:
+        return tuple(s.region for s in self.servers)
+
+    @property
+    def default_region(self) -> str:
+        return self.servers[0].region if self.servers else "default"
+
+
+@dataclass(frozen=True)
+class EventProperty:
+    name: str
+    py_name: str
+    schema: Schema
+    required: bool
+    description: str = ""
+    location: str = "properties"  # properties, context.device, top (top-level field)
+
+
+@dataclass(frozen=True)
+class SemanticEvent:
+    name: str  # the event name on the wire, e.g. "Email Opened"
+    py_name: str  # constructor name, e.g. "email_opened"
+    family: str  # action, email, mobile_app, ...
+    class_name: str  # the model class of the whole track call
+    description: str
+    properties: Tuple[EventProperty, ...]  # the event's own properties
+    properties_required: bool  # the `properties` object itself is required
+    additional_properties: bool  # unknown properties allowed
+    identity: Tuple[str, ...]  # wire names accepted as identity: ("userId", "anonymousId")
+    identity_required: Tuple[str, ...]  # identities the schema requires (may be empty)
+    identity_one_of: Tuple[str, ...]  # one of these must be given (empty: none needed)
+    context: Tuple[EventProperty, ...]  # context fields the event needs (location context.*)
+    example: Any = None  # a complete track call (the spec's, or built from the schema)
+    has_example: bool = False  # the example is the spec's own
+    from_reference: bool = False  # properties come from shared/reference, not the seed
+    fixed: Tuple[Tuple[str, Any], ...] = ()  # required top-level fields with one value
+    top: Tuple[Property, ...] = ()  # the other top-level fields (not properties/context)
+    schema: Optional[Schema] = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a request is told to be a call of an operation (the testing kit's router)."""
+
+    operation_id: str
+    method: str
+    path: str  # path template
+    body_field: str = ""  # a body property that tells operations on one path apart
+    body_values: Tuple[str, ...] = ()  # its values for this operation
+
+
+@dataclass(frozen=True)
+class WireFacts:
+    """Wire names of calls the specs shape alike, found in the schemas (examples.py):
+    what the semantic-event checks and the testing kit's assertions look for."""
+
+    event_field: str = ""  # the property naming a semantic event
+    user_id_field: str = ""  # the events' first identity field
+    properties_field: str = "properties"  # the object holding an event's own properties
+    context_field: str = "context"  # the object holding its context fields
+    track_method: str = ""  # client method that sends one track call ("" when none)
+    kind_field: str = ""  # the property telling batch items apart
+    batch_fields: Tuple[Tuple[str, str], ...] = ()  # (operation id, body array of messages)
+    body_kinds: Tuple[Tuple[str, str], ...] = ()  # (operation id, the kind its body is)
+    identify_kind: str = ""  # the kind of message that identifies a person
+    traits_field: str = ""  # its traits object
+
+
+@dataclass(frozen=True)
+class Api:
+    title: str
+    name: str  # PascalCase name of the API (Error, fake server and fixture names)
+    package: str
+    version: str  # generator version
+    spec_hash: str  # sha256 over the spec files' names and contents
+    surfaces: Tuple[Surface, ...]  # sorted by name
+    models: Tuple[Schema, ...]  # every named OBJECT/ENUM/UNION, sorted by class_name
+    events: Tuple[SemanticEvent, ...]  # sorted by name
+    spec_files: Tuple[Tuple[str, str], ...]  # (relative path, sha256), sorted
+    webhooks: Tuple[Operation, ...] = ()  # operations the API calls on you (3.1 webhooks)
+    wire: WireFacts = field(default_factory=WireFacts)
+    routes: Tuple[Route, ...] = ()  # most specific first
+
+    @property
+    def operations(self) -> Tuple[Operation, ...]:
+        return tuple(
+            sorted(
+                (op for s in self.surfaces for op in s.operations),
+                key=lambda o: o.operation_id,
+            )
+        )
+
+    def model(self, class_name: str) -> Schema:
+        for m in self.models:
+            if m.class_name == class_name:
+                return m
+        raise KeyError(class_name)

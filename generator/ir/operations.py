@@ -1,0 +1,456 @@
+"""Operations: every path item and webhook of every root document -> `ir.Operation`s.
+
+`OperationReader` reads an operation's parameters, request body and responses (converting
+their schemas with the shared `SchemaBuilder`), decides which surface (client) it belongs to
+and which servers it uses, and keeps each as an `OperationRow` until `surfaces.py` groups
+them. Method names and surface-wide facts (limits, message ids) are decided there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..errors import SpecError, escape
+from ..spec import extensions
+from ..spec.reader import Document
+from ..spec.refs import Workspace
+from . import model as ir
+from .naming import dedupe, pascal, snake
+from .schemas import SchemaBuilder
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+ARG_RESERVED = ("self", "body", "max_retries", "timeout", "extra_headers", "extra_query")
+PARAM_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+
+
+def text(node: Any, key: str) -> str:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value.strip() if isinstance(value, str) else ""
+
+
+def derive_operation_id(method: str, path: str) -> str:
+    """`GET /v1/customers/{id}/events` -> `get_v1_customers_by_id_events`."""
+    parts = [method.lower()]
+    for seg in path.strip("/").split("/"):
+        if seg.startswith("{") and seg.endswith("}"):
+            parts.append("by_" + snake(seg[1:-1]))
+        elif seg:
+            parts.append(snake(seg))
+    return "_".join(parts)
+
+
+def _region_of(server: Dict[str, Any], index: int) -> str:
+    explicit = extensions.region(server)
+    if explicit:
+        return snake(explicit)
+    words = f"{server.get('description', '')} {server.get('url', '')}"
+    if re.search(r"\bEU\b|[-.]eu[-.]", words):
+        return "eu"
+    if re.search(r"\bUS\b", words):
+        return "us"
+    return "default" if index == 0 else f"server{index + 1}"
+
+
+def _server_url(server: Dict[str, Any]) -> str:
+    url = str(server.get("url", "/"))
+    variables = server.get("variables") or {}
+    for name, var in sorted(variables.items()) if isinstance(variables, dict) else []:
+        default = var.get("default", "") if isinstance(var, dict) else ""
+        url = url.replace("{" + name + "}", str(default))
+    return url.rstrip("/") if url != "/" else url
+
+
+def servers(raw: Any, doc: Document, where: str) -> Tuple[ir.Server, ...]:
+    """The `servers` list at `where`, each with its region (see docs/conventions.md)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise SpecError(doc.name, where, "servers must be a list")
+    out: List[ir.Server] = []
+    for i, s in enumerate(raw):
+        if not isinstance(s, dict) or not isinstance(s.get("url"), str):
+            raise SpecError(doc.name, f"{where}/{i}", "a server needs a url")
+        out.append(ir.Server(_region_of(s, i), _server_url(s), text(s, "description")))
+    names = dedupe([s.region for s in out])
+    return tuple(ir.Server(n, s.url, s.description) for s, n in zip(out, names))
+
+
+def limits(node: Dict[str, Any], doc: Document, where: str) -> ir.Limits:
+    """The `x-ciogen-limits` of a root document or an operation as `ir.Limits`."""
+    found = extensions.limits(node, doc.name, where)
+    return ir.Limits(
+        max_request_bytes=found.max_request_bytes,
+        max_item_bytes=found.max_item_bytes,
+        items_field=found.items_field,
+        rate_requests=found.rate_requests,
+        rate_per_seconds=found.rate_per_seconds,
+        source=f"{doc.name}#{found.where}" if found.where else "",
+    )
+
+
+@dataclass(frozen=True)
+class OperationRow:
+    """An operation before its surface is assembled: where it came from and what it asks."""
+
+    doc: Document
+    surface: str
+    servers: Tuple[ir.Server, ...]
+    scheme: str  # the first security scheme it asks for ("" when none)
+    op: ir.Operation
+
+    @property
+    def pointer(self) -> str:
+        return self.op.source.split("#", 1)[1]
+
+
+class OperationReader:
+    """Reads operations and webhooks, converting their schemas with `schemas`."""
+
+    def __init__(self, ws: Workspace, schemas: SchemaBuilder) -> None:
+        self.ws = ws
+        self.schemas = schemas
+        self.rows: List[OperationRow] = []
+        self.webhooks: List[ir.Operation] = []
+        self._server_surfaces: Dict[Tuple[str, ...], str] = {}  # server URLs -> surface name
+
+    # ---- surfaces -----------------------------------------------------------------------
+
+    @staticmethod
+    def surface_name(doc: Document) -> str:
+        """A root document's surface: `x-ciogen-surface`, else its title, else its file name."""
+        explicit = extensions.surface(doc.data)
+        if explicit:
+            return snake(explicit)
+        return snake(text(doc.data.get("info") or {}, "title") or doc.path.stem)
+
+    def _server_surface(self, own: Tuple[ir.Server, ...], home: str) -> str:
+        """The surface of operations with servers of their own: named after the host; when
+        that name is another surface's (other servers on the same host, say `/v1` and `/v2`),
+        after the host and the first segment of the base path, then numbered."""
+        urls = tuple(sorted(s.url for s in own))
+        if urls in self._server_surfaces:
+            return self._server_surfaces[urls]
+        rest = re.sub(r"^[a-z]+://", "", own[0].url)
+        host, _, base_path = rest.partition("/")
+        name = base = snake(host.split(".")[0] or "api")
+        taken = set(self._server_surfaces.values()) | {home}
+        segment = snake(base_path.split("/")[0]) if base_path else ""
+        if name in taken and segment:
+            name = f"{base}_{segment}"
+        n = 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        self._server_surfaces[urls] = name
+        return name
+
+    # ---- operations ---------------------------------------------------------------------
+
+    def read_paths(self, doc: Document) -> None:
+        paths = doc.data.get("paths") or {}
+        if not isinstance(paths, dict):
+            raise SpecError(doc.name, "/paths", "paths must be an object")
+        root_servers = servers(doc.data.get("servers"), doc, "/servers")
+        for path in sorted(paths):
+            item = paths[path]
+            pptr = "/paths/" + escape(path)
+            if not isinstance(item, dict):
+                raise SpecError(doc.name, pptr, "a path item must be an object")
+            if "$ref" in item:
+                _, pptr, item = self.ws.resolve(doc, item["$ref"], pptr)
+            path_servers = servers(item.get("servers"), doc, pptr + "/servers")
+            for method in HTTP_METHODS:
+                if method not in item:
+                    continue
+                op = item[method]
+                optr = f"{pptr}/{method}"
+                if not isinstance(op, dict):
+                    raise SpecError(doc.name, optr, "an operation must be an object")
+                own_servers = servers(op.get("servers"), doc, optr + "/servers")
+                used = own_servers or path_servers or root_servers
+                explicit = extensions.surface(op) or extensions.surface(item)
+                if explicit:
+                    surface = snake(explicit)
+                elif (own_servers or path_servers) and used != root_servers:
+                    surface = self._server_surface(used, self.surface_name(doc))
+                else:
+                    surface = self.surface_name(doc)
+                operation = self._operation(doc, path, method, item, op, optr, pptr, surface)
+                self.rows.append(
+                    OperationRow(doc, surface, used, self._scheme(doc, op), operation)
+                )
+
+    @staticmethod
+    def _scheme(doc: Document, op: Dict[str, Any]) -> str:
+        security = op.get("security", doc.data.get("security"))
+        for req in security if isinstance(security, list) else []:
+            if isinstance(req, dict) and req:
+                return str(sorted(req)[0])
+        return ""
+
+    def _operation(
+        self,
+        doc: Document,
+        path: str,
+        method: str,
+        item: Dict[str, Any],
+        op: Dict[str, Any],
+        optr: str,
+        pptr: str,
+        surface: str,
+    ) -> ir.Operation:
+        op_id = op.get("operationId")
+        if op_id is not None and not isinstance(op_id, str):
+            raise SpecError(doc.name, optr + "/operationId", "operationId must be a string")
+        op_id = op_id or derive_operation_id(method, path)
+        hint = pascal(op_id)
+        params = self._parameters(doc, path, item, op, pptr, optr, hint)
+        return ir.Operation(
+            operation_id=op_id,
+            py_name="",
+            method=method.upper(),
+            path=path,
+            surface=surface,
+            summary=text(op, "summary"),
+            description=text(op, "description"),
+            tags=tuple(t for t in op.get("tags", []) or [] if isinstance(t, str)),
+            deprecated=op.get("deprecated") is True,
+            parameters=params,
+            body=self._request_body(doc, op.get("requestBody"), optr + "/requestBody", hint),
+            responses=self._responses(doc, op.get("responses"), optr + "/responses", hint),
+            limits=limits(op, doc, optr),
+            pagination=self._pagination(doc, op, optr, params),
+            source=f"{doc.name}#{optr}",
+        )
+
+    def _pagination(
+        self, doc: Document, op: Dict[str, Any], optr: str, params: Tuple[ir.Parameter, ...]
+    ) -> Optional[ir.Pagination]:
+        found = extensions.pagination(op, doc.name, optr)
+        if found is None:
+            return None
+        query = {p.name: p.py_name for p in params if p.location == "query"}
+        where = f"{optr}/{escape(extensions.PAGINATION)}"
+        for key, name in (("cursor", found.cursor), ("limit", found.limit)):
+            if name and name not in query:
+                raise SpecError(doc.name, f"{where}/{key}", f"no query parameter {name!r}")
+        return ir.Pagination(
+            cursor_param=query[found.cursor],
+            limit_param=query.get(found.limit, ""),
+            next_field=found.next,
+            items_field=found.items,
+        )
+
+    def _parameters(
+        self,
+        doc: Document,
+        path: str,
+        item: Dict[str, Any],
+        op: Dict[str, Any],
+        pptr: str,
+        optr: str,
+        hint: str,
+    ) -> Tuple[ir.Parameter, ...]:
+        merged: Dict[Tuple[str, str], Tuple[Document, str, Dict[str, Any]]] = {}
+        for base, raw in ((pptr, item.get("parameters")), (optr, op.get("parameters"))):
+            if raw is None:
+                continue
+            if not isinstance(raw, list):
+                raise SpecError(doc.name, base + "/parameters", "parameters must be a list")
+            for i, p in enumerate(raw):
+                pdoc, where, node = self.ws.deref(doc, p, f"{base}/parameters/{i}")
+                if not isinstance(node, dict) or not isinstance(node.get("name"), str):
+                    raise SpecError(pdoc.name, where, "a parameter needs a name")
+                loc = node.get("in")
+                if loc not in PARAM_ORDER:
+                    raise SpecError(pdoc.name, where + "/in", f"unknown parameter location {loc!r}")
+                merged[(loc, node["name"])] = (pdoc, where, node)
+        declared = re.findall(r"{([^}]+)}", path)
+        for name in declared:
+            if ("path", name) not in merged:
+                # a template variable with no declaration still has to be passed
+                merged[("path", name)] = (doc, optr, {"name": name, "in": "path", "required": True,
+                                                      "schema": {"type": "string"}})
+
+        def order(key: Tuple[str, str]) -> Tuple[int, int, str]:
+            loc, name = key
+            pos = declared.index(name) if loc == "path" and name in declared else 0
+            return (PARAM_ORDER[loc], pos, name)
+
+        keys = sorted(merged, key=order)
+        py_names = dedupe([snake(name) for _, name in keys], reserved=ARG_RESERVED)
+        return tuple(
+            self._parameter(*merged[key], key[0], py_name, hint)
+            for key, py_name in zip(keys, py_names)
+        )
+
+    def _parameter(
+        self, doc: Document, where: str, node: Dict[str, Any], loc: str, py_name: str, hint: str
+    ) -> ir.Parameter:
+        snode: Any = node.get("schema")
+        sptr = where + "/schema"
+        content = node.get("content")
+        if snode is None and isinstance(content, dict) and content:
+            ctype = sorted(content)[0]
+            snode = content[ctype].get("schema") if isinstance(content[ctype], dict) else None
+            sptr = f"{where}/content/{escape(ctype)}/schema"
+        schema = (
+            self.schemas.convert(doc, sptr, snode, hint + pascal(node["name"]))
+            if snode is not None
+            else ir.Schema(kind=ir.PRIMITIVE, type="string")
+        )
+        flag = extensions.client_flag(node)
+        flag_value = ""
+        if flag and schema.is_constant:
+            flag_value = str(schema.enum_values[0])
+        return ir.Parameter(
+            name=node["name"],
+            py_name=py_name,
+            location=loc,
+            schema=schema,
+            required=loc == "path" or node.get("required") is True,
+            description=text(node, "description") or schema.description,
+            client_flag=snake(flag) if flag_value else "",
+            client_flag_value=flag_value,
+            style=str(node.get("style", "")),
+            explode=node.get("explode", node.get("style", "form") == "form") is not False,
+        )
+
+    @staticmethod
+    def pick_content_type(content: Dict[str, Any]) -> str:
+        """JSON first, then any +json type, then forms, then the first by name."""
+        if "application/json" in content:
+            return "application/json"
+        types = sorted(content)
+        for t in types:
+            if t.endswith("+json") or t.startswith("application/json"):
+                return t
+        for preferred in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if preferred in content:
+                return preferred
+        return types[0]
+
+    def _examples(
+        self, doc: Document, media: Dict[str, Any], where: str
+    ) -> Tuple[ir.MediaExample, ...]:
+        out: List[ir.MediaExample] = []
+        if "example" in media:
+            out.append(ir.MediaExample(name="example", value=media["example"]))
+        raw = media.get("examples")
+        if isinstance(raw, dict):
+            for name in sorted(raw):
+                _, _, ex = self.ws.deref(doc, raw[name], f"{where}/examples/{escape(name)}")
+                if isinstance(ex, dict) and "value" in ex:
+                    out.append(ir.MediaExample(name, ex["value"], text(ex, "summary")))
+        return tuple(out)
+
+    def _request_body(
+        self, doc: Document, raw: Any, where: str, hint: str
+    ) -> Optional[ir.RequestBody]:
+        if raw is None:
+            return None
+        bdoc, where, node = self.ws.deref(doc, raw, where)
+        if not isinstance(node, dict):
+            raise SpecError(bdoc.name, where, "requestBody must be an object")
+        content = node.get("content") or {}
+        if not isinstance(content, dict) or not content:
+            return None
+        ctype = self.pick_content_type(content)
+        media = content[ctype] if isinstance(content[ctype], dict) else {}
+        mptr = f"{where}/content/{escape(ctype)}"
+        snode = media.get("schema")
+        schema = (
+            self.schemas.convert(bdoc, mptr + "/schema", snode, hint + "Request")
+            if snode is not None
+            else ir.Schema(kind=ir.ANY)
+        )
+        return ir.RequestBody(
+            content_type=ctype,
+            schema=schema,
+            required=node.get("required") is True,
+            description=text(node, "description"),
+            examples=self._examples(bdoc, media, mptr),
+            other_content_types=tuple(t for t in sorted(content) if t != ctype),
+        )
+
+    def _responses(self, doc: Document, raw: Any, where: str, hint: str) -> Tuple[ir.Response, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, dict):
+            raise SpecError(doc.name, where, "responses must be an object")
+
+        def order(code: str) -> Tuple[int, str]:
+            return (2, code) if code == "default" else (1, code) if "X" in code.upper() else (0, code)
+
+        out: List[ir.Response] = []
+        for code in sorted(raw, key=order):
+            rdoc, rptr, node = self.ws.deref(doc, raw[code], f"{where}/{escape(code)}")
+            if not isinstance(node, dict):
+                raise SpecError(rdoc.name, rptr, "a response must be an object")
+            content = node.get("content") or {}
+            schema = None
+            ctype = ""
+            examples: Tuple[ir.MediaExample, ...] = ()
+            if isinstance(content, dict) and content:
+                ctype = self.pick_content_type(content)
+                media = content[ctype] if isinstance(content[ctype], dict) else {}
+                mptr = f"{rptr}/content/{escape(ctype)}"
+                suffix = "Response" if code in ("200", "201", "2XX") else f"Response{pascal(code)}"
+                if media.get("schema") is not None:
+                    schema = self.schemas.convert(rdoc, mptr + "/schema", media["schema"], hint + suffix)
+                examples = self._examples(rdoc, media, mptr)
+            out.append(
+                ir.Response(
+                    status=code.upper() if "X" in code.upper() else code,
+                    description=text(node, "description"),
+                    content_type=ctype,
+                    schema=schema,
+                    examples=examples,
+                )
+            )
+        return tuple(out)
+
+    def read_webhooks(self, doc: Document) -> None:
+        hooks = doc.data.get("webhooks") or {}
+        if not isinstance(hooks, dict):
+            raise SpecError(doc.name, "/webhooks", "webhooks must be an object")
+        for name in sorted(hooks):
+            hdoc, hptr, item = self.ws.deref(doc, hooks[name], "/webhooks/" + escape(name))
+            if not isinstance(item, dict):
+                raise SpecError(hdoc.name, hptr, "a webhook must be a path item")
+            for method in HTTP_METHODS:
+                if method not in item or not isinstance(item[method], dict):
+                    continue
+                op = item[method]
+                optr = f"{hptr}/{method}"
+                op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else f"{name}_{method}"
+                hint = pascal(op_id) + "Webhook"
+                self.webhooks.append(
+                    ir.Operation(
+                        operation_id=op_id,
+                        py_name=snake(op_id),
+                        method=method.upper(),
+                        path=name,
+                        surface="webhooks",
+                        summary=text(op, "summary"),
+                        description=text(op, "description"),
+                        body=self._request_body(hdoc, op.get("requestBody"), optr + "/requestBody", hint),
+                        responses=self._responses(hdoc, op.get("responses"), optr + "/responses", hint),
+                        source=f"{hdoc.name}#{optr}",
+                    )
+                )
+
+    def read_components(self) -> None:
+        """Every component schema of every document becomes a model or an inline type."""
+        for doc in sorted(self.ws.docs.values(), key=lambda d: d.name):
+            comps = doc.data.get("components")
+            if comps is None:
+                continue
+            if not isinstance(comps, dict):
+                raise SpecError(doc.name, "/components", "components must be an object")
+            schemas = comps.get("schemas") or {}
+            if not isinstance(schemas, dict):
+                raise SpecError(doc.name, "/components/schemas", "schemas must be an object")
+            for name in sorted(schemas):
+                self.schemas.convert(doc, "/components/schemas/" + escape(name), schemas[name], name)

@@ -1,0 +1,668 @@
+"""JSON Schema (OpenAPI flavour) -> IR `Schema`, with deterministic model naming.
+
+`SchemaBuilder.convert` turns one schema node into an IR `Schema`. Schemas that become
+classes (objects with properties, enums of two or more values, unions) are registered as
+models under a PascalCase name:
+- a component schema (`#/components/schemas/Name`) is named `Name`;
+- an inline schema is named from where it stands: `<Parent><Property>`, `<Operation>Request`,
+  `<Operation>Response`, `<Parent>Item` for array items, `<Parent>Variant<N>` for union variants.
+Collision rule: component names are taken first, in (file, name) order; when two files define
+the same component name, both get their file's surface/stem as a prefix (`AppError`,
+`TrackError`); any remaining clash (and inline names) get a numeric suffix in traversal order.
+A model is identified by (file, JSON pointer), so a schema referenced from several files is one
+model, and recursive references end in a named link rather than a loop.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+from ..errors import SpecError, escape
+from ..spec import extensions
+from ..spec.reader import Document
+from ..spec.refs import Workspace
+from .model import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION, Discriminator, Property, Schema
+from .naming import dedupe, pascal, snake
+
+PRIMITIVE_TYPES = ("string", "integer", "number", "boolean", "null")
+ALL_TYPES = PRIMITIVE_TYPES + ("object", "array")
+# Names a model class must not take: what models.py and the client modules import or define
+# at module level (a model named `Transport` or `Call` would shadow the client's own).
+RESERVED_MODEL_NAMES = frozenset(
+    {"Any", "Dict", "List", "Mapping", "Optional", "Union", "Literal", "Enum", "Unset", "UNSET",
+     "Type", "TypeVar", "Tuple", "Callable", "field", "dataclass", "datetime", "date", "cast",
+     "APIResponse", "AsyncBaseClient", "BaseClient", "Call", "Limits", "AsyncTransport",
+     "Transport", "Timeout", "REGIONS", "LIMITS", "DEFAULT_REGION", "DEFAULT_TIMEOUT",
+     "DEFAULT_MAX_RETRIES", "OPERATIONS", "OperationInfo"}
+)
+# Field names that are the model's own API: a property with one of them gets a `_2` suffix.
+RESERVED_FIELD_NAMES = ("additional_properties", "to_dict", "from_dict")
+# Module names a class body evaluates (`field(default_factory=dict)`, `datetime.date` in an
+# annotation): a field of that name would shadow them, so it gets a trailing underscore.
+SHADOWING_FIELD_NAMES = frozenset({"field", "datetime"})
+
+
+def field_names(wire_names: List[str]) -> List[str]:
+    """Python attribute names for a model's properties, in order (see naming.dedupe)."""
+    names = [snake(w) for w in wire_names]
+    return dedupe([n + "_" if n in SHADOWING_FIELD_NAMES else n for n in names],
+                  reserved=RESERVED_FIELD_NAMES)
+
+Key = Tuple[Path, str]
+
+
+def enum_member_name(value: Any) -> str:
+    """`"ios"` -> `IOS`, `"in-app"` -> `IN_APP`, `3` -> `VALUE_3`."""
+    if isinstance(value, int):
+        return f"VALUE_{value}".replace("-", "MINUS_")
+    name = snake(str(value)).rstrip("_").upper()
+    return name if name and not name[0].isdigit() else f"VALUE_{name}"
+
+
+def _explicit_surfaces(docs: List[Document]) -> Set[str]:
+    """Surface names set with `x-ciogen-surface` on path items and operations."""
+    out: Set[str] = set()
+    for doc in docs:
+        paths = doc.data.get("paths")
+        for item in paths.values() if isinstance(paths, dict) else ():
+            if not isinstance(item, dict):
+                continue
+            for node in [item, *(v for v in item.values() if isinstance(v, dict))]:
+                name = extensions.surface(node)
+                if name:
+                    out.add(snake(name))
+    return out
+
+
+def _may_be_class(node: Any) -> bool:
+    """Could this component schema become a class (an object with properties, an enum, a
+    union)? False for arrays, maps and primitives, which are used inline instead."""
+    if not isinstance(node, dict):
+        return False
+    if any(k in node for k in ("allOf", "oneOf", "anyOf", "enum", "const", "properties")):
+        return True
+    types = node.get("type")
+    inline = ("array", "string", "integer", "number", "boolean")
+    if any(t in inline for t in (types if isinstance(types, list) else [types])):
+        return False
+    return node.get("additionalProperties") in (None, False)  # else a map
+
+
+class SchemaBuilder:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.models: Dict[str, Schema] = {}  # class_name -> finished model
+        self.names: Dict[Key, str] = {}  # (file, pointer) -> class_name of a model
+        self.in_progress: Set[Key] = set()
+        self.expanding: Set[Key] = set()  # unfinished models an allOf is re-reading (see below)
+        self.taken: Set[str] = set(RESERVED_MODEL_NAMES)
+        self.inline_cache: Dict[Key, Schema] = {}
+        self.component_keys: Dict[Key, str] = {}
+
+    # ---- naming -------------------------------------------------------------------------
+
+    def reserve_components(self, docs: List[Document], prefix_of: Dict[Path, str]) -> None:
+        """Give every component schema its class name up front (collision rule above)."""
+        for surface in set(prefix_of.values()) | _explicit_surfaces(docs):
+            # the client classes live next to the models their methods import
+            self.taken.update({pascal(surface) + "Client", "Async" + pascal(surface) + "Client"})
+        rows: List[Tuple[str, str, Document]] = []
+        for doc in sorted(docs, key=lambda d: d.name):
+            comps = doc.data.get("components")
+            schemas = comps.get("schemas") if isinstance(comps, dict) else None
+            if not isinstance(schemas, dict):
+                continue
+            for name in sorted(schemas):
+                rows.append((pascal(name), name, doc))
+        counts = Counter(base for base, _, _ in rows)
+        wanted: List[str] = []
+        for base_name, _, doc in rows:
+            clash = counts[base_name] > 1 and len({d.path for b, _, d in rows if b == base_name}) > 1
+            wanted.append(pascal(prefix_of.get(doc.path, doc.path.stem)) + base_name if clash else base_name)
+        final = dedupe(wanted, reserved=self.taken, sep="")
+        for (_, name, doc), cls in zip(rows, final):
+            ptr = "/components/schemas/" + escape(name)
+            self.component_keys[(doc.path, ptr)] = cls
+            self.taken.add(cls)
+
+    def _new_name(self, hint: str) -> str:
+        name = dedupe([pascal(hint)], reserved=self.taken, sep="")[0]
+        self.taken.add(name)
+        return name
+
+    # ---- conversion ---------------------------------------------------------------------
+
+    def convert(self, doc: Document, ptr: str, node: Any, hint: str) -> Schema:
+        """Convert the schema at (doc, ptr); `hint` names it if it becomes an inline model."""
+        if isinstance(node, bool):  # 3.1 boolean schemas
+            return Schema(kind=ANY, source=f"{doc.name}#{ptr}")
+        if not isinstance(node, dict):
+            raise SpecError(doc.name, ptr, f"a schema must be an object, got {type(node).__name__}")
+        if "$ref" in node:
+            return self._convert_ref(doc, ptr, node, hint)
+        key = (doc.path, ptr)
+        if key in self.component_keys:
+            return self._model_link(doc, ptr, node, key)
+        if key in self.inline_cache:  # a component that is no class, already converted
+            return self.inline_cache[key]
+        return self._convert_inline(doc, ptr, node, hint)
+
+    def _convert_ref(self, doc: Document, ptr: str, node: Dict[str, Any], hint: str) -> Schema:
+        tdoc, tptr, tnode = self.ws.resolve(doc, node["$ref"], ptr + "/$ref")
+        key = (tdoc.path, tptr)
+        if key in self.component_keys or key in self.names:
+            out = self._model_link(tdoc, tptr, tnode, key)
+        elif key in self.in_progress:
+            # a recursive reference to a schema that is not a model: nothing better than Any
+            out = Schema(kind=ANY, source=f"{tdoc.name}#{tptr}")
+        else:
+            if key not in self.inline_cache:
+                self.in_progress.add(key)
+                try:
+                    self.inline_cache[key] = self.convert(tdoc, tptr, tnode, hint)
+                finally:
+                    self.in_progress.discard(key)
+            out = self.inline_cache[key]
+        # 3.1 allows siblings next to $ref; description and nullable are the ones that matter.
+        if node.get("nullable") is True and not out.nullable:
+            out = replace(out, nullable=True)
+        if isinstance(node.get("description"), str) and node["description"]:
+            out = replace(out, description=node["description"])
+        return out
+
+    def _model_link(self, doc: Document, ptr: str, node: Any, key: Key) -> Schema:
+        """A reference to a (possibly still unfinished) component: build it once, then link."""
+        name = self.component_keys.get(key) or self.names[key]
+        if name not in self.models and key not in self.in_progress:
+            self.in_progress.add(key)
+            try:
+                built = self._convert_inline(doc, ptr, node, name, class_name=name)
+            finally:
+                self.in_progress.discard(key)
+            if built.class_name == name:
+                self.models.setdefault(name, built)
+                self.names[key] = name
+            else:
+                # not a class (a map, a primitive alias, ...): use it inline everywhere
+                self.component_keys.pop(key, None)
+                self.taken.discard(name)
+                self.inline_cache[key] = built
+                return built
+        if key in self.inline_cache:
+            return self.inline_cache[key]
+        if name in self.models:
+            model = self.models[name]
+            return Schema(
+                kind=model.kind,
+                class_name=name,
+                ref=name,
+                nullable=model.nullable,
+                description=model.description,
+                enum_type=model.enum_type,
+                enum_values=model.enum_values,
+                source=model.source,
+            )
+        # still being built (recursion): the kind is known from the node itself
+        if not _may_be_class(node):
+            # an array or map that (through its items) contains itself: no class of that
+            # name will exist, so the inner occurrence is typed Any, as other recursive
+            # non-model schemas are
+            return Schema(kind=ANY, source=f"{doc.name}#{ptr}")
+        return Schema(kind=self._peek_kind(doc, ptr, node), class_name=name, ref=name)
+
+    def _peek_kind(self, doc: Document, ptr: str, node: Any) -> str:
+        if isinstance(node, dict):
+            if "oneOf" in node or "anyOf" in node:
+                return UNION
+            if "enum" in node:
+                return ENUM
+        return OBJECT
+
+    # ---- inline conversion --------------------------------------------------------------
+
+    def _convert_inline(
+        self, doc: Document, ptr: str, node: Dict[str, Any], hint: str, class_name: str = ""
+    ) -> Schema:
+        where = f"{doc.name}#{ptr}"
+        desc = node.get("description") if isinstance(node.get("description"), str) else ""
+        nullable = node.get("nullable") is True
+        types = self._types(doc, ptr, node)
+        if "null" in types:
+            nullable = True
+            types = [t for t in types if t != "null"] or ["null"]
+        common: Dict[str, Any] = {"description": desc or "", "nullable": nullable, "source": where}
+        if "default" in node:
+            common.update(default=node["default"], has_default=True)
+        if "example" in node:
+            common.update(example=node["example"], has_example=True)
+        common["extensions"] = tuple(sorted(extensions.of_schema(node).items()))
+
+        if "allOf" in node:
+            return self._all_of(doc, ptr, node, hint, class_name, common)
+        for key in ("oneOf", "anyOf"):
+            if key in node and not self._only_required(node[key]):
+                return self._union(doc, ptr, node, key, hint, class_name, common)
+        if "const" in node or "enum" in node:
+            return self._enum(doc, ptr, node, hint, class_name, common, types)
+        if len(types) > 1:
+            variants = tuple(Schema(kind=PRIMITIVE, type=t) for t in types if t in PRIMITIVE_TYPES)
+            extra = [t for t in types if t not in PRIMITIVE_TYPES]
+            variants += tuple(
+                self._convert_inline(doc, ptr, {**node, "type": t}, f"{hint}{t.title()}")
+                for t in extra
+            )
+            return Schema(kind=UNION, variants=variants, **common)
+        kind = types[0] if types else self._infer_type(node)
+        if kind == "object":
+            return self._object(doc, ptr, node, hint, class_name, common)
+        if kind == "array":
+            items = node.get("items", {})
+            if isinstance(items, list):  # tuple validation (3.0 forbids, some specs do it)
+                items = {}
+            item = self.convert(doc, ptr + "/items", items, hint + "Item")
+            return Schema(kind=ARRAY, items=item, **common)
+        if kind in PRIMITIVE_TYPES:
+            fmt = str(node["format"]) if isinstance(node.get("format"), str) else ""
+            if kind == "string" and node.get("contentEncoding") == "base64":
+                fmt = fmt or "byte"
+            return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)
+        return Schema(kind=ANY, **common)
+
+    def _types(self, doc: Document, ptr: str, node: Dict[str, Any]) -> List[str]:
+        raw = node.get("type")
+        if raw is None:
+            return []
+        values = raw if isinstance(raw, list) else [raw]
+        for t in values:
+            if t not in ALL_TYPES:
+                raise SpecError(doc.name, ptr + "/type", f"unknown type {t!r}")
+        return list(dict.fromkeys(values))
+
+    @staticmethod
+    def _infer_type(node: Dict[str, Any]) -> str:
+        if "properties" in node or "additionalProperties" in node:
+            return "object"
+        if "items" in node:
+            return "array"
+        return "any"
+
+    @staticmethod
+    def _only_required(variants: Any) -> bool:
+        """`anyOf: [{required: [a]}, {required: [b]}]` is a constraint, not a union."""
+        return (
+            isinstance(variants, list)
+            and bool(variants)
+            and all(isinstance(v, dict) and set(v) <= {"required", "description"} for v in variants)
+        )
+
+    def _required_one_of(self, node: Dict[str, Any]) -> Tuple[Tuple[str, ...], ...]:
+        out: List[Tuple[str, ...]] = []
+        for key in ("anyOf", "oneOf"):
+            if key in node and self._only_required(node[key]):
+                out.extend(tuple(v.get("required", [])) for v in node[key])
+        return tuple(out)
+
+    def _object(
+        self,
+        doc: Document,
+        ptr: str,
+        node: Dict[str, Any],
+        hint: str,
+        class_name: str,
+        common: Dict[str, Any],
+    ) -> Schema:
+        props = node.get("properties", {}) or {}
+        if not isinstance(props, dict):
+            raise SpecError(doc.name, ptr + "/properties", "properties must be an object")
+        required = node.get("required", []) or []
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise SpecError(doc.name, ptr + "/required", "required must be a list of names")
+        addl = node.get("additionalProperties", True)
+        additional: Optional[Schema]
+        if addl is False:
+            additional = None
+        elif addl is True or addl == {}:
+            additional = Schema(kind=ANY)
+        elif isinstance(addl, dict):
+            additional = self.convert(doc, ptr + "/additionalProperties", addl, hint + "Value")
+        else:
+            raise SpecError(doc.name, ptr + "/additionalProperties", "must be a boolean or schema")
+        if not props:
+            return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
+        name = class_name or self._new_name(hint)
+        wires = list(props)
+        py = field_names(wires)
+        properties: List[Property] = []
+        for wire, py_name in zip(wires, py):
+            pnode = props[wire]
+            pptr = ptr + "/properties/" + escape(wire)
+            schema = self.convert(doc, pptr, pnode, name + pascal(wire))
+            pdict = pnode if isinstance(pnode, dict) else {}
+            properties.append(
+                Property(
+                    name=wire,
+                    py_name=py_name,
+                    schema=schema,
+                    required=wire in required,
+                    description=schema.description,
+                    default=pdict.get("default", schema.default),
+                    has_default="default" in pdict or schema.has_default,
+                    read_only=pdict.get("readOnly") is True,
+                    write_only=pdict.get("writeOnly") is True,
+                )
+            )
+        model = Schema(
+            kind=OBJECT,
+            class_name=name,
+            properties=tuple(properties),
+            required=tuple(r for r in required if r in props),
+            required_one_of=self._required_one_of(node),
+            additional=additional,
+            additional_allowed=additional is not None,
+            **common,
+        )
+        return self._register(name, model, doc, ptr)
+
+    def _register(self, name: str, model: Schema, doc: Document, ptr: str) -> Schema:
+        key = (doc.path, ptr)
+        self.models.setdefault(name, model)
+        self.names.setdefault(key, name)
+        return model
+
+    def _enum(
+        self,
+        doc: Document,
+        ptr: str,
+        node: Dict[str, Any],
+        hint: str,
+        class_name: str,
+        common: Dict[str, Any],
+        types: List[str],
+    ) -> Schema:
+        values = [node["const"]] if "const" in node else node.get("enum")
+        if not isinstance(values, list) or not values:
+            raise SpecError(doc.name, ptr + "/enum", "enum must be a non-empty list")
+        if None in values:
+            common["nullable"] = True
+            values = [v for v in values if v is not None]
+        values = list(dict.fromkeys(json.dumps(v, sort_keys=True) for v in values))
+        values = [json.loads(v) for v in values]
+        if not values:  # `const: null`, `enum: [null]`
+            return Schema(kind=PRIMITIVE, type="null", **common)
+        if all(isinstance(v, bool) for v in values):
+            return Schema(kind=PRIMITIVE, type="boolean", **common)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            etype = "integer"
+        elif all(isinstance(v, str) for v in values):
+            etype = "string"
+        else:
+            # mixed or structured values: keep the type, check values at run time
+            base = types[0] if types else "any"
+            kind = PRIMITIVE if base in PRIMITIVE_TYPES else ANY
+            return Schema(kind=kind, type=base if kind == PRIMITIVE else "", **common)
+        if len(values) == 1:  # a const: rendered as Literal, not a class
+            return Schema(kind=ENUM, enum_type=etype, enum_values=tuple(values), **common)
+        name = class_name or self._new_name(hint)
+        members = dedupe([enum_member_name(v) for v in values])
+        model = Schema(
+            kind=ENUM,
+            class_name=name,
+            enum_type=etype,
+            enum_values=tuple(values),
+            enum_names=tuple(members),
+            **common,
+        )
+        return self._register(name, model, doc, ptr)
+
+    def _union(
+        self,
+        doc: Document,
+        ptr: str,
+        node: Dict[str, Any],
+        key: str,
+        hint: str,
+        class_name: str,
+        common: Dict[str, Any],
+    ) -> Schema:
+        raw = node[key]
+        if not isinstance(raw, list) or not raw:
+            raise SpecError(doc.name, f"{ptr}/{key}", f"{key} must be a non-empty list")
+        variants: List[Schema] = []
+        for i, v in enumerate(raw):
+            vptr = f"{ptr}/{key}/{i}"
+            if isinstance(v, dict) and v.get("type") == "null" and len(v) <= 2:
+                common["nullable"] = True
+                continue
+            variants.append(self.convert(doc, vptr, v, f"{hint}Variant{i + 1}"))
+        if len(variants) == 1 and "discriminator" not in node:
+            only = variants[0]
+            return replace(
+                only,
+                nullable=only.nullable or common["nullable"],
+                description=common["description"] or only.description,
+            )
+        disc = self._discriminator(doc, ptr, node, variants)
+        name = class_name or self._new_name(hint)
+        model = Schema(
+            kind=UNION, class_name=name, variants=tuple(variants), discriminator=disc, **common
+        )
+        return self._register(name, model, doc, ptr)
+
+    def _discriminator(
+        self, doc: Document, ptr: str, node: Dict[str, Any], variants: List[Schema]
+    ) -> Optional[Discriminator]:
+        d = node.get("discriminator")
+        if d is None:
+            return None
+        if not isinstance(d, dict) or not isinstance(d.get("propertyName"), str):
+            raise SpecError(doc.name, ptr + "/discriminator", "discriminator needs a propertyName")
+        prop = d["propertyName"]
+        pairs: Dict[str, str] = {}
+        mapping = d.get("mapping") or {}
+        if not isinstance(mapping, dict):
+            raise SpecError(doc.name, ptr + "/discriminator/mapping", "mapping must be an object")
+        for value, target in mapping.items():
+            if not isinstance(target, str):
+                raise SpecError(doc.name, ptr + "/discriminator/mapping", "targets are strings")
+            ref = target if ("#" in target or "/" in target or "." in target) else (
+                "#/components/schemas/" + target
+            )
+            tdoc, tptr, tnode = self.ws.resolve(doc, ref, ptr + "/discriminator/mapping")
+            linked = self.convert(tdoc, tptr, tnode, str(value))
+            if not linked.class_name:
+                raise SpecError(
+                    doc.name, ptr + "/discriminator/mapping", f"{value!r} does not map to a model"
+                )
+            pairs[str(value)] = linked.class_name
+        mapped = set(pairs.values())
+        for v in variants:
+            if v.kind != OBJECT or not v.class_name or v.class_name in mapped:
+                continue
+            # implicit mapping: the variant's single-value enum for the property, else its name
+            model = self.models.get(v.class_name, v)
+            value = v.class_name
+            for p in model.properties:
+                if p.name == prop and p.schema.is_constant:
+                    value = str(p.schema.enum_values[0])
+            pairs.setdefault(value, v.class_name)
+        return Discriminator(property_name=prop, mapping=tuple(sorted(pairs.items())))
+
+    def _all_of(
+        self,
+        doc: Document,
+        ptr: str,
+        node: Dict[str, Any],
+        hint: str,
+        class_name: str,
+        common: Dict[str, Any],
+    ) -> Schema:
+        parts = node["allOf"]
+        if not isinstance(parts, list) or not parts:
+            raise SpecError(doc.name, ptr + "/allOf", "allOf must be a non-empty list")
+        rest = {k: v for k, v in node.items() if k != "allOf"}
+        has_own = any(k in rest for k in ("properties", "required", "additionalProperties"))
+        if len(parts) == 1 and not has_own and not class_name:
+            one = self.convert(doc, ptr + "/allOf/0", parts[0], hint)
+            return replace(
+                one,
+                nullable=one.nullable or common["nullable"],
+                description=common["description"] or one.description,
+            )
+        if not has_own and not any(self._may_be_object(doc, p) for p in parts):
+            # `allOf: [{$ref: SomeEnum}, {description: ...}]` and the like: not an object
+            return self._all_of_value(doc, ptr, parts, hint, common)
+        name = class_name or self._new_name(hint)
+        merged: Dict[str, Property] = {}
+        required: List[str] = []
+        one_of: List[Tuple[str, ...]] = []
+        additional: Optional[Schema] = Schema(kind=ANY)
+        sources = [(f"{ptr}/allOf/{i}", p) for i, p in enumerate(parts)]
+        if has_own:
+            sources.append((ptr, {k: v for k, v in rest.items() if k != "description"}))
+        scratch: List[str] = []  # part classes made only to be merged here
+        for i, (pptr, part) in enumerate(sources):
+            part_name = f"{name}Part{i + 1}"
+            if pptr == ptr:  # the schema's own keys: at its own pointer, which `convert` would
+                # take for (a link to) the very model being built here
+                piece = self._convert_inline(doc, ptr, part, part_name)
+            else:
+                piece = self.convert(doc, pptr, part, part_name)
+            if piece.ref:
+                if piece.ref in self.models:
+                    piece = self.models[piece.ref]
+                else:
+                    piece = self._unfinished_part(doc, pptr, part, part_name)
+            if piece.class_name == part_name:
+                scratch.append(part_name)
+            if piece.kind == OBJECT:
+                for p in piece.properties:
+                    merged[p.name] = p
+                required.extend(piece.required)
+                one_of.extend(piece.required_one_of)
+                if not piece.additional_allowed:
+                    additional = None
+            elif piece.kind == MAP:
+                if piece.items is not None and piece.items.kind != ANY:
+                    additional = piece.items
+            # anything else (a union of objects, an annotation-only part) adds no fields of
+            # its own: what it allows stays reachable through additional_properties
+            if isinstance(part, dict):
+                required.extend(r for r in part.get("required", []) or [] if isinstance(r, str))
+        for part_name in scratch:  # its fields are the merged model's now
+            self.models.pop(part_name, None)
+        required = list(dict.fromkeys(required))
+        props = tuple(replace(p, required=p.name in required) for p in merged.values())
+        py = field_names([p.name for p in props])
+        props = tuple(replace(p, py_name=n) for p, n in zip(props, py))
+        if not props:
+            return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
+        model = Schema(
+            kind=OBJECT,
+            class_name=name,
+            properties=props,
+            required=tuple(r for r in required if r in merged),
+            required_one_of=tuple(one_of),
+            additional=additional,
+            additional_allowed=additional is not None,
+            **common,
+        )
+        return self._register(name, model, doc, ptr)
+
+    def _may_be_object(self, doc: Document, part: Any) -> bool:
+        """Could this allOf part contribute object properties? (follows `$ref`s)"""
+        seen = 0
+        while isinstance(part, dict) and "$ref" in part and seen < 50:
+            try:
+                doc, _, part = self.ws.resolve(doc, part["$ref"], "")
+            except SpecError:
+                return True  # reported with its real pointer when converted
+            seen += 1
+        if not isinstance(part, dict):
+            return False
+        types = part.get("type")
+        types = types if isinstance(types, list) else [types]
+        if "object" in types or "allOf" in part:
+            return True
+        if any(k in part for k in ("properties", "additionalProperties", "required")):
+            return True
+        variants: List[Any] = []
+        for key in ("oneOf", "anyOf"):
+            listed = part.get(key)
+            variants.extend(listed if isinstance(listed, list) else [])
+        return any(self._may_be_object(doc, v) for v in variants)
+
+    def _unfinished_part(self, doc: Document, ptr: str, node: Any, hint: str) -> Schema:
+        """The content of an allOf part whose model is still being built.
+
+        A base schema whose properties lead back (through a union of its subclasses, say) to
+        the subclass being merged here is unfinished at this point: its fields are read again
+        from its node. Only an allOf that leads back to itself (A allOf B, B allOf A) has no
+        content to give, and stops the run.
+        """
+        tdoc, tptr, target = doc, ptr, node
+        while isinstance(target, dict) and "$ref" in target:
+            tdoc, tptr, target = self.ws.resolve(tdoc, target["$ref"], tptr + "/$ref")
+        key = (tdoc.path, tptr)
+        if key in self.expanding or not isinstance(target, dict):
+            raise SpecError(doc.name, ptr, "allOf refers back to itself")
+        self.expanding.add(key)
+        try:
+            return self._convert_inline(tdoc, tptr, target, hint)
+        finally:
+            self.expanding.discard(key)
+
+    def _all_of_value(
+        self, doc: Document, ptr: str, parts: List[Any], hint: str, common: Dict[str, Any]
+    ) -> Schema:
+        """An allOf of non-object parts: the one part that says what the value is."""
+        pieces = [
+            self.convert(doc, f"{ptr}/allOf/{i}", part, hint if len(parts) == 1 else f"{hint}Part{i + 1}")
+            for i, part in enumerate(parts)
+        ]
+        typed = [p for p in pieces if p.kind != ANY]
+        # an enum narrows a primitive; otherwise the first typed part wins (parts that
+        # contradict each other describe no value at all, and Any is the honest type then)
+        enums = [p for p in typed if p.kind == ENUM]
+        kinds = {(p.kind, p.type) for p in typed if p.kind != ENUM}
+        if enums:
+            out = enums[0]
+        elif len(kinds) == 1:
+            out = next((p for p in typed if p.format), typed[0])
+        else:
+            out = Schema(kind=ANY)
+        changes: Dict[str, Any] = {"nullable": out.nullable or common["nullable"]}
+        if common["description"]:
+            changes["description"] = common["description"]
+        if common.get("has_default"):
+            changes.update(default=common["default"], has_default=True)
+        if not out.source:
+            changes["source"] = common["source"]
+        return replace(out, **changes)
+
+
+def finished_models(builder: SchemaBuilder) -> Tuple[Schema, ...]:
+    """Every named model (objects, enums, unions), sorted by class name."""
+    return tuple(
+        _with_variant_shapes(builder.models[n], builder.models)
+        for n in sorted(builder.models)
+        if builder.models[n].kind in (OBJECT, ENUM, UNION)
+    )
+
+
+def _with_variant_shapes(model: Schema, models: Dict[str, Schema]) -> Schema:
+    """A union whose object variants are links to models, with each link's `required` filled
+    in from its model: a union without a discriminator is decoded by those keys. (A link
+    made while its model was still being built could not know them.)"""
+    if model.kind != UNION or not model.variants:
+        return model
+    variants = tuple(
+        replace(v, required=models[v.ref].required)
+        if v.ref and v.kind == OBJECT and v.ref in models and not v.required
+        else v
+        for v in model.variants
+    )
+    return model if variants == model.variants else replace(model, variants=variants)

@@ -1,0 +1,219 @@
+"""Surfaces: the operations read from every document, grouped into one client each.
+
+A surface gets its servers (one per region), its one credential (the security scheme most of
+its operations ask for; operations asking for another are reported), its limits (the root
+`x-ciogen-limits` of its documents, each operation's own over them), client flags and
+method names. Every operation of every input ends up in a surface, or the run stops.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import fields, replace
+from typing import Dict, Iterable, List, Tuple
+
+from ..errors import Finding, SpecError, escape
+from ..spec import extensions
+from ..spec.reader import Document
+from ..spec.refs import Workspace
+from . import model as ir
+from .naming import dedupe, pascal, snake
+from .operations import OperationReader, OperationRow, limits, servers, text
+
+CLIENT_RESERVED = ("close", "aclose", "base_url")  # what the base clients define
+_LIMIT_FIELDS = tuple(f.name for f in fields(ir.Limits) if f.name != "source")
+
+
+def merge_limits(base: ir.Limits, own: ir.Limits) -> ir.Limits:
+    """`own`'s values over `base`'s, key by key."""
+    if own.empty:
+        return base
+    merged = {f: getattr(own, f) if getattr(own, f) is not None else getattr(base, f)
+              for f in _LIMIT_FIELDS}
+    return ir.Limits(**merged, source=own.source)
+
+
+def auth(ws: Workspace, doc: Document, name: str) -> ir.Auth:
+    """The security scheme `name` of `doc` as the client's credential arguments."""
+    comps = doc.data.get("components") or {}
+    schemes = comps.get("securitySchemes") or {} if isinstance(comps, dict) else {}
+    node = schemes.get(name) if isinstance(schemes, dict) else None
+    where = "/components/securitySchemes/" + escape(name)
+    if node is None:
+        raise SpecError(doc.name, where, f"security scheme {name!r} is not defined")
+    doc, where, node = ws.deref(doc, node, where)
+    if not isinstance(node, dict):
+        raise SpecError(doc.name, where, "a security scheme must be an object")
+    kind = str(node.get("type", ""))
+    scheme = str(node.get("scheme", "")).lower()
+    names = extensions.credentials(node)
+    desc = text(node, "description")
+    if kind == "http" and scheme == "basic":
+        creds = names or ["username", "password"]
+        return ir.Auth("basic", name, tuple(ir.Credential(snake(c)) for c in creds), description=desc)
+    if kind in ("http", "oauth2", "openIdConnect"):
+        creds = names or ["token"]
+        return ir.Auth("bearer", name, (ir.Credential(snake(creds[0])),), description=desc)
+    if kind == "apiKey":
+        creds = names or ["api_key"]
+        return ir.Auth(
+            "apikey",
+            name,
+            (ir.Credential(snake(creds[0])),),
+            header_name=str(node.get("name", "Authorization")),
+            location=str(node.get("in", "header")),
+            description=desc,
+        )
+    return ir.Auth("none", name, description=desc)
+
+
+def method_names(ops: List[ir.Operation], rows: Dict[str, OperationRow], surface: str) -> List[Tuple[str, str]]:
+    """(method name, previous name) per operation, in order.
+
+    A method is its operationId in snake_case; when every operation a document puts on this
+    surface starts with the surface's name (`pipelinesIdentify`, ... on `pipelines`), that
+    repeated prefix is dropped (`PipelinesClient.identify`) and the long name is kept as the
+    previous one (a deprecated alias), unless the short name would clash.
+    """
+    full = [snake(o.operation_id) for o in ops]
+    prefix = surface + "_"
+    by_doc: Dict[str, List[str]] = {}
+    for o, name in zip(ops, full):
+        by_doc.setdefault(rows[o.operation_id].doc.name, []).append(name)
+    shortened = {
+        name
+        for names in by_doc.values()
+        if all(n.startswith(prefix) and len(n) > len(prefix) for n in names)
+        for name in names
+    }
+    short = [snake(n[len(prefix):]) if n in shortened else n for n in full]
+    counts = Counter(short + full)
+    taken = [s != f and counts[s] == 1 and s not in CLIENT_RESERVED for s, f in zip(short, full)]
+    final = dedupe([s if ok else f for s, f, ok in zip(short, full, taken)],
+                   reserved=CLIENT_RESERVED)
+    # the long name stays as an alias only where the short one was taken as it is
+    return [(name, f if ok and name == s else "")
+            for name, s, f, ok in zip(final, short, full, taken)]
+
+
+def build_surfaces(reader: OperationReader) -> Tuple[Tuple[ir.Surface, ...], List[Finding]]:
+    """Every surface with its operations, sorted by name; and what was noticed on the way."""
+    ws = reader.ws
+    by_surface: Dict[str, List[OperationRow]] = {}
+    for row in reader.rows:
+        by_surface.setdefault(row.surface, []).append(row)
+    root_surfaces = {reader.surface_name(d): d for d in sorted(ws.roots, key=lambda d: d.name)}
+    for name in root_surfaces:
+        by_surface.setdefault(name, [])
+    surfaces: List[ir.Surface] = []
+    findings: List[Finding] = []
+    seen_ids: Dict[str, str] = {}
+    for name in sorted(by_surface):
+        rows = sorted(by_surface[name], key=lambda r: (r.op.path, r.op.method, r.doc.name))
+        docs = sorted({r.doc.path: r.doc for r in rows}.values(), key=lambda d: d.name)
+        if not docs and name in root_surfaces:
+            docs = [root_surfaces[name]]
+        home = max(docs, key=lambda d: (sum(r.doc is d for r in rows), -docs.index(d)))
+        used = rows[0].servers if rows else servers(home.data.get("servers"), home, "/servers")
+        for r in rows:
+            if {s.url for s in r.servers} != {s.url for s in used}:
+                raise SpecError(
+                    r.doc.name,
+                    r.pointer,
+                    f"servers differ from the rest of surface {name!r}; "
+                    f"give the path its own {extensions.SURFACE}",
+                )
+        credential, mismatched = _surface_auth(ws, rows, name)
+        findings += mismatched
+        surface_limits = ir.Limits()
+        message_id = ""
+        for d in docs:
+            surface_limits = merge_limits(surface_limits, limits(d.data, d, ""))
+            message_id = message_id or extensions.message_id(d.data)
+        flags: Dict[str, ir.ClientFlag] = {}
+        ops: List[ir.Operation] = []
+        for r in rows:
+            op = r.op
+            if op.operation_id in seen_ids:
+                raise SpecError(
+                    r.doc.name,
+                    r.pointer + "/operationId",
+                    f"operationId {op.operation_id!r} is also used at {seen_ids[op.operation_id]}",
+                )
+            seen_ids[op.operation_id] = op.source
+            for p in op.parameters:
+                if p.client_flag:
+                    flags.setdefault(
+                        p.client_flag,
+                        ir.ClientFlag(p.client_flag, p.name, p.client_flag_value, p.description),
+                    )
+            ops.append(
+                replace(
+                    op,
+                    limits=merge_limits(surface_limits, op.limits),
+                    message_id_field=message_id if op.body is not None else "",
+                )
+            )
+        ops.sort(key=lambda o: o.operation_id)
+        named = method_names(ops, {r.op.operation_id: r for r in rows}, name)
+        ops = [replace(o, py_name=n, old_py_name=old) for o, (n, old) in zip(ops, named)]
+        info = home.data.get("info") or {}
+        surfaces.append(
+            ir.Surface(
+                name=name,
+                class_name=pascal(name) + "Client",
+                title=text(info, "title") or name,
+                description=text(info, "description"),
+                servers=used,
+                auth=credential,
+                limits=surface_limits,
+                flags=tuple(sorted(flags.values(), key=lambda f: f.name)),
+                operations=tuple(sorted(ops, key=lambda o: o.py_name)),
+                sources=tuple(d.name for d in docs),
+            )
+        )
+    return tuple(surfaces), findings
+
+
+def _surface_auth(ws: Workspace, rows: List[OperationRow], name: str) -> Tuple[ir.Auth, List[Finding]]:
+    """The scheme most operations ask for; a finding for each that asks for another."""
+    schemes = Counter(r.scheme for r in rows if r.scheme)
+    if not schemes:
+        return ir.Auth("none"), []
+    scheme = sorted(schemes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    owner = next(r.doc for r in rows if r.scheme == scheme)
+    findings = [
+        Finding(
+            r.doc.name,
+            r.pointer + "/security",
+            f"asks for security scheme {r.scheme!r}, but the {name!r} client sends "
+            f"{scheme!r} (one credential per client): give the path its own "
+            f"{extensions.SURFACE}",
+        )
+        for r in rows
+        if r.scheme and r.scheme != scheme
+    ]
+    return auth(ws, owner, scheme), findings
+
+
+def mark_event_checks(
+    surfaces: Iterable[ir.Surface], events: Tuple[ir.SemanticEvent, ...]
+) -> Tuple[ir.Surface, ...]:
+    """Mark operations whose body is a track call, so the client checks semantic events."""
+    if not events:
+        return tuple(surfaces)
+    event_classes = {e.class_name for e in events}
+    out = []
+    for s in surfaces:
+        endpoints = set()
+        for op in s.operations:
+            schema = op.body.schema if op.body else None
+            if schema is None:
+                continue
+            names = {schema.class_name} | {v.class_name for v in schema.variants}
+            if names & event_classes:
+                endpoints.add((op.method, op.path))
+        ops = tuple(replace(op, validates_events=True) if (op.method, op.path) in endpoints else op
+                    for op in s.operations)
+        out.append(replace(s, operations=ops))
+    return tuple(out)

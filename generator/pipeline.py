@@ -1,0 +1,102 @@
+"""One run from end to end: spec files -> documents -> IR -> rendered files, with findings.
+
+The stages run in this process; the slow, independent work (validating documents the cache
+does not answer, running black on pieces it has not seen) goes to worker processes
+(pool.py) as soon as it is known, so it overlaps the IR and the rendering. Nothing is
+written here: the caller writes the files, once every finding is in.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from . import __version__, ir
+from .errors import Finding, SpecError
+from .pool import Pool
+
+
+@dataclass(frozen=True)
+class Options:
+    specs: List[Path]
+    out: Path
+    package: str
+    name: str  # the API's name ("" to derive it from the specs' titles)
+    strict: bool
+    cache_dir: Optional[Path]
+
+    def hashed(self) -> Dict[str, str]:
+        """The options that change the output (the manifest records them)."""
+        return {"package": self.package, "name": self.name, "strict": str(self.strict)}
+
+
+@dataclass(frozen=True)
+class Result:
+    api: ir.Api
+    files: Dict[str, bytes]  # path in the package -> content
+    manifest: bytes
+    findings: List[Finding]
+
+
+def prepare_cache(cache_dir: Optional[Path]) -> None:
+    """Create the cache directory, ignored by git from the inside (as pytest's is), so it
+    never shows up as new files in the user's repository or in a pre-commit run."""
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        ignore = cache_dir / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# created by ciogen: the cache is not part of the project\n*\n")
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def load_and_build(opts: Options, pool: Pool) -> "tuple[ir.Api, List[Finding]]":
+    """Documents and IR; validation of uncached documents runs on `pool` meanwhile."""
+    from .ir.build import build_api
+    from .spec import validate
+    from .spec.refs import load
+
+    # Parsing and building the IR make many long-lived objects and little garbage: the
+    # cyclic GC would walk them again and again. It is paused meanwhile.
+    prepare_cache(opts.cache_dir)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        ws = load(opts.specs)
+        pending = validate.start(ws.roots, opts.cache_dir, pool.submit)
+        api, findings = build_api(
+            ws, package=opts.package, version=__version__, name=opts.name,
+            cache_dir=opts.cache_dir,
+        )
+    finally:
+        if collecting:
+            gc.enable()
+    return api, pending.result() + findings
+
+
+def render(opts: Options) -> Result:
+    """Load, build and render everything in memory (nothing is written)."""
+    from .render.environment import make_environment
+    from .render.formatting import Formatter
+    from .render.output import input_hashes, manifest_bytes
+    from .render.package import render_all
+
+    with Pool() as pool:
+        api, findings = load_and_build(opts, pool)
+        stop_if_strict(opts, findings)
+        env = make_environment(cache_dir=opts.cache_dir)
+        files = render_all(api, Formatter(opts.cache_dir, pool.submit), env)
+    digests = {Path(name): digest for name, digest in api.spec_files}
+    hashes = input_hashes(list(digests), opts.hashed(), digests)
+    manifest = manifest_bytes(hashes, files, [str(s) for s in opts.specs])
+    return Result(api, files, manifest, findings)
+
+
+def stop_if_strict(opts: Options, findings: List[Finding]) -> None:
+    if opts.strict and findings:
+        f = findings[0]
+        raise SpecError(f.file, f.pointer, f.message + " (--strict)")

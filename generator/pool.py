@@ -1,0 +1,60 @@
+"""Worker processes for the slow, independent work of a run: validating documents the cache
+does not answer and formatting pieces of output black has not seen.
+
+A `Pool` is the standard library's process pool, started on the first `submit` (a run whose
+caches answer everything never starts one). Workers are forked on Linux, so they start at
+once with what this process has imported; elsewhere, with one CPU, or with CIOGEN_JOBS=1,
+work runs in this process when it is submitted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import Executor, Future
+from typing import Any, Callable, Optional
+
+
+def _jobs() -> int:
+    wanted = os.environ.get("CIOGEN_JOBS", "")
+    if wanted.isdigit():
+        return max(1, int(wanted))
+    if not sys.platform.startswith("linux"):
+        return 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class Pool:
+    """`submit(fn, *args)` -> a Future; a context manager that waits for its workers."""
+
+    def __init__(self, jobs: Optional[int] = None) -> None:
+        self.jobs = jobs or _jobs()
+        self._executor: Optional[Executor] = None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> "Future[Any]":
+        if self.jobs < 2:
+            done: "Future[Any]" = Future()
+            try:
+                done.set_result(fn(*args))
+            except Exception as exc:  # raised again by result(), as a worker's would be
+                done.set_exception(exc)
+            return done
+        if self._executor is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("fork")
+            self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
+        return self._executor.submit(fn, *args)
+
+    def __enter__(self) -> "Pool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            # after an error, work not yet started is dropped
+            self._executor.shutdown(wait=True, cancel_futures=exc[0] is not None)
+            self._executor = None

@@ -1,0 +1,118 @@
+"""The Jinja environment the templates render in: strict undefined names, the codegen
+functions as filters, and compiled templates cached in the cache directory.
+
+Templates see the `Api` (and `ir`, for its kind constants) and nothing else; every filter
+is a pure function of IR values (codegen/), so what a template can print is decided before
+rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Dict, Iterable, Optional, Tuple
+
+from .. import ir
+from ..codegen import modules, text, types
+from ..ir.naming import snake
+
+
+def templates_dir() -> Path:
+    """`templates/` beside the generator in a checkout; the installed copy otherwise."""
+    local = Path(__file__).resolve().parent.parent.parent / "templates"
+    if local.is_dir():
+        return local
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def _pairs_dict(pairs: Iterable[Tuple[str, Any]]) -> str:
+    return text.py_literal(dict(pairs))
+
+
+def _literal_set(values: Iterable[Any]) -> str:
+    items = list(values)
+    return "{" + ", ".join(text.py_literal(v) for v in items) + "}" if items else "set()"
+
+
+FILTERS: Dict[str, Any] = {
+    # text
+    "py": text.py_literal,
+    "py_tuple": lambda values: text.py_literal(tuple(values)),
+    "py_set": _literal_set,
+    "py_dict": _pairs_dict,
+    "docstring": text.docstring,
+    "comment": text.comment,
+    "first_line": text.first_line,
+    "snake": snake,
+    # types
+    "annotation": types.annotation,
+    "runtime_type": types.runtime_type,
+    "decode": types.decode,
+    "matcher": types.matcher,
+    "by_shape": types.by_shape,
+    "field_type": types.field_type,
+    "field_default": types.field_default,
+    "ordered_fields": types.ordered_fields,
+    # modules
+    "all_list": modules.all_list,
+    "package_exports": modules.package_exports,
+    "surface_imports": modules.surface_imports,
+    "surface_needs": modules.surface_needs,
+    "limits_names": modules.limits_names,
+    "limits_call": modules.limits_call,
+    "method_parameters": modules.method_parameters,
+    "client_parameters": modules.client_parameters,
+    "call_arguments": modules.call_arguments,
+    "return_type": modules.return_type,
+    "parse_expression": modules.parse_expression,
+    "models_imports": modules.models_imports,
+    "events_imports": modules.events_imports,
+    "event_argument_type": modules.event_argument_type,
+    "expected": modules.expected,
+}
+
+
+def _bytecode_cache(cache_dir: Optional[Path], options: Dict[str, Any]) -> Any:
+    if cache_dir is None:
+        return None
+    import jinja2
+
+    # Compiled code depends on the options and the filter names, which Jinja's own cache
+    # key (the template's source) does not include.
+    tag = hashlib.sha256(
+        repr((jinja2.__version__, sorted(map(repr, options.items())), sorted(FILTERS))).encode()
+    )
+    directory = cache_dir / "jinja" / tag.hexdigest()[:16]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+
+    class QuietCache(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass  # a cache that cannot be written only costs time
+
+    return QuietCache(str(directory))
+
+
+def make_environment(directory: Optional[Path] = None, cache_dir: Optional[Path] = None) -> Any:
+    """The Jinja environment; with `cache_dir`, compiled templates are kept there."""
+    import jinja2
+
+    options: Dict[str, Any] = dict(
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(directory or templates_dir())), **options
+    )
+    env.filters.update(FILTERS)
+    env.globals.update(ir=ir)
+    env.bytecode_cache = _bytecode_cache(cache_dir, options)
+    return env

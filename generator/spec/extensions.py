@@ -1,0 +1,136 @@
+"""Every `x-ciogen-*` extension the generator reads, and only here (docs/conventions.md).
+
+Each reader takes the node the extension stands on and returns plain values, or raises a
+`SpecError` naming the file and the extension's own pointer. All of them are optional: a
+spec without any of them still generates (names, regions and credentials then come from
+plain OpenAPI).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional
+
+from ..errors import SpecError, escape
+
+PREFIX = "x-ciogen-"
+SURFACE = PREFIX + "surface"  # root, path item or operation: the client it belongs to
+REGION = PREFIX + "region"  # server: the region it serves
+CREDENTIALS = PREFIX + "credentials"  # security scheme: the client's argument names
+LIMITS = PREFIX + "limits"  # root or operation: size and rate limits
+MESSAGE_ID = PREFIX + "message-id"  # root: the body field of a client-generated message id
+CLIENT_FLAG = PREFIX + "client-flag"  # header parameter: a client option that sends it
+EVENT_FAMILY = PREFIX + "event-family"  # schema: a semantic event's family
+PROPERTIES_SOURCE = PREFIX + "properties-source"  # schema: where its properties came from
+PAGINATION = PREFIX + "pagination"  # operation: how its responses page
+
+
+@dataclass(frozen=True)
+class LimitValues:
+    """`x-ciogen-limits` as read: each value None when the extension does not state it."""
+
+    max_request_bytes: Optional[int] = None
+    max_item_bytes: Optional[int] = None
+    items_field: Optional[str] = None
+    rate_requests: Optional[int] = None
+    rate_per_seconds: Optional[float] = None
+    where: str = ""  # the extension's pointer, "" when absent
+
+
+@dataclass(frozen=True)
+class PaginationValues:
+    """`x-ciogen-pagination`: the cursor parameter, the page-size parameter, the response
+    field with the next cursor and the response array with the page's items."""
+
+    cursor: str
+    limit: str
+    next: str
+    items: str
+
+
+def _name(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def surface(node: Mapping[str, Any]) -> str:
+    """The surface a root document, path item or operation names ("" when it names none)."""
+    return _name(node.get(SURFACE))
+
+
+def region(server: Mapping[str, Any]) -> str:
+    return _name(server.get(REGION))
+
+
+def credentials(scheme: Mapping[str, Any]) -> List[str]:
+    """The credential argument names a security scheme asks for ([] for the defaults)."""
+    names = scheme.get(CREDENTIALS)
+    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+        return list(names)
+    return []
+
+
+def message_id(root: Mapping[str, Any]) -> str:
+    return _name(root.get(MESSAGE_ID))
+
+
+def client_flag(parameter: Mapping[str, Any]) -> str:
+    return _name(parameter.get(CLIENT_FLAG))
+
+
+def event_family(schema_extensions: Mapping[str, Any]) -> str:
+    return _name(schema_extensions.get(EVENT_FAMILY))
+
+
+def properties_from_reference(schema_extensions: Mapping[str, Any]) -> bool:
+    return schema_extensions.get(PROPERTIES_SOURCE) == "reference"
+
+
+def limits(node: Mapping[str, Any], file: str, where: str) -> LimitValues:
+    """The `x-ciogen-limits` of a root document or an operation found at pointer `where`."""
+    raw = node.get(LIMITS)
+    if raw is None:
+        return LimitValues()
+    at = f"{where}/{escape(LIMITS)}"
+    if not isinstance(raw, dict):
+        raise SpecError(file, at, f"{LIMITS} must be an object")
+    rate = raw.get("rate_limit") or {}
+    if not isinstance(rate, dict):
+        raise SpecError(file, at + "/rate_limit", "must be an object")
+
+    def number(table: Dict[str, Any], key: str, ptr: str) -> Any:
+        value = table.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+        ):
+            raise SpecError(file, f"{ptr}/{key}", "must be a positive number")
+        return value
+
+    return LimitValues(
+        max_request_bytes=number(raw, "max_request_bytes", at),
+        max_item_bytes=number(raw, "max_item_bytes", at),
+        items_field=_name(raw.get("items_field")) or None,
+        rate_requests=number(rate, "requests", at + "/rate_limit"),
+        rate_per_seconds=number(rate, "per_seconds", at + "/rate_limit"),
+        where=at,
+    )
+
+
+def pagination(operation: Mapping[str, Any], file: str, where: str) -> Optional[PaginationValues]:
+    """The `x-ciogen-pagination` of an operation at pointer `where`, or None."""
+    raw = operation.get(PAGINATION)
+    if raw is None:
+        return None
+    at = f"{where}/{escape(PAGINATION)}"
+    if not isinstance(raw, dict):
+        raise SpecError(file, at, f"{PAGINATION} must be an object")
+    for key in ("cursor", "next", "items"):
+        if not _name(raw.get(key)):
+            raise SpecError(file, f"{at}/{key}", "must be a name")
+    return PaginationValues(
+        cursor=raw["cursor"], limit=_name(raw.get("limit")), next=raw["next"], items=raw["items"]
+    )
+
+
+def of_schema(node: Mapping[str, Any]) -> Dict[str, Any]:
+    """The `x-ciogen-*` keys of a schema node (the IR keeps them for the readers above)."""
+    return {k: v for k, v in node.items() if k.startswith(PREFIX)}

@@ -1,0 +1,121 @@
+"""Reading one spec file: bytes -> plain data (YAML 1.2 or JSON) -> a `Document`.
+
+YAML is read as YAML 1.2, as OpenAPI 3 specifies, not as PyYAML's YAML 1.1: values stay
+what JSON would make of them. Errors name the file and the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict
+
+import yaml
+
+from ..errors import SpecError
+from .files import display_name
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML read as YAML 1.2 (OpenAPI 3's YAML), not PyYAML's YAML 1.1.
+
+    PyYAML resolves plain scalars by YAML 1.1 rules, which turn real spec text into other
+    types: `2021-07-14` into a date, `16:9` into the base-60 integer 969, `no`, `off` and `y`
+    into booleans, `0123` into octal 83. Here, as in YAML 1.2's core schema (and JSON), only
+    `true`/`false`, `null`/`~`, decimal, `0o` and `0x` integers and plain floats are not
+    strings.
+    """
+
+
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+_CORE = [
+    (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    (_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), "~nN"),
+    (_INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
+    (_FLOAT, re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), "-+.0123456789"),
+]
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _rx, _first in _CORE:
+    for _char in _first:
+        _Loader.yaml_implicit_resolvers.setdefault(_char, []).append((_tag, _rx))
+_Loader.yaml_implicit_resolvers.setdefault("", []).append((_NULL, _CORE[1][1]))  # empty
+# `<<` merge keys are YAML 1.1 only, but specs written with anchors use them
+_Loader.yaml_implicit_resolvers["<"] = [("tag:yaml.org,2002:merge", re.compile(r"^<<$"))]
+
+
+def _core_int(loader: Any, node: Any) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)
+    return int(text, 10)  # a leading zero is still decimal
+
+
+def _core_bool(loader: Any, node: Any) -> bool:
+    return str(loader.construct_scalar(node)).lower() == "true"
+
+
+_Loader.add_constructor(_INT, _core_int)
+_Loader.add_constructor(_BOOL, _core_bool)
+
+
+@dataclass
+class Document:
+    path: Path  # absolute
+    name: str  # how messages name the file (as given, relative when possible)
+    data: Dict[str, Any]
+    sha256: str
+    version: str  # "3.0" or "3.1"
+
+
+def _stringify_keys(node: Any) -> Any:
+    """YAML allows non-string keys (`200:`); OpenAPI means strings."""
+    if isinstance(node, dict):
+        return {str(k): _stringify_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_stringify_keys(v) for v in node]
+    return node
+
+
+def parse_bytes(raw: bytes, name: str) -> Any:
+    text = raw.decode("utf-8-sig")
+    try:
+        if name.endswith(".json"):
+            return json.loads(text)
+        return _stringify_keys(yaml.load(text, Loader=_Loader))
+    except json.JSONDecodeError as exc:
+        raise SpecError(name, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(name, "", f"invalid YAML{where}: {problem}") from None
+
+
+def read_document(path: Path) -> Document:
+    name = display_name(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(name, "", f"cannot read: {exc.strerror or exc}") from None
+    data = parse_bytes(raw, name)
+    if not isinstance(data, dict):
+        raise SpecError(name, "", "not an OpenAPI document (expected a mapping at the top)")
+    version = str(data.get("openapi", ""))
+    if not (version.startswith("3.0") or version.startswith("3.1")):
+        if "swagger" in data:
+            raise SpecError(name, "/swagger", "Swagger 2.0 is not supported; convert to OpenAPI 3")
+        raise SpecError(name, "/openapi", f"unsupported OpenAPI version {version!r} (3.0/3.1)")
+    return Document(
+        path=path.resolve(),
+        name=name,
+        data=data,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        version=version[:3],
+    )
+
+

@@ -1,0 +1,95 @@
+"""`$ref`s across spec files: the documents read so far and the resolver over them.
+
+A `Workspace` holds every document by absolute path (root documents, the ones named on the
+command line, in order) and resolves local and relative cross-file references, following
+chains and reporting broken or circular ones with the file and pointer where they stand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Tuple
+from urllib.parse import unquote
+
+from ..errors import SpecError, pointer
+from .files import find_spec_files
+from .reader import Document, read_document
+
+
+def unescape_pointer(fragment: str) -> List[str]:
+    if fragment in ("", "/"):
+        return [] if fragment == "" else [""]
+    if not fragment.startswith("/"):
+        raise ValueError(fragment)
+    return [unquote(p).replace("~1", "/").replace("~0", "~") for p in fragment[1:].split("/")]
+
+
+@dataclass
+class Workspace:
+    """All documents read so far, keyed by absolute path, and the `$ref` resolver over them."""
+
+    docs: Dict[Path, Document] = field(default_factory=dict)
+    roots: List[Document] = field(default_factory=list)
+
+    def add_root(self, path: Path) -> Document:
+        doc = self.document(path)
+        if doc not in self.roots:
+            self.roots.append(doc)
+        return doc
+
+    def document(self, path: Path) -> Document:
+        path = path.resolve()
+        doc = self.docs.get(path)
+        if doc is None:
+            doc = self.docs[path] = read_document(path)
+        return doc
+
+    def resolve(self, doc: Document, ref: Any, where: str) -> Tuple[Document, str, Any]:
+        """Resolve `ref` found in `doc` at pointer `where` -> (document, pointer, node)."""
+        if not isinstance(ref, str):
+            raise SpecError(doc.name, where, "$ref must be a string")
+        target, _, fragment = ref.partition("#")
+        if "://" in target:
+            raise SpecError(doc.name, where, f"remote $ref {ref!r} is not supported (local files only)")
+        tdoc = doc
+        if target:
+            tpath = (doc.path.parent / unquote(target)).resolve()
+            if not tpath.exists():
+                raise SpecError(doc.name, where, f"broken $ref {ref!r}: file not found")
+            tdoc = self.document(tpath)
+        try:
+            parts = unescape_pointer(fragment)
+        except ValueError:
+            raise SpecError(doc.name, where, f"broken $ref {ref!r}: not a JSON pointer") from None
+        node: Any = tdoc.data
+        for part in parts:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise SpecError(doc.name, where, f"broken $ref {ref!r}: {part!r} not found")
+        return tdoc, pointer(*parts), node
+
+    def deref(self, doc: Document, node: Any, where: str) -> Tuple[Document, str, Any]:
+        """Follow a chain of `$ref`s (detecting cycles) to a node that is not a bare ref."""
+        seen: List[Tuple[Path, str]] = []
+        while isinstance(node, dict) and "$ref" in node:
+            key = (doc.path, where)
+            if key in seen:
+                raise SpecError(doc.name, where, "circular $ref chain")
+            seen.append(key)
+            doc, where, node = self.resolve(doc, node["$ref"], where + "/$ref")
+        return doc, where, node
+
+
+def load(paths: Iterable[Path]) -> Workspace:
+    """Read every spec file (not yet validated)."""
+    ws = Workspace()
+    files = find_spec_files(paths)
+    if not files:
+        raise SpecError(", ".join(str(p) for p in paths) or "specs", "", "no OpenAPI files found")
+    for p in files:
+        ws.add_root(p)
+    return ws

@@ -1,0 +1,138 @@
+"""Validation of documents against the OpenAPI 3.0/3.1 schema (openapi-spec-validator).
+
+The validator's findings are reported with file and JSON pointer. On their own they are
+warnings: real specs fail validation on details that cannot change the generated code (an
+example that does not match, a default out of bounds, an empty `responses`). Whatever *would*
+change the code (a broken `$ref`, a malformed schema, an unknown `type`) is found again, with a
+precise pointer, by the IR stage, which stops the run. `--strict` makes every finding an error.
+
+The validator is slow to import and to run, so findings are cached by the document's content
+in the cache directory, and a run validates (on a worker process, while the IR is built) only
+the documents the cache does not answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Tuple
+
+from ..errors import Finding, pointer
+from .reader import Document, read_document
+
+_VALIDATOR_ID = "openapi-spec-validator-0.9.0/3"  # /3: YAML 1.2, located defaults
+
+
+def _message(error: Any) -> str:
+    # oneOf/anyOf failures hide the useful error in `context`; take the deepest one.
+    best = error
+    while getattr(best, "context", None):
+        best = max(best.context, key=lambda e: len(list(e.absolute_path)))
+    text = str(getattr(best, "message", best)).splitlines()[0]
+    return text[:300]
+
+
+def _validate_document(doc: Document) -> List[Finding]:
+    from openapi_spec_validator.validation import (
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+    )
+
+    cls = OpenAPIV31SpecValidator if doc.version == "3.1" else OpenAPIV30SpecValidator
+    findings: List[Finding] = []
+    try:
+        errors = list(cls(doc.data, base_uri=doc.path.as_uri()).iter_errors())
+    except Exception as exc:  # the validator itself can choke on odd input
+        return [Finding(doc.name, "", f"validator failed: {type(exc).__name__}: {exc}")]
+    for err in errors:
+        path = list(getattr(err, "absolute_path", []) or [])
+        if not path:  # e.g. a `default` of the wrong type: the validator says not where
+            path = _where(doc.data, getattr(err, "instance", doc.data)) or []
+        findings.append(Finding(doc.name, pointer(*path), _message(err)))
+    return sorted(set(findings), key=lambda f: (f.pointer, f.message))
+
+
+_VALUE_KEYS = ("default", "example", "const")
+
+
+def _where(data: Any, instance: Any) -> Optional[List[Any]]:
+    """The path of the first `default`/`example`/`const` holding `instance` (document
+    order), for findings the validator gives no location for; None when there is none."""
+    if instance is data:
+        return None
+    stack: List[Tuple[List[Any], Any]] = [([], data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key in _VALUE_KEYS:
+                if key in node and node[key] == instance and type(node[key]) is type(instance):
+                    return path + [key]
+            stack.extend((path + [k], v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((path + [i], v) for i, v in reversed(list(enumerate(node))))
+    return None
+
+
+def _cache_path(content_sha256: str, cache_dir: Optional[Path]) -> Optional[Path]:
+    # Keyed by the document alone: a change elsewhere can only break a $ref into it, and
+    # the normalizer reports broken $refs itself, so one edited file revalidates one file.
+    if cache_dir is None:
+        return None
+    key = hashlib.sha256(f"{_VALIDATOR_ID}{content_sha256}".encode()).hexdigest()
+    return cache_dir / "validation" / f"{key}.json"
+
+
+def _cached(path: Optional[Path], doc: Document) -> Optional[List[Finding]]:
+    if path is None or not path.exists():
+        return None
+    try:
+        return [Finding(doc.name, p, m) for p, m in json.loads(path.read_text())]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _store(path: Optional[Path], found: List[Finding]) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([[f.pointer, f.message] for f in found]))
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def _validate_files(paths: List[Path]) -> List[List[Finding]]:
+    """Worker entry point: findings for each file, in order. The worker reads the files
+    itself: sending it the parsed documents would cost more than parsing them again."""
+    return [_validate_document(read_document(path)) for path in paths]
+
+
+Submit = Callable[..., "Future[Any]"]
+
+
+class Pending:
+    """Findings of the root documents: cached ones now, the others from a worker."""
+
+    def __init__(self, docs: List[Document], cache_dir: Optional[Path], submit: Submit) -> None:
+        self._docs = docs
+        self._paths = [_cache_path(doc.sha256, cache_dir) for doc in docs]
+        self._known = [_cached(path, doc) for path, doc in zip(self._paths, docs)]
+        missing = [doc for doc, found in zip(docs, self._known) if found is None]
+        self._future = submit(_validate_files, [d.path for d in missing]) if missing else None
+
+    def result(self) -> List[Finding]:
+        """Every root document's findings, in document order; fills the cache."""
+        if self._future is not None:
+            fresh = iter(self._future.result())
+            for i, found in enumerate(self._known):
+                if found is None:
+                    found = self._known[i] = next(fresh)
+                    _store(self._paths[i], found)
+            self._future = None
+        return [f for found in self._known for f in found or ()]
+
+
+def start(docs: List[Document], cache_dir: Optional[Path], submit: Submit) -> Pending:
+    return Pending(docs, cache_dir, submit)

@@ -1,0 +1,53 @@
+"""REFERENCE.md, rendered from the IR, lists every surface, operation, model and event."""
+
+from __future__ import annotations
+
+
+import pytest
+
+from support.packages import ROOT
+
+from generator import ir
+from support.packages import build_api
+from generator.codegen.types import annotation as py_type
+
+REFERENCE = (ROOT / "generated" / "customerio_client" / "REFERENCE.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def api() -> ir.Api:
+    return build_api([ROOT / "specs"], package="customerio_client")[0]
+
+
+def test_every_surface_with_its_regions(api: ir.Api) -> None:
+    for s in api.surfaces:
+        assert s.class_name in REFERENCE
+        for server in s.servers:
+            assert server.url in REFERENCE
+
+
+def test_every_operation_with_method_path_parameters_and_body(api: ir.Api) -> None:
+    for op in api.operations:
+        assert f"`{op.method} {op.path}` (operationId `{op.operation_id}`)" in REFERENCE
+        assert op.py_name in REFERENCE
+        for p in op.parameters:
+            assert f"`{p.name}`" in REFERENCE
+        if op.body is not None and op.body.schema.class_name:
+            assert f"`{op.body.schema.class_name}`" in REFERENCE
+
+
+def test_every_model_is_listed(api: ir.Api) -> None:
+    for m in api.models:
+        assert f"### {m.class_name}\n" in REFERENCE
+
+
+def test_every_event_with_property_types_and_required(api: ir.Api) -> None:
+    for ev in api.events:
+        assert f"### `events.{ev.py_name}`" in REFERENCE
+        section = REFERENCE.split(f"### `events.{ev.py_name}`", 1)[1].split("\n### ", 1)[0]
+        assert f"Event `{ev.name}`" in section
+        for p in (*ev.properties, *ev.context):
+            required = "yes" if p.required else "no"
+            assert f"`{p.py_name}` | `{p.name}` |" in section, (ev.name, p.name)
+            row = next(line for line in section.splitlines() if f"`{p.py_name}` | `{p.name}` |" in line)
+            assert "`" + py_type(p.schema).replace("|", "\\|") + "`" in row and row.rstrip(" |").endswith(required), row
