@@ -847,3 +847,46 @@ def test_entity_v2_is_the_published_union() -> None:
     ]
     for body in invalid:
         assert check(body, e, "track.yaml"), body
+
+
+def test_pagination_markers() -> None:
+    ops = all_operations()
+    marked = {o: v for o, v in ops.items() if "x-ciogen-pagination" in v[3]}
+    assert set(marked) == {"listMessages"}
+    for op_id, (file, _, method, op, _) in marked.items():
+        assert file == "app.yaml" and method == "get", op_id
+        pag = op["x-ciogen-pagination"]
+        assert set(pag) <= {"cursor", "limit", "next", "items"} and {"cursor", "next", "items"} <= set(pag)
+        params = {p["name"]: p for p in op["parameters"]}
+        assert params[pag["cursor"]]["in"] == "query"
+        assert params[pag["cursor"]]["schema"]["type"] == "string"
+        if "limit" in pag:
+            assert params[pag["limit"]]["schema"]["type"] == "integer"
+        props = op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+        assert props[pag["next"]]["type"] == "string"
+        assert props[pag["items"]]["type"] == "array"
+        assert op["x-ciogen-source"].startswith(PUBLISHED[1] + "#/paths/")
+    assert marked["listMessages"][3]["x-ciogen-pagination"] == {
+        "cursor": "start", "limit": "limit", "next": "next", "items": "messages"}
+
+
+def test_required_fields_of_transactional_sends_and_segment_creation() -> None:
+    ops = all_operations()
+
+    def body_schema(op_id: str) -> Any:
+        file, _, _, op, _ = ops[op_id]
+        return deref(op["requestBody"]["content"]["application/json"]["schema"], file)
+
+    assert body_schema("sendTransactionalEmail")["required"] == ["to"]
+    assert body_schema("sendTransactionalPush")["required"] == [
+        "transactional_message_id", "identifiers"]
+    assert body_schema("sendTransactionalSms")["required"] == [
+        "transactional_message_id", "identifiers", "to"]
+    segment = body_schema("createSegment")
+    assert segment["required"] == ["segment"]
+    assert segment["properties"]["segment"]["required"] == ["name"]
+    for op_id in ("sendTransactionalEmail", "sendTransactionalPush", "sendTransactionalSms",
+                  "createSegment"):
+        schema = body_schema(op_id)
+        assert schema["x-ciogen-source"].partition("#")[0] in PUBLISHED, op_id
+        assert check({}, schema, "app.yaml"), op_id  # an empty body is refused
