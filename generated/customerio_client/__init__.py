@@ -33,7 +33,7 @@ from .track import AsyncTrackClient, TrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "a2bbfe391e5e4d9d580b6feb1f0a214b6f36256e946be57ff1d3f1ea4f032727"
+SPEC_HASH = "bda6bf88f2b5cfccb3093ce0d46e9b48c6bf86fc04ace1f6f94ddfd32376e921"
 
 __all__ = [
     "OPERATIONS",

@@ -164,6 +164,14 @@ OPERATIONS: Mapping[str, OperationInfo] = MappingProxyType(
             path="/v1/segments",
             surface="app",
         ),
+        "mergePeople": OperationInfo(
+            operation_id="mergePeople",
+            client="TrackClient",
+            method="merge_people",
+            http_method="POST",
+            path="/api/v1/merge_customers",
+            surface="track",
+        ),
         "pipelinesAlias": OperationInfo(
             operation_id="pipelinesAlias",
             client="PipelinesClient",
@@ -260,6 +268,14 @@ OPERATIONS: Mapping[str, OperationInfo] = MappingProxyType(
             path="/v1/send/sms",
             surface="app",
         ),
+        "suppressPerson": OperationInfo(
+            operation_id="suppressPerson",
+            client="TrackClient",
+            method="suppress_person",
+            http_method="POST",
+            path="/api/v1/customers/{identifier}/suppress",
+            surface="track",
+        ),
         "trackActionEvent": OperationInfo(
             operation_id="trackActionEvent",
             client="PipelinesClient",
@@ -323,6 +339,14 @@ OPERATIONS: Mapping[str, OperationInfo] = MappingProxyType(
             http_method="POST",
             path="/v1/send/broadcast",
             surface="app",
+        ),
+        "unsuppressPerson": OperationInfo(
+            operation_id="unsuppressPerson",
+            client="TrackClient",
+            method="unsuppress_person",
+            http_method="POST",
+            path="/api/v1/customers/{identifier}/unsuppress",
+            surface="track",
         ),
     }
 )

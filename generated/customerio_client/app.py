@@ -15,13 +15,14 @@ from ._base_client import APIResponse, AsyncBaseClient, BaseClient, Call, Limits
 from ._retry import DEFAULT_MAX_RETRIES
 from ._serde import to_json
 from ._transport import AsyncTransport, Transport
-from ._types import DEFAULT_TIMEOUT, Timeout
+from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, Unset
 from .models import (
     BroadcastTrigger,
     CreateCollectionRequest,
     CreateSegmentRequest,
     CustomerSearch,
     ExportCustomersRequest,
+    ListMessagesResponse,
     SendEmailRequest,
     SendPushRequest,
     SendResponse,
@@ -189,16 +190,22 @@ def _parse_list_exports(data: Any) -> Any:
     return data
 
 
-def _list_messages_call() -> Call:
+def _list_messages_call(
+    *, limit: int | Unset = UNSET, start: str | Unset = UNSET
+) -> Call:
     return Call(
         operation_id="listMessages",
         method="GET",
         path="/v1/messages",
+        query={
+            "limit": limit,
+            "start": start,
+        },
     )
 
 
-def _parse_list_messages(data: Any) -> Any:
-    return data
+def _parse_list_messages(data: Any) -> ListMessagesResponse | None:
+    return None if data is None else ListMessagesResponse.from_dict(data)
 
 
 def _list_segments_call() -> Call:
@@ -598,17 +605,24 @@ class AppClient(BaseClient):
     def list_messages(
         self,
         *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[ListMessagesResponse | None]:
         """List sent messages
 
         `GET /v1/messages` (operationId `listMessages`).
+
+        Args:
+            limit: query `limit`. The most results to return in one page.
+            start: query `start`. The cursor of the page to return, taken from the
+                `next` field of the previous page; leave it out for the first page.
         """
         return self._request(
-            _list_messages_call(),
+            _list_messages_call(limit=limit, start=start),
             _parse_list_messages,
             max_retries=max_retries,
             timeout=timeout,
@@ -1083,17 +1097,24 @@ class AsyncAppClient(AsyncBaseClient):
     async def list_messages(
         self,
         *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[ListMessagesResponse | None]:
         """List sent messages
 
         `GET /v1/messages` (operationId `listMessages`).
+
+        Args:
+            limit: query `limit`. The most results to return in one page.
+            start: query `start`. The cursor of the page to return, taken from the
+                `next` field of the previous page; leave it out for the first page.
         """
         return await self._request(
-            _list_messages_call(),
+            _list_messages_call(limit=limit, start=start),
             _parse_list_messages,
             max_retries=max_retries,
             timeout=timeout,

@@ -37,7 +37,7 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
         "body": {"device": {"id": "example-id", "platform": "ios"}},
     },
     "createCollection": {"body": {}},
-    "createSegment": {"body": {}},
+    "createSegment": {"body": {"segment": {"name": "example-name"}}},
     "deleteCustomer": {"identifier": "example-identifier"},
     "deleteDevice": {
         "identifier": "example-identifier",
@@ -55,6 +55,12 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
     "listExports": {},
     "listMessages": {},
     "listSegments": {},
+    "mergePeople": {
+        "body": {
+            "primary": {"email": "cool.person@company.com"},
+            "secondary": {"email": "cperson@gmail.com"},
+        }
+    },
     "pipelinesAlias": {"body": {"previousId": "string", "userId": "string"}},
     "pipelinesBatch": {"body": {}},
     "pipelinesGroup": {
@@ -144,9 +150,21 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
     },
     "removeCustomersFromSegment": {"segment_id": 1, "body": {"ids": ["example-ids"]}},
     "searchCustomers": {"body": {}},
-    "sendTransactionalEmail": {"body": {}},
-    "sendTransactionalPush": {"body": {}},
-    "sendTransactionalSms": {"body": {}},
+    "sendTransactionalEmail": {"body": {"to": "example-to"}},
+    "sendTransactionalPush": {
+        "body": {
+            "transactional_message_id": "example-transactional_message_id",
+            "identifiers": {"id": "example-id"},
+        }
+    },
+    "sendTransactionalSms": {
+        "body": {
+            "transactional_message_id": "example-transactional_message_id",
+            "to": "example-to",
+            "identifiers": {"id": "example-id"},
+        }
+    },
+    "suppressPerson": {"identifier": "example-identifier"},
     "trackActionEvent": {
         "body": {
             "userId": "42",
@@ -162,7 +180,41 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
     },
     "trackAnonymousEvent": {"body": {"name": "example-name"}},
     "trackBatchV2": {
-        "body": {"batch": [{"type": "person", "action": "identify", "identifiers": {}}]}
+        "body": {
+            "batch": [
+                {
+                    "type": "person",
+                    "identifiers": {"id": "42"},
+                    "action": "identify",
+                    "attributes": {
+                        "first_name": "Jane",
+                        "last_name": "Doe",
+                        "plan": "premium",
+                    },
+                },
+                {
+                    "type": "object",
+                    "identifiers": {"object_type_id": "1", "object_id": "acme"},
+                    "action": "identify",
+                    "attributes": {
+                        "name": "Acme Corp",
+                        "plan": "enterprise",
+                        "seats": 50,
+                    },
+                },
+                {
+                    "type": "object",
+                    "identifiers": {"object_type_id": "1", "object_id": "acme"},
+                    "action": "add_relationships",
+                    "cio_relationships": [
+                        {
+                            "identifiers": {"id": "42"},
+                            "relationship_attributes": {"role": "admin"},
+                        }
+                    ],
+                },
+            ]
+        }
     },
     "trackCustomerEvent": {
         "identifier": "example-identifier",
@@ -189,7 +241,13 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
         }
     },
     "trackEntityV2": {
-        "body": {"type": "person", "action": "identify", "identifiers": {}}
+        "body": {
+            "type": "delivery",
+            "identifiers": {"id": "RPIyMTM6OjEyMzQ="},
+            "action": "event",
+            "name": "opened",
+            "attributes": {"device_token": "a83b219c-e756-4c5b-a8e3-d1a5c5b2f3c1"},
+        }
     },
     "trackMobileAppEvent": {
         "body": {
@@ -200,6 +258,7 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
         }
     },
     "triggerBroadcast": {"body": {}},
+    "unsuppressPerson": {"identifier": "example-identifier"},
 }
 
 # operation id -> (success status, example response JSON or None when there is no body)
@@ -220,8 +279,9 @@ _RESPONSES: Mapping[str, tuple[int, Any]] = {
     "listCampaigns": (200, None),
     "listCollections": (200, None),
     "listExports": (200, None),
-    "listMessages": (200, None),
+    "listMessages": (200, {}),
     "listSegments": (200, None),
+    "mergePeople": (200, None),
     "pipelinesAlias": (200, {}),
     "pipelinesBatch": (200, {}),
     "pipelinesGroup": (200, {}),
@@ -234,6 +294,7 @@ _RESPONSES: Mapping[str, tuple[int, Any]] = {
     "sendTransactionalEmail": (200, {}),
     "sendTransactionalPush": (200, None),
     "sendTransactionalSms": (200, None),
+    "suppressPerson": (200, None),
     "trackActionEvent": (200, {}),
     "trackAnonymousEvent": (200, None),
     "trackBatchV2": (200, None),
@@ -242,6 +303,7 @@ _RESPONSES: Mapping[str, tuple[int, Any]] = {
     "trackEntityV2": (200, None),
     "trackMobileAppEvent": (200, {}),
     "triggerBroadcast": (200, None),
+    "unsuppressPerson": (200, None),
 }
 
 # semantic event name -> example track call

@@ -19,6 +19,7 @@ from ._serde import decode_enum, parse_datetime, to_json
 from ._types import UNSET, Unset
 
 __all__ = [
+    "AddCustomersToSegmentIdType",
     "Alias",
     "ApplicationBackgrounded",
     "ApplicationCrashed",
@@ -48,6 +49,12 @@ __all__ = [
     "CreateSegmentRequest",
     "CreateSegmentRequestSegment",
     "CustomerSearch",
+    "DeliveryEvent",
+    "DeliveryEventAttributes",
+    "DeliveryEventIdentifiers",
+    "DeliveryEventName",
+    "DeviceAttributes",
+    "DeviceAttributesPushEnabled",
     "DeviceContext",
     "DeviceContextDevice",
     "DeviceContextDeviceType",
@@ -56,6 +63,8 @@ __all__ = [
     "DeviceRequest",
     "DeviceRequestDevice",
     "DeviceRequestDevicePlatform",
+    "DeviceV2",
+    "DeviceV2Platform",
     "EmailBounced",
     "EmailBouncedProperties",
     "EmailDelivered",
@@ -69,8 +78,6 @@ __all__ = [
     "EmailUnsubscribed",
     "EmailUnsubscribedProperties",
     "EntityV2",
-    "EntityV2Action",
-    "EntityV2Type",
     "Error",
     "ErrorMeta",
     "Event",
@@ -78,12 +85,24 @@ __all__ = [
     "Group",
     "Identifiers",
     "Identify",
+    "ListMessagesResponse",
+    "MergeRequest",
     "ObjectDeleted",
     "ObjectDeletedProperties",
+    "ObjectIdentifiers",
+    "ObjectOperation",
+    "ObjectOperationAction",
+    "ObjectRelationship",
     "Page",
     "Person",
+    "PersonOperation",
+    "PersonOperationAction",
+    "PersonOperationAttributes",
+    "PersonRelationship",
+    "PersonRelationshipIdentifiers",
     "RelationshipDeleted",
     "RelationshipDeletedProperties",
+    "RemoveCustomersFromSegmentIdType",
     "ReportDeliveryEvent",
     "ReportDeliveryEventProperties",
     "ReportDeliveryEventPropertiesMetric",
@@ -104,6 +123,18 @@ __all__ = [
     "UserSuppressed",
     "UserUnsuppressed",
 ]
+
+
+class AddCustomersToSegmentIdType(str, Enum):
+    """AddCustomersToSegmentIdType values.
+
+    Responses may carry values this list does not have; those are kept as raw
+    strings (test with isinstance).
+    """
+
+    ID = "id"
+    EMAIL = "email"
+    CIO_ID = "cio_id"
 
 
 @dataclass
@@ -953,7 +984,7 @@ class BatchV2:
     def from_dict(cls, data: Mapping[str, Any]) -> BatchV2:
         known = {"batch"}
         return cls(
-            batch=[EntityV2.from_dict(x0) for x0 in data["batch"]],
+            batch=[decode_EntityV2(x0) for x0 in data["batch"]],
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
 
@@ -1520,13 +1551,12 @@ class CreateSegmentRequest:
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    segment: CreateSegmentRequestSegment | Unset = UNSET
+    segment: CreateSegmentRequestSegment
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.segment, Unset):
-            out["segment"] = to_json(self.segment)
+        out["segment"] = to_json(self.segment)
         for key, value in self.additional_properties.items():
             out.setdefault(key, to_json(value))
         return out
@@ -1535,11 +1565,7 @@ class CreateSegmentRequest:
     def from_dict(cls, data: Mapping[str, Any]) -> CreateSegmentRequest:
         known = {"segment"}
         return cls(
-            segment=(
-                CreateSegmentRequestSegment.from_dict(data["segment"])
-                if "segment" in data
-                else UNSET
-            ),
+            segment=CreateSegmentRequestSegment.from_dict(data["segment"]),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
 
@@ -1554,14 +1580,13 @@ class CreateSegmentRequestSegment:
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    name: str | Unset = UNSET
+    name: str
     description: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.name, Unset):
-            out["name"] = to_json(self.name)
+        out["name"] = to_json(self.name)
         if not isinstance(self.description, Unset):
             out["description"] = to_json(self.description)
         for key, value in self.additional_properties.items():
@@ -1572,7 +1597,7 @@ class CreateSegmentRequestSegment:
     def from_dict(cls, data: Mapping[str, Any]) -> CreateSegmentRequestSegment:
         known = {"name", "description"}
         return cls(
-            name=data.get("name", UNSET),
+            name=data["name"],
             description=data.get("description", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
@@ -1605,6 +1630,197 @@ class CustomerSearch:
             filter_=(dict(data["filter"]) if "filter" in data else UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
+
+
+@dataclass
+class DeliveryEvent:
+    """Attribute a metric to a delivery (for channels that do not report back
+    themselves, like push and in-app).
+
+    Attributes:
+        identifiers: -
+        name: The metric to attribute.
+        attributes: -
+        type_: (type) -
+        action: -
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    identifiers: DeliveryEventIdentifiers
+    name: DeliveryEventName | str
+    attributes: DeliveryEventAttributes
+    type_: Literal["delivery"] = "delivery"
+    action: Literal["event"] = "event"
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        out["type"] = to_json(self.type_)
+        out["action"] = to_json(self.action)
+        out["identifiers"] = to_json(self.identifiers)
+        out["name"] = to_json(self.name)
+        out["attributes"] = to_json(self.attributes)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeliveryEvent:
+        known = {"type", "action", "identifiers", "name", "attributes"}
+        return cls(
+            identifiers=DeliveryEventIdentifiers.from_dict(data["identifiers"]),
+            name=decode_enum(DeliveryEventName, data["name"]),
+            attributes=DeliveryEventAttributes.from_dict(data["attributes"]),
+            type_=data.get("type", "delivery"),
+            action=data.get("action", "event"),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
+class DeliveryEventAttributes:
+    """DeliveryEventAttributes
+
+    Attributes:
+        device_token: The device that received the message.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    device_token: str
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        out["device_token"] = to_json(self.device_token)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeliveryEventAttributes:
+        known = {"device_token"}
+        return cls(
+            device_token=data["device_token"],
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
+class DeliveryEventIdentifiers:
+    """DeliveryEventIdentifiers
+
+    Attributes:
+        id_: (id) The delivery_id of the delivery.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    id_: str | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(self.id_, Unset):
+            out["id"] = to_json(self.id_)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeliveryEventIdentifiers:
+        known = {"id"}
+        return cls(
+            id_=data.get("id", UNSET),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+class DeliveryEventName(str, Enum):
+    """The metric to attribute.
+
+    Responses may carry values this list does not have; those are kept as raw
+    strings (test with isinstance).
+    """
+
+    OPENED = "opened"
+    CONVERTED = "converted"
+    DELIVERED = "delivered"
+
+
+@dataclass
+class DeviceAttributes:
+    """Attributes of a device, usable in segments; keys not listed here are custom
+    attributes with string values.
+
+    Attributes:
+        device_os: The operating system and its version.
+        device_model: -
+        app_version: -
+        cio_sdk_version: The version of the Customer.io SDK in the app.
+        device_locale: The device's IETF language tag, like en-MX.
+        push_enabled: The string "true" when the device accepts push notifications.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    device_os: str | Unset = UNSET
+    device_model: str | Unset = UNSET
+    app_version: str | Unset = UNSET
+    cio_sdk_version: str | Unset = UNSET
+    device_locale: str | Unset = UNSET
+    push_enabled: DeviceAttributesPushEnabled | str | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(self.device_os, Unset):
+            out["device_os"] = to_json(self.device_os)
+        if not isinstance(self.device_model, Unset):
+            out["device_model"] = to_json(self.device_model)
+        if not isinstance(self.app_version, Unset):
+            out["app_version"] = to_json(self.app_version)
+        if not isinstance(self.cio_sdk_version, Unset):
+            out["cio_sdk_version"] = to_json(self.cio_sdk_version)
+        if not isinstance(self.device_locale, Unset):
+            out["device_locale"] = to_json(self.device_locale)
+        if not isinstance(self.push_enabled, Unset):
+            out["push_enabled"] = to_json(self.push_enabled)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeviceAttributes:
+        known = {
+            "device_os",
+            "device_model",
+            "app_version",
+            "cio_sdk_version",
+            "device_locale",
+            "push_enabled",
+        }
+        return cls(
+            device_os=data.get("device_os", UNSET),
+            device_model=data.get("device_model", UNSET),
+            app_version=data.get("app_version", UNSET),
+            cio_sdk_version=data.get("cio_sdk_version", UNSET),
+            device_locale=data.get("device_locale", UNSET),
+            push_enabled=(
+                decode_enum(DeviceAttributesPushEnabled, data["push_enabled"])
+                if "push_enabled" in data
+                else UNSET
+            ),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+class DeviceAttributesPushEnabled(str, Enum):
+    """The string "true" when the device accepts push notifications.
+
+    Responses may carry values this list does not have; those are kept as raw
+    strings (test with isinstance).
+    """
+
+    TRUE = "true"
+    FALSE = "false"
 
 
 @dataclass
@@ -1884,12 +2100,15 @@ class DeviceRequestDevice:
         id_: (id) The device token.
         platform: -
         last_used: -
+        attributes: Attributes of a device, usable in segments; keys not listed here are
+            custom attributes with string values.
         additional_properties: fields the spec does not list, kept as they came.
     """
 
     id_: str
     platform: DeviceRequestDevicePlatform | str
     last_used: int | Unset = UNSET
+    attributes: DeviceAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -1898,23 +2117,94 @@ class DeviceRequestDevice:
         out["platform"] = to_json(self.platform)
         if not isinstance(self.last_used, Unset):
             out["last_used"] = to_json(self.last_used)
+        if not isinstance(self.attributes, Unset):
+            out["attributes"] = to_json(self.attributes)
         for key, value in self.additional_properties.items():
             out.setdefault(key, to_json(value))
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeviceRequestDevice:
-        known = {"id", "platform", "last_used"}
+        known = {"id", "platform", "last_used", "attributes"}
         return cls(
             id_=data["id"],
             platform=decode_enum(DeviceRequestDevicePlatform, data["platform"]),
             last_used=data.get("last_used", UNSET),
+            attributes=(
+                DeviceAttributes.from_dict(data["attributes"])
+                if "attributes" in data
+                else UNSET
+            ),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
 
 
 class DeviceRequestDevicePlatform(str, Enum):
     """DeviceRequestDevicePlatform values.
+
+    Responses may carry values this list does not have; those are kept as raw
+    strings (test with isinstance).
+    """
+
+    IOS = "ios"
+    ANDROID = "android"
+
+
+@dataclass
+class DeviceV2:
+    """The device of an add_device operation (token and platform required) or of a
+    delete_device one (token only).
+
+    Attributes:
+        token: The device token.
+        platform: -
+        last_used: Unix time the device was last identified.
+        attributes: Attributes of a device, usable in segments; keys not listed here are
+            custom attributes with string values.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    token: str
+    platform: DeviceV2Platform | str | Unset = UNSET
+    last_used: int | Unset = UNSET
+    attributes: DeviceAttributes | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        out["token"] = to_json(self.token)
+        if not isinstance(self.platform, Unset):
+            out["platform"] = to_json(self.platform)
+        if not isinstance(self.last_used, Unset):
+            out["last_used"] = to_json(self.last_used)
+        if not isinstance(self.attributes, Unset):
+            out["attributes"] = to_json(self.attributes)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeviceV2:
+        known = {"token", "platform", "last_used", "attributes"}
+        return cls(
+            token=data["token"],
+            platform=(
+                decode_enum(DeviceV2Platform, data["platform"])
+                if "platform" in data
+                else UNSET
+            ),
+            last_used=data.get("last_used", UNSET),
+            attributes=(
+                DeviceAttributes.from_dict(data["attributes"])
+                if "attributes" in data
+                else UNSET
+            ),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+class DeviceV2Platform(str, Enum):
+    """DeviceV2Platform values.
 
     Responses may carry values this list does not have; those are kept as raw
     strings (test with isinstance).
@@ -2705,71 +2995,6 @@ class EmailUnsubscribedProperties:
 
 
 @dataclass
-class EntityV2:
-    """EntityV2
-
-    Attributes:
-        type_: (type) -
-        action: -
-        identifiers: One or more identifiers locating a person (id, email, or cio_id).
-        attributes: -
-        additional_properties: fields the spec does not list, kept as they came.
-    """
-
-    type_: EntityV2Type | str
-    action: EntityV2Action | str
-    identifiers: Identifiers
-    attributes: dict[str, Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        out["type"] = to_json(self.type_)
-        out["action"] = to_json(self.action)
-        out["identifiers"] = to_json(self.identifiers)
-        if not isinstance(self.attributes, Unset):
-            out["attributes"] = to_json(self.attributes)
-        for key, value in self.additional_properties.items():
-            out.setdefault(key, to_json(value))
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> EntityV2:
-        known = {"type", "action", "identifiers", "attributes"}
-        return cls(
-            type_=decode_enum(EntityV2Type, data["type"]),
-            action=decode_enum(EntityV2Action, data["action"]),
-            identifiers=Identifiers.from_dict(data["identifiers"]),
-            attributes=(dict(data["attributes"]) if "attributes" in data else UNSET),
-            additional_properties={k: v for k, v in data.items() if k not in known},
-        )
-
-
-class EntityV2Action(str, Enum):
-    """EntityV2Action values.
-
-    Responses may carry values this list does not have; those are kept as raw
-    strings (test with isinstance).
-    """
-
-    IDENTIFY = "identify"
-    DELETE = "delete"
-    ADD_RELATIONSHIPS = "add_relationships"
-    DELETE_RELATIONSHIPS = "delete_relationships"
-
-
-class EntityV2Type(str, Enum):
-    """EntityV2Type values.
-
-    Responses may carry values this list does not have; those are kept as raw
-    strings (test with isinstance).
-    """
-
-    PERSON = "person"
-    OBJECT = "object"
-
-
-@dataclass
 class Error:
     """Error
 
@@ -2841,6 +3066,8 @@ class Event:
         type_: (type) Set to "page" for page-view events.
         timestamp: -
         data: -
+        id_: (id) A ULID used to deduplicate events; an event whose id was already
+            received is ignored.
         additional_properties: fields the spec does not list, kept as they came.
     """
 
@@ -2848,6 +3075,7 @@ class Event:
     type_: str | Unset = UNSET
     timestamp: int | Unset = UNSET
     data: dict[str, Any] | Unset = UNSET
+    id_: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -2859,18 +3087,21 @@ class Event:
             out["timestamp"] = to_json(self.timestamp)
         if not isinstance(self.data, Unset):
             out["data"] = to_json(self.data)
+        if not isinstance(self.id_, Unset):
+            out["id"] = to_json(self.id_)
         for key, value in self.additional_properties.items():
             out.setdefault(key, to_json(value))
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        known = {"name", "type", "timestamp", "data"}
+        known = {"name", "type", "timestamp", "data", "id"}
         return cls(
             name=data["name"],
             type_=data.get("type", UNSET),
             timestamp=data.get("timestamp", UNSET),
             data=(dict(data["data"]) if "data" in data else UNSET),
+            id_=data.get("id", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
 
@@ -3183,6 +3414,75 @@ class Identify:
 
 
 @dataclass
+class ListMessagesResponse:
+    """ListMessagesResponse
+
+    Attributes:
+        messages: -
+        next_: (next) The cursor of the next page (pass it as `start`); empty or absent
+            on the last page.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    messages: list[dict[str, Any]] | Unset = UNSET
+    next_: str | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(self.messages, Unset):
+            out["messages"] = to_json(self.messages)
+        if not isinstance(self.next_, Unset):
+            out["next"] = to_json(self.next_)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ListMessagesResponse:
+        known = {"messages", "next"}
+        return cls(
+            messages=(
+                [dict(x0) for x0 in data["messages"]] if "messages" in data else UNSET
+            ),
+            next_=data.get("next", UNSET),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
+class MergeRequest:
+    """The two people to merge; each is named by one of id, email or cio_id.
+
+    Attributes:
+        primary: One or more identifiers locating a person (id, email, or cio_id).
+        secondary: One or more identifiers locating a person (id, email, or cio_id).
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    primary: Identifiers
+    secondary: Identifiers
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        out["primary"] = to_json(self.primary)
+        out["secondary"] = to_json(self.secondary)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MergeRequest:
+        known = {"primary", "secondary"}
+        return cls(
+            primary=Identifiers.from_dict(data["primary"]),
+            secondary=Identifiers.from_dict(data["secondary"]),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
 class ObjectDeleted:
     """Remove an object (like an account or company) from your Customer.io workspace.
     Customer.io's schema identifies this call by anonymousId (it has no userId).
@@ -3299,6 +3599,160 @@ class ObjectDeletedProperties:
         return cls(
             object_id=data["objectId"],
             object_type_id=data.get("objectTypeId", UNSET),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
+class ObjectIdentifiers:
+    """An object, by `object_type_id` and `object_id` together, or by `cio_object_id`.
+
+    Attributes:
+        object_type_id: The object type, a string-formatted integer starting at "1".
+        object_id: Your identifier for the object.
+        cio_object_id: The identifier Customer.io assigned to the object.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    object_type_id: str | Unset = UNSET
+    object_id: str | Unset = UNSET
+    cio_object_id: str | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(self.object_type_id, Unset):
+            out["object_type_id"] = to_json(self.object_type_id)
+        if not isinstance(self.object_id, Unset):
+            out["object_id"] = to_json(self.object_id)
+        if not isinstance(self.cio_object_id, Unset):
+            out["cio_object_id"] = to_json(self.cio_object_id)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ObjectIdentifiers:
+        known = {"object_type_id", "object_id", "cio_object_id"}
+        return cls(
+            object_type_id=data.get("object_type_id", UNSET),
+            object_id=data.get("object_id", UNSET),
+            cio_object_id=data.get("cio_object_id", UNSET),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
+class ObjectOperation:
+    """An operation on an object (a non-person entity such as a company or an account);
+    `action` selects it. The published document gives each action its own schema (a
+    oneOf discriminated by `action`); ciogen folds them into one object because its
+    generator cannot yet decode a union nested in a union. add_relationships and
+    delete_relationships need `cio_relationships`; identify_anonymous relates people
+    known only by an anonymous_id.
+
+    Attributes:
+        identifiers: An object, by `object_type_id` and `object_id` together, or by
+            `cio_object_id`.
+        action: -
+        type_: (type) -
+        attributes: identify, identify_anonymous: object attributes; null or an empty
+            string removes one.
+        cio_relationships: The people to relate the object to or unrelate it from.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    identifiers: ObjectIdentifiers
+    action: ObjectOperationAction | str
+    type_: Literal["object"] = "object"
+    attributes: dict[str, Any] | Unset = UNSET
+    cio_relationships: list[PersonRelationship] | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        out["type"] = to_json(self.type_)
+        out["identifiers"] = to_json(self.identifiers)
+        out["action"] = to_json(self.action)
+        if not isinstance(self.attributes, Unset):
+            out["attributes"] = to_json(self.attributes)
+        if not isinstance(self.cio_relationships, Unset):
+            out["cio_relationships"] = to_json(self.cio_relationships)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ObjectOperation:
+        known = {"type", "identifiers", "action", "attributes", "cio_relationships"}
+        return cls(
+            identifiers=ObjectIdentifiers.from_dict(data["identifiers"]),
+            action=decode_enum(ObjectOperationAction, data["action"]),
+            type_=data.get("type", "object"),
+            attributes=(dict(data["attributes"]) if "attributes" in data else UNSET),
+            cio_relationships=(
+                [PersonRelationship.from_dict(x0) for x0 in data["cio_relationships"]]
+                if "cio_relationships" in data
+                else UNSET
+            ),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+class ObjectOperationAction(str, Enum):
+    """ObjectOperationAction values.
+
+    Responses may carry values this list does not have; those are kept as raw
+    strings (test with isinstance).
+    """
+
+    IDENTIFY = "identify"
+    IDENTIFY_ANONYMOUS = "identify_anonymous"
+    DELETE = "delete"
+    ADD_RELATIONSHIPS = "add_relationships"
+    DELETE_RELATIONSHIPS = "delete_relationships"
+
+
+@dataclass
+class ObjectRelationship:
+    """A relationship between a person and an object, seen from the person.
+
+    Attributes:
+        identifiers: An object, by `object_type_id` and `object_id` together, or by
+            `cio_object_id`.
+        relationship_attributes: Attributes of the relationship; null or an empty string
+            removes one.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    identifiers: ObjectIdentifiers | Unset = UNSET
+    relationship_attributes: dict[str, Any] | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(self.identifiers, Unset):
+            out["identifiers"] = to_json(self.identifiers)
+        if not isinstance(self.relationship_attributes, Unset):
+            out["relationship_attributes"] = to_json(self.relationship_attributes)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ObjectRelationship:
+        known = {"identifiers", "relationship_attributes"}
+        return cls(
+            identifiers=(
+                ObjectIdentifiers.from_dict(data["identifiers"])
+                if "identifiers" in data
+                else UNSET
+            ),
+            relationship_attributes=(
+                dict(data["relationship_attributes"])
+                if "relationship_attributes" in data
+                else UNSET
+            ),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
 
@@ -3469,6 +3923,266 @@ class Person:
 
 
 @dataclass
+class PersonOperation:
+    """An operation on a person; `action` selects it. The published document gives each
+    action its own schema (a oneOf discriminated by `action`); ciogen folds them into
+    one object because its generator cannot yet decode a union nested in a union.
+    What each action needs: identify (attributes, cio_relationships optional),
+    delete, suppress, unsuppress (identifiers only), event, page, screen (`name`),
+    add_relationships and delete_relationships (`cio_relationships`), add_device
+    (`device` with token and platform), delete_device (`device` with token), merge
+    (`primary` and `secondary` instead of `identifiers`).
+
+    Attributes:
+        action: -
+        type_: (type) -
+        identifiers: One or more identifiers locating a person (id, email, or cio_id).
+        attributes: identify: attributes to set on the person (keys not listed are
+            custom attributes); event, page, screen: data about the event.
+        timestamp: Unix time: of the attribute update (identify) or of the event (event,
+            page, screen).
+        id_: (id) event, page, screen: a ULID used to deduplicate events.
+        name: event, page, screen (required there): the event name, or the page or
+            screen viewed.
+        cio_relationships: identify, add_relationships, delete_relationships (required
+            for the last two): the objects to relate the person to or
+            unrelate them from.
+        device: The device of an add_device operation (token and platform required) or
+            of a delete_device one (token only).
+        primary: One or more identifiers locating a person (id, email, or cio_id).
+        secondary: One or more identifiers locating a person (id, email, or cio_id).
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    action: PersonOperationAction | str
+    type_: Literal["person"] = "person"
+    identifiers: Identifiers | Unset = UNSET
+    attributes: PersonOperationAttributes | Unset = UNSET
+    timestamp: int | Unset = UNSET
+    id_: str | Unset = UNSET
+    name: str | Unset = UNSET
+    cio_relationships: list[ObjectRelationship] | Unset = UNSET
+    device: DeviceV2 | Unset = UNSET
+    primary: Identifiers | Unset = UNSET
+    secondary: Identifiers | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        out["type"] = to_json(self.type_)
+        out["action"] = to_json(self.action)
+        if not isinstance(self.identifiers, Unset):
+            out["identifiers"] = to_json(self.identifiers)
+        if not isinstance(self.attributes, Unset):
+            out["attributes"] = to_json(self.attributes)
+        if not isinstance(self.timestamp, Unset):
+            out["timestamp"] = to_json(self.timestamp)
+        if not isinstance(self.id_, Unset):
+            out["id"] = to_json(self.id_)
+        if not isinstance(self.name, Unset):
+            out["name"] = to_json(self.name)
+        if not isinstance(self.cio_relationships, Unset):
+            out["cio_relationships"] = to_json(self.cio_relationships)
+        if not isinstance(self.device, Unset):
+            out["device"] = to_json(self.device)
+        if not isinstance(self.primary, Unset):
+            out["primary"] = to_json(self.primary)
+        if not isinstance(self.secondary, Unset):
+            out["secondary"] = to_json(self.secondary)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PersonOperation:
+        known = {
+            "type",
+            "action",
+            "identifiers",
+            "attributes",
+            "timestamp",
+            "id",
+            "name",
+            "cio_relationships",
+            "device",
+            "primary",
+            "secondary",
+        }
+        return cls(
+            action=decode_enum(PersonOperationAction, data["action"]),
+            type_=data.get("type", "person"),
+            identifiers=(
+                Identifiers.from_dict(data["identifiers"])
+                if "identifiers" in data
+                else UNSET
+            ),
+            attributes=(
+                PersonOperationAttributes.from_dict(data["attributes"])
+                if "attributes" in data
+                else UNSET
+            ),
+            timestamp=data.get("timestamp", UNSET),
+            id_=data.get("id", UNSET),
+            name=data.get("name", UNSET),
+            cio_relationships=(
+                [ObjectRelationship.from_dict(x0) for x0 in data["cio_relationships"]]
+                if "cio_relationships" in data
+                else UNSET
+            ),
+            device=(DeviceV2.from_dict(data["device"]) if "device" in data else UNSET),
+            primary=(
+                Identifiers.from_dict(data["primary"]) if "primary" in data else UNSET
+            ),
+            secondary=(
+                Identifiers.from_dict(data["secondary"])
+                if "secondary" in data
+                else UNSET
+            ),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+class PersonOperationAction(str, Enum):
+    """PersonOperationAction values.
+
+    Responses may carry values this list does not have; those are kept as raw
+    strings (test with isinstance).
+    """
+
+    IDENTIFY = "identify"
+    DELETE = "delete"
+    EVENT = "event"
+    SCREEN = "screen"
+    PAGE = "page"
+    ADD_RELATIONSHIPS = "add_relationships"
+    DELETE_RELATIONSHIPS = "delete_relationships"
+    ADD_DEVICE = "add_device"
+    DELETE_DEVICE = "delete_device"
+    MERGE = "merge"
+    SUPPRESS = "suppress"
+    UNSUPPRESS = "unsuppress"
+
+
+@dataclass
+class PersonOperationAttributes:
+    """identify: attributes to set on the person (keys not listed are custom
+    attributes); event, page, screen: data about the event.
+
+    Attributes:
+        update: (_update) identify: when true, only update an existing person; never
+            create one.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    update: bool | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(self.update, Unset):
+            out["_update"] = to_json(self.update)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PersonOperationAttributes:
+        known = {"_update"}
+        return cls(
+            update=data.get("_update", UNSET),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
+class PersonRelationship:
+    """A relationship between an object and a person, seen from the object.
+
+    Attributes:
+        identifiers: The person, by id, email or cio_id; for identify_anonymous, by
+            anonymous_id.
+        relationship_attributes: Attributes of the relationship; null or an empty string
+            removes one.
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    identifiers: PersonRelationshipIdentifiers | Unset = UNSET
+    relationship_attributes: dict[str, Any] | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(self.identifiers, Unset):
+            out["identifiers"] = to_json(self.identifiers)
+        if not isinstance(self.relationship_attributes, Unset):
+            out["relationship_attributes"] = to_json(self.relationship_attributes)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PersonRelationship:
+        known = {"identifiers", "relationship_attributes"}
+        return cls(
+            identifiers=(
+                PersonRelationshipIdentifiers.from_dict(data["identifiers"])
+                if "identifiers" in data
+                else UNSET
+            ),
+            relationship_attributes=(
+                dict(data["relationship_attributes"])
+                if "relationship_attributes" in data
+                else UNSET
+            ),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
+class PersonRelationshipIdentifiers:
+    """The person, by id, email or cio_id; for identify_anonymous, by anonymous_id.
+
+    Attributes:
+        id_: (id) -
+        email: -
+        cio_id: -
+        anonymous_id: -
+        additional_properties: fields the spec does not list, kept as they came.
+    """
+
+    id_: str | Unset = UNSET
+    email: str | Unset = UNSET
+    cio_id: str | Unset = UNSET
+    anonymous_id: str | Unset = UNSET
+    additional_properties: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(self.id_, Unset):
+            out["id"] = to_json(self.id_)
+        if not isinstance(self.email, Unset):
+            out["email"] = to_json(self.email)
+        if not isinstance(self.cio_id, Unset):
+            out["cio_id"] = to_json(self.cio_id)
+        if not isinstance(self.anonymous_id, Unset):
+            out["anonymous_id"] = to_json(self.anonymous_id)
+        for key, value in self.additional_properties.items():
+            out.setdefault(key, to_json(value))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PersonRelationshipIdentifiers:
+        known = {"id", "email", "cio_id", "anonymous_id"}
+        return cls(
+            id_=data.get("id", UNSET),
+            email=data.get("email", UNSET),
+            cio_id=data.get("cio_id", UNSET),
+            anonymous_id=data.get("anonymous_id", UNSET),
+            additional_properties={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass
 class RelationshipDeleted:
     """Remove a relationship between a person and an object.
 
@@ -3583,6 +4297,18 @@ class RelationshipDeletedProperties:
             object_type_id=data.get("objectTypeId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
+
+
+class RemoveCustomersFromSegmentIdType(str, Enum):
+    """RemoveCustomersFromSegmentIdType values.
+
+    Responses may carry values this list does not have; those are kept as raw
+    strings (test with isinstance).
+    """
+
+    ID = "id"
+    EMAIL = "email"
+    CIO_ID = "cio_id"
 
 
 @dataclass
@@ -3903,9 +4629,9 @@ class SendEmailRequest:
     """SendEmailRequest
 
     Attributes:
+        to: -
         transactional_message_id: ID or trigger name of a transactional message
             template.
-        to: -
         identifiers: One or more identifiers locating a person (id, email, or cio_id).
         from_: (from) -
         subject: -
@@ -3917,8 +4643,8 @@ class SendEmailRequest:
         additional_properties: fields the spec does not list, kept as they came.
     """
 
+    to: str
     transactional_message_id: SendEmailRequestTransactionalMessageId | Unset = UNSET
-    to: str | Unset = UNSET
     identifiers: Identifiers | Unset = UNSET
     from_: str | Unset = UNSET
     subject: str | Unset = UNSET
@@ -3933,8 +4659,7 @@ class SendEmailRequest:
         out: dict[str, Any] = {}
         if not isinstance(self.transactional_message_id, Unset):
             out["transactional_message_id"] = to_json(self.transactional_message_id)
-        if not isinstance(self.to, Unset):
-            out["to"] = to_json(self.to)
+        out["to"] = to_json(self.to)
         if not isinstance(self.identifiers, Unset):
             out["identifiers"] = to_json(self.identifiers)
         if not isinstance(self.from_, Unset):
@@ -3970,6 +4695,7 @@ class SendEmailRequest:
             "send_to_unsubscribed",
         }
         return cls(
+            to=data["to"],
             transactional_message_id=(
                 decode_SendEmailRequestTransactionalMessageId(
                     data["transactional_message_id"]
@@ -3977,7 +4703,6 @@ class SendEmailRequest:
                 if "transactional_message_id" in data
                 else UNSET
             ),
-            to=data.get("to", UNSET),
             identifiers=(
                 Identifiers.from_dict(data["identifiers"])
                 if "identifiers" in data
@@ -4002,17 +4727,17 @@ class SendPushRequest:
 
     Attributes:
         transactional_message_id: -
-        to: -
         identifiers: One or more identifiers locating a person (id, email, or cio_id).
+        to: -
         title: -
         message: -
         message_data: -
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    transactional_message_id: SendPushRequestTransactionalMessageId | Unset = UNSET
+    transactional_message_id: SendPushRequestTransactionalMessageId
+    identifiers: Identifiers
     to: str | Unset = UNSET
-    identifiers: Identifiers | Unset = UNSET
     title: str | Unset = UNSET
     message: str | Unset = UNSET
     message_data: dict[str, Any] | Unset = UNSET
@@ -4020,12 +4745,10 @@ class SendPushRequest:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.transactional_message_id, Unset):
-            out["transactional_message_id"] = to_json(self.transactional_message_id)
+        out["transactional_message_id"] = to_json(self.transactional_message_id)
         if not isinstance(self.to, Unset):
             out["to"] = to_json(self.to)
-        if not isinstance(self.identifiers, Unset):
-            out["identifiers"] = to_json(self.identifiers)
+        out["identifiers"] = to_json(self.identifiers)
         if not isinstance(self.title, Unset):
             out["title"] = to_json(self.title)
         if not isinstance(self.message, Unset):
@@ -4047,19 +4770,11 @@ class SendPushRequest:
             "message_data",
         }
         return cls(
-            transactional_message_id=(
-                decode_SendPushRequestTransactionalMessageId(
-                    data["transactional_message_id"]
-                )
-                if "transactional_message_id" in data
-                else UNSET
+            transactional_message_id=decode_SendPushRequestTransactionalMessageId(
+                data["transactional_message_id"]
             ),
+            identifiers=Identifiers.from_dict(data["identifiers"]),
             to=data.get("to", UNSET),
-            identifiers=(
-                Identifiers.from_dict(data["identifiers"])
-                if "identifiers" in data
-                else UNSET
-            ),
             title=data.get("title", UNSET),
             message=data.get("message", UNSET),
             message_data=(
@@ -4120,22 +4835,17 @@ class SendTransactionalSmsRequest:
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    transactional_message_id: (
-        SendTransactionalSmsRequestTransactionalMessageId | Unset
-    ) = UNSET
-    to: str | Unset = UNSET
-    identifiers: Identifiers | Unset = UNSET
+    transactional_message_id: SendTransactionalSmsRequestTransactionalMessageId
+    to: str
+    identifiers: Identifiers
     message_data: dict[str, Any] | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.transactional_message_id, Unset):
-            out["transactional_message_id"] = to_json(self.transactional_message_id)
-        if not isinstance(self.to, Unset):
-            out["to"] = to_json(self.to)
-        if not isinstance(self.identifiers, Unset):
-            out["identifiers"] = to_json(self.identifiers)
+        out["transactional_message_id"] = to_json(self.transactional_message_id)
+        out["to"] = to_json(self.to)
+        out["identifiers"] = to_json(self.identifiers)
         if not isinstance(self.message_data, Unset):
             out["message_data"] = to_json(self.message_data)
         for key, value in self.additional_properties.items():
@@ -4146,19 +4856,11 @@ class SendTransactionalSmsRequest:
     def from_dict(cls, data: Mapping[str, Any]) -> SendTransactionalSmsRequest:
         known = {"transactional_message_id", "to", "identifiers", "message_data"}
         return cls(
-            transactional_message_id=(
-                decode_SendTransactionalSmsRequestTransactionalMessageId(
-                    data["transactional_message_id"]
-                )
-                if "transactional_message_id" in data
-                else UNSET
+            transactional_message_id=decode_SendTransactionalSmsRequestTransactionalMessageId(
+                data["transactional_message_id"]
             ),
-            to=data.get("to", UNSET),
-            identifiers=(
-                Identifiers.from_dict(data["identifiers"])
-                if "identifiers" in data
-                else UNSET
-            ),
+            to=data["to"],
+            identifiers=Identifiers.from_dict(data["identifiers"]),
             message_data=(
                 dict(data["message_data"]) if "message_data" in data else UNSET
             ),
@@ -4572,6 +5274,28 @@ def decode_BatchItem(data: Any) -> BatchItem:
         return Screen.from_dict(data)
     if tag == "track":
         return Track.from_dict(data)
+    return cast("dict[str, Any]", data)
+
+
+# One Track v2 operation. `type` picks the kind of entity (person, object or delivery); within a person or object operation `action` picks what is done.
+EntityV2 = Union[
+    PersonOperation,
+    ObjectOperation,
+    DeliveryEvent,
+    dict[str, Any],
+]
+
+
+def decode_EntityV2(data: Any) -> EntityV2:
+    """Pick the variant by "type", never by trial; a value the spec
+    does not list is kept as the raw dict."""
+    tag = data.get("type") if isinstance(data, Mapping) else None
+    if tag == "delivery":
+        return DeliveryEvent.from_dict(data)
+    if tag == "object":
+        return ObjectOperation.from_dict(data)
+    if tag == "person":
+        return PersonOperation.from_dict(data)
     return cast("dict[str, Any]", data)
 
 

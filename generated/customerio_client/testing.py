@@ -86,6 +86,13 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
         ),
     ),
     (
+        "trackEntityV2",
+        "POST",
+        "/api/v2/entity",
+        "type",
+        ("delivery", "object", "person"),
+    ),
+    (
         "trackMobileAppEvent",
         "POST",
         "/v1/track",
@@ -108,6 +115,7 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     ("listExports", "GET", "/v1/exports", "", ()),
     ("listMessages", "GET", "/v1/messages", "", ()),
     ("listSegments", "GET", "/v1/segments", "", ()),
+    ("mergePeople", "POST", "/api/v1/merge_customers", "", ()),
     ("pipelinesAlias", "POST", "/v1/alias", "", ()),
     ("pipelinesBatch", "POST", "/v1/batch", "", ()),
     ("pipelinesGroup", "POST", "/v1/group", "", ()),
@@ -121,7 +129,6 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     ("sendTransactionalSms", "POST", "/v1/send/sms", "", ()),
     ("trackAnonymousEvent", "POST", "/api/v1/events", "", ()),
     ("trackBatchV2", "POST", "/api/v2/batch", "", ()),
-    ("trackEntityV2", "POST", "/api/v2/entity", "", ()),
     ("triggerBroadcast", "POST", "/v1/send/broadcast", "", ()),
     (
         "addCustomersToSegment",
@@ -145,7 +152,9 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
         "",
         (),
     ),
+    ("suppressPerson", "POST", "/api/v1/customers/{identifier}/suppress", "", ()),
     ("trackCustomerEvent", "POST", "/api/v1/customers/{identifier}/events", "", ()),
+    ("unsuppressPerson", "POST", "/api/v1/customers/{identifier}/unsuppress", "", ()),
     (
         "deleteDevice",
         "DELETE",

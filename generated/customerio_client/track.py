@@ -16,7 +16,17 @@ from ._retry import DEFAULT_MAX_RETRIES
 from ._serde import to_json
 from ._transport import AsyncTransport, Transport
 from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, Unset
-from .models import BatchV2, DeviceRequest, EntityV2, Event, Person, SegmentMembership
+from .models import (
+    AddCustomersToSegmentIdType,
+    BatchV2,
+    DeviceRequest,
+    EntityV2,
+    Event,
+    MergeRequest,
+    Person,
+    RemoveCustomersFromSegmentIdType,
+    SegmentMembership,
+)
 
 REGIONS: dict[str, str] = {
     "us": "https://track.customer.io",
@@ -24,13 +34,16 @@ REGIONS: dict[str, str] = {
 }
 DEFAULT_REGION = "us"
 TRACK_BATCH_V2_LIMITS = Limits(
-    max_request_bytes=32768, max_item_bytes=32768, items_field="batch"
+    max_request_bytes=500000, max_item_bytes=32768, items_field="batch"
 )
 TRACK_ENTITY_V2_LIMITS = Limits(max_request_bytes=32768)
 
 
 def _add_customers_to_segment_call(
-    segment_id: int, body: SegmentMembership | Mapping[str, Any]
+    segment_id: int,
+    body: SegmentMembership | Mapping[str, Any],
+    *,
+    id_type: AddCustomersToSegmentIdType | str | Unset = UNSET,
 ) -> Call:
     payload = to_json(body)
     return Call(
@@ -39,6 +52,9 @@ def _add_customers_to_segment_call(
         path="/api/v1/segments/{segment_id}/add_customers",
         path_params={
             "segment_id": segment_id,
+        },
+        query={
+            "id_type": id_type,
         },
         body=payload,
     )
@@ -116,8 +132,25 @@ def _parse_identify_customer(data: Any) -> Any:
     return data
 
 
+def _merge_people_call(body: MergeRequest | Mapping[str, Any]) -> Call:
+    payload = to_json(body)
+    return Call(
+        operation_id="mergePeople",
+        method="POST",
+        path="/api/v1/merge_customers",
+        body=payload,
+    )
+
+
+def _parse_merge_people(data: Any) -> Any:
+    return data
+
+
 def _remove_customers_from_segment_call(
-    segment_id: int, body: SegmentMembership | Mapping[str, Any]
+    segment_id: int,
+    body: SegmentMembership | Mapping[str, Any],
+    *,
+    id_type: RemoveCustomersFromSegmentIdType | str | Unset = UNSET,
 ) -> Call:
     payload = to_json(body)
     return Call(
@@ -127,11 +160,29 @@ def _remove_customers_from_segment_call(
         path_params={
             "segment_id": segment_id,
         },
+        query={
+            "id_type": id_type,
+        },
         body=payload,
     )
 
 
 def _parse_remove_customers_from_segment(data: Any) -> Any:
+    return data
+
+
+def _suppress_person_call(identifier: str) -> Call:
+    return Call(
+        operation_id="suppressPerson",
+        method="POST",
+        path="/api/v1/customers/{identifier}/suppress",
+        path_params={
+            "identifier": identifier,
+        },
+    )
+
+
+def _parse_suppress_person(data: Any) -> Any:
     return data
 
 
@@ -183,7 +234,7 @@ def _parse_track_customer_event(data: Any) -> Any:
     return data
 
 
-def _track_entity_v2_call(body: EntityV2 | Mapping[str, Any]) -> Call:
+def _track_entity_v2_call(body: EntityV2) -> Call:
     payload = to_json(body)
     return Call(
         operation_id="trackEntityV2",
@@ -195,6 +246,21 @@ def _track_entity_v2_call(body: EntityV2 | Mapping[str, Any]) -> Call:
 
 
 def _parse_track_entity_v2(data: Any) -> Any:
+    return data
+
+
+def _unsuppress_person_call(identifier: str) -> Call:
+    return Call(
+        operation_id="unsuppressPerson",
+        method="POST",
+        path="/api/v1/customers/{identifier}/unsuppress",
+        path_params={
+            "identifier": identifier,
+        },
+    )
+
+
+def _parse_unsuppress_person(data: Any) -> Any:
     return data
 
 
@@ -258,6 +324,7 @@ class TrackClient(BaseClient):
         segment_id: int,
         body: SegmentMembership | Mapping[str, Any],
         *,
+        id_type: AddCustomersToSegmentIdType | str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -269,10 +336,12 @@ class TrackClient(BaseClient):
 
         Args:
             segment_id: path `segment_id`.
+            id_type: query `id_type`. The kind of identifier in `ids` (all entries must
+                be of this kind); `id` when left out.
             body: the request body.
         """
         return self._request(
-            _add_customers_to_segment_call(segment_id, body),
+            _add_customers_to_segment_call(segment_id, body, id_type=id_type),
             _parse_add_customers_to_segment,
             max_retries=max_retries,
             timeout=timeout,
@@ -396,11 +465,40 @@ class TrackClient(BaseClient):
             extra_query=extra_query,
         )
 
+    def merge_people(
+        self,
+        body: MergeRequest | Mapping[str, Any],
+        *,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> APIResponse[Any]:
+        """Merge two people
+
+        Merge the secondary person into the primary one and delete the secondary. The
+        primary must already exist; the merge cannot be undone.
+
+        `POST /api/v1/merge_customers` (operationId `mergePeople`).
+
+        Args:
+            body: the request body.
+        """
+        return self._request(
+            _merge_people_call(body),
+            _parse_merge_people,
+            max_retries=max_retries,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
+
     def remove_customers_from_segment(
         self,
         segment_id: int,
         body: SegmentMembership | Mapping[str, Any],
         *,
+        id_type: RemoveCustomersFromSegmentIdType | str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -412,11 +510,43 @@ class TrackClient(BaseClient):
 
         Args:
             segment_id: path `segment_id`.
+            id_type: query `id_type`. The kind of identifier in `ids` (all entries must
+                be of this kind); `id` when left out.
             body: the request body.
         """
         return self._request(
-            _remove_customers_from_segment_call(segment_id, body),
+            _remove_customers_from_segment_call(segment_id, body, id_type=id_type),
             _parse_remove_customers_from_segment,
+            max_retries=max_retries,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
+
+    def suppress_person(
+        self,
+        identifier: str,
+        *,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> APIResponse[Any]:
+        """Suppress a person
+
+        Delete a person and block their identifier(s) from being added to the workspace
+        again; later calls that reference a suppressed identifier are ignored. The
+        profile cannot be recovered. No request body.
+
+        `POST /api/v1/customers/{identifier}/suppress` (operationId `suppressPerson`).
+
+        Args:
+            identifier: path `identifier`. The person's id, email address, or cio_id
+                (prefixed `cio_`), per workspace settings.
+        """
+        return self._request(
+            _suppress_person_call(identifier),
+            _parse_suppress_person,
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,
@@ -462,11 +592,11 @@ class TrackClient(BaseClient):
     ) -> APIResponse[Any]:
         """Batch entity operations (v2)
 
-        Submit up to 32 KB worth of mixed person/object/event operations in a single
-        request.
+        Submit up to 500 KB of mixed person/object/delivery operations in a single
+        request; each operation in the batch must be 32 KB or smaller.
 
         `POST /api/v2/batch` (operationId `trackBatchV2`).
-        Requests over 32768 bytes raise PayloadTooLargeError before sending.
+        Requests over 500000 bytes raise PayloadTooLargeError before sending.
 
         Args:
             body: the request body.
@@ -512,7 +642,7 @@ class TrackClient(BaseClient):
 
     def track_entity_v2(
         self,
-        body: EntityV2 | Mapping[str, Any],
+        body: EntityV2,
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
@@ -534,6 +664,36 @@ class TrackClient(BaseClient):
         return self._request(
             _track_entity_v2_call(body),
             _parse_track_entity_v2,
+            max_retries=max_retries,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
+
+    def unsuppress_person(
+        self,
+        identifier: str,
+        *,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> APIResponse[Any]:
+        """Unsuppress a person
+
+        Make a suppressed identifier usable again. This does not bring back the deleted
+        profile; identifying the person afterwards creates a new, empty one. No request
+        body.
+
+        `POST /api/v1/customers/{identifier}/unsuppress` (operationId `unsuppressPerson`).
+
+        Args:
+            identifier: path `identifier`. The person's id, email address, or cio_id
+                (prefixed `cio_`), per workspace settings.
+        """
+        return self._request(
+            _unsuppress_person_call(identifier),
+            _parse_unsuppress_person,
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,
@@ -601,6 +761,7 @@ class AsyncTrackClient(AsyncBaseClient):
         segment_id: int,
         body: SegmentMembership | Mapping[str, Any],
         *,
+        id_type: AddCustomersToSegmentIdType | str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -612,10 +773,12 @@ class AsyncTrackClient(AsyncBaseClient):
 
         Args:
             segment_id: path `segment_id`.
+            id_type: query `id_type`. The kind of identifier in `ids` (all entries must
+                be of this kind); `id` when left out.
             body: the request body.
         """
         return await self._request(
-            _add_customers_to_segment_call(segment_id, body),
+            _add_customers_to_segment_call(segment_id, body, id_type=id_type),
             _parse_add_customers_to_segment,
             max_retries=max_retries,
             timeout=timeout,
@@ -739,11 +902,40 @@ class AsyncTrackClient(AsyncBaseClient):
             extra_query=extra_query,
         )
 
+    async def merge_people(
+        self,
+        body: MergeRequest | Mapping[str, Any],
+        *,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> APIResponse[Any]:
+        """Merge two people
+
+        Merge the secondary person into the primary one and delete the secondary. The
+        primary must already exist; the merge cannot be undone.
+
+        `POST /api/v1/merge_customers` (operationId `mergePeople`).
+
+        Args:
+            body: the request body.
+        """
+        return await self._request(
+            _merge_people_call(body),
+            _parse_merge_people,
+            max_retries=max_retries,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
+
     async def remove_customers_from_segment(
         self,
         segment_id: int,
         body: SegmentMembership | Mapping[str, Any],
         *,
+        id_type: RemoveCustomersFromSegmentIdType | str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -755,11 +947,43 @@ class AsyncTrackClient(AsyncBaseClient):
 
         Args:
             segment_id: path `segment_id`.
+            id_type: query `id_type`. The kind of identifier in `ids` (all entries must
+                be of this kind); `id` when left out.
             body: the request body.
         """
         return await self._request(
-            _remove_customers_from_segment_call(segment_id, body),
+            _remove_customers_from_segment_call(segment_id, body, id_type=id_type),
             _parse_remove_customers_from_segment,
+            max_retries=max_retries,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
+
+    async def suppress_person(
+        self,
+        identifier: str,
+        *,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> APIResponse[Any]:
+        """Suppress a person
+
+        Delete a person and block their identifier(s) from being added to the workspace
+        again; later calls that reference a suppressed identifier are ignored. The
+        profile cannot be recovered. No request body.
+
+        `POST /api/v1/customers/{identifier}/suppress` (operationId `suppressPerson`).
+
+        Args:
+            identifier: path `identifier`. The person's id, email address, or cio_id
+                (prefixed `cio_`), per workspace settings.
+        """
+        return await self._request(
+            _suppress_person_call(identifier),
+            _parse_suppress_person,
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,
@@ -805,11 +1029,11 @@ class AsyncTrackClient(AsyncBaseClient):
     ) -> APIResponse[Any]:
         """Batch entity operations (v2)
 
-        Submit up to 32 KB worth of mixed person/object/event operations in a single
-        request.
+        Submit up to 500 KB of mixed person/object/delivery operations in a single
+        request; each operation in the batch must be 32 KB or smaller.
 
         `POST /api/v2/batch` (operationId `trackBatchV2`).
-        Requests over 32768 bytes raise PayloadTooLargeError before sending.
+        Requests over 500000 bytes raise PayloadTooLargeError before sending.
 
         Args:
             body: the request body.
@@ -855,7 +1079,7 @@ class AsyncTrackClient(AsyncBaseClient):
 
     async def track_entity_v2(
         self,
-        body: EntityV2 | Mapping[str, Any],
+        body: EntityV2,
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
@@ -877,6 +1101,36 @@ class AsyncTrackClient(AsyncBaseClient):
         return await self._request(
             _track_entity_v2_call(body),
             _parse_track_entity_v2,
+            max_retries=max_retries,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
+
+    async def unsuppress_person(
+        self,
+        identifier: str,
+        *,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> APIResponse[Any]:
+        """Unsuppress a person
+
+        Make a suppressed identifier usable again. This does not bring back the deleted
+        profile; identifying the person afterwards creates a new, empty one. No request
+        body.
+
+        `POST /api/v1/customers/{identifier}/unsuppress` (operationId `unsuppressPerson`).
+
+        Args:
+            identifier: path `identifier`. The person's id, email address, or cio_id
+                (prefixed `cio_`), per workspace settings.
+        """
+        return await self._request(
+            _unsuppress_person_call(identifier),
+            _parse_unsuppress_person,
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,

@@ -414,11 +414,12 @@ def test_pipelines_batch_item_over_limit_is_not_sent(server: FakeServer) -> None
 
 def test_track_v2_batch_over_limit_is_not_sent(server: FakeServer) -> None:
     limit = _limit("trackBatchV2", "max_request_bytes")
+    item_limit = _limit("trackBatchV2", "max_item_bytes")
     body = plain(request_kwargs("trackBatchV2")["body"])
     item = body["batch"][0]
-    # Each item is under the limit, the whole batch is not.
-    item = {**item, "attributes": {"blob": "x" * (limit // 2)}}
-    body["batch"] = [item, copy.deepcopy(item)]
+    # Each item is under the item limit, the whole batch is over the request limit.
+    item = {**item, "attributes": {"blob": "x" * (item_limit - 4096)}}
+    body["batch"] = [copy.deepcopy(item) for _ in range(limit // (item_limit - 4096) + 1)]
     client = make_client("TrackClient", base_url=server.url)
     with pytest.raises(PayloadTooLargeError) as caught:
         client.track_batch_v2(body)

@@ -358,7 +358,7 @@ def test_config_defaults_from_pyproject_and_flags_win(tmp_path: Path) -> None:
 
 def test_validate_reports_without_writing(tmp_path: Path) -> None:
     r = run_cli("validate", "--out", str(tmp_path / "nothing"))
-    assert r.returncode == 0 and "38 operation(s)" in r.stdout and "21 semantic event(s)" in r.stdout
+    assert r.returncode == 0 and "41 operation(s)" in r.stdout and "21 semantic event(s)" in r.stdout
     assert not (tmp_path / "nothing").exists()
 
 
@@ -383,7 +383,7 @@ def test_generated_package_imports_under_python_39(tmp_path: Path) -> None:
     r = subprocess.run([candidates[0], "-c", code], cwd=ROOT / "generated",
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == 38
+    assert json.loads(r.stdout) == 41
 
 
 def test_json_specs_are_read_like_yaml(tmp_path: Path) -> None:

@@ -50,6 +50,15 @@ PIPELINES_OPS = [
     "pipelinesIdentify", "pipelinesTrack", "pipelinesPage", "pipelinesScreen", "pipelinesGroup",
     "pipelinesAlias", "pipelinesBatch",
 ]
+# Operations added from Customer.io's published documents (specs/README.md, "Additions ..."):
+# operationId -> (path, method).
+ADDED_TRACK_OPS = {
+    "suppressPerson": ("/api/v1/customers/{identifier}/suppress", "post"),
+    "unsuppressPerson": ("/api/v1/customers/{identifier}/unsuppress", "post"),
+    "mergePeople": ("/api/v1/merge_customers", "post"),
+}
+PUBLISHED = ("openapi/_original/customer-io-track-api-openapi.json",
+             "openapi/_original/customer-io-app-api-openapi.json")
 EVENT_OPS = {
     "action-events.yaml": "trackActionEvent",
     "email-events.yaml": "trackEmailEvent",
@@ -57,6 +66,7 @@ EVENT_OPS = {
 }
 SURFACE_OF_OP = {
     **{o: "track" for o in TRACK_OPS},
+    **{o: "track" for o in ADDED_TRACK_OPS},
     **{o: "app" for o in APP_OPS},
     **{o: "pipelines" for o in PIPELINES_OPS},
     **{o: "pipelines" for o in EVENT_OPS.values()},
@@ -238,7 +248,7 @@ def test_all_35_operation_ids_of_seed_004_exist() -> None:
         assert ops[o][0] == "pipelines.yaml"
     for file, o in EVENT_OPS.items():
         assert ops[o][0] == file and ops[o][1] == "/v1/track" and ops[o][2] == "post"
-    assert set(ops) == set(seed_ids) | set(EVENT_OPS.values())
+    assert set(ops) == set(seed_ids) | set(EVENT_OPS.values()) | set(ADDED_TRACK_OPS)
 
 
 def test_pipelines_paths_as_in_seed_004() -> None:
@@ -579,7 +589,9 @@ def test_limits() -> None:
     assert ops["pipelinesBatch"][3]["x-ciogen-limits"] == {
         "max_request_bytes": 500000, "max_item_bytes": 32768, "items_field": "batch"}
     assert ops["trackBatchV2"][3]["x-ciogen-limits"] == {
-        "max_request_bytes": 32768, "max_item_bytes": 32768, "items_field": "batch"}
+        "max_request_bytes": 500000, "max_item_bytes": 32768, "items_field": "batch"}
+    assert ops["trackBatchV2"][3]["x-ciogen-source"] == (
+        PUBLISHED[0] + "#/paths/~1api~1v2~1batch/post/description")
     assert ops["trackEntityV2"][3]["x-ciogen-limits"] == {"max_request_bytes": 32768}
     assert ops["triggerBroadcast"][3]["x-ciogen-limits"] == {
         "rate_limit": {"requests": 1, "per_seconds": 10}}
@@ -687,3 +699,194 @@ def test_specs_are_plain_data() -> None:
     # yaml.safe_load only, and every document round-trips through copy without aliases.
     for name in FILES:
         assert copy.deepcopy(load(name)) == load(name)
+
+
+# ------------------------------------------------------------------ 8. published additions
+def _sources(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if "x-ciogen-source" in node:
+            yield node["x-ciogen-source"]
+        for v in node.values():
+            yield from _sources(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _sources(v)
+
+
+def test_every_source_marker_names_a_published_document() -> None:
+    seen = 0
+    for name in FILES:
+        for src in _sources(load(name)):
+            file, sep, pointer = src.partition("#")
+            assert file in PUBLISHED and sep and pointer.startswith("/"), (name, src)
+            seen += 1
+    assert seen >= 30
+
+
+def test_added_track_operations() -> None:
+    ops = all_operations()
+    for op_id, (path, method) in ADDED_TRACK_OPS.items():
+        file, got_path, got_method, op, _ = ops[op_id]
+        assert (file, got_path, got_method) == ("track.yaml", path, method), op_id
+        assert op["tags"] == ["People"]
+        assert op["x-ciogen-source"].startswith(PUBLISHED[0] + "#/paths/"), op_id
+        assert op["security"] == [{"basicAuth": []}]
+    for op_id in ("suppressPerson", "unsuppressPerson"):
+        op = ops[op_id][3]
+        assert "requestBody" not in op
+        assert [(p["name"], p["in"], p["required"]) for p in op["parameters"]] == [
+            ("identifier", "path", True)]
+    merge = deref(ops["mergePeople"][3]["requestBody"]["content"]["application/json"]["schema"],
+                  "track.yaml")
+    assert merge["required"] == ["primary", "secondary"]
+    body = {"$ref": "#/components/schemas/MergeRequest"}
+    assert not check({"primary": {"id": "1"}, "secondary": {"email": "a@b.c"}}, body, "track.yaml")
+    assert check({"primary": {}, "secondary": {"id": "2"}}, body, "track.yaml")
+    assert check({"primary": {"id": "1"}}, body, "track.yaml")
+
+
+def test_identifiers_require_at_least_one_key() -> None:
+    ident = {"$ref": "#/components/schemas/Identifiers"}
+    assert check({}, ident, "track.yaml")
+    for key in ("id", "email", "cio_id"):
+        assert not check({key: "x"}, ident, "track.yaml"), key
+    assert load("track.yaml")["components"]["schemas"]["Identifiers"]["anyOf"] == [
+        {"required": ["id"]}, {"required": ["email"]}, {"required": ["cio_id"]}]
+
+
+def test_segment_id_type_parameter() -> None:
+    ops = all_operations()
+    for op_id in ("addCustomersToSegment", "removeCustomersFromSegment"):
+        params = {p["name"]: p for p in ops[op_id][3]["parameters"]}
+        id_type = params["id_type"]
+        assert id_type["in"] == "query" and id_type["required"] is False
+        assert id_type["schema"]["enum"] == ["id", "email", "cio_id"]
+        assert id_type["schema"]["default"] == "id"
+        assert id_type["x-ciogen-source"] == PUBLISHED[0] + "#/components/parameters/id_type_segment"
+
+
+def test_event_dedupe_id_and_device_attributes() -> None:
+    schemas = load("track.yaml")["components"]["schemas"]
+    dedupe = schemas["Event"]["properties"]["id"]
+    assert (dedupe["type"], dedupe["format"]) == ("string", "ulid")
+    assert dedupe["x-ciogen-source"] == PUBLISHED[0] + "#/components/schemas/dedupe_id"
+    device = schemas["DeviceRequest"]["properties"]["device"]
+    assert device["properties"]["attributes"] == {"$ref": "#/components/schemas/DeviceAttributes"}
+    attrs = schemas["DeviceAttributes"]
+    assert attrs["additionalProperties"] == {"type": "string"}
+    assert attrs["properties"]["push_enabled"]["enum"] == ["true", "false"]
+    for key in ("device_os", "device_model", "app_version", "cio_sdk_version", "device_locale"):
+        assert attrs["properties"][key]["type"] == "string"
+    body = {"$ref": "#/components/schemas/DeviceRequest"}
+    ok = {"device": {"id": "tok", "platform": "ios", "attributes": {"app_version": "2.1"}}}
+    assert not check(ok, body, "track.yaml")
+    assert check({"device": {"id": "tok", "platform": "ios", "attributes": {"n": 1}}},
+                 body, "track.yaml")
+
+
+PERSON_ACTIONS = ["identify", "delete", "event", "screen", "page", "add_relationships",
+                  "delete_relationships", "add_device", "delete_device", "merge", "suppress",
+                  "unsuppress"]
+OBJECT_ACTIONS = ["identify", "identify_anonymous", "delete", "add_relationships",
+                  "delete_relationships"]
+
+
+def test_entity_v2_is_the_published_union() -> None:
+    schemas = load("track.yaml")["components"]["schemas"]
+    entity = schemas["EntityV2"]
+    assert entity["discriminator"]["propertyName"] == "type"
+    assert entity["discriminator"]["mapping"] == {
+        t: f"#/components/schemas/{n}" for t, n in (
+            ("person", "PersonOperation"), ("object", "ObjectOperation"),
+            ("delivery", "DeliveryEvent"))}
+    assert [v["$ref"] for v in entity["oneOf"]] == list(entity["discriminator"]["mapping"].values())
+    # The published per-action schemas are folded into one object per entity type (the generator
+    # cannot decode a union nested in a union): every published action is there.
+    assert schemas["PersonOperation"]["properties"]["action"]["enum"] == PERSON_ACTIONS
+    assert schemas["ObjectOperation"]["properties"]["action"]["enum"] == OBJECT_ACTIONS
+    assert schemas["DeliveryEvent"]["properties"]["name"]["enum"] == [
+        "opened", "converted", "delivered"]
+    assert schemas["BatchV2"]["properties"]["batch"]["items"] == {
+        "$ref": "#/components/schemas/EntityV2"}
+    e = {"$ref": "#/components/schemas/EntityV2"}
+    person = {"type": "person", "identifiers": {"id": "42"}}
+    valid = [
+        {**person, "action": "identify", "attributes": {"plan": "pro", "_update": True}},
+        {**person, "action": "event", "name": "purchase", "id": "01H5Q5SZVQDJ71SBME2SMDXS88"},
+        {**person, "action": "add_device", "device": {"token": "t", "platform": "android",
+                                                      "attributes": {"push_enabled": "true"}}},
+        {**person, "action": "delete_device", "device": {"token": "t"}},
+        {**person, "action": "suppress"},
+        {**person, "action": "unsuppress"},
+        {**person, "action": "add_relationships", "cio_relationships": [
+            {"identifiers": {"object_type_id": "1", "object_id": "acme"}}]},
+        {"type": "person", "action": "merge", "primary": {"id": "1"}, "secondary": {"id": "2"}},
+        {"type": "object", "identifiers": {"object_type_id": "1", "object_id": "acme"},
+         "action": "delete"},
+        {"type": "object", "identifiers": {"cio_object_id": "obb7fd050101"},
+         "action": "add_relationships", "cio_relationships": [{"identifiers": {"id": "42"}}]},
+        {"type": "object", "identifiers": {"object_type_id": "1", "object_id": "acme"},
+         "action": "identify_anonymous",
+         "cio_relationships": [{"identifiers": {"anonymous_id": "anon-1"}}]},
+        {"type": "delivery", "action": "event", "identifiers": {"id": "d"}, "name": "opened",
+         "attributes": {"device_token": "t"}},
+    ]
+    for body in valid:
+        assert not check(body, e, "track.yaml"), body
+    invalid = [
+        {"type": "person", "identifiers": {}, "action": "delete"},  # empty identifiers
+        {"type": "person", "action": "delete"},  # no identifiers
+        {"type": "object", "identifiers": {"object_id": "acme"}, "action": "delete"},
+        {**person, "action": "identify_anonymous"},  # an object-only action
+        {"type": "object", "identifiers": {"cio_object_id": "o"}, "action": "suppress"},
+        {"type": "person", "action": "merge", "primary": {"id": "1"}},
+        {**person, "action": "add_device", "device": {"platform": "ios"}},  # no token
+        {"type": "delivery", "action": "event", "identifiers": {"id": "d"}, "name": "clicked",
+         "attributes": {"device_token": "t"}},
+        {"type": "account", "identifiers": {"id": "1"}, "action": "identify"},
+    ]
+    for body in invalid:
+        assert check(body, e, "track.yaml"), body
+
+
+def test_pagination_markers() -> None:
+    ops = all_operations()
+    marked = {o: v for o, v in ops.items() if "x-ciogen-pagination" in v[3]}
+    assert set(marked) == {"listMessages"}
+    for op_id, (file, _, method, op, _) in marked.items():
+        assert file == "app.yaml" and method == "get", op_id
+        pag = op["x-ciogen-pagination"]
+        assert set(pag) <= {"cursor", "limit", "next", "items"} and {"cursor", "next", "items"} <= set(pag)
+        params = {p["name"]: p for p in op["parameters"]}
+        assert params[pag["cursor"]]["in"] == "query"
+        assert params[pag["cursor"]]["schema"]["type"] == "string"
+        if "limit" in pag:
+            assert params[pag["limit"]]["schema"]["type"] == "integer"
+        props = op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+        assert props[pag["next"]]["type"] == "string"
+        assert props[pag["items"]]["type"] == "array"
+        assert op["x-ciogen-source"].startswith(PUBLISHED[1] + "#/paths/")
+    assert marked["listMessages"][3]["x-ciogen-pagination"] == {
+        "cursor": "start", "limit": "limit", "next": "next", "items": "messages"}
+
+
+def test_required_fields_of_transactional_sends_and_segment_creation() -> None:
+    ops = all_operations()
+
+    def body_schema(op_id: str) -> Any:
+        file, _, _, op, _ = ops[op_id]
+        return deref(op["requestBody"]["content"]["application/json"]["schema"], file)
+
+    assert body_schema("sendTransactionalEmail")["required"] == ["to"]
+    assert body_schema("sendTransactionalPush")["required"] == [
+        "transactional_message_id", "identifiers"]
+    assert body_schema("sendTransactionalSms")["required"] == [
+        "transactional_message_id", "identifiers", "to"]
+    segment = body_schema("createSegment")
+    assert segment["required"] == ["segment"]
+    assert segment["properties"]["segment"]["required"] == ["name"]
+    for op_id in ("sendTransactionalEmail", "sendTransactionalPush", "sendTransactionalSms",
+                  "createSegment"):
+        schema = body_schema(op_id)
+        assert schema["x-ciogen-source"].partition("#")[0] in PUBLISHED, op_id
+        assert check({}, schema, "app.yaml"), op_id  # an empty body is refused
