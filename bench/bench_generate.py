@@ -36,7 +36,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_VERSION = "0.29.1"
@@ -48,12 +48,21 @@ def peer_bin() -> Path:
     exe = PEER_VENV / "bin" / "openapi-python-client"
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run([str(PEER_VENV / "bin" / "pip"), "install", "-q",
-                        f"openapi-python-client=={PEER_VERSION}"], check=True)
+        subprocess.run(
+            [
+                str(PEER_VENV / "bin" / "pip"),
+                "install",
+                "-q",
+                f"openapi-python-client=={PEER_VERSION}",
+            ],
+            check=True,
+        )
     return exe
 
 
-def timed(fn: Callable[[], None], runs: int, before: Callable[[], None] = lambda: None) -> List[float]:
+def timed(
+    fn: Callable[[], None], runs: int, before: Callable[[], None] = lambda: None
+) -> list[float]:
     out = []
     for _ in range(runs):
         before()
@@ -67,15 +76,19 @@ def timed(fn: Callable[[], None], runs: int, before: Callable[[], None] = lambda
 ENV = dict(os.environ)  # for every process the bench starts (see the module docstring)
 
 
-def run(cmd: List[str], cwd: Path, ok: tuple = (0,)) -> None:
+def run(cmd: list[str], cwd: Path, ok: tuple = (0,)) -> None:
     env = {**ENV, "PYTHONPATH": str(ROOT)}
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if r.returncode not in ok:
-        raise SystemExit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        raise SystemExit(
+            f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+        )
 
 
 def count_lines(path: Path) -> int:
-    return sum(len(p.read_text(errors="replace").splitlines()) for p in path.rglob("*.py"))
+    return sum(
+        len(p.read_text(errors="replace").splitlines()) for p in path.rglob("*.py")
+    )
 
 
 @dataclass
@@ -90,7 +103,9 @@ class Figures:
     one_line: float
 
 
-def measure(label: str, work: Path, specs: List[Path], edit: Path, old: str, runs: int) -> Figures:
+def measure(
+    label: str, work: Path, specs: list[Path], edit: Path, old: str, runs: int
+) -> Figures:
     """Every figure for one input, in its own scratch directory `work`."""
     work.mkdir()
     (work / "specs").mkdir()
@@ -102,16 +117,42 @@ def measure(label: str, work: Path, specs: List[Path], edit: Path, old: str, run
 
     peer = peer_bin()
     spec_files = sorted((work / "specs").glob("*.yaml"))
-    for i, spec in enumerate(spec_files):  # warm up, and fail loudly if the peer cannot read one
-        subprocess.run([str(peer), "generate", "--path", str(spec), "--output-path",
-                        str(work / f"peer{i}"), "--overwrite"], cwd=work, env=ENV,
-                       capture_output=True, check=True)
+    for i, spec in enumerate(
+        spec_files
+    ):  # warm up, and fail loudly if the peer cannot read one
+        subprocess.run(
+            [
+                str(peer),
+                "generate",
+                "--path",
+                str(spec),
+                "--output-path",
+                str(work / f"peer{i}"),
+                "--overwrite",
+            ],
+            cwd=work,
+            env=ENV,
+            capture_output=True,
+            check=True,
+        )
 
     def peer_all() -> None:
         for i, spec in enumerate(spec_files):
-            subprocess.run([str(peer), "generate", "--path", str(spec), "--output-path",
-                            str(work / f"peer{i}"), "--overwrite"], cwd=work, env=ENV,
-                           capture_output=True, check=True)
+            subprocess.run(
+                [
+                    str(peer),
+                    "generate",
+                    "--path",
+                    str(spec),
+                    "--output-path",
+                    str(work / f"peer{i}"),
+                    "--overwrite",
+                ],
+                cwd=work,
+                env=ENV,
+                capture_output=True,
+                check=True,
+            )
 
     target = work / "specs" / edit.name
     original = target.read_text()
@@ -124,54 +165,90 @@ def measure(label: str, work: Path, specs: List[Path], edit: Path, old: str, run
 
     # One round times each figure once; rounds repeat, so a machine whose speed drifts
     # during the bench (a shared VM does) slows both tools alike.
-    peer_times: List[float] = []
-    cold_times: List[float] = []
-    check_times: List[float] = []
-    one_line_times: List[float] = []
+    peer_times: list[float] = []
+    cold_times: list[float] = []
+    check_times: list[float] = []
+    one_line_times: list[float] = []
     for n in range(runs):
         peer_times += timed(peer_all, 1)
-        cold_times += timed(lambda: run(gen, work), 1, before=empty_caches)  # leaves it in sync
-        check_times += timed(lambda: run([sys.executable, "-m", "generator", "check"], work), 1)
-        one_line_times += timed(lambda: run(gen, work), 1,
-                                before=lambda n=n: target.write_text(original.replace(old, f"{old} ({n})")))
+        cold_times += timed(
+            lambda: run(gen, work), 1, before=empty_caches
+        )  # leaves it in sync
+        check_times += timed(
+            lambda: run([sys.executable, "-m", "generator", "check"], work), 1
+        )
+        one_line_times += timed(
+            lambda: run(gen, work),
+            1,
+            before=lambda n=n: target.write_text(original.replace(old, f"{old} ({n})")),
+        )
     target.write_text(original)
     peer_lines = sum(count_lines(work / f"peer{i}") for i in range(len(spec_files)))
-    p, c, o, k = (statistics.median(t) for t in (peer_times, check_times, one_line_times, cold_times))
-    return Figures(label, len(spec_files), p, peer_lines, k, count_lines(work / "generated"), c, o)
+    p, c, o, k = (
+        statistics.median(t)
+        for t in (peer_times, check_times, one_line_times, cold_times)
+    )
+    return Figures(
+        label, len(spec_files), p, peer_lines, k, count_lines(work / "generated"), c, o
+    )
 
 
 def report(f: Figures) -> None:
     print(f"\n{f.label}")
-    print(f"  peer openapi-python-client {PEER_VERSION}: {f.peer:.3f} s for {f.peer_runs} run(s),"
-          f" {f.peer_lines} lines written")
-    print(f"  ciogen cold generate:     {f.cold:.3f} s, {f.lines} lines"
-          f" ({f.peer / f.cold:.2f}x the peer's speed; target >= 1x)")
-    print(f"  ciogen check (in sync):   {f.check:.3f} s"
-          f" ({f.peer / f.check:.1f}x faster than the peer; target <= 0.2 s, >= 5x)")
-    print(f"  ciogen one-line generate: {f.one_line:.3f} s"
-          f" ({f.peer / f.one_line:.1f}x faster than the peer; target <= 0.5 s, >= 2x)")
+    print(
+        f"  peer openapi-python-client {PEER_VERSION}: {f.peer:.3f} s for {f.peer_runs} run(s),"
+        f" {f.peer_lines} lines written"
+    )
+    print(
+        f"  ciogen cold generate:     {f.cold:.3f} s, {f.lines} lines"
+        f" ({f.peer / f.cold:.2f}x the peer's speed; target >= 1x)"
+    )
+    print(
+        f"  ciogen check (in sync):   {f.check:.3f} s"
+        f" ({f.peer / f.check:.1f}x faster than the peer; target <= 0.2 s, >= 5x)"
+    )
+    print(
+        f"  ciogen one-line generate: {f.one_line:.3f} s"
+        f" ({f.peer / f.one_line:.1f}x faster than the peer; target <= 0.5 s, >= 2x)"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--inherit-env", action="store_true", help="do not touch the bytecode-cache settings")
+    ap.add_argument(
+        "--inherit-env",
+        action="store_true",
+        help="do not touch the bytecode-cache settings",
+    )
     args = ap.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="ciogen-bench-"))
     if not args.inherit_env:
         ENV.pop("PYTHONDONTWRITEBYTECODE", None)
         ENV["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
     try:
-        one = measure("one document (bench/data/customerio-api.yaml), one run of each tool",
-                      scratch / "one", [ONE_DOCUMENT], ONE_DOCUMENT,
-                      "summary: Delete a person", args.runs)
+        one = measure(
+            "one document (bench/data/customerio-api.yaml), one run of each tool",
+            scratch / "one",
+            [ONE_DOCUMENT],
+            ONE_DOCUMENT,
+            "summary: Delete a person",
+            args.runs,
+        )
         specs = sorted((ROOT / "specs").glob("*.yaml"))
-        six = measure(f"six files (specs/): one ciogen run, {len(specs)} peer runs",
-                      scratch / "six", specs, ROOT / "specs" / "app.yaml",
-                      "summary: List campaigns", args.runs)
+        six = measure(
+            f"six files (specs/): one ciogen run, {len(specs)} peer runs",
+            scratch / "six",
+            specs,
+            ROOT / "specs" / "app.yaml",
+            "summary: List campaigns",
+            args.runs,
+        )
         cache = "as inherited" if args.inherit_env else "on, scratch prefix"
-        print(f"runs per figure: {args.runs} (median wall time of the whole process);"
-              f" bytecode cache {cache}; {os.cpu_count()} CPUs")
+        print(
+            f"runs per figure: {args.runs} (median wall time of the whole process);"
+            f" bytecode cache {cache}; {os.cpu_count()} CPUs"
+        )
         report(one)
         report(six)
     finally:

@@ -11,18 +11,23 @@ import keyword
 import os
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 from . import __version__
 from .errors import RenderError, SpecError, UsageError
 from .pipeline import Options
 
-DEFAULTS = {"specs": "specs", "out": "generated", "package": "customerio_client", "name": ""}
+DEFAULTS = {
+    "specs": "specs",
+    "out": "generated",
+    "package": "customerio_client",
+    "name": "",
+}
 CACHE_DIR = ".ciogen-cache"
 
 
-def read_config(root: Path) -> Dict[str, str]:
+def read_config(root: Path) -> dict[str, str]:
     """`[tool.ciogen]` from pyproject.toml (string values only)."""
     path = root / "pyproject.toml"
     if not path.exists():
@@ -32,7 +37,9 @@ def read_config(root: Path) -> Dict[str, str]:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
 
         data = tomllib.loads(text)
-    except ModuleNotFoundError:  # Python < 3.11: the table is simple enough to read by hand
+    except (
+        ModuleNotFoundError
+    ):  # Python < 3.11: the table is simple enough to read by hand
         return _read_table(text, "tool.ciogen")
     except ValueError as exc:
         raise UsageError(f"pyproject.toml: {exc}") from None
@@ -40,8 +47,8 @@ def read_config(root: Path) -> Dict[str, str]:
     return {k: str(v) for k, v in table.items() if isinstance(v, (str, int, float))}
 
 
-def _read_table(text: str, name: str) -> Dict[str, str]:
-    out: Dict[str, str] = {}
+def _read_table(text: str, name: str) -> dict[str, str]:
+    out: dict[str, str] = {}
     inside = False
     for line in text.splitlines():
         s = line.strip()
@@ -65,16 +72,41 @@ def parser() -> argparse.ArgumentParser:
         ("validate", "load and validate the specs, report, write nothing"),
     ):
         c = sub.add_parser(name, help=help_text)
-        c.add_argument("--spec", action="append", type=Path, metavar="PATH",
-                       help="an OpenAPI file or a directory of them (repeatable; default specs/)")
-        c.add_argument("--out", type=Path, metavar="DIR", help="output directory (default generated/)")
-        c.add_argument("--package", metavar="NAME", help="package name (default customerio_client)")
-        c.add_argument("--name", metavar="NAME",
-                       help="the API's name in class names (NameError, FakeName; default: from the titles)")
-        c.add_argument("--strict", action="store_true", help="treat every validation finding as an error")
-        c.add_argument("--no-cache", action="store_true", help=f"do not read or write {CACHE_DIR}/")
+        c.add_argument(
+            "--spec",
+            action="append",
+            type=Path,
+            metavar="PATH",
+            help="an OpenAPI file or a directory of them (repeatable; default specs/)",
+        )
+        c.add_argument(
+            "--out",
+            type=Path,
+            metavar="DIR",
+            help="output directory (default generated/)",
+        )
+        c.add_argument(
+            "--package", metavar="NAME", help="package name (default customerio_client)"
+        )
+        c.add_argument(
+            "--name",
+            metavar="NAME",
+            help="the API's name in class names (NameError, FakeName; default: from the titles)",
+        )
+        c.add_argument(
+            "--strict",
+            action="store_true",
+            help="treat every validation finding as an error",
+        )
+        c.add_argument(
+            "--no-cache", action="store_true", help=f"do not read or write {CACHE_DIR}/"
+        )
         if name == "check":
-            c.add_argument("--full", action="store_true", help="always render in full (no manifest fast path)")
+            c.add_argument(
+                "--full",
+                action="store_true",
+                help="always render in full (no manifest fast path)",
+            )
     return p
 
 
@@ -82,7 +114,11 @@ def options(args: argparse.Namespace) -> Options:
     cfg = {**DEFAULTS, **read_config(Path.cwd())}
     specs = args.spec or [Path(s) for s in cfg["specs"].split(",")]
     package = args.package or cfg["package"]
-    if not package.isidentifier() or keyword.iskeyword(package) or keyword.issoftkeyword(package):
+    if (
+        not package.isidentifier()
+        or keyword.iskeyword(package)
+        or keyword.issoftkeyword(package)
+    ):
         raise UsageError(f"--package {package!r} is not a valid Python package name")
     name = args.name or cfg["name"]
     if name and (not name.isidentifier() or not name[0].isupper()):
@@ -91,11 +127,17 @@ def options(args: argparse.Namespace) -> Options:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} is not a directory")
     cache = None if args.no_cache else Path(cfg.get("cache", CACHE_DIR))
-    return Options(specs=specs, out=out, package=package, name=name,
-                   strict=bool(args.strict), cache_dir=cache)
+    return Options(
+        specs=specs,
+        out=out,
+        package=package,
+        name=name,
+        strict=bool(args.strict),
+        cache_dir=cache,
+    )
 
 
-def _spec_files(opts: Options) -> List[Path]:
+def _spec_files(opts: Options) -> list[Path]:
     from .spec.files import find_spec_files
 
     return find_spec_files(opts.specs)
@@ -140,8 +182,9 @@ def cmd_check(opts: Options, full: bool, argv: Sequence[str]) -> int:
     from .render.output import fast_check, read_tree, unified_diff
 
     package_dir = opts.out / opts.package
-    if not full and fast_check(package_dir, _spec_files(opts), [str(s) for s in opts.specs],
-                               opts.hashed()):
+    if not full and fast_check(
+        package_dir, _spec_files(opts), [str(s) for s in opts.specs], opts.hashed()
+    ):
         print(f"{package_dir}: in sync")
         return 0
     from .pipeline import render
@@ -152,8 +195,10 @@ def cmd_check(opts: Options, full: bool, argv: Sequence[str]) -> int:
         print(f"{package_dir}: in sync")
         return 0
     sys.stdout.write(diff)
-    print(f"\n{package_dir} is stale: {len(stale)} file(s) differ from a fresh render:",
-          file=sys.stderr)
+    print(
+        f"\n{package_dir} is stale: {len(stale)} file(s) differ from a fresh render:",
+        file=sys.stderr,
+    )
     for rel in stale:
         print(f"  {package_dir / rel}", file=sys.stderr)
     print(f"run `{regenerate_command(argv)}` and commit the result", file=sys.stderr)
@@ -169,8 +214,10 @@ def cmd_validate(opts: Options) -> int:
     stop_if_strict(opts, findings)
     _warn(findings)
     ops = sum(len(s.operations) for s in api.surfaces)
-    print(f"ok: {len(api.spec_files)} file(s), {len(api.surfaces)} surface(s), {ops} operation(s), "
-          f"{len(api.models)} model(s), {len(api.events)} semantic event(s), {len(findings)} warning(s)")
+    print(
+        f"ok: {len(api.spec_files)} file(s), {len(api.surfaces)} surface(s), {ops} operation(s), "
+        f"{len(api.models)} model(s), {len(api.events)} semantic event(s), {len(findings)} warning(s)"
+    )
     return 0
 
 
@@ -180,7 +227,7 @@ def cmd_validate(opts: Options) -> int:
 RECURSION_LIMIT = 20_000
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
@@ -196,8 +243,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     except RecursionError:
         files = ", ".join(str(s) for s in getattr(args, "spec", None) or ["specs/"])
-        print(f"error: {files}: schemas nest or reference each other too deeply to convert "
-              f"(more than about {RECURSION_LIMIT // 5} levels)", file=sys.stderr)
+        print(
+            f"error: {files}: schemas nest or reference each other too deeply to convert "
+            f"(more than about {RECURSION_LIMIT // 5} levels)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
 
 from . import __version__, ir
 from .errors import Finding, SpecError
@@ -20,14 +19,14 @@ from .pool import Pool
 
 @dataclass(frozen=True)
 class Options:
-    specs: List[Path]
+    specs: list[Path]
     out: Path
     package: str
     name: str  # the API's name ("" to derive it from the specs' titles)
     strict: bool
-    cache_dir: Optional[Path]
+    cache_dir: Path | None
 
-    def hashed(self) -> Dict[str, str]:
+    def hashed(self) -> dict[str, str]:
         """The options that change the output (the manifest records them)."""
         return {"package": self.package, "name": self.name, "strict": str(self.strict)}
 
@@ -35,12 +34,12 @@ class Options:
 @dataclass(frozen=True)
 class Result:
     api: ir.Api
-    files: Dict[str, bytes]  # path in the package -> content
+    files: dict[str, bytes]  # path in the package -> content
     manifest: bytes
-    findings: List[Finding]
+    findings: list[Finding]
 
 
-def prepare_cache(cache_dir: Optional[Path]) -> None:
+def prepare_cache(cache_dir: Path | None) -> None:
     """Create the cache directory, ignored by git from the inside (as pytest's is), so it
     never shows up as new files in the user's repository or in a pre-commit run."""
     if cache_dir is None:
@@ -49,12 +48,14 @@ def prepare_cache(cache_dir: Optional[Path]) -> None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         ignore = cache_dir / ".gitignore"
         if not ignore.exists():
-            ignore.write_text("# created by ciogen: the cache is not part of the project\n*\n")
+            ignore.write_text(
+                "# created by ciogen: the cache is not part of the project\n*\n"
+            )
     except OSError:
         pass  # a cache that cannot be written only costs time
 
 
-def load_and_build(opts: Options, pool: Pool) -> "tuple[ir.Api, List[Finding]]":
+def load_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, list[Finding]]:
     """Documents and IR; validation of uncached documents runs on `pool` meanwhile."""
     from .ir.build import build_api
     from .spec import validate
@@ -69,7 +70,10 @@ def load_and_build(opts: Options, pool: Pool) -> "tuple[ir.Api, List[Finding]]":
         ws = load(opts.specs)
         pending = validate.start(ws.roots, opts.cache_dir, pool.submit)
         api, findings = build_api(
-            ws, package=opts.package, version=__version__, name=opts.name,
+            ws,
+            package=opts.package,
+            version=__version__,
+            name=opts.name,
             cache_dir=opts.cache_dir,
         )
     finally:
@@ -96,7 +100,7 @@ def render(opts: Options) -> Result:
     return Result(api, files, manifest, findings)
 
 
-def stop_if_strict(opts: Options, findings: List[Finding]) -> None:
+def stop_if_strict(opts: Options, findings: list[Finding]) -> None:
     if opts.strict and findings:
         f = findings[0]
         raise SpecError(f.file, f.pointer, f.message + " (--strict)")

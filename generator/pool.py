@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import Executor, Future
-from typing import Any, Callable, Optional
+from typing import Any, Callable
+
+from typing_extensions import Self
 
 
 def _jobs() -> int:
@@ -30,16 +32,17 @@ def _jobs() -> int:
 class Pool:
     """`submit(fn, *args)` -> a Future; a context manager that waits for its workers."""
 
-    def __init__(self, jobs: Optional[int] = None) -> None:
+    def __init__(self, jobs: int | None = None) -> None:
         self.jobs = jobs or _jobs()
-        self._executor: Optional[Executor] = None
+        self._executor: Executor | None = None
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> "Future[Any]":
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         if self.jobs < 2:
-            done: "Future[Any]" = Future()
+            done: Future[Any] = Future()
             try:
                 done.set_result(fn(*args))
-            except Exception as exc:  # raised again by result(), as a worker's would be
+            # raised again by result(), as a worker's exception would be
+            except Exception as exc:  # noqa: BLE001
                 done.set_exception(exc)
             return done
         if self._executor is None:
@@ -50,7 +53,7 @@ class Pool:
             self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
         return self._executor.submit(fn, *args)
 
-    def __enter__(self) -> "Pool":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

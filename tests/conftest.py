@@ -94,7 +94,10 @@ class SpecOperation:
 
     def limits(self) -> dict[str, Any]:
         """x-ciogen-limits: the operation's over the file's."""
-        return {**self.doc.get("x-ciogen-limits", {}), **self.operation.get("x-ciogen-limits", {})}
+        return {
+            **self.doc.get("x-ciogen-limits", {}),
+            **self.operation.get("x-ciogen-limits", {}),
+        }
 
     @property
     def message_id_field(self) -> str:
@@ -102,7 +105,11 @@ class SpecOperation:
 
     @property
     def success_status(self) -> int:
-        return min(int(code) for code in self.operation["responses"] if str(code).startswith("2"))
+        return min(
+            int(code)
+            for code in self.operation["responses"]
+            if str(code).startswith("2")
+        )
 
 
 def _resolve(ref: str, doc: dict[str, Any], spec: Path) -> dict[str, Any]:
@@ -113,12 +120,12 @@ def _resolve(ref: str, doc: dict[str, Any], spec: Path) -> dict[str, Any]:
     return target
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def spec_operations() -> dict[str, SpecOperation]:
     found: dict[str, SpecOperation] = {}
     for spec in sorted(SPECS.glob("*.yaml")):

@@ -10,12 +10,21 @@ decides where a line breaks.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Dict, List, Optional, Set, Tuple
 
 from .. import ir
 from ..ir import MAP, OBJECT
 from .text import py_literal
-from .types import annotation, decode, field_default, field_type, matcher, matcher_checks, model_names, runtime_type, typing_names
+from .types import (
+    annotation,
+    decode,
+    field_default,
+    field_type,
+    matcher,
+    matcher_checks,
+    model_names,
+    runtime_type,
+    typing_names,
+)
 
 PER_CALL = (
     "max_retries: int | None = None",
@@ -25,24 +34,28 @@ PER_CALL = (
 )
 
 
-def _name_order(name: str) -> Tuple[int, str]:
+def _name_order(name: str) -> tuple[int, str]:
     """isort's order of imported names: constants, then classes, then everything else."""
     if name.isupper() and len(name) > 1:
         return (0, name)
     return (1, name) if name[:1].isupper() else (2, name)
 
 
-def import_lines(imports: Dict[str, Set[str]]) -> List[str]:
+def import_lines(imports: dict[str, set[str]]) -> list[str]:
     """`import x` / `from m import a, b` lines, grouped and ordered as isort (ruff's `I`
     rules) orders them: standard library first, then this package's own modules."""
     stdlib = sorted(m for m in imports if not m.startswith("."))
     local = sorted(m for m in imports if m.startswith("."))
-    out: List[str] = []
+    out: list[str] = []
     for group in (stdlib, local):
-        plain = sorted(n for m in group for n in imports[m] if m == n and not m.startswith("."))
+        plain = sorted(
+            n for m in group for n in imports[m] if m == n and not m.startswith(".")
+        )
         out += [f"import {m}" for m in plain]
         for m in group:
-            names = sorted((n for n in imports[m] if n != m or m.startswith(".")), key=_name_order)
+            names = sorted(
+                (n for n in imports[m] if n != m or m.startswith(".")), key=_name_order
+            )
             if names:
                 out.append(f"from {m} import {', '.join(names)}")
         if out and group is stdlib and local:
@@ -50,11 +63,11 @@ def import_lines(imports: Dict[str, Set[str]]) -> List[str]:
     return out
 
 
-def _add(imports: Dict[str, Set[str]], module: str, *names: str) -> None:
+def _add(imports: dict[str, set[str]], module: str, *names: str) -> None:
     imports.setdefault(module, set()).update(names)
 
 
-def _add_types(imports: Dict[str, Set[str]], code: str) -> None:
+def _add_types(imports: dict[str, set[str]], code: str) -> None:
     """The names a piece of type or decoding code needs from the standard library."""
     names = typing_names(code)
     if names:
@@ -63,8 +76,15 @@ def _add_types(imports: Dict[str, Set[str]], code: str) -> None:
         _add(imports, "datetime", "datetime")
     if "Mapping" in code:
         _add(imports, "collections.abc", "Mapping")
-    for helper in ("decode_enum", "parse_date", "parse_datetime", "is_date_text",
-                   "is_datetime_text", "to_json", "to_form"):
+    for helper in (
+        "decode_enum",
+        "parse_date",
+        "parse_datetime",
+        "is_date_text",
+        "is_datetime_text",
+        "to_json",
+        "to_form",
+    ):
         if helper + "(" in code:
             _add(imports, "._serde", helper)
     if "Unset" in code:
@@ -73,20 +93,37 @@ def _add_types(imports: Dict[str, Set[str]], code: str) -> None:
         _add(imports, "._types", "UNSET")
 
 
-def all_list(names: List[str]) -> str:
+def all_list(names: list[str]) -> str:
     """An `__all__` list literal in the order ruff wants it (RUF022: isort's order)."""
     ordered = sorted(set(names), key=_name_order)
     return "[" + "".join(f"\n    {py_literal(n)}," for n in ordered) + "\n]"
 
 
-def package_exports(api: ir.Api) -> List[str]:
+def package_exports(api: ir.Api) -> list[str]:
     """What the package's `__init__` exports."""
     names = [
-        "APIConnectionError", "APIError", "APIResponse", "APITimeoutError",
-        "AuthenticationError", "BadRequestError", "ConflictError", "Error",
-        "InternalServerError", "Limits", "MissingCredentialError", "NotFoundError",
-        "OPERATIONS", "OperationInfo", "PayloadTooLargeError", "PermissionDeniedError",
-        "RateLimitError", "SPEC_HASH", "Timeout", "UNSET", "UnprocessableEntityError", "Unset",
+        "APIConnectionError",
+        "APIError",
+        "APIResponse",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BadRequestError",
+        "ConflictError",
+        "Error",
+        "InternalServerError",
+        "Limits",
+        "MissingCredentialError",
+        "NotFoundError",
+        "OPERATIONS",
+        "OperationInfo",
+        "PayloadTooLargeError",
+        "PermissionDeniedError",
+        "RateLimitError",
+        "SPEC_HASH",
+        "Timeout",
+        "UNSET",
+        "UnprocessableEntityError",
+        "Unset",
         f"{api.name}Error",
     ]
     for s in api.surfaces:
@@ -105,9 +142,10 @@ def body_type(op: ir.Operation) -> str:
     return annotation(s)
 
 
-def method_parameters(op: ir.Operation) -> List[str]:
+def method_parameters(op: ir.Operation) -> list[str]:
     """An operation's `_call` function parameters: path parameters and a required body
-    positional, the rest keyword-only (client flags are the client's, not the call's)."""
+    positional, the rest keyword-only (client flags are the client's, not the call's).
+    """
     named = [p for p in op.parameters if p.location != "path" and not p.client_flag]
     out = [f"{p.py_name}: {annotation(p.schema)}" for p in op.path_params]
     body = op.body
@@ -118,23 +156,30 @@ def method_parameters(op: ir.Operation) -> List[str]:
     if body and not body.required:
         out.append(f"body: {body_type(op)} | Unset = UNSET")
     out += [f"{p.py_name}: {annotation(p.schema)}" for p in named if p.required]
-    out += [f"{p.py_name}: {annotation(p.schema)} | Unset = UNSET" for p in named if not p.required]
+    out += [
+        f"{p.py_name}: {annotation(p.schema)} | Unset = UNSET"
+        for p in named
+        if not p.required
+    ]
     return out
 
 
-def client_parameters(op: ir.Operation) -> List[str]:
+def client_parameters(op: ir.Operation) -> list[str]:
     """A client method's parameters: the operation's, then the per-call options."""
     out = method_parameters(op)
     return out + (["*"] if "*" not in out else []) + list(PER_CALL)
 
 
-def call_arguments(op: ir.Operation) -> List[str]:
+def call_arguments(op: ir.Operation) -> list[str]:
     """The arguments a client method passes on to the operation's `_call` function."""
     out = [p.py_name for p in op.path_params]
     if op.body is not None:
         out.append("body" if op.body.required else "body=body")
-    out += [f"{p.py_name}={p.py_name}" for p in op.parameters
-            if p.location != "path" and not p.client_flag]
+    out += [
+        f"{p.py_name}={p.py_name}"
+        for p in op.parameters
+        if p.location != "path" and not p.client_flag
+    ]
     return out
 
 
@@ -153,8 +198,11 @@ _LIMIT_FIELDS = tuple(f.name for f in fields(ir.Limits) if f.name != "source")
 
 def limits_call(limits: ir.Limits) -> str:
     """`Limits(...)` with the values the spec states (the others are None by default)."""
-    args = [f"{name}={py_literal(getattr(limits, name))}" for name in _LIMIT_FIELDS
-            if getattr(limits, name) is not None]
+    args = [
+        f"{name}={py_literal(getattr(limits, name))}"
+        for name in _LIMIT_FIELDS
+        if getattr(limits, name) is not None
+    ]
     return f"Limits({', '.join(args)})"
 
 
@@ -162,10 +210,11 @@ def _same_limits(a: ir.Limits, b: ir.Limits) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in _LIMIT_FIELDS)
 
 
-def limits_names(surface: ir.Surface) -> Dict[str, str]:
+def limits_names(surface: ir.Surface) -> dict[str, str]:
     """operation id -> the module constant holding its limits ("" for none): `LIMITS` when
-    they are the surface's, `<METHOD>_LIMITS` for an operation with limits of its own."""
-    out: Dict[str, str] = {}
+    they are the surface's, `<METHOD>_LIMITS` for an operation with limits of its own.
+    """
+    out: dict[str, str] = {}
     for op in surface.operations:
         if op.limits.empty:
             out[op.operation_id] = ""
@@ -176,7 +225,7 @@ def limits_names(surface: ir.Surface) -> Dict[str, str]:
     return out
 
 
-def surface_needs(surface: ir.Surface, api: ir.Api) -> Dict[str, bool]:
+def surface_needs(surface: ir.Surface, api: ir.Api) -> dict[str, bool]:
     """Which optional code a surface module holds."""
     auth = surface.auth
     ops = surface.operations
@@ -190,9 +239,9 @@ def surface_needs(surface: ir.Surface, api: ir.Api) -> Dict[str, bool]:
     }
 
 
-def surface_imports(surface: ir.Surface, api: ir.Api) -> List[str]:
+def surface_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
     """The import block of a surface module."""
-    imports: Dict[str, Set[str]] = {}
+    imports: dict[str, set[str]] = {}
     needs = surface_needs(surface, api)
     _add(imports, "collections.abc", "Mapping")
     if surface.operations or needs["cookies"]:
@@ -202,7 +251,9 @@ def surface_imports(surface: ir.Surface, api: ir.Api) -> List[str]:
     _add(imports, "._retry", "DEFAULT_MAX_RETRIES")
     _add(imports, "._transport", "AsyncTransport", "Transport")
     _add(imports, "._types", "DEFAULT_TIMEOUT", "Timeout")
-    if not surface.limits.empty or any(not op.limits.empty for op in surface.operations):
+    if not surface.limits.empty or any(
+        not op.limits.empty for op in surface.operations
+    ):
         _add(imports, "._base_client", "Limits")
     if surface.operations:
         _add(imports, "._base_client", "APIResponse", "Call")
@@ -217,8 +268,8 @@ def surface_imports(surface: ir.Surface, api: ir.Api) -> List[str]:
         _add(imports, "._base_client", "warn_renamed")
     if needs["event_checks"]:
         _add(imports, ".events", "check_track_call")
-    used: Set[str] = set()
-    code: List[str] = []
+    used: set[str] = set()
+    code: list[str] = []
     for op in surface.operations:
         code += client_parameters(op) + [return_type(op), parse_expression(op)]
         for p in op.parameters:
@@ -243,10 +294,10 @@ def surface_imports(surface: ir.Surface, api: ir.Api) -> List[str]:
 # ---- models --------------------------------------------------------------------------------
 
 
-def models_imports(models: Tuple[ir.Schema, ...]) -> List[str]:
+def models_imports(models: tuple[ir.Schema, ...]) -> list[str]:
     """The import block of the models module."""
-    imports: Dict[str, Set[str]] = {}
-    code: List[str] = []
+    imports: dict[str, set[str]] = {}
+    code: list[str] = []
     kinds = {m.kind for m in models}
     if ir.ENUM in kinds:
         _add(imports, "enum", "Enum")
@@ -258,12 +309,20 @@ def models_imports(models: Tuple[ir.Schema, ...]) -> List[str]:
     for m in models:
         if m.kind == ir.OBJECT:
             for p in m.properties:
-                code += [field_type(p), decode(p.schema, "data[k]"), field_default(p) or ""]
+                code += [
+                    field_type(p),
+                    decode(p.schema, "data[k]"),
+                    field_default(p) or "",
+                ]
         elif m.kind == ir.UNION:
             _add(imports, "typing", "Any", "Union", "cast")
             code.append("Mapping dict[str, Any]" if m.discriminator else "")
             for v in m.variants:
-                code += [runtime_type(v), decode(v, "data"), " ".join(matcher_checks(v, "data"))]
+                code += [
+                    runtime_type(v),
+                    decode(v, "data"),
+                    " ".join(matcher_checks(v, "data")),
+                ]
     _add_types(imports, " ".join(code))
     return import_lines(imports)
 
@@ -279,33 +338,42 @@ def event_argument_type(s: ir.Schema) -> str:
     return annotation(s)
 
 
-def _event_fields(api: ir.Api) -> List[ir.Schema]:
+def _event_fields(api: ir.Api) -> list[ir.Schema]:
     """The schemas of every argument of every event constructor."""
     return [f.schema for ev in api.events for f in (*ev.properties, *ev.context)] + [
         p.schema for ev in api.events for p in ev.top
     ]
 
 
-def event_models(api: ir.Api) -> List[str]:
+def event_models(api: ir.Api) -> list[str]:
     """Model classes the event constructors' arguments name (sorted)."""
-    names: Set[str] = set()
+    names: set[str] = set()
     for schema in _event_fields(api):
         model_names(schema, names)
     return sorted(names)
 
 
-def events_imports(api: ir.Api) -> List[str]:
-    imports: Dict[str, Set[str]] = {}
+def events_imports(api: ir.Api) -> list[str]:
+    imports: dict[str, set[str]] = {}
     _add(imports, "collections.abc", "Mapping")
     _add(imports, "types", "MappingProxyType")
     _add(imports, "typing", "Any")
-    _add(imports, "._semantic", "EventSpec", "PropertySpec", "SemanticEventError",
-         "TrackCallShape", "find_and_check")
+    _add(
+        imports,
+        "._semantic",
+        "EventSpec",
+        "PropertySpec",
+        "SemanticEventError",
+        "TrackCallShape",
+        "find_and_check",
+    )
     if api.events:
         _add(imports, "._semantic", "build_track_call", "event_constructor")
         _add(imports, "._types", "UNSET", "Unset")
         fields = _event_fields(api)
-        code = [event_argument_type(s) for s in fields] + [matcher(s, "v") for s in fields]
+        code = [event_argument_type(s) for s in fields] + [
+            matcher(s, "v") for s in fields
+        ]
         _add_types(imports, " ".join(code))
     names = event_models(api)
     if names:
@@ -325,5 +393,5 @@ def expected(s: ir.Schema) -> str:
     return annotation(s)
 
 
-def optional_default(required: bool) -> Optional[str]:
+def optional_default(required: bool) -> str | None:
     return None if required else "UNSET"

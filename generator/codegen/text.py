@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from typing import Any, List
+from typing import Any
 
 LINE_LENGTH = 88  # black's, which formats the output
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -23,7 +23,7 @@ _ITEM = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)")
 _UNSAFE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\ud800-\udfff]")
 
 
-def _escape(match: "re.Match[str]") -> str:
+def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
@@ -39,7 +39,11 @@ def py_literal(value: Any) -> str:
             return repr(value)  # repr escapes controls and surrogates itself
         return _UNSAFE.sub(_escape, json.dumps(value, ensure_ascii=False))
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items())
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ", ".join(py_literal(v) for v in value) + "]"
     if isinstance(value, tuple):
@@ -48,11 +52,11 @@ def py_literal(value: Any) -> str:
     return repr(value)
 
 
-def wrap(text: str, indent: int, first: int = 0) -> List[str]:
+def wrap(text: str, indent: int, first: int = 0) -> list[str]:
     """Prose lines wrapped to fit `LINE_LENGTH` at `indent` columns (the first line has
     `first` more columns taken). Fenced code, tables, headings, quotes and indented code
     are kept as they are; list items wrap under their own text."""
-    out: List[str] = []
+    out: list[str] = []
     fenced = False
     for line in text.split("\n"):
         width = LINE_LENGTH - indent - (first if not out else 0)
@@ -64,7 +68,7 @@ def wrap(text: str, indent: int, first: int = 0) -> List[str]:
         item = _ITEM.match(line)
         lead = item.group(1) if item else ""
         pieces = textwrap.wrap(
-            line[len(lead):],
+            line[len(lead) :],
             width=max(20, width - len(lead)),
             break_long_words=False,
             break_on_hyphens=False,
@@ -84,7 +88,9 @@ def docstring(text: str, indent: int = 4, first: int = 3) -> str:
     text = _UNSAFE.sub(_escape, text)
     pad = " " * indent
     lines = [line.rstrip() for line in wrap(text, indent, first)]
-    out = "\n".join((pad + line) if line and i else line for i, line in enumerate(lines))
+    out = "\n".join(
+        (pad + line) if line and i else line for i, line in enumerate(lines)
+    )
     # a quote right before the closing quotes would end the string early
     return out[:-1] + '\\"' if out.endswith('"') else out
 

@@ -10,14 +10,24 @@ at run time: a union alias, which `runtime_type` writes with `Union`/`Optional`.
 from __future__ import annotations
 
 import re
-from typing import Callable, List, Optional, Set, Tuple
+from typing import Callable
 
 from .. import ir
 from ..ir import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
 from .text import py_literal
 
-_PRIMS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
-_FORMATS = {"date-time": "datetime.datetime", "date": "datetime.date", "binary": "bytes"}
+_PRIMS = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "null": "None",
+}
+_FORMATS = {
+    "date-time": "datetime.datetime",
+    "date": "datetime.date",
+    "binary": "bytes",
+}
 # String formats a union tells apart by their text (functions in _serde), most specific
 # first: a date-only string is also a valid date-time to `datetime.fromisoformat`.
 _TEXT_CHECKS = {"date": "is_date_text", "date-time": "is_datetime_text"}
@@ -48,12 +58,20 @@ def _base(s: ir.Schema, inner: Callable[[ir.Schema], str]) -> str:
         if s.is_constant and not s.class_name:
             return f"Literal[{py_literal(s.enum_values[0])}]"
         raw = "str" if s.enum_type == "string" else "int"
-        return f"{s.class_name} | {raw}" if inner is annotation else f"Union[{s.class_name}, {raw}]"
+        return (
+            f"{s.class_name} | {raw}"
+            if inner is annotation
+            else f"Union[{s.class_name}, {raw}]"
+        )
     if k == UNION:
         if s.class_name:
             return s.class_name
         parts = [inner(v) for v in s.variants]
-        return " | ".join(parts) if inner is annotation else "Union[" + ", ".join(parts) + "]"
+        return (
+            " | ".join(parts)
+            if inner is annotation
+            else "Union[" + ", ".join(parts) + "]"
+        )
     if k == ARRAY:
         return f"list[{inner(s.items or ir.Schema(kind=ANY))}]"
     if k == MAP:
@@ -95,12 +113,15 @@ def _decode(s: ir.Schema, expr: str, depth: int) -> str:
     return expr
 
 
-def matcher_checks(s: ir.Schema, expr: str) -> List[str]:
+def matcher_checks(s: ir.Schema, expr: str) -> list[str]:
     """The checks, joined with `and`, that the JSON value `expr` has this variant's shape:
-    unions without a discriminator are decoded by shape, never by trying each variant."""
+    unions without a discriminator are decoded by shape, never by trying each variant.
+    """
     k = s.kind
     if k == OBJECT:
-        return [f"isinstance({expr}, Mapping)"] + [f"{py_literal(r)} in {expr}" for r in s.required]
+        return [f"isinstance({expr}, Mapping)"] + [
+            f"{py_literal(r)} in {expr}" for r in s.required
+        ]
     if k == MAP:
         return [f"isinstance({expr}, Mapping)"]
     if k == ARRAY:
@@ -113,7 +134,10 @@ def matcher_checks(s: ir.Schema, expr: str) -> List[str]:
         return {
             "string": [f"isinstance({expr}, str)"],
             "integer": [f"isinstance({expr}, int)", f"not isinstance({expr}, bool)"],
-            "number": [f"isinstance({expr}, (int, float))", f"not isinstance({expr}, bool)"],
+            "number": [
+                f"isinstance({expr}, (int, float))",
+                f"not isinstance({expr}, bool)",
+            ],
             "boolean": [f"isinstance({expr}, bool)"],
             "null": [f"{expr} is None"],
         }.get(s.type, ["True"])
@@ -125,7 +149,7 @@ def matcher(s: ir.Schema, expr: str) -> str:
     return " and ".join(matcher_checks(s, expr))
 
 
-def by_shape(variants: Tuple[ir.Schema, ...]) -> List[ir.Schema]:
+def by_shape(variants: tuple[ir.Schema, ...]) -> list[ir.Schema]:
     """Union variants in the order their shapes are tested: objects that require more keys
     first (an object requiring none matches every object), strings of a known format before
     other strings (dates before date-times), the spec's order otherwise."""
@@ -140,7 +164,7 @@ def by_shape(variants: Tuple[ir.Schema, ...]) -> List[ir.Schema]:
     return sorted(variants, key=rank)
 
 
-def field_default(p: ir.Property) -> Optional[str]:
+def field_default(p: ir.Property) -> str | None:
     """The dataclass default of a field (`UNSET` when optional), None when it has none."""
     s = p.schema
     if p.required and s.is_constant and not s.class_name:
@@ -153,7 +177,7 @@ def field_type(p: ir.Property) -> str:
     return f"{t} | Unset" if field_default(p) == "UNSET" else t
 
 
-def ordered_fields(model: ir.Schema) -> List[ir.Property]:
+def ordered_fields(model: ir.Schema) -> list[ir.Property]:
     """Required fields first (dataclass rule), then defaulted ones; spec order otherwise."""
     props = list(model.properties)
     return [p for p in props if field_default(p) is None] + [
@@ -161,7 +185,7 @@ def ordered_fields(model: ir.Schema) -> List[ir.Property]:
     ]
 
 
-def model_names(s: Optional[ir.Schema], out: Set[str], decoding: bool = False) -> None:
+def model_names(s: ir.Schema | None, out: set[str], decoding: bool = False) -> None:
     """Add the model classes (and, with `decoding`, union decoders) a type of `s` names."""
     if s is None:
         return
@@ -177,7 +201,7 @@ def model_names(s: Optional[ir.Schema], out: Set[str], decoding: bool = False) -
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def typing_names(code: str) -> List[str]:
+def typing_names(code: str) -> list[str]:
     """The names from `typing` that a piece of generated code (types, casts) uses."""
     used = set(_WORD.findall(code))
     return [n for n in TYPING_NAMES if n in used]

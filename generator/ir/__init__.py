@@ -6,5 +6,5 @@ every example value the package ships. The model's names are re-exported here, s
 of the generator writes `ir.Schema`, `ir.OBJECT`.
 """
 
-from .model import *  # noqa: F403
+from .model import *
 from .model import __all__ as __all__

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 from ..errors import Finding
 from ..spec.refs import Workspace
@@ -25,7 +25,7 @@ from .surfaces import build_surfaces, mark_event_checks
 from .wire import routes, wire_facts
 
 
-def api_name(titles: List[str], package: str) -> str:
+def api_name(titles: list[str], package: str) -> str:
     """A PascalCase name for the API: the first title without a trailing "API", else the
     package name (`Customer.io App API` -> `CustomerIoApp`; set it with --name)."""
     for title in titles:
@@ -51,8 +51,8 @@ def build_api(
     package: str,
     version: str,
     name: str = "",
-    cache_dir: Optional[Path] = None,
-) -> Tuple[ir.Api, List[Finding]]:
+    cache_dir: Path | None = None,
+) -> tuple[ir.Api, list[Finding]]:
     """Normalize the documents into one `Api`; raise SpecError on anything that changes the
     code. Returns the IR and the findings (spec examples that do not match, credentials a
     client cannot send). Validation against the OpenAPI schema is the spec stage's."""
@@ -66,8 +66,12 @@ def build_api(
         reader.read_webhooks(doc)
     reader.read_components()
     surfaces, findings = build_surfaces(reader)
-    body_examples: List[Any] = [
-        ex.value for s in surfaces for op in s.operations if op.body for ex in op.body.examples
+    body_examples: list[Any] = [
+        ex.value
+        for s in surfaces
+        for op in s.operations
+        if op.body
+        for ex in op.body.examples
     ]
     models = finished_models(schemas)
     by_name = {m.class_name: m for m in models}
@@ -76,13 +80,17 @@ def build_api(
     surfaces, example_findings = check_examples(ws, surfaces, cache_dir)
     surfaces, events = with_examples(surfaces, events, by_name)
     operations = tuple(
-        sorted((op for s in surfaces for op in s.operations), key=lambda o: o.operation_id)
+        sorted(
+            (op for s in surfaces for op in s.operations), key=lambda o: o.operation_id
+        )
     )
     titles = [s.title for s in surfaces]
     api = ir.Api(
         title=titles[0] if len(titles) == 1 else package,
-        name=name or api_name([str((d.data.get("info") or {}).get("title", "")) for d in roots],
-                              package),
+        name=name
+        or api_name(
+            [str((d.data.get("info") or {}).get("title", "")) for d in roots], package
+        ),
         package=package,
         version=version,
         spec_hash=spec_hash(ws),

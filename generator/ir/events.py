@@ -9,7 +9,7 @@ properties, what identity it needs, which context fields it requires, and an exa
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from ..spec import extensions
 from . import model as ir
@@ -18,26 +18,34 @@ from .naming import dedupe, snake
 
 IDENTITY_FIELDS = ("userId", "anonymousId")
 CONTAINERS = ("properties", "context")  # objects whose fields an event lists one by one
-FIXED_ARGS = ("user_id", "anonymous_id", "timestamp", "context", "integrations", "message_id",
-              "properties", "extra_properties")
+FIXED_ARGS = (
+    "user_id",
+    "anonymous_id",
+    "timestamp",
+    "context",
+    "integrations",
+    "message_id",
+    "properties",
+    "extra_properties",
+)
 
 
-def _single_value(schema: Optional[ir.Schema]) -> Optional[Any]:
+def _single_value(schema: ir.Schema | None) -> Any | None:
     return schema.enum_values[0] if schema is not None and schema.is_constant else None
 
 
-def _resolve(schema: ir.Schema, models: Dict[str, ir.Schema]) -> ir.Schema:
+def _resolve(schema: ir.Schema, models: dict[str, ir.Schema]) -> ir.Schema:
     return models.get(schema.ref, schema) if schema.ref else schema
 
 
 def _context_fields(
-    context: Optional[ir.Property], models: Dict[str, ir.Schema]
-) -> List[ir.EventProperty]:
+    context: ir.Property | None, models: dict[str, ir.Schema]
+) -> list[ir.EventProperty]:
     """Fields of sub-objects of `context` that declare required keys (e.g. context.device)."""
     if context is None:
         return []
     ctx = _resolve(context.schema, models)
-    out: List[ir.EventProperty] = []
+    out: list[ir.EventProperty] = []
     for sub in ctx.properties:
         sub_schema = _resolve(sub.schema, models)
         if sub_schema.kind != OBJECT or not sub_schema.required:
@@ -57,9 +65,9 @@ def _context_fields(
 
 
 def extract_events(
-    models: Dict[str, ir.Schema], examples: List[Any]
-) -> Tuple[ir.SemanticEvent, ...]:
-    events: List[ir.SemanticEvent] = []
+    models: dict[str, ir.Schema], examples: list[Any]
+) -> tuple[ir.SemanticEvent, ...]:
+    events: list[ir.SemanticEvent] = []
     for model in models.values():
         if model.kind != OBJECT:
             continue
@@ -68,7 +76,7 @@ def extract_events(
         kind = _single_value(props["type"].schema) if "type" in props else None
         if kind != "track" or not isinstance(name, str):
             continue
-        own: List[ir.EventProperty] = []
+        own: list[ir.EventProperty] = []
         additional = True
         properties_required = "properties" in model.required
         if "properties" in props:
@@ -92,7 +100,9 @@ def extract_events(
         identity = tuple(f for f in IDENTITY_FIELDS if f in props)
         # "one of userId or anonymousId" is an anyOf of `required` lists naming one each
         one_of = tuple(
-            alt[0] for alt in model.required_one_of if len(alt) == 1 and alt[0] in identity
+            alt[0]
+            for alt in model.required_one_of
+            if len(alt) == 1 and alt[0] in identity
         )
         fixed = tuple(
             (p.name, p.schema.enum_values[0])
@@ -105,7 +115,8 @@ def extract_events(
             if not (p.required and p.schema.is_constant) and p.name not in CONTAINERS
         )
         example = next(
-            (e for e in examples if isinstance(e, dict) and e.get("event") == name), None
+            (e for e in examples if isinstance(e, dict) and e.get("event") == name),
+            None,
         )
         if example is None and model.has_example:
             example = model.example
@@ -128,7 +139,9 @@ def extract_events(
                 context=tuple(context),
                 example=example,
                 has_example=example is not None,
-                from_reference=extensions.properties_from_reference(dict(model.extensions)),
+                from_reference=extensions.properties_from_reference(
+                    dict(model.extensions)
+                ),
                 schema=model,
                 source=model.source,
             )

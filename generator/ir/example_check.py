@@ -16,18 +16,17 @@ import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any
 
 from ..errors import Finding
 from ..spec.reader import Document
 from ..spec.refs import Workspace
 from . import model as ir
 
-
 _CHECKER_ID = "openapi-schema-validator-0.9.0/2"  # /2: specs read as YAML 1.2
 
 
-def _refs(node: Any, out: Set[str]) -> None:
+def _refs(node: Any, out: set[str]) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and not ref.startswith("#"):
@@ -39,14 +38,16 @@ def _refs(node: Any, out: Set[str]) -> None:
             _refs(value, out)
 
 
-def closure_hashes(ws: Workspace) -> Dict[str, str]:
+def closure_hashes(ws: Workspace) -> dict[str, str]:
     """For each document: a hash over it and every document its `$ref`s reach."""
-    direct: Dict[Path, Set[Path]] = {}
+    direct: dict[Path, set[Path]] = {}
     for doc in ws.docs.values():
-        targets: Set[str] = set()
+        targets: set[str] = set()
         _refs(doc.data, targets)
-        direct[doc.path] = {(doc.path.parent / t).resolve() for t in targets} & set(ws.docs)
-    out: Dict[str, str] = {}
+        direct[doc.path] = {(doc.path.parent / t).resolve() for t in targets} & set(
+            ws.docs
+        )
+    out: dict[str, str] = {}
     for doc in ws.docs.values():
         seen, todo = {doc.path}, [doc.path]
         while todo:
@@ -64,13 +65,13 @@ def closure_hashes(ws: Workspace) -> Dict[str, str]:
 class CachedChecker:
     """`errors()` answered from the cache, falling back to a real check (imported lazily)."""
 
-    def __init__(self, ws: Workspace, cache_dir: Optional[Path]) -> None:
+    def __init__(self, ws: Workspace, cache_dir: Path | None) -> None:
         self.ws = ws
         self.dir = cache_dir / "examples" if cache_dir is not None else None
         self.closure = closure_hashes(ws)
-        self._checker: Optional[ExampleChecker] = None
+        self._checker: ExampleChecker | None = None
 
-    def errors(self, schema: ir.Schema, value: Any) -> Optional[str]:
+    def errors(self, schema: ir.Schema, value: Any) -> str | None:
         name = schema.source.partition("#")[0]
         key = hashlib.sha256(
             f"{self.closure.get(name, '')}\0{schema.source}\0".encode()
@@ -79,7 +80,7 @@ class CachedChecker:
         path = self.dir / f"{key}.json" if self.dir is not None else None
         if path is not None and path.exists():
             try:
-                cached: Optional[str] = json.loads(path.read_text())["problem"]
+                cached: str | None = json.loads(path.read_text())["problem"]
                 return cached
             except (OSError, ValueError, KeyError):
                 pass
@@ -103,16 +104,17 @@ class ExampleChecker:
 
         self._v30, self._v31 = OAS30Validator, OAS31Validator
         registry: Any = Registry()
-        self.by_name: Dict[str, Document] = {}
+        self.by_name: dict[str, Document] = {}
         for doc in ws.docs.values():
             spec = DRAFT202012 if doc.version == "3.1" else DRAFT4
             registry = registry.with_resource(
-                doc.path.as_uri(), Resource.from_contents(doc.data, default_specification=spec)
+                doc.path.as_uri(),
+                Resource.from_contents(doc.data, default_specification=spec),
             )
             self.by_name[doc.name] = doc
         self.registry = registry
 
-    def errors(self, schema: ir.Schema, value: Any) -> Optional[str]:
+    def errors(self, schema: ir.Schema, value: Any) -> str | None:
         """First validation error of `value` against the schema at schema.source, or None."""
         name, _, ptr = schema.source.partition("#")
         doc = self.by_name.get(name)
@@ -128,11 +130,11 @@ class ExampleChecker:
 
 def _check(
     checker: CachedChecker,
-    schema: Optional[ir.Schema],
-    examples: Tuple[ir.MediaExample, ...],
+    schema: ir.Schema | None,
+    examples: tuple[ir.MediaExample, ...],
     source: str,
-    findings: List[Finding],
-) -> Tuple[ir.MediaExample, ...]:
+    findings: list[Finding],
+) -> tuple[ir.MediaExample, ...]:
     if schema is None or not schema.source:
         return examples
     out = []
@@ -140,15 +142,21 @@ def _check(
         problem = checker.errors(schema, ex.value)
         if problem:
             file, _, ptr = source.partition("#")
-            findings.append(Finding(file, f"{ptr}/examples/{ex.name}", f"example does not match its schema: {problem}"))
+            findings.append(
+                Finding(
+                    file,
+                    f"{ptr}/examples/{ex.name}",
+                    f"example does not match its schema: {problem}",
+                )
+            )
             ex = replace(ex, valid=False)
         out.append(ex)
     return tuple(out)
 
 
 def check_examples(
-    ws: Workspace, surfaces: Tuple[ir.Surface, ...], cache_dir: Optional[Path] = None
-) -> Tuple[Tuple[ir.Surface, ...], List[Finding]]:
+    ws: Workspace, surfaces: tuple[ir.Surface, ...], cache_dir: Path | None = None
+) -> tuple[tuple[ir.Surface, ...], list[Finding]]:
     if not any(
         (op.body and op.body.examples) or any(r.examples for r in op.responses)
         for s in surfaces
@@ -156,7 +164,7 @@ def check_examples(
     ):
         return surfaces, []
     checker = CachedChecker(ws, cache_dir)
-    findings: List[Finding] = []
+    findings: list[Finding] = []
     out = []
     for s in surfaces:
         ops = []
@@ -165,12 +173,29 @@ def check_examples(
             if body is not None and body.examples:
                 body = replace(
                     body,
-                    examples=_check(checker, body.schema, body.examples, op.source + "/requestBody", findings),
+                    examples=_check(
+                        checker,
+                        body.schema,
+                        body.examples,
+                        op.source + "/requestBody",
+                        findings,
+                    ),
                 )
             responses = tuple(
-                replace(r, examples=_check(checker, r.schema, r.examples, op.source + f"/responses/{r.status}", findings))
-                if r.examples
-                else r
+                (
+                    replace(
+                        r,
+                        examples=_check(
+                            checker,
+                            r.schema,
+                            r.examples,
+                            op.source + f"/responses/{r.status}",
+                            findings,
+                        ),
+                    )
+                    if r.examples
+                    else r
+                )
                 for r in op.responses
             )
             ops.append(replace(op, body=body, responses=responses))

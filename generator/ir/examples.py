@@ -20,8 +20,9 @@ otherwise it is synthesized from the schema:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any
 
 from . import model as ir
 from .model import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
@@ -32,7 +33,7 @@ Models = Mapping[str, ir.Schema]
 MAX_DEPTH = 8
 
 # Values for string formats. Chosen to be valid under a strict format checker.
-FORMAT_VALUES: Dict[str, str] = {
+FORMAT_VALUES: dict[str, str] = {
     "date-time": "2024-01-01T00:00:00.000Z",
     "date": "2024-01-01",
     "time": "00:00:00Z",
@@ -56,7 +57,12 @@ FORMAT_VALUES: Dict[str, str] = {
     "json-pointer": "/example",
 }
 
-_PRIMITIVE_VALUES: Dict[str, Any] = {"integer": 1, "number": 1.5, "boolean": True, "null": None}
+_PRIMITIVE_VALUES: dict[str, Any] = {
+    "integer": 1,
+    "number": 1.5,
+    "boolean": True,
+    "null": None,
+}
 
 
 # ---- schemas -----------------------------------------------------------------------------
@@ -88,14 +94,19 @@ def _fits(schema: ir.Schema, value: Any) -> bool:
     return False
 
 
-def fixed_value(schema: ir.Schema, models: Models) -> Tuple[bool, Any]:
+def fixed_value(schema: ir.Schema, models: Models) -> tuple[bool, Any]:
     """(True, value) when the schema admits exactly one value (a one-value enum or const)."""
     s = resolve(schema, models)
     return (True, s.enum_values[0]) if s.is_constant else (False, None)
 
 
 def synth(
-    schema: ir.Schema, models: Models, hint: str = "", *, mode: str = "request", depth: int = 0
+    schema: ir.Schema,
+    models: Models,
+    hint: str = "",
+    *,
+    mode: str = "request",
+    depth: int = 0,
 ) -> Any:
     """A deterministic example value for `schema`.
 
@@ -146,11 +157,11 @@ def _union(s: ir.Schema, models: Models, hint: str, mode: str, depth: int) -> An
     return value
 
 
-def _object(s: ir.Schema, models: Models, mode: str, depth: int) -> Dict[str, Any]:
+def _object(s: ir.Schema, models: Models, mode: str, depth: int) -> dict[str, Any]:
     wanted = list(s.required)
     if s.required_one_of:
         wanted += [n for n in s.required_one_of[0] if n not in wanted]
-    out: Dict[str, Any] = {}
+    out: dict[str, Any] = {}
     known = {p.name for p in s.properties}
     for p in s.properties:
         required = p.name in wanted
@@ -166,7 +177,9 @@ def _object(s: ir.Schema, models: Models, mode: str, depth: int) -> Dict[str, An
             if depth >= MAX_DEPTH and target.kind in (OBJECT, UNION):
                 continue  # the recursion stops here
             out[p.name] = synth(p.schema, models, p.name, mode=mode, depth=depth + 1)
-    for name in wanted:  # required names without a property schema (allowed by JSON Schema)
+    for (
+        name
+    ) in wanted:  # required names without a property schema (allowed by JSON Schema)
         if name not in known:
             out[name] = _hint_text(name)
     return out
@@ -178,7 +191,7 @@ def _object(s: ir.Schema, models: Models, mode: str, depth: int) -> Dict[str, An
 # Format checks for spec examples. `format` is only an annotation in OpenAPI, so an example the
 # loader calls valid may still hold, say, a date-time no strict server accepts; such an example
 # is passed over (the next one, or a synthesized value, is used instead).
-_FORMAT_CHECKS: Dict[str, re.Pattern[str]] = {
+_FORMAT_CHECKS: dict[str, re.Pattern[str]] = {
     "date-time": re.compile(
         r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
     ),
@@ -214,8 +227,8 @@ def formats_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) ->
 
 
 def _first_valid(
-    examples: Tuple[ir.MediaExample, ...], schema: Optional[ir.Schema], models: Models
-) -> Tuple[bool, Any]:
+    examples: tuple[ir.MediaExample, ...], schema: ir.Schema | None, models: Models
+) -> tuple[bool, Any]:
     for ex in sorted(examples, key=lambda e: e.name):
         if ex.valid and (schema is None or formats_ok(ex.value, schema, models)):
             return True, ex.value
@@ -232,10 +245,10 @@ def example_body(op: ir.Operation, models: Models) -> Any:
     return synth(op.body.schema, models, "body")
 
 
-def example_request(op: ir.Operation, models: Models) -> Dict[str, Any]:
+def example_request(op: ir.Operation, models: Models) -> dict[str, Any]:
     """Keyword arguments for the operation's client method: path parameters, the body and the
     required query/header parameters (client-flag headers are left to the client)."""
-    kwargs: Dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}
     for p in op.parameters:
         if p.location == "path" or (p.required and not p.client_flag):
             kwargs[p.py_name] = synth(p.schema, models, p.name)
@@ -265,15 +278,20 @@ def example_response(op: ir.Operation, models: Models) -> Any:
 
 def example_event(ev: ir.SemanticEvent, models: Models) -> Any:
     """A semantic event's example track call: the spec's, or one built from its schema."""
-    if ev.has_example and (ev.schema is None or formats_ok(ev.example, ev.schema, models)):
+    if ev.has_example and (
+        ev.schema is None or formats_ok(ev.example, ev.schema, models)
+    ):
         return ev.example
     if ev.schema is None:
         return {}
     return synth(ev.schema, models, ev.py_name)
 
 
-def with_examples(surfaces: Tuple[ir.Surface, ...], events: Tuple[ir.SemanticEvent, ...],
-                  models: Models) -> Tuple[Tuple[ir.Surface, ...], Tuple[ir.SemanticEvent, ...]]:
+def with_examples(
+    surfaces: tuple[ir.Surface, ...],
+    events: tuple[ir.SemanticEvent, ...],
+    models: Models,
+) -> tuple[tuple[ir.Surface, ...], tuple[ir.SemanticEvent, ...]]:
     """The surfaces and events with every example value decided (`Operation.example_*`,
     `SemanticEvent.example`)."""
     surfaces = tuple(

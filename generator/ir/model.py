@@ -14,9 +14,37 @@ verbatim for the request and the JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from typing import Any
 
-__all__ = ["ANY", "ARRAY", "Api", "Auth", "ClientFlag", "Credential", "Discriminator", "ENUM", "EventProperty", "Limits", "MAP", "MediaExample", "OBJECT", "Operation", "PRIMITIVE", "Pagination", "Parameter", "Property", "RequestBody", "Response", "Route", "Schema", "SemanticEvent", "Server", "Surface", "UNION", "WireFacts"]
+__all__ = [
+    "ANY",
+    "ARRAY",
+    "ENUM",
+    "MAP",
+    "OBJECT",
+    "PRIMITIVE",
+    "UNION",
+    "Api",
+    "Auth",
+    "ClientFlag",
+    "Credential",
+    "Discriminator",
+    "EventProperty",
+    "Limits",
+    "MediaExample",
+    "Operation",
+    "Pagination",
+    "Parameter",
+    "Property",
+    "RequestBody",
+    "Response",
+    "Route",
+    "Schema",
+    "SemanticEvent",
+    "Server",
+    "Surface",
+    "WireFacts",
+]
 
 # Schema kinds. A schema is exactly one of these.
 OBJECT = "object"  # named model with properties (may also carry additionalProperties)
@@ -32,11 +60,13 @@ ANY = "any"  # anything JSON
 class Limits:
     """Size and rate limits a spec states, enforced by the client before sending."""
 
-    max_request_bytes: Optional[int] = None
-    max_item_bytes: Optional[int] = None
-    items_field: Optional[str] = None  # the body array whose items max_item_bytes applies to
-    rate_requests: Optional[int] = None
-    rate_per_seconds: Optional[float] = None
+    max_request_bytes: int | None = None
+    max_item_bytes: int | None = None
+    items_field: str | None = (
+        None  # the body array whose items max_item_bytes applies to
+    )
+    rate_requests: int | None = None
+    rate_per_seconds: float | None = None
     source: str = ""  # where the limit is stated: "file#/pointer"
 
     @property
@@ -51,14 +81,14 @@ class Limits:
 @dataclass(frozen=True)
 class Discriminator:
     property_name: str  # wire name of the discriminating property
-    mapping: Tuple[Tuple[str, str], ...]  # (value, schema class_name), sorted by value
+    mapping: tuple[tuple[str, str], ...]  # (value, schema class_name), sorted by value
 
 
 @dataclass(frozen=True)
 class Property:
     name: str  # wire (JSON) name
     py_name: str  # python attribute / argument name
-    schema: "Schema"
+    schema: Schema
     required: bool
     description: str = ""
     default: Any = None
@@ -81,19 +111,19 @@ class Schema:
     format: str = ""  # date-time, date, binary, ...
     # ENUM
     enum_type: str = ""  # string or integer (mixed enums become string + raw values)
-    enum_values: Tuple[Any, ...] = ()
-    enum_names: Tuple[str, ...] = ()  # Python member names, parallel to enum_values
+    enum_values: tuple[Any, ...] = ()
+    enum_names: tuple[str, ...] = ()  # Python member names, parallel to enum_values
     # OBJECT
-    properties: Tuple[Property, ...] = ()
-    required: Tuple[str, ...] = ()  # wire names
-    required_one_of: Tuple[Tuple[str, ...], ...] = ()  # anyOf of `required` lists
-    additional: Optional["Schema"] = None  # additionalProperties schema (ANY for `true`)
+    properties: tuple[Property, ...] = ()
+    required: tuple[str, ...] = ()  # wire names
+    required_one_of: tuple[tuple[str, ...], ...] = ()  # anyOf of `required` lists
+    additional: Schema | None = None  # additionalProperties schema (ANY for `true`)
     additional_allowed: bool = True  # False when additionalProperties: false
     # ARRAY / MAP
-    items: Optional["Schema"] = None
+    items: Schema | None = None
     # UNION
-    variants: Tuple["Schema", ...] = ()
-    discriminator: Optional[Discriminator] = None
+    variants: tuple[Schema, ...] = ()
+    discriminator: Discriminator | None = None
     # recursive references point at a named schema by class name only
     ref: str = ""  # class_name of a named schema this one stands for (lazy link)
     default: Any = None
@@ -101,7 +131,9 @@ class Schema:
     example: Any = None
     has_example: bool = False
     source: str = ""  # file#/pointer where it is defined
-    extensions: Tuple[Tuple[str, Any], ...] = ()  # its x-ciogen-* keys (spec.extensions)
+    extensions: tuple[
+        tuple[str, Any], ...
+    ] = ()  # its x-ciogen-* keys (spec.extensions)
 
     @property
     def is_constant(self) -> bool:
@@ -137,8 +169,8 @@ class RequestBody:
     schema: Schema
     required: bool
     description: str = ""
-    examples: Tuple[MediaExample, ...] = ()
-    other_content_types: Tuple[str, ...] = ()
+    examples: tuple[MediaExample, ...] = ()
+    other_content_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,8 +178,8 @@ class Response:
     status: str  # "200", "4XX", "default"
     description: str
     content_type: str = ""
-    schema: Optional[Schema] = None
-    examples: Tuple[MediaExample, ...] = ()
+    schema: Schema | None = None
+    examples: tuple[MediaExample, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,15 +202,19 @@ class Operation:
     surface: str  # Surface.name
     summary: str = ""
     description: str = ""
-    tags: Tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
     deprecated: bool = False
-    parameters: Tuple[Parameter, ...] = ()  # path first (in path order), then query, header
-    body: Optional[RequestBody] = None
-    responses: Tuple[Response, ...] = ()
+    parameters: tuple[
+        Parameter, ...
+    ] = ()  # path first (in path order), then query, header
+    body: RequestBody | None = None
+    responses: tuple[Response, ...] = ()
     limits: Limits = field(default_factory=Limits)  # effective: surface limits + own
     message_id_field: str = ""  # body field that carries a client-generated message id
-    validates_events: bool = False  # body is a track call checked against semantic events
-    pagination: Optional[Pagination] = None
+    validates_events: bool = (
+        False  # body is a track call checked against semantic events
+    )
+    pagination: Pagination | None = None
     old_py_name: str = ""  # the method's previous name, kept as a deprecated alias
     # example data (the spec's own where valid, else built from the schemas; see examples.py)
     example_request: Any = None  # keyword arguments of a valid call
@@ -187,19 +223,19 @@ class Operation:
     source: str = ""
 
     @property
-    def path_params(self) -> Tuple[Parameter, ...]:
+    def path_params(self) -> tuple[Parameter, ...]:
         return tuple(p for p in self.parameters if p.location == "path")
 
     @property
-    def query_params(self) -> Tuple[Parameter, ...]:
+    def query_params(self) -> tuple[Parameter, ...]:
         return tuple(p for p in self.parameters if p.location == "query")
 
     @property
-    def header_params(self) -> Tuple[Parameter, ...]:
+    def header_params(self) -> tuple[Parameter, ...]:
         return tuple(p for p in self.parameters if p.location == "header")
 
     @property
-    def success(self) -> Optional[Response]:
+    def success(self) -> Response | None:
         """The first 2XX response (the one whose body the method returns)."""
         for r in self.responses:
             if r.status.startswith("2") or r.status == "2XX":
@@ -226,7 +262,9 @@ class Auth:
 
     scheme: str
     scheme_name: str = ""  # key in components.securitySchemes
-    credentials: Tuple[Credential, ...] = ()  # basic: (username[, password]); others: (token,)
+    credentials: tuple[
+        Credential, ...
+    ] = ()  # basic: (username[, password]); others: (token,)
     header_name: str = "Authorization"  # apikey in header uses its own header
     location: str = "header"  # header, query, cookie (apikey)
     description: str = ""
@@ -248,15 +286,15 @@ class Surface:
     class_name: str  # client class, e.g. "TrackClient"
     title: str
     description: str
-    servers: Tuple[Server, ...]  # in spec order; the first is the default region
+    servers: tuple[Server, ...]  # in spec order; the first is the default region
     auth: Auth
     limits: Limits = field(default_factory=Limits)
-    flags: Tuple[ClientFlag, ...] = ()
-    operations: Tuple[Operation, ...] = ()  # sorted by py_name
-    sources: Tuple[str, ...] = ()  # spec files that contribute to this surface
+    flags: tuple[ClientFlag, ...] = ()
+    operations: tuple[Operation, ...] = ()  # sorted by py_name
+    sources: tuple[str, ...] = ()  # spec files that contribute to this surface
 
     @property
-    def regions(self) -> Tuple[str, ...]:
+    def regions(self) -> tuple[str, ...]:
         return tuple(s.region for s in self.servers)
 
     @property
@@ -281,19 +319,25 @@ class SemanticEvent:
     family: str  # action, email, mobile_app, ...
     class_name: str  # the model class of the whole track call
     description: str
-    properties: Tuple[EventProperty, ...]  # the event's own properties
+    properties: tuple[EventProperty, ...]  # the event's own properties
     properties_required: bool  # the `properties` object itself is required
     additional_properties: bool  # unknown properties allowed
-    identity: Tuple[str, ...]  # wire names accepted as identity: ("userId", "anonymousId")
-    identity_required: Tuple[str, ...]  # identities the schema requires (may be empty)
-    identity_one_of: Tuple[str, ...]  # one of these must be given (empty: none needed)
-    context: Tuple[EventProperty, ...]  # context fields the event needs (location context.*)
+    identity: tuple[
+        str, ...
+    ]  # wire names accepted as identity: ("userId", "anonymousId")
+    identity_required: tuple[str, ...]  # identities the schema requires (may be empty)
+    identity_one_of: tuple[str, ...]  # one of these must be given (empty: none needed)
+    context: tuple[
+        EventProperty, ...
+    ]  # context fields the event needs (location context.*)
     example: Any = None  # a complete track call (the spec's, or built from the schema)
     has_example: bool = False  # the example is the spec's own
     from_reference: bool = False  # properties come from shared/reference, not the seed
-    fixed: Tuple[Tuple[str, Any], ...] = ()  # required top-level fields with one value
-    top: Tuple[Property, ...] = ()  # the other top-level fields (not properties/context)
-    schema: Optional[Schema] = None
+    fixed: tuple[tuple[str, Any], ...] = ()  # required top-level fields with one value
+    top: tuple[
+        Property, ...
+    ] = ()  # the other top-level fields (not properties/context)
+    schema: Schema | None = None
     source: str = ""
 
 
@@ -305,7 +349,7 @@ class Route:
     method: str
     path: str  # path template
     body_field: str = ""  # a body property that tells operations on one path apart
-    body_values: Tuple[str, ...] = ()  # its values for this operation
+    body_values: tuple[str, ...] = ()  # its values for this operation
 
 
 @dataclass(frozen=True)
@@ -319,8 +363,10 @@ class WireFacts:
     context_field: str = "context"  # the object holding its context fields
     track_method: str = ""  # client method that sends one track call ("" when none)
     kind_field: str = ""  # the property telling batch items apart
-    batch_fields: Tuple[Tuple[str, str], ...] = ()  # (operation id, body array of messages)
-    body_kinds: Tuple[Tuple[str, str], ...] = ()  # (operation id, the kind its body is)
+    batch_fields: tuple[
+        tuple[str, str], ...
+    ] = ()  # (operation id, body array of messages)
+    body_kinds: tuple[tuple[str, str], ...] = ()  # (operation id, the kind its body is)
     identify_kind: str = ""  # the kind of message that identifies a person
     traits_field: str = ""  # its traits object
 
@@ -332,16 +378,18 @@ class Api:
     package: str
     version: str  # generator version
     spec_hash: str  # sha256 over the spec files' names and contents
-    surfaces: Tuple[Surface, ...]  # sorted by name
-    models: Tuple[Schema, ...]  # every named OBJECT/ENUM/UNION, sorted by class_name
-    events: Tuple[SemanticEvent, ...]  # sorted by name
-    spec_files: Tuple[Tuple[str, str], ...]  # (relative path, sha256), sorted
-    webhooks: Tuple[Operation, ...] = ()  # operations the API calls on you (3.1 webhooks)
+    surfaces: tuple[Surface, ...]  # sorted by name
+    models: tuple[Schema, ...]  # every named OBJECT/ENUM/UNION, sorted by class_name
+    events: tuple[SemanticEvent, ...]  # sorted by name
+    spec_files: tuple[tuple[str, str], ...]  # (relative path, sha256), sorted
+    webhooks: tuple[
+        Operation, ...
+    ] = ()  # operations the API calls on you (3.1 webhooks)
     wire: WireFacts = field(default_factory=WireFacts)
-    routes: Tuple[Route, ...] = ()  # most specific first
+    routes: tuple[Route, ...] = ()  # most specific first
 
     @property
-    def operations(self) -> Tuple[Operation, ...]:
+    def operations(self) -> tuple[Operation, ...]:
         return tuple(
             sorted(
                 (op for s in self.surfaces for op in s.operations),

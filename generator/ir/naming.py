@@ -14,15 +14,17 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
-from typing import Iterable, List
+from collections.abc import Iterable
 
-_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+_RESERVED = (
+    frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+)
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+")
 
 
-def words(text: str) -> List[str]:
+def words(text: str) -> list[str]:
     """Split any identifier-ish text (camelCase, snake_case, spaces, punctuation) into words."""
-    out: List[str] = []
+    out: list[str] = []
     for chunk in re.split(r"[^A-Za-z0-9]+", text):
         out.extend(m.group(0) for m in _WORD.finditer(chunk))
     return out
@@ -46,10 +48,12 @@ def pascal(text: str) -> str:
     return name
 
 
-def dedupe(names: Iterable[str], reserved: Iterable[str] = (), sep: str = "_") -> List[str]:
+def dedupe(
+    names: Iterable[str], reserved: Iterable[str] = (), sep: str = "_"
+) -> list[str]:
     """Make names unique in order; later duplicates (and reserved names) get a numeric suffix."""
     taken = set(reserved)
-    out: List[str] = []
+    out: list[str] = []
     for name in names:
         candidate, n = name, 1
         while candidate in taken:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from ..errors import SpecError, escape
 from ..spec import extensions
@@ -21,7 +21,14 @@ from .naming import dedupe, pascal, snake
 from .schemas import SchemaBuilder
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-ARG_RESERVED = ("self", "body", "max_retries", "timeout", "extra_headers", "extra_query")
+ARG_RESERVED = (
+    "self",
+    "body",
+    "max_retries",
+    "timeout",
+    "extra_headers",
+    "extra_query",
+)
 PARAM_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
 
 
@@ -41,7 +48,7 @@ def derive_operation_id(method: str, path: str) -> str:
     return "_".join(parts)
 
 
-def _region_of(server: Dict[str, Any], index: int) -> str:
+def _region_of(server: dict[str, Any], index: int) -> str:
     explicit = extensions.region(server)
     if explicit:
         return snake(explicit)
@@ -53,7 +60,7 @@ def _region_of(server: Dict[str, Any], index: int) -> str:
     return "default" if index == 0 else f"server{index + 1}"
 
 
-def _server_url(server: Dict[str, Any]) -> str:
+def _server_url(server: dict[str, Any]) -> str:
     url = str(server.get("url", "/"))
     variables = server.get("variables") or {}
     for name, var in sorted(variables.items()) if isinstance(variables, dict) else []:
@@ -62,13 +69,13 @@ def _server_url(server: Dict[str, Any]) -> str:
     return url.rstrip("/") if url != "/" else url
 
 
-def servers(raw: Any, doc: Document, where: str) -> Tuple[ir.Server, ...]:
+def servers(raw: Any, doc: Document, where: str) -> tuple[ir.Server, ...]:
     """The `servers` list at `where`, each with its region (see docs/conventions.md)."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise SpecError(doc.name, where, "servers must be a list")
-    out: List[ir.Server] = []
+    out: list[ir.Server] = []
     for i, s in enumerate(raw):
         if not isinstance(s, dict) or not isinstance(s.get("url"), str):
             raise SpecError(doc.name, f"{where}/{i}", "a server needs a url")
@@ -77,7 +84,7 @@ def servers(raw: Any, doc: Document, where: str) -> Tuple[ir.Server, ...]:
     return tuple(ir.Server(n, s.url, s.description) for s, n in zip(out, names))
 
 
-def limits(node: Dict[str, Any], doc: Document, where: str) -> ir.Limits:
+def limits(node: dict[str, Any], doc: Document, where: str) -> ir.Limits:
     """The `x-ciogen-limits` of a root document or an operation as `ir.Limits`."""
     found = extensions.limits(node, doc.name, where)
     return ir.Limits(
@@ -96,7 +103,7 @@ class OperationRow:
 
     doc: Document
     surface: str
-    servers: Tuple[ir.Server, ...]
+    servers: tuple[ir.Server, ...]
     scheme: str  # the first security scheme it asks for ("" when none)
     op: ir.Operation
 
@@ -111,9 +118,11 @@ class OperationReader:
     def __init__(self, ws: Workspace, schemas: SchemaBuilder) -> None:
         self.ws = ws
         self.schemas = schemas
-        self.rows: List[OperationRow] = []
-        self.webhooks: List[ir.Operation] = []
-        self._server_surfaces: Dict[Tuple[str, ...], str] = {}  # server URLs -> surface name
+        self.rows: list[OperationRow] = []
+        self.webhooks: list[ir.Operation] = []
+        self._server_surfaces: dict[tuple[str, ...], str] = (
+            {}
+        )  # server URLs -> surface name
 
     # ---- surfaces -----------------------------------------------------------------------
 
@@ -125,7 +134,7 @@ class OperationReader:
             return snake(explicit)
         return snake(text(doc.data.get("info") or {}, "title") or doc.path.stem)
 
-    def _server_surface(self, own: Tuple[ir.Server, ...], home: str) -> str:
+    def _server_surface(self, own: tuple[ir.Server, ...], home: str) -> str:
         """The surface of operations with servers of their own: named after the host; when
         that name is another surface's (other servers on the same host, say `/v1` and `/v2`),
         after the host and the first segment of the base path, then numbered."""
@@ -176,17 +185,19 @@ class OperationReader:
                     surface = self._server_surface(used, self.surface_name(doc))
                 else:
                     surface = self.surface_name(doc)
-                operation = self._operation(doc, path, method, item, op, optr, pptr, surface)
+                operation = self._operation(
+                    doc, path, method, item, op, optr, pptr, surface
+                )
                 self.rows.append(
                     OperationRow(doc, surface, used, self._scheme(doc, op), operation)
                 )
 
     @staticmethod
-    def _scheme(doc: Document, op: Dict[str, Any]) -> str:
+    def _scheme(doc: Document, op: dict[str, Any]) -> str:
         security = op.get("security", doc.data.get("security"))
         for req in security if isinstance(security, list) else []:
             if isinstance(req, dict) and req:
-                return str(sorted(req)[0])
+                return str(min(req))
         return ""
 
     def _operation(
@@ -194,15 +205,17 @@ class OperationReader:
         doc: Document,
         path: str,
         method: str,
-        item: Dict[str, Any],
-        op: Dict[str, Any],
+        item: dict[str, Any],
+        op: dict[str, Any],
         optr: str,
         pptr: str,
         surface: str,
     ) -> ir.Operation:
         op_id = op.get("operationId")
         if op_id is not None and not isinstance(op_id, str):
-            raise SpecError(doc.name, optr + "/operationId", "operationId must be a string")
+            raise SpecError(
+                doc.name, optr + "/operationId", "operationId must be a string"
+            )
         op_id = op_id or derive_operation_id(method, path)
         hint = pascal(op_id)
         params = self._parameters(doc, path, item, op, pptr, optr, hint)
@@ -217,16 +230,24 @@ class OperationReader:
             tags=tuple(t for t in op.get("tags", []) or [] if isinstance(t, str)),
             deprecated=op.get("deprecated") is True,
             parameters=params,
-            body=self._request_body(doc, op.get("requestBody"), optr + "/requestBody", hint),
-            responses=self._responses(doc, op.get("responses"), optr + "/responses", hint),
+            body=self._request_body(
+                doc, op.get("requestBody"), optr + "/requestBody", hint
+            ),
+            responses=self._responses(
+                doc, op.get("responses"), optr + "/responses", hint
+            ),
             limits=limits(op, doc, optr),
             pagination=self._pagination(doc, op, optr, params),
             source=f"{doc.name}#{optr}",
         )
 
     def _pagination(
-        self, doc: Document, op: Dict[str, Any], optr: str, params: Tuple[ir.Parameter, ...]
-    ) -> Optional[ir.Pagination]:
+        self,
+        doc: Document,
+        op: dict[str, Any],
+        optr: str,
+        params: tuple[ir.Parameter, ...],
+    ) -> ir.Pagination | None:
         found = extensions.pagination(op, doc.name, optr)
         if found is None:
             return None
@@ -234,7 +255,9 @@ class OperationReader:
         where = f"{optr}/{escape(extensions.PAGINATION)}"
         for key, name in (("cursor", found.cursor), ("limit", found.limit)):
             if name and name not in query:
-                raise SpecError(doc.name, f"{where}/{key}", f"no query parameter {name!r}")
+                raise SpecError(
+                    doc.name, f"{where}/{key}", f"no query parameter {name!r}"
+                )
         return ir.Pagination(
             cursor_param=query[found.cursor],
             limit_param=query.get(found.limit, ""),
@@ -246,34 +269,46 @@ class OperationReader:
         self,
         doc: Document,
         path: str,
-        item: Dict[str, Any],
-        op: Dict[str, Any],
+        item: dict[str, Any],
+        op: dict[str, Any],
         pptr: str,
         optr: str,
         hint: str,
-    ) -> Tuple[ir.Parameter, ...]:
-        merged: Dict[Tuple[str, str], Tuple[Document, str, Dict[str, Any]]] = {}
+    ) -> tuple[ir.Parameter, ...]:
+        merged: dict[tuple[str, str], tuple[Document, str, dict[str, Any]]] = {}
         for base, raw in ((pptr, item.get("parameters")), (optr, op.get("parameters"))):
             if raw is None:
                 continue
             if not isinstance(raw, list):
-                raise SpecError(doc.name, base + "/parameters", "parameters must be a list")
+                raise SpecError(
+                    doc.name, base + "/parameters", "parameters must be a list"
+                )
             for i, p in enumerate(raw):
                 pdoc, where, node = self.ws.deref(doc, p, f"{base}/parameters/{i}")
                 if not isinstance(node, dict) or not isinstance(node.get("name"), str):
                     raise SpecError(pdoc.name, where, "a parameter needs a name")
                 loc = node.get("in")
                 if loc not in PARAM_ORDER:
-                    raise SpecError(pdoc.name, where + "/in", f"unknown parameter location {loc!r}")
+                    raise SpecError(
+                        pdoc.name, where + "/in", f"unknown parameter location {loc!r}"
+                    )
                 merged[(loc, node["name"])] = (pdoc, where, node)
         declared = re.findall(r"{([^}]+)}", path)
         for name in declared:
             if ("path", name) not in merged:
                 # a template variable with no declaration still has to be passed
-                merged[("path", name)] = (doc, optr, {"name": name, "in": "path", "required": True,
-                                                      "schema": {"type": "string"}})
+                merged[("path", name)] = (
+                    doc,
+                    optr,
+                    {
+                        "name": name,
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                )
 
-        def order(key: Tuple[str, str]) -> Tuple[int, int, str]:
+        def order(key: tuple[str, str]) -> tuple[int, int, str]:
             loc, name = key
             pos = declared.index(name) if loc == "path" and name in declared else 0
             return (PARAM_ORDER[loc], pos, name)
@@ -286,14 +321,24 @@ class OperationReader:
         )
 
     def _parameter(
-        self, doc: Document, where: str, node: Dict[str, Any], loc: str, py_name: str, hint: str
+        self,
+        doc: Document,
+        where: str,
+        node: dict[str, Any],
+        loc: str,
+        py_name: str,
+        hint: str,
     ) -> ir.Parameter:
         snode: Any = node.get("schema")
         sptr = where + "/schema"
         content = node.get("content")
         if snode is None and isinstance(content, dict) and content:
-            ctype = sorted(content)[0]
-            snode = content[ctype].get("schema") if isinstance(content[ctype], dict) else None
+            ctype = min(content)
+            snode = (
+                content[ctype].get("schema")
+                if isinstance(content[ctype], dict)
+                else None
+            )
             sptr = f"{where}/content/{escape(ctype)}/schema"
         schema = (
             self.schemas.convert(doc, sptr, snode, hint + pascal(node["name"]))
@@ -314,11 +359,12 @@ class OperationReader:
             client_flag=snake(flag) if flag_value else "",
             client_flag_value=flag_value,
             style=str(node.get("style", "")),
-            explode=node.get("explode", node.get("style", "form") == "form") is not False,
+            explode=node.get("explode", node.get("style", "form") == "form")
+            is not False,
         )
 
     @staticmethod
-    def pick_content_type(content: Dict[str, Any]) -> str:
+    def pick_content_type(content: dict[str, Any]) -> str:
         """JSON first, then any +json type, then forms, then the first by name."""
         if "application/json" in content:
             return "application/json"
@@ -332,22 +378,24 @@ class OperationReader:
         return types[0]
 
     def _examples(
-        self, doc: Document, media: Dict[str, Any], where: str
-    ) -> Tuple[ir.MediaExample, ...]:
-        out: List[ir.MediaExample] = []
+        self, doc: Document, media: dict[str, Any], where: str
+    ) -> tuple[ir.MediaExample, ...]:
+        out: list[ir.MediaExample] = []
         if "example" in media:
             out.append(ir.MediaExample(name="example", value=media["example"]))
         raw = media.get("examples")
         if isinstance(raw, dict):
             for name in sorted(raw):
-                _, _, ex = self.ws.deref(doc, raw[name], f"{where}/examples/{escape(name)}")
+                _, _, ex = self.ws.deref(
+                    doc, raw[name], f"{where}/examples/{escape(name)}"
+                )
                 if isinstance(ex, dict) and "value" in ex:
                     out.append(ir.MediaExample(name, ex["value"], text(ex, "summary")))
         return tuple(out)
 
     def _request_body(
         self, doc: Document, raw: Any, where: str, hint: str
-    ) -> Optional[ir.RequestBody]:
+    ) -> ir.RequestBody | None:
         if raw is None:
             return None
         bdoc, where, node = self.ws.deref(doc, raw, where)
@@ -374,16 +422,22 @@ class OperationReader:
             other_content_types=tuple(t for t in sorted(content) if t != ctype),
         )
 
-    def _responses(self, doc: Document, raw: Any, where: str, hint: str) -> Tuple[ir.Response, ...]:
+    def _responses(
+        self, doc: Document, raw: Any, where: str, hint: str
+    ) -> tuple[ir.Response, ...]:
         if raw is None:
             return ()
         if not isinstance(raw, dict):
             raise SpecError(doc.name, where, "responses must be an object")
 
-        def order(code: str) -> Tuple[int, str]:
-            return (2, code) if code == "default" else (1, code) if "X" in code.upper() else (0, code)
+        def order(code: str) -> tuple[int, str]:
+            return (
+                (2, code)
+                if code == "default"
+                else (1, code) if "X" in code.upper() else (0, code)
+            )
 
-        out: List[ir.Response] = []
+        out: list[ir.Response] = []
         for code in sorted(raw, key=order):
             rdoc, rptr, node = self.ws.deref(doc, raw[code], f"{where}/{escape(code)}")
             if not isinstance(node, dict):
@@ -391,14 +445,20 @@ class OperationReader:
             content = node.get("content") or {}
             schema = None
             ctype = ""
-            examples: Tuple[ir.MediaExample, ...] = ()
+            examples: tuple[ir.MediaExample, ...] = ()
             if isinstance(content, dict) and content:
                 ctype = self.pick_content_type(content)
                 media = content[ctype] if isinstance(content[ctype], dict) else {}
                 mptr = f"{rptr}/content/{escape(ctype)}"
-                suffix = "Response" if code in ("200", "201", "2XX") else f"Response{pascal(code)}"
+                suffix = (
+                    "Response"
+                    if code in ("200", "201", "2XX")
+                    else f"Response{pascal(code)}"
+                )
                 if media.get("schema") is not None:
-                    schema = self.schemas.convert(rdoc, mptr + "/schema", media["schema"], hint + suffix)
+                    schema = self.schemas.convert(
+                        rdoc, mptr + "/schema", media["schema"], hint + suffix
+                    )
                 examples = self._examples(rdoc, media, mptr)
             out.append(
                 ir.Response(
@@ -416,7 +476,9 @@ class OperationReader:
         if not isinstance(hooks, dict):
             raise SpecError(doc.name, "/webhooks", "webhooks must be an object")
         for name in sorted(hooks):
-            hdoc, hptr, item = self.ws.deref(doc, hooks[name], "/webhooks/" + escape(name))
+            hdoc, hptr, item = self.ws.deref(
+                doc, hooks[name], "/webhooks/" + escape(name)
+            )
             if not isinstance(item, dict):
                 raise SpecError(hdoc.name, hptr, "a webhook must be a path item")
             for method in HTTP_METHODS:
@@ -424,7 +486,11 @@ class OperationReader:
                     continue
                 op = item[method]
                 optr = f"{hptr}/{method}"
-                op_id = op.get("operationId") if isinstance(op.get("operationId"), str) else f"{name}_{method}"
+                op_id = (
+                    op.get("operationId")
+                    if isinstance(op.get("operationId"), str)
+                    else f"{name}_{method}"
+                )
                 hint = pascal(op_id) + "Webhook"
                 self.webhooks.append(
                     ir.Operation(
@@ -435,8 +501,12 @@ class OperationReader:
                         surface="webhooks",
                         summary=text(op, "summary"),
                         description=text(op, "description"),
-                        body=self._request_body(hdoc, op.get("requestBody"), optr + "/requestBody", hint),
-                        responses=self._responses(hdoc, op.get("responses"), optr + "/responses", hint),
+                        body=self._request_body(
+                            hdoc, op.get("requestBody"), optr + "/requestBody", hint
+                        ),
+                        responses=self._responses(
+                            hdoc, op.get("responses"), optr + "/responses", hint
+                        ),
                         source=f"{hdoc.name}#{optr}",
                     )
                 )
@@ -451,6 +521,10 @@ class OperationReader:
                 raise SpecError(doc.name, "/components", "components must be an object")
             schemas = comps.get("schemas") or {}
             if not isinstance(schemas, dict):
-                raise SpecError(doc.name, "/components/schemas", "schemas must be an object")
+                raise SpecError(
+                    doc.name, "/components/schemas", "schemas must be an object"
+                )
             for name in sorted(schemas):
-                self.schemas.convert(doc, "/components/schemas/" + escape(name), schemas[name], name)
+                self.schemas.convert(
+                    doc, "/components/schemas/" + escape(name), schemas[name], name
+                )

@@ -19,13 +19,24 @@ import json
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any
 
 from ..errors import SpecError, escape
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace
-from .model import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION, Discriminator, Property, Schema
+from .model import (
+    ANY,
+    ARRAY,
+    ENUM,
+    MAP,
+    OBJECT,
+    PRIMITIVE,
+    UNION,
+    Discriminator,
+    Property,
+    Schema,
+)
 from .naming import dedupe, pascal, snake
 
 PRIMITIVE_TYPES = ("string", "integer", "number", "boolean", "null")
@@ -33,11 +44,42 @@ ALL_TYPES = PRIMITIVE_TYPES + ("object", "array")
 # Names a model class must not take: what models.py and the client modules import or define
 # at module level (a model named `Transport` or `Call` would shadow the client's own).
 RESERVED_MODEL_NAMES = frozenset(
-    {"Any", "Dict", "List", "Mapping", "Optional", "Union", "Literal", "Enum", "Unset", "UNSET",
-     "Type", "TypeVar", "Tuple", "Callable", "field", "dataclass", "datetime", "date", "cast",
-     "APIResponse", "AsyncBaseClient", "BaseClient", "Call", "Limits", "AsyncTransport",
-     "Transport", "Timeout", "REGIONS", "LIMITS", "DEFAULT_REGION", "DEFAULT_TIMEOUT",
-     "DEFAULT_MAX_RETRIES", "OPERATIONS", "OperationInfo"}
+    {
+        "Any",
+        "Dict",
+        "List",
+        "Mapping",
+        "Optional",
+        "Union",
+        "Literal",
+        "Enum",
+        "Unset",
+        "UNSET",
+        "Type",
+        "TypeVar",
+        "Tuple",
+        "Callable",
+        "field",
+        "dataclass",
+        "datetime",
+        "date",
+        "cast",
+        "APIResponse",
+        "AsyncBaseClient",
+        "BaseClient",
+        "Call",
+        "Limits",
+        "AsyncTransport",
+        "Transport",
+        "Timeout",
+        "REGIONS",
+        "LIMITS",
+        "DEFAULT_REGION",
+        "DEFAULT_TIMEOUT",
+        "DEFAULT_MAX_RETRIES",
+        "OPERATIONS",
+        "OperationInfo",
+    }
 )
 # Field names that are the model's own API: a property with one of them gets a `_2` suffix.
 RESERVED_FIELD_NAMES = ("additional_properties", "to_dict", "from_dict")
@@ -46,13 +88,16 @@ RESERVED_FIELD_NAMES = ("additional_properties", "to_dict", "from_dict")
 SHADOWING_FIELD_NAMES = frozenset({"field", "datetime"})
 
 
-def field_names(wire_names: List[str]) -> List[str]:
+def field_names(wire_names: list[str]) -> list[str]:
     """Python attribute names for a model's properties, in order (see naming.dedupe)."""
     names = [snake(w) for w in wire_names]
-    return dedupe([n + "_" if n in SHADOWING_FIELD_NAMES else n for n in names],
-                  reserved=RESERVED_FIELD_NAMES)
+    return dedupe(
+        [n + "_" if n in SHADOWING_FIELD_NAMES else n for n in names],
+        reserved=RESERVED_FIELD_NAMES,
+    )
 
-Key = Tuple[Path, str]
+
+Key = tuple[Path, str]
 
 
 def enum_member_name(value: Any) -> str:
@@ -63,9 +108,9 @@ def enum_member_name(value: Any) -> str:
     return name if name and not name[0].isdigit() else f"VALUE_{name}"
 
 
-def _explicit_surfaces(docs: List[Document]) -> Set[str]:
+def _explicit_surfaces(docs: list[Document]) -> set[str]:
     """Surface names set with `x-ciogen-surface` on path items and operations."""
-    out: Set[str] = set()
+    out: set[str] = set()
     for doc in docs:
         paths = doc.data.get("paths")
         for item in paths.values() if isinstance(paths, dict) else ():
@@ -83,7 +128,9 @@ def _may_be_class(node: Any) -> bool:
     union)? False for arrays, maps and primitives, which are used inline instead."""
     if not isinstance(node, dict):
         return False
-    if any(k in node for k in ("allOf", "oneOf", "anyOf", "enum", "const", "properties")):
+    if any(
+        k in node for k in ("allOf", "oneOf", "anyOf", "enum", "const", "properties")
+    ):
         return True
     types = node.get("type")
     inline = ("array", "string", "integer", "number", "boolean")
@@ -95,22 +142,28 @@ def _may_be_class(node: Any) -> bool:
 class SchemaBuilder:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
-        self.models: Dict[str, Schema] = {}  # class_name -> finished model
-        self.names: Dict[Key, str] = {}  # (file, pointer) -> class_name of a model
-        self.in_progress: Set[Key] = set()
-        self.expanding: Set[Key] = set()  # unfinished models an allOf is re-reading (see below)
-        self.taken: Set[str] = set(RESERVED_MODEL_NAMES)
-        self.inline_cache: Dict[Key, Schema] = {}
-        self.component_keys: Dict[Key, str] = {}
+        self.models: dict[str, Schema] = {}  # class_name -> finished model
+        self.names: dict[Key, str] = {}  # (file, pointer) -> class_name of a model
+        self.in_progress: set[Key] = set()
+        self.expanding: set[Key] = (
+            set()
+        )  # unfinished models an allOf is re-reading (see below)
+        self.taken: set[str] = set(RESERVED_MODEL_NAMES)
+        self.inline_cache: dict[Key, Schema] = {}
+        self.component_keys: dict[Key, str] = {}
 
     # ---- naming -------------------------------------------------------------------------
 
-    def reserve_components(self, docs: List[Document], prefix_of: Dict[Path, str]) -> None:
+    def reserve_components(
+        self, docs: list[Document], prefix_of: dict[Path, str]
+    ) -> None:
         """Give every component schema its class name up front (collision rule above)."""
         for surface in set(prefix_of.values()) | _explicit_surfaces(docs):
             # the client classes live next to the models their methods import
-            self.taken.update({pascal(surface) + "Client", "Async" + pascal(surface) + "Client"})
-        rows: List[Tuple[str, str, Document]] = []
+            self.taken.update(
+                {pascal(surface) + "Client", "Async" + pascal(surface) + "Client"}
+            )
+        rows: list[tuple[str, str, Document]] = []
         for doc in sorted(docs, key=lambda d: d.name):
             comps = doc.data.get("components")
             schemas = comps.get("schemas") if isinstance(comps, dict) else None
@@ -119,10 +172,17 @@ class SchemaBuilder:
             for name in sorted(schemas):
                 rows.append((pascal(name), name, doc))
         counts = Counter(base for base, _, _ in rows)
-        wanted: List[str] = []
+        wanted: list[str] = []
         for base_name, _, doc in rows:
-            clash = counts[base_name] > 1 and len({d.path for b, _, d in rows if b == base_name}) > 1
-            wanted.append(pascal(prefix_of.get(doc.path, doc.path.stem)) + base_name if clash else base_name)
+            clash = (
+                counts[base_name] > 1
+                and len({d.path for b, _, d in rows if b == base_name}) > 1
+            )
+            wanted.append(
+                pascal(prefix_of.get(doc.path, doc.path.stem)) + base_name
+                if clash
+                else base_name
+            )
         final = dedupe(wanted, reserved=self.taken, sep="")
         for (_, name, doc), cls in zip(rows, final):
             ptr = "/components/schemas/" + escape(name)
@@ -141,7 +201,9 @@ class SchemaBuilder:
         if isinstance(node, bool):  # 3.1 boolean schemas
             return Schema(kind=ANY, source=f"{doc.name}#{ptr}")
         if not isinstance(node, dict):
-            raise SpecError(doc.name, ptr, f"a schema must be an object, got {type(node).__name__}")
+            raise SpecError(
+                doc.name, ptr, f"a schema must be an object, got {type(node).__name__}"
+            )
         if "$ref" in node:
             return self._convert_ref(doc, ptr, node, hint)
         key = (doc.path, ptr)
@@ -151,7 +213,9 @@ class SchemaBuilder:
             return self.inline_cache[key]
         return self._convert_inline(doc, ptr, node, hint)
 
-    def _convert_ref(self, doc: Document, ptr: str, node: Dict[str, Any], hint: str) -> Schema:
+    def _convert_ref(
+        self, doc: Document, ptr: str, node: dict[str, Any], hint: str
+    ) -> Schema:
         tdoc, tptr, tnode = self.ws.resolve(doc, node["$ref"], ptr + "/$ref")
         key = (tdoc.path, tptr)
         if key in self.component_keys or key in self.names:
@@ -225,16 +289,27 @@ class SchemaBuilder:
     # ---- inline conversion --------------------------------------------------------------
 
     def _convert_inline(
-        self, doc: Document, ptr: str, node: Dict[str, Any], hint: str, class_name: str = ""
+        self,
+        doc: Document,
+        ptr: str,
+        node: dict[str, Any],
+        hint: str,
+        class_name: str = "",
     ) -> Schema:
         where = f"{doc.name}#{ptr}"
-        desc = node.get("description") if isinstance(node.get("description"), str) else ""
+        desc = (
+            node.get("description") if isinstance(node.get("description"), str) else ""
+        )
         nullable = node.get("nullable") is True
         types = self._types(doc, ptr, node)
         if "null" in types:
             nullable = True
             types = [t for t in types if t != "null"] or ["null"]
-        common: Dict[str, Any] = {"description": desc or "", "nullable": nullable, "source": where}
+        common: dict[str, Any] = {
+            "description": desc or "",
+            "nullable": nullable,
+            "source": where,
+        }
         if "default" in node:
             common.update(default=node["default"], has_default=True)
         if "example" in node:
@@ -249,10 +324,14 @@ class SchemaBuilder:
         if "const" in node or "enum" in node:
             return self._enum(doc, ptr, node, hint, class_name, common, types)
         if len(types) > 1:
-            variants = tuple(Schema(kind=PRIMITIVE, type=t) for t in types if t in PRIMITIVE_TYPES)
+            variants = tuple(
+                Schema(kind=PRIMITIVE, type=t) for t in types if t in PRIMITIVE_TYPES
+            )
             extra = [t for t in types if t not in PRIMITIVE_TYPES]
             variants += tuple(
-                self._convert_inline(doc, ptr, {**node, "type": t}, f"{hint}{t.title()}")
+                self._convert_inline(
+                    doc, ptr, {**node, "type": t}, f"{hint}{t.title()}"
+                )
                 for t in extra
             )
             return Schema(kind=UNION, variants=variants, **common)
@@ -261,7 +340,9 @@ class SchemaBuilder:
             return self._object(doc, ptr, node, hint, class_name, common)
         if kind == "array":
             items = node.get("items", {})
-            if isinstance(items, list):  # tuple validation (3.0 forbids, some specs do it)
+            if isinstance(
+                items, list
+            ):  # tuple validation (3.0 forbids, some specs do it)
                 items = {}
             item = self.convert(doc, ptr + "/items", items, hint + "Item")
             return Schema(kind=ARRAY, items=item, **common)
@@ -272,7 +353,7 @@ class SchemaBuilder:
             return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)
         return Schema(kind=ANY, **common)
 
-    def _types(self, doc: Document, ptr: str, node: Dict[str, Any]) -> List[str]:
+    def _types(self, doc: Document, ptr: str, node: dict[str, Any]) -> list[str]:
         raw = node.get("type")
         if raw is None:
             return []
@@ -283,7 +364,7 @@ class SchemaBuilder:
         return list(dict.fromkeys(values))
 
     @staticmethod
-    def _infer_type(node: Dict[str, Any]) -> str:
+    def _infer_type(node: dict[str, Any]) -> str:
         if "properties" in node or "additionalProperties" in node:
             return "object"
         if "items" in node:
@@ -296,11 +377,14 @@ class SchemaBuilder:
         return (
             isinstance(variants, list)
             and bool(variants)
-            and all(isinstance(v, dict) and set(v) <= {"required", "description"} for v in variants)
+            and all(
+                isinstance(v, dict) and set(v) <= {"required", "description"}
+                for v in variants
+            )
         )
 
-    def _required_one_of(self, node: Dict[str, Any]) -> Tuple[Tuple[str, ...], ...]:
-        out: List[Tuple[str, ...]] = []
+    def _required_one_of(self, node: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+        out: list[tuple[str, ...]] = []
         for key in ("anyOf", "oneOf"):
             if key in node and self._only_required(node[key]):
                 out.extend(tuple(v.get("required", [])) for v in node[key])
@@ -310,33 +394,43 @@ class SchemaBuilder:
         self,
         doc: Document,
         ptr: str,
-        node: Dict[str, Any],
+        node: dict[str, Any],
         hint: str,
         class_name: str,
-        common: Dict[str, Any],
+        common: dict[str, Any],
     ) -> Schema:
         props = node.get("properties", {}) or {}
         if not isinstance(props, dict):
-            raise SpecError(doc.name, ptr + "/properties", "properties must be an object")
+            raise SpecError(
+                doc.name, ptr + "/properties", "properties must be an object"
+            )
         required = node.get("required", []) or []
-        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-            raise SpecError(doc.name, ptr + "/required", "required must be a list of names")
+        if not isinstance(required, list) or not all(
+            isinstance(r, str) for r in required
+        ):
+            raise SpecError(
+                doc.name, ptr + "/required", "required must be a list of names"
+            )
         addl = node.get("additionalProperties", True)
-        additional: Optional[Schema]
+        additional: Schema | None
         if addl is False:
             additional = None
         elif addl is True or addl == {}:
             additional = Schema(kind=ANY)
         elif isinstance(addl, dict):
-            additional = self.convert(doc, ptr + "/additionalProperties", addl, hint + "Value")
+            additional = self.convert(
+                doc, ptr + "/additionalProperties", addl, hint + "Value"
+            )
         else:
-            raise SpecError(doc.name, ptr + "/additionalProperties", "must be a boolean or schema")
+            raise SpecError(
+                doc.name, ptr + "/additionalProperties", "must be a boolean or schema"
+            )
         if not props:
             return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
         name = class_name or self._new_name(hint)
         wires = list(props)
         py = field_names(wires)
-        properties: List[Property] = []
+        properties: list[Property] = []
         for wire, py_name in zip(wires, py):
             pnode = props[wire]
             pptr = ptr + "/properties/" + escape(wire)
@@ -377,11 +471,11 @@ class SchemaBuilder:
         self,
         doc: Document,
         ptr: str,
-        node: Dict[str, Any],
+        node: dict[str, Any],
         hint: str,
         class_name: str,
-        common: Dict[str, Any],
-        types: List[str],
+        common: dict[str, Any],
+        types: list[str],
     ) -> Schema:
         values = [node["const"]] if "const" in node else node.get("enum")
         if not isinstance(values, list) or not values:
@@ -405,7 +499,9 @@ class SchemaBuilder:
             kind = PRIMITIVE if base in PRIMITIVE_TYPES else ANY
             return Schema(kind=kind, type=base if kind == PRIMITIVE else "", **common)
         if len(values) == 1:  # a const: rendered as Literal, not a class
-            return Schema(kind=ENUM, enum_type=etype, enum_values=tuple(values), **common)
+            return Schema(
+                kind=ENUM, enum_type=etype, enum_values=tuple(values), **common
+            )
         name = class_name or self._new_name(hint)
         members = dedupe([enum_member_name(v) for v in values])
         model = Schema(
@@ -422,16 +518,16 @@ class SchemaBuilder:
         self,
         doc: Document,
         ptr: str,
-        node: Dict[str, Any],
+        node: dict[str, Any],
         key: str,
         hint: str,
         class_name: str,
-        common: Dict[str, Any],
+        common: dict[str, Any],
     ) -> Schema:
         raw = node[key]
         if not isinstance(raw, list) or not raw:
             raise SpecError(doc.name, f"{ptr}/{key}", f"{key} must be a non-empty list")
-        variants: List[Schema] = []
+        variants: list[Schema] = []
         for i, v in enumerate(raw):
             vptr = f"{ptr}/{key}/{i}"
             if isinstance(v, dict) and v.get("type") == "null" and len(v) <= 2:
@@ -448,34 +544,50 @@ class SchemaBuilder:
         disc = self._discriminator(doc, ptr, node, variants)
         name = class_name or self._new_name(hint)
         model = Schema(
-            kind=UNION, class_name=name, variants=tuple(variants), discriminator=disc, **common
+            kind=UNION,
+            class_name=name,
+            variants=tuple(variants),
+            discriminator=disc,
+            **common,
         )
         return self._register(name, model, doc, ptr)
 
     def _discriminator(
-        self, doc: Document, ptr: str, node: Dict[str, Any], variants: List[Schema]
-    ) -> Optional[Discriminator]:
+        self, doc: Document, ptr: str, node: dict[str, Any], variants: list[Schema]
+    ) -> Discriminator | None:
         d = node.get("discriminator")
         if d is None:
             return None
         if not isinstance(d, dict) or not isinstance(d.get("propertyName"), str):
-            raise SpecError(doc.name, ptr + "/discriminator", "discriminator needs a propertyName")
+            raise SpecError(
+                doc.name, ptr + "/discriminator", "discriminator needs a propertyName"
+            )
         prop = d["propertyName"]
-        pairs: Dict[str, str] = {}
+        pairs: dict[str, str] = {}
         mapping = d.get("mapping") or {}
         if not isinstance(mapping, dict):
-            raise SpecError(doc.name, ptr + "/discriminator/mapping", "mapping must be an object")
+            raise SpecError(
+                doc.name, ptr + "/discriminator/mapping", "mapping must be an object"
+            )
         for value, target in mapping.items():
             if not isinstance(target, str):
-                raise SpecError(doc.name, ptr + "/discriminator/mapping", "targets are strings")
-            ref = target if ("#" in target or "/" in target or "." in target) else (
-                "#/components/schemas/" + target
+                raise SpecError(
+                    doc.name, ptr + "/discriminator/mapping", "targets are strings"
+                )
+            ref = (
+                target
+                if ("#" in target or "/" in target or "." in target)
+                else ("#/components/schemas/" + target)
             )
-            tdoc, tptr, tnode = self.ws.resolve(doc, ref, ptr + "/discriminator/mapping")
+            tdoc, tptr, tnode = self.ws.resolve(
+                doc, ref, ptr + "/discriminator/mapping"
+            )
             linked = self.convert(tdoc, tptr, tnode, str(value))
             if not linked.class_name:
                 raise SpecError(
-                    doc.name, ptr + "/discriminator/mapping", f"{value!r} does not map to a model"
+                    doc.name,
+                    ptr + "/discriminator/mapping",
+                    f"{value!r} does not map to a model",
                 )
             pairs[str(value)] = linked.class_name
         mapped = set(pairs.values())
@@ -495,16 +607,18 @@ class SchemaBuilder:
         self,
         doc: Document,
         ptr: str,
-        node: Dict[str, Any],
+        node: dict[str, Any],
         hint: str,
         class_name: str,
-        common: Dict[str, Any],
+        common: dict[str, Any],
     ) -> Schema:
         parts = node["allOf"]
         if not isinstance(parts, list) or not parts:
             raise SpecError(doc.name, ptr + "/allOf", "allOf must be a non-empty list")
         rest = {k: v for k, v in node.items() if k != "allOf"}
-        has_own = any(k in rest for k in ("properties", "required", "additionalProperties"))
+        has_own = any(
+            k in rest for k in ("properties", "required", "additionalProperties")
+        )
         if len(parts) == 1 and not has_own and not class_name:
             one = self.convert(doc, ptr + "/allOf/0", parts[0], hint)
             return replace(
@@ -516,17 +630,19 @@ class SchemaBuilder:
             # `allOf: [{$ref: SomeEnum}, {description: ...}]` and the like: not an object
             return self._all_of_value(doc, ptr, parts, hint, common)
         name = class_name or self._new_name(hint)
-        merged: Dict[str, Property] = {}
-        required: List[str] = []
-        one_of: List[Tuple[str, ...]] = []
-        additional: Optional[Schema] = Schema(kind=ANY)
+        merged: dict[str, Property] = {}
+        required: list[str] = []
+        one_of: list[tuple[str, ...]] = []
+        additional: Schema | None = Schema(kind=ANY)
         sources = [(f"{ptr}/allOf/{i}", p) for i, p in enumerate(parts)]
         if has_own:
             sources.append((ptr, {k: v for k, v in rest.items() if k != "description"}))
-        scratch: List[str] = []  # part classes made only to be merged here
+        scratch: list[str] = []  # part classes made only to be merged here
         for i, (pptr, part) in enumerate(sources):
             part_name = f"{name}Part{i + 1}"
-            if pptr == ptr:  # the schema's own keys: at its own pointer, which `convert` would
+            if (
+                pptr == ptr
+            ):  # the schema's own keys: at its own pointer, which `convert` would
                 # take for (a link to) the very model being built here
                 piece = self._convert_inline(doc, ptr, part, part_name)
             else:
@@ -545,13 +661,18 @@ class SchemaBuilder:
                 one_of.extend(piece.required_one_of)
                 if not piece.additional_allowed:
                     additional = None
-            elif piece.kind == MAP:
-                if piece.items is not None and piece.items.kind != ANY:
-                    additional = piece.items
+            elif (
+                piece.kind == MAP
+                and piece.items is not None
+                and piece.items.kind != ANY
+            ):
+                additional = piece.items
             # anything else (a union of objects, an annotation-only part) adds no fields of
             # its own: what it allows stays reachable through additional_properties
             if isinstance(part, dict):
-                required.extend(r for r in part.get("required", []) or [] if isinstance(r, str))
+                required.extend(
+                    r for r in part.get("required", []) or [] if isinstance(r, str)
+                )
         for part_name in scratch:  # its fields are the merged model's now
             self.models.pop(part_name, None)
         required = list(dict.fromkeys(required))
@@ -589,7 +710,7 @@ class SchemaBuilder:
             return True
         if any(k in part for k in ("properties", "additionalProperties", "required")):
             return True
-        variants: List[Any] = []
+        variants: list[Any] = []
         for key in ("oneOf", "anyOf"):
             listed = part.get(key)
             variants.extend(listed if isinstance(listed, list) else [])
@@ -616,11 +737,21 @@ class SchemaBuilder:
             self.expanding.discard(key)
 
     def _all_of_value(
-        self, doc: Document, ptr: str, parts: List[Any], hint: str, common: Dict[str, Any]
+        self,
+        doc: Document,
+        ptr: str,
+        parts: list[Any],
+        hint: str,
+        common: dict[str, Any],
     ) -> Schema:
         """An allOf of non-object parts: the one part that says what the value is."""
         pieces = [
-            self.convert(doc, f"{ptr}/allOf/{i}", part, hint if len(parts) == 1 else f"{hint}Part{i + 1}")
+            self.convert(
+                doc,
+                f"{ptr}/allOf/{i}",
+                part,
+                hint if len(parts) == 1 else f"{hint}Part{i + 1}",
+            )
             for i, part in enumerate(parts)
         ]
         typed = [p for p in pieces if p.kind != ANY]
@@ -634,7 +765,7 @@ class SchemaBuilder:
             out = next((p for p in typed if p.format), typed[0])
         else:
             out = Schema(kind=ANY)
-        changes: Dict[str, Any] = {"nullable": out.nullable or common["nullable"]}
+        changes: dict[str, Any] = {"nullable": out.nullable or common["nullable"]}
         if common["description"]:
             changes["description"] = common["description"]
         if common.get("has_default"):
@@ -644,7 +775,7 @@ class SchemaBuilder:
         return replace(out, **changes)
 
 
-def finished_models(builder: SchemaBuilder) -> Tuple[Schema, ...]:
+def finished_models(builder: SchemaBuilder) -> tuple[Schema, ...]:
     """Every named model (objects, enums, unions), sorted by class name."""
     return tuple(
         _with_variant_shapes(builder.models[n], builder.models)
@@ -653,16 +784,18 @@ def finished_models(builder: SchemaBuilder) -> Tuple[Schema, ...]:
     )
 
 
-def _with_variant_shapes(model: Schema, models: Dict[str, Schema]) -> Schema:
+def _with_variant_shapes(model: Schema, models: dict[str, Schema]) -> Schema:
     """A union whose object variants are links to models, with each link's `required` filled
     in from its model: a union without a discriminator is decoded by those keys. (A link
     made while its model was still being built could not know them.)"""
     if model.kind != UNION or not model.variants:
         return model
     variants = tuple(
-        replace(v, required=models[v.ref].required)
-        if v.ref and v.kind == OBJECT and v.ref in models and not v.required
-        else v
+        (
+            replace(v, required=models[v.ref].required)
+            if v.ref and v.kind == OBJECT and v.ref in models and not v.required
+            else v
+        )
         for v in model.variants
     )
     return model if variants == model.variants else replace(model, variants=variants)

@@ -9,8 +9,8 @@ method names. Every operation of every input ends up in a surface, or the run st
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import fields, replace
-from typing import Dict, Iterable, List, Tuple
 
 from ..errors import Finding, SpecError, escape
 from ..spec import extensions
@@ -28,8 +28,10 @@ def merge_limits(base: ir.Limits, own: ir.Limits) -> ir.Limits:
     """`own`'s values over `base`'s, key by key."""
     if own.empty:
         return base
-    merged = {f: getattr(own, f) if getattr(own, f) is not None else getattr(base, f)
-              for f in _LIMIT_FIELDS}
+    merged = {
+        f: getattr(own, f) if getattr(own, f) is not None else getattr(base, f)
+        for f in _LIMIT_FIELDS
+    }
     return ir.Limits(**merged, source=own.source)
 
 
@@ -50,10 +52,17 @@ def auth(ws: Workspace, doc: Document, name: str) -> ir.Auth:
     desc = text(node, "description")
     if kind == "http" and scheme == "basic":
         creds = names or ["username", "password"]
-        return ir.Auth("basic", name, tuple(ir.Credential(snake(c)) for c in creds), description=desc)
+        return ir.Auth(
+            "basic",
+            name,
+            tuple(ir.Credential(snake(c)) for c in creds),
+            description=desc,
+        )
     if kind in ("http", "oauth2", "openIdConnect"):
         creds = names or ["token"]
-        return ir.Auth("bearer", name, (ir.Credential(snake(creds[0])),), description=desc)
+        return ir.Auth(
+            "bearer", name, (ir.Credential(snake(creds[0])),), description=desc
+        )
     if kind == "apiKey":
         creds = names or ["api_key"]
         return ir.Auth(
@@ -67,7 +76,9 @@ def auth(ws: Workspace, doc: Document, name: str) -> ir.Auth:
     return ir.Auth("none", name, description=desc)
 
 
-def method_names(ops: List[ir.Operation], rows: Dict[str, OperationRow], surface: str) -> List[Tuple[str, str]]:
+def method_names(
+    ops: list[ir.Operation], rows: dict[str, OperationRow], surface: str
+) -> list[tuple[str, str]]:
     """(method name, previous name) per operation, in order.
 
     A method is its operationId in snake_case; when every operation a document puts on this
@@ -77,7 +88,7 @@ def method_names(ops: List[ir.Operation], rows: Dict[str, OperationRow], surface
     """
     full = [snake(o.operation_id) for o in ops]
     prefix = surface + "_"
-    by_doc: Dict[str, List[str]] = {}
+    by_doc: dict[str, list[str]] = {}
     for o, name in zip(ops, full):
         by_doc.setdefault(rows[o.operation_id].doc.name, []).append(name)
     shortened = {
@@ -86,35 +97,52 @@ def method_names(ops: List[ir.Operation], rows: Dict[str, OperationRow], surface
         if all(n.startswith(prefix) and len(n) > len(prefix) for n in names)
         for name in names
     }
-    short = [snake(n[len(prefix):]) if n in shortened else n for n in full]
+    short = [snake(n[len(prefix) :]) if n in shortened else n for n in full]
     counts = Counter(short + full)
-    taken = [s != f and counts[s] == 1 and s not in CLIENT_RESERVED for s, f in zip(short, full)]
-    final = dedupe([s if ok else f for s, f, ok in zip(short, full, taken)],
-                   reserved=CLIENT_RESERVED)
+    taken = [
+        s != f and counts[s] == 1 and s not in CLIENT_RESERVED
+        for s, f in zip(short, full)
+    ]
+    final = dedupe(
+        [s if ok else f for s, f, ok in zip(short, full, taken)],
+        reserved=CLIENT_RESERVED,
+    )
     # the long name stays as an alias only where the short one was taken as it is
-    return [(name, f if ok and name == s else "")
-            for name, s, f, ok in zip(final, short, full, taken)]
+    return [
+        (name, f if ok and name == s else "")
+        for name, s, f, ok in zip(final, short, full, taken)
+    ]
 
 
-def build_surfaces(reader: OperationReader) -> Tuple[Tuple[ir.Surface, ...], List[Finding]]:
+def build_surfaces(
+    reader: OperationReader,
+) -> tuple[tuple[ir.Surface, ...], list[Finding]]:
     """Every surface with its operations, sorted by name; and what was noticed on the way."""
     ws = reader.ws
-    by_surface: Dict[str, List[OperationRow]] = {}
+    by_surface: dict[str, list[OperationRow]] = {}
     for row in reader.rows:
         by_surface.setdefault(row.surface, []).append(row)
-    root_surfaces = {reader.surface_name(d): d for d in sorted(ws.roots, key=lambda d: d.name)}
+    root_surfaces = {
+        reader.surface_name(d): d for d in sorted(ws.roots, key=lambda d: d.name)
+    }
     for name in root_surfaces:
         by_surface.setdefault(name, [])
-    surfaces: List[ir.Surface] = []
-    findings: List[Finding] = []
-    seen_ids: Dict[str, str] = {}
+    surfaces: list[ir.Surface] = []
+    findings: list[Finding] = []
+    seen_ids: dict[str, str] = {}
     for name in sorted(by_surface):
-        rows = sorted(by_surface[name], key=lambda r: (r.op.path, r.op.method, r.doc.name))
+        rows = sorted(
+            by_surface[name], key=lambda r: (r.op.path, r.op.method, r.doc.name)
+        )
         docs = sorted({r.doc.path: r.doc for r in rows}.values(), key=lambda d: d.name)
         if not docs and name in root_surfaces:
             docs = [root_surfaces[name]]
         home = max(docs, key=lambda d: (sum(r.doc is d for r in rows), -docs.index(d)))
-        used = rows[0].servers if rows else servers(home.data.get("servers"), home, "/servers")
+        used = (
+            rows[0].servers
+            if rows
+            else servers(home.data.get("servers"), home, "/servers")
+        )
         for r in rows:
             if {s.url for s in r.servers} != {s.url for s in used}:
                 raise SpecError(
@@ -130,8 +158,8 @@ def build_surfaces(reader: OperationReader) -> Tuple[Tuple[ir.Surface, ...], Lis
         for d in docs:
             surface_limits = merge_limits(surface_limits, limits(d.data, d, ""))
             message_id = message_id or extensions.message_id(d.data)
-        flags: Dict[str, ir.ClientFlag] = {}
-        ops: List[ir.Operation] = []
+        flags: dict[str, ir.ClientFlag] = {}
+        ops: list[ir.Operation] = []
         for r in rows:
             op = r.op
             if op.operation_id in seen_ids:
@@ -145,7 +173,9 @@ def build_surfaces(reader: OperationReader) -> Tuple[Tuple[ir.Surface, ...], Lis
                 if p.client_flag:
                     flags.setdefault(
                         p.client_flag,
-                        ir.ClientFlag(p.client_flag, p.name, p.client_flag_value, p.description),
+                        ir.ClientFlag(
+                            p.client_flag, p.name, p.client_flag_value, p.description
+                        ),
                     )
             ops.append(
                 replace(
@@ -156,7 +186,9 @@ def build_surfaces(reader: OperationReader) -> Tuple[Tuple[ir.Surface, ...], Lis
             )
         ops.sort(key=lambda o: o.operation_id)
         named = method_names(ops, {r.op.operation_id: r for r in rows}, name)
-        ops = [replace(o, py_name=n, old_py_name=old) for o, (n, old) in zip(ops, named)]
+        ops = [
+            replace(o, py_name=n, old_py_name=old) for o, (n, old) in zip(ops, named)
+        ]
         info = home.data.get("info") or {}
         surfaces.append(
             ir.Surface(
@@ -175,12 +207,14 @@ def build_surfaces(reader: OperationReader) -> Tuple[Tuple[ir.Surface, ...], Lis
     return tuple(surfaces), findings
 
 
-def _surface_auth(ws: Workspace, rows: List[OperationRow], name: str) -> Tuple[ir.Auth, List[Finding]]:
+def _surface_auth(
+    ws: Workspace, rows: list[OperationRow], name: str
+) -> tuple[ir.Auth, list[Finding]]:
     """The scheme most operations ask for; a finding for each that asks for another."""
     schemes = Counter(r.scheme for r in rows if r.scheme)
     if not schemes:
         return ir.Auth("none"), []
-    scheme = sorted(schemes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    scheme = min(schemes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
     owner = next(r.doc for r in rows if r.scheme == scheme)
     findings = [
         Finding(
@@ -197,8 +231,8 @@ def _surface_auth(ws: Workspace, rows: List[OperationRow], name: str) -> Tuple[i
 
 
 def mark_event_checks(
-    surfaces: Iterable[ir.Surface], events: Tuple[ir.SemanticEvent, ...]
-) -> Tuple[ir.Surface, ...]:
+    surfaces: Iterable[ir.Surface], events: tuple[ir.SemanticEvent, ...]
+) -> tuple[ir.Surface, ...]:
     """Mark operations whose body is a track call, so the client checks semantic events."""
     if not events:
         return tuple(surfaces)
@@ -213,7 +247,13 @@ def mark_event_checks(
             names = {schema.class_name} | {v.class_name for v in schema.variants}
             if names & event_classes:
                 endpoints.add((op.method, op.path))
-        ops = tuple(replace(op, validates_events=True) if (op.method, op.path) in endpoints else op
-                    for op in s.operations)
+        ops = tuple(
+            (
+                replace(op, validates_events=True)
+                if (op.method, op.path) in endpoints
+                else op
+            )
+            for op in s.operations
+        )
         out.append(replace(s, operations=ops))
     return tuple(out)

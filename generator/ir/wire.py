@@ -8,7 +8,7 @@ assertions use these; none of them is written in a template.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from . import model as ir
 from .examples import Models, fixed_value, resolve
@@ -21,9 +21,9 @@ PROPERTIES_FIELD = "properties"
 CONTEXT_FIELD = "context"
 
 
-def _fixed_fields(schema: ir.Schema, models: Models) -> Dict[str, Any]:
+def _fixed_fields(schema: ir.Schema, models: Models) -> dict[str, Any]:
     """Property name -> value, for the properties of an object that admit one value only."""
-    out: Dict[str, Any] = {}
+    out: dict[str, Any] = {}
     for p in resolve(schema, models).properties:
         fixed, value = fixed_value(p.schema, models)
         if fixed:
@@ -31,7 +31,7 @@ def _fixed_fields(schema: ir.Schema, models: Models) -> Dict[str, Any]:
     return out
 
 
-def _items_union(op: ir.Operation, models: Models) -> Optional[ir.Schema]:
+def _items_union(op: ir.Operation, models: Models) -> ir.Schema | None:
     """The schema of the items of a batch operation's message array (its `items_field`)."""
     name = op.limits.items_field
     if not name or op.body is None:
@@ -45,19 +45,21 @@ def _items_union(op: ir.Operation, models: Models) -> Optional[ir.Schema]:
 
 
 def _identify_call(
-    events: Tuple[ir.SemanticEvent, ...],
+    events: tuple[ir.SemanticEvent, ...],
     models: Models,
-    kinds: Dict[str, str],
+    kinds: dict[str, str],
     kind_field: str,
     user_id_field: str,
-) -> Tuple[str, str]:
+) -> tuple[str, str]:
     """(kind, traits field) of the batch kind that identifies a person, or ("", "").
 
     The track kind is the one the semantic events fix `kind_field` to. Beside the fields a
     track call has, an identify call carries the user id and exactly one free-form object
     (the person's traits) of its own; the kind is used only when exactly one kind is so.
     """
-    track_kinds = [_fixed_fields(ev.schema, models).get(kind_field) for ev in events if ev.schema]
+    track_kinds = [
+        _fixed_fields(ev.schema, models).get(kind_field) for ev in events if ev.schema
+    ]
     track_kind = next((k for k in track_kinds if isinstance(k, str)), "")
     track = models.get(kinds.get(track_kind, ""))
     if track is None:
@@ -79,13 +81,17 @@ def _identify_call(
 
 
 def wire_facts(
-    operations: Tuple[ir.Operation, ...], events: Tuple[ir.SemanticEvent, ...], models: Models
+    operations: tuple[ir.Operation, ...],
+    events: tuple[ir.SemanticEvent, ...],
+    models: Models,
 ) -> ir.WireFacts:
     """The `ir.WireFacts` of the API (see its fields)."""
     senders = [
         op.py_name
         for op in operations
-        if op.validates_events and op.body and resolve(op.body.schema, models).kind == OBJECT
+        if op.validates_events
+        and op.body
+        and resolve(op.body.schema, models).kind == OBJECT
     ]
     event_field = user_id_field = ""
     for ev in events:
@@ -96,9 +102,9 @@ def wire_facts(
             event_field = next((n for n, v in fixed.items() if v == ev.name), "")
         if not user_id_field and ev.identity:
             user_id_field = ev.identity[0]
-    batch_fields: Dict[str, str] = {}
+    batch_fields: dict[str, str] = {}
     kind_field = ""
-    kinds: Dict[str, str] = {}
+    kinds: dict[str, str] = {}
     for op in operations:
         if not op.limits.items_field:
             continue
@@ -118,7 +124,9 @@ def wire_facts(
             cls = resolve(op.body.schema, models).class_name
             if cls in by_class:
                 body_kinds.append((op.operation_id, by_class[cls]))
-    identify_kind, traits_field = _identify_call(events, models, kinds, kind_field, user_id_field)
+    identify_kind, traits_field = _identify_call(
+        events, models, kinds, kind_field, user_id_field
+    )
     return ir.WireFacts(
         event_field=event_field,
         user_id_field=user_id_field,
@@ -133,13 +141,17 @@ def wire_facts(
     )
 
 
-def _route_discriminator(op: ir.Operation, models: Models) -> Tuple[str, Tuple[str, ...]]:
+def _route_discriminator(
+    op: ir.Operation, models: Models
+) -> tuple[str, tuple[str, ...]]:
     """(property, values) telling this operation's body apart from others on the same path."""
     if op.body is None:
         return "", ()
     s = resolve(op.body.schema, models)
     if s.kind == UNION and s.discriminator is not None:
-        return s.discriminator.property_name, tuple(v for v, _ in s.discriminator.mapping)
+        return s.discriminator.property_name, tuple(
+            v for v, _ in s.discriminator.mapping
+        )
     if s.kind == OBJECT:
         for p in s.properties:
             fixed, value = fixed_value(p.schema, models)
@@ -148,11 +160,17 @@ def _route_discriminator(op: ir.Operation, models: Models) -> Tuple[str, Tuple[s
     return "", ()
 
 
-def routes(operations: Tuple[ir.Operation, ...], models: Models) -> Tuple[ir.Route, ...]:
+def routes(
+    operations: tuple[ir.Operation, ...], models: Models
+) -> tuple[ir.Route, ...]:
     """A route per operation, most specific first: fewer path parameters, then bodies told
     apart by a property, then by operation id."""
-    rows: List[ir.Route] = []
+    rows: list[ir.Route] = []
     for op in operations:
         prop, values = _route_discriminator(op, models)
         rows.append(ir.Route(op.operation_id, op.method, op.path, prop, values))
-    return tuple(sorted(rows, key=lambda r: (r.path.count("{"), not r.body_values, r.operation_id)))
+    return tuple(
+        sorted(
+            rows, key=lambda r: (r.path.count("{"), not r.body_values, r.operation_id)
+        )
+    )

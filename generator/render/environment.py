@@ -9,8 +9,9 @@ rendering.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any
 
 from .. import ir
 from ..codegen import modules, text, types
@@ -25,16 +26,18 @@ def templates_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "templates"
 
 
-def _pairs_dict(pairs: Iterable[Tuple[str, Any]]) -> str:
+def _pairs_dict(pairs: Iterable[tuple[str, Any]]) -> str:
     return text.py_literal(dict(pairs))
 
 
 def _literal_set(values: Iterable[Any]) -> str:
     items = list(values)
-    return "{" + ", ".join(text.py_literal(v) for v in items) + "}" if items else "set()"
+    return (
+        "{" + ", ".join(text.py_literal(v) for v in items) + "}" if items else "set()"
+    )
 
 
-FILTERS: Dict[str, Any] = {
+FILTERS: dict[str, Any] = {
     # text
     "py": text.py_literal,
     "py_tuple": lambda values: text.py_literal(tuple(values)),
@@ -72,7 +75,7 @@ FILTERS: Dict[str, Any] = {
 }
 
 
-def _bytecode_cache(cache_dir: Optional[Path], options: Dict[str, Any]) -> Any:
+def _bytecode_cache(cache_dir: Path | None, options: dict[str, Any]) -> Any:
     if cache_dir is None:
         return None
     import jinja2
@@ -80,7 +83,9 @@ def _bytecode_cache(cache_dir: Optional[Path], options: Dict[str, Any]) -> Any:
     # Compiled code depends on the options and the filter names, which Jinja's own cache
     # key (the template's source) does not include.
     tag = hashlib.sha256(
-        repr((jinja2.__version__, sorted(map(repr, options.items())), sorted(FILTERS))).encode()
+        repr(
+            (jinja2.__version__, sorted(map(repr, options.items())), sorted(FILTERS))
+        ).encode()
     )
     directory = cache_dir / "jinja" / tag.hexdigest()[:16]
     try:
@@ -98,17 +103,19 @@ def _bytecode_cache(cache_dir: Optional[Path], options: Dict[str, Any]) -> Any:
     return QuietCache(str(directory))
 
 
-def make_environment(directory: Optional[Path] = None, cache_dir: Optional[Path] = None) -> Any:
+def make_environment(
+    directory: Path | None = None, cache_dir: Path | None = None
+) -> Any:
     """The Jinja environment; with `cache_dir`, compiled templates are kept there."""
     import jinja2
 
-    options: Dict[str, Any] = dict(
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
+    options: dict[str, Any] = {
+        "undefined": jinja2.StrictUndefined,
+        "keep_trailing_newline": True,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "autoescape": False,
+    }
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(directory or templates_dir())), **options
     )

@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 from ..errors import RenderError
 from ..pool import Pool
@@ -33,9 +33,13 @@ from ..pool import Pool
 # formatted in one go. Files with `fmt:`/`yapf:` directives, tabs, CR or form feeds are
 # never split.
 
-_BATCH_LINES = 400  # uncached pieces go to the workers in tasks of about this many lines
+_BATCH_LINES = (
+    400  # uncached pieces go to the workers in tasks of about this many lines
+)
 Submit = Callable[..., Any]  # submit(fn, *args) -> a Future (pool.Pool.submit)
-_BLACK_ID = "black-26.10.1/py39/pieces-1"  # part of every cache key: bump with black's pin
+_BLACK_ID = (
+    "black-26.10.1/py39/pieces-1"  # part of every cache key: bump with black's pin
+)
 _CACHE_SUBDIR = "black"  # the packs' directory in the cache dir
 _STARTS = ("def ", "async def ", "class ", "@")
 _MEMBER = "    "  # the one class-body indentation pieces are cut at (black's own)
@@ -48,7 +52,7 @@ class Piece:
     member: bool  # a class-body statement, formatted inside `_STAND_IN`
 
 
-def split_pieces(source: str) -> List[Piece]:
+def split_pieces(source: str) -> list[Piece]:
     """The source cut where formatting the parts apart equals formatting the whole."""
     if any(c in source for c in "\r\f\t") or "fmt:" in source or "yapf:" in source:
         return [Piece(source, False)]
@@ -56,22 +60,28 @@ def split_pieces(source: str) -> List[Piece]:
     starts = [0]
     for i in range(1, len(lines)):
         if _cut_before(lines, i, ""):
-            if len(starts) == 1 and lines[i].startswith("@") and _only_docstring(lines[:i]):
+            if (
+                len(starts) == 1
+                and lines[i].startswith("@")
+                and _only_docstring(lines[:i])
+            ):
                 continue  # black puts one blank line, not two, between a module docstring and a decorator
             starts.append(i)
     starts.append(len(lines))
-    pieces: List[Piece] = []
+    pieces: list[Piece] = []
     for a, b in zip(starts, starts[1:]):
         pieces.extend(_split_class(lines[a:b]))
     return pieces
 
 
-def _cut_before(lines: List[str], i: int, indent: str) -> bool:
+def _cut_before(lines: list[str], i: int, indent: str) -> bool:
     line = lines[i]
-    if not line.startswith(indent) or not line[len(indent):].startswith(_STARTS):
+    if not line.startswith(indent) or not line[len(indent) :].startswith(_STARTS):
         return False
     if lines[i - 1].strip():
-        return False  # no blank line: black may keep the lines together (overloads, stubs)
+        return (
+            False  # no blank line: black may keep the lines together (overloads, stubs)
+        )
     j = i - 1
     while j >= 0 and not lines[j].strip():
         j -= 1
@@ -83,33 +93,50 @@ def _cut_before(lines: List[str], i: int, indent: str) -> bool:
     return len(lines[j]) - len(prev) >= len(indent)  # not right after the class header
 
 
-def _only_docstring(lines: List[str]) -> bool:
+def _only_docstring(lines: list[str]) -> bool:
     import ast
 
     try:
         body = ast.parse("".join(lines)).body
     except SyntaxError:
         return True  # unknown: do not cut
-    return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+    return (
+        len(body) == 1
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+    )
 
 
-def _split_class(lines: List[str]) -> List[Piece]:
+def _split_class(lines: list[str]) -> list[Piece]:
     """A module-level piece; a class with a one-line header also cut at its members."""
     whole = [Piece("".join(lines), False)]
     h = 0
     while h < len(lines) and lines[h].startswith("@"):
         h += 1  # one-line decorators only: anything else is not split
-    if h >= len(lines) or not lines[h].startswith("class ") or not lines[h].rstrip().endswith(":"):
+    if (
+        h >= len(lines)
+        or not lines[h].startswith("class ")
+        or not lines[h].rstrip().endswith(":")
+    ):
         return whole
-    body = [line for line in lines[h + 1:] if line.strip()]
-    if not body or not all(line.startswith(_MEMBER) for line in body) or body[0][4] == " ":
+    body = [line for line in lines[h + 1 :] if line.strip()]
+    if (
+        not body
+        or not all(line.startswith(_MEMBER) for line in body)
+        or body[0][4] == " "
+    ):
         return whole  # the class body must be indented by exactly four spaces
-    starts = [0] + [i for i in range(h + 2, len(lines)) if _cut_before(lines, i, _MEMBER)]
+    starts = [0] + [
+        i for i in range(h + 2, len(lines)) if _cut_before(lines, i, _MEMBER)
+    ]
     starts.append(len(lines))
-    return [Piece("".join(lines[a:b]), bool(n)) for n, (a, b) in enumerate(zip(starts, starts[1:]))]
+    return [
+        Piece("".join(lines[a:b]), bool(n))
+        for n, (a, b) in enumerate(zip(starts, starts[1:]))
+    ]
 
 
-def join_pieces(pieces: List[Piece], formatted: List[str]) -> str:
+def join_pieces(pieces: list[Piece], formatted: list[str]) -> str:
     """black's blank lines between pieces: two before a module-level one, one before a member."""
     out = [formatted[0]]
     for p, text in zip(pieces[1:], formatted[1:]):
@@ -120,7 +147,7 @@ def join_pieces(pieces: List[Piece], formatted: List[str]) -> str:
 _MODE: Any = None
 
 
-def black_piece(text: str, member: bool) -> Tuple[bool, str]:
+def black_piece(text: str, member: bool) -> tuple[bool, str]:
     """(True, formatted) or (False, error): runs in a worker process or in this one."""
     global _MODE
     import black
@@ -132,16 +159,17 @@ def black_piece(text: str, member: bool) -> Tuple[bool, str]:
     text = text.rstrip("\n") + "\n"
     try:
         out: str = black.format_str(_STAND_IN + text if member else text, mode=_MODE)
-    except Exception as exc:  # a bad cut or a template bug; the caller decides which
+    # a bad cut or a template bug: the caller decides which
+    except Exception as exc:  # noqa: BLE001
         return False, str(exc)[:300]
     if member:
         if not out.startswith(_STAND_IN):
             return False, "member piece lost its stand-in header"
-        out = out[len(_STAND_IN):]
+        out = out[len(_STAND_IN) :]
     return True, out
 
 
-def black_pieces(batch: List[Tuple[str, bool]]) -> List[Tuple[bool, str]]:
+def black_pieces(batch: list[tuple[str, bool]]) -> list[tuple[bool, str]]:
     """`black_piece` over a batch (one task: a worker round trip per piece costs more than
     formatting a small one)."""
     return [black_piece(text, member) for text, member in batch]
@@ -156,10 +184,10 @@ class Formatter:
     `_BATCH_LINES` lines; `finish` waits for them.
     """
 
-    def __init__(self, cache_dir: Optional[Path], submit: Optional[Submit] = None) -> None:
+    def __init__(self, cache_dir: Path | None, submit: Submit | None = None) -> None:
         self.cache_dir = cache_dir / _CACHE_SUBDIR if cache_dir else None
         self.submit = submit or Pool(jobs=1).submit  # no pool: everything runs here
-        self._jobs: Dict[str, Tuple[str, List[Piece], List[Any], Dict[str, str]]] = {}
+        self._jobs: dict[str, tuple[str, list[Piece], list[Any], dict[str, str]]] = {}
 
     @staticmethod
     def key(kind: str, text: str) -> str:
@@ -174,9 +202,9 @@ class Formatter:
             return
         pieces = split_pieces(source)
         # A result is black's text (cached) or (future, i): the i-th piece of a batch.
-        results: List[Any] = []
-        batch: List[Tuple[str, bool]] = []
-        slots: List[int] = []
+        results: list[Any] = []
+        batch: list[tuple[str, bool]] = []
+        slots: list[int] = []
         lines = 0
         for p in pieces:
             hit = pack.get(self.key("member" if p.member else "module", p.text))
@@ -192,19 +220,24 @@ class Formatter:
                 batch, slots, lines = [], [], 0
         self._jobs[name] = (source, pieces, results, pack)
 
-    def finish(self) -> Dict[str, str]:
+    def finish(self) -> dict[str, str]:
         """Every started file, formatted."""
-        out: Dict[str, str] = {}
+        out: dict[str, str] = {}
         for name, (source, pieces, results, pack) in self._jobs.items():
             if not pieces:
                 out[name] = results[0]
                 continue
-            got = [(True, r) if isinstance(r, str) else r[0].result()[r[1]] for r in results]
+            got = [
+                (True, r) if isinstance(r, str) else r[0].result()[r[1]]
+                for r in results
+            ]
             if all(ok for ok, _ in got):
                 texts = [text for _, text in got]
                 text = join_pieces(pieces, texts)
-                new = {self.key("member" if p.member else "module", p.text): t
-                       for p, t in zip(pieces, texts)}
+                new = {
+                    self.key("member" if p.member else "module", p.text): t
+                    for p, t in zip(pieces, texts)
+                }
             else:  # a cut in the wrong place, or code that does not parse at all
                 ok, text = black_piece(source, False)
                 if not ok:
@@ -221,10 +254,14 @@ class Formatter:
         self.start(source, name)
         return self.finish()[name]
 
-    def _pack_path(self, name: str) -> Optional[Path]:
-        return self.cache_dir / (name.replace("/", "__") + ".json") if self.cache_dir else None
+    def _pack_path(self, name: str) -> Path | None:
+        return (
+            self.cache_dir / (name.replace("/", "__") + ".json")
+            if self.cache_dir
+            else None
+        )
 
-    def _load(self, name: str) -> Dict[str, str]:
+    def _load(self, name: str) -> dict[str, str]:
         path = self._pack_path(name)
         if path is None or not path.exists():
             return {}
@@ -234,7 +271,7 @@ class Formatter:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def _store(self, name: str, old: Dict[str, str], new: Dict[str, str]) -> None:
+    def _store(self, name: str, old: dict[str, str], new: dict[str, str]) -> None:
         path = self._pack_path(name)
         if path is None or new == old:
             return

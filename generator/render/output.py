@@ -19,9 +19,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
-
 
 MANIFEST = ".ciogen-manifest.json"
 
@@ -30,18 +29,26 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def source_files() -> List[Path]:
+def source_files() -> list[Path]:
     """Generator sources and templates: a change to any of them changes the output."""
     from .environment import templates_dir
 
     here = Path(__file__).resolve().parent.parent
-    generator = sorted(p for p in here.rglob("*") if p.is_file() and p.suffix in (".py", ".typed")
-                       and "__pycache__" not in p.parts)
+    generator = sorted(
+        p
+        for p in here.rglob("*")
+        if p.is_file()
+        and p.suffix in (".py", ".typed")
+        and "__pycache__" not in p.parts
+    )
     return generator + sorted(p for p in templates_dir().rglob("*") if p.is_file())
 
 
-def input_hashes(spec_files: Iterable[Path], options: Dict[str, str],
-                 digests: Optional[Dict[Path, str]] = None) -> Dict[str, str]:
+def input_hashes(
+    spec_files: Iterable[Path],
+    options: dict[str, str],
+    digests: dict[Path, str] | None = None,
+) -> dict[str, str]:
     """The hash of every input: spec files (`digests` when already known), generator
     sources, templates and options."""
     known = digests or {}
@@ -64,31 +71,37 @@ def input_hashes(spec_files: Iterable[Path], options: Dict[str, str],
     return dict(sorted(out.items()))
 
 
-def read_tree(package_dir: Path) -> Dict[str, bytes]:
+def read_tree(package_dir: Path) -> dict[str, bytes]:
     if not package_dir.is_dir():
         return {}
-    out: Dict[str, bytes] = {}
+    out: dict[str, bytes] = {}
     for p in sorted(package_dir.rglob("*")):
         if p.is_file() and "__pycache__" not in p.parts and p.name != MANIFEST:
             out[str(p.relative_to(package_dir))] = p.read_bytes()
     return out
 
 
-def manifest_bytes(inputs: Dict[str, str], files: Dict[str, bytes], spec_dirs: Sequence[str]) -> bytes:
+def manifest_bytes(
+    inputs: dict[str, str], files: dict[str, bytes], spec_dirs: Sequence[str]
+) -> bytes:
     data = {
         "inputs": {k: v for k, v in inputs.items() if not k.startswith("spec:")},
-        "specs": {Path(k[5:]).name: v for k, v in inputs.items() if k.startswith("spec:")},
+        "specs": {
+            Path(k[5:]).name: v for k, v in inputs.items() if k.startswith("spec:")
+        },
         "spec_dirs": sorted(spec_dirs),
         "outputs": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())},
     }
     return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
 
 
-def write_package(package_dir: Path, files: Dict[str, bytes], manifest: bytes) -> List[str]:
+def write_package(
+    package_dir: Path, files: dict[str, bytes], manifest: bytes
+) -> list[str]:
     """Make package_dir hold exactly `files` (+ manifest); return the paths that changed."""
     current = read_tree(package_dir)
     changed = sorted(
-        set(k for k in files if current.get(k) != files[k]) | (set(current) - set(files))
+        {k for k in files if current.get(k) != files[k]} | (set(current) - set(files))
     )
     old_manifest = package_dir / MANIFEST
     if not changed and old_manifest.exists() and old_manifest.read_bytes() == manifest:
@@ -120,7 +133,7 @@ def _keep(src: Path, dst: Path) -> None:
 
 
 def _swap(new: Path, final: Path) -> None:
-    old: Optional[Path] = None
+    old: Path | None = None
     if final.exists():
         old = final.with_name(f".{final.name}.old-{os.getpid()}")
         final.rename(old)
@@ -134,21 +147,31 @@ def _swap(new: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def unified_diff(expected: Dict[str, bytes], actual: Dict[str, bytes], root: str) -> Tuple[List[str], str]:
+def unified_diff(
+    expected: dict[str, bytes], actual: dict[str, bytes], root: str
+) -> tuple[list[str], str]:
     """(stale paths, diff text) between a fresh render and what is on disk."""
-    stale = sorted(k for k in set(expected) | set(actual) if expected.get(k) != actual.get(k))
-    chunks: List[str] = []
+    stale = sorted(
+        k for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)
+    )
+    chunks: list[str] = []
     for rel in stale:
         a = actual.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
         b = expected.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
         chunks.extend(
-            difflib.unified_diff(a, b, f"{root}/{rel} (on disk)", f"{root}/{rel} (fresh render)")
+            difflib.unified_diff(
+                a, b, f"{root}/{rel} (on disk)", f"{root}/{rel} (fresh render)"
+            )
         )
     return stale, "".join(chunks)
 
 
-def fast_check(package_dir: Path, spec_files: Sequence[Path], spec_dirs: Sequence[str],
-               options: Dict[str, str]) -> bool:
+def fast_check(
+    package_dir: Path,
+    spec_files: Sequence[Path],
+    spec_dirs: Sequence[str],
+    options: dict[str, str],
+) -> bool:
     """True only when the manifest proves the package is in sync (no rendering needed)."""
     try:
         manifest = json.loads((package_dir / MANIFEST).read_text())
@@ -158,7 +181,9 @@ def fast_check(package_dir: Path, spec_files: Sequence[Path], spec_dirs: Sequenc
         return False
     specs = manifest.get("specs", {})
     if sorted(specs) != sorted(p.name for p in spec_files):
-        return False  # a file was added or removed, or a referenced file lives elsewhere
+        return (
+            False  # a file was added or removed, or a referenced file lives elsewhere
+        )
     hashes = input_hashes(spec_files, options)
     want = {k: v for k, v in hashes.items() if not k.startswith("spec:")}
     if manifest.get("inputs") != want:

@@ -4,7 +4,7 @@ black (in cached pieces), the runtime copied, and a one-line banner on top of ea
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Tuple
+from typing import Any
 
 from .. import ir
 from .formatting import Formatter
@@ -24,19 +24,19 @@ def banner(api: ir.Api, path: str) -> str:
     return f"# {line}\n"
 
 
-def _render_order(f: OutputFile) -> Tuple[int, str]:
+def _render_order(f: OutputFile) -> tuple[int, str]:
     # Surface modules (two methods per operation, the most code) first, so the workers
     # format them while the rest is rendered.
     return (0 if dict(f.context).get("surface") else 1, f.path)
 
 
-def render_all(api: ir.Api, formatter: Formatter, env: Any) -> Dict[str, bytes]:
+def render_all(api: ir.Api, formatter: Formatter, env: Any) -> dict[str, bytes]:
     """Every output file's bytes, keyed by path relative to the package directory.
 
     Each Python module goes to the formatter as soon as it is rendered, so the workers
     format one file while the next is rendered.
     """
-    texts: Dict[str, str] = {}
+    texts: dict[str, str] = {}
     for f in sorted(plan_outputs(api), key=_render_order):
         if not f.template:  # a runtime file, the same for every spec
             texts[f.path] = (RUNTIME_DIR / f.path).read_text(encoding="utf-8")
@@ -45,7 +45,7 @@ def render_all(api: ir.Api, formatter: Formatter, env: Any) -> Dict[str, bytes]:
         if f.is_python:
             formatter.start(texts[f.path], f.path)
     texts.update(formatter.finish())
-    out: Dict[str, bytes] = {}
+    out: dict[str, bytes] = {}
     for path, text in sorted(texts.items()):
         text = re.sub(r"\n{3,}\Z", "\n", text)
         out[path] = (banner(api, path) + text).encode("utf-8")

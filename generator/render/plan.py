@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Tuple
+from typing import Any
 
 from .. import ir
 
@@ -15,14 +15,14 @@ RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
 class OutputFile:
     path: str  # relative to the package directory
     template: str  # "" for a runtime file, copied as it is
-    context: Tuple[Tuple[str, Any], ...] = ()
+    context: tuple[tuple[str, Any], ...] = ()
 
     @property
     def is_python(self) -> bool:
         return self.path.endswith(".py")
 
 
-def runtime_files() -> List[str]:
+def runtime_files() -> list[str]:
     """The runtime modules copied verbatim into every package (see runtime/__init__.py)."""
     return sorted(
         p.name
@@ -31,12 +31,22 @@ def runtime_files() -> List[str]:
     )
 
 
-def plan_outputs(api: ir.Api) -> List[OutputFile]:
+def plan_outputs(api: ir.Api) -> list[OutputFile]:
     """Every file of the package, sorted by path."""
     files = [OutputFile(name, "") for name in runtime_files()]
-    for name in ("__init__.py", "_operations.py", "models.py", "events.py", "fixtures.py",
-                 "testing.py", "README.md", "REFERENCE.md"):
+    for name in (
+        "__init__.py",
+        "_operations.py",
+        "models.py",
+        "events.py",
+        "fixtures.py",
+        "testing.py",
+        "README.md",
+        "REFERENCE.md",
+    ):
         files.append(OutputFile(name, f"package/{name}.j2"))
     for s in api.surfaces:
-        files.append(OutputFile(f"{s.name}.py", "package/surface.py.j2", (("surface", s),)))
+        files.append(
+            OutputFile(f"{s.name}.py", "package/surface.py.j2", (("surface", s),))
+        )
     return sorted(files, key=lambda f: f.path)

@@ -8,8 +8,9 @@ plain OpenAPI).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any
 
 from ..errors import SpecError, escape
 
@@ -18,10 +19,14 @@ SURFACE = PREFIX + "surface"  # root, path item or operation: the client it belo
 REGION = PREFIX + "region"  # server: the region it serves
 CREDENTIALS = PREFIX + "credentials"  # security scheme: the client's argument names
 LIMITS = PREFIX + "limits"  # root or operation: size and rate limits
-MESSAGE_ID = PREFIX + "message-id"  # root: the body field of a client-generated message id
+MESSAGE_ID = (
+    PREFIX + "message-id"
+)  # root: the body field of a client-generated message id
 CLIENT_FLAG = PREFIX + "client-flag"  # header parameter: a client option that sends it
 EVENT_FAMILY = PREFIX + "event-family"  # schema: a semantic event's family
-PROPERTIES_SOURCE = PREFIX + "properties-source"  # schema: where its properties came from
+PROPERTIES_SOURCE = (
+    PREFIX + "properties-source"
+)  # schema: where its properties came from
 PAGINATION = PREFIX + "pagination"  # operation: how its responses page
 
 
@@ -29,11 +34,11 @@ PAGINATION = PREFIX + "pagination"  # operation: how its responses page
 class LimitValues:
     """`x-ciogen-limits` as read: each value None when the extension does not state it."""
 
-    max_request_bytes: Optional[int] = None
-    max_item_bytes: Optional[int] = None
-    items_field: Optional[str] = None
-    rate_requests: Optional[int] = None
-    rate_per_seconds: Optional[float] = None
+    max_request_bytes: int | None = None
+    max_item_bytes: int | None = None
+    items_field: str | None = None
+    rate_requests: int | None = None
+    rate_per_seconds: float | None = None
     where: str = ""  # the extension's pointer, "" when absent
 
 
@@ -61,7 +66,7 @@ def region(server: Mapping[str, Any]) -> str:
     return _name(server.get(REGION))
 
 
-def credentials(scheme: Mapping[str, Any]) -> List[str]:
+def credentials(scheme: Mapping[str, Any]) -> list[str]:
     """The credential argument names a security scheme asks for ([] for the defaults)."""
     names = scheme.get(CREDENTIALS)
     if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
@@ -97,7 +102,7 @@ def limits(node: Mapping[str, Any], file: str, where: str) -> LimitValues:
     if not isinstance(rate, dict):
         raise SpecError(file, at + "/rate_limit", "must be an object")
 
-    def number(table: Dict[str, Any], key: str, ptr: str) -> Any:
+    def number(table: dict[str, Any], key: str, ptr: str) -> Any:
         value = table.get(key)
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
@@ -115,7 +120,9 @@ def limits(node: Mapping[str, Any], file: str, where: str) -> LimitValues:
     )
 
 
-def pagination(operation: Mapping[str, Any], file: str, where: str) -> Optional[PaginationValues]:
+def pagination(
+    operation: Mapping[str, Any], file: str, where: str
+) -> PaginationValues | None:
     """The `x-ciogen-pagination` of an operation at pointer `where`, or None."""
     raw = operation.get(PAGINATION)
     if raw is None:
@@ -127,10 +134,13 @@ def pagination(operation: Mapping[str, Any], file: str, where: str) -> Optional[
         if not _name(raw.get(key)):
             raise SpecError(file, f"{at}/{key}", "must be a name")
     return PaginationValues(
-        cursor=raw["cursor"], limit=_name(raw.get("limit")), next=raw["next"], items=raw["items"]
+        cursor=raw["cursor"],
+        limit=_name(raw.get("limit")),
+        next=raw["next"],
+        items=raw["items"],
     )
 
 
-def of_schema(node: Mapping[str, Any]) -> Dict[str, Any]:
+def of_schema(node: Mapping[str, Any]) -> dict[str, Any]:
     """The `x-ciogen-*` keys of a schema node (the IR keeps them for the readers above)."""
     return {k: v for k, v in node.items() if k.startswith(PREFIX)}

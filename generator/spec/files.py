@@ -6,8 +6,8 @@ without parsing anything: its fast path compares hashes only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Dict, Iterable, List
 
 from ..errors import SpecError
 
@@ -22,17 +22,21 @@ def display_name(path: Path) -> str:
         return str(path)
 
 
-def find_spec_files(paths: Iterable[Path]) -> List[Path]:
+def find_spec_files(paths: Iterable[Path]) -> list[Path]:
     """Spec files from files and directories (a directory contributes its spec files, sorted)."""
-    out: List[Path] = []
+    out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(c for c in p.iterdir() if c.suffix in SPEC_SUFFIXES and c.is_file()))
+            out.extend(
+                sorted(
+                    c for c in p.iterdir() if c.suffix in SPEC_SUFFIXES and c.is_file()
+                )
+            )
         elif p.exists():
             out.append(p)
         else:
             raise SpecError(display_name(p), "", "no such file or directory")
-    seen: Dict[Path, None] = {}
+    seen: dict[Path, None] = {}
     for p in out:
         seen.setdefault(p.resolve(), None)
     return list(seen)

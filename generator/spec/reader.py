@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import yaml
 
@@ -36,8 +36,14 @@ _CORE = [
     (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
     (_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), "~nN"),
     (_INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
-    (_FLOAT, re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-                        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), "-+.0123456789"),
+    (
+        _FLOAT,
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        "-+.0123456789",
+    ),
 ]
 _Loader.yaml_implicit_resolvers = {}
 for _tag, _rx, _first in _CORE:
@@ -45,7 +51,9 @@ for _tag, _rx, _first in _CORE:
         _Loader.yaml_implicit_resolvers.setdefault(_char, []).append((_tag, _rx))
 _Loader.yaml_implicit_resolvers.setdefault("", []).append((_NULL, _CORE[1][1]))  # empty
 # `<<` merge keys are YAML 1.1 only, but specs written with anchors use them
-_Loader.yaml_implicit_resolvers["<"] = [("tag:yaml.org,2002:merge", re.compile(r"^<<$"))]
+_Loader.yaml_implicit_resolvers["<"] = [
+    ("tag:yaml.org,2002:merge", re.compile(r"^<<$"))
+]
 
 
 def _core_int(loader: Any, node: Any) -> int:
@@ -67,7 +75,7 @@ _Loader.add_constructor(_BOOL, _core_bool)
 class Document:
     path: Path  # absolute
     name: str  # how messages name the file (as given, relative when possible)
-    data: Dict[str, Any]
+    data: dict[str, Any]
     sha256: str
     version: str  # "3.0" or "3.1"
 
@@ -88,7 +96,9 @@ def parse_bytes(raw: bytes, name: str) -> Any:
             return json.loads(text)
         return _stringify_keys(yaml.load(text, Loader=_Loader))
     except json.JSONDecodeError as exc:
-        raise SpecError(name, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise SpecError(
+            name, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -104,12 +114,18 @@ def read_document(path: Path) -> Document:
         raise SpecError(name, "", f"cannot read: {exc.strerror or exc}") from None
     data = parse_bytes(raw, name)
     if not isinstance(data, dict):
-        raise SpecError(name, "", "not an OpenAPI document (expected a mapping at the top)")
+        raise SpecError(
+            name, "", "not an OpenAPI document (expected a mapping at the top)"
+        )
     version = str(data.get("openapi", ""))
-    if not (version.startswith("3.0") or version.startswith("3.1")):
+    if not (version.startswith(("3.0", "3.1"))):
         if "swagger" in data:
-            raise SpecError(name, "/swagger", "Swagger 2.0 is not supported; convert to OpenAPI 3")
-        raise SpecError(name, "/openapi", f"unsupported OpenAPI version {version!r} (3.0/3.1)")
+            raise SpecError(
+                name, "/swagger", "Swagger 2.0 is not supported; convert to OpenAPI 3"
+            )
+        raise SpecError(
+            name, "/openapi", f"unsupported OpenAPI version {version!r} (3.0/3.1)"
+        )
     return Document(
         path=path.resolve(),
         name=name,
@@ -117,5 +133,3 @@ def read_document(path: Path) -> Document:
         sha256=hashlib.sha256(raw).hexdigest(),
         version=version[:3],
     )
-
-

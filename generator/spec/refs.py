@@ -7,9 +7,10 @@ chains and reporting broken or circular ones with the file and pointer where the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Tuple
+from typing import Any
 from urllib.parse import unquote
 
 from ..errors import SpecError, pointer
@@ -17,20 +18,23 @@ from .files import find_spec_files
 from .reader import Document, read_document
 
 
-def unescape_pointer(fragment: str) -> List[str]:
+def unescape_pointer(fragment: str) -> list[str]:
     if fragment in ("", "/"):
         return [] if fragment == "" else [""]
     if not fragment.startswith("/"):
         raise ValueError(fragment)
-    return [unquote(p).replace("~1", "/").replace("~0", "~") for p in fragment[1:].split("/")]
+    return [
+        unquote(p).replace("~1", "/").replace("~0", "~")
+        for p in fragment[1:].split("/")
+    ]
 
 
 @dataclass
 class Workspace:
     """All documents read so far, keyed by absolute path, and the `$ref` resolver over them."""
 
-    docs: Dict[Path, Document] = field(default_factory=dict)
-    roots: List[Document] = field(default_factory=list)
+    docs: dict[Path, Document] = field(default_factory=dict)
+    roots: list[Document] = field(default_factory=list)
 
     def add_root(self, path: Path) -> Document:
         doc = self.document(path)
@@ -45,13 +49,17 @@ class Workspace:
             doc = self.docs[path] = read_document(path)
         return doc
 
-    def resolve(self, doc: Document, ref: Any, where: str) -> Tuple[Document, str, Any]:
+    def resolve(self, doc: Document, ref: Any, where: str) -> tuple[Document, str, Any]:
         """Resolve `ref` found in `doc` at pointer `where` -> (document, pointer, node)."""
         if not isinstance(ref, str):
             raise SpecError(doc.name, where, "$ref must be a string")
         target, _, fragment = ref.partition("#")
         if "://" in target:
-            raise SpecError(doc.name, where, f"remote $ref {ref!r} is not supported (local files only)")
+            raise SpecError(
+                doc.name,
+                where,
+                f"remote $ref {ref!r} is not supported (local files only)",
+            )
         tdoc = doc
         if target:
             tpath = (doc.path.parent / unquote(target)).resolve()
@@ -61,7 +69,9 @@ class Workspace:
         try:
             parts = unescape_pointer(fragment)
         except ValueError:
-            raise SpecError(doc.name, where, f"broken $ref {ref!r}: not a JSON pointer") from None
+            raise SpecError(
+                doc.name, where, f"broken $ref {ref!r}: not a JSON pointer"
+            ) from None
         node: Any = tdoc.data
         for part in parts:
             if isinstance(node, dict) and part in node:
@@ -69,12 +79,14 @@ class Workspace:
             elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 node = node[int(part)]
             else:
-                raise SpecError(doc.name, where, f"broken $ref {ref!r}: {part!r} not found")
+                raise SpecError(
+                    doc.name, where, f"broken $ref {ref!r}: {part!r} not found"
+                )
         return tdoc, pointer(*parts), node
 
-    def deref(self, doc: Document, node: Any, where: str) -> Tuple[Document, str, Any]:
+    def deref(self, doc: Document, node: Any, where: str) -> tuple[Document, str, Any]:
         """Follow a chain of `$ref`s (detecting cycles) to a node that is not a bare ref."""
-        seen: List[Tuple[Path, str]] = []
+        seen: list[tuple[Path, str]] = []
         while isinstance(node, dict) and "$ref" in node:
             key = (doc.path, where)
             if key in seen:
@@ -89,7 +101,9 @@ def load(paths: Iterable[Path]) -> Workspace:
     ws = Workspace()
     files = find_spec_files(paths)
     if not files:
-        raise SpecError(", ".join(str(p) for p in paths) or "specs", "", "no OpenAPI files found")
+        raise SpecError(
+            ", ".join(str(p) for p in paths) or "specs", "", "no OpenAPI files found"
+        )
     for p in files:
         ws.add_root(p)
     return ws

@@ -17,7 +17,7 @@ import hashlib
 import json
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable
 
 from ..errors import Finding, pointer
 from .reader import Document, read_document
@@ -34,17 +34,18 @@ def _message(error: Any) -> str:
     return text[:300]
 
 
-def _validate_document(doc: Document) -> List[Finding]:
+def _validate_document(doc: Document) -> list[Finding]:
     from openapi_spec_validator.validation import (
         OpenAPIV30SpecValidator,
         OpenAPIV31SpecValidator,
     )
 
     cls = OpenAPIV31SpecValidator if doc.version == "3.1" else OpenAPIV30SpecValidator
-    findings: List[Finding] = []
+    findings: list[Finding] = []
     try:
         errors = list(cls(doc.data, base_uri=doc.path.as_uri()).iter_errors())
-    except Exception as exc:  # the validator itself can choke on odd input
+    # the validator itself can choke on odd input
+    except Exception as exc:  # noqa: BLE001
         return [Finding(doc.name, "", f"validator failed: {type(exc).__name__}: {exc}")]
     for err in errors:
         path = list(getattr(err, "absolute_path", []) or [])
@@ -57,17 +58,22 @@ def _validate_document(doc: Document) -> List[Finding]:
 _VALUE_KEYS = ("default", "example", "const")
 
 
-def _where(data: Any, instance: Any) -> Optional[List[Any]]:
+def _where(data: Any, instance: Any) -> list[Any] | None:
     """The path of the first `default`/`example`/`const` holding `instance` (document
-    order), for findings the validator gives no location for; None when there is none."""
+    order), for findings the validator gives no location for; None when there is none.
+    """
     if instance is data:
         return None
-    stack: List[Tuple[List[Any], Any]] = [([], data)]
+    stack: list[tuple[list[Any], Any]] = [([], data)]
     while stack:
         path, node = stack.pop()
         if isinstance(node, dict):
             for key in _VALUE_KEYS:
-                if key in node and node[key] == instance and type(node[key]) is type(instance):
+                if (
+                    key in node
+                    and node[key] == instance
+                    and type(node[key]) is type(instance)
+                ):
                     return path + [key]
             stack.extend((path + [k], v) for k, v in reversed(list(node.items())))
         elif isinstance(node, list):
@@ -75,7 +81,7 @@ def _where(data: Any, instance: Any) -> Optional[List[Any]]:
     return None
 
 
-def _cache_path(content_sha256: str, cache_dir: Optional[Path]) -> Optional[Path]:
+def _cache_path(content_sha256: str, cache_dir: Path | None) -> Path | None:
     # Keyed by the document alone: a change elsewhere can only break a $ref into it, and
     # the normalizer reports broken $refs itself, so one edited file revalidates one file.
     if cache_dir is None:
@@ -84,7 +90,7 @@ def _cache_path(content_sha256: str, cache_dir: Optional[Path]) -> Optional[Path
     return cache_dir / "validation" / f"{key}.json"
 
 
-def _cached(path: Optional[Path], doc: Document) -> Optional[List[Finding]]:
+def _cached(path: Path | None, doc: Document) -> list[Finding] | None:
     if path is None or not path.exists():
         return None
     try:
@@ -93,7 +99,7 @@ def _cached(path: Optional[Path], doc: Document) -> Optional[List[Finding]]:
         return None
 
 
-def _store(path: Optional[Path], found: List[Finding]) -> None:
+def _store(path: Path | None, found: list[Finding]) -> None:
     if path is None:
         return
     try:
@@ -103,7 +109,7 @@ def _store(path: Optional[Path], found: List[Finding]) -> None:
         pass  # a cache that cannot be written only costs time
 
 
-def _validate_files(paths: List[Path]) -> List[List[Finding]]:
+def _validate_files(paths: list[Path]) -> list[list[Finding]]:
     """Worker entry point: findings for each file, in order. The worker reads the files
     itself: sending it the parsed documents would cost more than parsing them again."""
     return [_validate_document(read_document(path)) for path in paths]
@@ -115,14 +121,18 @@ Submit = Callable[..., "Future[Any]"]
 class Pending:
     """Findings of the root documents: cached ones now, the others from a worker."""
 
-    def __init__(self, docs: List[Document], cache_dir: Optional[Path], submit: Submit) -> None:
+    def __init__(
+        self, docs: list[Document], cache_dir: Path | None, submit: Submit
+    ) -> None:
         self._docs = docs
         self._paths = [_cache_path(doc.sha256, cache_dir) for doc in docs]
         self._known = [_cached(path, doc) for path, doc in zip(self._paths, docs)]
         missing = [doc for doc, found in zip(docs, self._known) if found is None]
-        self._future = submit(_validate_files, [d.path for d in missing]) if missing else None
+        self._future = (
+            submit(_validate_files, [d.path for d in missing]) if missing else None
+        )
 
-    def result(self) -> List[Finding]:
+    def result(self) -> list[Finding]:
         """Every root document's findings, in document order; fills the cache."""
         if self._future is not None:
             fresh = iter(self._future.result())
@@ -134,5 +144,5 @@ class Pending:
         return [f for found in self._known for f in found or ()]
 
 
-def start(docs: List[Document], cache_dir: Optional[Path], submit: Submit) -> Pending:
+def start(docs: list[Document], cache_dir: Path | None, submit: Submit) -> Pending:
     return Pending(docs, cache_dir, submit)

@@ -45,7 +45,10 @@ def test_multipart_body_keeps_file_bytes(pkg: Any) -> None:
     message = email.parser.BytesParser().parsebytes(
         f"Content-Type: {ctype}\r\n\r\n".encode() + req.body
     )
-    parts = {p.get_param("name", header="content-disposition"): p for p in message.get_payload()}
+    parts = {
+        p.get_param("name", header="content-disposition"): p
+        for p in message.get_payload()
+    }
     assert parts["file"].get_payload(decode=True) == b"\x00\x01"
     assert parts["meta"].get_content_type() == "application/json"
     assert parts["meta"].get_payload() == '{"k":1}'
@@ -79,7 +82,9 @@ def test_binary_fields_of_a_multipart_model_are_file_parts(pkg: Any) -> None:
     from bodies_pkg import models
     from bodies_pkg._fake_server import FakeServer
 
-    model = next(getattr(models, n) for n in models.__all__ if n.startswith("PostMulti"))
+    model = next(
+        getattr(models, n) for n in models.__all__ if n.startswith("PostMulti")
+    )
     assert model.__annotations__["file"].startswith("bytes")
     with FakeServer() as server:
         pkg.ContentTypesClient(base_url=server.url).post_multi(
@@ -90,7 +95,10 @@ def test_binary_fields_of_a_multipart_model_are_file_parts(pkg: Any) -> None:
     message = email.parser.BytesParser().parsebytes(
         f"Content-Type: {ctype}\r\n\r\n".encode() + req.body
     )
-    parts = {p.get_param("name", header="content-disposition"): p for p in message.get_payload()}
+    parts = {
+        p.get_param("name", header="content-disposition"): p
+        for p in message.get_payload()
+    }
     assert parts["file"].get_payload(decode=True) == b"\x00\x01"
     assert parts["file"].get_filename() == "file"
 

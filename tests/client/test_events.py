@@ -14,16 +14,11 @@ import inspect
 import json
 import sys
 import types
-from typing import Any, Dict, Iterator, List, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
-from openapi_schema_validator import OAS30Validator, OAS31Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4, DRAFT202012
-
-from support.packages import SPECS
-
 from customerio_client import PipelinesClient, events
 from customerio_client._fake_server import FakeServer
 from customerio_client.events import EVENTS, SemanticEventError
@@ -31,6 +26,10 @@ from customerio_client.models import (
     DeviceContextDeviceType,
     ReportDeliveryEventPropertiesMetric,
 )
+from openapi_schema_validator import OAS30Validator, OAS31Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4, DRAFT202012
+from support.packages import SPECS
 
 BUILT = "Built by ciogen"
 API_KEY = "key-SECRET-0123456789"
@@ -39,8 +38,11 @@ API_KEY = "key-SECRET-0123456789"
 # ---- the specs, read independently of the generator ---------------------------------------
 
 
-def _docs() -> Dict[str, Any]:
-    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(SPECS.glob("*.yaml"))}
+def _docs() -> dict[str, Any]:
+    return {
+        p.name: yaml.safe_load(p.read_text(encoding="utf-8"))
+        for p in sorted(SPECS.glob("*.yaml"))
+    }
 
 
 DOCS = _docs()
@@ -54,7 +56,9 @@ def _registry() -> Registry:  # type: ignore[type-arg]
     resources = []
     for name, doc in DOCS.items():
         spec = DRAFT202012 if str(doc["openapi"]).startswith("3.1") else DRAFT4
-        resources.append((_uri(name), Resource.from_contents(doc, default_specification=spec)))
+        resources.append(
+            (_uri(name), Resource.from_contents(doc, default_specification=spec))
+        )
     return Registry().with_resources(resources)
 
 
@@ -70,13 +74,17 @@ def _single(schema: Any) -> Any:
     return None
 
 
-def _spec_events() -> Dict[str, Tuple[str, str]]:
+def _spec_events() -> dict[str, tuple[str, str]]:
     """Event name -> (spec file, schema name), for every track-call schema with a fixed event."""
-    out: Dict[str, Tuple[str, str]] = {}
+    out: dict[str, tuple[str, str]] = {}
     for name, doc in DOCS.items():
-        for schema_name, schema in (doc.get("components", {}).get("schemas") or {}).items():
+        for schema_name, schema in (
+            doc.get("components", {}).get("schemas") or {}
+        ).items():
             props = schema.get("properties") or {}
-            if _single(props.get("type")) == "track" and isinstance(_single(props.get("event")), str):
+            if _single(props.get("type")) == "track" and isinstance(
+                _single(props.get("event")), str
+            ):
                 out[_single(props["event"])] = (name, schema_name)
     return out
 
@@ -84,17 +92,22 @@ def _spec_events() -> Dict[str, Tuple[str, str]]:
 SPEC_EVENTS = _spec_events()
 
 
-def _examples() -> Iterator[Tuple[str, str, Dict[str, Any]]]:
+def _examples() -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(summary, key, value) of every request-body example whose event is a semantic event."""
     for doc in DOCS.values():
         for ops in (doc.get("paths") or {}).values():
             for op in ops.values():
                 if not isinstance(op, dict):
                     continue
-                for media in ((op.get("requestBody") or {}).get("content") or {}).values():
+                for media in (
+                    (op.get("requestBody") or {}).get("content") or {}
+                ).values():
                     for key, ex in (media.get("examples") or {}).items():
                         value = ex.get("value")
-                        if isinstance(value, dict) and value.get("event") in SPEC_EVENTS:
+                        if (
+                            isinstance(value, dict)
+                            and value.get("event") in SPEC_EVENTS
+                        ):
                             yield ex.get("summary") or "", key, value
 
 
@@ -102,9 +115,13 @@ EXAMPLES = list(_examples())
 SEED_EXAMPLES = [(k, v) for s, k, v in EXAMPLES if BUILT not in s]
 
 
-def validate_against_spec(payload: Dict[str, Any]) -> None:
+def validate_against_spec(payload: dict[str, Any]) -> None:
     file, schema_name = SPEC_EVENTS[payload["event"]]
-    cls = OAS31Validator if str(DOCS[file]["openapi"]).startswith("3.1") else OAS30Validator
+    cls = (
+        OAS31Validator
+        if str(DOCS[file]["openapi"]).startswith("3.1")
+        else OAS30Validator
+    )
     ref = {"$ref": f"{_uri(file)}#/components/schemas/{schema_name}"}
     cls(ref, registry=REGISTRY).validate(json.loads(json.dumps(payload)))
 
@@ -112,7 +129,7 @@ def validate_against_spec(payload: Dict[str, Any]) -> None:
 # ---- turning a track call back into constructor arguments ----------------------------------
 
 
-def _location(payload: Dict[str, Any], location: str) -> Any:
+def _location(payload: dict[str, Any], location: str) -> Any:
     node: Any = payload
     if location == "top":
         return node
@@ -121,11 +138,11 @@ def _location(payload: Dict[str, Any], location: str) -> Any:
     return node
 
 
-def kwargs_for(example: Dict[str, Any]) -> Dict[str, Any]:
+def kwargs_for(example: dict[str, Any]) -> dict[str, Any]:
     """The constructor arguments that should give `example` back, using only EVENTS."""
     rest = copy.deepcopy(example)
     spec = EVENTS[rest["event"]]
-    kwargs: Dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}
     for f in spec.fields:
         box = _location(rest, f.location)
         if isinstance(box, dict) and f.name in box:
@@ -137,8 +154,15 @@ def kwargs_for(example: Dict[str, Any]) -> Dict[str, Any]:
         kwargs["extra_properties"] = props
     ctx = rest.pop("context", None)
     if isinstance(ctx, dict):
-        ctx = {k: v for k, v in ctx.items() if not (isinstance(v, dict) and not v and k in {
-            f.location.split(".", 1)[1] for f in spec.context})}
+        ctx = {
+            k: v
+            for k, v in ctx.items()
+            if not (
+                isinstance(v, dict)
+                and not v
+                and k in {f.location.split(".", 1)[1] for f in spec.context}
+            )
+        }
         if ctx:
             kwargs["context"] = ctx
     assert not rest, f"example keys no constructor argument covers: {sorted(rest)}"
@@ -147,7 +171,7 @@ def kwargs_for(example: Dict[str, Any]) -> Dict[str, Any]:
 
 def sample(f: Any) -> Any:
     """A value that satisfies a field's check (first one that does)."""
-    candidates: List[Any] = list(f.choices) + ["x", 7, 1.5, True, {}, [], None]
+    candidates: list[Any] = list(f.choices) + ["x", 7, 1.5, True, {}, [], None]
     if f.format == "date-time":
         candidates.insert(0, "2024-01-15T10:30:00.000Z")
     for c in candidates:
@@ -156,7 +180,7 @@ def sample(f: Any) -> Any:
     raise AssertionError(f"no sample value for {f.path}")
 
 
-def minimal_kwargs(name: str) -> Dict[str, Any]:
+def minimal_kwargs(name: str) -> dict[str, Any]:
     spec = EVENTS[name]
     kwargs = {f.argument: sample(f) for f in spec.fields if f.required}
     if spec.identity and not spec.identity_required:
@@ -165,8 +189,8 @@ def minimal_kwargs(name: str) -> Dict[str, Any]:
     return kwargs
 
 
-def construct(name: str, **kwargs: Any) -> Dict[str, Any]:
-    result: Dict[str, Any] = getattr(events, EVENTS[name].constructor)(**kwargs)
+def construct(name: str, **kwargs: Any) -> dict[str, Any]:
+    result: dict[str, Any] = getattr(events, EVENTS[name].constructor)(**kwargs)
     return result
 
 
@@ -196,12 +220,18 @@ def test_registry_matches_schema_requirements() -> None:
         if "$ref" in props_schema:  # not used by these specs, but do not guess
             pytest.fail(f"{name}: properties is a $ref")
         assert set(spec.required_properties) == set(props_schema.get("required", []))
-        assert {f.name for f in spec.properties} == set(props_schema.get("properties", {}))
+        assert {f.name for f in spec.properties} == set(
+            props_schema.get("properties", {})
+        )
         assert spec.properties_required == ("properties" in schema.get("required", []))
-        assert spec.extra_properties == (props_schema.get("additionalProperties", True) is not False)
+        assert spec.extra_properties == (
+            props_schema.get("additionalProperties", True) is not False
+        )
         ident = [k for k in ("userId", "anonymousId") if k in schema["properties"]]
         assert spec.identity == tuple(ident)
-        assert set(spec.identity_required) == set(ident) & set(schema.get("required", []))
+        assert set(spec.identity_required) == set(ident) & set(
+            schema.get("required", [])
+        )
 
 
 def test_constructor_signatures_follow_the_registry() -> None:
@@ -216,7 +246,9 @@ def test_constructor_signatures_follow_the_registry() -> None:
         for fixed in ("timestamp", "context", "integrations", "message_id"):
             assert fixed in params
         ids = {"userId": "user_id", "anonymousId": "anonymous_id"}
-        assert {a for k, a in ids.items() if a in params} == {ids[k] for k in spec.identity}
+        assert {a for k, a in ids.items() if a in params} == {
+            ids[k] for k in spec.identity
+        }
 
 
 # ---- output validates against the specs ------------------------------------------------------
@@ -234,8 +266,16 @@ def test_minimal_call_validates_against_spec(name: str) -> None:
 def test_full_call_validates_against_spec(name: str) -> None:
     spec = EVENTS[name]
     kwargs = {f.argument: sample(f) for f in spec.fields}
-    kwargs["timestamp"] = datetime.datetime(2024, 1, 15, 11, 30, 0, 123456,
-                                            tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+    kwargs["timestamp"] = datetime.datetime(
+        2024,
+        1,
+        15,
+        11,
+        30,
+        0,
+        123456,
+        tzinfo=datetime.timezone(datetime.timedelta(hours=1)),
+    )
     kwargs["integrations"] = {"All": False, "Segment": True}
     kwargs["context"] = {"ip": "192.0.2.1", "traits": {"email": "a@example.com"}}
     if spec.extra_properties:
@@ -255,16 +295,21 @@ def test_seed_examples_are_found() -> None:
     assert len({v["event"] for _, _, v in EXAMPLES}) == 21
 
 
-@pytest.mark.parametrize("key,example", SEED_EXAMPLES, ids=[k for k, _ in SEED_EXAMPLES])
-def test_seed_example_comes_out_exactly(key: str, example: Dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "key,example", SEED_EXAMPLES, ids=[k for k, _ in SEED_EXAMPLES]
+)
+def test_seed_example_comes_out_exactly(key: str, example: dict[str, Any]) -> None:
     payload = construct(example["event"], **kwargs_for(example))
     assert roundtrip(payload) == example
     validate_against_spec(payload)
 
 
-@pytest.mark.parametrize("key,example", [(k, v) for _, k, v in EXAMPLES],
-                         ids=[k for _, k, _ in EXAMPLES])
-def test_every_spec_example_comes_out_exactly(key: str, example: Dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "key,example", [(k, v) for _, k, v in EXAMPLES], ids=[k for _, k, _ in EXAMPLES]
+)
+def test_every_spec_example_comes_out_exactly(
+    key: str, example: dict[str, Any]
+) -> None:
     assert roundtrip(construct(example["event"], **kwargs_for(example))) == example
 
 
@@ -277,21 +322,35 @@ def test_check_track_call_accepts_every_spec_example() -> None:
 # ---- where the fields go ----------------------------------------------------------------------
 
 
-def _device_spec_names() -> List[str]:
-    return [n for n, s in EVENTS.items() if any(f.location == "context.device" for f in s.context)]
+def _device_spec_names() -> list[str]:
+    return [
+        n
+        for n, s in EVENTS.items()
+        if any(f.location == "context.device" for f in s.context)
+    ]
 
 
 def test_device_events_put_token_and_platform_under_context_device() -> None:
     names = _device_spec_names()
     assert sorted(names) == ["Device Created or Updated", "Device Deleted"]
     for ctor in (getattr(events, EVENTS[n].constructor) for n in names):
-        payload = ctor(user_id="42", device_token="tok-1", device_type=DeviceContextDeviceType.ANDROID)
+        payload = ctor(
+            user_id="42",
+            device_token="tok-1",
+            device_type=DeviceContextDeviceType.ANDROID,
+        )
         assert payload["context"] == {"device": {"token": "tok-1", "type": "android"}}
         assert "properties" not in payload
-        raw = ctor(user_id="42", device_token="tok-1", device_type="ios",
-                   context={"device": {"model": "Pixel"}, "locale": "en"})
-        assert raw["context"] == {"device": {"model": "Pixel", "token": "tok-1", "type": "ios"},
-                                  "locale": "en"}
+        raw = ctor(
+            user_id="42",
+            device_token="tok-1",
+            device_type="ios",
+            context={"device": {"model": "Pixel"}, "locale": "en"},
+        )
+        assert raw["context"] == {
+            "device": {"model": "Pixel", "token": "tok-1", "type": "ios"},
+            "locale": "en",
+        }
         validate_against_spec(raw)
 
 
@@ -307,10 +366,18 @@ def test_object_and_relationship_deleted_carry_object_ids() -> None:
 
 def test_report_delivery_event_carries_delivery_id_and_metric() -> None:
     by_enum = events.report_delivery_event(
-        anonymous_id="dlv_1", delivery_id="dlv_1", metric=ReportDeliveryEventPropertiesMetric.CLICKED
+        anonymous_id="dlv_1",
+        delivery_id="dlv_1",
+        metric=ReportDeliveryEventPropertiesMetric.CLICKED,
     )
-    by_raw = events.report_delivery_event(user_id="42", delivery_id="dlv_1", metric="clicked")
-    assert by_enum["properties"] == by_raw["properties"] == {"deliveryId": "dlv_1", "metric": "clicked"}
+    by_raw = events.report_delivery_event(
+        user_id="42", delivery_id="dlv_1", metric="clicked"
+    )
+    assert (
+        by_enum["properties"]
+        == by_raw["properties"]
+        == {"deliveryId": "dlv_1", "metric": "clicked"}
+    )
     validate_against_spec(by_enum)
     validate_against_spec(by_raw)
 
@@ -329,9 +396,15 @@ def test_timestamps_are_sent_in_utc_with_milliseconds() -> None:
 
 
 def test_none_leaves_optional_fields_out() -> None:
-    payload = events.email_opened(user_id="u", email_id="m", email_subject=None, timestamp=None)
-    assert payload == {"type": "track", "event": "Email Opened", "userId": "u",
-                       "properties": {"email_id": "m"}}
+    payload = events.email_opened(
+        user_id="u", email_id="m", email_subject=None, timestamp=None
+    )
+    assert payload == {
+        "type": "track",
+        "event": "Email Opened",
+        "userId": "u",
+        "properties": {"email_id": "m"},
+    }
 
 
 # ---- errors ----------------------------------------------------------------------------------
@@ -372,12 +445,18 @@ def test_missing_required_property_is_caught_for_every_event() -> None:
 
 def test_wrong_types() -> None:
     err = _error(events.email_opened, user_id="u", email_id=5)
-    assert err.field == "properties.email_id" and "str" in str(err) and "int" in str(err)
-    err = _error(events.object_deleted, anonymous_id="a", object_id="x", object_type_id=True)
+    assert (
+        err.field == "properties.email_id" and "str" in str(err) and "int" in str(err)
+    )
+    err = _error(
+        events.object_deleted, anonymous_id="a", object_id="x", object_type_id=True
+    )
     assert err.field == "properties.objectTypeId" and "bool" in str(err)
     err = _error(events.application_opened, user_id="u", from_background=1)
     assert err.field == "properties.from_background" and "int" in str(err)
-    err = _error(events.report_delivery_event, user_id="u", delivery_id="d", metric="spammed")
+    err = _error(
+        events.report_delivery_event, user_id="u", delivery_id="d", metric="spammed"
+    )
     assert err.field == "properties.metric" and "delivered" in str(err)
     err = _error(events.email_opened, user_id=42, email_id="m")
     assert err.field == "userId"
@@ -399,16 +478,26 @@ def test_report_delivery_event_needs_no_identity() -> None:
     assert events.validate_event(payload) is EVENTS["Report Delivery Event"]
     with FakeServer() as server:
         PipelinesClient(API_KEY, base_url=server.url).track(body=payload)
-        assert server.requests[0].json["properties"] == {"deliveryId": "d", "metric": "opened"}
+        assert server.requests[0].json["properties"] == {
+            "deliveryId": "d",
+            "metric": "opened",
+        }
 
 
 def test_naive_datetime_refused() -> None:
-    err = _error(events.user_deleted, user_id="u", timestamp=datetime.datetime(2024, 1, 15, 10, 30))
+    err = _error(
+        events.user_deleted,
+        user_id="u",
+        timestamp=datetime.datetime(2024, 1, 15, 10, 30),
+    )
     assert err.field == "timestamp" and "naive" in str(err)
     err = _error(events.user_deleted, user_id="u", timestamp="2024-01-15T10:30:00")
     assert err.field == "timestamp"
-    err = _error(events.user_deleted, user_id="u",
-                 extra_properties={"at": datetime.datetime(2024, 1, 15)})
+    err = _error(
+        events.user_deleted,
+        user_id="u",
+        extra_properties={"at": datetime.datetime(2024, 1, 15)},
+    )
     assert err.field == "properties.at"
 
 
@@ -417,7 +506,12 @@ def test_wrong_calls_raise_semantic_event_error() -> None:
     assert err.field == "emial_subject" and "email_subject" in str(err)
     with pytest.raises(SemanticEventError):
         events.email_opened("u", "m")  # type: ignore[misc]
-    err = _error(events.email_opened, user_id="u", email_id="m", extra_properties={"email_subject": "s"})
+    err = _error(
+        events.email_opened,
+        user_id="u",
+        email_id="m",
+        extra_properties={"email_subject": "s"},
+    )
     assert err.field == "properties.email_subject"
 
 
@@ -433,8 +527,15 @@ def test_check_track_call_on_payloads() -> None:
     assert _error(events.check_track_call, payload=bad).field == "properties"
     del bad["properties"]
     assert _error(events.check_track_call, payload=bad).field == "properties"
-    device = {"type": "track", "event": "Device Deleted", "userId": "u", "context": {"device": {}}}
-    assert _error(events.check_track_call, payload=device).field == "context.device.token"
+    device = {
+        "type": "track",
+        "event": "Device Deleted",
+        "userId": "u",
+        "context": {"device": {}},
+    }
+    assert (
+        _error(events.check_track_call, payload=device).field == "context.device.token"
+    )
     device["context"] = {"device": "tok"}
     assert _error(events.check_track_call, payload=device).field == "context.device"
     custom = {"type": "track", "event": "Order Completed", "properties": ["anything"]}
@@ -449,8 +550,12 @@ def test_check_track_call_on_payloads() -> None:
 def test_misspelt_property_is_caught_before_sending() -> None:
     with FakeServer() as server:
         client = PipelinesClient(API_KEY, base_url=server.url, strict=True)
-        body = {"type": "track", "event": "Email Opened", "userId": "u",
-                "properties": {"emial_id": "msg_1"}}
+        body = {
+            "type": "track",
+            "event": "Email Opened",
+            "userId": "u",
+            "properties": {"emial_id": "msg_1"},
+        }
         with pytest.raises(SemanticEventError) as info:
             client.track(body=body)
         assert info.value.field == "properties.email_id"
@@ -461,8 +566,13 @@ def test_misspelt_property_is_caught_before_sending() -> None:
 def test_custom_event_passes_untouched() -> None:
     with FakeServer() as server:
         client = PipelinesClient(API_KEY, base_url=server.url, strict=True)
-        body = {"type": "track", "event": "Order Completed", "userId": "u",
-                "properties": {"emial_id": 1, "total": 9.5}, "messageId": "m-custom"}
+        body = {
+            "type": "track",
+            "event": "Order Completed",
+            "userId": "u",
+            "properties": {"emial_id": 1, "total": 9.5},
+            "messageId": "m-custom",
+        }
         response = client.track(body=body)
         assert response.status_code == 200
         (request,) = server.requests
@@ -471,10 +581,15 @@ def test_custom_event_passes_untouched() -> None:
 
 
 def test_constructor_output_accepted_by_track_and_batch() -> None:
-    opened = events.email_opened(user_id="u", email_id="msg_1", message_id="m-1",
-                                 timestamp="2024-01-15T10:30:00Z")
-    device = events.device_created_or_updated(user_id="42", device_token="tok", device_type="ios",
-                                              message_id="m-2")
+    opened = events.email_opened(
+        user_id="u",
+        email_id="msg_1",
+        message_id="m-1",
+        timestamp="2024-01-15T10:30:00Z",
+    )
+    device = events.device_created_or_updated(
+        user_id="42", device_token="tok", device_type="ios", message_id="m-2"
+    )
     with FakeServer() as server:
         client = PipelinesClient(API_KEY, base_url=server.url, strict=True)
         client.track(body=opened)
@@ -508,7 +623,9 @@ def _synthetic_module() -> types.ModuleType:
         return ir.Property(name=name, py_name=py, schema=schema, required=required)
 
     props_schema = ir.Schema(
-        kind=ir.OBJECT, class_name="ThingProperties", additional_allowed=False,
+        kind=ir.OBJECT,
+        class_name="ThingProperties",
+        additional_allowed=False,
         properties=(
             prop("code", "code", prim("string"), True),
             prop("count", "count", prim("integer"), False),
@@ -517,12 +634,21 @@ def _synthetic_module() -> types.ModuleType:
         ),
         required=("code",),
     )
-    screen = ir.Schema(kind=ir.OBJECT, class_name="ThingScreen", required=("id",),
-                       properties=(prop("id", "id", prim("string"), True),))
-    context = ir.Schema(kind=ir.OBJECT, class_name="ThingContext",
-                        properties=(prop("screen", "screen", screen, False),))
+    screen = ir.Schema(
+        kind=ir.OBJECT,
+        class_name="ThingScreen",
+        required=("id",),
+        properties=(prop("id", "id", prim("string"), True),),
+    )
+    context = ir.Schema(
+        kind=ir.OBJECT,
+        class_name="ThingContext",
+        properties=(prop("screen", "screen", screen, False),),
+    )
     model = ir.Schema(
-        kind=ir.OBJECT, class_name="ThingHappened", description="A made-up event.",
+        kind=ir.OBJECT,
+        class_name="ThingHappened",
+        description="A made-up event.",
         properties=(
             prop("type", "type_", fixed("track"), True),
             prop("event", "event", fixed("Thing Happened"), True),
@@ -536,9 +662,18 @@ def _synthetic_module() -> types.ModuleType:
         required_one_of=(("userId",), ("anonymousId",)),
     )
     models = {m.class_name: m for m in (model, props_schema, screen, context)}
-    api = ir.Api(title="t", name="T", package="customerio_client", version="0", spec_hash="0",
-                 surfaces=(), models=(), events=extract_events(models, []), spec_files=(),
-                 wire=ir.WireFacts(event_field="event", user_id_field="userId"))
+    api = ir.Api(
+        title="t",
+        name="T",
+        package="customerio_client",
+        version="0",
+        spec_hash="0",
+        surfaces=(),
+        models=(),
+        events=extract_events(models, []),
+        spec_files=(),
+        wire=ir.WireFacts(event_field="event", user_id_field="userId"),
+    )
     source = make_environment().get_template("package/events.py.j2").render(api=api)
     module = types.ModuleType("customerio_client._synthetic_events")
     module.__package__ = "customerio_client"
@@ -571,15 +706,25 @@ def test_synthetic_unknown_property_refused_where_forbidden(synthetic: Any) -> N
 
 
 def test_synthetic_date_time_nullable_and_identity(synthetic: Any) -> None:
-    payload = synthetic.thing_happened(anonymous_id="a", code="c", screen_id="s",
-                                       seen_at="2024-01-15T11:30:00+01:00", note=None)
-    assert payload["properties"] == {"code": "c", "seenAt": "2024-01-15T10:30:00.000Z", "note": None}
+    payload = synthetic.thing_happened(
+        anonymous_id="a",
+        code="c",
+        screen_id="s",
+        seen_at="2024-01-15T11:30:00+01:00",
+        note=None,
+    )
+    assert payload["properties"] == {
+        "code": "c",
+        "seenAt": "2024-01-15T10:30:00.000Z",
+        "note": None,
+    }
     with pytest.raises(synthetic.SemanticEventError) as info:
         synthetic.thing_happened(code="c", screen_id="s")
     assert info.value.field == "userId or anonymousId"
     with pytest.raises(synthetic.SemanticEventError) as info:
-        synthetic.thing_happened(user_id="u", code="c", screen_id="s",
-                                 seen_at=datetime.datetime(2024, 1, 1))
+        synthetic.thing_happened(
+            user_id="u", code="c", screen_id="s", seen_at=datetime.datetime(2024, 1, 1)
+        )
     assert info.value.field == "properties.seenAt"
     spec = synthetic.EVENTS["Thing Happened"]
     assert spec.required_properties == ("code",)

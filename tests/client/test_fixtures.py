@@ -11,11 +11,20 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any
 
 import pytest
 import yaml
+from customerio_client import (
+    OPERATIONS,
+    AppClient,
+    PipelinesClient,
+    TrackClient,
+    fixtures,
+)
+from customerio_client.testing import FakeCustomerIO, route
 from openapi_schema_validator import (
     OAS30Validator,
     OAS31Validator,
@@ -24,12 +33,7 @@ from openapi_schema_validator import (
 )
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
-
 from support.packages import SPECS
-
-from customerio_client import OPERATIONS, AppClient, PipelinesClient, TrackClient
-from customerio_client import fixtures
-from customerio_client.testing import FakeCustomerIO, route
 
 from generator import ir
 from generator.ir import examples as synth
@@ -48,11 +52,13 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-@functools.lru_cache(maxsize=None)
-def documents() -> Dict[str, Dict[str, Any]]:
+@functools.cache
+def documents() -> dict[str, dict[str, Any]]:
     """file URI -> parsed spec document."""
     return {
-        path.resolve().as_uri(): yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        path.resolve().as_uri(): yaml.load(
+            path.read_text(encoding="utf-8"), Loader=_Loader
+        )
         for path in sorted(SPECS.glob("*.yaml"))
     }
 
@@ -61,7 +67,7 @@ def _is_31(uri: str) -> bool:
     return str(documents()[uri]["openapi"]).startswith("3.1")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def registry() -> Registry:
     resources = []
     for uri, doc in documents().items():
@@ -82,7 +88,7 @@ def _at(uri: str, pointer: str) -> Any:
     return node
 
 
-def _follow(uri: str, pointer: str) -> Tuple[str, str]:
+def _follow(uri: str, pointer: str) -> tuple[str, str]:
     """Follow $ref chains of non-schema objects (responses, parameters, request bodies)."""
     node = _at(uri, pointer)
     while isinstance(node, dict) and "$ref" in node:
@@ -99,15 +105,17 @@ def validate(value: Any, uri: str, pointer: str) -> None:
     formats checked: fixtures must be accepted by a strict server too."""
     cls = OAS31Validator if _is_31(uri) else OAS30Validator
     checker = oas31_format_checker if _is_31(uri) else oas30_format_checker
-    validator = cls({"$ref": f"{uri}#{pointer}"}, registry=registry(), format_checker=checker)
+    validator = cls(
+        {"$ref": f"{uri}#{pointer}"}, registry=registry(), format_checker=checker
+    )
     errors = sorted(validator.iter_errors(value), key=lambda e: list(e.path))
     assert not errors, f"{uri}#{pointer}: " + "; ".join(
         f"{list(e.path)}: {e.message}" for e in errors[:5]
     )
 
 
-@functools.lru_cache(maxsize=None)
-def spec_operation(operation_id: str) -> Tuple[str, str]:
+@functools.cache
+def spec_operation(operation_id: str) -> tuple[str, str]:
     """(file URI, pointer to the operation object) found by OPERATIONS' path and method."""
     info = OPERATIONS[operation_id]
     hits = []
@@ -115,7 +123,9 @@ def spec_operation(operation_id: str) -> Tuple[str, str]:
         item = (doc.get("paths") or {}).get(info.path) or {}
         op = item.get(info.http_method.lower())
         if isinstance(op, dict) and op.get("operationId") == operation_id:
-            hits.append((uri, f"/paths/{_escape(info.path)}/{info.http_method.lower()}"))
+            hits.append(
+                (uri, f"/paths/{_escape(info.path)}/{info.http_method.lower()}")
+            )
     assert len(hits) == 1, f"{operation_id}: {hits}"
     return hits[0]
 
@@ -143,12 +153,15 @@ def test_request_validates(operation_id: str) -> None:
     expected = set()
     path_item = op_ptr.rsplit("/", 1)[0]
     params = [
-        (path_item, i, p) for i, p in enumerate(_at(uri, path_item).get("parameters", []))
+        (path_item, i, p)
+        for i, p in enumerate(_at(uri, path_item).get("parameters", []))
     ] + [(op_ptr, i, p) for i, p in enumerate(operation.get("parameters", []))]
     for base, i, _ in params:
         puri, pptr = _follow(uri, f"{base}/parameters/{i}")
         param = _at(puri, pptr)
-        if param["in"] == "path" or (param.get("required") and not param.get("x-ciogen-client-flag")):
+        if param["in"] == "path" or (
+            param.get("required") and not param.get("x-ciogen-client-flag")
+        ):
             name = _snake(param["name"])
             expected.add(name)
             assert name in kwargs, f"{operation_id}: missing parameter {param['name']}"
@@ -160,7 +173,7 @@ def test_request_validates(operation_id: str) -> None:
     assert set(kwargs) == expected
 
 
-def _success_code(operation: Dict[str, Any]) -> str:
+def _success_code(operation: dict[str, Any]) -> str:
     codes = sorted(str(c) for c in operation["responses"] if str(c).startswith("2"))
     return codes[0]
 
@@ -179,11 +192,13 @@ def test_response_validates(operation_id: str) -> None:
     validate(body, ruri, f"{rptr}/content/application~1json/schema")
 
 
-def _event_schemas() -> Dict[str, Tuple[str, str]]:
+def _event_schemas() -> dict[str, tuple[str, str]]:
     """event name -> (file URI, pointer) of the component schema whose `event` is fixed."""
-    out: Dict[str, Tuple[str, str]] = {}
+    out: dict[str, tuple[str, str]] = {}
     for uri, doc in documents().items():
-        for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
+        for name, schema in (
+            (doc.get("components") or {}).get("schemas") or {}
+        ).items():
             event = ((schema.get("properties") or {}).get("event")) or {}
             values = event.get("enum") or ([event["const"]] if "const" in event else [])
             if len(values) == 1:
@@ -235,7 +250,9 @@ def _client(name: str, url: str) -> Any:
 
 
 def test_every_operation_calls_the_testing_server(fake: FakeCustomerIO) -> None:
-    clients = {n: _client(n, fake.url) for n in ("TrackClient", "AppClient", "PipelinesClient")}
+    clients = {
+        n: _client(n, fake.url) for n in ("TrackClient", "AppClient", "PipelinesClient")
+    }
     try:
         for operation_id in fixtures.OPERATION_IDS:
             info = OPERATIONS[operation_id]
@@ -289,13 +306,17 @@ def test_rendering_is_deterministic(path: str) -> None:
 # ---- the synthesizer on small schemas ------------------------------------------------------
 
 
-def _api(*models: ir.Schema) -> Dict[str, ir.Schema]:
+def _api(*models: ir.Schema) -> dict[str, ir.Schema]:
     """The named models the synthesizer resolves links against."""
     return {m.class_name: m for m in models}
 
 
-def _prop(name: str, schema: ir.Schema, required: bool = False, **kw: Any) -> ir.Property:
-    return ir.Property(name=name, py_name=_snake(name), schema=schema, required=required, **kw)
+def _prop(
+    name: str, schema: ir.Schema, required: bool = False, **kw: Any
+) -> ir.Property:
+    return ir.Property(
+        name=name, py_name=_snake(name), schema=schema, required=required, **kw
+    )
 
 
 S = functools.partial(ir.Schema, kind=ir.PRIMITIVE, type="string")
@@ -367,10 +388,15 @@ def test_synth_stops_recursion() -> None:
         kind=ir.OBJECT,
         class_name="Node",
         properties=(
-            _prop("child", ir.Schema(kind=ir.OBJECT, class_name="Node", ref="Node"), True),
+            _prop(
+                "child", ir.Schema(kind=ir.OBJECT, class_name="Node", ref="Node"), True
+            ),
             _prop(
                 "children",
-                ir.Schema(kind=ir.ARRAY, items=ir.Schema(kind=ir.OBJECT, class_name="Node", ref="Node")),
+                ir.Schema(
+                    kind=ir.ARRAY,
+                    items=ir.Schema(kind=ir.OBJECT, class_name="Node", ref="Node"),
+                ),
                 True,
             ),
         ),
@@ -385,9 +411,13 @@ def test_synth_stops_recursion() -> None:
 
 
 def _op(**kw: Any) -> ir.Operation:
-    base: Dict[str, Any] = dict(
-        operation_id="op", py_name="op", method="POST", path="/x/{id}", surface="s"
-    )
+    base: dict[str, Any] = {
+        "operation_id": "op",
+        "py_name": "op",
+        "method": "POST",
+        "path": "/x/{id}",
+        "surface": "s",
+    }
     base.update(kw)
     return ir.Operation(**base)
 
@@ -395,7 +425,9 @@ def _op(**kw: Any) -> ir.Operation:
 def test_examples_first_valid_by_name() -> None:
     body = ir.RequestBody(
         content_type="application/json",
-        schema=ir.Schema(kind=ir.OBJECT, properties=(_prop("a", S(), True),), required=("a",)),
+        schema=ir.Schema(
+            kind=ir.OBJECT, properties=(_prop("a", S(), True),), required=("a",)
+        ),
         required=True,
         examples=(
             ir.MediaExample("c", {"a": "c"}),
@@ -404,18 +436,29 @@ def test_examples_first_valid_by_name() -> None:
         ),
     )
     params = (
-        ir.Parameter("id", "id", "path", ir.Schema(kind=ir.PRIMITIVE, type="integer"), True),
+        ir.Parameter(
+            "id", "id", "path", ir.Schema(kind=ir.PRIMITIVE, type="integer"), True
+        ),
         ir.Parameter("q", "q", "query", S(), True),
         ir.Parameter("opt", "opt", "query", S(), False),
         ir.Parameter("X-Flag", "x_flag", "header", S(), True, client_flag="strict"),
     )
     op = _op(parameters=params, body=body)
-    assert synth.example_request(op, _api()) == {"id": 1, "q": "example-q", "body": {"a": "b"}}
-    ok = ir.Response("201", "created", "application/json", S(), (ir.MediaExample("x", "made"),))
+    assert synth.example_request(op, _api()) == {
+        "id": 1,
+        "q": "example-q",
+        "body": {"a": "b"},
+    }
+    ok = ir.Response(
+        "201", "created", "application/json", S(), (ir.MediaExample("x", "made"),)
+    )
     op = _op(responses=(ir.Response("default", "error"), ok))
     assert synth.success_status(op) == 201
     assert synth.example_response(op, _api()) == "made"
-    assert synth.example_response(_op(responses=(ir.Response("204", "none"),)), _api()) is None
+    assert (
+        synth.example_response(_op(responses=(ir.Response("204", "none"),)), _api())
+        is None
+    )
     assert synth.success_status(_op(responses=(ir.Response("2XX", "ok"),))) == 200
 
 
@@ -425,10 +468,14 @@ def test_examples_with_malformed_formats_are_passed_over() -> None:
         properties=(_prop("at", S(format="date-time"), True),),
         required=("at",),
     )
-    bad = ir.MediaExample("a", {"at": "2015-02-23T22:28:55.111Z,"})  # valid by the loader
+    bad = ir.MediaExample(
+        "a", {"at": "2015-02-23T22:28:55.111Z,"}
+    )  # valid by the loader
     good = ir.MediaExample("b", {"at": "2015-02-23T22:28:55.111Z"})
     body = ir.RequestBody("application/json", schema, True, examples=(bad, good))
-    assert synth.example_request(_op(body=body, path="/x"), _api()) == {"body": good.value}
+    assert synth.example_request(_op(body=body, path="/x"), _api()) == {
+        "body": good.value
+    }
     body = ir.RequestBody("application/json", schema, True, examples=(bad,))
     assert synth.example_body(_op(body=body, path="/x"), _api()) == {
         "at": "2024-01-01T00:00:00.000Z"
@@ -443,7 +490,7 @@ def test_routes_and_facts_from_the_real_api() -> None:
     rows = wire.routes(api.operations, models)
     assert rows == api.routes
     assert sorted(r.operation_id for r in rows) == OPERATION_IDS
-    params: List[int] = [r.path.count("{") for r in rows]
+    params: list[int] = [r.path.count("{") for r in rows]
     assert params == sorted(params)
     facts = wire.wire_facts(api.operations, api.events, models)
     assert facts == api.wire
@@ -451,7 +498,7 @@ def test_routes_and_facts_from_the_real_api() -> None:
     for ev in api.events:
         assert fixtures.event(ev.name)[facts.event_field] == ev.name
     assert wire.wire_facts(api.operations, api.events, models) == facts  # pure
-    first: Optional[Any] = None
+    first: Any | None = None
     for op in api.operations:
         value = synth.example_request(op, models)
         assert value == synth.example_request(op, models) == op.example_request

@@ -5,21 +5,22 @@ from __future__ import annotations
 import datetime
 import json
 import sys
-from typing import Any, List, Tuple
+from typing import Any
 
 import pytest
-
 from support.packages import ROOT
+
 sys.path.insert(0, str(ROOT / "generated"))
 
-from customerio_client import UNSET, models  # noqa: E402
-from generator import ir
+from customerio_client import UNSET, models
 from support.packages import build_api
 
+from generator import ir
 
-def _examples() -> List[Tuple[str, str, Any]]:
+
+def _examples() -> list[tuple[str, str, Any]]:
     api, _ = build_api([ROOT / "specs"], package="customerio_client")
-    rows: List[Tuple[str, str, Any]] = []
+    rows: list[tuple[str, str, Any]] = []
     for op in api.operations:
         if op.body is None:
             continue
@@ -28,7 +29,9 @@ def _examples() -> List[Tuple[str, str, Any]]:
             rows.append((f"{op.operation_id}:{ex.name}", schema.class_name, ex.value))
     for model in api.models:
         if model.kind == ir.OBJECT and model.has_example:
-            rows.append((f"{model.class_name}:example", model.class_name, model.example))
+            rows.append(
+                (f"{model.class_name}:example", model.class_name, model.example)
+            )
     return sorted(rows, key=lambda r: r[0])
 
 
@@ -45,8 +48,12 @@ def test_the_specs_have_examples_to_check() -> None:
     assert len(EXAMPLES) >= 20
 
 
-@pytest.mark.parametrize("name,class_name,example", EXAMPLES, ids=[r[0] for r in EXAMPLES])
-def test_every_spec_example_round_trips_exactly(name: str, class_name: str, example: Any) -> None:
+@pytest.mark.parametrize(
+    "name,class_name,example", EXAMPLES, ids=[r[0] for r in EXAMPLES]
+)
+def test_every_spec_example_round_trips_exactly(
+    name: str, class_name: str, example: Any
+) -> None:
     assert class_name, f"{name}: body is not a model"
     decoded = decode(class_name, example)
     assert not isinstance(decoded, dict), f"{name}: discriminator did not pick a model"
@@ -56,7 +63,12 @@ def test_every_spec_example_round_trips_exactly(name: str, class_name: str, exam
 
 def test_discriminated_event_unions_decode_to_the_right_model() -> None:
     call = models.decode_TrackEmailEventRequest(
-        {"type": "track", "event": "Email Opened", "userId": "u", "properties": {"email_id": "e"}}
+        {
+            "type": "track",
+            "event": "Email Opened",
+            "userId": "u",
+            "properties": {"email_id": "e"},
+        }
     )
     assert isinstance(call, models.EmailOpened)
     item = models.decode_BatchItem({"type": "identify", "userId": "u"})
@@ -64,7 +76,9 @@ def test_discriminated_event_unions_decode_to_the_right_model() -> None:
 
 
 def test_unknown_response_fields_are_kept() -> None:
-    sent = models.SendResponse.from_dict({"delivery_id": "d", "queued_at": 1, "brand_new": {"x": 1}})
+    sent = models.SendResponse.from_dict(
+        {"delivery_id": "d", "queued_at": 1, "brand_new": {"x": 1}}
+    )
     assert sent.additional_properties == {"brand_new": {"x": 1}}
     assert sent.to_dict()["brand_new"] == {"x": 1}
 
@@ -87,7 +101,9 @@ def test_datetimes_are_accepted_and_sent_as_iso8601() -> None:
 def test_an_enum_value_the_spec_does_not_list_still_parses() -> None:
     known = models.DeviceRequest.from_dict({"device": {"id": "t", "platform": "ios"}})
     assert known.device.platform is models.DeviceRequestDevicePlatform.IOS
-    new = models.DeviceRequest.from_dict({"device": {"id": "t", "platform": "visionos"}})
+    new = models.DeviceRequest.from_dict(
+        {"device": {"id": "t", "platform": "visionos"}}
+    )
     assert new.device.platform == "visionos"
     assert not isinstance(new.device.platform, models.DeviceRequestDevicePlatform)
     assert new.to_dict() == {"device": {"id": "t", "platform": "visionos"}}

@@ -15,8 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CLIENT_NAMES, client_class, make_client, request_kwargs, spec_operations
-
+from conftest import (
+    CLIENT_NAMES,
+    client_class,
+    make_client,
+    request_kwargs,
+    spec_operations,
+)
 from customerio_client import OPERATIONS, Timeout
 from customerio_client._transport import RawResponse
 
@@ -29,7 +34,11 @@ EXPECTED_HOSTS = {
     ("pipelines", "us"): "cdp.customer.io",
     ("pipelines", "eu"): "cdp-eu.customer.io",
 }
-SURFACE_CLIENT = {"track": "TrackClient", "app": "AppClient", "pipelines": "PipelinesClient"}
+SURFACE_CLIENT = {
+    "track": "TrackClient",
+    "app": "AppClient",
+    "pipelines": "PipelinesClient",
+}
 
 
 class RecordingTransport:
@@ -75,7 +84,9 @@ class AsyncRecordingTransport:
 
 @pytest.mark.parametrize("region", ["us", "eu"])
 @pytest.mark.parametrize("operation_id", sorted(OPERATIONS))
-def test_every_operation_goes_to_the_region_host(operation_id: str, region: str) -> None:
+def test_every_operation_goes_to_the_region_host(
+    operation_id: str, region: str
+) -> None:
     info = OPERATIONS[operation_id]
     transport = RecordingTransport()
     client = make_client(info.client, region=region, transport=transport, max_retries=0)
@@ -97,7 +108,9 @@ def test_every_operation_goes_to_the_region_host(operation_id: str, region: str)
 )
 def test_async_clients_go_to_the_region_host(client_name: str, region: str) -> None:
     operation_id = next(
-        op for op, info in sorted(OPERATIONS.items()) if info.client == client_name[len("Async") :]
+        op
+        for op, info in sorted(OPERATIONS.items())
+        if info.client == client_name[len("Async") :]
     )
     info = OPERATIONS[operation_id]
     transport = AsyncRecordingTransport()
@@ -121,7 +134,10 @@ def test_regions_tables_match_the_specs_servers() -> None:
         client = OPERATIONS[operation_id].client
         assert client == SURFACE_CLIENT[op.doc["x-ciogen-surface"]]
         for name in (client, "Async" + client):
-            assert dict(client_class(name).REGIONS) == _servers(op.doc), (name, op.spec.name)
+            assert dict(client_class(name).REGIONS) == _servers(op.doc), (
+                name,
+                op.spec.name,
+            )
         files_seen.add(op.spec.name)
     assert files_seen == {
         "track.yaml",
@@ -132,7 +148,9 @@ def test_regions_tables_match_the_specs_servers() -> None:
         "mobile-app-events.yaml",
     }
     for (surface, region), host in EXPECTED_HOSTS.items():
-        assert client_class(SURFACE_CLIENT[surface]).REGIONS[region] == f"https://{host}"
+        assert (
+            client_class(SURFACE_CLIENT[surface]).REGIONS[region] == f"https://{host}"
+        )
 
 
 @pytest.mark.parametrize("client_name", sorted(CLIENT_NAMES))
@@ -153,7 +171,10 @@ def test_base_url_wins_over_region(client_name: str, server: Any) -> None:
     client = make_client(client_name, region="eu", base_url=server.url + "/")
     assert client.base_url == server.url
     # base_url also overrides a region that does not exist.
-    assert make_client(client_name, region="nowhere", base_url=server.url).base_url == server.url
+    assert (
+        make_client(client_name, region="nowhere", base_url=server.url).base_url
+        == server.url
+    )
 
 
 @pytest.mark.parametrize("region", ["us", "eu"])
@@ -161,9 +182,13 @@ def test_base_url_wins_over_region(client_name: str, server: Any) -> None:
 def test_base_url_override_reaches_the_given_server(
     client_name: str, region: str, server: Any
 ) -> None:
-    operation_id = next(op for op, info in sorted(OPERATIONS.items()) if info.client == client_name)
+    operation_id = next(
+        op for op, info in sorted(OPERATIONS.items()) if info.client == client_name
+    )
     info = OPERATIONS[operation_id]
-    with make_client(client_name, region=region, base_url=server.url, max_retries=0) as client:
+    with make_client(
+        client_name, region=region, base_url=server.url, max_retries=0
+    ) as client:
         getattr(client, info.method)(**request_kwargs(operation_id))
     [recorded] = server.requests
     assert recorded.method == info.http_method

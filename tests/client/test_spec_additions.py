@@ -9,10 +9,10 @@ and the request the server received is checked: method, path, query and body. Se
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterator, List
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-
 from customerio_client import (
     OPERATIONS,
     AppClient,
@@ -47,7 +47,7 @@ def _size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
 
-def _person(i: int, blob: int) -> Dict[str, Any]:
+def _person(i: int, blob: int) -> dict[str, Any]:
     """A v2 person identify of roughly `blob` bytes."""
     return {
         "type": "person",
@@ -61,7 +61,8 @@ def _person(i: int, blob: int) -> Dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("operation_id", "suffix"), [("suppressPerson", "suppress"), ("unsuppressPerson", "unsuppress")]
+    ("operation_id", "suffix"),
+    [("suppressPerson", "suppress"), ("unsuppressPerson", "unsuppress")],
 )
 def test_suppress_and_unsuppress_post_to_the_person_path_without_a_body(
     cio: FakeCustomerIO, track: TrackClient, operation_id: str, suffix: str
@@ -77,13 +78,17 @@ def test_suppress_and_unsuppress_post_to_the_person_path_without_a_body(
     assert request.body == b""
 
 
-def test_suppress_escapes_an_email_identifier(cio: FakeCustomerIO, track: TrackClient) -> None:
+def test_suppress_escapes_an_email_identifier(
+    cio: FakeCustomerIO, track: TrackClient
+) -> None:
     track.suppress_person(identifier="a+b@example.com")
     (request,) = cio.calls("suppressPerson")
     assert request.path == "/api/v1/customers/a%2Bb%40example.com/suppress"
 
 
-def test_merge_sends_primary_and_secondary(cio: FakeCustomerIO, track: TrackClient) -> None:
+def test_merge_sends_primary_and_secondary(
+    cio: FakeCustomerIO, track: TrackClient
+) -> None:
     kwargs = fixtures.request("mergePeople")
     assert kwargs["body"] == {
         "primary": {"email": "cool.person@company.com"},
@@ -102,13 +107,18 @@ def test_merge_sends_primary_and_secondary(cio: FakeCustomerIO, track: TrackClie
 
 @pytest.mark.parametrize(
     ("operation_id", "suffix"),
-    [("addCustomersToSegment", "add_customers"), ("removeCustomersFromSegment", "remove_customers")],
+    [
+        ("addCustomersToSegment", "add_customers"),
+        ("removeCustomersFromSegment", "remove_customers"),
+    ],
 )
 def test_segment_calls_send_id_type_in_the_query(
     cio: FakeCustomerIO, track: TrackClient, operation_id: str, suffix: str
 ) -> None:
     method = getattr(track, OPERATIONS[operation_id].method)
-    method(segment_id=7, body={"ids": ["a@example.com", "b@example.com"]}, id_type="email")
+    method(
+        segment_id=7, body={"ids": ["a@example.com", "b@example.com"]}, id_type="email"
+    )
     method(segment_id=7, body={"ids": ["42"]})
     with_type, without = cio.calls(operation_id)
     assert with_type.path == f"/api/v1/segments/7/{suffix}"
@@ -120,7 +130,9 @@ def test_segment_calls_send_id_type_in_the_query(
 # ---- Track v2 ---------------------------------------------------------------------------------
 
 
-def test_batch_of_109_kb_with_items_under_32_kb_is_sent(cio: FakeCustomerIO, track: TrackClient) -> None:
+def test_batch_of_109_kb_with_items_under_32_kb_is_sent(
+    cio: FakeCustomerIO, track: TrackClient
+) -> None:
     items = [_person(i, 27 * KB) for i in range(4)]
     assert all(_size(item) < 32 * KB for item in items)
     body = {"batch": items}
@@ -132,7 +144,9 @@ def test_batch_of_109_kb_with_items_under_32_kb_is_sent(cio: FakeCustomerIO, tra
     assert request.json == body
 
 
-def test_batch_item_over_32_kb_is_refused(cio: FakeCustomerIO, track: TrackClient) -> None:
+def test_batch_item_over_32_kb_is_refused(
+    cio: FakeCustomerIO, track: TrackClient
+) -> None:
     items = [_person(0, KB), _person(1, 40 * KB), _person(2, KB)]
     with pytest.raises(PayloadTooLargeError) as caught:
         track.track_batch_v2({"batch": items})
@@ -150,10 +164,19 @@ def test_batch_over_500_kb_is_refused(cio: FakeCustomerIO, track: TrackClient) -
     assert cio.calls("trackBatchV2") == []
 
 
-ENTITY_BODIES: List[Dict[str, Any]] = [
+ENTITY_BODIES: list[dict[str, Any]] = [
     {"type": "person", "identifiers": {"id": "42"}, "action": "suppress"},
-    {"type": "person", "identifiers": {"email": "p@example.com"}, "action": "unsuppress"},
-    {"type": "person", "action": "merge", "primary": {"id": "42"}, "secondary": {"id": "43"}},
+    {
+        "type": "person",
+        "identifiers": {"email": "p@example.com"},
+        "action": "unsuppress",
+    },
+    {
+        "type": "person",
+        "action": "merge",
+        "primary": {"id": "42"},
+        "secondary": {"id": "43"},
+    },
     {
         "type": "person",
         "identifiers": {"id": "42"},
@@ -165,7 +188,11 @@ ENTITY_BODIES: List[Dict[str, Any]] = [
         "type": "person",
         "identifiers": {"cio_id": "03000001"},
         "action": "add_device",
-        "device": {"token": "tok", "platform": "ios", "attributes": {"app_version": "2.1.0"}},
+        "device": {
+            "token": "tok",
+            "platform": "ios",
+            "attributes": {"app_version": "2.1.0"},
+        },
     },
     {
         "type": "object",
@@ -176,8 +203,12 @@ ENTITY_BODIES: List[Dict[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize("body", ENTITY_BODIES, ids=lambda b: f"{b['type']}-{b['action']}")
-def test_entity_actions_are_sent_as_given(cio: FakeCustomerIO, track: TrackClient, body: Dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "body", ENTITY_BODIES, ids=lambda b: f"{b['type']}-{b['action']}"
+)
+def test_entity_actions_are_sent_as_given(
+    cio: FakeCustomerIO, track: TrackClient, body: dict[str, Any]
+) -> None:
     track.track_entity_v2(body)  # type: ignore[arg-type]
     (request,) = cio.calls("trackEntityV2")
     assert (request.method, request.path) == ("POST", "/api/v2/entity")
@@ -206,7 +237,11 @@ def test_device_attributes_are_sent(cio: FakeCustomerIO, track: TrackClient) -> 
         "device": {
             "id": "token-1",
             "platform": "android",
-            "attributes": {"device_os": "Android 14", "push_enabled": "true", "team": "blue"},
+            "attributes": {
+                "device_os": "Android 14",
+                "push_enabled": "true",
+                "team": "blue",
+            },
         }
     }
     track.add_device(identifier="42", body=body)
@@ -240,7 +275,9 @@ def test_fixture_bodies_carry_the_published_required_fields(
         assert request.json["segment"]["name"]
 
 
-def test_list_messages_sends_the_cursor_and_page_size(cio: FakeCustomerIO, app: AppClient) -> None:
+def test_list_messages_sends_the_cursor_and_page_size(
+    cio: FakeCustomerIO, app: AppClient
+) -> None:
     cio.set_response("listMessages", {"messages": [{"id": "m-1"}], "next": "cursor-2"})
     first = app.list_messages(limit=10)
     assert first.json() == {"messages": [{"id": "m-1"}], "next": "cursor-2"}

@@ -11,13 +11,11 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any
 
 import pytest
-
-from support.packages import ROOT
-
 from customerio_client import (
     OPERATIONS,
     APIConnectionError,
@@ -29,6 +27,7 @@ from customerio_client import (
     fixtures,
 )
 from customerio_client.testing import FakeCustomerIO
+from support.packages import ROOT
 
 GENERATED = ROOT / "generated"
 NOW = {"Retry-After": "0"}  # failures ask for an immediate retry: no backoff sleeps
@@ -46,11 +45,11 @@ def pipelines(cio: FakeCustomerIO) -> Iterator[PipelinesClient]:
         yield client
 
 
-def _email_bounced(user_id: str) -> Dict[str, Any]:
+def _email_bounced(user_id: str) -> dict[str, Any]:
     """An Email Bounced track call: from the events module's constructor when it has one."""
     build = getattr(events, "email_bounced", None)
     if build is not None:
-        payload: Dict[str, Any] = build(
+        payload: dict[str, Any] = build(
             user_id=user_id, email_id="em-1", campaign_name="Spring", timestamp=None
         )
         return payload
@@ -63,7 +62,9 @@ def _email_bounced(user_id: str) -> Dict[str, Any]:
 # ---- answers --------------------------------------------------------------------------------
 
 
-def test_answers_with_the_fixture_response(cio: FakeCustomerIO, pipelines: PipelinesClient) -> None:
+def test_answers_with_the_fixture_response(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
     result = pipelines.identify(**fixtures.request("pipelinesIdentify"))
     assert result.status_code == fixtures.response_status("pipelinesIdentify")
     assert result.json() == fixtures.response("pipelinesIdentify")
@@ -76,11 +77,15 @@ def test_set_response_overrides_the_fixture(cio: FakeCustomerIO) -> None:
     from customerio_client import AppClient
 
     with AppClient("key", base_url=cio.url) as app:
-        result = app.send_transactional_email(**fixtures.request("sendTransactionalEmail"))
+        result = app.send_transactional_email(
+            **fixtures.request("sendTransactionalEmail")
+        )
     assert result.json() == {"delivery_id": "d-1", "queued_at": 1}
     cio.reset()
     with AppClient("key", base_url=cio.url) as app:
-        result = app.send_transactional_email(**fixtures.request("sendTransactionalEmail"))
+        result = app.send_transactional_email(
+            **fixtures.request("sendTransactionalEmail")
+        )
     assert result.json() == fixtures.response("sendTransactionalEmail")
 
 
@@ -97,9 +102,16 @@ def test_unknown_path_gets_404(cio: FakeCustomerIO) -> None:
         cio.calls("noSuchOperation")
 
 
-def test_routes_event_calls_by_their_event_name(cio: FakeCustomerIO, pipelines: PipelinesClient) -> None:
+def test_routes_event_calls_by_their_event_name(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
     # Four operations share POST /v1/track; the body tells them apart.
-    for operation_id in ("trackEmailEvent", "trackMobileAppEvent", "trackActionEvent", "pipelinesTrack"):
+    for operation_id in (
+        "trackEmailEvent",
+        "trackMobileAppEvent",
+        "trackActionEvent",
+        "pipelinesTrack",
+    ):
         method = getattr(pipelines, OPERATIONS[operation_id].method)
         method(**fixtures.request(operation_id))
         cio.assert_called(operation_id, times=1)
@@ -108,7 +120,9 @@ def test_routes_event_calls_by_their_event_name(cio: FakeCustomerIO, pipelines: 
 # ---- failures -------------------------------------------------------------------------------
 
 
-def test_a_500_then_success_is_retried(cio: FakeCustomerIO, pipelines: PipelinesClient) -> None:
+def test_a_500_then_success_is_retried(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
     cio.fail("pipelinesTrack", status=500, headers=NOW)
     result = pipelines.track(**fixtures.request("pipelinesTrack"))
     assert result.status_code == 200
@@ -118,7 +132,9 @@ def test_a_500_then_success_is_retried(cio: FakeCustomerIO, pipelines: Pipelines
     assert first.json == second.json  # the same message (same message id) both times
 
 
-def test_failures_are_per_operation(cio: FakeCustomerIO, pipelines: PipelinesClient) -> None:
+def test_failures_are_per_operation(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
     cio.fail("pipelinesTrack", status=500, times=5, headers=NOW)
     pipelines.identify(**fixtures.request("pipelinesIdentify"))  # not affected
     with pytest.raises(InternalServerError):
@@ -128,7 +144,9 @@ def test_failures_are_per_operation(cio: FakeCustomerIO, pipelines: PipelinesCli
     assert pipelines.track(**fixtures.request("pipelinesTrack")).retries == 0
 
 
-def test_fail_next_applies_to_any_request(cio: FakeCustomerIO, pipelines: PipelinesClient) -> None:
+def test_fail_next_applies_to_any_request(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
     cio.fail_next(1, status=503, headers=NOW)
     result = pipelines.identify(**fixtures.request("pipelinesIdentify"))
     assert result.retries == 1
@@ -145,7 +163,9 @@ def test_a_dropped_connection(cio: FakeCustomerIO, pipelines: PipelinesClient) -
 
 def test_a_slow_answer_times_out(cio: FakeCustomerIO) -> None:
     cio.fail("trackCustomerEvent", delay=5.0)
-    with TrackClient("site", "key", base_url=cio.url, timeout=0.2, max_retries=0) as track:
+    with TrackClient(
+        "site", "key", base_url=cio.url, timeout=0.2, max_retries=0
+    ) as track:
         with pytest.raises(APITimeoutError):
             track.track_customer_event(**fixtures.request("trackCustomerEvent"))
     cio.assert_called("trackCustomerEvent", times=1)
@@ -156,7 +176,9 @@ def test_a_slow_answer_times_out(cio: FakeCustomerIO) -> None:
 
 def test_assert_event_sent(cio: FakeCustomerIO, pipelines: PipelinesClient) -> None:
     pipelines.track_email_event(body=_email_bounced("user-1"))
-    message = cio.assert_event_sent("Email Bounced", user_id="user-1", properties={"campaign_name": "Spring"})
+    message = cio.assert_event_sent(
+        "Email Bounced", user_id="user-1", properties={"campaign_name": "Spring"}
+    )
     assert message["userId"] == "user-1"
     cio.assert_event_sent("Email Bounced")
     with pytest.raises(AssertionError, match="user-2"):
@@ -167,10 +189,14 @@ def test_assert_event_sent(cio: FakeCustomerIO, pipelines: PipelinesClient) -> N
         cio.assert_event_sent("Email Opened")
 
 
-def test_assert_event_sent_looks_inside_batches(cio: FakeCustomerIO, pipelines: PipelinesClient) -> None:
+def test_assert_event_sent_looks_inside_batches(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
     item = fixtures.event("Application Installed")
     item["userId"] = "user-9"
-    identify = dict(fixtures.request("pipelinesIdentify")["body"], userId="user-9", type="identify")
+    identify = dict(
+        fixtures.request("pipelinesIdentify")["body"], userId="user-9", type="identify"
+    )
     pipelines.batch(body={"batch": [identify, item]})
     cio.assert_called("pipelinesBatch", times=1)
     cio.assert_event_sent("Application Installed", user_id="user-9")
@@ -187,7 +213,9 @@ def test_assert_identified(cio: FakeCustomerIO, pipelines: PipelinesClient) -> N
         cio.assert_identified("u-2")
 
 
-def test_assert_called_messages(cio: FakeCustomerIO, pipelines: PipelinesClient) -> None:
+def test_assert_called_messages(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
     pipelines.identify(**fixtures.request("pipelinesIdentify"))
     with pytest.raises(AssertionError, match=r"pipelinesTrack.*POST /v1/identify"):
         cio.assert_called("pipelinesTrack")
@@ -230,14 +258,23 @@ def test_fresh_server_per_test(customer_io_server):
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(GENERATED), PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 def test_pytest_fixtures_from_a_user_conftest(tmp_path: Path) -> None:
-    (tmp_path / "conftest.py").write_text(textwrap.dedent(USER_CONFTEST), encoding="utf-8")
+    (tmp_path / "conftest.py").write_text(
+        textwrap.dedent(USER_CONFTEST), encoding="utf-8"
+    )
     (tmp_path / "test_user.py").write_text(textwrap.dedent(USER_TEST), encoding="utf-8")
-    done = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)], tmp_path)
+    done = _run(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)], tmp_path
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed" in done.stdout
 
@@ -252,4 +289,6 @@ def test_importing_testing_does_not_need_pytest(tmp_path: Path) -> None:
         "print('ok')\n"
     )
     done = _run(["-c", code], tmp_path)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+    assert done.returncode == 0 and done.stdout.strip() == "ok", (
+        done.stdout + done.stderr
+    )

@@ -20,11 +20,11 @@ from urllib.parse import quote
 
 import pytest
 from conftest import (
+    APP_KEY,
+    CDP_KEY,
     EXPECTED_AUTH,
     PATH_PARAM,
     SECRETS,
-    APP_KEY,
-    CDP_KEY,
     SITE_ID,
     TRACK_KEY,
     make_client,
@@ -33,7 +33,6 @@ from conftest import (
     response_body,
     spec_operations,
 )
-
 from customerio_client import (
     OPERATIONS,
     APIConnectionError,
@@ -80,7 +79,7 @@ def plain(value: Any) -> Any:
 
 
 def base_client(client: str) -> str:
-    return client[len("Async") :] if client.startswith("Async") else client
+    return client.removeprefix("Async")
 
 
 class Sleeps:
@@ -100,13 +99,17 @@ def json_reply(status: int, data: Any, headers: dict[str, str] | None = None) ->
     return lambda request: (status, reply_headers, body)
 
 
-def _without_message_ids(sent: Any, expected: Any, id_field: str, items_field: str | None) -> Any:
+def _without_message_ids(
+    sent: Any, expected: Any, id_field: str, items_field: str | None
+) -> Any:
     """``sent`` minus the message ids the client added (checked to be UUIDs)."""
     if not id_field or not isinstance(sent, dict) or not isinstance(expected, dict):
         return sent
     sent = dict(sent)
     if id_field in expected and expected[id_field] is not None:
-        assert sent[id_field] == expected[id_field], "a caller's message id must be kept"
+        assert (
+            sent[id_field] == expected[id_field]
+        ), "a caller's message id must be kept"
     else:
         uuid.UUID(sent.pop(id_field))
     if items_field and isinstance(sent.get(items_field), list):
@@ -133,7 +136,9 @@ def test_fixtures_cover_every_operation() -> None:
 
 
 @pytest.mark.parametrize(("operation_id", "strict"), _wire_cases())
-def test_operation_on_the_wire(operation_id: str, strict: bool, server: FakeServer) -> None:
+def test_operation_on_the_wire(
+    operation_id: str, strict: bool, server: FakeServer
+) -> None:
     info = OPERATIONS[operation_id]
     spec = spec_operations()[operation_id]
     kwargs = request_kwargs(operation_id)
@@ -144,7 +149,7 @@ def test_operation_on_the_wire(operation_id: str, strict: bool, server: FakeServ
     for name in PATH_PARAM.findall(info.path):
         value: Any = AWKWARD_INT if spec.param_type(name) == "integer" else AWKWARD_ID
         kwargs[py_name(name)] = value
-        expected_path = expected_path.replace("{%s}" % name, quote(str(value), safe=""))
+        expected_path = expected_path.replace(f"{{{name}}}", quote(str(value), safe=""))
     assert "{" not in expected_path
 
     expected_query = {
@@ -158,7 +163,9 @@ def test_operation_on_the_wire(operation_id: str, strict: bool, server: FakeServ
     server.responder = json_reply(status, reply)
 
     options: dict[str, Any] = {"strict": True} if strict else {}
-    with make_client(info.client, base_url=server.url, max_retries=0, **options) as client:
+    with make_client(
+        info.client, base_url=server.url, max_retries=0, **options
+    ) as client:
         response = getattr(client, info.method)(**copy.deepcopy(kwargs))
 
     [sent] = server.requests
@@ -230,9 +237,15 @@ def test_gives_up_after_max_retries(server: FakeServer) -> None:
 
 @pytest.mark.parametrize(
     ("headers", "delay"),
-    [({"Retry-After": "3"}, 3.0), ({"Retry-After": "0"}, 0.0), ({"Retry-After-Ms": "1500"}, 1.5)],
+    [
+        ({"Retry-After": "3"}, 3.0),
+        ({"Retry-After": "0"}, 0.0),
+        ({"Retry-After-Ms": "1500"}, 1.5),
+    ],
 )
-def test_retry_after_is_honoured(server: FakeServer, headers: dict[str, str], delay: float) -> None:
+def test_retry_after_is_honoured(
+    server: FakeServer, headers: dict[str, str], delay: float
+) -> None:
     server.fail_next(1, status=429, headers=headers)
     client = make_client("TrackClient", base_url=server.url, max_retries=2)
     client._sleep = sleeps = Sleeps()
@@ -284,7 +297,9 @@ ERRORS = [
 def test_error_statuses_map_to_classes(
     server: FakeServer, client_name: str, status: int, error: type[APIError]
 ) -> None:
-    operation_id = next(op for op, i in sorted(OPERATIONS.items()) if i.client == client_name)
+    operation_id = next(
+        op for op, i in sorted(OPERATIONS.items()) if i.client == client_name
+    )
     info = OPERATIONS[operation_id]
     payload = {"meta": {"error": "the thing went wrong"}}
     server.responder = json_reply(status, payload)
@@ -419,7 +434,9 @@ def test_track_v2_batch_over_limit_is_not_sent(server: FakeServer) -> None:
     item = body["batch"][0]
     # Each item is under the item limit, the whole batch is over the request limit.
     item = {**item, "attributes": {"blob": "x" * (item_limit - 4096)}}
-    body["batch"] = [copy.deepcopy(item) for _ in range(limit // (item_limit - 4096) + 1)]
+    body["batch"] = [
+        copy.deepcopy(item) for _ in range(limit // (item_limit - 4096) + 1)
+    ]
     client = make_client("TrackClient", base_url=server.url)
     with pytest.raises(PayloadTooLargeError) as caught:
         client.track_batch_v2(body)
@@ -444,7 +461,9 @@ CREDENTIAL_CASES = [
 
 
 @pytest.mark.parametrize(("cls", "credentials"), CREDENTIAL_CASES)
-def test_missing_credential_fails_at_construction(cls: Any, credentials: tuple[Any, ...]) -> None:
+def test_missing_credential_fails_at_construction(
+    cls: Any, credentials: tuple[Any, ...]
+) -> None:
     with pytest.raises(MissingCredentialError) as caught:
         cls(*credentials, base_url="http://127.0.0.1:9")
     for secret in SECRETS:
@@ -475,7 +494,9 @@ def test_secrets_never_in_reprs_or_messages(
         )
 
     server.responder = echo
-    operation_id = next(op for op, i in sorted(OPERATIONS.items()) if i.client == client_name)
+    operation_id = next(
+        op for op, i in sorted(OPERATIONS.items()) if i.client == client_name
+    )
     info = OPERATIONS[operation_id]
     caplog.set_level(logging.DEBUG, logger="customerio_client")
     client = make_client(client_name, base_url=server.url, max_retries=1)
@@ -526,7 +547,9 @@ def test_async_pipelines_client_on_the_same_server(server: FakeServer) -> None:
         delays.append(seconds)
 
     async def run() -> list[Any]:
-        async with AsyncPipelinesClient(CDP_KEY, base_url=server.url, strict=True) as client:
+        async with AsyncPipelinesClient(
+            CDP_KEY, base_url=server.url, strict=True
+        ) as client:
             client._sleep = sleep
             first = await client.identify(**copy.deepcopy(kwargs))
             second = await client.identify(**copy.deepcopy(kwargs))
@@ -543,7 +566,9 @@ def test_async_pipelines_client_on_the_same_server(server: FakeServer) -> None:
     requests = server.requests
     assert len(requests) == 4
     for sent in requests:
-        assert sent.method == "POST" and sent.path == OPERATIONS["pipelinesIdentify"].path
+        assert (
+            sent.method == "POST" and sent.path == OPERATIONS["pipelinesIdentify"].path
+        )
         assert sent.headers["authorization"] == EXPECTED_AUTH["PipelinesClient"]
         assert sent.headers["x-strict-mode"] == "1"
         assert sent.headers["content-type"] == "application/json"
@@ -552,5 +577,7 @@ def test_async_pipelines_client_on_the_same_server(server: FakeServer) -> None:
     assert requests[0].json["messageId"] == requests[1].json["messageId"]
     assert requests[2].json["messageId"] != requests[1].json["messageId"]
     expected = json.loads(json.dumps(plain(kwargs["body"])))
-    assert _without_message_ids(requests[2].json, expected, "messageId", None) == expected
+    assert (
+        _without_message_ids(requests[2].json, expected, "messageId", None) == expected
+    )
     assert server.connections == 1

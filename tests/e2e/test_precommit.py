@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 
@@ -26,7 +25,8 @@ PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 PACKAGE = "generated/customerio_client"
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("git") is None or not PRE_COMMIT.exists(), reason="needs git and pre-commit"
+    shutil.which("git") is None or not PRE_COMMIT.exists(),
+    reason="needs git and pre-commit",
 )
 
 GIT_ENV = {
@@ -38,29 +38,37 @@ GIT_ENV = {
 }
 
 
-def _env(home: Path) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
+def _env(home: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))
+    }
     env.update(GIT_ENV)
     env["PRE_COMMIT_HOME"] = str(home)  # pre-commit's store (hook virtualenvs)
-    env.pop("PYTHONPATH", None)  # the hook must run the installed ciogen, not this checkout
+    env.pop(
+        "PYTHONPATH", None
+    )  # the hook must run the installed ciogen, not this checkout
     env.pop("VIRTUAL_ENV", None)
     return env
 
 
-def _run(cmd: List[str], cwd: Path, env: Dict[str, str]) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    return subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900
+    )
 
 
-def _git(cwd: Path, env: Dict[str, str], *args: str) -> str:
+def _git(cwd: Path, env: dict[str, str], *args: str) -> str:
     r = _run(["git", *args], cwd, env)
     assert r.returncode == 0, f"git {' '.join(args)}: {r.stderr}"
     return str(r.stdout)
 
 
-def _working_tree_files() -> List[str]:
+def _working_tree_files() -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     return sorted({f for f in out.split("\0") if f and (ROOT / f).is_file()})
 
@@ -121,7 +129,8 @@ def _edit_a_spec(repo: Path) -> None:
 def _try_repo(project: Path, hook_repo: Path, store: Path) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
     return _run(
         [str(PRE_COMMIT), "try-repo", str(hook_repo), "ciogen-check", "--all-files"],
-        project, _env(store),
+        project,
+        _env(store),
     )
 
 
@@ -151,7 +160,9 @@ def test_stale_client_fails(project: Path, hook_repo: Path, store: Path) -> None
     assert "generate" in r.stdout  # and how to fix it
 
 
-def test_installed_hook_refuses_a_stale_commit(project: Path, hook_repo: Path, store: Path) -> None:
+def test_installed_hook_refuses_a_stale_commit(
+    project: Path, hook_repo: Path, store: Path
+) -> None:
     env = _env(store)
     rev = _git(hook_repo, env, "rev-parse", "HEAD").strip()
     (project / ".pre-commit-config.yaml").write_text(
@@ -164,7 +175,9 @@ def test_installed_hook_refuses_a_stale_commit(project: Path, hook_repo: Path, s
     _git(project, env, "add", ".pre-commit-config.yaml")
     r = _run([str(PRE_COMMIT), "install"], project, env)
     assert r.returncode == 0, r.stdout + r.stderr
-    _git(project, env, "commit", "-q", "-m", "use the ciogen-check hook")  # in sync: accepted
+    _git(
+        project, env, "commit", "-q", "-m", "use the ciogen-check hook"
+    )  # in sync: accepted
 
     before = _git(project, env, "rev-parse", "HEAD")
     _edit_a_spec(project)

@@ -16,15 +16,13 @@ from typing import Any
 
 import pytest
 from conftest import make_client, request_kwargs, spec_operations
-
 from customerio_client import OPERATIONS, APIError, fixtures
-
 from support.prism import PrismServer, prism_mock, require_prism
 
-
-
 # Grouped by spec file, so each file's Prism is started once.
-CASES = sorted(spec_operations().values(), key=lambda op: (op.spec.name, op.operation_id))
+CASES = sorted(
+    spec_operations().values(), key=lambda op: (op.spec.name, op.operation_id)
+)
 
 
 def test_every_operation_is_checked() -> None:
@@ -72,11 +70,15 @@ def test_operation_conforms_to_its_spec(
     spec_op = spec_operations()[operation_id]
     info = OPERATIONS[operation_id]
     prism = prism_for(spec_op.spec)
-    options: dict[str, Any] = {"strict": True} if info.client == "PipelinesClient" else {}
+    options: dict[str, Any] = (
+        {"strict": True} if info.client == "PipelinesClient" else {}
+    )
     mark = prism.mark()
     error: APIError | None = None
     response: Any = None
-    with make_client(info.client, base_url=prism.url, max_retries=0, **options) as client:
+    with make_client(
+        info.client, base_url=prism.url, max_retries=0, **options
+    ) as client:
         try:
             response = getattr(client, info.method)(**request_kwargs(operation_id))
         except APIError as exc:
@@ -93,12 +95,16 @@ def test_operation_conforms_to_its_spec(
     assert response_problems == [], "\n".join(str(v) for v in response_problems)
 
 
-def test_prism_catches_a_nonconforming_request(prism_for: Callable[[Path], PrismServer]) -> None:
+def test_prism_catches_a_nonconforming_request(
+    prism_for: Callable[[Path], PrismServer],
+) -> None:
     """Negative control: the check above is not vacuous."""
     spec_op = spec_operations()["pipelinesTrack"]
     prism = prism_for(spec_op.spec)
     mark = prism.mark()
-    with make_client("PipelinesClient", base_url=prism.url, max_retries=0, strict=True) as client:
+    with make_client(
+        "PipelinesClient", base_url=prism.url, max_retries=0, strict=True
+    ) as client:
         with pytest.raises(APIError) as caught:
             client.track({"type": "track"})  # no event, no userId / anonymousId
     assert 400 <= caught.value.status_code < 500

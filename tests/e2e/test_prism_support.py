@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from support.prism import PrismServer, prism_mock, require_prism
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxies for 127.0.0.1
+_OPENER = urllib.request.build_opener(
+    urllib.request.ProxyHandler({})
+)  # no proxies for 127.0.0.1
 SPEC = Path(__file__).resolve().parents[1] / "data" / "prism" / "openapi.yaml"
-
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,11 @@ def _send(
 def test_valid_post_has_no_violations(prism: PrismServer) -> None:
     mark = prism.mark()
     status, body = _send(
-        prism, "POST", "/widgets", {"name": "sprocket", "size": 3}, {"X-Request-Id": "r-1"}
+        prism,
+        "POST",
+        "/widgets",
+        {"name": "sprocket", "size": 3},
+        {"X-Request-Id": "r-1"},
     )
     assert status == 201, body
     # the example comes from the spec (no dynamic generation)
@@ -62,9 +66,14 @@ def test_invalid_post_is_reported(prism: PrismServer) -> None:
     assert status == 422
     messages = [v.message for v in prism.violations(since=mark)]
     assert messages, prism.log_text()
-    assert any("'name'" in m for m in messages), messages  # cross-file $ref was resolved
+    assert any(
+        "'name'" in m for m in messages
+    ), messages  # cross-file $ref was resolved
     assert any("x-request-id" in m for m in messages), messages
-    assert all(v.kind == "request" and v.request == "post /widgets" for v in prism.violations(mark))
+    assert all(
+        v.kind == "request" and v.request == "post /widgets"
+        for v in prism.violations(mark)
+    )
 
 
 def test_get_path_param(prism: PrismServer) -> None:

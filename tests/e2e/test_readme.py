@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Tuple
 
 import pytest
 import yaml
@@ -20,10 +19,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 
-FENCE = re.compile(r"^```([\w-]*)\n(.*?)^```\s*$", re.S | re.M)
+FENCE = re.compile(r"^```([\w-]*)\n(.*?)^```\s*$", re.DOTALL | re.MULTILINE)
 
 
-def _blocks(lang: str) -> List[Tuple[int, str]]:
+def _blocks(lang: str) -> list[tuple[int, str]]:
     text = README.read_text(encoding="utf-8")
     return [
         (text.count("\n", 0, m.start()) + 1, m.group(2))
@@ -44,7 +43,7 @@ def test_starts_with_the_two_commands() -> None:
 def test_make_targets_exist() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for target in ("generate", "test", "check"):
-        assert re.search(rf"^{target}:", makefile, re.M), target
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
 
 
 PYTHON_BLOCKS = _blocks("python")
@@ -54,24 +53,36 @@ def test_has_python_examples() -> None:
     assert len(PYTHON_BLOCKS) >= 6
 
 
-@pytest.mark.parametrize("line,code", PYTHON_BLOCKS, ids=[f"line{n}" for n, _ in PYTHON_BLOCKS])
+@pytest.mark.parametrize(
+    "line,code", PYTHON_BLOCKS, ids=[f"line{n}" for n, _ in PYTHON_BLOCKS]
+)
 def test_python_example_runs(line: int, code: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")
+    }
     env["PYTHONPATH"] = str(ROOT / "generated")
     script = tmp_path / f"readme_line{line}.py"
     script.write_text(code, encoding="utf-8")
     r = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    assert r.returncode == 0, f"README.md example at line {line} failed:\n{r.stdout}{r.stderr}"
+    assert (
+        r.returncode == 0
+    ), f"README.md example at line {line} failed:\n{r.stdout}{r.stderr}"
 
 
 def test_precommit_sample_uses_the_real_hook() -> None:
     samples = [yaml.safe_load(code) for _, code in _blocks("yaml")]
     configs = [s for s in samples if isinstance(s, dict) and "repos" in s]
     assert configs, "README.md shows no .pre-commit-config.yaml"
-    hook_ids = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hook_ids = {
+        h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    }
     used = {h["id"] for c in configs for repo in c["repos"] for h in repo["hooks"]}
     assert used and used <= hook_ids
 
@@ -80,17 +91,27 @@ def test_links_and_named_files_exist() -> None:
     text = README.read_text(encoding="utf-8")
     for target in re.findall(r"\]\(([^)#:]+)\)", text):
         assert (ROOT / target).exists(), target
-    for path in ("docs/conventions.md", "specs/README.md", "generated/customerio_client/REFERENCE.md"):
+    for path in (
+        "docs/conventions.md",
+        "specs/README.md",
+        "generated/customerio_client/REFERENCE.md",
+    ):
         assert path in text and (ROOT / path).exists(), path
 
 
 def test_cli_options_in_readme_exist() -> None:
     from generator.cli import parser
+
     helps = ""
     for command in ("generate", "check", "validate"):
-        r = subprocess.run([sys.executable, "-m", "generator", command, "--help"], cwd=ROOT,
-                           env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
-                           text=True, timeout=60)
+        r = subprocess.run(
+            [sys.executable, "-m", "generator", command, "--help"],
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 0, r.stderr
         helps += r.stdout
     assert parser().prog == "ciogen"

@@ -17,9 +17,10 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, ClassVar
 
 import pytest
 
@@ -34,9 +35,24 @@ def vendored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("vendor-out")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     r = subprocess.run(
-        [sys.executable, "-m", "generator", "generate", "--spec", str(ROOT / "specs"),
-         "--out", str(out), "--package", NAME, "--no-cache"],
-        cwd=out, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "generator",
+            "generate",
+            "--spec",
+            str(ROOT / "specs"),
+            "--out",
+            str(out),
+            "--package",
+            NAME,
+            "--no-cache",
+        ],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert r.returncode == 0, r.stderr
     package = out / NAME
@@ -56,7 +72,7 @@ def _type_checking_only(tree: ast.Module) -> set:  # type: ignore[type-arg]
     return nodes
 
 
-def _imports(package: Path) -> List[Tuple[str, int, str, int, bool]]:
+def _imports(package: Path) -> list[tuple[str, int, str, int, bool]]:
     """(file, line, module, level, runtime) for every import in the package."""
     out = []
     for path in sorted(package.rglob("*.py")):
@@ -65,10 +81,19 @@ def _imports(package: Path) -> List[Tuple[str, int, str, int, bool]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
-                    out.append((path.name, node.lineno, alias.name, 0, id(node) not in guarded))
+                    out.append(
+                        (path.name, node.lineno, alias.name, 0, id(node) not in guarded)
+                    )
             elif isinstance(node, ast.ImportFrom):
-                out.append((path.name, node.lineno, node.module or "", node.level,
-                            id(node) not in guarded))
+                out.append(
+                    (
+                        path.name,
+                        node.lineno,
+                        node.module or "",
+                        node.level,
+                        id(node) not in guarded,
+                    )
+                )
     return out
 
 
@@ -91,7 +116,11 @@ def test_no_trace_of_the_default_name(vendored: Path) -> None:
     """Module-path strings (logger names, importlib targets) follow the package name too."""
     for path in sorted(vendored.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        for needle in ('"customerio_client.', "'customerio_client.", "import customerio_client"):
+        for needle in (
+            '"customerio_client.',
+            "'customerio_client.",
+            "import customerio_client",
+        ):
             assert needle not in text, f"{path.name} mentions {needle}"
 
 
@@ -112,14 +141,19 @@ def test_package_files(vendored: Path) -> None:
 
 class _Recorder(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    seen: List[Dict[str, Any]] = []
+    seen: ClassVar[list[dict[str, Any]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
-        self.seen.append({"method": "POST", "path": self.path,
-                          "headers": {k.lower(): v for k, v in self.headers.items()},
-                          "json": json.loads(body or b"null")})
+        self.seen.append(
+            {
+                "method": "POST",
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "json": json.loads(body or b"null"),
+            }
+        )
         reply = b"{}"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -127,13 +161,13 @@ class _Recorder(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 @pytest.fixture()
-def server() -> Iterator[Tuple[str, List[Dict[str, Any]]]]:
-    seen: List[Dict[str, Any]] = []
+def server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    seen: ClassVar[list[dict[str, Any]]] = []
     handler = type("Handler", (_Recorder,), {"seen": seen})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -161,21 +195,31 @@ print("ok", sys.prefix)
 
 
 def test_vendored_package_runs_in_a_bare_virtualenv(
-    vendored: Path, tmp_path: Path, server: Tuple[str, List[Dict[str, Any]]]
+    vendored: Path, tmp_path: Path, server: tuple[str, list[dict[str, Any]]]
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
     shutil.copytree(vendored, project / NAME)
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
-                   timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)],
+        check=True,
+        timeout=300,
+    )
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+    }
     url, seen = server
     r = subprocess.run(
         [str(python), "-c", SCRIPT.format(name=NAME), url, str(project)],
-        cwd=project, env=env, capture_output=True, text=True, timeout=120,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("ok " + str(venv))

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from support.packages import DATA, ROOT, generate, imported, run_cli
@@ -32,17 +32,42 @@ def coverage_out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def test_coverage_packages_pass_mypy_strict_and_ruff(coverage_out: Path) -> None:
     bindir = Path(PY).parent
-    mypy = subprocess.run([PY, "-m", "mypy", "--strict", "coverage30", "coverage31", "webhooks31"],
-                          cwd=coverage_out, capture_output=True, text=True)
+    mypy = subprocess.run(
+        [PY, "-m", "mypy", "--strict", "coverage30", "coverage31", "webhooks31"],
+        cwd=coverage_out,
+        capture_output=True,
+        text=True,
+    )
     assert mypy.returncode == 0, mypy.stdout
-    ruff = subprocess.run([str(bindir / "ruff"), "check", "--no-cache", "--config",
-                           str(ROOT / "pyproject.toml"), "."], cwd=coverage_out,
-                          capture_output=True, text=True)
+    ruff = subprocess.run(
+        [
+            str(bindir / "ruff"),
+            "check",
+            "--no-cache",
+            "--config",
+            str(ROOT / "pyproject.toml"),
+            ".",
+        ],
+        cwd=coverage_out,
+        capture_output=True,
+        text=True,
+    )
     assert ruff.returncode == 0, ruff.stdout
     # ruff's own default rules too (pyupgrade, simplify, isort...): what a user's linter sees
-    ruff = subprocess.run([str(bindir / "ruff"), "check", "--no-cache", "--isolated",
-                           "--target-version", "py39", "."], cwd=coverage_out,
-                          capture_output=True, text=True)
+    ruff = subprocess.run(
+        [
+            str(bindir / "ruff"),
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--target-version",
+            "py39",
+            ".",
+        ],
+        cwd=coverage_out,
+        capture_output=True,
+        text=True,
+    )
     assert ruff.returncode == 0, ruff.stdout
 
 
@@ -99,8 +124,15 @@ def test_const_is_a_literal_with_its_value_as_default(coverage_out: Path) -> Non
 
 def test_additional_properties_true_and_schema(coverage_out: Path) -> None:
     m = importlib.import_module("coverage30.models")
-    pet = m.NewPet.from_dict({"name": "a", "kind": "cat", "labels": {"a": "b"},
-                              "extra": {"x": [1]}, "unknown": True})
+    pet = m.NewPet.from_dict(
+        {
+            "name": "a",
+            "kind": "cat",
+            "labels": {"a": "b"},
+            "extra": {"x": [1]},
+            "unknown": True,
+        }
+    )
     assert pet.labels == {"a": "b"} and pet.extra == {"x": [1]}
     assert pet.additional_properties == {"unknown": True}
     assert pet.to_dict()["unknown"] is True
@@ -109,29 +141,50 @@ def test_additional_properties_true_and_schema(coverage_out: Path) -> None:
 
 def test_arrays_of_refs_and_recursive_refs(coverage_out: Path) -> None:
     m = importlib.import_module("coverage30.models")
-    data = {"label": "root", "children": [{"label": "kid", "children": [{"label": "grandkid"}]}]}
+    data = {
+        "label": "root",
+        "children": [{"label": "kid", "children": [{"label": "grandkid"}]}],
+    }
     tag = m.Tag.from_dict(data)
-    assert isinstance(tag.children[0], m.Tag) and isinstance(tag.children[0].children[0], m.Tag)
+    assert isinstance(tag.children[0], m.Tag) and isinstance(
+        tag.children[0].children[0], m.Tag
+    )
     assert tag.to_dict() == data
-    pet = m.NewPet.from_dict({"name": "a", "kind": "cat", "parent": {"name": "p", "kind": "dog"}})
+    pet = m.NewPet.from_dict(
+        {"name": "a", "kind": "cat", "parent": {"name": "p", "kind": "dog"}}
+    )
     assert isinstance(pet.parent, m.NewPet)
 
 
 def test_inline_objects_are_named_from_where_they_stand(coverage_out: Path) -> None:
     m = importlib.import_module("coverage30.models")
     assert hasattr(m, "PutOwnerRequest") and hasattr(m, "PutOwnerRequestAddress")
-    owner = m.PutOwnerRequest.from_dict({"name": "n", "address": {"street": "s", "zip": None}})
-    assert isinstance(owner.address, m.PutOwnerRequestAddress) and owner.address.zip_ is None
+    owner = m.PutOwnerRequest.from_dict(
+        {"name": "n", "address": {"street": "s", "zip": None}}
+    )
+    assert (
+        isinstance(owner.address, m.PutOwnerRequestAddress)
+        and owner.address.zip_ is None
+    )
 
 
 def test_formats_date_time_date_and_binary(coverage_out: Path) -> None:
     import datetime
 
     m = importlib.import_module("coverage30.models")
-    pet = m.Pet.from_dict({"id": 1, "name": "a", "kind": "cat", "born": "2020-02-02",
-                           "seen_at": "2024-01-15T10:30:00Z"})
+    pet = m.Pet.from_dict(
+        {
+            "id": 1,
+            "name": "a",
+            "kind": "cat",
+            "born": "2020-02-02",
+            "seen_at": "2024-01-15T10:30:00Z",
+        }
+    )
     assert pet.born == datetime.date(2020, 2, 2)
-    assert pet.seen_at == datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.timezone.utc)
+    assert pet.seen_at == datetime.datetime(
+        2024, 1, 15, 10, 30, tzinfo=datetime.timezone.utc
+    )
     assert pet.to_dict()["seen_at"] == "2024-01-15T10:30:00.000Z"
     assert m.Pet.__annotations__["photo"].startswith("bytes")  # format: binary
     # bytes stay bytes in to_dict: a multipart body sends them as a file part, and the JSON
@@ -140,7 +193,9 @@ def test_formats_date_time_date_and_binary(coverage_out: Path) -> None:
     assert photo == b"\x00"
 
 
-def test_parameters_optional_body_content_types_and_derived_ids(coverage_out: Path) -> None:
+def test_parameters_optional_body_content_types_and_derived_ids(
+    coverage_out: Path,
+) -> None:
     import inspect
 
     pkg = importlib.import_module("coverage30")
@@ -153,10 +208,14 @@ def test_parameters_optional_body_content_types_and_derived_ids(coverage_out: Pa
     assert "class_" in params and "expand" in params  # keyword escaped
     post = inspect.signature(client_cls.post_pets).parameters
     assert post["body"].default is pkg.UNSET  # optional request body
-    assert "post_pets" == pkg.OPERATIONS["post_pets"].method  # missing operationId derived
+    assert (
+        "post_pets" == pkg.OPERATIONS["post_pets"].method
+    )  # missing operationId derived
     assert pkg.OPERATIONS["post_pets"].path == "/pets"
     src = (coverage_out / "coverage30" / "coverage_thirty.py").read_text()
-    assert "application/xml" not in src.split("class ")[0]  # JSON (the default) preferred
+    assert (
+        "application/xml" not in src.split("class ")[0]
+    )  # JSON (the default) preferred
     assert 'content_type="application/octet-stream"' in src
 
 
@@ -167,7 +226,9 @@ def test_spec_text_cannot_break_or_inject_code(coverage_out: Path) -> None:
     assert "Ends with a backslash \\" in doc
     assert "{{ jinja }}" in (pkg.CoverageThirtyClient.__doc__ or "")
     models = importlib.import_module("coverage30.models")
-    assert (models.Unused.__doc__ or "").startswith('Not referenced by any operation, still generated: "quoted"')
+    assert (models.Unused.__doc__ or "").startswith(
+        'Not referenced by any operation, still generated: "quoted"'
+    )
 
 
 def test_webhooks_only_and_no_responses_generate(coverage_out: Path) -> None:
@@ -193,17 +254,33 @@ def test_nothing_is_dropped(coverage_out: Path) -> None:
 
 
 BAD_CASES = {
-    "broken_ref": ("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n"
-                   "      responses:\n        '200':\n          description: ok\n          content:\n"
-                   "            application/json:\n              schema: {$ref: '#/components/schemas/Nope'}\n",
-                   "#/paths/~1a/get/responses/200/content/application~1json/schema/$ref"),
-    "unknown_type": ("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n"
-                     "  schemas:\n    A: {type: strin}\n", "#/components/schemas/A/type"),
+    "broken_ref": (
+        (
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n"
+            "      responses:\n        '200':\n          description: ok\n          content:\n"
+            "            application/json:\n              schema: {$ref: '#/components/schemas/Nope'}\n"
+        ),
+        "#/paths/~1a/get/responses/200/content/application~1json/schema/$ref",
+    ),
+    "unknown_type": (
+        (
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n"
+            "  schemas:\n    A: {type: strin}\n"
+        ),
+        "#/components/schemas/A/type",
+    ),
     "malformed_yaml": ("openapi: 3.0.3\ninfo: [unclosed\n", "invalid YAML"),
-    "swagger2": ("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n", "#/swagger"),
-    "bad_properties": ("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n"
-                       "  schemas:\n    A: {type: object, properties: [1, 2]}\n",
-                       "#/components/schemas/A/properties"),
+    "swagger2": (
+        "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n",
+        "#/swagger",
+    ),
+    "bad_properties": (
+        (
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n"
+            "  schemas:\n    A: {type: object, properties: [1, 2]}\n"
+        ),
+        "#/components/schemas/A/properties",
+    ),
 }
 
 
@@ -213,7 +290,16 @@ def test_bad_input_exits_2_with_file_and_pointer(case: str, tmp_path: Path) -> N
     spec = tmp_path / "bad.yaml"
     spec.write_text(text)
     out = tmp_path / "out"
-    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pkg", "--no-cache")
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--out",
+        str(out),
+        "--package",
+        "pkg",
+        "--no-cache",
+    )
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr
@@ -224,8 +310,12 @@ def test_bad_input_exits_2_with_file_and_pointer(case: str, tmp_path: Path) -> N
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     r = run_cli("generate", "--package", "not-a-name", "--out", str(tmp_path))
     assert r.returncode == 2 and "not a valid Python package name" in r.stderr
-    r = run_cli("generate", "--spec", str(tmp_path / "missing.yaml"), "--out", str(tmp_path))
-    assert r.returncode == 2 and "missing.yaml" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli(
+        "generate", "--spec", str(tmp_path / "missing.yaml"), "--out", str(tmp_path)
+    )
+    assert (
+        r.returncode == 2 and "missing.yaml" in r.stderr and "Traceback" not in r.stderr
+    )
 
 
 INVALID_EXAMPLE_SPEC = (
@@ -236,14 +326,37 @@ INVALID_EXAMPLE_SPEC = (
 )
 
 
-def test_invalid_example_is_a_warning_and_strict_makes_it_an_error(tmp_path: Path) -> None:
+def test_invalid_example_is_a_warning_and_strict_makes_it_an_error(
+    tmp_path: Path,
+) -> None:
     spec = tmp_path / "ex.yaml"
     spec.write_text(INVALID_EXAMPLE_SPEC)
-    r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "o"), "--package", "p", "--no-cache")
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--out",
+        str(tmp_path / "o"),
+        "--package",
+        "p",
+        "--no-cache",
+    )
     assert r.returncode == 0, r.stderr
-    assert "warning:" in r.stderr and "ex.yaml#/paths/~1a/post/requestBody/examples/example" in r.stderr
-    r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "o2"), "--package", "p",
-                "--no-cache", "--strict")
+    assert (
+        "warning:" in r.stderr
+        and "ex.yaml#/paths/~1a/post/requestBody/examples/example" in r.stderr
+    )
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--out",
+        str(tmp_path / "o2"),
+        "--package",
+        "p",
+        "--no-cache",
+        "--strict",
+    )
     assert r.returncode == 2 and "ex.yaml" in r.stderr
     assert not (tmp_path / "o2").exists()
 
@@ -252,24 +365,37 @@ def test_failed_run_leaves_previous_output_untouched(tmp_path: Path) -> None:
     spec = tmp_path / "s.yaml"
     shutil.copy(DATA / "coverage31.yaml", spec)
     out = tmp_path / "out"
-    assert run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "p").returncode == 0
+    assert (
+        run_cli(
+            "generate", "--spec", str(spec), "--out", str(out), "--package", "p"
+        ).returncode
+        == 0
+    )
     before = {p: p.read_bytes() for p in (out / "p").rglob("*") if p.is_file()}
     spec.write_text(spec.read_text().replace("format: date-time", "type: strange"))
     r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "p")
     assert r.returncode == 2
     after = {p: p.read_bytes() for p in (out / "p").rglob("*") if p.is_file()}
     assert before == after
-    assert sorted(x.name for x in out.iterdir()) == ["p"]  # no temporary directory left behind
+    assert sorted(x.name for x in out.iterdir()) == [
+        "p"
+    ]  # no temporary directory left behind
 
 
 # ---- determinism, freshness, check ----------------------------------------------------------
 
 
-def render_in_memory(cache: Any) -> Dict[str, bytes]:
+def render_in_memory(cache: Any) -> dict[str, bytes]:
     from generator.pipeline import Options, render
 
-    opts = Options(specs=[ROOT / "specs"], out=ROOT / "generated", package="customerio_client",
-                   name="CustomerIO", strict=False, cache_dir=cache)
+    opts = Options(
+        specs=[ROOT / "specs"],
+        out=ROOT / "generated",
+        package="customerio_client",
+        name="CustomerIO",
+        strict=False,
+        cache_dir=cache,
+    )
     result = render(opts)
     return {**result.files, ".ciogen-manifest.json": result.manifest}
 
@@ -299,19 +425,43 @@ def test_every_file_has_a_banner_with_the_version_and_no_hash_or_timestamp() -> 
 
 def test_generate_rewrites_nothing_when_fresh(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    args = ("generate", "--spec", str(DATA / "coverage30.yaml"), "--out", str(out), "--package", "p")
+    args = (
+        "generate",
+        "--spec",
+        str(DATA / "coverage30.yaml"),
+        "--out",
+        str(out),
+        "--package",
+        "p",
+    )
     assert run_cli(*args).returncode == 0
     mtimes = {p: p.stat().st_mtime_ns for p in (out / "p").rglob("*") if p.is_file()}
     r = run_cli(*args)
     assert r.returncode == 0 and "up to date" in r.stdout
-    assert {p: p.stat().st_mtime_ns for p in (out / "p").rglob("*") if p.is_file()} == mtimes
+    assert {
+        p: p.stat().st_mtime_ns for p in (out / "p").rglob("*") if p.is_file()
+    } == mtimes
 
 
 def test_generate_counts_written_unchanged_and_removed_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    args = ("generate", "--spec", str(DATA / "coverage30.yaml"), "--out", str(out), "--package", "p")
+    args = (
+        "generate",
+        "--spec",
+        str(DATA / "coverage30.yaml"),
+        "--out",
+        str(out),
+        "--package",
+        "p",
+    )
     assert run_cli(*args).returncode == 0
-    total = len([p for p in (out / "p").rglob("*") if p.is_file() and not p.name.startswith(".")])
+    total = len(
+        [
+            p
+            for p in (out / "p").rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        ]
+    )
     (out / "p" / "stray.py").write_text("x = 1\n")
     (out / "p" / "models.py").write_text("edited\n")
     r = run_cli(*args)
@@ -322,7 +472,14 @@ def test_generate_counts_written_unchanged_and_removed_files(tmp_path: Path) -> 
 
 def test_check_detects_hand_edits_and_names_the_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    base = ("--spec", str(DATA / "coverage30.yaml"), "--out", str(out), "--package", "p")
+    base = (
+        "--spec",
+        str(DATA / "coverage30.yaml"),
+        "--out",
+        str(out),
+        "--package",
+        "p",
+    )
     assert run_cli("generate", *base).returncode == 0
     assert run_cli("check", *base).returncode == 0
     assert run_cli("check", "--full", *base).returncode == 0
@@ -358,7 +515,11 @@ def test_config_defaults_from_pyproject_and_flags_win(tmp_path: Path) -> None:
 
 def test_validate_reports_without_writing(tmp_path: Path) -> None:
     r = run_cli("validate", "--out", str(tmp_path / "nothing"))
-    assert r.returncode == 0 and "41 operation(s)" in r.stdout and "21 semantic event(s)" in r.stdout
+    assert (
+        r.returncode == 0
+        and "41 operation(s)" in r.stdout
+        and "21 semantic event(s)" in r.stdout
+    )
     assert not (tmp_path / "nothing").exists()
 
 
@@ -368,20 +529,31 @@ def test_generated_package_is_in_sync_with_specs_and_templates() -> None:
 
     files = render_in_memory(None)
     files.pop(".ciogen-manifest.json")
-    stale, diff = unified_diff(files, read_tree(ROOT / "generated" / "customerio_client"),
-                               "generated/customerio_client")
+    stale, diff = unified_diff(
+        files,
+        read_tree(ROOT / "generated" / "customerio_client"),
+        "generated/customerio_client",
+    )
     assert not stale, f"stale files {stale}; run `make generate`\n{diff[:4000]}"
 
 
 def test_generated_package_imports_under_python_39(tmp_path: Path) -> None:
     pyenv = Path.home() / ".pyenv" / "versions"
-    candidates: List[str] = [str(p / "bin" / "python3.9") for p in sorted(pyenv.glob("3.9*"))]
+    candidates: list[str] = [
+        str(p / "bin" / "python3.9") for p in sorted(pyenv.glob("3.9*"))
+    ]
     if not candidates:
         pytest.skip("no Python 3.9 interpreter on this machine")
-    code = ("import customerio_client as c, customerio_client.models, customerio_client.events;"
-            "print(len(c.OPERATIONS))")
-    r = subprocess.run([candidates[0], "-c", code], cwd=ROOT / "generated",
-                       capture_output=True, text=True)
+    code = (
+        "import customerio_client as c, customerio_client.models, customerio_client.events;"
+        "print(len(c.OPERATIONS))"
+    )
+    r = subprocess.run(
+        [candidates[0], "-c", code],
+        cwd=ROOT / "generated",
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == 41
 
@@ -392,7 +564,9 @@ def test_json_specs_are_read_like_yaml(tmp_path: Path) -> None:
     spec = tmp_path / "c.json"
     spec.write_text(json.dumps(yaml.safe_load((DATA / "coverage31.yaml").read_text())))
     out = tmp_path / "out"
-    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "fromjson")
+    r = run_cli(
+        "generate", "--spec", str(spec), "--out", str(out), "--package", "fromjson"
+    )
     assert r.returncode == 0, r.stderr
     assert "class Thing:" in (out / "fromjson" / "models.py").read_text()
     bad = tmp_path / "bad.json"
@@ -411,8 +585,12 @@ def test_example_findings_are_cached_without_losing_the_warning(tmp_path: Path) 
         "print('imported' if 'openapi_schema_validator' in sys.modules else 'not imported')"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CIOGEN_JOBS": "1"}
-    runs = [subprocess.run([PY, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
-            for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [PY, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
     for r in runs:
         assert "example does not match its schema" in r.stderr, r.stderr
     assert runs[0].stdout.splitlines()[-1] == "imported"
@@ -434,9 +612,21 @@ def test_a_finding_without_a_location_is_placed_at_its_default(tmp_path: Path) -
     where = "defaults.yaml#/components/parameters/access/schema/default"
     r = run_cli("validate", "--spec", str(spec), "--no-cache", cwd=tmp_path)
     assert r.returncode == 0 and where in r.stderr, r.stderr
-    r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "out"), "--strict",
-                "--no-cache", cwd=tmp_path)
-    assert r.returncode == 2 and where in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--out",
+        str(tmp_path / "out"),
+        "--strict",
+        "--no-cache",
+        cwd=tmp_path,
+    )
+    assert (
+        r.returncode == 2
+        and where in r.stderr
+        and len(r.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_operations_asking_for_another_credential_are_reported(tmp_path: Path) -> None:
@@ -455,10 +645,28 @@ def test_operations_asking_for_another_credential_are_reported(tmp_path: Path) -
         "components:\n  securitySchemes:\n    key: {type: apiKey, name: api_key, in: query}\n"
         "    basic: {type: http, scheme: basic}\n"
     )
-    r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "out"), "--no-cache",
-                cwd=tmp_path)
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--out",
+        str(tmp_path / "out"),
+        "--no-cache",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0
-    assert "auth.yaml#/paths/~1c/post/security: asks for security scheme 'basic'" in r.stderr
-    r = run_cli("generate", "--spec", str(spec), "--out", str(tmp_path / "out2"), "--strict",
-                "--no-cache", cwd=tmp_path)
+    assert (
+        "auth.yaml#/paths/~1c/post/security: asks for security scheme 'basic'"
+        in r.stderr
+    )
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--out",
+        str(tmp_path / "out2"),
+        "--strict",
+        "--no-cache",
+        cwd=tmp_path,
+    )
     assert r.returncode == 2 and "/paths/~1c/post/security" in r.stderr

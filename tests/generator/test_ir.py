@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import pytest
-
-from support.packages import ROOT
+from support.packages import ROOT, build_api
 
 from generator import ir
-from support.packages import build_api
 
 
 @pytest.fixture(scope="module")
@@ -27,19 +25,28 @@ def op(api: ir.Api, op_id: str) -> ir.Operation:
 
 
 def test_three_surfaces_with_their_hosts_per_region(api: ir.Api) -> None:
-    hosts: Dict[str, Dict[str, str]] = {
+    hosts: dict[str, dict[str, str]] = {
         s.name: {srv.region: srv.url for srv in s.servers} for s in api.surfaces
     }
     assert hosts == {
         "app": {"us": "https://api.customer.io", "eu": "https://api-eu.customer.io"},
-        "pipelines": {"us": "https://cdp.customer.io", "eu": "https://cdp-eu.customer.io"},
-        "track": {"us": "https://track.customer.io", "eu": "https://track-eu.customer.io"},
+        "pipelines": {
+            "us": "https://cdp.customer.io",
+            "eu": "https://cdp-eu.customer.io",
+        },
+        "track": {
+            "us": "https://track.customer.io",
+            "eu": "https://track-eu.customer.io",
+        },
     }
 
 
 def test_auth_per_surface(api: ir.Api) -> None:
     track, app, pipes = (surface(api, n).auth for n in ("track", "app", "pipelines"))
-    assert (track.scheme, [c.name for c in track.credentials]) == ("basic", ["site_id", "api_key"])
+    assert (track.scheme, [c.name for c in track.credentials]) == (
+        "basic",
+        ["site_id", "api_key"],
+    )
     assert (app.scheme, [c.name for c in app.credentials]) == ("bearer", ["api_key"])
     # 001 (Basic, key as username, blank password) wins over 004 (Bearer)
     assert (pipes.scheme, [c.name for c in pipes.credentials]) == ("basic", ["api_key"])
@@ -51,11 +58,19 @@ def test_limits(api: ir.Api) -> None:
     assert (pipes.limits.rate_requests, pipes.limits.rate_per_seconds) == (3000, 3)
     batch = op(api, "pipelinesBatch").limits
     # 001's 500 KB wins over 004's 1 MB
-    assert (batch.max_request_bytes, batch.max_item_bytes, batch.items_field) == (500000, 32768, "batch")
+    assert (batch.max_request_bytes, batch.max_item_bytes, batch.items_field) == (
+        500000,
+        32768,
+        "batch",
+    )
     assert op(api, "pipelinesTrack").limits.max_request_bytes == 32768
     v2 = op(api, "trackBatchV2").limits
     # the published Track document's 500 KB in all, 32 KB per operation, over 004's 32 KB
-    assert (v2.max_request_bytes, v2.max_item_bytes, v2.items_field) == (500000, 32768, "batch")
+    assert (v2.max_request_bytes, v2.max_item_bytes, v2.items_field) == (
+        500000,
+        32768,
+        "batch",
+    )
     assert op(api, "trackEntityV2").limits.max_request_bytes == 32768
     broadcast = op(api, "triggerBroadcast").limits
     assert (broadcast.rate_requests, broadcast.rate_per_seconds) == (1, 10)
@@ -66,8 +81,9 @@ def _body(api: ir.Api, op_id: str) -> ir.Schema:
     return api.model(schema.class_name)
 
 
-@pytest.mark.parametrize("op_id", ["pipelinesIdentify", "pipelinesTrack", "pipelinesPage",
-                                   "pipelinesScreen"])
+@pytest.mark.parametrize(
+    "op_id", ["pipelinesIdentify", "pipelinesTrack", "pipelinesPage", "pipelinesScreen"]
+)
 def test_identity_is_one_of_user_id_or_anonymous_id(api: ir.Api, op_id: str) -> None:
     model = _body(api, op_id)
     assert "userId" not in model.required and "anonymousId" not in model.required
@@ -85,17 +101,25 @@ def test_track_requires_an_event_name(api: ir.Api) -> None:
 
 def test_strict_mode_is_a_client_flag(api: ir.Api) -> None:
     flags = surface(api, "pipelines").flags
-    assert [(f.name, f.header, f.value) for f in flags] == [("strict", "X-Strict-Mode", "1")]
+    assert [(f.name, f.header, f.value) for f in flags] == [
+        ("strict", "X-Strict-Mode", "1")
+    ]
 
 
 def test_message_ids_on_every_pipelines_call(api: ir.Api) -> None:
-    assert {o.message_id_field for o in surface(api, "pipelines").operations} == {"messageId"}
+    assert {o.message_id_field for o in surface(api, "pipelines").operations} == {
+        "messageId"
+    }
     assert {o.message_id_field for o in surface(api, "track").operations} == {""}
 
 
 def test_context_channel_enum(api: ir.Api) -> None:
     channel = next(p for p in api.model("Context").properties if p.name == "channel")
-    resolved: Any = api.model(channel.schema.class_name) if channel.schema.class_name else channel.schema
+    resolved: Any = (
+        api.model(channel.schema.class_name)
+        if channel.schema.class_name
+        else channel.schema
+    )
     assert resolved.enum_values == ("browser", "server", "mobile")
 
 
@@ -107,7 +131,11 @@ def test_semantic_events(api: ir.Api) -> None:
     assert sum(f == "email" for f in families.values()) == 6
     assert sum(f == "mobile_app" for f in families.values()) == 7
     seeded = {e.name for e in api.events if not e.from_reference}
-    assert seeded == {"Device Created or Updated", "Email Bounced", "Application Installed"}
+    assert seeded == {
+        "Device Created or Updated",
+        "Email Bounced",
+        "Application Installed",
+    }
     device = next(e for e in api.events if e.name == "Device Created or Updated")
     ctx = {(c.location, c.name): c.required for c in device.context}
     assert ctx[("context.device", "token")] is True
@@ -118,7 +146,13 @@ def test_semantic_events(api: ir.Api) -> None:
 
 
 def test_forty_one_operations_and_only_track_bodies_check_events(api: ir.Api) -> None:
-    assert len(api.operations) == 41  # 38 from the seeds, 3 from the published Track document
+    assert (
+        len(api.operations) == 41
+    )  # 38 from the seeds, 3 from the published Track document
     checked = {o.operation_id for o in api.operations if o.validates_events}
-    assert checked == {"pipelinesTrack", "trackActionEvent", "trackEmailEvent",
-                       "trackMobileAppEvent"}
+    assert checked == {
+        "pipelinesTrack",
+        "trackActionEvent",
+        "trackEmailEvent",
+        "trackMobileAppEvent",
+    }

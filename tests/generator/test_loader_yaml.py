@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from generator.spec.refs import load
 
 SPEC = """\
@@ -42,7 +41,11 @@ def test_yaml_is_read_as_yaml_12(tmp_path: Path) -> None:
     assert values["date"] == "2021-07-14"
     assert (values["octal_looking"], values["octal"], values["hex"]) == (123, 15, 31)
     assert values["underscored"] == "1_000"
-    assert (values["float"], values["exp"], values["inf"]) == (1.5, 1000.0, float("inf"))
+    assert (values["float"], values["exp"], values["inf"]) == (
+        1.5,
+        1000.0,
+        float("inf"),
+    )
     assert values["null_tilde"] is None and values["empty"] is None
     assert values["booleans"] == [True, True, False]
     assert values["merged"] == {"a": 1, "b": 2}

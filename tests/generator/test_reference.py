@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
-
-from support.packages import ROOT
+from support.packages import ROOT, build_api
 
 from generator import ir
-from support.packages import build_api
 from generator.codegen.types import annotation as py_type
 
 REFERENCE = (ROOT / "generated" / "customerio_client" / "REFERENCE.md").read_text()
@@ -44,10 +41,18 @@ def test_every_model_is_listed(api: ir.Api) -> None:
 def test_every_event_with_property_types_and_required(api: ir.Api) -> None:
     for ev in api.events:
         assert f"### `events.{ev.py_name}`" in REFERENCE
-        section = REFERENCE.split(f"### `events.{ev.py_name}`", 1)[1].split("\n### ", 1)[0]
+        section = REFERENCE.split(f"### `events.{ev.py_name}`", 1)[1].split(
+            "\n### ", 1
+        )[0]
         assert f"Event `{ev.name}`" in section
         for p in (*ev.properties, *ev.context):
             required = "yes" if p.required else "no"
             assert f"`{p.py_name}` | `{p.name}` |" in section, (ev.name, p.name)
-            row = next(line for line in section.splitlines() if f"`{p.py_name}` | `{p.name}` |" in line)
-            assert "`" + py_type(p.schema).replace("|", "\\|") + "`" in row and row.rstrip(" |").endswith(required), row
+            row = next(
+                line
+                for line in section.splitlines()
+                if f"`{p.py_name}` | `{p.name}` |" in line
+            )
+            assert "`" + py_type(p.schema).replace(
+                "|", "\\|"
+            ) + "`" in row and row.rstrip(" |").endswith(required), row

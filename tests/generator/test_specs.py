@@ -36,19 +36,45 @@ HOSTS = {
 
 # All 35 operationIds of seed 004, by the surface they belong to.
 TRACK_OPS = [
-    "identifyCustomer", "deleteCustomer", "trackAnonymousEvent", "trackCustomerEvent",
-    "addDevice", "deleteDevice", "addCustomersToSegment", "removeCustomersFromSegment",
-    "trackEntityV2", "trackBatchV2",
+    "identifyCustomer",
+    "deleteCustomer",
+    "trackAnonymousEvent",
+    "trackCustomerEvent",
+    "addDevice",
+    "deleteDevice",
+    "addCustomersToSegment",
+    "removeCustomersFromSegment",
+    "trackEntityV2",
+    "trackBatchV2",
 ]
 APP_OPS = [
-    "sendTransactionalEmail", "sendTransactionalPush", "sendTransactionalSms", "triggerBroadcast",
-    "searchCustomers", "getCustomerAttributes", "getCustomerSegments", "getCustomerMessages",
-    "listSegments", "createSegment", "listCampaigns", "getCampaign", "getCampaignMetrics",
-    "listMessages", "exportCustomers", "listExports", "listCollections", "createCollection",
+    "sendTransactionalEmail",
+    "sendTransactionalPush",
+    "sendTransactionalSms",
+    "triggerBroadcast",
+    "searchCustomers",
+    "getCustomerAttributes",
+    "getCustomerSegments",
+    "getCustomerMessages",
+    "listSegments",
+    "createSegment",
+    "listCampaigns",
+    "getCampaign",
+    "getCampaignMetrics",
+    "listMessages",
+    "exportCustomers",
+    "listExports",
+    "listCollections",
+    "createCollection",
 ]
 PIPELINES_OPS = [
-    "pipelinesIdentify", "pipelinesTrack", "pipelinesPage", "pipelinesScreen", "pipelinesGroup",
-    "pipelinesAlias", "pipelinesBatch",
+    "pipelinesIdentify",
+    "pipelinesTrack",
+    "pipelinesPage",
+    "pipelinesScreen",
+    "pipelinesGroup",
+    "pipelinesAlias",
+    "pipelinesBatch",
 ]
 # Operations added from Customer.io's published documents (specs/README.md, "Additions ..."):
 # operationId -> (path, method).
@@ -57,8 +83,10 @@ ADDED_TRACK_OPS = {
     "unsuppressPerson": ("/api/v1/customers/{identifier}/unsuppress", "post"),
     "mergePeople": ("/api/v1/merge_customers", "post"),
 }
-PUBLISHED = ("openapi/_original/customer-io-track-api-openapi.json",
-             "openapi/_original/customer-io-app-api-openapi.json")
+PUBLISHED = (
+    "openapi/_original/customer-io-track-api-openapi.json",
+    "openapi/_original/customer-io-app-api-openapi.json",
+)
 EVENT_OPS = {
     "action-events.yaml": "trackActionEvent",
     "email-events.yaml": "trackEmailEvent",
@@ -75,18 +103,32 @@ SURFACE_OF_OP = {
 # The 21 semantic events: event name -> (file, schema name, family).
 EVENTS: dict[str, tuple[str, str, str]] = {}
 for _name in [
-    "Device Created or Updated", "Device Deleted", "User Deleted", "User Suppressed",
-    "User Unsuppressed", "Relationship Deleted", "Object Deleted", "Report Delivery Event",
+    "Device Created or Updated",
+    "Device Deleted",
+    "User Deleted",
+    "User Suppressed",
+    "User Unsuppressed",
+    "Relationship Deleted",
+    "Object Deleted",
+    "Report Delivery Event",
 ]:
     EVENTS[_name] = ("action-events.yaml", "", "action")
 for _name in [
-    "Email Bounced", "Email Delivered", "Email Link Clicked", "Email Marked as Spam",
-    "Email Opened", "Email Unsubscribed",
+    "Email Bounced",
+    "Email Delivered",
+    "Email Link Clicked",
+    "Email Marked as Spam",
+    "Email Opened",
+    "Email Unsubscribed",
 ]:
     EVENTS[_name] = ("email-events.yaml", "", "email")
 for _name in [
-    "Application Installed", "Application Opened", "Application Backgrounded",
-    "Application Foregrounded", "Application Updated", "Application Uninstalled",
+    "Application Installed",
+    "Application Opened",
+    "Application Backgrounded",
+    "Application Foregrounded",
+    "Application Updated",
+    "Application Uninstalled",
     "Application Crashed",
 ]:
     EVENTS[_name] = ("mobile-app-events.yaml", "", "mobile_app")
@@ -122,7 +164,9 @@ def all_operations() -> dict[str, tuple[str, str, str, dict[str, Any], dict[str,
     out = {}
     for name in FILES:
         for path, method, op, item in operations(name):
-            assert op["operationId"] not in out, f"duplicate operationId {op['operationId']}"
+            assert (
+                op["operationId"] not in out
+            ), f"duplicate operationId {op['operationId']}"
             out[op["operationId"]] = (name, path, method, op, item)
     return out
 
@@ -157,7 +201,12 @@ def to_json_schema(node: Any, base: str, depth: int = 0) -> Any:
         return to_json_schema(target, target_base, depth + 1)
     out = {}
     for key, value in node.items():
-        if key.startswith("x-") or key in ("discriminator", "example", "examples", "nullable"):
+        if key.startswith("x-") or key in (
+            "discriminator",
+            "example",
+            "examples",
+            "nullable",
+        ):
             continue
         if key in ("properties", "patternProperties"):
             out[key] = {k: to_json_schema(v, base, depth + 1) for k, v in value.items()}
@@ -165,8 +214,11 @@ def to_json_schema(node: Any, base: str, depth: int = 0) -> Any:
             out[key] = to_json_schema(value, base, depth + 1)
     if node.get("nullable") is True:
         if "type" in out:
-            out["type"] = [out["type"], "null"] if isinstance(out["type"], str) else (
-                list(out["type"]) + ["null"])
+            out["type"] = (
+                [out["type"], "null"]
+                if isinstance(out["type"], str)
+                else (list(out["type"]) + ["null"])
+            )
         if "enum" in out and None not in out["enum"]:
             out["enum"] = list(out["enum"]) + [None]
     return out
@@ -174,11 +226,15 @@ def to_json_schema(node: Any, base: str, depth: int = 0) -> Any:
 
 def check(instance: Any, schema: Any, base: str) -> list[str]:
     validator = jsonschema.Draft202012Validator(to_json_schema(schema, base))
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-            for e in validator.iter_errors(instance)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(instance)
+    ]
 
 
-def host_for(op_file: str, op: dict[str, Any], item: dict[str, Any], region: str) -> str:
+def host_for(
+    op_file: str, op: dict[str, Any], item: dict[str, Any], region: str
+) -> str:
     servers = op.get("servers") or item.get("servers") or load(op_file)["servers"]
     matches = [s for s in servers if s.get("x-ciogen-region") == region]
     assert len(matches) == 1, (op["operationId"], region, servers)
@@ -255,31 +311,48 @@ def test_pipelines_paths_as_in_seed_004() -> None:
     ops = all_operations()
     for o in PIPELINES_OPS:
         path = ops[o][1]
-        assert path == "/v1/" + o[len("pipelines"):].lower()
+        assert path == "/v1/" + o[len("pipelines") :].lower()
         assert ops[o][2] == "post"
 
 
 def test_seed_004_schemas_kept() -> None:
     track = load("track.yaml")["components"]["schemas"]
     app = load("app.yaml")["components"]["schemas"]
-    for s in ["Person", "Event", "DeviceRequest", "SegmentMembership", "EntityV2", "BatchV2",
-              "Identifiers", "Error"]:
+    for s in [
+        "Person",
+        "Event",
+        "DeviceRequest",
+        "SegmentMembership",
+        "EntityV2",
+        "BatchV2",
+        "Identifiers",
+        "Error",
+    ]:
         assert s in track
-    for s in ["SendEmailRequest", "SendPushRequest", "SendResponse", "BroadcastTrigger",
-              "CustomerSearch"]:
+    for s in [
+        "SendEmailRequest",
+        "SendPushRequest",
+        "SendResponse",
+        "BroadcastTrigger",
+        "CustomerSearch",
+    ]:
         assert s in app
     # Shared schemas are defined once (track.yaml) and referenced from the other files.
     assert "Identifiers" not in app and "Error" not in app
     assert app["SendEmailRequest"]["properties"]["identifiers"] == {
-        "$ref": "track.yaml#/components/schemas/Identifiers"}
+        "$ref": "track.yaml#/components/schemas/Identifiers"
+    }
     # A few of 004's exact values.
     assert track["Event"]["properties"]["timestamp"] == {"type": "integer"}
-    assert track["DeviceRequest"]["properties"]["device"]["properties"]["platform"]["enum"] == [
-        "ios", "android"]
+    assert track["DeviceRequest"]["properties"]["device"]["properties"]["platform"][
+        "enum"
+    ] == ["ios", "android"]
     assert track["SegmentMembership"]["properties"]["ids"]["description"].startswith(
-        "Customer identifiers")
-    assert app["SendEmailRequest"]["properties"]["transactional_message_id"]["description"] == (
-        "ID or trigger name of a transactional message template.")
+        "Customer identifiers"
+    )
+    assert app["SendEmailRequest"]["properties"]["transactional_message_id"][
+        "description"
+    ] == ("ID or trigger name of a transactional message template.")
     for name in ("track.yaml", "app.yaml"):
         unauth = load(name)["components"]["responses"]["Unauthorized"]
         assert unauth["description"] == "Authentication failed or credentials missing."
@@ -287,26 +360,50 @@ def test_seed_004_schemas_kept() -> None:
 
 PIPELINES_FIELDS = {
     # schema: {field: (type, format or None)}
-    "Identify": {"userId": ("string", None), "anonymousId": ("string", None),
-                 "messageId": ("string", None), "sentAt": ("string", "date-time"),
-                 "originalTimestamp": ("string", "date-time"),
-                 "timestamp": ("string", "date-time")},
-    "Track": {"userId": ("string", None), "event": ("string", None),
-              "properties": ("object", None), "messageId": ("string", None),
-              "sentAt": ("string", "date-time"), "originalTimestamp": ("string", "date-time"),
-              "timestamp": ("string", "date-time")},
-    "Page": {"userId": ("string", None), "name": ("string", None),
-             "properties": ("object", None), "messageId": ("string", None),
-             "sentAt": ("string", "date-time"), "originalTimestamp": ("string", "date-time"),
-             "timestamp": ("string", "date-time")},
-    "Screen": {"userId": ("string", None), "name": ("string", None),
-               "properties": ("object", None), "messageId": ("string", None),
-               "sentAt": ("string", "date-time"), "originalTimestamp": ("string", "date-time"),
-               "timestamp": ("string", "date-time")},
-    "Group": {"userId": ("string", None), "groupId": ("string", None),
-              "traits": ("object", None), "messageId": ("string", None),
-              "sentAt": ("string", "date-time"), "originalTimestamp": ("string", "date-time"),
-              "timestamp": ("string", "date-time")},
+    "Identify": {
+        "userId": ("string", None),
+        "anonymousId": ("string", None),
+        "messageId": ("string", None),
+        "sentAt": ("string", "date-time"),
+        "originalTimestamp": ("string", "date-time"),
+        "timestamp": ("string", "date-time"),
+    },
+    "Track": {
+        "userId": ("string", None),
+        "event": ("string", None),
+        "properties": ("object", None),
+        "messageId": ("string", None),
+        "sentAt": ("string", "date-time"),
+        "originalTimestamp": ("string", "date-time"),
+        "timestamp": ("string", "date-time"),
+    },
+    "Page": {
+        "userId": ("string", None),
+        "name": ("string", None),
+        "properties": ("object", None),
+        "messageId": ("string", None),
+        "sentAt": ("string", "date-time"),
+        "originalTimestamp": ("string", "date-time"),
+        "timestamp": ("string", "date-time"),
+    },
+    "Screen": {
+        "userId": ("string", None),
+        "name": ("string", None),
+        "properties": ("object", None),
+        "messageId": ("string", None),
+        "sentAt": ("string", "date-time"),
+        "originalTimestamp": ("string", "date-time"),
+        "timestamp": ("string", "date-time"),
+    },
+    "Group": {
+        "userId": ("string", None),
+        "groupId": ("string", None),
+        "traits": ("object", None),
+        "messageId": ("string", None),
+        "sentAt": ("string", "date-time"),
+        "originalTimestamp": ("string", "date-time"),
+        "timestamp": ("string", "date-time"),
+    },
     "Alias": {"previousId": ("string", None), "userId": ("string", None)},
 }
 
@@ -323,10 +420,16 @@ def test_pipelines_call_fields_from_seed_001() -> None:
         for field in ("integrations", "context"):
             if schema_name != "Alias":
                 assert props[field]["$ref"].endswith(field.capitalize())
-    assert schemas["Identify"]["properties"]["traits"] == {"$ref": "#/components/schemas/Traits"}
+    assert schemas["Identify"]["properties"]["traits"] == {
+        "$ref": "#/components/schemas/Traits"
+    }
     assert schemas["Alias"]["properties"]["previousId"]["description"] == (
-        "The userId that you want to merge into the canonical profile.")
-    assert schemas["Track"]["properties"]["event"]["description"] == "The name of the event"
+        "The userId that you want to merge into the canonical profile."
+    )
+    assert (
+        schemas["Track"]["properties"]["event"]["description"]
+        == "The name of the event"
+    )
     assert schemas["Group"]["properties"]["groupId"]["description"] == "ID of the group"
     integ = schemas["Integrations"]
     assert integ["type"] == "object" and integ["nullable"] is True
@@ -336,13 +439,23 @@ def test_pipelines_call_fields_from_seed_001() -> None:
 def test_pipelines_context_fields() -> None:
     ctx = load("pipelines.yaml")["components"]["schemas"]["Context"]
     props = ctx["properties"]
-    expected = {"active": "boolean", "ip": "string", "locale": "string", "userAgent": "string",
-                "channel": "string", "campaign": "object", "page": "object"}
+    expected = {
+        "active": "boolean",
+        "ip": "string",
+        "locale": "string",
+        "userAgent": "string",
+        "channel": "string",
+        "campaign": "object",
+        "page": "object",
+    }
     for field, typ in expected.items():
         assert props[field]["type"] == typ
         assert props[field]["description"]
     assert props["channel"]["enum"] == ["browser", "server", "mobile"]
-    assert props["locale"]["description"] == "The locale string for the current user, e.g. en-US."
+    assert (
+        props["locale"]["description"]
+        == "The locale string for the current user, e.g. en-US."
+    )
     assert ctx.get("additionalProperties") is True  # seed examples carry extra keys
     assert props["device"]["properties"]["type"]["enum"] == ["android", "ios"]
 
@@ -371,14 +484,19 @@ def test_pipelines_batch_body() -> None:
     assert item["oneOf"] == [{"$ref": f"#/components/schemas/{c}"} for c in calls]
     assert item["discriminator"] == {
         "propertyName": "type",
-        "mapping": {c.lower(): f"#/components/schemas/{c}" for c in calls}}
+        "mapping": {c.lower(): f"#/components/schemas/{c}" for c in calls},
+    }
     assert item["required"] == ["type"]
     assert batch["properties"]["context"] == {"$ref": "#/components/schemas/Context"}
-    assert batch["properties"]["integrations"] == {"$ref": "#/components/schemas/Integrations"}
+    assert batch["properties"]["integrations"] == {
+        "$ref": "#/components/schemas/Integrations"
+    }
     # A batch item without a type is rejected; with one, exactly one call schema matches.
     assert check({"userId": "1"}, item, "pipelines.yaml")
     assert not check({"type": "identify", "userId": "1"}, item, "pipelines.yaml")
-    assert not check({"type": "alias", "previousId": "a", "userId": "b"}, item, "pipelines.yaml")
+    assert not check(
+        {"type": "alias", "previousId": "a", "userId": "b"}, item, "pipelines.yaml"
+    )
     assert check({"type": "track", "userId": "1"}, item, "pipelines.yaml")  # no event
 
 
@@ -387,11 +505,15 @@ def test_pipelines_responses() -> None:
     for o in PIPELINES_OPS + list(EVENT_OPS.values()):
         file, _, _, op, _ = ops[o]
         ok = deref(op["responses"]["200"], file)
-        assert ok["description"] == "A successful request returns an empty object response."
+        assert (
+            ok["description"]
+            == "A successful request returns an empty object response."
+        )
         assert ok["content"]["application/json"]["schema"] == {"type": "object"}
         unauth = deref(op["responses"]["401"], file)
         assert unauth["description"] == (
-            "Unauthorized request. Make sure that you provided the right credentials.")
+            "Unauthorized request. Make sure that you provided the right credentials."
+        )
         assert "400" in op["responses"]
         assert op["requestBody"]["required"] is True
 
@@ -401,27 +523,36 @@ def test_every_seed_request_example_is_kept() -> None:
     for _, op_id, ex_name, value, _ in request_examples():
         examples.setdefault(op_id, {})[ex_name] = value
     for o in PIPELINES_OPS:
-        key = o[len("pipelines"):].lower()
+        key = o[len("pipelines") :].lower()
         assert key in examples[o], o
-    ex = {o[len("pipelines"):].lower(): examples[o][o[len("pipelines"):].lower()]
-          for o in PIPELINES_OPS}
+    ex = {
+        o[len("pipelines") :].lower(): examples[o][o[len("pipelines") :].lower()]
+        for o in PIPELINES_OPS
+    }
     assert ex["track"]["integrations"] is None
     assert ex["track"]["receivedAt"] == "2015-12-12T19:11:01.266Z"
     assert ex["page"]["version"] == 1.1 and ex["page"]["channel"] == "browser"
-    assert ex["group"]["groupId"] == "0e8c78ea9d97a7b8185e8632,"  # verbatim, trailing comma
+    assert (
+        ex["group"]["groupId"] == "0e8c78ea9d97a7b8185e8632,"
+    )  # verbatim, trailing comma
     assert ex["group"]["traits"]["total billed"] == 830
     assert ex["alias"] == {"previousId": "string", "userId": "string"}
     assert ex["batch"] == {}
     assert ex["identify"]["traits"]["games_attended"] == 5
     dev = examples["trackActionEvent"]["DeviceCreatedOrUpdated"]
-    assert dev["context"] == {"device": {"token": "", "type": "ios"},
-                              "additionalProperty": "anything"}
+    assert dev["context"] == {
+        "device": {"token": "", "type": "ios"},
+        "additionalProperty": "anything",
+    }
     bounced = examples["trackEmailEvent"]["EmailBounced"]
     assert bounced["properties"]["additionalProperty"] is None
     assert bounced["context"]["traits"] == {"email": "user@example.com"}
     installed = examples["trackMobileAppEvent"]["ApplicationInstalled"]
-    assert installed["properties"] == {"version": "2.1.0", "build": "421",
-                                       "additionalProperty": None}
+    assert installed["properties"] == {
+        "version": "2.1.0",
+        "build": "421",
+        "additionalProperty": None,
+    }
 
 
 def test_examples_validate_against_their_schemas() -> None:
@@ -462,7 +593,9 @@ def test_root_servers_are_own_surface_only() -> None:
         servers = doc["servers"]
         assert [s["x-ciogen-region"] for s in servers] == ["us", "eu"]
         assert [urlparse(s["url"]).hostname for s in servers] == [
-            HOSTS[surface]["us"], HOSTS[surface]["eu"]]
+            HOSTS[surface]["us"],
+            HOSTS[surface]["eu"],
+        ]
         assert all(urlparse(s["url"]).path in ("", "/") for s in servers)
 
 
@@ -479,17 +612,28 @@ def test_semantic_event_schema(event: str) -> None:
     if FILES[file][0].startswith("3.1"):
         assert props["type"]["const"] == "track" and props["event"]["const"] == event
     assert "type" in s["required"] and "event" in s["required"]
-    assert props["properties"]["type"] == "object" or deref(
-        props["properties"], file)["type"] == "object"
-    assert props["timestamp"] == {**props["timestamp"], "type": "string", "format": "date-time"}
-    assert props["integrations"]["$ref"] == "pipelines.yaml#/components/schemas/Integrations"
+    assert (
+        props["properties"]["type"] == "object"
+        or deref(props["properties"], file)["type"] == "object"
+    )
+    assert props["timestamp"] == {
+        **props["timestamp"],
+        "type": "string",
+        "format": "date-time",
+    }
+    assert (
+        props["integrations"]["$ref"]
+        == "pipelines.yaml#/components/schemas/Integrations"
+    )
     assert "context" in props
     if event in SEEDED_EVENTS:
         assert "x-ciogen-properties-source" not in s
     else:
         assert s["x-ciogen-properties-source"] == "reference"
     # Extra keys are allowed inside properties and context (the seed examples carry them).
-    assert deref(props["properties"], file).get("additionalProperties", True) is not False
+    assert (
+        deref(props["properties"], file).get("additionalProperties", True) is not False
+    )
     assert deref(props["context"], file).get("additionalProperties", True) is not False
 
 
@@ -534,11 +678,19 @@ def test_semantic_event_specific_fields() -> None:
         assert p["required"] == ["objectId"]
         assert p["properties"]["objectId"]["type"] == "string"
         assert p["properties"]["objectTypeId"] == {
-            **p["properties"]["objectTypeId"], "type": "integer", "default": 1}
+            **p["properties"]["objectTypeId"],
+            "type": "integer",
+            "default": 1,
+        }
     p = props_of("Report Delivery Event")
     assert "properties" in event_schema("Report Delivery Event")["required"]
     assert sorted(p["required"]) == ["deliveryId", "metric"]
-    assert p["properties"]["metric"]["enum"] == ["delivered", "clicked", "converted", "opened"]
+    assert p["properties"]["metric"]["enum"] == [
+        "delivered",
+        "clicked",
+        "converted",
+        "opened",
+    ]
     for k in ("recipient", "reason", "actionValue", "href"):
         assert k in p["properties"]
     four = ["email_id", "email_subject", "campaign_id", "campaign_name"]
@@ -548,16 +700,27 @@ def test_semantic_event_specific_fields() -> None:
         assert "properties" in event_schema(event)["required"]
         p = props_of(event)
         assert p["required"] == ["email_id"]
-        extra = {"Email Link Clicked": ["link_id", "link_url"],
-                 "Email Unsubscribed": ["list_id", "list_name"]}.get(event, [])
+        extra = {
+            "Email Link Clicked": ["link_id", "link_url"],
+            "Email Unsubscribed": ["list_id", "list_name"],
+        }.get(event, [])
         assert list(p["properties"]) == four + extra
         assert all(v["type"] == "string" for v in p["properties"].values())
     mobile = {
         "Application Installed": {"version": "string", "build": "string"},
-        "Application Opened": {"from_background": "boolean", "referring_application": "string",
-                               "url": "string", "version": "string", "build": "string"},
-        "Application Updated": {"previous_version": "string", "previous_build": "string",
-                                "version": "string", "build": "string"},
+        "Application Opened": {
+            "from_background": "boolean",
+            "referring_application": "string",
+            "url": "string",
+            "version": "string",
+            "build": "string",
+        },
+        "Application Updated": {
+            "previous_version": "string",
+            "previous_build": "string",
+            "version": "string",
+            "build": "string",
+        },
     }
     for event, fields in mobile.items():
         p = props_of(event)
@@ -572,10 +735,13 @@ def test_event_operation_body_is_discriminated_union(file: str) -> None:
     media = op["requestBody"]["content"]["application/json"]
     body = media["schema"]
     names = [n for n, (f, _, _) in EVENTS.items() if f == file]
-    assert body["oneOf"] == [{"$ref": f"#/components/schemas/{EVENTS[n][1]}"} for n in names]
+    assert body["oneOf"] == [
+        {"$ref": f"#/components/schemas/{EVENTS[n][1]}"} for n in names
+    ]
     assert body["discriminator"] == {
         "propertyName": "event",
-        "mapping": {n: f"#/components/schemas/{EVENTS[n][1]}" for n in names}}
+        "mapping": {n: f"#/components/schemas/{EVENTS[n][1]}" for n in names},
+    }
     assert op["requestBody"]["required"] is True
 
 
@@ -583,25 +749,40 @@ def test_event_operation_body_is_discriminated_union(file: str) -> None:
 def test_limits() -> None:
     pipelines = load("pipelines.yaml")
     assert pipelines["x-ciogen-limits"] == {
-        "max_request_bytes": 32768, "rate_limit": {"requests": 3000, "per_seconds": 3}}
+        "max_request_bytes": 32768,
+        "rate_limit": {"requests": 3000, "per_seconds": 3},
+    }
     assert pipelines["x-ciogen-message-id"] == "messageId"
     ops = all_operations()
     assert ops["pipelinesBatch"][3]["x-ciogen-limits"] == {
-        "max_request_bytes": 500000, "max_item_bytes": 32768, "items_field": "batch"}
+        "max_request_bytes": 500000,
+        "max_item_bytes": 32768,
+        "items_field": "batch",
+    }
     assert ops["trackBatchV2"][3]["x-ciogen-limits"] == {
-        "max_request_bytes": 500000, "max_item_bytes": 32768, "items_field": "batch"}
+        "max_request_bytes": 500000,
+        "max_item_bytes": 32768,
+        "items_field": "batch",
+    }
     assert ops["trackBatchV2"][3]["x-ciogen-source"] == (
-        PUBLISHED[0] + "#/paths/~1api~1v2~1batch/post/description")
+        PUBLISHED[0] + "#/paths/~1api~1v2~1batch/post/description"
+    )
     assert ops["trackEntityV2"][3]["x-ciogen-limits"] == {"max_request_bytes": 32768}
     assert ops["triggerBroadcast"][3]["x-ciogen-limits"] == {
-        "rate_limit": {"requests": 1, "per_seconds": 10}}
+        "rate_limit": {"requests": 1, "per_seconds": 10}
+    }
     for file in EVENT_OPS:  # same surface, same surface-wide settings
         assert load(file)["x-ciogen-limits"] == pipelines["x-ciogen-limits"]
         assert load(file)["x-ciogen-message-id"] == "messageId"
     for name in ("track.yaml", "app.yaml"):
         assert "x-ciogen-limits" not in load(name)
     limited = {o for o, v in ops.items() if "x-ciogen-limits" in v[3]}
-    assert limited == {"pipelinesBatch", "trackBatchV2", "trackEntityV2", "triggerBroadcast"}
+    assert limited == {
+        "pipelinesBatch",
+        "trackBatchV2",
+        "trackEntityV2",
+        "triggerBroadcast",
+    }
 
 
 def test_x_strict_mode_on_every_pipelines_operation() -> None:
@@ -609,7 +790,9 @@ def test_x_strict_mode_on_every_pipelines_operation() -> None:
     assert definition["name"] == "X-Strict-Mode" and definition["in"] == "header"
     assert definition["schema"]["enum"] == ["1"]
     assert definition["x-ciogen-client-flag"] == "strict"
-    assert definition["description"].startswith("When set to 1, enables strict validation")
+    assert definition["description"].startswith(
+        "When set to 1, enables strict validation"
+    )
     ops = all_operations()
     for op_id, (file, _, _, op, _) in ops.items():
         params = op.get("parameters", [])
@@ -617,8 +800,9 @@ def test_x_strict_mode_on_every_pipelines_operation() -> None:
         if SURFACE_OF_OP[op_id] == "pipelines":
             assert len(strict) == 1, op_id
             want = "#/components/parameters/XStrictMode"
-            assert strict[0]["$ref"] == (want if file == "pipelines.yaml"
-                                         else "pipelines.yaml" + want), op_id
+            assert strict[0]["$ref"] == (
+                want if file == "pipelines.yaml" else "pipelines.yaml" + want
+            ), op_id
         else:
             assert not strict, op_id
     for name in FILES:  # defined once
@@ -630,16 +814,24 @@ def test_security_schemes() -> None:
     track = load("track.yaml")["components"]["securitySchemes"]
     app = load("app.yaml")["components"]["securitySchemes"]
     pipe = load("pipelines.yaml")["components"]["securitySchemes"]
-    assert track == {"basicAuth": {
-        "type": "http", "scheme": "basic",
-        "description": "Track API auth. Base-64 encode site_id:api_key and pass it in the "
-                       "Authorization header (Basic ...).",
-        "x-ciogen-credentials": ["site_id", "api_key"]}}
-    assert app == {"bearerAuth": {
-        "type": "http", "scheme": "bearer",
-        "description": "App API and Pipelines API auth. Pass the App API key (or Pipelines "
-                       "source write key) as a Bearer token in the Authorization header.",
-        "x-ciogen-credentials": ["api_key"]}}
+    assert track == {
+        "basicAuth": {
+            "type": "http",
+            "scheme": "basic",
+            "description": "Track API auth. Base-64 encode site_id:api_key and pass it in the "
+            "Authorization header (Basic ...).",
+            "x-ciogen-credentials": ["site_id", "api_key"],
+        }
+    }
+    assert app == {
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "App API and Pipelines API auth. Pass the App API key (or Pipelines "
+            "source write key) as a Bearer token in the Authorization header.",
+            "x-ciogen-credentials": ["api_key"],
+        }
+    }
     assert list(pipe) == ["basicAuth"]
     assert pipe["basicAuth"]["scheme"] == "basic"
     assert pipe["basicAuth"]["x-ciogen-credentials"] == ["api_key"]
@@ -735,12 +927,17 @@ def test_added_track_operations() -> None:
         op = ops[op_id][3]
         assert "requestBody" not in op
         assert [(p["name"], p["in"], p["required"]) for p in op["parameters"]] == [
-            ("identifier", "path", True)]
-    merge = deref(ops["mergePeople"][3]["requestBody"]["content"]["application/json"]["schema"],
-                  "track.yaml")
+            ("identifier", "path", True)
+        ]
+    merge = deref(
+        ops["mergePeople"][3]["requestBody"]["content"]["application/json"]["schema"],
+        "track.yaml",
+    )
     assert merge["required"] == ["primary", "secondary"]
     body = {"$ref": "#/components/schemas/MergeRequest"}
-    assert not check({"primary": {"id": "1"}, "secondary": {"email": "a@b.c"}}, body, "track.yaml")
+    assert not check(
+        {"primary": {"id": "1"}, "secondary": {"email": "a@b.c"}}, body, "track.yaml"
+    )
     assert check({"primary": {}, "secondary": {"id": "2"}}, body, "track.yaml")
     assert check({"primary": {"id": "1"}}, body, "track.yaml")
 
@@ -751,7 +948,10 @@ def test_identifiers_require_at_least_one_key() -> None:
     for key in ("id", "email", "cio_id"):
         assert not check({key: "x"}, ident, "track.yaml"), key
     assert load("track.yaml")["components"]["schemas"]["Identifiers"]["anyOf"] == [
-        {"required": ["id"]}, {"required": ["email"]}, {"required": ["cio_id"]}]
+        {"required": ["id"]},
+        {"required": ["email"]},
+        {"required": ["cio_id"]},
+    ]
 
 
 def test_segment_id_type_parameter() -> None:
@@ -762,7 +962,10 @@ def test_segment_id_type_parameter() -> None:
         assert id_type["in"] == "query" and id_type["required"] is False
         assert id_type["schema"]["enum"] == ["id", "email", "cio_id"]
         assert id_type["schema"]["default"] == "id"
-        assert id_type["x-ciogen-source"] == PUBLISHED[0] + "#/components/parameters/id_type_segment"
+        assert (
+            id_type["x-ciogen-source"]
+            == PUBLISHED[0] + "#/components/parameters/id_type_segment"
+        )
 
 
 def test_event_dedupe_id_and_device_attributes() -> None:
@@ -771,24 +974,53 @@ def test_event_dedupe_id_and_device_attributes() -> None:
     assert (dedupe["type"], dedupe["format"]) == ("string", "ulid")
     assert dedupe["x-ciogen-source"] == PUBLISHED[0] + "#/components/schemas/dedupe_id"
     device = schemas["DeviceRequest"]["properties"]["device"]
-    assert device["properties"]["attributes"] == {"$ref": "#/components/schemas/DeviceAttributes"}
+    assert device["properties"]["attributes"] == {
+        "$ref": "#/components/schemas/DeviceAttributes"
+    }
     attrs = schemas["DeviceAttributes"]
     assert attrs["additionalProperties"] == {"type": "string"}
     assert attrs["properties"]["push_enabled"]["enum"] == ["true", "false"]
-    for key in ("device_os", "device_model", "app_version", "cio_sdk_version", "device_locale"):
+    for key in (
+        "device_os",
+        "device_model",
+        "app_version",
+        "cio_sdk_version",
+        "device_locale",
+    ):
         assert attrs["properties"][key]["type"] == "string"
     body = {"$ref": "#/components/schemas/DeviceRequest"}
-    ok = {"device": {"id": "tok", "platform": "ios", "attributes": {"app_version": "2.1"}}}
+    ok = {
+        "device": {"id": "tok", "platform": "ios", "attributes": {"app_version": "2.1"}}
+    }
     assert not check(ok, body, "track.yaml")
-    assert check({"device": {"id": "tok", "platform": "ios", "attributes": {"n": 1}}},
-                 body, "track.yaml")
+    assert check(
+        {"device": {"id": "tok", "platform": "ios", "attributes": {"n": 1}}},
+        body,
+        "track.yaml",
+    )
 
 
-PERSON_ACTIONS = ["identify", "delete", "event", "screen", "page", "add_relationships",
-                  "delete_relationships", "add_device", "delete_device", "merge", "suppress",
-                  "unsuppress"]
-OBJECT_ACTIONS = ["identify", "identify_anonymous", "delete", "add_relationships",
-                  "delete_relationships"]
+PERSON_ACTIONS = [
+    "identify",
+    "delete",
+    "event",
+    "screen",
+    "page",
+    "add_relationships",
+    "delete_relationships",
+    "add_device",
+    "delete_device",
+    "merge",
+    "suppress",
+    "unsuppress",
+]
+OBJECT_ACTIONS = [
+    "identify",
+    "identify_anonymous",
+    "delete",
+    "add_relationships",
+    "delete_relationships",
+]
 
 
 def test_entity_v2_is_the_published_union() -> None:
@@ -796,40 +1028,91 @@ def test_entity_v2_is_the_published_union() -> None:
     entity = schemas["EntityV2"]
     assert entity["discriminator"]["propertyName"] == "type"
     assert entity["discriminator"]["mapping"] == {
-        t: f"#/components/schemas/{n}" for t, n in (
-            ("person", "PersonOperation"), ("object", "ObjectOperation"),
-            ("delivery", "DeliveryEvent"))}
-    assert [v["$ref"] for v in entity["oneOf"]] == list(entity["discriminator"]["mapping"].values())
+        t: f"#/components/schemas/{n}"
+        for t, n in (
+            ("person", "PersonOperation"),
+            ("object", "ObjectOperation"),
+            ("delivery", "DeliveryEvent"),
+        )
+    }
+    assert [v["$ref"] for v in entity["oneOf"]] == list(
+        entity["discriminator"]["mapping"].values()
+    )
     # The published per-action schemas are folded into one object per entity type (the generator
     # cannot decode a union nested in a union): every published action is there.
     assert schemas["PersonOperation"]["properties"]["action"]["enum"] == PERSON_ACTIONS
     assert schemas["ObjectOperation"]["properties"]["action"]["enum"] == OBJECT_ACTIONS
     assert schemas["DeliveryEvent"]["properties"]["name"]["enum"] == [
-        "opened", "converted", "delivered"]
+        "opened",
+        "converted",
+        "delivered",
+    ]
     assert schemas["BatchV2"]["properties"]["batch"]["items"] == {
-        "$ref": "#/components/schemas/EntityV2"}
+        "$ref": "#/components/schemas/EntityV2"
+    }
     e = {"$ref": "#/components/schemas/EntityV2"}
     person = {"type": "person", "identifiers": {"id": "42"}}
     valid = [
-        {**person, "action": "identify", "attributes": {"plan": "pro", "_update": True}},
-        {**person, "action": "event", "name": "purchase", "id": "01H5Q5SZVQDJ71SBME2SMDXS88"},
-        {**person, "action": "add_device", "device": {"token": "t", "platform": "android",
-                                                      "attributes": {"push_enabled": "true"}}},
+        {
+            **person,
+            "action": "identify",
+            "attributes": {"plan": "pro", "_update": True},
+        },
+        {
+            **person,
+            "action": "event",
+            "name": "purchase",
+            "id": "01H5Q5SZVQDJ71SBME2SMDXS88",
+        },
+        {
+            **person,
+            "action": "add_device",
+            "device": {
+                "token": "t",
+                "platform": "android",
+                "attributes": {"push_enabled": "true"},
+            },
+        },
         {**person, "action": "delete_device", "device": {"token": "t"}},
         {**person, "action": "suppress"},
         {**person, "action": "unsuppress"},
-        {**person, "action": "add_relationships", "cio_relationships": [
-            {"identifiers": {"object_type_id": "1", "object_id": "acme"}}]},
-        {"type": "person", "action": "merge", "primary": {"id": "1"}, "secondary": {"id": "2"}},
-        {"type": "object", "identifiers": {"object_type_id": "1", "object_id": "acme"},
-         "action": "delete"},
-        {"type": "object", "identifiers": {"cio_object_id": "obb7fd050101"},
-         "action": "add_relationships", "cio_relationships": [{"identifiers": {"id": "42"}}]},
-        {"type": "object", "identifiers": {"object_type_id": "1", "object_id": "acme"},
-         "action": "identify_anonymous",
-         "cio_relationships": [{"identifiers": {"anonymous_id": "anon-1"}}]},
-        {"type": "delivery", "action": "event", "identifiers": {"id": "d"}, "name": "opened",
-         "attributes": {"device_token": "t"}},
+        {
+            **person,
+            "action": "add_relationships",
+            "cio_relationships": [
+                {"identifiers": {"object_type_id": "1", "object_id": "acme"}}
+            ],
+        },
+        {
+            "type": "person",
+            "action": "merge",
+            "primary": {"id": "1"},
+            "secondary": {"id": "2"},
+        },
+        {
+            "type": "object",
+            "identifiers": {"object_type_id": "1", "object_id": "acme"},
+            "action": "delete",
+        },
+        {
+            "type": "object",
+            "identifiers": {"cio_object_id": "obb7fd050101"},
+            "action": "add_relationships",
+            "cio_relationships": [{"identifiers": {"id": "42"}}],
+        },
+        {
+            "type": "object",
+            "identifiers": {"object_type_id": "1", "object_id": "acme"},
+            "action": "identify_anonymous",
+            "cio_relationships": [{"identifiers": {"anonymous_id": "anon-1"}}],
+        },
+        {
+            "type": "delivery",
+            "action": "event",
+            "identifiers": {"id": "d"},
+            "name": "opened",
+            "attributes": {"device_token": "t"},
+        },
     ]
     for body in valid:
         assert not check(body, e, "track.yaml"), body
@@ -841,8 +1124,13 @@ def test_entity_v2_is_the_published_union() -> None:
         {"type": "object", "identifiers": {"cio_object_id": "o"}, "action": "suppress"},
         {"type": "person", "action": "merge", "primary": {"id": "1"}},
         {**person, "action": "add_device", "device": {"platform": "ios"}},  # no token
-        {"type": "delivery", "action": "event", "identifiers": {"id": "d"}, "name": "clicked",
-         "attributes": {"device_token": "t"}},
+        {
+            "type": "delivery",
+            "action": "event",
+            "identifiers": {"id": "d"},
+            "name": "clicked",
+            "attributes": {"device_token": "t"},
+        },
         {"type": "account", "identifiers": {"id": "1"}, "action": "identify"},
     ]
     for body in invalid:
@@ -856,18 +1144,28 @@ def test_pagination_markers() -> None:
     for op_id, (file, _, method, op, _) in marked.items():
         assert file == "app.yaml" and method == "get", op_id
         pag = op["x-ciogen-pagination"]
-        assert set(pag) <= {"cursor", "limit", "next", "items"} and {"cursor", "next", "items"} <= set(pag)
+        assert set(pag) <= {"cursor", "limit", "next", "items"} and {
+            "cursor",
+            "next",
+            "items",
+        } <= set(pag)
         params = {p["name"]: p for p in op["parameters"]}
         assert params[pag["cursor"]]["in"] == "query"
         assert params[pag["cursor"]]["schema"]["type"] == "string"
         if "limit" in pag:
             assert params[pag["limit"]]["schema"]["type"] == "integer"
-        props = op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+        props = op["responses"]["200"]["content"]["application/json"]["schema"][
+            "properties"
+        ]
         assert props[pag["next"]]["type"] == "string"
         assert props[pag["items"]]["type"] == "array"
         assert op["x-ciogen-source"].startswith(PUBLISHED[1] + "#/paths/")
     assert marked["listMessages"][3]["x-ciogen-pagination"] == {
-        "cursor": "start", "limit": "limit", "next": "next", "items": "messages"}
+        "cursor": "start",
+        "limit": "limit",
+        "next": "next",
+        "items": "messages",
+    }
 
 
 def test_required_fields_of_transactional_sends_and_segment_creation() -> None:
@@ -879,14 +1177,23 @@ def test_required_fields_of_transactional_sends_and_segment_creation() -> None:
 
     assert body_schema("sendTransactionalEmail")["required"] == ["to"]
     assert body_schema("sendTransactionalPush")["required"] == [
-        "transactional_message_id", "identifiers"]
+        "transactional_message_id",
+        "identifiers",
+    ]
     assert body_schema("sendTransactionalSms")["required"] == [
-        "transactional_message_id", "identifiers", "to"]
+        "transactional_message_id",
+        "identifiers",
+        "to",
+    ]
     segment = body_schema("createSegment")
     assert segment["required"] == ["segment"]
     assert segment["properties"]["segment"]["required"] == ["name"]
-    for op_id in ("sendTransactionalEmail", "sendTransactionalPush", "sendTransactionalSms",
-                  "createSegment"):
+    for op_id in (
+        "sendTransactionalEmail",
+        "sendTransactionalPush",
+        "sendTransactionalSms",
+        "createSegment",
+    ):
         schema = body_schema(op_id)
         assert schema["x-ciogen-source"].partition("#")[0] in PUBLISHED, op_id
         assert check({}, schema, "app.yaml"), op_id  # an empty body is refused

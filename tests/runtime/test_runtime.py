@@ -31,7 +31,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = REPO / "generator" / "runtime"
-MODULES = ("_types", "_version", "_errors", "_retry", "_transport", "_base_client", "_fake_server")
+MODULES = (
+    "_types",
+    "_version",
+    "_errors",
+    "_retry",
+    "_transport",
+    "_base_client",
+    "_fake_server",
+)
 
 SITE_ID = "site-0123456789"
 API_KEY = "key-SECRET-9f8e7d6c5b4a"
@@ -41,7 +49,9 @@ AUTH = {"Authorization": f"Basic {TOKEN}"}
 
 @pytest.fixture(scope="session")
 def sources() -> dict[str, str]:
-    return {name: (RUNTIME / f"{name}.py").read_text(encoding="utf-8") for name in MODULES}
+    return {
+        name: (RUNTIME / f"{name}.py").read_text(encoding="utf-8") for name in MODULES
+    }
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,9 @@ DATA = ROOT / "tests" / "data" / "openapi"
 SPECS = ROOT / "specs"
 
 
-def run_cli(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path = ROOT, **env: str
+) -> subprocess.CompletedProcess[str]:
     """`python -m generator ARGS` with this checkout's generator, from `cwd`."""
     return subprocess.run(
         [sys.executable, "-m", "generator", *args],
@@ -56,7 +58,9 @@ def imported(out: Path) -> Iterator[Path]:
                 del sys.modules[name]
 
 
-def build_api(specs: Sequence[Path], package: str = "customerio_client", **options: str) -> tuple:
+def build_api(
+    specs: Sequence[Path], package: str = "customerio_client", **options: str
+) -> tuple:
     """The IR of `specs` (and its findings), built in this process as a run builds it."""
     from generator import __version__
     from generator.ir.build import build_api as build

@@ -74,7 +74,11 @@ def _request_finished(line: str) -> bool:
     return _TERMINATED in line or "> Responding with" in line
 
 
-_ROUTING_ERRORS = ("NO_PATH_MATCHED_ERROR", "NO_METHOD_MATCHED_ERROR", "NO_SERVER_MATCHED_ERROR")
+_ROUTING_ERRORS = (
+    "NO_PATH_MATCHED_ERROR",
+    "NO_METHOD_MATCHED_ERROR",
+    "NO_SERVER_MATCHED_ERROR",
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,10 @@ def prism_available() -> tuple[bool, str]:
     except (OSError, ValueError):
         version = None
     if version != PRISM_VERSION:
-        return False, f"Prism {version} installed, {PRISM_VERSION} expected: run `make prism`"
+        return (
+            False,
+            f"Prism {version} installed, {PRISM_VERSION} expected: run `make prism`",
+        )
     return True, ""
 
 
@@ -136,7 +143,9 @@ class PrismServer:
         self._lines: list[str] = []
         self._lock = threading.Lock()
         self._sync_count = 0
-        self._reader = threading.Thread(target=self._read, name=f"prism-{port}", daemon=True)
+        self._reader = threading.Thread(
+            target=self._read, name=f"prism-{port}", daemon=True
+        )
         self._reader.start()
 
     def _read(self) -> None:
@@ -160,19 +169,26 @@ class PrismServer:
         """
         self._sync_count += 1
         tag = f"{_SYNC_PATH}/{self._sync_count}"
-        end_marker = tag + " "  # "get /__prism_support_sync__/3 ✖  error  Request terminated..."
+        end_marker = (
+            tag + " "
+        )  # "get /__prism_support_sync__/3 ✖  error  Request terminated..."
         done = False
         if self.proc.poll() is None:
             try:
                 with _NO_PROXY.open(self.url + tag, timeout=_SETTLE_CAP) as resp:
                     resp.read()
-            except urllib.error.HTTPError as err:  # 404 NO_PATH_MATCHED_ERROR, as intended
+            except (
+                urllib.error.HTTPError
+            ) as err:  # 404 NO_PATH_MATCHED_ERROR, as intended
                 err.read()
             except OSError:
                 done = True  # Prism is gone or stuck; return what we have
         deadline = time.monotonic() + _SETTLE_CAP
         while not done and time.monotonic() < deadline and self.proc.poll() is None:
-            if any(end_marker in line and _request_finished(line) for line in self._snapshot()):
+            if any(
+                end_marker in line and _request_finished(line)
+                for line in self._snapshot()
+            ):
                 break
             time.sleep(0.02)
         return [line for line in self._snapshot() if _SYNC_PATH not in line]
@@ -207,7 +223,9 @@ class PrismServer:
                     elif "#VIOLATIONS" in detail:
                         found.append(Violation("response", request, detail))
             elif tag == "VALIDATOR" and level in ("error", "fatal"):
-                kind = "response" if msg.startswith("Violation: response") else "request"
+                kind = (
+                    "response" if msg.startswith("Violation: response") else "request"
+                )
                 found.append(Violation(kind, request, msg))
         return found
 
@@ -282,7 +300,9 @@ def prism_mock(
             if server.proc.poll() is not None or time.monotonic() >= deadline:
                 break
             lines = server._snapshot()
-            if any("Prism is listening on" in line for line in lines) and _port_open(server.port):
+            if any("Prism is listening on" in line for line in lines) and _port_open(
+                server.port
+            ):
                 started = True
                 break
             time.sleep(_POLL_INTERVAL)
