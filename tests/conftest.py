@@ -1,5 +1,5 @@
 """Shared set-up for the tests of the generated client (tests/test_wire.py, test_regions.py,
-test_prism.py): the generated package on sys.path, the specs by operationId, credentials, and a
+test_prism.py): the specs by operationId, credentials, and a
 started FakeServer (a real HTTP server on 127.0.0.1)."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import base64
 import copy
 import functools
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
-if str(ROOT / "generated") not in sys.path:
-    sys.path.insert(0, str(ROOT / "generated"))
 
 
 # Long enough (>= 6 characters) for the client to redact them from error messages.

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import datetime
 import json
-import sys
 from typing import Any
 
 import pytest
-from support.packages import ROOT
-
-sys.path.insert(0, str(ROOT / "generated"))
-
 from customerio_client import UNSET, models
-from support.packages import build_api
+from support.packages import ROOT, build_api
 
 from generator import ir
 

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from support.packages import imported
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "openapi" / "realworld"
@@ -67,13 +68,8 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         if proc.returncode != 0:
             failures.append(f"{spec.name}: exit {proc.returncode}\n{stderr[-2000:]}")
     assert not failures, "\n".join(failures)
-    sys.path.insert(0, str(out))
-    try:
+    with imported(out):
         yield out
-    finally:
-        sys.path.remove(str(out))
-        for name in [m for m in sys.modules if m.startswith(PACKAGE_PREFIX)]:
-            del sys.modules[name]
 
 
 def _load(out_dir: Path, stem: str, module: str = "") -> ModuleType:
