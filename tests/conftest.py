@@ -96,6 +96,18 @@ class SpecOperation:
             **self.operation.get("x-ciogen-limits", {}),
         }
 
+    def body_constants(self) -> dict[str, Any]:
+        """Top-level body fields the spec allows one value for (single-value enums)."""
+        content = (self.operation.get("requestBody") or {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema", {})
+        if "$ref" in schema:
+            schema = _resolve(schema["$ref"], self.doc, self.spec)
+        return {
+            name: prop["enum"][0]
+            for name, prop in (schema.get("properties") or {}).items()
+            if len(prop.get("enum", ())) == 1
+        }
+
     @property
     def message_id_field(self) -> str:
         return str(self.doc.get("x-ciogen-message-id", ""))

@@ -10,6 +10,7 @@ from ._base_client import APIResponse, Limits
 from ._errors import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
@@ -33,7 +34,7 @@ from .track import AsyncTrackClient, TrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "bda6bf88f2b5cfccb3093ce0d46e9b48c6bf86fc04ace1f6f94ddfd32376e921"
+SPEC_HASH = "da945a8da3ae0964b13f76c40dca47a0d3b0b8034811e9ab18cd44b85443d84c"
 
 __all__ = [
     "OPERATIONS",
@@ -42,6 +43,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APIResponse",
+    "APIResponseValidationError",
     "APITimeoutError",
     "AppClient",
     "AsyncAppClient",

@@ -18,7 +18,7 @@ import re
 import time
 import uuid
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import Enum
@@ -28,6 +28,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     PayloadTooLargeError,
     error_for_response,
     request_id_from,
@@ -87,6 +88,8 @@ class Call:
     content_type: str = "application/json"
     limits: Limits = field(default_factory=Limits)
     message_id_field: str = ""
+    # fields the spec allows one value for, filled in when a mapping body leaves them out
+    body_defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -335,7 +338,10 @@ def plan(
 
     Raises PayloadTooLargeError (nothing is sent) when the body breaks a size limit.
     """
-    body = _with_message_ids(call.body, call.message_id_field, call.limits.items_field)
+    body = call.body
+    if call.body_defaults and isinstance(body, Mapping):
+        body = {**call.body_defaults, **body}
+    body = _with_message_ids(body, call.message_id_field, call.limits.items_field)
     payload, content_type = _encode_body(body, call.content_type)
     _check_item_sizes(call, body)
     _check_request_size(call, payload)
@@ -349,6 +355,46 @@ def plan(
     return PreparedRequest(
         call.method.upper(), url, headers, payload, call.operation_id
     )
+
+
+def iterate_pages(
+    fetch: Callable[[Any], APIResponse[Any]],
+    cursor: Any,
+    next_attr: str,
+    items_attr: str,
+) -> Iterator[Any]:
+    """Every item of every page: `fetch(cursor)` gets a page, whose `items_attr` holds its
+    items and whose `next_attr` the cursor of the next one (none, empty or the same again
+    ends the walk). Pages are fetched as the items are consumed."""
+    while True:
+        page = fetch(cursor).data
+        yield from _page_items(page, items_attr)
+        following = getattr(page, next_attr, None)
+        if not following or following is UNSET or following == cursor:
+            return
+        cursor = following
+
+
+async def aiterate_pages(
+    fetch: Callable[[Any], Awaitable[APIResponse[Any]]],
+    cursor: Any,
+    next_attr: str,
+    items_attr: str,
+) -> AsyncIterator[Any]:
+    """`iterate_pages` for the async clients."""
+    while True:
+        page = (await fetch(cursor)).data
+        for item in _page_items(page, items_attr):
+            yield item
+        following = getattr(page, next_attr, None)
+        if not following or following is UNSET or following == cursor:
+            return
+        cursor = following
+
+
+def _page_items(page: Any, items_attr: str) -> list[Any]:
+    items = getattr(page, items_attr, None)
+    return items if isinstance(items, list) else []
 
 
 def warn_renamed(old: str, new: str) -> None:
@@ -394,16 +440,55 @@ def _is_success(status: int) -> bool:
     return 200 <= status < 300
 
 
+# What decoding a body that does not match its schema raises: a missing field (KeyError),
+# a value of another type or shape (TypeError, AttributeError), text that does not parse as
+# its format says (ValueError).
+_MISMATCH = (KeyError, TypeError, ValueError, AttributeError)
+
+
 def _success(
-    raw: RawResponse, parse: Callable[[Any], T], retries: int
+    request: PreparedRequest,
+    raw: RawResponse,
+    parse: Callable[[Any], T],
+    retries: int,
 ) -> APIResponse[T]:
+    body = decode_body(raw.body)
+    try:
+        data = parse(body)
+    except _MISMATCH as exc:
+        raise _mismatch(request, raw, body, retries, exc) from exc
     return APIResponse(
         status_code=raw.status,
         headers=raw.headers,
-        data=parse(decode_body(raw.body)),
+        data=data,
         raw=raw.body,
         retries=retries,
         request_id=request_id_from(raw.headers),
+    )
+
+
+def _mismatch(
+    request: PreparedRequest, raw: RawResponse, body: Any, retries: int, exc: Exception
+) -> APIResponseValidationError:
+    # the key name of a missing field says what is wrong; other messages may quote data
+    what = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+    if not isinstance(exc, KeyError) and len(what) > 200:
+        what = type(exc).__name__
+    request_id = request_id_from(raw.headers)
+    message = (
+        f"{raw.status} from {request.method} {request.path}"
+        + (f" (request id {request_id})" if request_id else "")
+        + f": the response does not match its schema: {what}"
+    )
+    return APIResponseValidationError(
+        message,
+        status_code=raw.status,
+        body=body,
+        request_id=request_id,
+        method=request.method,
+        path=request.path,
+        retries=retries,
+        headers=raw.headers,
     )
 
 
@@ -563,7 +648,7 @@ class BaseClient(_ClientCore):
             outcome = self._send_once(request, budget)
             if isinstance(outcome, RawResponse) and _is_success(outcome.status):
                 self._log_done(request, outcome, retries)
-                return _success(outcome, parse, retries)
+                return _success(request, outcome, parse, retries)
             self._sleep(self._retry_delay(request, outcome, retries, retry_limit))
             retries += 1
 
@@ -638,7 +723,7 @@ class AsyncBaseClient(_ClientCore):
             outcome = await self._send_once(request, budget)
             if isinstance(outcome, RawResponse) and _is_success(outcome.status):
                 self._log_done(request, outcome, retries)
-                return _success(outcome, parse, retries)
+                return _success(request, outcome, parse, retries)
             await self._sleep(self._retry_delay(request, outcome, retries, retry_limit))
             retries += 1
 

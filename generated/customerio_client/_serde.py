@@ -19,41 +19,71 @@ E = TypeVar("E", bound=enum.Enum)
 
 
 def format_datetime(value: datetime.datetime) -> str:
-    """ISO-8601; aware datetimes are sent in UTC with milliseconds and a `Z`."""
-    if value.tzinfo is None:
-        return value.isoformat()
+    """ISO-8601 in UTC with milliseconds and a `Z`.
+
+    A naive datetime is taken as local time, as Python's own `datetime.timestamp()` and
+    `astimezone()` take it, and converted: nothing is ever sent without its offset.
+    """
     utc = value.astimezone(datetime.timezone.utc)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def parse_datetime(value: Any) -> Any:
-    """An ISO-8601 string -> datetime; anything unparsable is kept as it came."""
+def unix_time(value: Any) -> Any:
+    """A `format: unix-time` field's value: a datetime becomes whole seconds since the
+    epoch (a naive one taken as local time, as above); an int is sent as it is."""
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp())
+    return value
+
+
+def parse_datetime(value: Any) -> datetime.datetime:
+    """An ISO-8601 date-time string -> datetime.
+
+    Raises ValueError (TypeError for a value that is no string): a response whose date-time
+    does not parse does not match its schema, and the client reports it as such
+    (`APIResponseValidationError`) instead of handing out text typed as a datetime.
+    """
     if not isinstance(value, str):
-        return value
+        raise TypeError(
+            f"expected an ISO-8601 date-time string, got {type(value).__name__}"
+        )
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         return datetime.datetime.fromisoformat(text)
     except ValueError:
-        return value
+        raise ValueError("not an ISO-8601 date-time") from None
 
 
-def parse_date(value: Any) -> Any:
+def parse_date(value: Any) -> datetime.date:
+    """An ISO-8601 date string (YYYY-MM-DD) -> date; raises as `parse_datetime` does."""
     if not isinstance(value, str):
-        return value
+        raise TypeError(f"expected an ISO-8601 date string, got {type(value).__name__}")
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        return value
+        raise ValueError("not an ISO-8601 date") from None
 
 
 def is_date_text(value: str) -> bool:
     """Whether the string is an ISO-8601 date, YYYY-MM-DD (a union's test for a date)."""
-    return len(value) == 10 and isinstance(parse_date(value), datetime.date)
+    try:
+        return len(value) == 10 and isinstance(parse_date(value), datetime.date)
+    except (TypeError, ValueError):
+        return False
 
 
 def is_datetime_text(value: str) -> bool:
     """Whether `parse_datetime` reads the string as a datetime (a union's test for one)."""
-    return isinstance(parse_datetime(value), datetime.datetime)
+    try:
+        parse_datetime(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def no_variant(union: str, value: Any) -> ValueError:
+    """The error of a union decoder given a value that has none of its variants' shapes."""
+    return ValueError(f"{type(value).__name__} value matches no variant of {union}")
 
 
 def decode_enum(cls: type[E], value: Any) -> E | Any:

@@ -7,11 +7,19 @@ Auth: bearer (api_key).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 from . import _auth
-from ._base_client import APIResponse, AsyncBaseClient, BaseClient, Call, Limits
+from ._base_client import (
+    APIResponse,
+    AsyncBaseClient,
+    BaseClient,
+    Call,
+    Limits,
+    aiterate_pages,
+    iterate_pages,
+)
 from ._retry import DEFAULT_MAX_RETRIES
 from ._serde import to_json
 from ._transport import AsyncTransport, Transport
@@ -630,6 +638,33 @@ class AppClient(BaseClient):
             extra_query=extra_query,
         )
 
+    def iter_list_messages(
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of every page of `list_messages`, fetched as they are consumed: each
+        next page is asked for with `start` set to the previous one's
+        `next` cursor, until a page has none."""
+        return iterate_pages(
+            lambda cursor: self.list_messages(
+                limit=limit,
+                start=cursor,
+                max_retries=max_retries,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            start,
+            "next_",
+            "messages",
+        )
+
     def list_segments(
         self,
         *,
@@ -1120,6 +1155,33 @@ class AsyncAppClient(AsyncBaseClient):
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
+        )
+
+    def iter_list_messages(
+        self,
+        *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of every page of `list_messages`, fetched as they are consumed: each
+        next page is asked for with `start` set to the previous one's
+        `next` cursor, until a page has none."""
+        return aiterate_pages(
+            lambda cursor: self.list_messages(
+                limit=limit,
+                start=cursor,
+                max_retries=max_retries,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            start,
+            "next_",
+            "messages",
         )
 
     async def list_segments(

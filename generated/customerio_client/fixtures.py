@@ -137,7 +137,6 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
                 "ip": "108.0.78.21",
             },
             "event": "Course Started",
-            "integrations": None,
             "messageId": "ajs-f8ca1e4de5024d9430b3928bd8ac6b96",
             "properties": {"title": "Intro to Customer.io"},
             "receivedAt": "2015-12-12T19:11:01.266Z",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, Union, cast
 
-from ._serde import decode_enum, parse_datetime, to_json
+from ._serde import decode_enum, no_variant, parse_datetime, to_json, unix_time
 from ._types import UNSET, Unset
 
 __all__ = [
@@ -156,14 +156,13 @@ class Alias:
 
     previous_id: str
     user_id: str
-    type_: Literal["alias"] | Unset = UNSET
+    type_: Literal["alias"] = "alias"
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.type_, Unset):
-            out["type"] = to_json(self.type_)
+        out["type"] = to_json(self.type_)
         out["previousId"] = to_json(self.previous_id)
         out["userId"] = to_json(self.user_id)
         if not isinstance(self.message_id, Unset):
@@ -178,7 +177,7 @@ class Alias:
         return cls(
             previous_id=data["previousId"],
             user_id=data["userId"],
-            type_=data.get("type", UNSET),
+            type_=data.get("type", "alias"),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
@@ -211,7 +210,7 @@ class ApplicationBackgrounded:
     properties: dict[str, Any] | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -258,9 +257,7 @@ class ApplicationBackgrounded:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -294,7 +291,7 @@ class ApplicationCrashed:
     properties: dict[str, Any] | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -341,9 +338,7 @@ class ApplicationCrashed:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -377,7 +372,7 @@ class ApplicationForegrounded:
     properties: dict[str, Any] | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -424,9 +419,7 @@ class ApplicationForegrounded:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -460,7 +453,7 @@ class ApplicationInstalled:
     properties: ApplicationInstalledProperties | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -511,9 +504,7 @@ class ApplicationInstalled:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -581,7 +572,7 @@ class ApplicationOpened:
     properties: ApplicationOpenedProperties | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -632,9 +623,7 @@ class ApplicationOpened:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -717,7 +706,7 @@ class ApplicationUninstalled:
     properties: dict[str, Any] | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -764,9 +753,7 @@ class ApplicationUninstalled:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -800,7 +787,7 @@ class ApplicationUpdated:
     properties: ApplicationUpdatedProperties | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -851,9 +838,7 @@ class ApplicationUpdated:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -925,7 +910,7 @@ class Batch:
 
     batch: list[BatchItem] | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -953,9 +938,7 @@ class Batch:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
@@ -1930,7 +1913,7 @@ class DeviceCreatedOrUpdated:
     event: Literal["Device Created or Updated"] = "Device Created or Updated"
     properties: dict[str, Any] | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -1974,9 +1957,7 @@ class DeviceCreatedOrUpdated:
                 parse_datetime(data["timestamp"]) if "timestamp" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -2011,7 +1992,7 @@ class DeviceDeleted:
     event: Literal["Device Deleted"] = "Device Deleted"
     properties: dict[str, Any] | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -2055,9 +2036,7 @@ class DeviceDeleted:
                 parse_datetime(data["timestamp"]) if "timestamp" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -2107,7 +2086,7 @@ class DeviceRequestDevice:
 
     id_: str
     platform: DeviceRequestDevicePlatform | str
-    last_used: int | Unset = UNSET
+    last_used: int | datetime.datetime | Unset = UNSET
     attributes: DeviceAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -2116,7 +2095,7 @@ class DeviceRequestDevice:
         out["id"] = to_json(self.id_)
         out["platform"] = to_json(self.platform)
         if not isinstance(self.last_used, Unset):
-            out["last_used"] = to_json(self.last_used)
+            out["last_used"] = to_json(unix_time(self.last_used))
         if not isinstance(self.attributes, Unset):
             out["attributes"] = to_json(self.attributes)
         for key, value in self.additional_properties.items():
@@ -2166,7 +2145,7 @@ class DeviceV2:
 
     token: str
     platform: DeviceV2Platform | str | Unset = UNSET
-    last_used: int | Unset = UNSET
+    last_used: int | datetime.datetime | Unset = UNSET
     attributes: DeviceAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -2176,7 +2155,7 @@ class DeviceV2:
         if not isinstance(self.platform, Unset):
             out["platform"] = to_json(self.platform)
         if not isinstance(self.last_used, Unset):
-            out["last_used"] = to_json(self.last_used)
+            out["last_used"] = to_json(unix_time(self.last_used))
         if not isinstance(self.attributes, Unset):
             out["attributes"] = to_json(self.attributes)
         for key, value in self.additional_properties.items():
@@ -2240,7 +2219,7 @@ class EmailBounced:
     event: Literal["Email Bounced"] = "Email Bounced"
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -2286,9 +2265,7 @@ class EmailBounced:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -2364,7 +2341,7 @@ class EmailDelivered:
     event: Literal["Email Delivered"] = "Email Delivered"
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -2410,9 +2387,7 @@ class EmailDelivered:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -2488,7 +2463,7 @@ class EmailLinkClicked:
     event: Literal["Email Link Clicked"] = "Email Link Clicked"
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -2534,9 +2509,7 @@ class EmailLinkClicked:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -2629,7 +2602,7 @@ class EmailMarkedAsSpam:
     event: Literal["Email Marked as Spam"] = "Email Marked as Spam"
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -2675,9 +2648,7 @@ class EmailMarkedAsSpam:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -2753,7 +2724,7 @@ class EmailOpened:
     event: Literal["Email Opened"] = "Email Opened"
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -2799,9 +2770,7 @@ class EmailOpened:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -2878,7 +2847,7 @@ class EmailUnsubscribed:
     event: Literal["Email Unsubscribed"] = "Email Unsubscribed"
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -2924,9 +2893,7 @@ class EmailUnsubscribed:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -3073,7 +3040,7 @@ class Event:
 
     name: str
     type_: str | Unset = UNSET
-    timestamp: int | Unset = UNSET
+    timestamp: int | datetime.datetime | Unset = UNSET
     data: dict[str, Any] | Unset = UNSET
     id_: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
@@ -3084,7 +3051,7 @@ class Event:
         if not isinstance(self.type_, Unset):
             out["type"] = to_json(self.type_)
         if not isinstance(self.timestamp, Unset):
-            out["timestamp"] = to_json(self.timestamp)
+            out["timestamp"] = to_json(unix_time(self.timestamp))
         if not isinstance(self.data, Unset):
             out["data"] = to_json(self.data)
         if not isinstance(self.id_, Unset):
@@ -3174,11 +3141,11 @@ class Group:
     """
 
     group_id: str
-    type_: Literal["group"] | Unset = UNSET
+    type_: Literal["group"] = "group"
     user_id: str | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     traits: dict[str, Any] | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     sent_at: datetime.datetime | Unset = UNSET
     original_timestamp: datetime.datetime | Unset = UNSET
@@ -3188,8 +3155,7 @@ class Group:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.type_, Unset):
-            out["type"] = to_json(self.type_)
+        out["type"] = to_json(self.type_)
         if not isinstance(self.user_id, Unset):
             out["userId"] = to_json(self.user_id)
         if not isinstance(self.anonymous_id, Unset):
@@ -3230,14 +3196,12 @@ class Group:
         }
         return cls(
             group_id=data["groupId"],
-            type_=data.get("type", UNSET),
+            type_=data.get("type", "group"),
             user_id=data.get("userId", UNSET),
             anonymous_id=data.get("anonymousId", UNSET),
             traits=(dict(data["traits"]) if "traits" in data else UNSET),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             sent_at=(parse_datetime(data["sentAt"]) if "sentAt" in data else UNSET),
@@ -3334,11 +3298,11 @@ class Identify:
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    type_: Literal["identify"] | Unset = UNSET
+    type_: Literal["identify"] = "identify"
     user_id: str | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     traits: dict[str, Any] | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     sent_at: datetime.datetime | Unset = UNSET
     original_timestamp: datetime.datetime | Unset = UNSET
@@ -3348,8 +3312,7 @@ class Identify:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.type_, Unset):
-            out["type"] = to_json(self.type_)
+        out["type"] = to_json(self.type_)
         if not isinstance(self.user_id, Unset):
             out["userId"] = to_json(self.user_id)
         if not isinstance(self.anonymous_id, Unset):
@@ -3387,14 +3350,12 @@ class Identify:
             "context",
         }
         return cls(
-            type_=data.get("type", UNSET),
+            type_=data.get("type", "identify"),
             user_id=data.get("userId", UNSET),
             anonymous_id=data.get("anonymousId", UNSET),
             traits=(dict(data["traits"]) if "traits" in data else UNSET),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             sent_at=(parse_datetime(data["sentAt"]) if "sentAt" in data else UNSET),
@@ -3515,7 +3476,7 @@ class ObjectDeleted:
     event: Literal["Object Deleted"] = "Object Deleted"
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -3561,9 +3522,7 @@ class ObjectDeleted:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -3799,12 +3758,12 @@ class Page:
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    type_: Literal["page"] | Unset = UNSET
+    type_: Literal["page"] = "page"
     user_id: str | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     name: str | Unset = UNSET
     properties: dict[str, Any] | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     sent_at: datetime.datetime | Unset = UNSET
     original_timestamp: datetime.datetime | Unset = UNSET
@@ -3814,8 +3773,7 @@ class Page:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.type_, Unset):
-            out["type"] = to_json(self.type_)
+        out["type"] = to_json(self.type_)
         if not isinstance(self.user_id, Unset):
             out["userId"] = to_json(self.user_id)
         if not isinstance(self.anonymous_id, Unset):
@@ -3856,15 +3814,13 @@ class Page:
             "context",
         }
         return cls(
-            type_=data.get("type", UNSET),
+            type_=data.get("type", "page"),
             user_id=data.get("userId", UNSET),
             anonymous_id=data.get("anonymousId", UNSET),
             name=data.get("name", UNSET),
             properties=(dict(data["properties"]) if "properties" in data else UNSET),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             sent_at=(parse_datetime(data["sentAt"]) if "sentAt" in data else UNSET),
@@ -3895,7 +3851,7 @@ class Person:
     """
 
     email: str | Unset = UNSET
-    created_at: int | Unset = UNSET
+    created_at: int | datetime.datetime | Unset = UNSET
     update: bool | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -3904,7 +3860,7 @@ class Person:
         if not isinstance(self.email, Unset):
             out["email"] = to_json(self.email)
         if not isinstance(self.created_at, Unset):
-            out["created_at"] = to_json(self.created_at)
+            out["created_at"] = to_json(unix_time(self.created_at))
         if not isinstance(self.update, Unset):
             out["_update"] = to_json(self.update)
         for key, value in self.additional_properties.items():
@@ -3958,7 +3914,7 @@ class PersonOperation:
     type_: Literal["person"] = "person"
     identifiers: Identifiers | Unset = UNSET
     attributes: PersonOperationAttributes | Unset = UNSET
-    timestamp: int | Unset = UNSET
+    timestamp: int | datetime.datetime | Unset = UNSET
     id_: str | Unset = UNSET
     name: str | Unset = UNSET
     cio_relationships: list[ObjectRelationship] | Unset = UNSET
@@ -3976,7 +3932,7 @@ class PersonOperation:
         if not isinstance(self.attributes, Unset):
             out["attributes"] = to_json(self.attributes)
         if not isinstance(self.timestamp, Unset):
-            out["timestamp"] = to_json(self.timestamp)
+            out["timestamp"] = to_json(unix_time(self.timestamp))
         if not isinstance(self.id_, Unset):
             out["id"] = to_json(self.id_)
         if not isinstance(self.name, Unset):
@@ -4211,7 +4167,7 @@ class RelationshipDeleted:
     event: Literal["Relationship Deleted"] = "Relationship Deleted"
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -4257,9 +4213,7 @@ class RelationshipDeleted:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -4347,7 +4301,7 @@ class ReportDeliveryEvent:
     event: Literal["Report Delivery Event"] = "Report Delivery Event"
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -4398,9 +4352,7 @@ class ReportDeliveryEvent:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -4512,12 +4464,12 @@ class Screen:
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    type_: Literal["screen"] | Unset = UNSET
+    type_: Literal["screen"] = "screen"
     user_id: str | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     name: str | Unset = UNSET
     properties: dict[str, Any] | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     sent_at: datetime.datetime | Unset = UNSET
     original_timestamp: datetime.datetime | Unset = UNSET
@@ -4527,8 +4479,7 @@ class Screen:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.type_, Unset):
-            out["type"] = to_json(self.type_)
+        out["type"] = to_json(self.type_)
         if not isinstance(self.user_id, Unset):
             out["userId"] = to_json(self.user_id)
         if not isinstance(self.anonymous_id, Unset):
@@ -4569,15 +4520,13 @@ class Screen:
             "context",
         }
         return cls(
-            type_=data.get("type", UNSET),
+            type_=data.get("type", "screen"),
             user_id=data.get("userId", UNSET),
             anonymous_id=data.get("anonymousId", UNSET),
             name=data.get("name", UNSET),
             properties=(dict(data["properties"]) if "properties" in data else UNSET),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             sent_at=(parse_datetime(data["sentAt"]) if "sentAt" in data else UNSET),
@@ -4907,11 +4856,11 @@ class Track:
     """
 
     event: str
-    type_: Literal["track"] | Unset = UNSET
+    type_: Literal["track"] = "track"
     user_id: str | Unset = UNSET
     anonymous_id: str | Unset = UNSET
     properties: dict[str, Any] | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     sent_at: datetime.datetime | Unset = UNSET
     original_timestamp: datetime.datetime | Unset = UNSET
@@ -4921,8 +4870,7 @@ class Track:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.type_, Unset):
-            out["type"] = to_json(self.type_)
+        out["type"] = to_json(self.type_)
         if not isinstance(self.user_id, Unset):
             out["userId"] = to_json(self.user_id)
         if not isinstance(self.anonymous_id, Unset):
@@ -4963,14 +4911,12 @@ class Track:
         }
         return cls(
             event=data["event"],
-            type_=data.get("type", UNSET),
+            type_=data.get("type", "track"),
             user_id=data.get("userId", UNSET),
             anonymous_id=data.get("anonymousId", UNSET),
             properties=(dict(data["properties"]) if "properties" in data else UNSET),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             sent_at=(parse_datetime(data["sentAt"]) if "sentAt" in data else UNSET),
@@ -5018,7 +4964,7 @@ class UserDeleted:
     properties: dict[str, Any] | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -5065,9 +5011,7 @@ class UserDeleted:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -5104,7 +5048,7 @@ class UserSuppressed:
     properties: dict[str, Any] | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -5151,9 +5095,7 @@ class UserSuppressed:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -5190,7 +5132,7 @@ class UserUnsuppressed:
     properties: dict[str, Any] | Unset = UNSET
     timestamp: datetime.datetime | Unset = UNSET
     context: Context | Unset = UNSET
-    integrations: dict[str, bool] | None | Unset = UNSET
+    integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
@@ -5237,9 +5179,7 @@ class UserUnsuppressed:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                (None if data["integrations"] is None else dict(data["integrations"]))
-                if "integrations" in data
-                else UNSET
+                dict(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
@@ -5260,7 +5200,7 @@ BatchItem = Union[
 
 def decode_BatchItem(data: Any) -> BatchItem:
     """Pick the variant by "type", never by trial; a value the spec
-    does not list is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict."""
     tag = data.get("type") if isinstance(data, Mapping) else None
     if tag == "alias":
         return Alias.from_dict(data)
@@ -5288,7 +5228,7 @@ EntityV2 = Union[
 
 def decode_EntityV2(data: Any) -> EntityV2:
     """Pick the variant by "type", never by trial; a value the spec
-    does not list is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict."""
     tag = data.get("type") if isinstance(data, Mapping) else None
     if tag == "delivery":
         return DeliveryEvent.from_dict(data)
@@ -5309,14 +5249,13 @@ SendEmailRequestTransactionalMessageId = Union[
 def decode_SendEmailRequestTransactionalMessageId(
     data: Any,
 ) -> SendEmailRequestTransactionalMessageId:
-    """Pick the variant by the JSON shape of the value (type and required keys)."""
+    """Pick the variant by the JSON shape of the value (type and required keys); a value
+    of none of them is a ValueError."""
     if isinstance(data, str):
         return data
     if isinstance(data, int) and not isinstance(data, bool):
         return data
-    return cast(
-        "SendEmailRequestTransactionalMessageId", data
-    )  # a shape the spec does not list: kept raw
+    raise no_variant("SendEmailRequestTransactionalMessageId", data)
 
 
 SendPushRequestTransactionalMessageId = Union[
@@ -5328,14 +5267,13 @@ SendPushRequestTransactionalMessageId = Union[
 def decode_SendPushRequestTransactionalMessageId(
     data: Any,
 ) -> SendPushRequestTransactionalMessageId:
-    """Pick the variant by the JSON shape of the value (type and required keys)."""
+    """Pick the variant by the JSON shape of the value (type and required keys); a value
+    of none of them is a ValueError."""
     if isinstance(data, str):
         return data
     if isinstance(data, int) and not isinstance(data, bool):
         return data
-    return cast(
-        "SendPushRequestTransactionalMessageId", data
-    )  # a shape the spec does not list: kept raw
+    raise no_variant("SendPushRequestTransactionalMessageId", data)
 
 
 SendTransactionalSmsRequestTransactionalMessageId = Union[
@@ -5347,14 +5285,13 @@ SendTransactionalSmsRequestTransactionalMessageId = Union[
 def decode_SendTransactionalSmsRequestTransactionalMessageId(
     data: Any,
 ) -> SendTransactionalSmsRequestTransactionalMessageId:
-    """Pick the variant by the JSON shape of the value (type and required keys)."""
+    """Pick the variant by the JSON shape of the value (type and required keys); a value
+    of none of them is a ValueError."""
     if isinstance(data, str):
         return data
     if isinstance(data, int) and not isinstance(data, bool):
         return data
-    return cast(
-        "SendTransactionalSmsRequestTransactionalMessageId", data
-    )  # a shape the spec does not list: kept raw
+    raise no_variant("SendTransactionalSmsRequestTransactionalMessageId", data)
 
 
 TrackActionEventRequest = Union[
@@ -5372,7 +5309,7 @@ TrackActionEventRequest = Union[
 
 def decode_TrackActionEventRequest(data: Any) -> TrackActionEventRequest:
     """Pick the variant by "event", never by trial; a value the spec
-    does not list is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict."""
     tag = data.get("event") if isinstance(data, Mapping) else None
     if tag == "Device Created or Updated":
         return DeviceCreatedOrUpdated.from_dict(data)
@@ -5406,7 +5343,7 @@ TrackEmailEventRequest = Union[
 
 def decode_TrackEmailEventRequest(data: Any) -> TrackEmailEventRequest:
     """Pick the variant by "event", never by trial; a value the spec
-    does not list is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict."""
     tag = data.get("event") if isinstance(data, Mapping) else None
     if tag == "Email Bounced":
         return EmailBounced.from_dict(data)
@@ -5437,7 +5374,7 @@ TrackMobileAppEventRequest = Union[
 
 def decode_TrackMobileAppEventRequest(data: Any) -> TrackMobileAppEventRequest:
     """Pick the variant by "event", never by trial; a value the spec
-    does not list is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict."""
     tag = data.get("event") if isinstance(data, Mapping) else None
     if tag == "Application Backgrounded":
         return ApplicationBackgrounded.from_dict(data)

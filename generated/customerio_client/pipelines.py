@@ -61,6 +61,7 @@ def _alias_call(body: Alias | Mapping[str, Any]) -> Call:
         body=payload,
         limits=LIMITS,
         message_id_field="messageId",
+        body_defaults={"type": "alias"},
     )
 
 
@@ -97,6 +98,7 @@ def _group_call(body: Group | Mapping[str, Any]) -> Call:
         body=payload,
         limits=LIMITS,
         message_id_field="messageId",
+        body_defaults={"type": "group"},
     )
 
 
@@ -113,6 +115,7 @@ def _identify_call(body: Identify | Mapping[str, Any]) -> Call:
         body=payload,
         limits=LIMITS,
         message_id_field="messageId",
+        body_defaults={"type": "identify"},
     )
 
 
@@ -129,6 +132,7 @@ def _page_call(body: Page | Mapping[str, Any]) -> Call:
         body=payload,
         limits=LIMITS,
         message_id_field="messageId",
+        body_defaults={"type": "page"},
     )
 
 
@@ -145,6 +149,7 @@ def _screen_call(body: Screen | Mapping[str, Any]) -> Call:
         body=payload,
         limits=LIMITS,
         message_id_field="messageId",
+        body_defaults={"type": "screen"},
     )
 
 
@@ -162,6 +167,7 @@ def _track_call(body: Track | Mapping[str, Any]) -> Call:
         body=payload,
         limits=LIMITS,
         message_id_field="messageId",
+        body_defaults={"type": "track"},
     )
 
 

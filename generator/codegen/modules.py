@@ -17,6 +17,7 @@ from .text import py_literal
 from .types import (
     annotation,
     decode,
+    encode,
     field_default,
     field_type,
     matcher,
@@ -77,6 +78,7 @@ def _add_types(imports: dict[str, set[str]], code: str) -> None:
     if "Mapping" in code:
         _add(imports, "collections.abc", "Mapping")
     for helper in (
+        "unix_time",
         "decode_enum",
         "parse_date",
         "parse_datetime",
@@ -103,6 +105,7 @@ def package_exports(api: ir.Api) -> list[str]:
     """What the package's `__init__` exports."""
     names = [
         "APIConnectionError",
+        "APIResponseValidationError",
         "APIError",
         "APIResponse",
         "APITimeoutError",
@@ -183,6 +186,25 @@ def call_arguments(op: ir.Operation) -> list[str]:
     return out
 
 
+def pager_arguments(op: ir.Operation) -> list[str]:
+    """The arguments an `iter_<method>` passes on to its method for each page: its own,
+    with the cursor parameter taking each page's cursor, and the per-call options."""
+    assert op.pagination is not None
+    cursor = op.pagination.cursor_param
+    out = [
+        a if a != f"{cursor}={cursor}" else f"{cursor}=cursor"
+        for a in call_arguments(op)
+    ]
+    return out + [
+        f"{o}={o}" for o in ("max_retries", "timeout", "extra_headers", "extra_query")
+    ]
+
+
+def item_type(op: ir.Operation) -> str:
+    assert op.pagination is not None and op.pagination.item is not None
+    return annotation(op.pagination.item)
+
+
 def return_type(op: ir.Operation) -> str:
     ok = op.success
     return f"{annotation(ok.schema)} | None" if ok and ok.schema else "Any"
@@ -236,6 +258,7 @@ def surface_needs(surface: ir.Surface, api: ir.Api) -> dict[str, bool]:
         "cookies": any(p.location == "cookie" for op in ops for p in op.parameters),
         "event_checks": bool(api.events) and any(op.validates_events for op in ops),
         "aliases": any(op.old_py_name for op in ops),
+        "pages": any(op.pagination for op in ops),
     }
 
 
@@ -266,6 +289,9 @@ def surface_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
         _add(imports, "._types", "Unset")
     if needs["aliases"]:
         _add(imports, "._base_client", "warn_renamed")
+    if needs["pages"]:
+        _add(imports, "collections.abc", "AsyncIterator", "Iterator")
+        _add(imports, "._base_client", "aiterate_pages", "iterate_pages")
     if needs["event_checks"]:
         _add(imports, ".events", "check_track_call")
     used: set[str] = set()
@@ -285,6 +311,9 @@ def surface_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
                 code.append("Unset UNSET")
         if op.success is not None:
             model_names(op.success.schema, used, decoding=True)
+        if op.pagination is not None:
+            model_names(op.pagination.item, used)
+            code.append(item_type(op))
     _add_types(imports, " ".join(code))
     if used:
         _add(imports, ".models", *used)
@@ -313,10 +342,15 @@ def models_imports(models: tuple[ir.Schema, ...]) -> list[str]:
                     field_type(p),
                     decode(p.schema, "data[k]"),
                     field_default(p) or "",
+                    encode(p.schema, "v"),
                 ]
         elif m.kind == ir.UNION:
-            _add(imports, "typing", "Any", "Union", "cast")
-            code.append("Mapping dict[str, Any]" if m.discriminator else "")
+            _add(imports, "typing", "Any", "Union")
+            if m.discriminator:
+                _add(imports, "typing", "cast")
+                code.append("Mapping dict[str, Any]")
+            else:
+                _add(imports, "._serde", "no_variant")
             for v in m.variants:
                 code += [
                     runtime_type(v),

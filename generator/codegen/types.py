@@ -79,8 +79,27 @@ def _base(s: ir.Schema, inner: Callable[[ir.Schema], str]) -> str:
     if k == PRIMITIVE:
         if s.type == "string" and s.format in _FORMATS:
             return _FORMATS[s.format]
+        if is_unix_time(s):  # seconds since the epoch: a datetime is converted
+            return (
+                "int | datetime.datetime"
+                if inner is annotation
+                else ("Union[int, datetime.datetime]")
+            )
         return _PRIMS.get(s.type, "Any")
     return "Any"
+
+
+def is_unix_time(s: ir.Schema) -> bool:
+    """An integer of seconds since the epoch (`format: unix-time`, as Stripe's spec and
+    ciogen's Track spec write it)."""
+    return s.kind == PRIMITIVE and s.type == "integer" and s.format == "unix-time"
+
+
+def encode(s: ir.Schema, expr: str) -> str:
+    """A Python expression turning the field value `expr` into JSON data."""
+    if is_unix_time(s):
+        return f"to_json(unix_time({expr}))"
+    return f"to_json({expr})"
 
 
 def decode(s: ir.Schema, expr: str, depth: int = 0) -> str:
@@ -167,7 +186,7 @@ def by_shape(variants: tuple[ir.Schema, ...]) -> list[ir.Schema]:
 def field_default(p: ir.Property) -> str | None:
     """The dataclass default of a field (`UNSET` when optional), None when it has none."""
     s = p.schema
-    if p.required and s.is_constant and not s.class_name:
+    if s.is_constant and not s.class_name:  # a one-value field is always filled in
         return py_literal(s.enum_values[0])
     return None if p.required else "UNSET"
 

@@ -19,7 +19,7 @@ from .events import extract_events
 from .example_check import check_examples
 from .examples import with_examples
 from .naming import pascal
-from .operations import OperationReader
+from .operations import OperationReader, with_body_constants, with_pagination
 from .schemas import SchemaBuilder, finished_models
 from .surfaces import build_surfaces, mark_event_checks
 from .wire import routes, wire_facts
@@ -77,6 +77,9 @@ def build_api(
     by_name = {m.class_name: m for m in models}
     events = extract_events(by_name, body_examples)
     surfaces = mark_event_checks(surfaces, events)
+    surfaces = with_body_constants(surfaces, by_name)
+    surfaces, paging_findings = with_pagination(surfaces, by_name)
+    findings += paging_findings
     surfaces, example_findings = check_examples(ws, surfaces, cache_dir)
     surfaces, events = with_examples(surfaces, events, by_name)
     operations = tuple(
@@ -102,4 +105,5 @@ def build_api(
         wire=wire_facts(operations, events, by_name),
         routes=routes(operations, by_name),
     )
-    return api, sorted(findings, key=lambda f: (f.file, f.pointer)) + example_findings
+    noticed = sorted(findings + schemas.findings, key=lambda f: (f.file, f.pointer))
+    return api, noticed + example_findings

@@ -171,6 +171,9 @@ class RequestBody:
     description: str = ""
     examples: tuple[MediaExample, ...] = ()
     other_content_types: tuple[str, ...] = ()
+    # top-level fields with one possible value (`type: track`), filled in when a body
+    # given as a plain mapping leaves them out
+    constants: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,10 @@ class Pagination:
     limit_param: str  # py_name of the page-size parameter ("" when none)
     next_field: str  # wire name of the response field with the next cursor
     items_field: str  # wire name of the response array holding the page's items
+    # set once the response model is known (ir.operations.with_pagination)
+    next_attr: str = ""  # the response model's attribute for next_field
+    items_attr: str = ""  # ... and for items_field
+    item: Schema | None = None  # the schema of one item
 
 
 @dataclass(frozen=True)

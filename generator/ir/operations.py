@@ -9,10 +9,11 @@ them. Method names and surface-wide facts (limits, message ids) are decided ther
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..errors import SpecError, escape
+from ..errors import Finding, SpecError, escape
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace
@@ -528,3 +529,80 @@ class OperationReader:
                 self.schemas.convert(
                     doc, "/components/schemas/" + escape(name), schemas[name], name
                 )
+
+
+def with_body_constants(
+    surfaces: tuple[ir.Surface, ...], models: Mapping[str, ir.Schema]
+) -> tuple[ir.Surface, ...]:
+    """Operations whose body is an object with one-value fields, with those fields noted on
+    the body (`RequestBody.constants`): the client fills them in when a caller leaves them
+    out, as the spec admits no other value."""
+    out = []
+    for s in surfaces:
+        ops = []
+        for op in s.operations:
+            body = op.body
+            schema = body.schema if body else None
+            if schema is not None and schema.ref:
+                schema = models.get(schema.ref, schema)
+            if body is not None and schema is not None and schema.kind == ir.OBJECT:
+                constants = tuple(
+                    (p.name, p.schema.enum_values[0])
+                    for p in schema.properties
+                    if p.schema.is_constant
+                )
+                if constants:
+                    op = replace(op, body=replace(body, constants=constants))
+            ops.append(op)
+        out.append(replace(s, operations=tuple(ops)))
+    return tuple(out)
+
+
+def with_pagination(
+    surfaces: tuple[ir.Surface, ...], models: Mapping[str, ir.Schema]
+) -> tuple[tuple[ir.Surface, ...], list[Finding]]:
+    """Paginated operations with the response model's attributes for the cursor and the
+    items (`Pagination.next_attr`, `items_attr`, `item`); an `x-ciogen-pagination` whose
+    fields the response does not have is reported and dropped."""
+    out = []
+    findings: list[Finding] = []
+    for s in surfaces:
+        ops = []
+        for op in s.operations:
+            paging = op.pagination
+            ok = op.success
+            if paging is not None:
+                schema = ok.schema if ok else None
+                if schema is not None and schema.ref:
+                    schema = models.get(schema.ref, schema)
+                props = {p.name: p for p in schema.properties} if schema else {}
+                items = props.get(paging.items_field)
+                nxt = props.get(paging.next_field)
+                item = (
+                    items.schema.items
+                    if items and items.schema.kind == ir.ARRAY
+                    else None
+                )
+                if nxt is None or items is None or item is None:
+                    file, _, where = op.source.partition("#")
+                    findings.append(
+                        Finding(
+                            file,
+                            f"{where}/{escape(extensions.PAGINATION)}",
+                            "the success response has no "
+                            f"{paging.next_field!r} cursor and {paging.items_field!r} "
+                            "array: the operation is not paginated",
+                        )
+                    )
+                    op = replace(op, pagination=None)
+                else:
+                    paging = replace(
+                        paging,
+                        next_attr=nxt.py_name,
+                        items_attr=items.py_name,
+                        item=item,
+                    )
+                    op = replace(op, pagination=paging)
+            ops.append(op)
+        out.append(replace(s, operations=tuple(ops)))
+    return tuple(out), findings

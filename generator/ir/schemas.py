@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError, escape
+from ..errors import Finding, SpecError, escape
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace
@@ -145,12 +145,12 @@ class SchemaBuilder:
         self.models: dict[str, Schema] = {}  # class_name -> finished model
         self.names: dict[Key, str] = {}  # (file, pointer) -> class_name of a model
         self.in_progress: set[Key] = set()
-        self.expanding: set[Key] = (
-            set()
-        )  # unfinished models an allOf is re-reading (see below)
+        # unfinished models an allOf is re-reading (see _unfinished_part)
+        self.expanding: set[Key] = set()
         self.taken: set[str] = set(RESERVED_MODEL_NAMES)
         self.inline_cache: dict[Key, Schema] = {}
         self.component_keys: dict[Key, str] = {}
+        self.findings: list[Finding] = []  # what was noticed and worked around
 
     # ---- naming -------------------------------------------------------------------------
 
@@ -584,11 +584,17 @@ class SchemaBuilder:
             )
             linked = self.convert(tdoc, tptr, tnode, str(value))
             if not linked.class_name:
-                raise SpecError(
-                    doc.name,
-                    ptr + "/discriminator/mapping",
-                    f"{value!r} does not map to a model",
+                # Invalid, but real documents do it (GitHub's maps a value to an array):
+                # the value is decoded by shape instead, like an unmapped one.
+                self.findings.append(
+                    Finding(
+                        doc.name,
+                        f"{ptr}/discriminator/mapping/{escape(str(value))}",
+                        f"{value!r} maps to a schema that is no object model; values "
+                        "that say so are decoded as raw data",
+                    )
                 )
+                continue
             pairs[str(value)] = linked.class_name
         mapped = set(pairs.values())
         for v in variants:

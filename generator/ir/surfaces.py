@@ -35,6 +35,10 @@ def merge_limits(base: ir.Limits, own: ir.Limits) -> ir.Limits:
     return ir.Limits(**merged, source=own.source)
 
 
+class UndefinedScheme(SpecError):
+    """A security requirement names a scheme the document does not define."""
+
+
 def auth(ws: Workspace, doc: Document, name: str) -> ir.Auth:
     """The security scheme `name` of `doc` as the client's credential arguments."""
     comps = doc.data.get("components") or {}
@@ -42,7 +46,9 @@ def auth(ws: Workspace, doc: Document, name: str) -> ir.Auth:
     node = schemes.get(name) if isinstance(schemes, dict) else None
     where = "/components/securitySchemes/" + escape(name)
     if node is None:
-        raise SpecError(doc.name, where, f"security scheme {name!r} is not defined")
+        raise UndefinedScheme(
+            doc.name, where, f"security scheme {name!r} is not defined"
+        )
     doc, where, node = ws.deref(doc, node, where)
     if not isinstance(node, dict):
         raise SpecError(doc.name, where, "a security scheme must be an object")
@@ -227,7 +233,13 @@ def _surface_auth(
         for r in rows
         if r.scheme and r.scheme != scheme
     ]
-    return auth(ws, owner, scheme), findings
+    try:
+        return auth(ws, owner, scheme), findings
+    except UndefinedScheme as exc:
+        # Invalid, but common: the client is generated without a credential, and says so.
+        found = exc.finding
+        message = f"{found.message}: the {name!r} client sends no credential"
+        return ir.Auth("none"), [*findings, Finding(found.file, found.pointer, message)]
 
 
 def mark_event_checks(

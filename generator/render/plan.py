@@ -31,9 +31,15 @@ def runtime_files() -> list[str]:
     )
 
 
+def _needed(api: ir.Api) -> dict[str, bool]:
+    """Files only an API with semantic events needs (no empty events.py elsewhere)."""
+    return {"events.py": bool(api.events), "_semantic.py": bool(api.events)}
+
+
 def plan_outputs(api: ir.Api) -> list[OutputFile]:
     """Every file of the package, sorted by path."""
-    files = [OutputFile(name, "") for name in runtime_files()]
+    needed = _needed(api)
+    files = [OutputFile(name, "") for name in runtime_files() if needed.get(name, True)]
     for name in (
         "__init__.py",
         "_operations.py",
@@ -44,7 +50,8 @@ def plan_outputs(api: ir.Api) -> list[OutputFile]:
         "README.md",
         "REFERENCE.md",
     ):
-        files.append(OutputFile(name, f"package/{name}.j2"))
+        if needed.get(name, True):
+            files.append(OutputFile(name, f"package/{name}.j2"))
     for s in api.surfaces:
         files.append(
             OutputFile(f"{s.name}.py", "package/surface.py.j2", (("surface", s),))

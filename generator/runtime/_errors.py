@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-# Checked in this order; the first present wins. Customer.io's own id first, then the ids
+# Checked in this order; the first present wins. The API's own id first, then the ids
 # added by the AWS and Cloudflare front ends, which support can also trace.
 REQUEST_ID_HEADERS: Final = ("x-request-id", "x-amzn-requestid", "cf-ray")
 
@@ -23,7 +23,7 @@ _REDACTED: Final = "[REDACTED]"
 class Error(Exception):
     """Base class of every exception this package raises.
 
-    The package exports it under a name of its own as well (`CustomerIOError`, say).
+    The package exports it under the API's name as well (`<Name>Error`).
     """
 
 
@@ -57,6 +57,15 @@ class APIError(Error):
             f"{type(self).__name__}(status_code={self.status_code}, method={self.method!r}, "
             f"path={self.path!r}, request_id={self.request_id!r})"
         )
+
+
+class APIResponseValidationError(APIError):
+    """A success response whose body does not match the schema the spec gives it.
+
+    Nothing is lost: `body` holds the parsed JSON as it came, with the status, headers and
+    request id; the message names what did not match (a missing field, a date that does not
+    parse), never the values.
+    """
 
 
 class BadRequestError(APIError):
@@ -166,7 +175,8 @@ def request_id_from(headers: Mapping[str, str]) -> str | None:
 
 
 def error_detail(body: Any) -> str:
-    """The API's own explanation, in the shapes Customer.io's APIs use, else a prefix of it."""
+    """The API's own explanation, in the shapes error bodies commonly take (`meta.error`,
+    `errors[0].detail`, `error`, `message`, `detail`), else a prefix of the body."""
     if isinstance(body, Mapping):
         found = _detail_from_mapping(body)
         if found:

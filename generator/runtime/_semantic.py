@@ -241,14 +241,9 @@ def _parse_datetime(spec: EventSpec, where: str, text: str) -> datetime.datetime
 
 
 def _json(spec: EventSpec, where: str, value: Any) -> Any:
-    """JSON data for a value; naive datetimes are refused (their time zone is unknown)."""
+    """JSON data for a value; datetimes in UTC (a naive one is local time, see
+    `format_datetime`)."""
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise SemanticEventError(
-                spec.name,
-                where,
-                f"{where} is a naive datetime; give a timezone-aware one (e.g. tzinfo=timezone.utc)",
-            )
         return format_datetime(value)
     if isinstance(value, Mapping):
         return {str(k): _json(spec, f"{where}.{k}", v) for k, v in value.items()}

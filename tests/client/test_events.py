@@ -484,21 +484,15 @@ def test_report_delivery_event_needs_no_identity() -> None:
         }
 
 
-def test_naive_datetime_refused() -> None:
-    err = _error(
-        events.user_deleted,
-        user_id="u",
-        timestamp=datetime.datetime(2024, 1, 15, 10, 30),
-    )
-    assert err.field == "timestamp" and "naive" in str(err)
+def test_naive_datetimes_are_local_time_and_offsetless_text_is_refused() -> None:
+    naive = datetime.datetime(2024, 1, 15, 10, 30)
+    utc = naive.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert events.user_deleted(user_id="u", timestamp=naive)["timestamp"] == utc
+    payload = events.user_deleted(user_id="u", extra_properties={"at": naive})
+    assert payload["properties"]["at"] == utc
+    # text has no time zone rule of its own: it must say its offset
     err = _error(events.user_deleted, user_id="u", timestamp="2024-01-15T10:30:00")
-    assert err.field == "timestamp"
-    err = _error(
-        events.user_deleted,
-        user_id="u",
-        extra_properties={"at": datetime.datetime(2024, 1, 15)},
-    )
-    assert err.field == "properties.at"
+    assert err.field == "timestamp" and "offset" in str(err)
 
 
 def test_wrong_calls_raise_semantic_event_error() -> None:
@@ -722,9 +716,7 @@ def test_synthetic_date_time_nullable_and_identity(synthetic: Any) -> None:
         synthetic.thing_happened(code="c", screen_id="s")
     assert info.value.field == "userId or anonymousId"
     with pytest.raises(synthetic.SemanticEventError) as info:
-        synthetic.thing_happened(
-            user_id="u", code="c", screen_id="s", seen_at=datetime.datetime(2024, 1, 1)
-        )
+        synthetic.thing_happened(user_id="u", code="c", screen_id="s", seen_at="2024")
     assert info.value.field == "properties.seenAt"
     spec = synthetic.EVENTS["Thing Happened"]
     assert spec.required_properties == ("code",)

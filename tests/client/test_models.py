@@ -11,10 +11,13 @@ from customerio_client import UNSET, models
 from support.packages import ROOT, build_api
 
 from generator import ir
+from generator.ir.examples import formats_ok
+
+API, _ = build_api([ROOT / "specs"], package="customerio_client")
 
 
 def _examples() -> list[tuple[str, str, Any]]:
-    api, _ = build_api([ROOT / "specs"], package="customerio_client")
+    api = API
     rows: list[tuple[str, str, Any]] = []
     for op in api.operations:
         if op.body is None:
@@ -50,10 +53,25 @@ def test_every_spec_example_round_trips_exactly(
     name: str, class_name: str, example: Any
 ) -> None:
     assert class_name, f"{name}: body is not a model"
+    model = next(m for m in API.models if m.class_name == class_name)
+    if not formats_ok(example, model, {m.class_name: m for m in API.models}):
+        # seed 001's group example has date-times with a trailing comma: a model holds
+        # datetimes, so such text does not decode (the client reports it, typed)
+        with pytest.raises(ValueError, match="ISO-8601"):
+            decode(class_name, example)
+        return
     decoded = decode(class_name, example)
     assert not isinstance(decoded, dict), f"{name}: discriminator did not pick a model"
     again = decoded.to_dict()
-    assert json.dumps(again, sort_keys=True) == json.dumps(example, sort_keys=True)
+    # fields the spec allows one value for are filled in where the example leaves them out
+    model = next(m for m in API.models if m.class_name == type(decoded).__name__)
+    constants = {
+        p.name: p.schema.enum_values[0]
+        for p in model.properties
+        if p.schema.is_constant
+    }
+    expected = {**constants, **example}
+    assert json.dumps(again, sort_keys=True) == json.dumps(expected, sort_keys=True)
 
 
 def test_discriminated_event_unions_decode_to_the_right_model() -> None:

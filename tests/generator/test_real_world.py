@@ -431,7 +431,8 @@ def test_a_union_of_date_and_date_time_decodes_by_text(out_dir: Path) -> None:
     assert decode("2024-01-02") == datetime.date(2024, 1, 2)
     when = decode("2024-01-02T03:04:05Z")
     assert isinstance(when, datetime.datetime) and when.tzinfo is not None
-    assert decode("soon") == "soon"  # neither: kept as it came
+    with pytest.raises(ValueError, match="no variant"):  # neither: a typed error
+        decode("soon")  # through a client, APIResponseValidationError
 
 
 # ---- object-valued query parameters; literal path text that needs encoding -----------------

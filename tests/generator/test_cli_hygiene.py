@@ -1,0 +1,197 @@
+"""What a user of the command line meets: the cache in their repository, the stale message,
+bad arguments, packages for other APIs, and invalid-but-common spec constructs that warn
+instead of stopping the run (exit 2 only with --strict)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from support.packages import DATA, run_cli
+
+from generator import __version__
+
+SCHEMES = """openapi: 3.0.3
+info: {title: Acme Widgets API, version: '1'}
+servers: [{url: 'https://api.acme.example'}]
+security: [{missing: []}]
+paths:
+  /widgets:
+    get:
+      operationId: listWidgets
+      responses: {'200': {description: ok}}
+"""
+
+ARRAY_MAPPING = """openapi: 3.0.3
+info: {title: Acme Widgets API, version: '1'}
+servers: [{url: 'https://api.acme.example'}]
+paths:
+  /things:
+    get:
+      operationId: getThing
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Thing'}
+components:
+  schemas:
+    Thing:
+      oneOf:
+        - {$ref: '#/components/schemas/Box'}
+        - {$ref: '#/components/schemas/Boxes'}
+      discriminator:
+        propertyName: kind
+        mapping:
+          box: '#/components/schemas/Box'
+          boxes: '#/components/schemas/Boxes'
+    Box:
+      type: object
+      required: [kind]
+      properties: {kind: {type: string}}
+    Boxes:
+      type: array
+      items: {$ref: '#/components/schemas/Box'}
+"""
+
+
+def test_the_cache_ignores_itself_in_the_users_repository(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    out = ("--out", "out", "--package", "p")
+    r = run_cli("generate", "--spec", str(DATA / "coverage31.yaml"), *out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / ".ciogen-cache").is_dir()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ".ciogen-cache" not in status and "out/p/" in status
+
+
+def test_the_stale_message_names_the_users_own_command(tmp_path: Path) -> None:
+    spec = tmp_path / "api.yaml"
+    spec.write_text((DATA / "coverage31.yaml").read_text())
+    args = ("--spec", "api.yaml", "--out", "vendored", "--package", "acme")
+    assert run_cli("generate", *args, cwd=tmp_path).returncode == 0
+    spec.write_text(spec.read_text().replace("mode:", "speed:"))
+    r = run_cli("check", *args, cwd=tmp_path)
+    assert r.returncode == 1
+    wanted = "ciogen generate --spec api.yaml --out vendored --package acme"
+    assert f"run `{wanted}`" in r.stderr
+    assert "make generate" not in r.stderr
+
+
+def test_an_out_path_that_is_a_file_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file\n")
+    spec = str(DATA / "coverage31.yaml")
+    r = run_cli("generate", "--spec", spec, "--out", "taken", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == ["error: --out 'taken' is not a directory"]
+    blocked = tmp_path / "ro"
+    blocked.mkdir()
+    blocked.chmod(0o500)
+    try:
+        r = run_cli("generate", "--spec", spec, "--out", "ro/sub", cwd=tmp_path)
+    finally:
+        blocked.chmod(0o700)
+    if r.returncode != 0:  # root may write anywhere; anyone else gets a clean error
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_keyword_is_no_package_name(tmp_path: Path) -> None:
+    for name in ("class", "match", "not-a-name"):
+        r = run_cli("generate", "--package", name, "--out", str(tmp_path))
+        assert r.returncode == 2 and "not a valid Python package name" in r.stderr
+
+
+def test_version() -> None:
+    r = run_cli("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"ciogen {__version__}"
+
+
+def test_a_package_for_another_api_carries_no_customerio_names(tmp_path: Path) -> None:
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(SCHEMES.replace("security: [{missing: []}]\n", ""))
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--out",
+        "out",
+        "--package",
+        "acme",
+        "--no-cache",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    package = tmp_path / "out" / "acme"
+    assert not (package / "events.py").exists()
+    assert not (package / "_semantic.py").exists()
+    for path in package.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8").lower()
+            for needle in ("customer.io", "customerio", "cio_server"):
+                assert needle not in text, (path.name, needle)
+    testing = (package / "testing.py").read_text()
+    init = (package / "__init__.py").read_text()
+    assert (
+        "class FakeAcmeWidgets(" in testing and "def _acme_widgets_server(" in testing
+    )
+    assert "AcmeWidgetsError = Error" in init
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--out",
+        "out2",
+        "--package",
+        "acme",
+        "--name",
+        "Acme",
+        "--no-cache",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        "AcmeError = Error" in (tmp_path / "out2" / "acme" / "__init__.py").read_text()
+    )
+
+
+def test_an_undefined_security_scheme_warns_and_generates(tmp_path: Path) -> None:
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(SCHEMES)
+    base = ("--spec", str(spec), "--package", "acme", "--no-cache")
+    r = run_cli("generate", *base, "--out", "out", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "warning: acme.yaml#/components/securitySchemes/missing" in r.stderr
+    assert "sends no credential" in r.stderr
+    assert (tmp_path / "out" / "acme" / "acme_widgets_api.py").exists()
+    r = run_cli("generate", *base, "--out", "strict", "--strict", cwd=tmp_path)
+    assert r.returncode == 2 and not (tmp_path / "strict").exists()
+
+
+def test_a_discriminator_mapping_to_an_array_warns_and_generates(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(ARRAY_MAPPING)
+    base = ("--spec", str(spec), "--package", "acme", "--no-cache")
+    r = run_cli("generate", *base, "--out", "out", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "components/schemas/Thing/discriminator/mapping/boxes" in r.stderr
+    code = (
+        "from acme.models import Box, decode_Thing\n"
+        "assert isinstance(decode_Thing({'kind': 'box'}), Box)\n"
+        "assert decode_Thing({'kind': 'boxes'}) == {'kind': 'boxes'}\n"
+    )
+    done = subprocess.run(
+        ["python3", "-c", code], cwd=tmp_path / "out", capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    r = run_cli("generate", *base, "--out", "strict", "--strict", cwd=tmp_path)
+    assert r.returncode == 2
