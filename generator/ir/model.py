@@ -82,6 +82,8 @@ class Limits:
 class Discriminator:
     property_name: str  # wire name of the discriminating property
     mapping: tuple[tuple[str, str], ...]  # (value, schema class_name), sorted by value
+    # mapped classes that are unions themselves (decoded by their own decoder, not from_dict)
+    unions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

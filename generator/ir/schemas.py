@@ -796,6 +796,15 @@ def _with_variant_shapes(model: Schema, models: dict[str, Schema]) -> Schema:
     made while its model was still being built could not know them.)"""
     if model.kind != UNION or not model.variants:
         return model
+    disc = model.discriminator
+    if disc is not None:
+        nested = tuple(
+            sorted(
+                {c for _, c in disc.mapping if c in models and models[c].kind == UNION}
+            )
+        )
+        if nested:
+            model = replace(model, discriminator=replace(disc, unions=nested))
     variants = tuple(
         (
             replace(v, required=models[v.ref].required)

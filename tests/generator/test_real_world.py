@@ -486,3 +486,20 @@ def test_the_testing_kit_of_an_api_without_identify_calls(out_dir: Path) -> None
         assert server.messages() == []
         with pytest.raises(AssertionError, match="no 'Signed Up' event"):
             server.assert_event_sent("Signed Up")
+
+
+def test_a_discriminated_union_whose_branch_is_a_union_decodes(out_dir: Path) -> None:
+    """Customer.io's published v2 entity body: by `type`, then the person branch by
+    `action`; the inner union is decoded by its own decoder, not called as a class."""
+    models = _load(out_dir, "nested_union", "models")
+    person = models.decode_Entity({"type": "person", "action": "delete"})
+    assert isinstance(person, models.PersonDelete)
+    identify = models.decode_Entity(
+        {"type": "person", "action": "identify", "attributes": {"plan": "pro"}}
+    )
+    assert isinstance(identify, models.PersonIdentify)
+    assert identify.attributes == {"plan": "pro"}
+    assert isinstance(
+        models.decode_Entity({"type": "object", "action": "delete"}),
+        models.ObjectDelete,
+    )
