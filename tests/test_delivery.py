@@ -16,6 +16,8 @@ import subprocess
 import sys
 import textwrap
 import threading
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import black
@@ -29,6 +31,8 @@ from generator.runtime._delivery import (
     QueueFullError,
     RateLimiter,
     UndeliveredError,
+    iso_timestamp,
+    new_message_id,
 )
 from generator.runtime._errors import (
     APIConnectionError,
@@ -116,6 +120,20 @@ def test_modules_are_black_stable(name: str) -> None:
     assert black.format_str(source, mode=black.Mode()) == source
     py39 = black.Mode(target_versions={black.TargetVersion.PY39})
     assert black.format_str(source, mode=py39) == source
+
+
+def test_message_ids_are_uuid4_and_timestamps_iso_utc_with_millis() -> None:
+    ids = {new_message_id() for _ in range(1_000)}
+    assert len(ids) == 1_000
+    for text in list(ids)[:50]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    when = datetime(2024, 5, 1, 12, 34, 56, 789_999, tzinfo=timezone.utc).timestamp()
+    assert iso_timestamp(when) == "2024-05-01T12:34:56.789Z"
+    assert iso_timestamp(when + 1) == "2024-05-01T12:34:57.789Z"
+    assert iso_timestamp(0.9999) == "1970-01-01T00:00:00.999Z"
+    assert len(iso_timestamp()) == 24
 
 
 # ---- delivery and loss -------------------------------------------------------------------
