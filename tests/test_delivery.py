@@ -538,6 +538,8 @@ def test_the_spool_loses_nothing_when_the_producer_is_killed(server, tmp_path) -
     )
     assert producer.stdout is not None
     acknowledged = [producer.stdout.readline().strip() for _ in range(400)]
+    with pytest.raises(SpoolLockedError):  # a live process holds it
+        Spool(spool)
     producer.send_signal(signal.SIGKILL)
     producer.wait()
     delivered_before = set(accepted(server).ids())
