@@ -593,3 +593,70 @@ def test_undelivered_messages_at_close_go_to_on_error(server) -> None:
     assert sorted(m["i"] for messages, _ in lost for m in messages) == list(range(5))
     assert isinstance(lost[0][1], UndeliveredError)
     assert delivery.stats.dropped == 5 and delivery.stats.pending == 0
+
+
+# ---- scale-out: one engine per worker process (skipped without dask) -----------------------
+
+# Each worker process keeps one engine per URL for its whole life, made on first use.
+_WORKER_ENGINES: dict[str, Delivery] = {}
+_WORKER_LOCK = threading.Lock()  # a worker runs two tasks at once: one engine between them
+
+
+def _worker_engine(url: str) -> Delivery:
+    with _WORKER_LOCK:
+        return _WORKER_ENGINES.get(url) or _new_worker_engine(url)
+
+
+def _new_worker_engine(url: str) -> Delivery:
+    batch = BatchEndpoint(
+        url=url + "/v1/batch",
+        items_field="batch",
+        max_request_bytes=500_000,
+        max_item_bytes=32_768,
+        message_id_field="messageId",
+        sent_at_field="sentAt",
+    )
+    engine = _WORKER_ENGINES[url] = Delivery(batch, AUTH, max_backoff=0.02)
+    return engine
+
+
+def _backfill_partition(url: str, part: int, count: int) -> int:
+    engine = _worker_engine(url)
+    for i in range(count):
+        engine.enqueue({"messageId": f"{part}-{i}", "type": "track", "properties": {"i": i}})
+    return os.getpid()
+
+
+def _close_worker_engines() -> list[tuple[int, int, int, int]]:
+    closed = []
+    for url, engine in list(_WORKER_ENGINES.items()):
+        engine.close()
+        stats = engine.stats
+        closed.append((stats.queued, stats.sent, stats.failed + stats.dropped, stats.pending))
+        del _WORKER_ENGINES[url]
+    return closed
+
+
+def test_a_dask_backfill_with_one_engine_per_worker_process_loses_nothing(server) -> None:
+    pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    server.inject_faults(seed=99, error_rate=0.10, drop_rate=0.05)
+    parts, per_part = 8, 2_500
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=2,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster, distributed.Client(cluster) as client:
+        futures = [
+            client.submit(_backfill_partition, server.url, part, per_part, pure=False)
+            for part in range(parts)
+        ]
+        pids = set(client.gather(futures))
+        closed = client.run(_close_worker_engines)
+    assert len(pids) == 2  # both worker processes took part
+    totals = [sum(column) for column in zip(*(s for per in closed.values() for s in per))]
+    assert totals == [parts * per_part, parts * per_part, 0, 0]
+    expected = {f"{part}-{i}" for part in range(parts) for i in range(per_part)}
+    assert expected <= set(accepted(server).ids())
