@@ -9,7 +9,8 @@ process (http.server, keep-alive), counting unique messageIds and duplicates.
 Configurations, each without and with faults:
 - peer:         customerio-cdp-analytics with its defaults (10,000-message queue);
 - peer q=100k:  the same with max_queue_size=100,000;
-- ours:         generator/runtime/_delivery.Delivery with its defaults.
+- ours:         generator/runtime/_delivery.Delivery with its defaults;
+- ours spool:   the same with a durable spool (SQLite, in a scratch directory).
 Faults are the sink's, seeded: 10% of requests answered 500 (nothing kept), 5% read, kept,
 and the connection dropped with no answer (as when a response is lost: a retry duplicates).
 
@@ -28,6 +29,7 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -195,7 +197,7 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_ours(url: str, events: int) -> dict[str, Any]:
+def run_ours(url: str, events: int, spool: bool) -> dict[str, Any]:
     track_message = track_builder()
     from generator.runtime._delivery import BatchEndpoint, Delivery
 
@@ -211,6 +213,9 @@ def run_ours(url: str, events: int) -> dict[str, Any]:
     )
     lost: list[int] = []
     options = json.loads(os.environ.get("BENCH_DELIVERY_OPTIONS", "{}"))
+    scratch = tempfile.TemporaryDirectory()
+    if spool:
+        options["spool_path"] = os.path.join(scratch.name, "spool.sqlite")
     delivery = Delivery(
         endpoint,
         {"Authorization": "Basic c2l0ZTprZXk="},
@@ -225,6 +230,7 @@ def run_ours(url: str, events: int) -> dict[str, Any]:
     elapsed = time.perf_counter() - start
     stats = delivery.stats
     delivery.close()
+    scratch.cleanup()
     return {
         "elapsed": elapsed,
         "cpu": cpu_seconds() - cpu,
@@ -300,6 +306,7 @@ CONFIGS = {
     "peer": (PEER_PYTHON, "peer", ["10000"]),
     "peer q=100k": (PEER_PYTHON, "peer", ["100000"]),
     "ours": (Path(sys.executable), "ours", []),
+    "ours spool": (Path(sys.executable), "ours", ["spool"]),
 }
 
 
@@ -381,7 +388,8 @@ if __name__ == "__main__":
     if role == "sink":
         run_sink()
     elif role == "ours":
-        print(json.dumps(run_ours(sys.argv[2], int(sys.argv[3]))))
+        spool = sys.argv[4:] == ["spool"]
+        print(json.dumps(run_ours(sys.argv[2], int(sys.argv[3]), spool)))
     elif role == "peer":
         print(json.dumps(run_peer(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
     else:
