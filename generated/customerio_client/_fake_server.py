@@ -2,15 +2,21 @@
 """A real HTTP/1.1 server on 127.0.0.1 for tests: records every request, answers from a script.
 
 Runs ``http.server`` in a daemon thread with keep-alive, so tests exercise the real transports
-(connection reuse, dropped connections, timeouts) instead of mocks.
+(connection reuse, dropped connections, timeouts) instead of mocks. Failures are scripted one
+by one (``fail_next``) or drawn at random from a seeded generator (``inject_faults``), so a
+flaky network is repeatable.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
+import random
 import socket
 import threading
+import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +43,8 @@ class RecordedRequest:
     json: Any
     connection_id: int
     raw_query: str = ""
+    # The server's monotonic clock when the request had been read.
+    received_at: float = 0.0
 
 
 Responder = Callable[[RecordedRequest], Reply]
@@ -48,19 +56,32 @@ def default_responder(request: RecordedRequest) -> Reply:
 
 @dataclass(frozen=True)
 class _Failure:
-    status: int
+    status: int  # 0: no failure, only the delay (a slow answer from the responder)
     headers: dict[str, str]
     body: bytes
     delay: float
     drop: bool
 
 
-def _parse_json(body: bytes) -> Any:
+@dataclass(frozen=True)
+class _FaultPlan:
+    rng: random.Random
+    error_rate: float
+    drop_rate: float
+    slow_rate: float
+    error: _Failure
+    drop: _Failure
+    slow: _Failure
+
+
+def _parse_json(body: bytes, encoding: str = "") -> Any:
     if not body:
         return None
     try:
+        if encoding.strip().lower() == "gzip":
+            body = gzip.decompress(body)
         return json.loads(body)
-    except ValueError:
+    except (ValueError, OSError, EOFError, zlib.error):
         return None
 
 
@@ -107,6 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
         if failure.drop:
             self.close_connection = True
             return
+        if failure.status == 0:
+            self._reply(*self.fake._respond(request))
+            return
         self._reply(failure.status, failure.headers, failure.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
@@ -136,9 +160,10 @@ class _Handler(BaseHTTPRequestHandler):
             query=parse_qs(target.query, keep_blank_values=True),
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
-            json=_parse_json(body),
+            json=_parse_json(body, self.headers.get("Content-Encoding", "")),
             connection_id=self.connection_id,
             raw_query=target.query,
+            received_at=time.monotonic(),
         )
         self.fake._record(request)
         return request
@@ -165,6 +190,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._failures: deque[_Failure] = deque()
+        self._faults: _FaultPlan | None = None
         self._connection_count = 0
         self._sockets: set[socket.socket] = set()
         self._stopping = threading.Event()
@@ -237,10 +263,44 @@ class FakeServer:
         with self._lock:
             self._failures.extend([failure] * n)
 
+    def inject_faults(
+        self,
+        *,
+        seed: int,
+        error_rate: float = 0.0,
+        drop_rate: float = 0.0,
+        slow_rate: float = 0.0,
+        status: int = 500,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """From now on, fail a random share of the requests ``fail_next`` leaves alone.
+
+        Each request draws once from a generator seeded with ``seed``: ``drop_rate`` of them
+        are read and then the connection is closed with no answer, ``error_rate`` are
+        answered with ``status`` (and ``headers``), ``slow_rate`` are answered normally after
+        ``delay`` seconds. The same seed and the same number of requests give the same
+        faults. ``reset`` ends it.
+        """
+        if error_rate + drop_rate + slow_rate > 1:
+            raise ValueError("the fault rates add up to more than 1")
+        plan = _FaultPlan(
+            rng=random.Random(seed),
+            error_rate=error_rate,
+            drop_rate=drop_rate,
+            slow_rate=slow_rate,
+            error=_Failure(status, dict(headers or {}), b"", 0.0, False),
+            drop=_Failure(0, {}, b"", 0.0, True),
+            slow=_Failure(0, {}, b"", delay, False),
+        )
+        with self._lock:
+            self._faults = plan
+
     def reset(self) -> None:
         with self._lock:
             self._requests.clear()
             self._failures.clear()
+            self._faults = None
             self._connection_count = 0
         self.responder = default_responder
 
@@ -272,7 +332,19 @@ class FakeServer:
 
     def _next_failure(self) -> _Failure | None:
         with self._lock:
-            return self._failures.popleft() if self._failures else None
+            if self._failures:
+                return self._failures.popleft()
+            plan = self._faults
+            if plan is None:
+                return None
+            roll = plan.rng.random()
+        if roll < plan.drop_rate:
+            return plan.drop
+        roll -= plan.drop_rate
+        if roll < plan.error_rate:
+            return plan.error
+        roll -= plan.error_rate
+        return plan.slow if roll < plan.slow_rate else None
 
     def _respond(self, request: RecordedRequest) -> Reply:
         try:

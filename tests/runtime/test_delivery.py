@@ -1,0 +1,700 @@
+"""Tests for the background delivery engine (generator/runtime/_delivery.py, _spool.py).
+
+Real HTTP on 127.0.0.1 only: `_fake_server.FakeServer`, with its seeded fault mode for the
+flaky-network cases. No timed assertions: where time matters, the server's clock is read
+for order or for a lower bound that a slow machine can only make larger.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import black
+import pytest
+
+from generator.runtime._delivery import (
+    BatchEndpoint,
+    Delivery,
+    DeliveryClosedError,
+    MessageTooLargeError,
+    QueueFullError,
+    RateLimiter,
+    UndeliveredError,
+    iso_timestamp,
+    new_message_id,
+)
+from generator.runtime._errors import (
+    APIConnectionError,
+    BadRequestError,
+    InternalServerError,
+    PayloadTooLargeError,
+)
+from generator.runtime._fake_server import FakeServer, RecordedRequest
+from generator.runtime._spool import Spool, SpoolLockedError
+
+REPO = Path(__file__).resolve().parents[2]
+RUNTIME = REPO / "generator" / "runtime"
+SECRET = "Bearer tok-SECRET-5f4e3d2c1b"
+AUTH = {"Authorization": SECRET}
+
+
+def endpoint(server: FakeServer, **overrides: object) -> BatchEndpoint:
+    fields: dict[str, object] = {
+        "url": server.url + "/v1/batch",
+        "items_field": "batch",
+        "max_request_bytes": 500_000,
+        "max_item_bytes": 32_768,
+        "rate_requests": None,
+        "rate_per_seconds": None,
+        "message_id_field": "messageId",
+        "sent_at_field": "sentAt",
+    }
+    fields.update(overrides)
+    return BatchEndpoint(**fields)  # type: ignore[arg-type]
+
+
+class Accepting:
+    """A responder that answers 200 and remembers the messages of every request it answered:
+    what the API took (a request failed or dropped by a fault never reaches it)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.messages: list[dict] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.delay = 0.0
+        self.calls = 0
+
+    def __call__(self, request: RecordedRequest):
+        self.gate.wait()
+        if self.delay:
+            threading.Event().wait(self.delay)
+        with self.lock:
+            self.calls += 1
+            self.messages.extend(request.json["batch"])
+        return 200, {"Content-Type": "application/json"}, b"{}"
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [m["messageId"] for m in self.messages]
+
+
+@pytest.fixture
+def server():
+    with FakeServer() as srv:
+        srv.responder = Accepting()
+        yield srv
+
+
+def accepted(server: FakeServer) -> Accepting:
+    assert isinstance(server.responder, Accepting)
+    return server.responder
+
+
+def make(
+    server: FakeServer, endpoint_overrides: dict | None = None, **options
+) -> Delivery:
+    options.setdefault("max_backoff", 0.02)
+    return Delivery(endpoint(server, **(endpoint_overrides or {})), AUTH, **options)
+
+
+def batches(server: FakeServer) -> list[list[dict]]:
+    return [r.json["batch"] for r in server.requests]
+
+
+# ---- the modules as files --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["_delivery", "_spool", "_fake_server"])
+def test_modules_are_black_stable(name: str) -> None:
+    source = (RUNTIME / f"{name}.py").read_text(encoding="utf-8")
+    assert black.format_str(source, mode=black.Mode()) == source
+    py39 = black.Mode(target_versions={black.TargetVersion.PY39})
+    assert black.format_str(source, mode=py39) == source
+
+
+def test_message_ids_are_uuid4_and_timestamps_iso_utc_with_millis() -> None:
+    ids = {new_message_id() for _ in range(1_000)}
+    assert len(ids) == 1_000
+    for text in list(ids)[:50]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    when = datetime(2024, 5, 1, 12, 34, 56, 789_999, tzinfo=timezone.utc).timestamp()
+    assert iso_timestamp(when) == "2024-05-01T12:34:56.789Z"
+    assert iso_timestamp(when + 1) == "2024-05-01T12:34:57.789Z"
+    assert iso_timestamp(0.9999) == "1970-01-01T00:00:00.999Z"
+    assert len(iso_timestamp()) == 24
+
+
+# ---- delivery and loss -------------------------------------------------------------------
+
+
+def test_ten_thousand_messages_under_faults_arrive_with_zero_loss(server) -> None:
+    server.inject_faults(seed=1234, error_rate=0.10, drop_rate=0.05)
+    delivery = make(server, batch_size=100)
+    for i in range(10_000):
+        message = {
+            "type": "track",
+            "event": "e",
+            "userId": f"u{i}",
+            "properties": {"i": i},
+        }
+        delivery.enqueue(message)
+    assert delivery.close()
+    stats = delivery.stats
+    taken = set(accepted(server).ids())
+    sent_ids = {m["messageId"] for batch in batches(server) for m in batch}
+    assert len(sent_ids) == 10_000 and sent_ids <= taken
+    assert (stats.sent, stats.failed, stats.dropped, stats.pending) == (10_000, 0, 0, 0)
+    assert stats.queued == 10_000 and stats.retried > 0
+    # Only failed requests were sent again, whole: a message reached the API twice only
+    # when the answer to a request it had taken was lost (a dropped connection).
+    failed_attempts = len(server.requests) - accepted(server).calls
+    assert failed_attempts > 0
+    duplicates = len(accepted(server).ids()) - 10_000
+    assert duplicates <= 100 * failed_attempts
+
+
+def test_a_retried_request_is_the_same_request_and_ids_are_filled_once(server) -> None:
+    server.fail_next(1, 500)
+    server.fail_next(1, drop=True)
+    original = {"type": "track", "event": "e", "userId": "u1"}
+    with make(server) as delivery:
+        delivery.enqueue(original)
+        delivery.enqueue({"type": "track", "messageId": "given-id"})
+        delivery.enqueue({"type": "track", "messageId": None})
+    assert original == {"type": "track", "event": "e", "userId": "u1"}  # not changed
+    sent = batches(server)
+    assert len(sent) >= 3
+    ids = [[m["messageId"] for m in batch] for batch in sent]
+    assert all(batch_ids == ids[0] for batch_ids in ids)
+    assert ids[0][1] == "given-id" and len(set(ids[0])) == 3
+    for batch in sent:
+        assert all(m["sentAt"].endswith("Z") and len(m["sentAt"]) == 24 for m in batch)
+
+
+def test_batches_respect_the_count_limit(server) -> None:
+    with make(server, batch_size=7, flush_interval=60) as delivery:
+        for i in range(50):
+            delivery.enqueue({"i": i})
+    sizes = sorted((len(batch) for batch in batches(server)), reverse=True)
+    assert sizes == [7] * 7 + [1]  # two workers: the order they arrive in may vary
+
+
+def test_batches_respect_the_byte_limit_counting_envelope_and_stamp(server) -> None:
+    limit = 2_000
+    overrides = {"max_request_bytes": limit, "max_item_bytes": 1_000}
+    with make(server, overrides, batch_size=1000, flush_interval=60) as delivery:
+        for i in range(60):
+            delivery.enqueue({"i": i, "pad": "x" * (50 + 7 * (i % 13))})
+    # In the order they were filled (two workers may send them in another).
+    requests = sorted(server.requests, key=lambda r: r.json["batch"][0]["i"])
+    assert sum(len(r.json["batch"]) for r in requests) == 60
+    for request, following in zip(requests, requests[1:]):
+        assert len(request.body) <= limit
+        # Full batches: the next message would not have fitted.
+        next_item = json.dumps(following.json["batch"][0], separators=(",", ":"))
+        assert len(request.body) + 1 + len(next_item.encode()) > limit
+    assert len(requests[-1].body) <= limit
+
+
+def test_an_oversize_message_is_refused_at_enqueue(server) -> None:
+    limit = 1_000
+    with make(server, {"max_item_bytes": limit}) as delivery:
+        probe = {"messageId": "m-1", "pad": ""}
+        # Size as sent: the stamp is part of it.
+        stamped = {"sentAt": "2000-01-01T00:00:00.000Z", **probe}
+        room = limit - len(json.dumps(stamped, separators=(",", ":")))
+        assert delivery.enqueue({"messageId": "m-1", "pad": "x" * room})
+        with pytest.raises(MessageTooLargeError) as caught:
+            delivery.enqueue({"messageId": "m-2", "pad": "x" * (room + 1)})
+        assert isinstance(caught.value, PayloadTooLargeError)
+        assert caught.value.limit == limit and caught.value.size == limit + 1
+        assert "xxx" not in str(caught.value)
+    (sent,) = batches(server)
+    assert [m["messageId"] for m in sent] == ["m-1"]
+    assert len(json.dumps(sent[0], separators=(",", ":")).encode()) == limit
+
+
+def test_close_delivers_everything_still_queued(server) -> None:
+    delivery = make(server, batch_size=1000, flush_interval=60)
+    for i in range(250):
+        delivery.enqueue({"i": i})
+    assert delivery.stats.pending == 250
+    assert delivery.close()
+    assert sorted(m["i"] for m in accepted(server).messages) == list(range(250))
+    with pytest.raises(DeliveryClosedError):
+        delivery.enqueue({"i": 1})
+    assert delivery.close()  # idempotent
+
+
+def test_leaving_a_with_block_flushes(server) -> None:
+    with make(server, flush_interval=60) as delivery:
+        delivery.enqueue({"i": 1})
+        delivery.enqueue({"i": 2})
+    assert [m["i"] for m in accepted(server).messages] == [1, 2]
+
+
+def test_flush_sends_now_and_reports_success(server) -> None:
+    with make(server, flush_interval=60) as delivery:
+        delivery.enqueue({"i": 1})
+        assert delivery.flush()
+        assert len(accepted(server).messages) == 1
+        server.fail_next(1, 400)
+        delivery.enqueue({"i": 2})
+        assert not delivery.flush()  # given up on: flush says so
+        delivery.enqueue({"i": 3})
+        assert delivery.flush()
+
+
+def test_the_interval_sends_a_batch_that_is_not_full(server) -> None:
+    with make(server, flush_interval=0.05, batch_size=1000) as delivery:
+        delivery.enqueue({"i": 1})
+        while not accepted(server).messages:  # no flush: only the interval can send it
+            threading.Event().wait(0.01)
+        assert len(server.requests) == 1
+
+
+def test_threaded_producers_lose_and_duplicate_nothing(server) -> None:
+    delivery = make(server, batch_size=64)
+
+    def produce(worker: int) -> None:
+        for i in range(1_000):
+            delivery.enqueue({"messageId": f"{worker}-{i}"})
+
+    threads = [threading.Thread(target=produce, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert delivery.close()
+    ids = accepted(server).ids()
+    assert len(ids) == len(set(ids)) == 8_000
+    assert delivery.stats.sent == 8_000
+
+
+# ---- full queue ----------------------------------------------------------------------------
+
+
+def test_a_full_queue_blocks_until_there_is_room(server) -> None:
+    gate = accepted(server).gate
+    gate.clear()
+    delivery = make(server, batch_size=1, max_queue_size=5, full_timeout=None)
+    for i in range(5):
+        delivery.enqueue({"i": i})
+    outcome: list[object] = []
+    blocked = threading.Thread(
+        target=lambda: outcome.append(delivery.enqueue({"i": 5}))
+    )
+    blocked.start()
+    blocked.join(0.2)
+    assert blocked.is_alive() and not outcome  # still waiting for room
+    gate.set()
+    blocked.join()
+    assert outcome == [True]
+    assert delivery.close()
+    assert sorted(m["i"] for m in accepted(server).messages) == list(range(6))
+
+
+def test_a_full_queue_raises_after_the_timeout_and_loses_nothing_silently(
+    server,
+) -> None:
+    gate = accepted(server).gate
+    gate.clear()
+    delivery = make(server, batch_size=1, max_queue_size=5, full_timeout=0.1)
+    for i in range(5):
+        delivery.enqueue({"i": i})
+    with pytest.raises(QueueFullError) as caught:
+        delivery.enqueue({"i": 5, "email": "person@example.com"})
+    assert "5 messages" in str(caught.value) and "person@" not in str(caught.value)
+    assert delivery.stats.dropped == 0 and delivery.stats.pending == 5
+    gate.set()
+    assert delivery.close()
+    assert sorted(m["i"] for m in accepted(server).messages) == list(range(5))
+
+
+def test_a_full_queue_in_drop_mode_reports_what_it_drops(server) -> None:
+    gate = accepted(server).gate
+    gate.clear()
+    lost: list[tuple[list[dict], BaseException]] = []
+    delivery = make(
+        server,
+        batch_size=1,
+        max_queue_size=2,
+        on_full="drop",
+        on_error=lambda messages, exc: lost.append((messages, exc)),
+    )
+    assert delivery.enqueue({"i": 0}) and delivery.enqueue({"i": 1})
+    assert delivery.enqueue({"i": 2}) is False
+    gate.set()
+    delivery.close()
+    ((messages, exc),) = lost
+    assert [m["i"] for m in messages] == [2] and isinstance(exc, QueueFullError)
+    stats = delivery.stats
+    assert (stats.queued, stats.sent, stats.dropped) == (3, 2, 1)
+
+
+# ---- giving up -----------------------------------------------------------------------------
+
+
+def test_on_error_receives_every_message_a_400_refused(server, caplog) -> None:
+    server.fail_next(100, 400, body=b'{"errors":[{"message":"bad"}]}')
+    lost: list[tuple[list[dict], BaseException]] = []
+    delivery = make(server, batch_size=10, on_error=lambda m, e: lost.append((m, e)))
+    with caplog.at_level(logging.WARNING):
+        for i in range(35):
+            delivery.enqueue({"i": i, "email": f"person{i}@example.com"})
+        assert not delivery.close()
+    assert sorted(m["i"] for messages, _ in lost for m in messages) == list(range(35))
+    assert all(isinstance(exc, BadRequestError) for _, exc in lost)
+    assert len(server.requests) == 4  # not retried
+    assert delivery.stats.failed == 35 and delivery.stats.sent == 0
+    assert "person" not in caplog.text and "failed 10 messages" in caplog.text
+
+
+def test_on_error_receives_every_message_when_retries_run_out(server) -> None:
+    server.inject_faults(seed=1, error_rate=1.0)
+    lost: list[tuple[list[dict], BaseException]] = []
+    delivery = make(
+        server, batch_size=5, max_retries=2, on_error=lambda m, e: lost.append((m, e))
+    )
+    for i in range(12):
+        delivery.enqueue({"i": i})
+    assert not delivery.close()
+    assert sorted(m["i"] for messages, _ in lost for m in messages) == list(range(12))
+    assert all(
+        isinstance(exc, InternalServerError) and exc.retries == 2 for _, exc in lost
+    )
+    assert len(server.requests) == 3 * 3  # three batches, each tried three times
+    assert delivery.stats.failed == 12
+
+
+def test_dropped_connections_count_as_retryable(server) -> None:
+    server.inject_faults(seed=1, drop_rate=1.0)
+    lost: list[BaseException] = []
+    delivery = make(server, max_retries=1, on_error=lambda m, e: lost.append(e))
+    delivery.enqueue({"i": 1})
+    assert not delivery.close()
+    assert isinstance(lost[0], APIConnectionError)
+
+
+def test_secrets_and_messages_stay_out_of_reprs_logs_and_errors(server, caplog) -> None:
+    echo = json.dumps({"error": f"bad header {SECRET}"}).encode()
+    server.fail_next(1, 401, body=echo)
+    errors: list[BaseException] = []
+    delivery = make(server, on_error=lambda m, e: errors.append(e))
+    assert "SECRET" not in repr(delivery)
+    with caplog.at_level(logging.DEBUG):
+        delivery.enqueue({"email": "person@example.com"})
+        delivery.close()
+    assert "tok-SECRET" not in caplog.text and "person@" not in caplog.text
+    assert "tok-SECRET" not in str(errors[0]) and "person@" not in str(errors[0])
+
+
+# ---- Retry-After and the rate limit ---------------------------------------------------------
+
+
+def test_retry_after_is_honoured(server) -> None:
+    server.fail_next(1, 429, headers={"Retry-After": "1"})
+    with make(server) as delivery:
+        delivery.enqueue({"i": 1})
+    first, retry = server.requests
+    assert first.json == retry.json or first.json["batch"][0]["messageId"] == (
+        retry.json["batch"][0]["messageId"]
+    )
+    # The server's own clock: the retry came after the wait it asked for (a lower bound,
+    # which a slow machine only makes larger).
+    assert retry.received_at - first.received_at >= 1.0
+
+
+def test_the_rate_limiter_never_allows_more_than_its_window() -> None:
+    now = [100.0]
+    limiter = RateLimiter(3, 1.0, clock=lambda: now[0])
+    starts = []
+    for step in range(20):
+        wait = limiter.reserve()
+        starts.append(now[0] + wait)
+        now[0] += 0.05 * (
+            step % 4
+        )  # callers arrive unevenly, often faster than the limit
+    assert starts == sorted(starts)
+    for i in range(len(starts) - 3):
+        assert starts[i + 3] - starts[i] >= 1.0 - 1e-9  # any 4 span a whole window
+    assert starts[:3] == [100.0, 100.0, 100.05]  # a burst up to the limit goes at once
+
+
+def test_the_rate_limit_spaces_requests(server) -> None:
+    overrides = {"rate_requests": 2, "rate_per_seconds": 0.2}
+    with make(server, overrides, batch_size=1, flush_interval=60) as delivery:
+        for i in range(10):
+            delivery.enqueue({"i": i})
+    times = sorted(r.received_at for r in server.requests)
+    assert len(times) == 10
+    # 10 requests at 2 per 0.2 s take at least 0.8 s; a loose lower bound.
+    assert times[-1] - times[0] >= 0.5
+
+
+# ---- gzip ----------------------------------------------------------------------------------
+
+
+def test_gzip_bodies_decode(server) -> None:
+    with make(server, gzip=True) as delivery:
+        delivery.enqueue({"i": 1, "text": "héllo " * 50})
+    (request,) = server.requests
+    assert request.headers["content-encoding"] == "gzip"
+    decoded = json.loads(gzip.decompress(request.body))
+    assert decoded["batch"][0]["text"] == "héllo " * 50
+    assert len(request.body) < len(json.dumps(decoded).encode())
+
+
+# ---- exit, fork and the spool ------------------------------------------------------------
+
+
+def run_python(
+    code: str, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+_EXITING = """
+import logging, sys
+from generator.runtime._delivery import BatchEndpoint, Delivery
+logging.basicConfig(level=logging.WARNING)
+endpoint = BatchEndpoint(url=sys.argv[1] + "/v1/batch", items_field="batch",
+                         message_id_field="messageId", sent_at_field="sentAt")
+lost = []
+delivery = Delivery(endpoint, {"Authorization": "Bearer tok-123456"}, flush_interval=60,
+                    exit_timeout=float(sys.argv[2]), max_retries=100, max_backoff=0.05,
+                    on_error=lambda messages, exc: print("on_error", len(messages), flush=True))
+for i in range(50):
+    delivery.enqueue({"i": i})
+print("leaving", flush=True)
+"""
+
+
+def test_messages_still_queued_at_exit_are_delivered(server) -> None:
+    result = run_python(_EXITING, server.url, "10")
+    assert result.returncode == 0, result.stderr
+    assert sorted(m["i"] for m in accepted(server).messages) == list(range(50))
+
+
+def test_messages_undelivered_at_exit_are_reported_with_counts(server) -> None:
+    server.inject_faults(seed=3, error_rate=1.0, status=503)
+    result = run_python(_EXITING, server.url, "0.3")
+    assert result.returncode == 0, result.stderr
+    assert "on_error 50" in result.stdout
+    assert "dropped 50 messages" in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_sends_only_its_own_messages(server) -> None:
+    delivery = make(server, flush_interval=60, batch_size=1000)
+    for i in range(20):
+        delivery.enqueue({"who": "parent", "i": i})
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            assert delivery.stats.pending == 0  # the parent's queue is not the child's
+            for i in range(10):
+                delivery.enqueue({"who": "child", "i": i})
+            code = 0 if delivery.close(timeout=20) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    for i in range(20, 25):
+        delivery.enqueue({"who": "parent", "i": i})
+    assert delivery.close()
+    got = sorted((m["who"], m["i"]) for m in accepted(server).messages)
+    expected = [("child", i) for i in range(10)] + [("parent", i) for i in range(25)]
+    assert got == expected
+
+
+_PRODUCER = """
+import sys
+from generator.runtime._delivery import BatchEndpoint, Delivery
+endpoint = BatchEndpoint(url=sys.argv[1] + "/v1/batch", items_field="batch",
+                         message_id_field="messageId", sent_at_field="sentAt")
+delivery = Delivery(endpoint, {"Authorization": "Bearer tok-123456"}, batch_size=10,
+                    flush_interval=0.05, spool_path=sys.argv[2])
+i = 0
+while True:
+    delivery.enqueue({"messageId": f"m-{i}", "i": i})
+    print(f"m-{i}", flush=True)
+    i += 1
+"""
+
+
+def test_the_spool_loses_nothing_when_the_producer_is_killed(server, tmp_path) -> None:
+    spool = tmp_path / "outbox.sqlite"
+    accepted(server).delay = 0.2  # slow answers: plenty is still queued at the kill
+    producer = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(_PRODUCER), server.url, str(spool)],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert producer.stdout is not None
+    acknowledged = [producer.stdout.readline().strip() for _ in range(400)]
+    with pytest.raises(SpoolLockedError):  # a live process holds it
+        Spool(spool)
+    producer.send_signal(signal.SIGKILL)
+    producer.wait()
+    delivered_before = set(accepted(server).ids())
+    assert len(delivered_before) < 400  # it really was killed mid-run
+    accepted(server).delay = 0.0
+    restarted = make(server, spool_path=spool)
+    assert restarted.stats.pending > 0
+    assert restarted.close()
+    assert set(acknowledged) <= set(accepted(server).ids())
+    leftover = Spool(spool)
+    assert leftover.load() == []
+    leftover.close()
+
+
+def test_a_spool_is_used_by_one_engine_at_a_time(server, tmp_path) -> None:
+    spool = tmp_path / "outbox.sqlite"
+    first = make(server, spool_path=spool)
+    with pytest.raises(SpoolLockedError) as caught:
+        make(server, spool_path=spool)
+    assert str(spool) in str(caught.value)
+    first.enqueue({"i": 1})
+    assert first.close()
+    second = make(server, spool_path=spool)
+    assert (
+        second.stats.pending == 0
+    )  # the first one's message was delivered and removed
+    assert second.close()
+
+
+def test_a_spool_left_undelivered_at_close_is_kept_for_the_next_run(
+    server, tmp_path
+) -> None:
+    spool = tmp_path / "outbox.sqlite"
+    server.inject_faults(seed=5, error_rate=1.0, status=503)
+    lost: list[BaseException] = []
+    first = make(
+        server, spool_path=spool, max_retries=50, on_error=lambda m, e: lost.append(e)
+    )
+    for i in range(5):
+        first.enqueue({"i": i})
+    assert not first.close(timeout=0.2)
+    assert lost == []  # not lost: still in the spool
+    server.reset()
+    server.responder = Accepting()
+    second = make(server, spool_path=spool)
+    assert second.close()
+    assert sorted(m["i"] for m in accepted(server).messages) == list(range(5))
+
+
+def test_undelivered_messages_at_close_go_to_on_error(server) -> None:
+    server.inject_faults(seed=5, error_rate=1.0, status=503)
+    lost: list[tuple[list[dict], BaseException]] = []
+    delivery = make(server, max_retries=50, on_error=lambda m, e: lost.append((m, e)))
+    for i in range(5):
+        delivery.enqueue({"i": i})
+    assert not delivery.close(timeout=0.2)
+    assert sorted(m["i"] for messages, _ in lost for m in messages) == list(range(5))
+    assert isinstance(lost[0][1], UndeliveredError)
+    assert delivery.stats.dropped == 5 and delivery.stats.pending == 0
+
+
+# ---- scale-out: one engine per worker process (skipped without dask) -----------------------
+
+# Each worker process keeps one engine per URL for its whole life, made on first use.
+_WORKER_ENGINES: dict[str, Delivery] = {}
+_WORKER_LOCK = (
+    threading.Lock()
+)  # a worker runs two tasks at once: one engine between them
+
+
+def _worker_engine(url: str) -> Delivery:
+    with _WORKER_LOCK:
+        return _WORKER_ENGINES.get(url) or _new_worker_engine(url)
+
+
+def _new_worker_engine(url: str) -> Delivery:
+    batch = BatchEndpoint(
+        url=url + "/v1/batch",
+        items_field="batch",
+        max_request_bytes=500_000,
+        max_item_bytes=32_768,
+        message_id_field="messageId",
+        sent_at_field="sentAt",
+    )
+    engine = _WORKER_ENGINES[url] = Delivery(batch, AUTH, max_backoff=0.02)
+    return engine
+
+
+def _backfill_partition(url: str, part: int, count: int) -> int:
+    engine = _worker_engine(url)
+    for i in range(count):
+        engine.enqueue(
+            {"messageId": f"{part}-{i}", "type": "track", "properties": {"i": i}}
+        )
+    return os.getpid()
+
+
+def _close_worker_engines() -> list[tuple[int, int, int, int]]:
+    closed = []
+    for url, engine in list(_WORKER_ENGINES.items()):
+        engine.close()
+        stats = engine.stats
+        closed.append(
+            (stats.queued, stats.sent, stats.failed + stats.dropped, stats.pending)
+        )
+        del _WORKER_ENGINES[url]
+    return closed
+
+
+def test_a_dask_backfill_with_one_engine_per_worker_process_loses_nothing(
+    server,
+) -> None:
+    pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    server.inject_faults(seed=99, error_rate=0.10, drop_rate=0.05)
+    parts, per_part = 8, 2_500
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=2,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        futures = [
+            client.submit(_backfill_partition, server.url, part, per_part, pure=False)
+            for part in range(parts)
+        ]
+        pids = set(client.gather(futures))
+        closed = client.run(_close_worker_engines)
+    assert len(pids) == 2  # both worker processes took part
+    totals = [
+        sum(column) for column in zip(*(s for per in closed.values() for s in per))
+    ]
+    assert totals == [parts * per_part, parts * per_part, 0, 0]
+    expected = {f"{part}-{i}" for part in range(parts) for i in range(per_part)}
+    assert expected <= set(accepted(server).ids())
