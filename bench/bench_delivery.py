@@ -1,4 +1,4 @@
-"""Background delivery: ciogen's runtime engine against customerio-cdp-analytics, same run.
+"""Background delivery: ciogen's generated client against customerio-cdp-analytics, same run.
 
 Prints figures, never asserts. Each client sends EVENTS track events (about 300 bytes of
 properties each, the Pipelines track-call shape) to a loopback sink and waits until its queue
@@ -9,7 +9,7 @@ process (http.server, keep-alive), counting unique messageIds and duplicates.
 Configurations, each without and with faults:
 - peer:         customerio-cdp-analytics with its defaults (10,000-message queue);
 - peer q=100k:  the same with max_queue_size=100,000;
-- ours:         generator/runtime/_delivery.Delivery with its defaults;
+- ours:         the generated BackgroundPipelinesClient with its defaults (`track(...)`);
 - ours spool:   the same with a durable spool (SQLite, in a scratch directory).
 Faults are the sink's, seeded: 10% of requests answered 500 (nothing kept), 5% read, kept,
 and the connection dropped with no answer (as when a response is lost: a retry duplicates).
@@ -33,7 +33,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,6 @@ ERROR_RATE = 0.10
 DROP_RATE = 0.05
 CLIENT_TIME_LIMIT = 900  # seconds: the peer under faults is slow
 
-LIBRARY = {"name": "ciogen-bench", "version": "0.0.0"}
 _IDS = re.compile(rb'"messageId":\s*"([^"]+)"')
 
 
@@ -72,26 +70,6 @@ def properties(i: int) -> dict[str, Any]:
         "position": i % 24,
         "url": f"https://shop.example.com/p/{i % 5000}",
     }
-
-
-def track_builder() -> Callable[[int], dict[str, Any]]:
-    """What the generated high-level client will fill in for a track call (a stand-in until
-    it exists), with the runtime's helpers for the id and the timestamp."""
-    sys.path.insert(0, str(ROOT))
-    from generator.runtime._delivery import iso_timestamp, new_message_id
-
-    def track_message(i: int) -> dict[str, Any]:
-        return {
-            "type": "track",
-            "event": "Order Completed",
-            "userId": f"user-{i % 20000}",
-            "properties": properties(i),
-            "context": {"library": LIBRARY},
-            "timestamp": iso_timestamp(),
-            "messageId": new_message_id(),
-        }
-
-    return track_message
 
 
 # ---- the sink ------------------------------------------------------------------------------
@@ -198,38 +176,33 @@ def cpu_seconds() -> float:
 
 
 def run_ours(url: str, events: int, spool: bool) -> dict[str, Any]:
-    track_message = track_builder()
-    from generator.runtime._delivery import BatchEndpoint, Delivery
+    """The generated BackgroundPipelinesClient, called as a user calls it."""
+    sys.path.insert(0, str(ROOT / "generated"))
+    from customerio_client import BackgroundPipelinesClient
 
-    endpoint = BatchEndpoint(
-        url=url + "/v1/batch",
-        items_field="batch",
-        max_request_bytes=500_000,
-        max_item_bytes=32_768,
-        rate_requests=3000,
-        rate_per_seconds=3.0,
-        message_id_field="messageId",
-        sent_at_field="sentAt",
-    )
     lost: list[int] = []
     options = json.loads(os.environ.get("BENCH_DELIVERY_OPTIONS", "{}"))
     scratch = tempfile.TemporaryDirectory()
     if spool:
         options["spool_path"] = os.path.join(scratch.name, "spool.sqlite")
-    delivery = Delivery(
-        endpoint,
-        {"Authorization": "Basic c2l0ZTprZXk="},
+    client = BackgroundPipelinesClient(
+        "bench-write-key",
+        base_url=url,
         on_error=lambda messages, exc: lost.append(len(messages)),
         **options,
     )
     cpu = cpu_seconds()
     start = time.perf_counter()
     for i in range(events):
-        delivery.enqueue(track_message(i))
-    delivery.flush()
+        client.track(
+            user_id=f"user-{i % 20000}",
+            event="Order Completed",
+            properties=properties(i),
+        )
+    client.flush()
     elapsed = time.perf_counter() - start
-    stats = delivery.stats
-    delivery.close()
+    stats = client.stats
+    client.close()
     scratch.cleanup()
     return {
         "elapsed": elapsed,

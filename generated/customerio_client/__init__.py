@@ -6,7 +6,14 @@ Every operation is listed in `OPERATIONS`; models are in `.models`, semantic-eve
 constructors in `.events`, example data in `.fixtures` and a local fake server in `.testing`.
 """
 
+from ._background import IncompleteMessageError
 from ._base_client import APIResponse, Limits
+from ._delivery import (
+    DeliveryStats,
+    MessageTooLargeError,
+    QueueFullError,
+    UndeliveredError,
+)
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -28,13 +35,15 @@ from ._operations import OPERATIONS, OperationInfo
 from ._types import UNSET, Timeout, Unset
 from .app import AppClient, AsyncAppClient
 from .pipelines import AsyncPipelinesClient, PipelinesClient
+from .pipelines_background import BackgroundPipelinesClient
 from .track import AsyncTrackClient, TrackClient
+from .track_background import BackgroundTrackClient
 
 # The base of every exception this package raises, under the API's own name.
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "da945a8da3ae0964b13f76c40dca47a0d3b0b8034811e9ab18cd44b85443d84c"
+SPEC_HASH = "4e2997da184e8c5348780079cfcd616a55cee5ee8ae82364363c8aac46b58936"
 
 __all__ = [
     "OPERATIONS",
@@ -50,21 +59,28 @@ __all__ = [
     "AsyncPipelinesClient",
     "AsyncTrackClient",
     "AuthenticationError",
+    "BackgroundPipelinesClient",
+    "BackgroundTrackClient",
     "BadRequestError",
     "ConflictError",
     "CustomerIOError",
+    "DeliveryStats",
     "Error",
+    "IncompleteMessageError",
     "InternalServerError",
     "Limits",
+    "MessageTooLargeError",
     "MissingCredentialError",
     "NotFoundError",
     "OperationInfo",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PipelinesClient",
+    "QueueFullError",
     "RateLimitError",
     "Timeout",
     "TrackClient",
+    "UndeliveredError",
     "UnprocessableEntityError",
     "Unset",
 ]

@@ -23,6 +23,7 @@ from .types import (
     matcher,
     matcher_checks,
     model_names,
+    ordered_fields,
     runtime_type,
     typing_names,
 )
@@ -101,37 +102,64 @@ def all_list(names: list[str]) -> str:
     return "[" + "".join(f"\n    {py_literal(n)}," for n in ordered) + "\n]"
 
 
-def package_exports(api: ir.Api) -> list[str]:
-    """What the package's `__init__` exports."""
-    names = [
+# What every package's `__init__` re-exports, by runtime module.
+_PACKAGE_EXPORTS = {
+    "._base_client": ("APIResponse", "Limits"),
+    "._errors": (
         "APIConnectionError",
-        "APIResponseValidationError",
         "APIError",
-        "APIResponse",
+        "APIResponseValidationError",
         "APITimeoutError",
         "AuthenticationError",
         "BadRequestError",
         "ConflictError",
         "Error",
         "InternalServerError",
-        "Limits",
         "MissingCredentialError",
         "NotFoundError",
-        "OPERATIONS",
-        "OperationInfo",
         "PayloadTooLargeError",
         "PermissionDeniedError",
         "RateLimitError",
-        "SPEC_HASH",
-        "Timeout",
-        "UNSET",
         "UnprocessableEntityError",
-        "Unset",
-        f"{api.name}Error",
-    ]
+    ),
+    "._operations": ("OPERATIONS", "OperationInfo"),
+    "._types": ("UNSET", "Timeout", "Unset"),
+}
+# ... and what a package with background delivery adds.
+_DELIVERY_EXPORTS = {
+    "._background": ("IncompleteMessageError",),
+    "._delivery": (
+        "DeliveryStats",
+        "MessageTooLargeError",
+        "QueueFullError",
+        "UndeliveredError",
+    ),
+}
+
+
+def _package_imports(api: ir.Api) -> dict[str, set[str]]:
+    imports: dict[str, set[str]] = {}
+    exports = dict(_PACKAGE_EXPORTS)
+    if any(s.delivery for s in api.surfaces):
+        exports.update(_DELIVERY_EXPORTS)
+    for module, names in exports.items():
+        _add(imports, module, *names)
     for s in api.surfaces:
-        names += [s.class_name, "Async" + s.class_name]
-    return names
+        _add(imports, f".{s.name}", s.class_name, "Async" + s.class_name)
+        if s.delivery is not None:
+            _add(imports, f".{s.name}_background", "Background" + s.class_name)
+    return imports
+
+
+def package_imports(api: ir.Api) -> list[str]:
+    """The import block of the package's `__init__`."""
+    return import_lines(_package_imports(api))
+
+
+def package_exports(api: ir.Api) -> list[str]:
+    """What the package's `__init__` exports: its imports, the API-named error, SPEC_HASH."""
+    names = [n for names in _package_imports(api).values() for n in names]
+    return [*names, f"{api.name}Error", "SPEC_HASH"]
 
 
 # ---- surfaces ------------------------------------------------------------------------------
@@ -429,3 +457,105 @@ def expected(s: ir.Schema) -> str:
 
 def optional_default(required: bool) -> str | None:
     return None if required else "UNSET"
+
+
+# ---- semantic-event constructors and background clients ----------------------------------
+
+
+def _event_arguments(ev: ir.SemanticEvent) -> list[tuple[str, ir.Schema, bool]]:
+    """(name, schema, required) of an event's arguments in constructor order: identities,
+    its own properties and context fields, then the other top-level fields."""
+    identity = [
+        (p.py_name, p.schema, p.required) for p in ev.top if p.name in ev.identity
+    ]
+    own = [(p.py_name, p.schema, p.required) for p in (*ev.properties, *ev.context)]
+    others = [
+        (p.py_name, p.schema, p.required) for p in ev.top if p.name not in ev.identity
+    ]
+    return identity + own + others
+
+
+def event_parameters(ev: ir.SemanticEvent, context_field: str) -> list[str]:
+    """The keyword-only parameters of an event's constructor (and background method)."""
+    out = []
+    for name, schema, required in _event_arguments(ev):
+        kind = event_argument_type(schema)
+        out.append(f"{name}: {kind}" if required else f"{name}: {kind} | Unset = UNSET")
+    if ev.schema is not None and any(
+        p.name == context_field for p in ev.schema.properties
+    ):
+        out.append("context: Mapping[str, Any] | Unset = UNSET")
+    if ev.additional_properties:
+        out.append("extra_properties: Mapping[str, Any] | Unset = UNSET")
+    return out
+
+
+def event_arguments(ev: ir.SemanticEvent, context_field: str) -> list[str]:
+    """`name=name` for every parameter of `event_parameters`."""
+    return [
+        f"{p.split(':')[0]}={p.split(':')[0]}"
+        for p in event_parameters(ev, context_field)
+    ]
+
+
+def kind_parameters(kind: ir.DeliveryKind, delivery: ir.Delivery) -> list[str]:
+    """A background client's method for one kind of message: the item model's fields,
+    keyword-only, except the ones the client fills (the kind itself and the send time).
+    """
+    skip = {delivery.kind_field, delivery.sent_at_field}
+    out = []
+    for p in ordered_fields(kind.model):
+        if p.name in skip:
+            continue
+        default = field_default(p)
+        out.append(
+            f"{p.py_name}: {field_type(p)}" + (f" = {default}" if default else "")
+        )
+    return out
+
+
+def kind_arguments(kind: ir.DeliveryKind, delivery: ir.Delivery) -> list[str]:
+    skip = {delivery.kind_field, delivery.sent_at_field}
+    return [
+        f"{p.py_name}={p.py_name}" for p in kind.model.properties if p.name not in skip
+    ]
+
+
+def background_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
+    """The import block of a surface's background client module."""
+    assert surface.delivery is not None
+    d = surface.delivery
+    imports: dict[str, set[str]] = {}
+    _add(imports, "pathlib", "Path")
+    _add(imports, "typing", "Any", "Literal")
+    _add(imports, ".", "_auth")
+    _add(imports, "._background", "BackgroundClient", "MessageFields")
+    _add(imports, "._delivery", "BatchEndpoint", "OnError")
+    _add(imports, "._transport", "Transport")
+    _add(imports, "._types", "Timeout")
+    _add(imports, f".{surface.name}", "DEFAULT_REGION", "REGIONS")
+    code: list[str] = []
+    if any(k.one_of for k in d.kinds):
+        _add(imports, "._background", "require_one_of")
+    for kind in d.kinds:
+        _add(imports, ".models", kind.model.class_name)
+        code += kind_parameters(kind, d)
+    if d.events and api.events:
+        _add(imports, ".", "events")
+        for ev in api.events:
+            code += event_parameters(ev, api.wire.context_field)
+    _add_types(imports, " ".join(code))
+    names: set[str] = set()
+    for kind in d.kinds:
+        for p in kind.model.properties:
+            model_names(p.schema, names)
+    if d.events:
+        for ev in api.events:
+            for schema in [
+                *(f.schema for f in (*ev.properties, *ev.context)),
+                *(p.schema for p in ev.top),
+            ]:
+                model_names(schema, names)
+    if names:
+        _add(imports, ".models", *names)
+    return import_lines(imports)

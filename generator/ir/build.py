@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import Finding
 from ..spec.refs import Workspace
 from . import model as ir
+from .delivery import with_delivery
 from .events import extract_events
 from .example_check import check_examples
 from .examples import with_examples
@@ -82,6 +83,7 @@ def build_api(
     findings += paging_findings
     surfaces, example_findings = check_examples(ws, surfaces, cache_dir)
     surfaces, events = with_examples(surfaces, events, by_name)
+    surfaces = with_delivery(surfaces, ws, by_name)
     operations = tuple(
         sorted(
             (op for s in surfaces for op in s.operations), key=lambda o: o.operation_id

@@ -28,6 +28,8 @@ __all__ = [
     "Auth",
     "ClientFlag",
     "Credential",
+    "Delivery",
+    "DeliveryKind",
     "Discriminator",
     "EventProperty",
     "Limits",
@@ -290,6 +292,35 @@ class ClientFlag:
 
 
 @dataclass(frozen=True)
+class DeliveryKind:
+    """One kind of message a background client enqueues (a batch item variant)."""
+
+    value: str  # its discriminator value ("track")
+    py_name: str  # the client method that enqueues one ("track")
+    model: Schema  # the item model (`class_name`), with its properties
+    one_of: tuple[
+        tuple[str, ...], ...
+    ] = ()  # at least one of these field sets is needed
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A surface's batch operation, as its background client uses it."""
+
+    operation_id: str
+    path: str
+    limits: Limits  # sizes of the request and of each item, items_field, rate
+    message_id_field: str = ""  # filled once per message when missing
+    timestamp_field: str = ""  # filled with the enqueue time when missing
+    timestamp_format: str = ""  # "date-time" or "unix-time": how the time is written
+    sent_at_field: str = ""  # stamped at each send
+    library_field: str = ""  # dotted path of {name, version} of the client
+    kind_field: str = ""  # the property telling kinds apart
+    kinds: tuple[DeliveryKind, ...] = ()
+    events: bool = False  # semantic events are enqueued too (they are items of a kind)
+
+
+@dataclass(frozen=True)
 class Surface:
     name: str  # snake_case, e.g. "track"
     class_name: str  # client class, e.g. "TrackClient"
@@ -301,6 +332,7 @@ class Surface:
     flags: tuple[ClientFlag, ...] = ()
     operations: tuple[Operation, ...] = ()  # sorted by py_name
     sources: tuple[str, ...] = ()  # spec files that contribute to this surface
+    delivery: Delivery | None = None  # background delivery through its batch operation
 
     @property
     def regions(self) -> tuple[str, ...]:

@@ -60,6 +60,7 @@ FILTERS: dict[str, Any] = {
     # modules
     "all_list": modules.all_list,
     "package_exports": modules.package_exports,
+    "package_imports": modules.package_imports,
     "surface_imports": modules.surface_imports,
     "surface_needs": modules.surface_needs,
     "limits_names": modules.limits_names,
@@ -74,6 +75,11 @@ FILTERS: dict[str, Any] = {
     "models_imports": modules.models_imports,
     "events_imports": modules.events_imports,
     "event_argument_type": modules.event_argument_type,
+    "event_parameters": modules.event_parameters,
+    "event_arguments": modules.event_arguments,
+    "kind_parameters": modules.kind_parameters,
+    "kind_arguments": modules.kind_arguments,
+    "background_imports": modules.background_imports,
     "expected": modules.expected,
 }
 

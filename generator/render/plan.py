@@ -32,8 +32,16 @@ def runtime_files() -> list[str]:
 
 
 def _needed(api: ir.Api) -> dict[str, bool]:
-    """Files only an API with semantic events needs (no empty events.py elsewhere)."""
-    return {"events.py": bool(api.events), "_semantic.py": bool(api.events)}
+    """Files only some APIs need: semantic events (no empty events.py elsewhere) and the
+    background delivery runtime (for surfaces with a batch operation)."""
+    delivery = any(s.delivery for s in api.surfaces)
+    return {
+        "events.py": bool(api.events),
+        "_semantic.py": bool(api.events),
+        "_background.py": delivery,
+        "_delivery.py": delivery,
+        "_spool.py": delivery,
+    }
 
 
 def plan_outputs(api: ir.Api) -> list[OutputFile]:
@@ -53,7 +61,9 @@ def plan_outputs(api: ir.Api) -> list[OutputFile]:
         if needed.get(name, True):
             files.append(OutputFile(name, f"package/{name}.j2"))
     for s in api.surfaces:
-        files.append(
-            OutputFile(f"{s.name}.py", "package/surface.py.j2", (("surface", s),))
-        )
+        context = (("surface", s),)
+        files.append(OutputFile(f"{s.name}.py", "package/surface.py.j2", context))
+        if s.delivery is not None:
+            background = f"{s.name}_background.py"
+            files.append(OutputFile(background, "package/background.py.j2", context))
     return sorted(files, key=lambda f: f.path)

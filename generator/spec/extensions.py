@@ -28,6 +28,7 @@ PROPERTIES_SOURCE = (
     PREFIX + "properties-source"
 )  # schema: where its properties came from
 PAGINATION = PREFIX + "pagination"  # operation: how its responses page
+DELIVERY = PREFIX + "delivery"  # root: fields a background client fills in each message
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,34 @@ def pagination(
         limit=_name(raw.get("limit")),
         next=raw["next"],
         items=raw["items"],
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryValues:
+    """`x-ciogen-delivery`: the message fields a background client fills in (wire names;
+    "" for none). `library` is a dotted path (`context.library`)."""
+
+    timestamp: str = ""  # when the message happened: the enqueue time, when missing
+    sent_at: str = ""  # when it was sent: stamped at each send
+    library: str = ""  # {name, version} of the client, when missing
+
+
+def delivery(root: Mapping[str, Any], file: str) -> DeliveryValues:
+    """The `x-ciogen-delivery` of a root document (all empty when it has none)."""
+    raw = root.get(DELIVERY)
+    if raw is None:
+        return DeliveryValues()
+    at = "/" + escape(DELIVERY)
+    if not isinstance(raw, dict):
+        raise SpecError(file, at, f"{DELIVERY} must be an object")
+    for key in ("timestamp", "sent-at", "library"):
+        if key in raw and not _name(raw[key]):
+            raise SpecError(file, f"{at}/{key}", "must be a field name")
+    return DeliveryValues(
+        timestamp=_name(raw.get("timestamp")),
+        sent_at=_name(raw.get("sent-at")),
+        library=_name(raw.get("library")),
     )
 
 

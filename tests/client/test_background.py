@@ -1,0 +1,186 @@
+"""The generated background clients (templates/package/background.py.j2): typed methods that
+fill what Customer.io's libraries fill and queue, delivered in batches to the package's own
+fake server (real HTTP on 127.0.0.1). The engine itself is tests/runtime/test_delivery.py's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from customerio_client import (
+    BackgroundPipelinesClient,
+    BackgroundTrackClient,
+    IncompleteMessageError,
+    MessageTooLargeError,
+    events,
+    fixtures,
+    models,
+)
+from customerio_client.testing import FakeCustomerIO
+from support.packages import ROOT
+
+ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+UUID4 = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+)
+
+
+@pytest.fixture
+def cio() -> Iterator[FakeCustomerIO]:
+    with FakeCustomerIO() as server:
+        yield server
+
+
+def batch_items(server: FakeCustomerIO, operation_id: str) -> list[dict[str, Any]]:
+    return [item for call in server.calls(operation_id) for item in call.json["batch"]]
+
+
+def test_every_kind_is_queued_with_what_the_libraries_fill(cio: FakeCustomerIO) -> None:
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        ids = [
+            client.identify(user_id="u-1", traits={"plan": "pro"}),
+            client.track(user_id="u-1", event="Signed Up", properties={"n": 1}),
+            client.page(anonymous_id="a-1", name="Home"),
+            client.screen(user_id="u-1", name="Home"),
+            client.group(user_id="u-1", group_id="g-1"),
+            client.alias(user_id="u-1", previous_id="a-1"),
+        ]
+        assert client.flush() is True
+    items = batch_items(cio, "pipelinesBatch")
+    assert [i["type"] for i in items] == [
+        "identify",
+        "track",
+        "page",
+        "screen",
+        "group",
+        "alias",
+    ]
+    assert [i["messageId"] for i in items] == ids
+    for item in items:
+        assert UUID4.fullmatch(item["messageId"])
+        assert ISO_MS.fullmatch(item["timestamp"]) and ISO_MS.fullmatch(item["sentAt"])
+        assert item["context"]["library"] == {
+            "name": "customerio_client",
+            "version": "0.1.0",
+        }
+    assert items[1]["event"] == "Signed Up" and items[1]["properties"] == {"n": 1}
+    cio.assert_identified("u-1", traits={"plan": "pro"})
+    cio.assert_event_sent("Signed Up", user_id="u-1")
+    assert client.stats.sent == 6 and client.stats.failed == client.stats.dropped == 0
+
+
+def test_a_given_time_and_id_are_kept_and_naive_times_are_local(
+    cio: FakeCustomerIO,
+) -> None:
+    naive = datetime.datetime(2024, 1, 15, 10, 30)
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        client.track(user_id="u", event="e", timestamp=naive, message_id="m-1")
+    (item,) = batch_items(cio, "pipelinesBatch")
+    assert item["messageId"] == "m-1"
+    utc = naive.astimezone(datetime.timezone.utc)
+    assert item["timestamp"] == utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def test_semantic_events_are_checked_and_queued(cio: FakeCustomerIO) -> None:
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        client.email_opened(user_id="u-1", email_id="em-1")
+        with pytest.raises(events.SemanticEventError):
+            client.email_opened(user_id="u-1", email_id=5)  # type: ignore[arg-type]
+    cio.assert_event_sent(
+        "Email Opened", user_id="u-1", properties={"email_id": "em-1"}
+    )
+    assert len(batch_items(cio, "pipelinesBatch")) == 1
+
+
+def test_a_call_without_the_identity_it_needs_is_refused_at_once(
+    cio: FakeCustomerIO,
+) -> None:
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        with pytest.raises(IncompleteMessageError, match="userId or anonymousId"):
+            client.track(event="Signed Up")
+        assert client.stats.queued == 0
+        # Report Delivery Event needs no identity: the spec requires none
+        client.report_delivery_event(delivery_id="d-1", metric="opened")
+    assert len(batch_items(cio, "pipelinesBatch")) == 1
+
+
+def test_a_message_over_the_item_limit_is_refused_when_queued(
+    cio: FakeCustomerIO,
+) -> None:
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        with pytest.raises(MessageTooLargeError):
+            client.track(user_id="u", event="big", properties={"x": "y" * 40_000})
+        assert client.stats.queued == 0
+    assert cio.requests == []
+
+
+def test_models_and_mappings_can_be_queued_as_they_are(cio: FakeCustomerIO) -> None:
+    mine = {
+        "type": "track",
+        "userId": "u",
+        "event": "raw",
+        "context": {"ip": "1.2.3.4"},
+    }
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        client.enqueue(mine)
+        client.enqueue(models.Identify(user_id="u"))
+    assert mine == {
+        "type": "track",
+        "userId": "u",
+        "event": "raw",
+        "context": {"ip": "1.2.3.4"},
+    }  # the caller's mapping is not changed
+    raw, identify = batch_items(cio, "pipelinesBatch")
+    assert raw["context"]["ip"] == "1.2.3.4" and "library" in raw["context"]
+    assert identify["type"] == "identify"
+
+
+def test_the_track_v2_batch_client_uses_that_endpoints_limits(
+    cio: FakeCustomerIO,
+) -> None:
+    with BackgroundTrackClient("site-123456", "key-123456", base_url=cio.url) as client:
+        assert client.endpoint.max_request_bytes == 500_000
+        assert client.endpoint.max_item_bytes == 32_768
+        assert client.endpoint.url.endswith("/api/v2/batch")
+        client.person(identifiers=models.Identifiers(id_="p-1"), action="identify")
+        with pytest.raises(IncompleteMessageError):
+            client.person(action="identify")
+        client.enqueue(fixtures.request("trackEntityV2")["body"])
+    items = batch_items(cio, "trackBatchV2")
+    assert items[0] == {
+        "type": "person",
+        "action": "identify",
+        "identifiers": {"id": "p-1"},
+    }
+    assert len(items) == 2
+
+
+def test_what_is_queued_at_exit_is_delivered(
+    cio: FakeCustomerIO, tmp_path: Path
+) -> None:
+    script = tmp_path / "job.py"
+    script.write_text(textwrap.dedent(f"""
+            from customerio_client import BackgroundPipelinesClient
+            client = BackgroundPipelinesClient("cdp-key-123456", base_url={cio.url!r},
+                                               flush_interval=60)
+            for n in range(50):
+                client.track(user_id="u", event=f"e{{n}}")
+            # no flush, no close: the process just ends
+            """))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        env={"PYTHONPATH": str(ROOT / "generated")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(batch_items(cio, "pipelinesBatch")) == 50
