@@ -253,13 +253,31 @@ class _Batch:
         self.abandoned = False  # reported at close already: the outcome must not be
 
 
-def new_message_id() -> str:
-    """A random (version 4) UUID in its usual text form.
+# Random bytes for message ids, read from the OS 4 KiB at a time: one read per 256 ids
+# instead of one each (a system call that cost a producer a sixth of its time). Emptied in a
+# forked child, so a child never repeats its parent's ids.
+_RANDOM_CHUNK: Final = 4096
+_random_pool = b""
+_random_at = 0
+_random_lock = threading.Lock()
 
-    The same as ``str(uuid.uuid4())``, in a third of the time: a producer sending tens of
-    thousands of messages a second spends a noticeable share of it making ids.
+
+def _random_16() -> bytes:
+    global _random_pool, _random_at
+    with _random_lock:
+        if _random_at + 16 > len(_random_pool):
+            _random_pool, _random_at = os.urandom(_RANDOM_CHUNK), 0
+        _random_at += 16
+        return _random_pool[_random_at - 16 : _random_at]
+
+
+def new_message_id() -> str:
+    """A random (version 4) UUID in its usual text form (OS randomness, as uuid4's).
+
+    The same as ``str(uuid.uuid4())``, in a fraction of the time: a producer sending tens
+    of thousands of messages a second spends a noticeable share of it making ids.
     """
-    h = os.urandom(16).hex()
+    h = _random_16().hex()
     variant = "89ab"[int(h[16], 16) & 3]
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
@@ -986,6 +1004,8 @@ def _close_all_at_exit() -> None:
 
 
 def _after_fork_in_child() -> None:
+    global _random_pool, _random_at, _random_lock
+    _random_pool, _random_at, _random_lock = b"", 0, threading.Lock()
     engines = list(_LIVE)
     for engine in engines:
         engine._forget_parent()

@@ -94,12 +94,24 @@ def decode_enum(cls: type[E], value: Any) -> E | Any:
         return value
 
 
+# Values that are JSON as they are (exact types: an Enum member is never one of them).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json(value: Any) -> Any:
     """Plain JSON data from models, enums, datetimes and containers.
 
     Bytes (`format: binary`) stay bytes: a multipart body sends them as a file part, and
     a JSON body as base64 text (the client's JSON encoder does that, last).
     """
+    if type(value) in _PLAIN:
+        return value
+    if type(value) is dict:  # the common case, without a call per plain value
+        return {
+            k if type(k) is str else str(k): v if type(v) in _PLAIN else to_json(v)
+            for k, v in value.items()
+            if not isinstance(v, Unset)
+        }
     if isinstance(value, (str, int, float, bool)) or value is None:
         if isinstance(value, enum.Enum):
             return value.value

@@ -618,3 +618,21 @@ def test_undelivered_messages_at_close_go_to_on_error(server) -> None:
     assert sorted(m["i"] for messages, _ in lost for m in messages) == list(range(5))
     assert isinstance(lost[0][1], UndeliveredError)
     assert delivery.stats.dropped == 5 and delivery.stats.pending == 0
+
+
+def test_message_ids_after_fork_are_not_the_parents() -> None:
+    """Ids come from a pool of OS randomness read ahead; a forked child must not draw the
+    same bytes from the copy of that pool it inherited."""
+    new_message_id()  # the pool is filled now, in the parent
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        os.write(write, " ".join(new_message_id() for _ in range(20)).encode())
+        os._exit(0)
+    os.close(write)
+    mine = {new_message_id() for _ in range(20)}
+    with os.fdopen(read) as pipe:
+        theirs = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    assert len(theirs) == 20 and not mine & theirs
