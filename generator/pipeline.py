@@ -93,7 +93,7 @@ def render(opts: Options) -> Result:
         api, findings = load_and_build(opts, pool)
         stop_if_strict(opts, findings)
         env = make_environment(cache_dir=opts.cache_dir)
-        files = render_all(api, Formatter(opts.cache_dir, pool.submit), env)
+        files = render_all(api, Formatter(opts.cache_dir), env)
     digests = {Path(name): digest for name, digest in api.spec_files}
     hashes = input_hashes(list(digests), opts.hashed(), digests)
     manifest = manifest_bytes(hashes, files, [str(s) for s in opts.specs])

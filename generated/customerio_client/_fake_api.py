@@ -258,9 +258,8 @@ class FakeApi(FakeServer):
         for _, message in self.messages():
             if facts.event_field not in message:
                 continue
-            name, user = message.get(facts.event_field), message.get(
-                facts.user_id_field
-            )
+            name = message.get(facts.event_field)
+            user = message.get(facts.user_id_field)
             seen.append((name, user))
             if name != event_name:
                 continue

@@ -26,7 +26,6 @@ from ._semantic import (
     event_constructor,
     find_and_check,
 )
-from ._serde import is_datetime_text
 from ._types import UNSET, Unset
 from .models import DeviceContextDeviceType, ReportDeliveryEventPropertiesMetric
 
@@ -95,7 +94,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -106,7 +105,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -117,7 +116,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -128,7 +127,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -157,7 +156,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -168,7 +167,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -179,7 +178,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -190,7 +189,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -219,7 +218,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -230,7 +229,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -241,7 +240,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -252,7 +251,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -281,7 +280,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -292,7 +291,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -303,7 +302,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -314,7 +313,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="version",
@@ -325,7 +324,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="build",
@@ -336,7 +335,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -365,7 +364,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -376,7 +375,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -387,7 +386,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -398,7 +397,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="from_background",
@@ -409,7 +408,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="bool",
                     choices=(),
-                    check=lambda v: isinstance(v, bool),
+                    type="boolean",
                 ),
                 PropertySpec(
                     name="referring_application",
@@ -420,7 +419,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="url",
@@ -431,7 +430,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="version",
@@ -442,7 +441,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="build",
@@ -453,7 +452,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -482,7 +481,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -493,7 +492,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -504,7 +503,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -515,7 +514,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -544,7 +543,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -555,7 +554,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -566,7 +565,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -577,7 +576,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="previous_version",
@@ -588,7 +587,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="previous_build",
@@ -599,7 +598,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="version",
@@ -610,7 +609,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="build",
@@ -621,7 +620,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -650,7 +649,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -661,7 +660,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -672,7 +671,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -683,7 +682,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="token",
@@ -694,7 +693,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="type",
@@ -705,7 +704,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected='one of "ios", "android"',
                     choices=("ios", "android"),
-                    check=lambda v: v in ("ios", "android"),
+                    type="string",
                 ),
             ),
         ),
@@ -734,7 +733,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -745,7 +744,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -756,7 +755,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -767,7 +766,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="token",
@@ -778,7 +777,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="type",
@@ -789,7 +788,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected='one of "ios", "android"',
                     choices=("ios", "android"),
-                    check=lambda v: v in ("ios", "android"),
+                    type="string",
                 ),
             ),
         ),
@@ -818,7 +817,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -829,7 +828,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -840,7 +839,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -851,7 +850,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_id",
@@ -862,7 +861,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_subject",
@@ -873,7 +872,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_id",
@@ -884,7 +883,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_name",
@@ -895,7 +894,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -924,7 +923,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -935,7 +934,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -946,7 +945,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -957,7 +956,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_id",
@@ -968,7 +967,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_subject",
@@ -979,7 +978,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_id",
@@ -990,7 +989,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_name",
@@ -1001,7 +1000,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -1030,7 +1029,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1041,7 +1040,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1052,7 +1051,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1063,7 +1062,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_id",
@@ -1074,7 +1073,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_subject",
@@ -1085,7 +1084,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_id",
@@ -1096,7 +1095,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_name",
@@ -1107,7 +1106,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="link_id",
@@ -1118,7 +1117,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="link_url",
@@ -1129,7 +1128,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -1158,7 +1157,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1169,7 +1168,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1180,7 +1179,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1191,7 +1190,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_id",
@@ -1202,7 +1201,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_subject",
@@ -1213,7 +1212,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_id",
@@ -1224,7 +1223,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_name",
@@ -1235,7 +1234,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -1264,7 +1263,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1275,7 +1274,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1286,7 +1285,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1297,7 +1296,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_id",
@@ -1308,7 +1307,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_subject",
@@ -1319,7 +1318,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_id",
@@ -1330,7 +1329,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_name",
@@ -1341,7 +1340,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -1370,7 +1369,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1381,7 +1380,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1392,7 +1391,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1403,7 +1402,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_id",
@@ -1414,7 +1413,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="email_subject",
@@ -1425,7 +1424,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_id",
@@ -1436,7 +1435,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="campaign_name",
@@ -1447,7 +1446,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="list_id",
@@ -1458,7 +1457,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="list_name",
@@ -1469,7 +1468,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -1498,7 +1497,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1509,7 +1508,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1520,7 +1519,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1531,7 +1530,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="objectId",
@@ -1542,7 +1541,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="objectTypeId",
@@ -1553,7 +1552,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="int",
                     choices=(),
-                    check=lambda v: isinstance(v, int) and not isinstance(v, bool),
+                    type="integer",
                 ),
             ),
         ),
@@ -1582,7 +1581,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1593,7 +1592,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1604,7 +1603,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1615,7 +1614,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="objectId",
@@ -1626,7 +1625,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="objectTypeId",
@@ -1637,7 +1636,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="int",
                     choices=(),
-                    check=lambda v: isinstance(v, int) and not isinstance(v, bool),
+                    type="integer",
                 ),
             ),
         ),
@@ -1666,7 +1665,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="anonymousId",
@@ -1677,7 +1676,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1688,7 +1687,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1699,7 +1698,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1710,7 +1709,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="deliveryId",
@@ -1721,7 +1720,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="metric",
@@ -1732,8 +1731,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected='one of "delivered", "clicked", "converted", "opened"',
                     choices=("delivered", "clicked", "converted", "opened"),
-                    check=lambda v: v
-                    in ("delivered", "clicked", "converted", "opened"),
+                    type="string",
                 ),
                 PropertySpec(
                     name="recipient",
@@ -1744,7 +1742,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="reason",
@@ -1755,7 +1753,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="actionValue",
@@ -1766,7 +1764,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="href",
@@ -1777,7 +1775,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -1806,7 +1804,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1817,7 +1815,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1828,7 +1826,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1839,7 +1837,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -1868,7 +1866,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1879,7 +1877,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1890,7 +1888,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1901,7 +1899,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),
@@ -1930,7 +1928,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
                 PropertySpec(
                     name="timestamp",
@@ -1941,7 +1939,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="date-time",
                     expected="an ISO-8601 date-time string",
                     choices=(),
-                    check=lambda v: isinstance(v, str) and is_datetime_text(v),
+                    type="string",
                 ),
                 PropertySpec(
                     name="integrations",
@@ -1952,7 +1950,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="dict[str, bool]",
                     choices=(),
-                    check=lambda v: isinstance(v, Mapping),
+                    type="object",
                 ),
                 PropertySpec(
                     name="messageId",
@@ -1963,7 +1961,7 @@ EVENTS: Mapping[str, EventSpec] = MappingProxyType(
                     format="",
                     expected="str",
                     choices=(),
-                    check=lambda v: isinstance(v, str),
+                    type="string",
                 ),
             ),
         ),

@@ -221,9 +221,11 @@ class FakeCustomerIO(FakeApi):
 # ---- pytest fixtures (defined only when pytest can be imported) ---------------------------
 
 
-def _customer_io_server() -> Iterator[FakeCustomerIO]:
+def _customer_io_server(
+    *, cls: type[FakeCustomerIO] = FakeCustomerIO
+) -> Iterator[FakeCustomerIO]:
     """A started `FakeCustomerIO`, stopped after the test."""
-    with FakeCustomerIO() as server:
+    with cls() as server:
         yield server
 
 

@@ -20,7 +20,6 @@ from .types import (
     encode,
     field_default,
     field_type,
-    matcher,
     matcher_checks,
     model_names,
     ordered_fields,
@@ -432,10 +431,7 @@ def events_imports(api: ir.Api) -> list[str]:
     if api.events:
         _add(imports, "._semantic", "build_track_call", "event_constructor")
         _add(imports, "._types", "UNSET", "Unset")
-        fields = _event_fields(api)
-        code = [event_argument_type(s) for s in fields] + [
-            matcher(s, "v") for s in fields
-        ]
+        code = [event_argument_type(s) for s in _event_fields(api)]
         _add_types(imports, " ".join(code))
     names = event_models(api)
     if names:

@@ -28,6 +28,13 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+def _escape_in_docstring(match: re.Match[str]) -> str:
+    # A lone surrogate is shown as its escape, as text: CPython cannot make a class whose
+    # docstring holds one (it encodes the docstring as UTF-8).
+    escaped = _escape(match)
+    return "\\" + escaped if escaped.startswith("\\u") else escaped
+
+
 def py_literal(value: Any) -> str:
     """A Python literal for JSON-like data, quoted the way black would quote it.
 
@@ -85,7 +92,7 @@ def docstring(text: str, indent: int = 4, first: int = 3) -> str:
     """
     text = (text or "").strip().replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    text = _UNSAFE.sub(_escape, text)
+    text = _UNSAFE.sub(_escape_in_docstring, text)
     pad = " " * indent
     lines = [line.rstrip() for line in wrap(text, indent, first)]
     out = "\n".join(

@@ -163,6 +163,19 @@ def matcher_checks(s: ir.Schema, expr: str) -> list[str]:
     return ["True"]
 
 
+def json_type(s: ir.Schema) -> str:
+    """The JSON type a value of `s` has ("any" where a union or Any allows several)."""
+    if s.kind in (OBJECT, MAP):
+        return "object"
+    if s.kind == ARRAY:
+        return "array"
+    if s.kind == ENUM:
+        return s.enum_type or "any"
+    if s.kind == PRIMITIVE and s.type in _PRIMS:
+        return s.type
+    return "any"
+
+
 def matcher(s: ir.Schema, expr: str) -> str:
     """`matcher_checks` as one expression."""
     return " and ".join(matcher_checks(s, expr))

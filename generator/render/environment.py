@@ -53,6 +53,7 @@ FILTERS: dict[str, Any] = {
     "decode": types.decode,
     "encode": types.encode,
     "matcher": types.matcher,
+    "json_type": types.json_type,
     "by_shape": types.by_shape,
     "field_type": types.field_type,
     "field_default": types.field_default,

@@ -14,11 +14,11 @@ import functools
 import inspect
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, TypeVar, cast
 
 from ._errors import Error
-from ._serde import format_datetime, to_json
+from ._serde import format_datetime, is_date_text, is_datetime_text, to_json
 from ._types import UNSET, Unset
 
 # The location of a field at the top of a track call (other fields sit in an object).
@@ -61,11 +61,41 @@ class PropertySpec:
     format: str  # the schema's format ("date-time", ...), "" when none
     expected: str  # what the value must be, for messages
     choices: tuple[Any, ...]  # the allowed values of an enum, () otherwise
-    check: Callable[[Any], bool] = field(repr=False, compare=False)
+    type: str = "any"  # its JSON type: string, integer, number, boolean, object, array
+    keys: tuple[str, ...] = ()  # the keys an object must have
 
     @property
     def path(self) -> str:
         return self.name if self.location == TOP else f"{self.location}.{self.name}"
+
+    def check(self, value: Any) -> bool:
+        """Whether a value has the type, format and one of the values this field allows."""
+        if value is None:
+            return self.nullable or self.type == "null"
+        if self.choices:
+            return value in self.choices
+        test = _TYPE_TESTS.get(self.type)
+        if test is not None and not test(value):
+            return False
+        if self.type == "object":
+            return all(key in value for key in self.keys)
+        if self.type == "string" and self.format in _TEXT_TESTS:
+            return _TEXT_TESTS[self.format](value)
+        return True
+
+
+_TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, Mapping),
+    "array": lambda v: isinstance(v, list),
+}
+_TEXT_TESTS: dict[str, Callable[[str], bool]] = {
+    "date": is_date_text,
+    "date-time": is_datetime_text,
+}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""Incremental generation: black in cached pieces, the worker processes, deferred validation.
+"""Incremental generation: formatting cached per file, worker processes, deferred validation.
 
-The piece-wise formatter must give exactly what black gives on each whole file; these tests
-prove it on every generated module (real specs and coverage specs) and on the constructs
-where black's blank lines depend on context. No timings here: speed is bench/'s business.
+The formatter is ruff's (black's style): every generated package must also pass
+`black --check`, and spec text of any kind (tabs, form feeds, lone surrogates, huge
+descriptions) must neither break the output nor keep the cache from answering. No timings
+here: speed is bench/'s business.
 """
 
 from __future__ import annotations
@@ -10,62 +11,18 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import black
 import pytest
 from support.packages import DATA, ROOT, run_cli
 
-from generator import __version__
-from generator.ir.build import build_api
-from generator.pool import Pool
 from generator.render.environment import make_environment
-from generator.render.formatting import (
-    _BATCH_LINES,
-    Formatter,
-    black_piece,
-    join_pieces,
-    split_pieces,
-)
-from generator.render.plan import RUNTIME_DIR, plan_outputs
-from generator.spec.refs import load
+from generator.render.formatting import Formatter
+from generator.render.plan import RUNTIME_DIR
 
 PY = sys.executable
 MODE = black.Mode(target_versions={black.TargetVersion.PY39})
-
-
-def raw_modules() -> Iterator[tuple[str, str]]:
-    """(name, template output before black) for every Python file of every test package."""
-    env = make_environment()
-    for name, specs in (
-        ("customerio_client", [ROOT / "specs"]),
-        *((p.stem, [p]) for p in sorted(DATA.glob("*.yaml"))),
-    ):
-        api, _ = build_api(load(specs), package=name, version=__version__)
-        for f in plan_outputs(api):
-            if f.path.endswith(".py") and f.template:
-                yield f"{name}/{f.path}", env.get_template(f.template).render(
-                    api=api, **dict(f.context)
-                )
-
-
-RAW = sorted(raw_modules())
-
-
-def pieces_formatted(source: str) -> str:
-    pieces = split_pieces(source)
-    done = [black_piece(p.text, p.member) for p in pieces]
-    assert all(ok for ok, _ in done), [msg for ok, msg in done if not ok]
-    return join_pieces(pieces, [text for _, text in done])
-
-
-@pytest.mark.parametrize("name,source", RAW, ids=[n for n, _ in RAW])
-def test_pieces_formatted_apart_equal_black_on_the_whole_file(
-    name: str, source: str
-) -> None:
-    assert pieces_formatted(source) == black.format_str(source, mode=MODE)
 
 
 def test_runtime_modules_are_black_formatted_as_written() -> None:
@@ -79,107 +36,48 @@ def test_runtime_modules_are_black_formatted_as_written() -> None:
         assert black.format_str(source, mode=MODE) == source, path.name
 
 
-def test_the_big_modules_are_really_cut_at_classes_and_members() -> None:
-    raw = dict(RAW)
-    for name in (
-        "customerio_client/models.py",
-        "customerio_client/app.py",
-        "customerio_client/events.py",
-    ):
-        pieces = split_pieces(raw[name])
-        assert len(pieces) > 10, name
-    assert any(p.member for p in split_pieces(raw["customerio_client/app.py"]))
+class Counting(Formatter):
+    """A formatter that remembers which files it had to format (not from its cache)."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        super().__init__(cache_dir)
+        self.formatted: list[str] = []
+
+    def format_all(self, sources: dict[str, str]) -> dict[str, str]:
+        missing = [
+            n for n, t in sources.items() if self._load(n, self.key(n, t)) is None
+        ]
+        self.formatted += missing
+        return super().format_all(sources)
 
 
-CONTEXT_CASES = {
-    "comment between blocks": "x = 1\n\n# about f\n\ndef f():\n    pass\n\n\n\n# trailing\ndef g():\n    pass\n",
-    "decorator then blank line": "x = 1\n\n@dec\n\ndef f():\n    pass\n\n@dec\n\n\nclass C:\n    pass\n",
-    "overload stubs": (
-        "from typing import overload\n\n@overload\ndef f(x: int) -> int: ...\n@overload\n"
-        "def f(x: str) -> str: ...\n\ndef f(x):\n    return x\n"
-    ),
-    "stub class members": "class P:\n    def a(self): ...\n    def b(self): ...\n\n    def c(self): ...\n",
-    "module docstring then decorator": '"""Doc."""\n\n@dec\nclass A:\n    x: int\n\n@dec\nclass B:\n    pass\n',
-    "module docstring then class": '"""Doc."""\nclass A:\n    pass\nclass B:\n    pass\n',
-    "module docstring, blank line, class": '"""Doc."""\n\nclass A:\n    pass\n\ndef f():\n    pass\n',
-    "comment then module docstring": '# c\n"""Doc."""\n\n@d\nclass A:\n    pass\n',
-    "cut inside a string": 'X = """\n\ndef not_code():\n    pass\n\n@not_a_decorator\n"""\n\n\ndef f():\n    return X\n',
-    "cut inside a string at black's own blank lines": 'X = """\n\n\ndef not_code( ):\n    pass\n"""\n\n\ndef f():\n    return X\n',
-    "cut inside a class docstring": 'class A:\n    """Doc.\n\n    @param x\n    """\n\n    def f(self):\n        pass\n',
-    "cut inside brackets": "a = b = 1\nX = (\n    a\n\n@ b\n)\n\n\ndef f():\n    pass\n",
-    "class docstring then member": 'class A:\n    """Doc."""\n\n    def f(self):\n        pass\n\n    @property\n    def g(self):\n        return 1\n',
-    "blank line after class header": "class A:\n\n    def f(self):\n        pass\n\n    def g(self):\n        pass\n",
-    "two-space class body": "class A:\n  if X:\n\n    def f(self):\n      pass\n",
-    "nested class and comments in members": (
-        "class A:\n    x = 1\n\n    class B:\n        pass\n    # c\n\n"
-        "    def f(self):\n        pass\n        # tail\n\n    def g(self):\n"
-        "        pass\n"
-    ),
-    "multi-line decorator": "@dec(\n    1,\n)\n\ndef f():\n    pass\n\nclass A:\n    @d(\n        2\n    )\n\n    def g(self):\n        pass\n",
-    "fmt off": "# fmt: off\nx = [1,2]\n# fmt: on\n\ndef f():\n    pass\n",
-    "async and nested defs": "async def f():\n    def g():\n        pass\n\n    return g\n\n\n\n\nasync def h():\n    pass\n",
-    "statement after a class": "class A:\n    pass\nx = 1\n\nclass B:\n    pass\n\n\n\ny = 2\n",
-}
-
-
-@pytest.mark.parametrize("case", sorted(CONTEXT_CASES))
-def test_formatter_equals_black_where_blank_lines_depend_on_context(
-    case: str, tmp_path: Path
-) -> None:
-    source = CONTEXT_CASES[case]
-    expected = black.format_str(source, mode=MODE)
-    assert Formatter(None).format(source, "m.py") == expected
-    cached = Formatter(tmp_path)
-    assert cached.format(source, "m.py") == expected  # cold cache
-    assert Formatter(tmp_path).format(source, "m.py") == expected  # warm cache
+def test_the_formatter_lays_code_out_as_black_does() -> None:
+    source = (
+        "def f(a,b):\n  return {'x':a,\n 'y':b}\nclass C:\n    def g(self): return 1\n"
+    )
+    assert Formatter(None).format(source, "m.py") == black.format_str(source, mode=MODE)
 
 
 def test_code_that_does_not_parse_is_a_render_error() -> None:
     from generator.errors import RenderError
 
-    with pytest.raises(RenderError, match="m.py: generated code does not parse"):
-        Formatter(None).format("def f(:\n    pass\n\n\ndef g():\n    pass\n", "m.py")
+    with pytest.raises(RenderError, match="generated code does not parse"):
+        Formatter(None).format("def f(:\n    pass\n", "m.py")
 
 
-class Recorder:
-    """A `submit` that runs tasks here and records which pieces black was asked for
-    (`calls`, piece texts) and in how many tasks (`tasks`)."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-        self.tasks = 0
-
-    def __call__(self, fn: Any, *args: Any) -> Any:
-        self.tasks += 1
-        self.calls.extend(
-            text for text, _ in args[0]
-        )  # black_pieces([(text, member), ...])
-        return Pool(jobs=1).submit(fn, *args)
-
-
-def test_a_one_line_change_reformats_one_piece_and_an_unchanged_file_none(
+def test_a_changed_file_is_formatted_again_and_an_unchanged_one_is_not(
     tmp_path: Path,
 ) -> None:
-    source = dict(RAW)["customerio_client/app.py"]
-    assert "List campaigns" in source
-    first = Recorder()
-    Formatter(tmp_path, first).format(source, "app.py")
-    assert len(first.calls) == len(split_pieces(source))
-    # pieces travel to the workers in batches of about _BATCH_LINES lines, not one by one
-    assert 1 < first.tasks <= source.count("\n") // _BATCH_LINES + 2 < len(first.calls)
-    again = Recorder()
-    Formatter(tmp_path, again).format(source, "app.py")
-    assert again.calls == []
-    edited = source.replace("List campaigns", "List all the campaigns")
-    third = Recorder()
-    out = Formatter(tmp_path, third).format(edited, "app.py")
-    assert out == black.format_str(edited, mode=MODE)
-    assert 1 <= len(third.calls) <= 2 and all(
-        "List all the campaigns" in c for c in third.calls
-    )
-    assert (
-        len(list((tmp_path / "black").iterdir())) == 1
-    )  # one pack per file, rewritten in place
+    sources = {"a.py": "x = [1,2]\n", "b.py": "y = {'k':1}\n"}
+    first = Counting(tmp_path)
+    assert first.format_all(sources) == {
+        "a.py": "x = [1, 2]\n",
+        "b.py": 'y = {"k": 1}\n',
+    }
+    assert sorted(first.formatted) == ["a.py", "b.py"]
+    again = Counting(tmp_path)
+    again.format_all({**sources, "a.py": "x = [1,2,3]\n"})
+    assert again.formatted == ["a.py"]
 
 
 def test_jinja_bytecode_cache_follows_template_edits(tmp_path: Path) -> None:
@@ -219,6 +117,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_generated_package_passes_black_check(generated: Path) -> None:
+    """The output is black-formatted (the formatter is ruff's, in black's style)."""
     r = subprocess.run(
         [
             PY,
@@ -343,3 +242,100 @@ def test_spec_error_with_validation_in_flight_leaves_output_untouched(
     )
     assert r.returncode == 2 and "s.yaml#" in r.stderr and "Traceback" not in r.stderr
     assert tree(tmp_path / "out") == before
+
+
+# ---- spec text that must not break the output or keep the cache from answering -------------
+
+HOSTILE = {
+    "a tab": "Columns:\tname\tvalue\n| a\t| b |",
+    "a form feed": "Page one\fpage two",
+    "a lone surrogate": "broken \ud800 text",
+    "100 KB of text": "word " * 20_000,
+    "quotes and backslashes": 'ends with """ and \\',
+}
+
+
+def _spec_with(description: str, other: str) -> str:
+    import json
+
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "Text", "version": "1", "description": description},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/a": {
+                "get": {
+                    "operationId": "getA",
+                    "description": description,
+                    "parameters": [
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "description": description,
+                            "schema": {"type": "string", "default": description},
+                        }
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/b": {
+                "get": {
+                    "operationId": "getB",
+                    "summary": other,
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Thing": {
+                    "type": "object",
+                    "description": description,
+                    "properties": {
+                        "note": {"type": "string", "description": description}
+                    },
+                }
+            }
+        },
+    }
+    return json.dumps(
+        doc, ensure_ascii=True
+    )  # \ud800 written as an escape, as JSON can
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_spec_text_keeps_the_output_valid_and_the_cache_working(
+    case: str, tmp_path: Path
+) -> None:
+    spec = tmp_path / "text.json"
+    spec.write_text(_spec_with(HOSTILE[case], "first"), encoding="utf-8")
+    args = ("generate", "--spec", "text.json", "--out", "out", "--package", "textpkg")
+    first = run_cli(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    package = tmp_path / "out" / "textpkg"
+    for path in package.glob("*.py"):
+        path.read_text(encoding="utf-8")  # UTF-8, whatever the spec held
+    check = subprocess.run(
+        [PY, "-m", "black", "--check", "-q", str(package)],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stderr
+    code = (
+        "import textpkg, textpkg.models; print(textpkg.TextClient.get_a.__doc__[:20])"
+    )
+    run = subprocess.run(
+        [PY, "-c", code], cwd=tmp_path / "out", capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    # A one-line edit elsewhere: the client module is formatted again, and __init__ (its
+    # SPEC_HASH changes); nothing else is.
+    spec.write_text(_spec_with(HOSTILE[case], "second"), encoding="utf-8")
+    formatter = Counting(tmp_path / ".ciogen-cache")
+    from generator.ir.build import build_api
+    from generator.render.package import render_all
+    from generator.spec.refs import load
+
+    api, _ = build_api(load([spec]), package="textpkg", version="0")
+    render_all(api, formatter, make_environment())
+    assert sorted(formatter.formatted) == ["__init__.py", "text.py"]
