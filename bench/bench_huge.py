@@ -98,6 +98,9 @@ class Run:
     tree: float  # MiB, peak PSS summed over the process tree (sampled)
     code: int
     output: str
+    load: float = (
+        0.0  # the 1-minute load average when it ended (other work on the machine)
+    )
 
 
 def _children() -> Dict[int, List[int]]:
@@ -194,7 +197,8 @@ def run(cmd: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> 
         if not figures.exists():
             raise SystemExit(f"{cmd[0]} did not start ({p.returncode}):\n{output}")
         code, wall, cpu, rss = figures.read_text().split()
-    return Run(float(wall), float(cpu), int(rss) / 1024, tree, int(code), output)
+    load = os.getloadavg()[0]
+    return Run(float(wall), float(cpu), int(rss) / 1024, tree, int(code), output, load)
 
 
 def must(r: Run, what: str) -> Run:
@@ -402,10 +406,22 @@ def row(label: str, ours: Optional[List[Run]], theirs: Optional[List[Run]]) -> N
         w, c, m, t = (med(runs, f) for f in ("wall", "cpu", "rss", "tree"))
         return f"{w:8.2f} s {c:7.1f} s cpu {m:6.0f}/{t:5.0f} MiB"
 
+    LOADS.extend(r.load for r in (ours or []) + (theirs or []))
     ratio = ""
     if ours and theirs:
         ratio = f"  {med(ours, 'wall') / med(theirs, 'wall'):5.2f}x"
     print(f"  {label:<34}{cell(ours)}  |{cell(theirs)}{ratio}")
+
+
+LOADS: List[float] = []  # of every run in the current table (see `loads`)
+
+
+def loads() -> None:
+    if LOADS:
+        print(
+            f"    (1-minute load average as the runs ended: {min(LOADS):.1f} to {max(LOADS):.1f})"
+        )
+    LOADS.clear()
 
 
 def header(title: str) -> None:
@@ -471,6 +487,7 @@ def bench_github(scratch: Path, runs: int) -> Tuple[Path, Path]:
     row("check (in sync)", check, None)
     row("one-line edit, warm cache", edit, peer_edit)
     print(f"    (the description of {where}; ciogen: {', '.join(written)})")
+    loads()
     print(
         f"  output: ciogen {ours.files} files ({ours.py_files} .py), {ours.lines:,} lines of"
     )
@@ -586,6 +603,7 @@ def bench_import(scratch: Path, out: Path, peer_out: Path, runs: int) -> None:
     header(f"import + one call ({CALL_OPERATION}, GET / on 127.0.0.1; peer: {module})")
     row("first import + call (compiles)", [first["ours"]], [first["peer"]])
     row("import + call, bytecode cached", warm["ours"], warm["peer"])
+    loads()
     for name, label in (("ours", "ciogen"), ("peer", "peer")):
         got = inner[name]
         imp = statistics.median(g["import"] for g in got)
@@ -618,6 +636,7 @@ def bench_compile(scratch: Path, out: Path, peer_out: Path) -> None:
         into.append(must(run(cmd, scratch, env), "compileall"))
     header("python -m compileall -q on the output (bytecode cache empty)")
     row("compileall", ours, theirs)
+    loads()
 
 
 def warm_up(scratch: Path) -> None:
@@ -668,6 +687,7 @@ def bench_synthetic(scratch: Path, runs: int, step: int) -> None:
     for k in factors:
         lines = tree(work / f"out{k}" / PACKAGE).lines
         row(f"{k}x ({sizes[k] / MiB:5.2f} MiB, {lines:,} lines)", ours[k], theirs[k])
+    loads()
     xs = [float(sizes[k]) for k in factors]
     for label, got in (("ciogen", ours), ("peer", theirs)):
         for field in ("wall", "cpu"):
