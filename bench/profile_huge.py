@@ -359,6 +359,24 @@ def _blocks(text: str, start: str) -> List[Tuple[str, int]]:
     return out
 
 
+def _class_texts(text: str) -> List[Tuple[str, int, str]]:
+    """(name, lines, text) of each top-level class with its decorators."""
+    lines = text.splitlines(keepends=True)
+    heads = [
+        i
+        for i, line in enumerate(lines)
+        if re.match(r"(class|def|async def|@|[A-Za-z_])", line)
+    ]
+    heads.append(len(lines))
+    out = []
+    for a, b in zip(heads, heads[1:]):
+        m = re.match(r"class (\w+)", lines[a])
+        if m:
+            first = a - 1 if a and lines[a - 1].startswith("@") else a
+            out.append((m.group(1), b - a, "".join(lines[first:b])))
+    return out
+
+
 def cmd_anatomy(args: argparse.Namespace) -> None:
     data = json.loads(args.spec.read_text(encoding="utf-8"))
     schemas = data.get("components", {}).get("schemas", {})
@@ -392,13 +410,29 @@ def cmd_anatomy(args: argparse.Namespace) -> None:
     print("  largest classes (lines):")
     for name, lines in sorted(classes, key=lambda c: -c[1])[:12]:
         print(f"    {name:<70}{lines:>7,}")
-    by_suffix: Counter = Counter()
-    for name, lines in inline:
-        m = re.search(
-            r"(Request|Response\d*|Item|Webhook|Body|Properties|Value)\w*$", name
+    webhook = [(n, ln) for n, ln in classes if n.startswith("Webhook")]
+    print(
+        "  classes named Webhook* (webhook-* components and the classes inline in them):"
+    )
+    print(f"  {len(webhook):,}, {sum(ln for _, ln in webhook):,} lines")
+    # the same class under another name: equal text once every class name is masked
+    names = {n for n, _ in classes}
+    shapes: Dict[str, List[Tuple[str, int]]] = {}
+    for name, lines, text in _class_texts(models):
+        masked = re.sub(
+            r"\b[A-Z]\w*\b", lambda m: "M" if m.group(0) in names else m.group(0), text
         )
-        by_suffix[m.group(1) if m else "other"] += lines
-    print("  inline classes by name ending (lines):", dict(by_suffix.most_common()))
+        shapes.setdefault(masked, []).append((name, lines))
+    repeats = [group for group in shapes.values() if len(group) > 1]
+    extra = sum(ln for group in repeats for _, ln in group[1:])
+    print(
+        f"  {len(shapes):,} distinct class shapes; {sum(len(g) - 1 for g in repeats):,} classes"
+    )
+    print(f"  repeat another's shape under another name: {extra:,} lines")
+    for group in sorted(repeats, key=lambda g: -sum(ln for _, ln in g[1:]))[:5]:
+        print(
+            f"    {len(group):>4} x {group[0][1]:>5} lines, e.g. {group[0][0]}, {group[1][0]}"
+        )
     fixtures = (args.dir / "fixtures.py").read_text(encoding="utf-8")
     print(f"fixtures.py: {fixtures.count(chr(10)):,} lines, {len(fixtures):,} B")
     for path in sorted(args.dir.glob("*.py")):
