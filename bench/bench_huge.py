@@ -689,10 +689,19 @@ def bench_synthetic(scratch: Path, runs: int, step: int) -> None:
         row(f"{k}x ({sizes[k] / MiB:5.2f} MiB, {lines:,} lines)", ours[k], theirs[k])
     loads()
     xs = [float(sizes[k]) for k in factors]
+    print(
+        "    exponents (least-squares slope of log time vs log bytes), 1x-8x and 2x-8x"
+    )
+    print(
+        "    (the second leaves out the smallest spec, where start-up costs weigh most):"
+    )
     for label, got in (("ciogen", ours), ("peer", theirs)):
         for field in ("wall", "cpu"):
-            e = fit(xs, [med(got[k], field) for k in factors])
-            print(f"    {label} exponent ({field} time vs bytes): {e:.3f}")
+            ts = [med(got[k], field) for k in factors]
+            print(
+                f"      {label:<7}{field:<5}{fit(xs, ts):7.3f}{fit(xs[1:], ts[1:]):7.3f}"
+                f"   8x/4x time ratio {ts[3] / ts[2]:.2f}"
+            )
 
 
 def main() -> None:
