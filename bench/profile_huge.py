@@ -220,7 +220,7 @@ def cmd_phases(args: argparse.Namespace) -> None:
         print(f"  {label:<42}{spent:8.2f} s  {CALLS[label]:>6} call(s)")
     print(f"  {'(rest of generate: cli, gc, manifest...)':<42}{total - top:8.2f} s")
     if args.cprofile:
-        stats = pstats.Stats(args.cprofile)
+        stats = pstats.Stats(str(args.cprofile))
         stats.sort_stats("tottime").print_stats(25)
 
 
