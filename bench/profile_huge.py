@@ -142,8 +142,32 @@ METHOD_OF = {
 }
 
 
+BLACK: Dict[str, List[float]] = {"changed": [0, 0, 0.0], "unchanged": [0, 0, 0.0]}
+
+
+def count_black_passes() -> None:
+    """black.format_str formats twice when its first pass changes the text: count the
+    pieces (calls, lines, seconds) it changed, and those it left as they were."""
+    import black
+
+    inner = black.format_str
+
+    def format_str(src: str, *, mode: Any) -> str:
+        start = time.perf_counter()
+        out: str = inner(src, mode=mode)
+        row = BLACK["changed" if out != src else "unchanged"]
+        row[0] += 1
+        row[1] += src.count("\n")
+        row[2] += time.perf_counter() - start
+        return out
+
+    black.format_str = format_str
+
+
 def install_timers() -> None:
     import importlib
+
+    count_black_passes()
 
     for label, _, module, attr in PHASES:
         owner = importlib.import_module(module)
@@ -219,6 +243,12 @@ def cmd_phases(args: argparse.Namespace) -> None:
         top += spent if not parent else 0.0
         print(f"  {label:<42}{spent:8.2f} s  {CALLS[label]:>6} call(s)")
     print(f"  {'(rest of generate: cli, gc, manifest...)':<42}{total - top:8.2f} s")
+    print("black's calls (a text black changes is formatted twice):")
+    for kind, (calls, lines, spent) in BLACK.items():
+        rate = f"{lines / spent:8,.0f} lines/s" if spent else ""
+        print(
+            f"  {kind:<10}{calls:>7,.0f} call(s){lines:>10,.0f} lines{spent:8.2f} s{rate}"
+        )
     if args.cprofile:
         stats = pstats.Stats(str(args.cprofile))
         stats.sort_stats("tottime").print_stats(25)
