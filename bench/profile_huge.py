@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import bench_huge  # noqa: E402 (after the path: the generator package is imported below)
+from generator.formatting import _STAND_IN  # noqa: E402
 
 PACKAGE = bench_huge.PACKAGE
 
@@ -143,6 +144,10 @@ METHOD_OF = {
 
 
 BLACK: Dict[str, List[float]] = {"changed": [0, 0, 0.0], "unchanged": [0, 0, 0.0]}
+BLACK_BY_FILE: Dict[str, List[float]] = (
+    {}
+)  # file -> [calls, lines, s] changed, unchanged
+_PIECE_FILE: Dict[str, str] = {}  # a piece's text (as black_piece passes it on) -> file
 
 
 def count_black_passes() -> None:
@@ -155,13 +160,32 @@ def count_black_passes() -> None:
     def format_str(src: str, *, mode: Any) -> str:
         start = time.perf_counter()
         out: str = inner(src, mode=mode)
-        row = BLACK["changed" if out != src else "unchanged"]
+        spent, lines, changed = time.perf_counter() - start, src.count("\n"), out != src
+        row = BLACK["changed" if changed else "unchanged"]
         row[0] += 1
-        row[1] += src.count("\n")
-        row[2] += time.perf_counter() - start
+        row[1] += lines
+        row[2] += spent
+        text = src[len(_STAND_IN) :] if src.startswith(_STAND_IN) else src
+        per = BLACK_BY_FILE.setdefault(_PIECE_FILE.get(text, "?"), [0.0] * 6)
+        at = 0 if changed else 3
+        per[at] += 1
+        per[at + 1] += lines
+        per[at + 2] += spent
         return out
 
     black.format_str = format_str
+
+    from generator import formatting
+
+    start_file = formatting.Formatter.start
+
+    def start(self: Any, source: str, name: str) -> None:
+        _PIECE_FILE[source.rstrip("\n") + "\n"] = name  # formatted whole
+        for p in formatting.split_pieces(source):
+            _PIECE_FILE[p.text.rstrip("\n") + "\n"] = name
+        start_file(self, source, name)
+
+    formatting.Formatter.start = start  # type: ignore[method-assign]
 
 
 def install_timers() -> None:
@@ -249,6 +273,14 @@ def cmd_phases(args: argparse.Namespace) -> None:
         print(
             f"  {kind:<10}{calls:>7,.0f} call(s){lines:>10,.0f} lines{spent:8.2f} s{rate}"
         )
+    print("  per file: changed calls, lines, s | unchanged calls, lines, s")
+    for name, per in sorted(
+        BLACK_BY_FILE.items(), key=lambda kv: -(kv[1][2] + kv[1][5])
+    ):
+        cells = " ".join(
+            f"{v:>9,.0f}" if i % 3 != 2 else f"{v:8.2f}" for i, v in enumerate(per)
+        )
+        print(f"    {name:<56}{cells}")
     if args.cprofile:
         stats = pstats.Stats(str(args.cprofile))
         stats.sort_stats("tottime").print_stats(25)
