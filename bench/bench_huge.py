@@ -71,8 +71,9 @@ DOCUMENT = (
 PACKAGE = "github_client"
 PARTS = ("github", "import", "compile", "synthetic")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-# ciogen stops (exit 2) on this discriminator: its mapping sends "array" to a schema whose
-# `type` property is "dir" (GitHub answers a directory with an array of entries).
+# ciogen stops (exit 2) on this discriminator: its mapping sends "array" to
+# content-directory, an array schema (GitHub answers a directory with an array of entries),
+# which is not a model.
 WORKAROUND = (
     "/paths/~1repos~1{owner}~1{repo}~1contents~1{path}/get/responses/200/content"
     "/application~1json/schema/discriminator"
