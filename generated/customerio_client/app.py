@@ -8,7 +8,7 @@ Auth: bearer (api_key).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _auth
 from ._base_client import (
@@ -24,18 +24,18 @@ from ._retry import DEFAULT_MAX_RETRIES
 from ._serde import to_json
 from ._transport import AsyncTransport, Transport
 from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, Unset
-from .models import (
-    BroadcastTrigger,
-    CreateCollectionRequest,
-    CreateSegmentRequest,
-    CustomerSearch,
-    ExportCustomersRequest,
-    ListMessagesResponse,
-    SendEmailRequest,
-    SendPushRequest,
-    SendResponse,
-    SendTransactionalSmsRequest,
-)
+
+if TYPE_CHECKING:
+    from .models.broadcast_trigger import BroadcastTrigger
+    from .models.create_collection_request import CreateCollectionRequest
+    from .models.create_segment_request import CreateSegmentRequest
+    from .models.customer_search import CustomerSearch
+    from .models.export_customers_request import ExportCustomersRequest
+    from .models.list_messages_response import ListMessagesResponse
+    from .models.send_email_request import SendEmailRequest
+    from .models.send_push_request import SendPushRequest
+    from .models.send_response import SendResponse
+    from .models.send_transactional_sms_request import SendTransactionalSmsRequest
 
 REGIONS: dict[str, str] = {
     "us": "https://api.customer.io",
@@ -213,6 +213,8 @@ def _list_messages_call(
 
 
 def _parse_list_messages(data: Any) -> ListMessagesResponse | None:
+    from .models.list_messages_response import ListMessagesResponse
+
     return None if data is None else ListMessagesResponse.from_dict(data)
 
 
@@ -253,6 +255,8 @@ def _send_transactional_email_call(body: SendEmailRequest | Mapping[str, Any]) -
 
 
 def _parse_send_transactional_email(data: Any) -> SendResponse | None:
+    from .models.send_response import SendResponse
+
     return None if data is None else SendResponse.from_dict(data)
 
 

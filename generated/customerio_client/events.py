@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._semantic import (
     EventSpec,
@@ -27,7 +27,10 @@ from ._semantic import (
     find_and_check,
 )
 from ._types import UNSET, Unset
-from .models import DeviceContextDeviceType, ReportDeliveryEventPropertiesMetric
+
+if TYPE_CHECKING:
+    from .models.device_context import DeviceContextDeviceType
+    from .models.report_delivery_event import ReportDeliveryEventPropertiesMetric
 
 __all__ = [
     "EVENTS",

@@ -8,7 +8,7 @@ Auth: basic (api_key).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _auth
 from ._base_client import (
@@ -24,18 +24,18 @@ from ._serde import to_json
 from ._transport import AsyncTransport, Transport
 from ._types import DEFAULT_TIMEOUT, Timeout
 from .events import check_track_call
-from .models import (
-    Alias,
-    Batch,
-    Group,
-    Identify,
-    Page,
-    Screen,
-    Track,
-    TrackActionEventRequest,
-    TrackEmailEventRequest,
-    TrackMobileAppEventRequest,
-)
+
+if TYPE_CHECKING:
+    from .models.alias import Alias
+    from .models.batch import Batch
+    from .models.group import Group
+    from .models.identify import Identify
+    from .models.page import Page
+    from .models.screen import Screen
+    from .models.track import Track
+    from .models.track_action_event_request import TrackActionEventRequest
+    from .models.track_email_event_request import TrackEmailEventRequest
+    from .models.track_mobile_app_event_request import TrackMobileAppEventRequest
 
 REGIONS: dict[str, str] = {
     "us": "https://cdp.customer.io",

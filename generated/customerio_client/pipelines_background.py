@@ -11,25 +11,25 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _auth, events
 from ._background import BackgroundClient, MessageFields, require_one_of
 from ._delivery import BatchEndpoint, OnError
 from ._transport import Transport
 from ._types import UNSET, Timeout, Unset
-from .models import (
-    Alias,
-    Context,
-    DeviceContextDeviceType,
-    Group,
-    Identify,
-    Page,
-    ReportDeliveryEventPropertiesMetric,
-    Screen,
-    Track,
-)
+from .models.alias import Alias
+from .models.group import Group
+from .models.identify import Identify
+from .models.page import Page
+from .models.screen import Screen
+from .models.track import Track
 from .pipelines import DEFAULT_REGION, REGIONS
+
+if TYPE_CHECKING:
+    from .models.context import Context
+    from .models.device_context import DeviceContextDeviceType
+    from .models.report_delivery_event import ReportDeliveryEventPropertiesMetric
 
 __all__ = ["BackgroundPipelinesClient"]
 

@@ -8,7 +8,7 @@ Auth: basic (site_id, api_key).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _auth
 from ._base_client import APIResponse, AsyncBaseClient, BaseClient, Call, Limits
@@ -16,17 +16,19 @@ from ._retry import DEFAULT_MAX_RETRIES
 from ._serde import to_json
 from ._transport import AsyncTransport, Transport
 from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, Unset
-from .models import (
-    AddCustomersToSegmentIdType,
-    BatchV2,
-    DeviceRequest,
-    EntityV2,
-    Event,
-    MergeRequest,
-    Person,
-    RemoveCustomersFromSegmentIdType,
-    SegmentMembership,
-)
+
+if TYPE_CHECKING:
+    from .models.add_customers_to_segment_id_type import AddCustomersToSegmentIdType
+    from .models.batch_v2 import BatchV2
+    from .models.device_request import DeviceRequest
+    from .models.entity_v2 import EntityV2
+    from .models.event import Event
+    from .models.merge_request import MergeRequest
+    from .models.person import Person
+    from .models.remove_customers_from_segment_id_type import (
+        RemoveCustomersFromSegmentIdType,
+    )
+    from .models.segment_membership import SegmentMembership
 
 REGIONS: dict[str, str] = {
     "us": "https://track.customer.io",

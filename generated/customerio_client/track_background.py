@@ -10,30 +10,34 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _auth
 from ._background import BackgroundClient, MessageFields, require_one_of
 from ._delivery import BatchEndpoint, OnError
 from ._transport import Transport
 from ._types import UNSET, Timeout, Unset
-from .models import (
-    DeliveryEvent,
-    DeliveryEventAttributes,
-    DeliveryEventIdentifiers,
-    DeliveryEventName,
-    DeviceV2,
-    Identifiers,
-    ObjectIdentifiers,
-    ObjectOperation,
-    ObjectOperationAction,
-    ObjectRelationship,
-    PersonOperation,
-    PersonOperationAction,
-    PersonOperationAttributes,
-    PersonRelationship,
-)
+from .models.delivery_event import DeliveryEvent
+from .models.object_operation import ObjectOperation
+from .models.person_operation import PersonOperation
 from .track import DEFAULT_REGION, REGIONS
+
+if TYPE_CHECKING:
+    from .models.delivery_event import (
+        DeliveryEventAttributes,
+        DeliveryEventIdentifiers,
+        DeliveryEventName,
+    )
+    from .models.device_v2 import DeviceV2
+    from .models.identifiers import Identifiers
+    from .models.object_identifiers import ObjectIdentifiers
+    from .models.object_operation import ObjectOperationAction
+    from .models.object_relationship import ObjectRelationship
+    from .models.person_operation import (
+        PersonOperationAction,
+        PersonOperationAttributes,
+    )
+    from .models.person_relationship import PersonRelationship
 
 __all__ = ["BackgroundTrackClient"]
 

@@ -337,21 +337,107 @@ def surface_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
             if not op.body.required:
                 code.append("Unset UNSET")
         if op.success is not None:
-            model_names(op.success.schema, used, decoding=True)
+            model_names(op.success.schema, used)
         if op.pagination is not None:
             model_names(op.pagination.item, used)
             code.append(item_type(op))
     _add_types(imports, " ".join(code))
     if used:
-        _add(imports, ".models", *used)
+        _add(imports, "typing", "TYPE_CHECKING")
     return import_lines(imports)
+
+
+def surface_checking_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
+    """The models a surface module names in annotations only (imported for type checkers:
+    importing a client loads no model until a call decodes one)."""
+    used: set[str] = set()
+    for op in surface.operations:
+        for p in op.parameters:
+            model_names(p.schema, used)
+        if op.body is not None:
+            model_names(op.body.schema, used)
+        if op.success is not None:
+            model_names(op.success.schema, used)
+        if op.pagination is not None:
+            model_names(op.pagination.item, used)
+    return model_import(api, used)
+
+
+def parse_imports(op: ir.Operation, api: ir.Api) -> list[str]:
+    """What an operation's `_parse_` function imports when it runs: the models its answer
+    decodes into."""
+    used: set[str] = set()
+    if op.success is not None:
+        model_names(op.success.schema, used, decoding=True)
+    return model_import(api, used)
 
 
 # ---- models --------------------------------------------------------------------------------
 
 
-def models_imports(models: tuple[ir.Schema, ...]) -> list[str]:
-    """The import block of the models module."""
+def _deeper(imports: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The same imports, written from a subpackage (`._serde` -> `.._serde`)."""
+    return {
+        ("." + m if m.startswith(".") else m): names for m, names in imports.items()
+    }
+
+
+def model_modules(api: ir.Api) -> dict[str, str]:
+    """class name -> its module in the models package."""
+    return dict(api.model_modules)
+
+
+def models_in(api: ir.Api, module: str) -> list[ir.Schema]:
+    """The models one module of the models package holds, in the package's order."""
+    where = model_modules(api)
+    return [m for m in api.models if where.get(m.class_name) == module]
+
+
+def _runtime_names(m: ir.Schema) -> set[str]:
+    """Classes (and union decoders) a model's code calls at run time."""
+    names: set[str] = set()
+    if m.kind == ir.OBJECT:
+        for p in m.properties:
+            model_names(p.schema, names, decoding=True)
+    elif m.kind == ir.UNION:
+        for v in m.variants:
+            model_names(v, names, decoding=True)
+        if m.discriminator is not None:
+            unions = set(m.discriminator.unions)
+            names.update(
+                "decode_" + cls if cls in unions else cls
+                for _, cls in m.discriminator.mapping
+            )
+    return names
+
+
+def _annotation_names(m: ir.Schema) -> set[str]:
+    names: set[str] = set()
+    for p in m.properties:
+        model_names(p.schema, names)
+    for v in m.variants:
+        model_names(v, names)
+    return names
+
+
+def local_imports(api: ir.Api, module: str, m: ir.Schema) -> list[str]:
+    """The imports a model's `from_dict` (or a union's decoder) makes when it runs: the
+    classes of other modules it decodes into (imported there, not at the top, so modules
+    that refer to each other import in any order)."""
+    where = model_modules(api)
+    by_module: dict[str, set[str]] = {}
+    for name in _runtime_names(m):
+        cls = name.removeprefix("decode_")
+        other = where.get(cls)
+        if other is not None and other != module:
+            by_module.setdefault(f".{other}", set()).add(name)
+    return import_lines(by_module)
+
+
+def models_module_imports(api: ir.Api, module: str) -> tuple[list[str], list[str]]:
+    """(imports, imports for type checkers only) of one module of the models package."""
+    models = models_in(api, module)
+    where = model_modules(api)
     imports: dict[str, set[str]] = {}
     code: list[str] = []
     kinds = {m.kind for m in models}
@@ -362,6 +448,7 @@ def models_imports(models: tuple[ir.Schema, ...]) -> list[str]:
         _add(imports, "collections.abc", "Mapping")
         _add(imports, "typing", "Any")
         code.append("to_json(")
+    elsewhere: dict[str, set[str]] = {}
     for m in models:
         if m.kind == ir.OBJECT:
             for p in m.properties:
@@ -384,8 +471,48 @@ def models_imports(models: tuple[ir.Schema, ...]) -> list[str]:
                     decode(v, "data"),
                     " ".join(matcher_checks(v, "data")),
                 ]
+            # the alias is annotated as one, so its quoted variants are type expressions
+            elsewhere.setdefault("typing_extensions", set()).add("TypeAlias")
+        for name in _annotation_names(m):
+            other = where.get(name)
+            if other is not None and other != module:
+                elsewhere.setdefault(f".{other}", set()).add(name)
     _add_types(imports, " ".join(code))
-    return import_lines(imports)
+    if elsewhere:
+        _add(imports, "typing", "TYPE_CHECKING")
+    return import_lines(_deeper(imports)), import_lines(elsewhere)
+
+
+def models_exports(api: ir.Api) -> list[tuple[str, str]]:
+    """(name, module) of everything the models package makes importable: every model and
+    every union's decoder, sorted by name."""
+    out = [(cls, module) for cls, module in api.model_modules]
+    kinds = {m.class_name: m.kind for m in api.models}
+    out += [
+        (f"decode_{cls}", module)
+        for cls, module in api.model_modules
+        if kinds.get(cls) == ir.UNION
+    ]
+    return sorted(out)
+
+
+def models_checking_imports(api: ir.Api) -> list[str]:
+    """The models package's imports of every name, for type checkers."""
+    by_module: dict[str, set[str]] = {}
+    for name, module in models_exports(api):
+        by_module.setdefault(f".{module}", set()).add(name)
+    return import_lines(by_module)
+
+
+def model_import(api: ir.Api, names: set[str]) -> list[str]:
+    """`from .models.<module> import ...` lines for model names (and union decoders)."""
+    where = model_modules(api)
+    by_module: dict[str, set[str]] = {}
+    for name in names:
+        module = where.get(name.removeprefix("decode_"))
+        if module is not None:
+            by_module.setdefault(f".models.{module}", set()).add(name)
+    return import_lines(by_module)
 
 
 # ---- events --------------------------------------------------------------------------------
@@ -433,10 +560,14 @@ def events_imports(api: ir.Api) -> list[str]:
         _add(imports, "._types", "UNSET", "Unset")
         code = [event_argument_type(s) for s in _event_fields(api)]
         _add_types(imports, " ".join(code))
-    names = event_models(api)
-    if names:
-        _add(imports, ".models", *names)
+    if event_models(api):
+        _add(imports, "typing", "TYPE_CHECKING")
     return import_lines(imports)
+
+
+def events_checking_imports(api: ir.Api) -> list[str]:
+    """The models event constructors name in annotations (for type checkers only)."""
+    return model_import(api, set(event_models(api)))
 
 
 def expected(s: ir.Schema) -> str:
@@ -534,24 +665,33 @@ def background_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
     if any(k.one_of for k in d.kinds):
         _add(imports, "._background", "require_one_of")
     for kind in d.kinds:
-        _add(imports, ".models", kind.model.class_name)
         code += kind_parameters(kind, d)
     if d.events and api.events:
         _add(imports, ".", "events")
         for ev in api.events:
             code += event_parameters(ev, api.wire.context_field)
     _add_types(imports, " ".join(code))
+    if _background_annotation_models(surface, api):
+        _add(imports, "typing", "TYPE_CHECKING")
+    where = model_modules(api)
+    for kind in d.kinds:  # the methods build these models: imported with the module
+        _add(imports, f".models.{where[kind.model.class_name]}", kind.model.class_name)
+    return import_lines(imports)
+
+
+def _background_annotation_models(surface: ir.Surface, api: ir.Api) -> set[str]:
+    assert surface.delivery is not None
+    d = surface.delivery
     names: set[str] = set()
     for kind in d.kinds:
         for p in kind.model.properties:
             model_names(p.schema, names)
     if d.events:
-        for ev in api.events:
-            for schema in [
-                *(f.schema for f in (*ev.properties, *ev.context)),
-                *(p.schema for p in ev.top),
-            ]:
-                model_names(schema, names)
-    if names:
-        _add(imports, ".models", *names)
-    return import_lines(imports)
+        for schema in _event_fields(api):
+            model_names(schema, names)
+    return names - {kind.model.class_name for kind in d.kinds}
+
+
+def background_checking_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
+    """Models a background module names in annotations only (for type checkers)."""
+    return model_import(api, _background_annotation_models(surface, api))

@@ -218,13 +218,15 @@ def ordered_fields(model: ir.Schema) -> list[ir.Property]:
 
 
 def model_names(s: ir.Schema | None, out: set[str], decoding: bool = False) -> None:
-    """Add the model classes (and, with `decoding`, union decoders) a type of `s` names."""
+    """Add the model classes a type of `s` names; with `decoding`, what decoding a value
+    of it calls (a union's decoder instead of the union)."""
     if s is None:
         return
     if s.class_name:
-        out.add(s.class_name)
-        if s.kind == UNION and decoding:
-            out.add("decode_" + s.class_name)
+        # decoding a union calls its decoder; the alias itself is only a type
+        out.add(
+            "decode_" + s.class_name if s.kind == UNION and decoding else s.class_name
+        )
         return  # a named model's insides are its own business
     for child in (s.items, *s.variants):
         model_names(child, out, decoding)

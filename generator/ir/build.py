@@ -21,7 +21,7 @@ from .example_check import check_examples
 from .examples import with_examples
 from .naming import pascal
 from .operations import OperationReader, with_body_constants, with_pagination
-from .schemas import SchemaBuilder, finished_models
+from .schemas import SchemaBuilder, finished_models, model_modules
 from .surfaces import build_surfaces, mark_event_checks
 from .wire import routes, wire_facts
 
@@ -106,6 +106,7 @@ def build_api(
         webhooks=tuple(reader.webhooks),
         wire=wire_facts(operations, events, by_name),
         routes=routes(operations, by_name),
+        model_modules=model_modules(schemas, models),
     )
     noticed = sorted(findings + schemas.findings, key=lambda f: (f.file, f.pointer))
     return api, noticed + example_findings

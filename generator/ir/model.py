@@ -428,6 +428,8 @@ class Api:
     ] = ()  # operations the API calls on you (3.1 webhooks)
     wire: WireFacts = field(default_factory=WireFacts)
     routes: tuple[Route, ...] = ()  # most specific first
+    # (class name, module of the models package it is in), in models' order
+    model_modules: tuple[tuple[str, str], ...] = ()
 
     @property
     def operations(self) -> tuple[Operation, ...]:

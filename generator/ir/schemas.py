@@ -151,6 +151,10 @@ class SchemaBuilder:
         self.inline_cache: dict[Key, Schema] = {}
         self.component_keys: dict[Key, str] = {}
         self.findings: list[Finding] = []  # what was noticed and worked around
+        # class name -> the component whose conversion made it (itself for a component or
+        # an operation's inline schema): the models module it is written to
+        self.owner: dict[str, str] = {}
+        self._owners: list[str] = []
 
     # ---- naming -------------------------------------------------------------------------
 
@@ -243,10 +247,12 @@ class SchemaBuilder:
         name = self.component_keys.get(key) or self.names[key]
         if name not in self.models and key not in self.in_progress:
             self.in_progress.add(key)
+            self._owners.append(name)
             try:
                 built = self._convert_inline(doc, ptr, node, name, class_name=name)
             finally:
                 self.in_progress.discard(key)
+                self._owners.pop()
             if built.class_name == name:
                 self.models.setdefault(name, built)
                 self.names[key] = name
@@ -463,6 +469,7 @@ class SchemaBuilder:
 
     def _register(self, name: str, model: Schema, doc: Document, ptr: str) -> Schema:
         key = (doc.path, ptr)
+        self.owner.setdefault(name, self._owners[-1] if self._owners else name)
         self.models.setdefault(name, model)
         self.names.setdefault(key, name)
         return model
@@ -814,3 +821,19 @@ def _with_variant_shapes(model: Schema, models: dict[str, Schema]) -> Schema:
         for v in model.variants
     )
     return model if variants == model.variants else replace(model, variants=variants)
+
+
+def model_modules(
+    builder: SchemaBuilder, models: tuple[Schema, ...]
+) -> tuple[tuple[str, str], ...]:
+    """(class name, module) for every model: a component's module holds it and the classes
+    its conversion made (`Repository` and `RepositoryOwner` in `repository`); a model made
+    inline in an operation has a module of its own. Module names are snake_case, unique,
+    and never a name the models package itself uses."""
+    owners = sorted({builder.owner.get(m.class_name, m.class_name) for m in models})
+    names = dedupe([snake(o) for o in owners], reserved=("models", "init"))
+    module = dict(zip(owners, names))
+    return tuple(
+        (m.class_name, module[builder.owner.get(m.class_name, m.class_name)])
+        for m in models
+    )

@@ -51,7 +51,7 @@ def plan_outputs(api: ir.Api) -> list[OutputFile]:
     for name in (
         "__init__.py",
         "_operations.py",
-        "models.py",
+        "models/__init__.py",
         "events.py",
         "fixtures.py",
         "testing.py",
@@ -60,6 +60,11 @@ def plan_outputs(api: ir.Api) -> list[OutputFile]:
     ):
         if needed.get(name, True):
             files.append(OutputFile(name, f"package/{name}.j2"))
+    for module in sorted({m for _, m in api.model_modules}):
+        context = (("module", module),)
+        files.append(
+            OutputFile(f"models/{module}.py", "package/models/module.py.j2", context)
+        )
     for s in api.surfaces:
         context = (("surface", s),)
         files.append(OutputFile(f"{s.name}.py", "package/surface.py.j2", context))

@@ -463,7 +463,7 @@ def test_generate_counts_written_unchanged_and_removed_files(tmp_path: Path) -> 
         ]
     )
     (out / "p" / "stray.py").write_text("x = 1\n")
-    (out / "p" / "models.py").write_text("edited\n")
+    (out / "p" / "models" / "pet.py").write_text("edited\n")
     r = run_cli(*args)
     assert r.returncode == 0
     assert f"1 file(s) written, {total - 1} unchanged, 1 removed" in r.stdout
@@ -483,12 +483,12 @@ def test_check_detects_hand_edits_and_names_the_file(tmp_path: Path) -> None:
     assert run_cli("generate", *base).returncode == 0
     assert run_cli("check", *base).returncode == 0
     assert run_cli("check", "--full", *base).returncode == 0
-    target = out / "p" / "models.py"
+    target = out / "p" / "models" / "pet.py"
     target.write_text(target.read_text().replace("class Pet:", "class Pet:  # edited"))
     for extra in ((), ("--full",)):
         r = run_cli("check", *extra, *base)
         assert r.returncode == 1
-        assert "models.py" in r.stderr and "-class Pet:  # edited" in r.stdout
+        assert "models/pet.py" in r.stderr and "-class Pet:  # edited" in r.stdout
 
 
 def test_check_detects_a_changed_spec(tmp_path: Path) -> None:
@@ -498,7 +498,7 @@ def test_check_detects_a_changed_spec(tmp_path: Path) -> None:
     assert run_cli("generate", *base).returncode == 0
     spec.write_text(spec.read_text().replace("mode:", "speed:"))
     r = run_cli("check", *base)
-    assert r.returncode == 1 and "models.py" in r.stderr
+    assert r.returncode == 1 and "models/" in r.stderr
 
 
 def test_config_defaults_from_pyproject_and_flags_win(tmp_path: Path) -> None:
@@ -568,7 +568,7 @@ def test_json_specs_are_read_like_yaml(tmp_path: Path) -> None:
         "generate", "--spec", str(spec), "--out", str(out), "--package", "fromjson"
     )
     assert r.returncode == 0, r.stderr
-    assert "class Thing:" in (out / "fromjson" / "models.py").read_text()
+    assert "class Thing:" in (out / "fromjson" / "models" / "thing.py").read_text()
     bad = tmp_path / "bad.json"
     bad.write_text('{"openapi": "3.1.0",')
     r = run_cli("generate", "--spec", str(bad), "--out", str(out), "--package", "x")
