@@ -377,7 +377,9 @@ def test_a_long_chain_of_refs_generates(tmp_path: Path) -> None:
         text=True,
     )
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "class S299" in (tmp_path / "out" / "chain" / "models" / "s299.py").read_text()
+    assert (
+        "class S299" in (tmp_path / "out" / "chain" / "models" / "s299.py").read_text()
+    )
 
 
 # ---- request bodies that are not required ----------------------------------------------------
