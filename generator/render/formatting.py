@@ -31,7 +31,7 @@ def ruff_bin() -> str:
     """The ruff executable installed with ciogen."""
     found: str | None
     try:
-        from ruff.__main__ import find_ruff_bin
+        from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
         return str(find_ruff_bin())
     except (ImportError, FileNotFoundError):

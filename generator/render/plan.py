@@ -61,9 +61,9 @@ def plan_outputs(api: ir.Api) -> list[OutputFile]:
         if needed.get(name, True):
             files.append(OutputFile(name, f"package/{name}.j2"))
     for module in sorted({m for _, m in api.model_modules}):
-        context = (("module", module),)
+        path = f"models/{module}.py"
         files.append(
-            OutputFile(f"models/{module}.py", "package/models/module.py.j2", context)
+            OutputFile(path, "package/models/module.py.j2", (("module", module),))
         )
     for s in api.surfaces:
         context = (("surface", s),)
