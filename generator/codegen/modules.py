@@ -9,7 +9,9 @@ decides where a line breaks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
+from typing import Any
 
 from .. import ir
 from ..ir import MAP, OBJECT
@@ -382,15 +384,36 @@ def _deeper(imports: dict[str, set[str]]) -> dict[str, set[str]]:
     }
 
 
+# Tables worked out once per Api (templates ask for them once per module or model, and a
+# huge API has thousands of each): name -> (the Api they are for, the table).
+_TABLES: dict[str, tuple[ir.Api, Any]] = {}
+
+
+def _once(name: str, api: ir.Api, make: Callable[[ir.Api], Any]) -> Any:
+    found = _TABLES.get(name)
+    if found is None or found[0] is not api:
+        found = _TABLES[name] = (api, make(api))
+    return found[1]
+
+
 def model_modules(api: ir.Api) -> dict[str, str]:
     """class name -> its module in the models package."""
-    return dict(api.model_modules)
+    result: dict[str, str] = _once("modules", api, lambda a: dict(a.model_modules))
+    return result
+
+
+def _by_module(api: ir.Api) -> dict[str, list[ir.Schema]]:
+    where = dict(api.model_modules)
+    out: dict[str, list[ir.Schema]] = {}
+    for m in api.models:
+        out.setdefault(where[m.class_name], []).append(m)
+    return out
 
 
 def models_in(api: ir.Api, module: str) -> list[ir.Schema]:
     """The models one module of the models package holds, in the package's order."""
-    where = model_modules(api)
-    return [m for m in api.models if where.get(m.class_name) == module]
+    grouped: dict[str, list[ir.Schema]] = _once("by_module", api, _by_module)
+    return grouped.get(module, [])
 
 
 def _runtime_names(m: ir.Schema) -> set[str]:
