@@ -8,6 +8,7 @@ here: speed is bench/'s business.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -339,3 +340,39 @@ def test_hostile_spec_text_keeps_the_output_valid_and_the_cache_working(
     api, _ = build_api(load([spec]), package="textpkg", version="0")
     render_all(api, formatter, make_environment())
     assert sorted(formatter.formatted) == ["__init__.py", "text.py"]
+
+
+def test_an_edit_to_prose_only_does_not_validate_again(tmp_path: Path) -> None:
+    """Validation findings cannot depend on the text of a description or a summary: an
+    edit to one answers from the cache (the validator is not even imported); any other
+    edit validates again."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        (DATA / "coverage31.yaml")
+        .read_text()
+        .replace('  version: "1"\n', '  version: "1"\n  summary: Things.\n', 1)
+    )
+    code = (
+        "import sys; from generator.cli import main; "
+        "main(['generate', '--spec', 's.yaml', '--out', 'out', '--package', 'p']); "
+        "print('validated' if 'openapi_spec_validator' in sys.modules else 'cached')"
+    )
+
+    def run() -> str:
+        done = subprocess.run(
+            [PY, "-c", code],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "CIOGEN_JOBS": "1"},
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run() == "validated"
+    text = spec.read_text()
+    assert "summary:" in text
+    spec.write_text(text.replace("summary: ", "summary: Edited, ", 1))
+    assert run() == "cached"
+    spec.write_text(spec.read_text().replace("enum: [fast, slow]", "enum: [fast]", 1))
+    assert run() == "validated"
