@@ -9,12 +9,17 @@ written here: the caller writes the files, once every finding is in.
 from __future__ import annotations
 
 import gc
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, ir
 from .errors import Finding, SpecError
 from .pool import Pool
+
+if TYPE_CHECKING:
+    from .spec.validate import Pending
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,11 @@ class Options:
     name: str  # the API's name ("" to derive it from the specs' titles)
     strict: bool
     cache_dir: Path | None
+
+    def format_pack(self) -> str:
+        """The name of this output's formatting cache (per package and output folder)."""
+        where = hashlib.sha256(str(self.out.resolve()).encode()).hexdigest()[:12]
+        return f"{self.package}-{where}"
 
     def hashed(self) -> dict[str, str]:
         """The options that change the output (the manifest records them)."""
@@ -56,7 +66,15 @@ def prepare_cache(cache_dir: Path | None) -> None:
 
 
 def load_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, list[Finding]]:
-    """Documents and IR; validation of uncached documents runs on `pool` meanwhile."""
+    """Documents, IR and every finding (waits for the validation)."""
+    api, pending, findings = start_and_build(opts, pool)
+    return api, pending.result() + findings
+
+
+def start_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, Pending, list[Finding]]:
+    """Documents and IR, with the IR's findings; validation of the documents the cache
+    does not answer is started on `pool` and left running (its findings come from the
+    returned `Pending`), so it overlaps whatever the caller does next."""
     from .ir.build import build_api
     from .spec import validate
     from .spec.refs import load
@@ -79,21 +97,26 @@ def load_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, list[Finding]]:
     finally:
         if collecting:
             gc.enable()
-    return api, pending.result() + findings
+    return api, pending, findings
 
 
 def render(opts: Options) -> Result:
-    """Load, build and render everything in memory (nothing is written)."""
+    """Load, build and render everything in memory (nothing is written). The rendering
+    does not wait for the validation: its findings are only needed before anything is
+    written (and to stop a `--strict` run), and the IR stage stops a run on whatever would
+    make the code wrong."""
     from .render.environment import make_environment
     from .render.formatting import Formatter
     from .render.output import input_hashes, manifest_bytes
     from .render.package import render_all
 
     with Pool() as pool:
-        api, findings = load_and_build(opts, pool)
-        stop_if_strict(opts, findings)
+        api, pending, ir_findings = start_and_build(opts, pool)
+        stop_if_strict(opts, ir_findings)
         env = make_environment(cache_dir=opts.cache_dir)
-        files = render_all(api, Formatter(opts.cache_dir), env)
+        files = render_all(api, Formatter(opts.cache_dir, opts.format_pack()), env)
+        findings = pending.result() + ir_findings
+        stop_if_strict(opts, findings)
     digests = {Path(name): digest for name, digest in api.spec_files}
     hashes = input_hashes(list(digests), opts.hashed(), digests)
     manifest = manifest_bytes(hashes, files, [str(s) for s in opts.specs])

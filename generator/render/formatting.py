@@ -5,8 +5,8 @@ formats a huge API's half a million lines in a second or two, where black took m
 test suite holds every generated package to `black --check` as well, so the output is
 black-formatted; the templates avoid the few constructs where the two differ.
 
-Formatted text is cached by the rendered text (one entry per file), so a run formats only
-the files whose rendered text changed since the last one.
+Formatted text is cached by the rendered text (one entry per file, one cache file per
+package), so a run formats only the files whose rendered text changed since the last one.
 """
 
 from __future__ import annotations
@@ -66,60 +66,73 @@ def format_sources(sources: dict[str, str]) -> dict[str, str]:
 
 
 class Formatter:
-    """Formats files, answering from `cache_dir/format/` what it formatted before."""
+    """Formats files, answering from a cache what it formatted before.
 
-    def __init__(self, cache_dir: Path | None) -> None:
-        self.cache_dir = cache_dir / _CACHE_SUBDIR if cache_dir else None
+    The cache is one file per output package, `cache_dir/format/<pack>.json`: the formatted
+    text of each file with the key of the text it came from. Reading and writing one file
+    costs much less than one per output file (a huge API has thousands). It holds the files
+    of the last run only, and is rewritten only when a file had to be formatted.
+    """
+
+    def __init__(self, cache_dir: Path | None, pack: str = "default") -> None:
+        self.path = cache_dir / _CACHE_SUBDIR / f"{pack}.json" if cache_dir else None
+        self._entries: dict[str, list[str]] | None = None
 
     @staticmethod
     def key(name: str, text: str) -> str:
         digest = hashlib.sha256(f"{_FORMATTER_ID}\0{name}\0{text}".encode())
         return digest.hexdigest()
 
+    def cached(self, name: str, text: str) -> str | None:
+        """The formatted text of `text`, if the cache has it."""
+        entry = self._load().get(name)
+        if entry is None or entry[0] != self.key(name, text):
+            return None
+        return entry[1]
+
     def format_all(self, sources: dict[str, str]) -> dict[str, str]:
         out: dict[str, str] = {}
         missing: dict[str, str] = {}
         for name, text in sources.items():
-            cached = self._load(name, self.key(name, text))
+            cached = self.cached(name, text)
             if cached is None:
                 missing[name] = text
             else:
                 out[name] = cached
-        fresh = format_sources(missing)
-        for name, text in fresh.items():
-            self._store(name, self.key(name, missing[name]), text)
-        out.update(fresh)
+        out.update(format_sources(missing))
+        if missing:
+            self._store({n: [self.key(n, sources[n]), out[n]] for n in sources})
         return out
 
     def format(self, source: str, name: str) -> str:
         return self.format_all({name: source})[name]
 
-    def _path(self, name: str) -> Path | None:
-        return (
-            self.cache_dir / (name.replace("/", "__") + ".json")
-            if self.cache_dir
-            else None
-        )
+    def _load(self) -> dict[str, list[str]]:
+        if self._entries is None:
+            self._entries = {}
+            if self.path is not None and self.path.exists():
+                try:
+                    data = json.loads(self.path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    data = None
+                if isinstance(data, dict):
+                    self._entries = {
+                        k: v
+                        for k, v in data.items()
+                        if isinstance(v, list)
+                        and len(v) == 2
+                        and all(isinstance(x, str) for x in v)
+                    }
+        return self._entries
 
-    def _load(self, name: str, key: str) -> str | None:
-        path = self._path(name)
-        if path is None or not path.exists():
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        text = data.get(key) if isinstance(data, dict) else None
-        return text if isinstance(text, str) else None
-
-    def _store(self, name: str, key: str, text: str) -> None:
-        path = self._path(name)
-        if path is None:
+    def _store(self, entries: dict[str, list[str]]) -> None:
+        self._entries = entries
+        if self.path is None:
             return
         try:  # a cache that cannot be written only costs time
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({key: text}), encoding="utf-8")
-            tmp.replace(path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(entries), encoding="utf-8")
+            tmp.replace(self.path)
         except OSError:
             pass
