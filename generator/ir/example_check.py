@@ -6,8 +6,9 @@ dialect of the file that defines them (3.0 or 3.1), with every loaded document r
 cross-file `$ref`s resolve.
 
 Results are cached by content: the example, where its schema stands, and the hashes of that
-schema's file and of every file it reaches through `$ref`s. When every answer is cached the
-schema validator (slow to import) is not imported at all.
+schema's file and of every file it reaches through `$ref`s (their structure: prose is left
+out, see Document.shape_sha256). When every answer is cached the schema validator (slow to
+import) is not imported at all.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..spec.reader import Document
 from ..spec.refs import Workspace
 from . import model as ir
 
-_CHECKER_ID = "openapi-schema-validator-0.9.0/2"  # /2: specs read as YAML 1.2
+_CHECKER_ID = "openapi-schema-validator-0.9.0/3"  # /3: keyed without prose
 
 
 def _refs(node: Any, out: set[str]) -> None:
@@ -57,7 +58,7 @@ def closure_hashes(ws: Workspace) -> dict[str, str]:
                     todo.append(nxt)
         digest = hashlib.sha256(_CHECKER_ID.encode())
         for path in sorted(seen):
-            digest.update(ws.docs[path].sha256.encode())
+            digest.update(ws.docs[path].shape_sha256.encode())
         out[doc.name] = digest.hexdigest()
     return out
 

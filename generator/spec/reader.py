@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,37 @@ class Document:
     data: dict[str, Any]
     sha256: str
     version: str  # "3.0" or "3.1"
+
+    @cached_property
+    def shape_sha256(self) -> str:
+        """A hash of the document with the text of its descriptions and summaries left
+        out (their keys stay): what checks of its structure depend on, so the caches of the
+        validation and of the example check survive an edit to prose."""
+        return hashlib.sha256(
+            json.dumps(_without_prose(self.data), sort_keys=True).encode()
+        ).hexdigest()
+
+
+# Keys whose string values are prose: no check depends on their text (only on their being
+# strings). Values under the data keys are what a schema constrains, or names a `$ref`
+# resolves (a discriminator's mapping): they are kept whole, whatever their keys.
+_PROSE = frozenset({"description", "summary"})
+_DATA = frozenset({"default", "example", "examples", "enum", "const", "mapping"})
+
+
+def _without_prose(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: (
+                ""
+                if k in _PROSE and isinstance(v, str)
+                else v if k in _DATA or k.startswith("x-") else _without_prose(v)
+            )
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_without_prose(v) for v in node]
+    return node
 
 
 def _stringify_keys(node: Any) -> Any:

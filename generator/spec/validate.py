@@ -119,37 +119,6 @@ def _where(data: Any, instance: Any) -> list[Any] | None:
     return None
 
 
-# Keys whose string values are prose: no finding of the validator depends on their text (it
-# checks that they are strings), so an edit to them needs no new validation. Values under
-# these keys are data a schema constrains, where text does matter: left as they are.
-_PROSE = frozenset({"description", "summary"})
-_DATA = frozenset({"default", "example", "examples", "enum", "const"})
-
-
-def validation_key(data: Any) -> str:
-    """A hash of what validation depends on: the document with the text of its
-    descriptions and summaries left out (their pointers stay, so findings stay in place).
-    """
-    digest = hashlib.sha256(_VALIDATOR_ID.encode())
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {
-                k: (
-                    ""
-                    if k in _PROSE and isinstance(v, str)
-                    else v if k in _DATA or k.startswith("x-") else walk(v)
-                )
-                for k, v in node.items()
-            }
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    digest.update(json.dumps(walk(data), sort_keys=True).encode())
-    return digest.hexdigest()
-
-
 def _cache_path(content_sha256: str, cache_dir: Path | None) -> Path | None:
     # Keyed by the document alone: a change elsewhere can only break a $ref into it, and
     # the normalizer reports broken $refs itself, so one edited file revalidates one file.
@@ -194,7 +163,7 @@ class Pending:
         self, docs: list[Document], cache_dir: Path | None, submit: Submit
     ) -> None:
         self._docs = docs
-        self._paths = [_cache_path(validation_key(doc.data), cache_dir) for doc in docs]
+        self._paths = [_cache_path(doc.shape_sha256, cache_dir) for doc in docs]
         self._known = [_cached(path, doc) for path, doc in zip(self._paths, docs)]
         missing = [doc for doc, found in zip(docs, self._known) if found is None]
         self._future = (

@@ -40,14 +40,12 @@ def test_runtime_modules_are_black_formatted_as_written() -> None:
 class Counting(Formatter):
     """A formatter that remembers which files it had to format (not from its cache)."""
 
-    def __init__(self, cache_dir: Path | None) -> None:
-        super().__init__(cache_dir)
+    def __init__(self, cache_dir: Path | None, pack: str = "default") -> None:
+        super().__init__(cache_dir, pack)
         self.formatted: list[str] = []
 
     def format_all(self, sources: dict[str, str]) -> dict[str, str]:
-        missing = [
-            n for n, t in sources.items() if self._load(n, self.key(n, t)) is None
-        ]
+        missing = [n for n, t in sources.items() if self.cached(n, t) is None]
         self.formatted += missing
         return super().format_all(sources)
 
@@ -332,7 +330,12 @@ def test_hostile_spec_text_keeps_the_output_valid_and_the_cache_working(
     # A one-line edit elsewhere: the client module is formatted again, and __init__ (its
     # SPEC_HASH changes); nothing else is.
     spec.write_text(_spec_with(HOSTILE[case], "second"), encoding="utf-8")
-    formatter = Counting(tmp_path / ".ciogen-cache")
+    from generator.pipeline import Options
+
+    opts = Options(
+        [spec], tmp_path / "out", "textpkg", "", False, tmp_path / ".ciogen-cache"
+    )
+    formatter = Counting(opts.cache_dir, opts.format_pack())
     from generator.ir.build import build_api
     from generator.render.package import render_all
     from generator.spec.refs import load
@@ -343,19 +346,25 @@ def test_hostile_spec_text_keeps_the_output_valid_and_the_cache_working(
 
 
 def test_an_edit_to_prose_only_does_not_validate_again(tmp_path: Path) -> None:
-    """Validation findings cannot depend on the text of a description or a summary: an
-    edit to one answers from the cache (the validator is not even imported); any other
-    edit validates again."""
+    """Neither the validation nor the example check can depend on the text of a
+    description or a summary: an edit to one answers from the caches (no validator is
+    even imported); any other edit validates again."""
     spec = tmp_path / "s.yaml"
     spec.write_text(
         (DATA / "coverage31.yaml")
         .read_text()
         .replace('  version: "1"\n', '  version: "1"\n  summary: Things.\n', 1)
+        .replace(
+            '            schema: {$ref: "#/components/schemas/Thing"}\n',
+            '            schema: {$ref: "#/components/schemas/Thing"}\n'
+            "            example: {kind: thing, note: hi}\n",
+            1,
+        )
     )
     code = (
         "import sys; from generator.cli import main; "
         "main(['generate', '--spec', 's.yaml', '--out', 'out', '--package', 'p']); "
-        "print('validated' if 'openapi_spec_validator' in sys.modules else 'cached')"
+        "print('validated' if 'openapi_schema_validator' in sys.modules else 'cached')"
     )
 
     def run() -> str:
