@@ -12,11 +12,10 @@ the peak summed over the process tree (PSS, sampled every 0.25 s from /proc, so 
 that share pages after a fork are not counted twice).
 
 Figures:
-- the unmodified document: ciogen's exit code and message; the peer's cold run;
-- the document with the workaround (the one object ciogen rejects removed, see WORKAROUND):
-  cold generate (empty cache, no output) for both; `check` on the in-sync tree; a one-line
-  edit (a description in the middle of the document) regenerated with a warm cache (the
-  peer: its normal full run); output files, lines and bytes;
+- the unmodified document: cold generate (empty cache, no output) for both; `check` on
+  the in-sync tree; two one-line edits regenerated with a warm cache (the peer: its normal
+  full run): a description in the middle of the document (prose), and `deprecated: true`
+  added to an operation there (structure: the code changes); output files, lines and bytes;
 - importing the generated package in a fresh interpreter and making one call (`meta/root`,
   GET /) against a local server that answers the spec's own example: wall, peak RSS, and
   the import and call times measured inside the process; the first import (bytecode cache
@@ -72,13 +71,6 @@ DOCUMENT = (
 PACKAGE = "github_client"
 PARTS = ("github", "import", "compile", "synthetic")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-# ciogen stops (exit 2) on this discriminator: its mapping sends "array" to
-# content-directory, an array schema (GitHub answers a directory with an array of entries),
-# which is not a model.
-WORKAROUND = (
-    "/paths/~1repos~1{owner}~1{repo}~1contents~1{path}/get/responses/200/content"
-    "/application~1json/schema/discriminator"
-)
 CALL_OPERATION = (
     "meta/root"  # GET /: no parameters, a plain object model in both outputs
 )
@@ -265,14 +257,6 @@ def unescape(part: str) -> str:
     return part.replace("~1", "/").replace("~0", "~")
 
 
-def remove(data: Any, pointer: str) -> None:
-    parts = [unescape(p) for p in pointer.split("/")[1:]]
-    node = data
-    for p in parts[:-1]:
-        node = node[p]
-    del node[parts[-1]]
-
-
 def operations(data: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in data.get("paths", {}).items():
         for method in METHODS:
@@ -288,6 +272,17 @@ def edit_middle(data: dict[str, Any], n: int) -> str:
             op["description"] += f" (edit {n})"
             return f"{method.upper()} {path}"
     raise SystemExit("no operation with a description in the second half")
+
+
+def deprecate_middle(data: dict[str, Any]) -> str:
+    """Mark one operation about halfway through deprecated (in place): one line added to
+    the document, a warning added to one method of the generated code."""
+    ops = list(operations(data))
+    for path, method, op in ops[len(ops) // 2 :]:
+        if not op.get("deprecated"):
+            op["deprecated"] = True
+            return f"{method.upper()} {path}"
+    raise SystemExit("no operation left to deprecate in the second half")
 
 
 def _refs(node: Any, out: list[str]) -> None:
@@ -436,20 +431,6 @@ def bench_github(scratch: Path, runs: int) -> tuple[Path, Path]:
     work = scratch / "github"
     work.mkdir()
     data = json.loads(document().read_text(encoding="utf-8"))
-    original = work / "original.json"
-    shutil.copy(document(), original)
-
-    # The unmodified document: ciogen's answer, and the peer's cold run for reference.
-    first = ciogen("generate", original, work / "out-original", work)
-    message = next(
-        (ln for ln in first.output.splitlines() if ln.startswith("error")), ""
-    )
-    peer_original = must(
-        peer(original, work / "peer-original", work), "peer (original)"
-    )
-    empty(work / ".ciogen-cache", work / "out-original", work / "peer-original")
-
-    remove(data, WORKAROUND)
     spec = work / "github.json"
     size = dump(data, spec)
     pristine = spec.read_text(encoding="utf-8")
@@ -458,37 +439,47 @@ def bench_github(scratch: Path, runs: int) -> tuple[Path, Path]:
     cold: list[Run] = []
     peer_cold: list[Run] = []
     check: list[Run] = []
-    edit: list[Run] = []
+    prose: list[Run] = []
+    structure: list[Run] = []
     peer_edit: list[Run] = []
-    written: list[str] = []
+    written: dict[str, list[str]] = {"prose": [], "structure": []}
     for n in range(runs):
         peer_cold.append(must(peer(spec, peer_out, work), "peer"))
         empty(work / ".ciogen-cache", out)
         cold.append(must(ciogen("generate", spec, out, work), "ciogen cold"))
         check.append(must(ciogen("check", spec, out, work), "ciogen check"))
         edited = json.loads(pristine)
-        where = edit_middle(edited, n)
+        described = edit_middle(edited, n)
         dump(edited, spec)
-        edit.append(must(ciogen("generate", spec, out, work), "ciogen one-line"))
-        written += re.findall(r"\d+ file\(s\) written", edit[-1].output)
+        prose.append(must(ciogen("generate", spec, out, work), "ciogen prose edit"))
+        written["prose"] += re.findall(r"\d+ file\(s\) written", prose[-1].output)
         peer_edit.append(must(peer(spec, peer_out, work), "peer one-line"))
+        edited = json.loads(pristine)
+        deprecated = deprecate_middle(edited)
+        dump(edited, spec)
+        structure.append(must(ciogen("generate", spec, out, work), "ciogen edit"))
+        written["structure"] += re.findall(
+            r"\d+ file\(s\) written", structure[-1].output
+        )
         spec.write_text(pristine, encoding="utf-8")
-    # the outputs left are those of the last edit: one description differs
+    # the outputs left are those of the last edit: one operation is deprecated
 
     ours, theirs = tree(out / PACKAGE), tree(peer_package(peer_out))
-    print(
-        f"\nGitHub's REST API description ({document().name}, {document().stat().st_size:,} B,"
-    )
+    print(f"\nGitHub's REST API description ({document().name}, {size:,} B,")
     ops = sum(1 for _ in operations(data))
     print(f"{ops} operations; {runs} interleaved run(s) per figure, medians)")
-    print(f"  unmodified document, ciogen: exit {first.code}: {message}")
-    print(f"    (after {first.wall:.1f} s wall, {first.cpu:.1f} s cpu)")
-    header(f"  with the workaround (removed {WORKAROUND}; {size:,} B)")
-    row("unmodified document", None, [peer_original])
+    header("  the unmodified document")
     row("cold generate", cold, peer_cold)
     row("check (in sync)", check, None)
-    row("one-line edit, warm cache", edit, peer_edit)
-    print(f"    (the description of {where}; ciogen: {', '.join(written)})")
+    row("one-line edit (prose), warm cache", prose, peer_edit)
+    print(
+        f"    (the description of {described}; ciogen: {', '.join(written['prose'])})"
+    )
+    row("one-line edit (code), warm cache", structure, peer_edit)
+    print(
+        f"    (deprecated: true on {deprecated}; ciogen: "
+        f"{', '.join(written['structure'])})"
+    )
     loads()
     print(
         f"  output: ciogen {ours.files} files ({ours.py_files} .py), {ours.lines:,} lines of"
@@ -662,7 +653,6 @@ def bench_synthetic(scratch: Path, runs: int, step: int) -> None:
     work = scratch / "synthetic"
     work.mkdir()
     data = json.loads(document().read_text(encoding="utf-8"))
-    remove(data, WORKAROUND)
     base = base_slice(data, step)
     factors = (1, 2, 4, 8)
     specs, sizes = {}, {}
