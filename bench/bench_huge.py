@@ -516,10 +516,9 @@ import json, sys, time
 t0 = time.perf_counter()
 import {package} as pkg
 t1 = time.perf_counter()
-cls = next(getattr(pkg, n) for n in pkg.__all__
-           if n.endswith("Client") and not n.startswith("Async")
-           and hasattr(getattr(pkg, n), "{method}"))
-r = getattr(cls(base_url=sys.argv[1]), "{method}")()
+info = pkg.OPERATIONS["{operation}"]
+client = getattr(pkg, info.client)(base_url=sys.argv[1])
+r = getattr(getattr(client, info.group) if info.group else client, info.method)()
 t2 = time.perf_counter()
 print(json.dumps({{"import": t1 - t0, "call": t2 - t1, "type": type(r.data).__name__}}))
 """
@@ -552,13 +551,12 @@ def bench_import(scratch: Path, out: Path, peer_out: Path, runs: int) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    method = CALL_OPERATION.replace("/", "_").replace("-", "_")
     package = peer_package(peer_out)
     module = peer_module(package, "/")
     ours_cmd = [
         sys.executable,
         "-c",
-        OURS_CALL.format(package=PACKAGE, method=method),
+        OURS_CALL.format(package=PACKAGE, operation=CALL_OPERATION),
         url,
     ]
     theirs_cmd = [

@@ -23,7 +23,9 @@ DEFAULTS = {
     "out": "generated",
     "package": "customerio_client",
     "name": "",
+    "group_by": "auto",
 }
+GROUP_BY = ("auto", "tag", "none")  # see ir/groups.py
 CACHE_DIR = ".ciogen-cache"
 
 
@@ -94,6 +96,12 @@ def parser() -> argparse.ArgumentParser:
             help="the API's name in class names (NameError, FakeName; default: from the titles)",
         )
         c.add_argument(
+            "--group-by",
+            choices=GROUP_BY,
+            help="operations as client.<tag>.<method>() (tag), all on the client (none), "
+            "or by tag for surfaces of more than 150 operations (auto, the default)",
+        )
+        c.add_argument(
             "--strict",
             action="store_true",
             help="treat every validation finding as an error",
@@ -127,6 +135,11 @@ def options(args: argparse.Namespace) -> Options:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} is not a directory")
     cache = None if args.no_cache else Path(cfg.get("cache", CACHE_DIR))
+    group_by = args.group_by or cfg["group_by"]
+    if group_by not in GROUP_BY:
+        raise UsageError(
+            f"group_by {group_by!r} in [tool.ciogen] must be one of {', '.join(GROUP_BY)}"
+        )
     return Options(
         specs=specs,
         out=out,
@@ -134,6 +147,7 @@ def options(args: argparse.Namespace) -> Options:
         name=name,
         strict=bool(args.strict),
         cache_dir=cache,
+        group_by=group_by,
     )
 
 

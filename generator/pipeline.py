@@ -30,6 +30,7 @@ class Options:
     name: str  # the API's name ("" to derive it from the specs' titles)
     strict: bool
     cache_dir: Path | None
+    group_by: str = "auto"  # see ir/groups.py
 
     def format_pack(self) -> str:
         """The name of this output's formatting cache (per package and output folder)."""
@@ -38,7 +39,12 @@ class Options:
 
     def hashed(self) -> dict[str, str]:
         """The options that change the output (the manifest records them)."""
-        return {"package": self.package, "name": self.name, "strict": str(self.strict)}
+        return {
+            "package": self.package,
+            "name": self.name,
+            "strict": str(self.strict),
+            "group_by": self.group_by,
+        }
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ def start_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, Pending, list[Fi
             version=__version__,
             name=opts.name,
             cache_dir=opts.cache_dir,
+            group_by=opts.group_by,
         )
     finally:
         if collecting:

@@ -9,6 +9,7 @@ decides where a line breaks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -25,7 +26,6 @@ from .types import (
     matcher_checks,
     model_names,
     ordered_fields,
-    runtime_type,
     typing_names,
 )
 
@@ -37,18 +37,49 @@ PER_CALL = (
 )
 
 
-def _name_order(name: str) -> tuple[int, str]:
-    """isort's order of imported names: constants, then classes, then everything else."""
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A natural sort key (`Item2` before `Item10`), as ruff compares names: a run of
+    digits by its value, anything else character by character (identifiers only, where
+    every other character sorts after the digits)."""
+    return tuple(
+        (0, int(run)) if run.isdigit() else (1, run)
+        for part in _RUNS.findall(text)
+        for run in ([part] if part.isdigit() else list(part))
+    )
+
+
+_RUNS = re.compile(r"\d+|\D+")
+
+
+def _kind(name: str) -> int:
+    """Constants, then classes, then everything else (isort's order by type)."""
     if name.isupper() and len(name) > 1:
-        return (0, name)
-    return (1, name) if name[:1].isupper() else (2, name)
+        return 0
+    return 1 if name[:1].isupper() else 2
+
+
+def _name_order(name: str) -> tuple[Any, ...]:
+    """isort's order of imported names (ruff's `I001`): by kind, then naturally without
+    regard to case, then naturally with it."""
+    return (_kind(name), _natural(name.lower()), _natural(name))
+
+
+def _all_order(name: str) -> tuple[Any, ...]:
+    """The order of `__all__` ruff wants (`RUF022`): by kind, then naturally."""
+    return (_kind(name), _natural(name))
+
+
+def _module_order(module: str) -> tuple[Any, ...]:
+    """isort's order of modules: the furthest relative ones first, then naturally."""
+    dots = len(module) - len(module.lstrip("."))
+    return (-dots, _natural(module.lower()), _natural(module))
 
 
 def import_lines(imports: dict[str, set[str]]) -> list[str]:
     """`import x` / `from m import a, b` lines, grouped and ordered as isort (ruff's `I`
     rules) orders them: standard library first, then this package's own modules."""
-    stdlib = sorted(m for m in imports if not m.startswith("."))
-    local = sorted(m for m in imports if m.startswith("."))
+    stdlib = sorted((m for m in imports if not m.startswith(".")), key=_module_order)
+    local = sorted((m for m in imports if m.startswith(".")), key=_module_order)
     out: list[str] = []
     for group in (stdlib, local):
         plain = sorted(
@@ -99,7 +130,7 @@ def _add_types(imports: dict[str, set[str]], code: str) -> None:
 
 def all_list(names: list[str]) -> str:
     """An `__all__` list literal in the order ruff wants it (RUF022: isort's order)."""
-    ordered = sorted(set(names), key=_name_order)
+    ordered = sorted(set(names), key=_all_order)
     return "[" + "".join(f"\n    {py_literal(n)}," for n in ordered) + "\n]"
 
 
@@ -235,8 +266,14 @@ def item_type(op: ir.Operation) -> str:
 
 
 def return_type(op: ir.Operation) -> str:
+    """What a method's response data is: the success schema's type, or None (no body)."""
     ok = op.success
-    return f"{annotation(ok.schema)} | None" if ok and ok.schema else "Any"
+    if not ok or not ok.schema:
+        return "Any"
+    found = annotation(ok.schema)
+    if "None" in found.split(" | "):  # None at the top level already
+        return found
+    return f"{found} | None"
 
 
 def parse_expression(op: ir.Operation) -> str:
@@ -276,10 +313,15 @@ def limits_names(surface: ir.Surface) -> dict[str, str]:
     return out
 
 
-def surface_needs(surface: ir.Surface, api: ir.Api) -> dict[str, bool]:
-    """Which optional code a surface module holds."""
+def _ops(surface: ir.Surface, group: str) -> tuple[ir.Operation, ...]:
+    """The operations one module holds: a group's, or the client's own."""
+    return surface.group_operations(group) if group else surface.direct_operations
+
+
+def surface_needs(surface: ir.Surface, api: ir.Api, group: str = "") -> dict[str, bool]:
+    """Which optional code the module of a surface (or of one of its groups) holds."""
     auth = surface.auth
-    ops = surface.operations
+    ops = _ops(surface, group)
     return {
         # an API key sent as a query parameter or in a cookie, not as a header of its own
         "query_key": auth.scheme == "apikey" and auth.location == "query",
@@ -291,31 +333,26 @@ def surface_needs(surface: ir.Surface, api: ir.Api) -> dict[str, bool]:
     }
 
 
-def surface_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
-    """The import block of a surface module."""
-    imports: dict[str, set[str]] = {}
-    needs = surface_needs(surface, api)
-    _add(imports, "collections.abc", "Mapping")
-    if surface.operations or needs["cookies"]:
+def _operation_imports(
+    imports: dict[str, set[str]],
+    ops: tuple[ir.Operation, ...],
+    needs: dict[str, bool],
+    limit_names: dict[str, str],
+) -> set[str]:
+    """What the functions and methods of `ops` import (into `imports`, written from the
+    package's top level); returns the model names their annotations use."""
+    if ops or needs["cookies"]:
         _add(imports, "typing", "Any")
-    _add(imports, ".", "_auth")
-    _add(imports, "._base_client", "AsyncBaseClient", "BaseClient")
-    _add(imports, "._retry", "DEFAULT_MAX_RETRIES")
-    _add(imports, "._transport", "AsyncTransport", "Transport")
-    _add(imports, "._types", "DEFAULT_TIMEOUT", "Timeout")
-    if not surface.limits.empty or any(
-        not op.limits.empty for op in surface.operations
-    ):
-        _add(imports, "._base_client", "Limits")
-    if surface.operations:
+    if ops:
+        _add(imports, "collections.abc", "Mapping")
         _add(imports, "._base_client", "APIResponse", "Call")
+        _add(imports, "._types", "Timeout")
+    if any(limit_names[op.operation_id] not in ("", "LIMITS") for op in ops):
+        _add(imports, "._base_client", "Limits")  # an operation's own limits
     if needs["query_key"] or (needs["cookie_key"] and needs["cookies"]):
         _add(imports, "dataclasses", "replace")
-    if needs["query_key"] or needs["cookie_key"]:
-        _add(imports, "._base_client", "secrets_of")
     if needs["cookies"]:
-        _add(imports, "._serde", "to_json")
-        _add(imports, "._types", "Unset")
+        _add(imports, "._base_client", "cookie_header")
     if needs["aliases"]:
         _add(imports, "._base_client", "warn_renamed")
     if needs["pages"]:
@@ -325,7 +362,7 @@ def surface_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
         _add(imports, ".events", "check_track_call")
     used: set[str] = set()
     code: list[str] = []
-    for op in surface.operations:
+    for op in ops:
         code += client_parameters(op) + [return_type(op), parse_expression(op)]
         for p in op.parameters:
             model_names(p.schema, used)
@@ -346,14 +383,48 @@ def surface_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
     _add_types(imports, " ".join(code))
     if used:
         _add(imports, "typing", "TYPE_CHECKING")
+    return used
+
+
+def surface_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
+    """The import block of a surface module."""
+    imports: dict[str, set[str]] = {}
+    needs = surface_needs(surface, api)
+    _add(imports, "collections.abc", "Mapping")
+    _add(imports, ".", "_auth")
+    _add(imports, "._base_client", "AsyncBaseClient", "BaseClient")
+    _add(imports, "._retry", "DEFAULT_MAX_RETRIES")
+    _add(imports, "._transport", "AsyncTransport", "Transport")
+    _add(imports, "._types", "DEFAULT_TIMEOUT", "Timeout")
+    if not surface.limits.empty:
+        _add(imports, "._base_client", "Limits")
+    if needs["query_key"] or needs["cookie_key"]:
+        _add(imports, "._base_client", "secrets_of")
+    if surface.groups:
+        _add(imports, "functools", "cached_property")
+        _add(imports, "typing", "TYPE_CHECKING")
+    _operation_imports(imports, surface.direct_operations, needs, limits_names(surface))
     return import_lines(imports)
 
 
-def surface_checking_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
-    """The models a surface module names in annotations only (imported for type checkers:
-    importing a client loads no model until a call decodes one)."""
+def group_imports(
+    surface: ir.Surface, group: ir.OperationGroup, api: ir.Api
+) -> list[str]:
+    """The import block of a group's module (in the surface's groups subpackage)."""
+    imports: dict[str, set[str]] = {}
+    needs = surface_needs(surface, api, group.name)
+    ops = surface.group_operations(group.name)
+    names = limits_names(surface)
+    _add(imports, "typing", "TYPE_CHECKING")  # the client classes, for annotations
+    _operation_imports(imports, ops, needs, names)
+    if any(names[op.operation_id] == "LIMITS" for op in ops):
+        _add(imports, f".{surface.name}", "LIMITS")
+    return import_lines(_deeper(imports))
+
+
+def _annotation_models(ops: tuple[ir.Operation, ...]) -> set[str]:
     used: set[str] = set()
-    for op in surface.operations:
+    for op in ops:
         for p in op.parameters:
             model_names(p.schema, used)
         if op.body is not None:
@@ -362,16 +433,37 @@ def surface_checking_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
             model_names(op.success.schema, used)
         if op.pagination is not None:
             model_names(op.pagination.item, used)
-    return model_import(api, used)
+    return used
 
 
-def parse_imports(op: ir.Operation, api: ir.Api) -> list[str]:
+def surface_checking_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
+    """What a surface module names in annotations only, imported for type checkers: its
+    models (importing a client loads no model until a call decodes one) and its groups'
+    classes (a group's module is imported when the client's attribute is first used)."""
+    imports = _model_imports(api, _annotation_models(surface.direct_operations))
+    for g in surface.groups:
+        module = f".{surface.groups_package}.{g.name}"
+        imports[module] = {g.class_name, "Async" + g.class_name}
+    return import_lines(imports)
+
+
+def group_checking_imports(
+    surface: ir.Surface, group: ir.OperationGroup, api: ir.Api
+) -> list[str]:
+    """What a group's module names in annotations only: its models and the clients."""
+    ops = surface.group_operations(group.name)
+    imports = _model_imports(api, _annotation_models(ops), depth=2)
+    imports[f"..{surface.name}"] = {surface.class_name, "Async" + surface.class_name}
+    return import_lines(imports)
+
+
+def parse_imports(op: ir.Operation, api: ir.Api, depth: int = 1) -> list[str]:
     """What an operation's `_parse_` function imports when it runs: the models its answer
-    decodes into."""
+    decodes into (`depth` 2: written from a subpackage)."""
     used: set[str] = set()
     if op.success is not None:
         model_names(op.success.schema, used, decoding=True)
-    return model_import(api, used)
+    return model_import(api, used, depth)
 
 
 # ---- models --------------------------------------------------------------------------------
@@ -422,15 +514,16 @@ def _runtime_names(m: ir.Schema) -> set[str]:
     if m.kind == ir.OBJECT:
         for p in m.properties:
             model_names(p.schema, names, decoding=True)
-    elif m.kind == ir.UNION:
+    elif m.kind == ir.UNION and m.discriminator is None:
         for v in m.variants:
             model_names(v, names, decoding=True)
-        if m.discriminator is not None:
-            unions = set(m.discriminator.unions)
-            names.update(
-                "decode_" + cls if cls in unions else cls
-                for _, cls in m.discriminator.mapping
-            )
+    elif m.kind == ir.UNION and m.discriminator is not None:
+        # decoded by the mapping alone (a variant it leaves out is never decoded into)
+        unions = set(m.discriminator.unions)
+        names.update(
+            "decode_" + cls if cls in unions else cls
+            for _, cls in m.discriminator.mapping
+        )
     return names
 
 
@@ -490,7 +583,7 @@ def models_module_imports(api: ir.Api, module: str) -> tuple[list[str], list[str
                 _add(imports, "._serde", "no_variant")
             for v in m.variants:
                 code += [
-                    runtime_type(v),
+                    annotation(v),
                     decode(v, "data"),
                     " ".join(matcher_checks(v, "data")),
                 ]
@@ -527,15 +620,20 @@ def models_checking_imports(api: ir.Api) -> list[str]:
     return import_lines(by_module)
 
 
-def model_import(api: ir.Api, names: set[str]) -> list[str]:
-    """`from .models.<module> import ...` lines for model names (and union decoders)."""
+def _model_imports(api: ir.Api, names: set[str], depth: int = 1) -> dict[str, set[str]]:
     where = model_modules(api)
     by_module: dict[str, set[str]] = {}
     for name in names:
         module = where.get(name.removeprefix("decode_"))
         if module is not None:
-            by_module.setdefault(f".models.{module}", set()).add(name)
-    return import_lines(by_module)
+            by_module.setdefault("." * depth + f"models.{module}", set()).add(name)
+    return by_module
+
+
+def model_import(api: ir.Api, names: set[str], depth: int = 1) -> list[str]:
+    """`from .models.<module> import ...` lines for model names (and union decoders),
+    written from the package (`depth` 1) or from one of its subpackages (2)."""
+    return import_lines(_model_imports(api, names, depth))
 
 
 # ---- events --------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ its Python type, how a JSON value is decoded into it, how a union tells it apart
 and a field's default.
 
 Types are written as annotations (PEP 604/585: `str | None`, `list[int]`; every generated
-module has `from __future__ import annotations`), except where Python 3.9 evaluates them
-at run time: a union alias, which `runtime_type` writes with `Union`/`Optional`.
+module has `from __future__ import annotations`). The one place Python 3.9 evaluates a type
+at run time, a union alias, writes `Union[...]` of quoted variants: forward references,
+which are annotations again.
 """
 
 from __future__ import annotations
@@ -42,15 +43,8 @@ def annotation(s: ir.Schema) -> str:
     return base
 
 
-def runtime_type(s: ir.Schema) -> str:
-    """The same type as an expression Python 3.9 can evaluate (no `|` between types)."""
-    base = _base(s, runtime_type)
-    if s.nullable and base not in ("Any", "None"):
-        return f"Optional[{base}]"
-    return base
-
-
 def _base(s: ir.Schema, inner: Callable[[ir.Schema], str]) -> str:
+    # `inner` is `annotation` (one place for the rules of nested types)
     k = s.kind
     if k == OBJECT:
         return s.class_name or "dict[str, Any]"
@@ -58,20 +52,11 @@ def _base(s: ir.Schema, inner: Callable[[ir.Schema], str]) -> str:
         if s.is_constant and not s.class_name:
             return f"Literal[{py_literal(s.enum_values[0])}]"
         raw = "str" if s.enum_type == "string" else "int"
-        return (
-            f"{s.class_name} | {raw}"
-            if inner is annotation
-            else f"Union[{s.class_name}, {raw}]"
-        )
+        return f"{s.class_name} | {raw}"
     if k == UNION:
         if s.class_name:
             return s.class_name
-        parts = [inner(v) for v in s.variants]
-        return (
-            " | ".join(parts)
-            if inner is annotation
-            else "Union[" + ", ".join(parts) + "]"
-        )
+        return " | ".join(inner(v) for v in s.variants)
     if k == ARRAY:
         return f"list[{inner(s.items or ir.Schema(kind=ANY))}]"
     if k == MAP:
@@ -80,11 +65,7 @@ def _base(s: ir.Schema, inner: Callable[[ir.Schema], str]) -> str:
         if s.type == "string" and s.format in _FORMATS:
             return _FORMATS[s.format]
         if is_unix_time(s):  # seconds since the epoch: a datetime is converted
-            return (
-                "int | datetime.datetime"
-                if inner is annotation
-                else ("Union[int, datetime.datetime]")
-            )
+            return "int | datetime.datetime"
         return _PRIMS.get(s.type, "Any")
     return "Any"
 

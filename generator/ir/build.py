@@ -19,6 +19,7 @@ from .delivery import with_delivery
 from .events import extract_events
 from .example_check import check_examples
 from .examples import with_examples
+from .groups import with_groups
 from .naming import pascal
 from .operations import OperationReader, with_body_constants, with_pagination
 from .schemas import SchemaBuilder, finished_models, model_modules
@@ -53,6 +54,7 @@ def build_api(
     version: str,
     name: str = "",
     cache_dir: Path | None = None,
+    group_by: str = "auto",
 ) -> tuple[ir.Api, list[Finding]]:
     """Normalize the documents into one `Api`; raise SpecError on anything that changes the
     code. Returns the IR and the findings (spec examples that do not match, credentials a
@@ -84,6 +86,7 @@ def build_api(
     surfaces, example_findings = check_examples(ws, surfaces, cache_dir)
     surfaces, events = with_examples(surfaces, events, by_name)
     surfaces = with_delivery(surfaces, ws, by_name)
+    surfaces = with_groups(surfaces, ws, group_by)
     operations = tuple(
         sorted(
             (op for s in surfaces for op in s.operations), key=lambda o: o.operation_id

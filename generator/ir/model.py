@@ -35,6 +35,7 @@ __all__ = [
     "Limits",
     "MediaExample",
     "Operation",
+    "OperationGroup",
     "Pagination",
     "Parameter",
     "Property",
@@ -227,6 +228,9 @@ class Operation:
     )
     pagination: Pagination | None = None
     old_py_name: str = ""  # the method's previous name, kept as a deprecated alias
+    group: str = (
+        ""  # the client attribute of its OperationGroup ("" on the client itself)
+    )
     # example data (the spec's own where valid, else built from the schemas; see examples.py)
     example_request: Any = None  # keyword arguments of a valid call
     example_response: Any = None  # the success response's JSON (None: no body)
@@ -244,6 +248,11 @@ class Operation:
     @property
     def header_params(self) -> tuple[Parameter, ...]:
         return tuple(p for p in self.parameters if p.location == "header")
+
+    @property
+    def call_path(self) -> str:
+        """How a client reaches the method: `identify`, or `repos.get` in a group."""
+        return f"{self.group}.{self.py_name}" if self.group else self.py_name
 
     @property
     def success(self) -> Response | None:
@@ -321,6 +330,18 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class OperationGroup:
+    """The operations of one tag, on a surface grouped by tag: `client.<name>.<method>()`.
+    The group's class lives in its own module, imported when the attribute is first used.
+    """
+
+    name: str  # client attribute and module name, snake_case, e.g. "repos"
+    class_name: str  # e.g. "ReposOperations" (the async one: "Async" + class_name)
+    tag: str  # the spec's tag
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Surface:
     name: str  # snake_case, e.g. "track"
     class_name: str  # client class, e.g. "TrackClient"
@@ -333,6 +354,20 @@ class Surface:
     operations: tuple[Operation, ...] = ()  # sorted by py_name
     sources: tuple[str, ...] = ()  # spec files that contribute to this surface
     delivery: Delivery | None = None  # background delivery through its batch operation
+    groups: tuple[OperationGroup, ...] = ()  # by name; see groups.py
+
+    @property
+    def direct_operations(self) -> tuple[Operation, ...]:
+        """The operations that are methods of the client itself (not of a group)."""
+        return tuple(op for op in self.operations if not op.group)
+
+    def group_operations(self, group: str) -> tuple[Operation, ...]:
+        return tuple(op for op in self.operations if op.group == group)
+
+    @property
+    def groups_package(self) -> str:
+        """The subpackage holding the group modules (`<surface>_groups`)."""
+        return f"{self.name}_groups"
 
     @property
     def regions(self) -> tuple[str, ...]:

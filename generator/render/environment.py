@@ -49,7 +49,6 @@ FILTERS: dict[str, Any] = {
     "snake": snake,
     # types
     "annotation": types.annotation,
-    "runtime_type": types.runtime_type,
     "decode": types.decode,
     "encode": types.encode,
     "matcher": types.matcher,
@@ -64,6 +63,8 @@ FILTERS: dict[str, Any] = {
     "package_imports": modules.package_imports,
     "surface_imports": modules.surface_imports,
     "surface_checking_imports": modules.surface_checking_imports,
+    "group_imports": modules.group_imports,
+    "group_checking_imports": modules.group_checking_imports,
     "parse_imports": modules.parse_imports,
     "surface_needs": modules.surface_needs,
     "limits_names": modules.limits_names,

@@ -68,6 +68,14 @@ def plan_outputs(api: ir.Api) -> list[OutputFile]:
     for s in api.surfaces:
         context = (("surface", s),)
         files.append(OutputFile(f"{s.name}.py", "package/surface.py.j2", context))
+        if s.groups:
+            package = s.groups_package
+            init = f"{package}/__init__.py"
+            files.append(OutputFile(init, "package/groups/__init__.py.j2", context))
+        for g in s.groups:
+            path = f"{s.groups_package}/{g.name}.py"
+            group_context = (("surface", s), ("group", g))
+            files.append(OutputFile(path, "package/groups/group.py.j2", group_context))
         if s.delivery is not None:
             background = f"{s.name}_background.py"
             files.append(OutputFile(background, "package/background.py.j2", context))

@@ -33,6 +33,7 @@ from ._errors import (
     request_id_from,
 )
 from ._retry import DEFAULT_MAX_RETRIES, decide
+from ._serde import to_json
 from ._transport import (
     AsyncHTTPXTransport,
     AsyncTransport,
@@ -284,6 +285,19 @@ def join_csv(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return ",".join(_scalar(v) for v in value)
     return value
+
+
+def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
+    """A `Cookie` header from cookie parameters (UNSET and None left out) after the
+    earlier parts given (an API key's cookie, one already built)."""
+    pairs = [part for part in parts if part]
+    for name, value in values.items():
+        if _omitted(value):
+            continue
+        value = to_json(value)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        pairs.append(f"{name}={text}")
+    return "; ".join(pairs) or None
 
 
 def query_object(name: str, value: Any, style: str, explode: bool) -> dict[str, Any]:

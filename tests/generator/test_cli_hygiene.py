@@ -109,6 +109,20 @@ def test_a_keyword_is_no_package_name(tmp_path: Path) -> None:
         assert r.returncode == 2 and "not a valid Python package name" in r.stderr
 
 
+def test_group_by_takes_one_of_its_modes_from_the_command_line_or_config(
+    tmp_path: Path,
+) -> None:
+    spec = str(DATA / "coverage31.yaml")
+    r = run_cli("generate", "--spec", spec, "--group-by", "tags", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "invalid choice: 'tags'" in r.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.ciogen]\ngroup_by = "tags"\n')
+    r = run_cli("generate", "--spec", spec, "--out", "out", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "error: group_by 'tags' in [tool.ciogen] must be one of auto, tag, none"
+    ]
+
+
 def test_version() -> None:
     r = run_cli("--version")
     assert r.returncode == 0 and r.stdout.strip() == f"ciogen {__version__}"

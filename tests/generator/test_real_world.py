@@ -29,6 +29,10 @@ PACKAGE_PREFIX = (
 )
 
 
+# specs generated with options of their own
+GROUPED = {"grouped": ("--group-by", "tag")}
+
+
 def _package(spec: Path) -> str:
     return PACKAGE_PREFIX + spec.stem
 
@@ -53,6 +57,7 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                     "--package",
                     _package(spec),
                     "--no-cache",
+                    *GROUPED.get(spec.stem, ()),
                 ],
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
@@ -505,3 +510,84 @@ def test_a_discriminated_union_whose_branch_is_a_union_decodes(out_dir: Path) ->
         models.decode_Entity({"type": "object", "action": "delete"}),
         models.ObjectDelete,
     )
+
+
+# ---- operations grouped by tag ------------------------------------------------------------
+
+
+def test_grouped_operations_are_reached_through_their_group(out_dir: Path) -> None:
+    pkg = _load(out_dir, "grouped")
+    client_module = _load(out_dir, "grouped", "grouped")
+    assert {
+        g for g in ("pets", "store", "close_2") if hasattr(pkg.GroupedClient, g)
+    } == {
+        "pets",
+        "store",
+        "close_2",
+    }
+    assert callable(pkg.GroupedClient.health)  # no tag: a method of the client itself
+    assert callable(pkg.GroupedClient.close)  # the client's own, not hidden by a group
+    assert not hasattr(pkg.GroupedClient, "pets_list")
+    info = pkg.OPERATIONS["pets/list"]
+    assert (info.group, info.method) == ("pets", "list_")
+    assert (
+        pkg.OPERATIONS["store-inventory"].group,
+        pkg.OPERATIONS["health"].group,
+    ) == (
+        "store",
+        "",
+    )
+    assert "Everything about your pets." in (
+        client_module.GroupedClient.pets.__doc__ or ""
+    )
+
+    def call(pkg: Any, url: str) -> Any:
+        with pkg.GroupedClient("secret-key-12345", base_url=url) as client:
+            assert client.pets is client.pets  # made once per client
+            return client.pets.list_(limit=2, session="s1").data
+
+    data, seen = _recorded("grouped", out_dir, [{"name": "Rex"}], call)
+    models = _load(out_dir, "grouped", "models")
+    assert data == [models.Pet(name="Rex")]
+    assert seen["path"] == "/pets"
+    assert seen["query"] == {"limit": ["2"], "appid": ["secret-key-12345"]}
+    assert seen["headers"]["cookie"] == "session=s1"
+
+
+def test_a_group_keeps_its_operations_limits(out_dir: Path) -> None:
+    pkg = _load(out_dir, "grouped")
+    with pkg.GroupedClient("k", base_url="http://127.0.0.1:9") as client:
+        with pytest.raises(pkg.PayloadTooLargeError):
+            client.pets.create_pet({"name": "x" * 2000})  # over its own 1024 bytes
+
+
+def test_async_groups_send_through_the_async_client(out_dir: Path) -> None:
+    pytest.importorskip("httpx")
+    import asyncio
+
+    pkg = _load(out_dir, "grouped")
+    fake = _load(out_dir, "grouped", "_fake_server")
+
+    async def main(url: str) -> Any:
+        async with pkg.AsyncGroupedClient("k", base_url=url) as client:
+            return (await client.store.inventory()).data
+
+    with _json_server(fake.FakeServer, {"apples": 3}) as server:
+        assert asyncio.run(main(server.url)) == {"apples": 3}
+        assert server.requests[-1].path == "/store/inventory"
+
+
+def test_a_group_module_is_imported_when_first_used(out_dir: Path) -> None:
+    code = (
+        "import sys, rwpkg_grouped as pkg\n"
+        "client = pkg.GroupedClient('k', base_url='http://127.0.0.1:9')\n"
+        "before = sorted(m for m in sys.modules if '_groups.' in m)\n"
+        "client.store\n"
+        "after = sorted(m for m in sys.modules if '_groups.' in m)\n"
+        "print(before, after)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=out_dir, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[] ['rwpkg_grouped.grouped_groups.store']"
