@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import ir
 from ..ir import MAP, OBJECT
+from .layout import alias_head
 from .text import py_literal
 from .types import (
     annotation,
@@ -27,6 +28,7 @@ from .types import (
     model_names,
     ordered_fields,
     typing_names,
+    variant_decode,
 )
 
 PER_CALL = (
@@ -584,11 +586,13 @@ def models_module_imports(api: ir.Api, module: str) -> tuple[list[str], list[str
             for v in m.variants:
                 code += [
                     annotation(v),
-                    decode(v, "data"),
+                    variant_decode(v, "data"),
                     " ".join(matcher_checks(v, "data")),
                 ]
-            # the alias is annotated as one, so its quoted variants are type expressions
-            elsewhere.setdefault("typing_extensions", set()).add("TypeAlias")
+            # an alias annotated as one (see layout.alias_head): its quoted variants are
+            # type expressions either way
+            if "TypeAlias" in alias_head(m.class_name):
+                elsewhere.setdefault("typing_extensions", set()).add("TypeAlias")
         for name in _annotation_names(m):
             other = where.get(name)
             if other is not None and other != module:

@@ -113,6 +113,14 @@ def _decode(s: ir.Schema, expr: str, depth: int) -> str:
     return expr
 
 
+def variant_decode(s: ir.Schema, expr: str) -> str:
+    """`decode` for a union's variant, once `matcher` has picked it: a one-value enum is
+    that value itself (so its type checker sees the literal, not the JSON value)."""
+    if s.kind == ENUM and s.is_constant and not s.class_name:
+        return py_literal(s.enum_values[0])
+    return decode(s, expr)
+
+
 def matcher_checks(s: ir.Schema, expr: str) -> list[str]:
     """The checks, joined with `and`, that the JSON value `expr` has this variant's shape:
     unions without a discriminator are decoded by shape, never by trying each variant.
@@ -162,7 +170,20 @@ def matcher(s: ir.Schema, expr: str) -> str:
     return " and ".join(matcher_checks(s, expr))
 
 
-def by_shape(variants: tuple[ir.Schema, ...]) -> list[ir.Schema]:
+def distinct_variants(variants: tuple[ir.Schema, ...]) -> list[ir.Schema]:
+    """A union's variants without repeats of a type (`oneOf` of three strings that differ
+    only in their description is one `str`): the first of each, in the spec's order."""
+    seen: set[str] = set()
+    out = []
+    for v in variants:
+        t = annotation(v)
+        if t not in seen:
+            seen.add(t)
+            out.append(v)
+    return out
+
+
+def by_shape(variants: tuple[ir.Schema, ...] | list[ir.Schema]) -> list[ir.Schema]:
     """Union variants in the order their shapes are tested: objects that require more keys
     first (an object requiring none matches every object), strings of a known format before
     other strings (dates before date-times), the spec's order otherwise."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import ir
-from ..codegen import modules, text, types
+from ..codegen import layout, modules, text, types
 from ..ir.naming import snake
 
 
@@ -50,10 +50,14 @@ FILTERS: dict[str, Any] = {
     # types
     "annotation": types.annotation,
     "decode": types.decode,
+    "variant_decode": types.variant_decode,
     "encode": types.encode,
     "matcher": types.matcher,
     "json_type": types.json_type,
     "by_shape": types.by_shape,
+    "fit_parameters": layout.fit_parameters,
+    "alias_head": layout.alias_head,
+    "distinct_variants": types.distinct_variants,
     "field_type": types.field_type,
     "field_default": types.field_default,
     "ordered_fields": types.ordered_fields,
