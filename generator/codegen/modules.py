@@ -9,6 +9,7 @@ decides where a line breaks.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import fields
@@ -39,6 +40,7 @@ PER_CALL = (
 )
 
 
+@functools.cache  # names repeat across thousands of modules
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
     """A natural sort key (`Item2` before `Item10`), as ruff compares names: a run of
     digits by its value, anything else character by character (identifiers only, where
@@ -60,17 +62,20 @@ def _kind(name: str) -> int:
     return 1 if name[:1].isupper() else 2
 
 
+@functools.cache
 def _name_order(name: str) -> tuple[Any, ...]:
     """isort's order of imported names (ruff's `I001`): by kind, then naturally without
     regard to case, then naturally with it."""
     return (_kind(name), _natural(name.lower()), _natural(name))
 
 
+@functools.cache
 def _all_order(name: str) -> tuple[Any, ...]:
     """The order of `__all__` ruff wants (`RUF022`): by kind, then naturally."""
     return (_kind(name), _natural(name))
 
 
+@functools.cache
 def _module_order(module: str) -> tuple[Any, ...]:
     """isort's order of modules: the furthest relative ones first, then naturally."""
     dots = len(module) - len(module.lstrip("."))

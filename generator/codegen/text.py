@@ -8,6 +8,7 @@ generated code or inject any.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import textwrap
@@ -42,9 +43,7 @@ def py_literal(value: Any) -> str:
     from json/repr, so no text can break the literal.
     """
     if isinstance(value, str):
-        if '"' in value and "'" not in value:
-            return repr(value)  # repr escapes controls and surrogates itself
-        return _UNSAFE.sub(_escape, json.dumps(value, ensure_ascii=False))
+        return _str_literal(value)
     if isinstance(value, dict):
         return (
             "{"
@@ -57,6 +56,13 @@ def py_literal(value: Any) -> str:
         inner = ", ".join(py_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     return repr(value)
+
+
+@functools.cache  # the same names and values recur in many files
+def _str_literal(value: str) -> str:
+    if '"' in value and "'" not in value:
+        return repr(value)  # repr escapes controls and surrogates itself
+    return _UNSAFE.sub(_escape, json.dumps(value, ensure_ascii=False))
 
 
 def wrap(text: str, indent: int, first: int = 0) -> list[str]:
@@ -84,6 +90,7 @@ def wrap(text: str, indent: int, first: int = 0) -> list[str]:
     return out
 
 
+@functools.cache  # a description is often shown in several files
 def docstring(text: str, indent: int = 4, first: int = 3) -> str:
     """Text for the inside of a triple-quoted docstring: escaped, wrapped and indented.
 

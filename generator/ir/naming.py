@@ -12,6 +12,7 @@ Rules (documented in README "Naming"):
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 from collections.abc import Iterable
@@ -30,6 +31,7 @@ def words(text: str) -> list[str]:
     return out
 
 
+@functools.cache  # the same texts are named again and again
 def snake(text: str) -> str:
     name = "_".join(w.lower() for w in words(text)) or "value"
     if name[0].isdigit():
@@ -39,6 +41,7 @@ def snake(text: str) -> str:
     return name
 
 
+@functools.cache
 def pascal(text: str) -> str:
     name = "".join(w[:1].upper() + w[1:] for w in words(text)) or "Model"
     if name[0].isdigit():

@@ -194,7 +194,12 @@ class SchemaBuilder:
             self.taken.add(cls)
 
     def _new_name(self, hint: str) -> str:
-        name = dedupe([pascal(hint)], reserved=self.taken, sep="")[0]
+        # dedupe()'s rule for one name, without copying the (large) set of taken names
+        base = name = pascal(hint)
+        n = 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}{n}"
         self.taken.add(name)
         return name
 
