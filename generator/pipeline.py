@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, ir
+from . import __version__
 from .errors import Finding, SpecError
-from .pool import Pool
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # `check` on an in-sync tree imports this module and needs neither
+    from . import ir
+    from .pool import Pool
     from .spec.validate import Pending
 
 
@@ -112,6 +113,7 @@ def render(opts: Options) -> Result:
     does not wait for the validation: its findings are only needed before anything is
     written (and to stop a `--strict` run), and the IR stage stops a run on whatever would
     make the code wrong."""
+    from .pool import Pool
     from .render.environment import make_environment
     from .render.formatting import Formatter
     from .render.output import input_hashes, manifest_bytes

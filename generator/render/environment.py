@@ -16,14 +16,7 @@ from typing import Any
 from .. import ir
 from ..codegen import layout, modules, text, types
 from ..ir.naming import snake
-
-
-def templates_dir() -> Path:
-    """`templates/` beside the generator in a checkout; the installed copy otherwise."""
-    local = Path(__file__).resolve().parent.parent.parent / "templates"
-    if local.is_dir():
-        return local
-    return Path(__file__).resolve().parent.parent / "templates"
+from .output import templates_dir
 
 
 def _pairs_dict(pairs: Iterable[tuple[str, Any]]) -> str:

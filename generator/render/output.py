@@ -29,10 +29,16 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def templates_dir() -> Path:
+    """`templates/` beside the generator in a checkout; the installed copy otherwise."""
+    local = Path(__file__).resolve().parent.parent.parent / "templates"
+    if local.is_dir():
+        return local
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
 def source_files() -> list[Path]:
     """Generator sources and templates: a change to any of them changes the output."""
-    from .environment import templates_dir
-
     here = Path(__file__).resolve().parent.parent
     generator = sorted(
         p
@@ -53,8 +59,6 @@ def input_hashes(
     sources, templates and options."""
     known = digests or {}
     out = {f"spec:{p.resolve()}": known.get(p) or sha256_file(p) for p in spec_files}
-    from .environment import templates_dir
-
     root = Path(__file__).resolve().parent.parent.parent
     tdir = templates_dir()
     for p in source_files():

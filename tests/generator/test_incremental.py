@@ -385,3 +385,43 @@ def test_an_edit_to_prose_only_does_not_validate_again(tmp_path: Path) -> None:
     assert run() == "cached"
     spec.write_text(spec.read_text().replace("enum: [fast, slow]", "enum: [fast]", 1))
     assert run() == "validated"
+
+
+def test_check_on_an_in_sync_tree_imports_no_stage(tmp_path: Path) -> None:
+    """`check` answers an in-sync tree from the manifest alone: none of the stages (the
+    IR, YAML, Jinja, the formatter, the validator) is imported, which is what keeps it fast
+    as a pre-commit hook. A stale tree is still caught (the full render runs then)."""
+    shutil.copy(DATA / "coverage31.yaml", tmp_path / "s.yaml")
+    args = "['check', '--spec', 's.yaml', '--out', 'out', '--package', 'p']"
+    heavy = (
+        "jinja2",
+        "yaml",
+        "black",
+        "openapi_spec_validator",
+        "generator.ir.model",
+        "generator.render.environment",
+    )
+    code = (
+        "import sys; from generator.cli import main; "
+        f"code = main({args}); "
+        f"print(code, sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+
+    def check() -> str:
+        done = subprocess.run(
+            [PY, "-c", code],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    gen = run_cli(
+        "generate", "--spec", "s.yaml", "--out", "out", "--package", "p", cwd=tmp_path
+    )
+    assert gen.returncode == 0, gen.stderr
+    assert check() == "0 []"
+    (tmp_path / "out" / "p" / "__init__.py").write_text("# edited by hand\n")
+    stale = check()
+    assert stale.startswith("1 ") and "generator.ir.model" in stale
