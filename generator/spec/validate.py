@@ -77,11 +77,33 @@ def _validator_class(version: str) -> Any:
     )
 
 
-def _validate_document(doc: Document) -> list[Finding]:
+# The validator's two passes, which share nothing: the document against the OpenAPI
+# schema, then its own walk over paths and components (refs resolved, defaults checked).
+PARTS = ("schema", "semantic")
+# A big document validates its two passes on two workers at once; each worker parses the
+# document itself, which costs more than it saves below about this size.
+SPLIT_BYTES = 1_000_000
+
+
+def _errors(validator: Any, part: str) -> Any:
+    from openapi_spec_validator.validation.decorators import wraps_errors
+
+    def run() -> Any:
+        if part in ("all", "schema"):
+            yield from validator.schema_validator.iter_errors(validator.schema)
+        if part in ("all", "semantic"):
+            yield from validator.root_validator(validator.schema_path)
+
+    # wrapped as the validator's own iter_errors wraps them: the same error objects
+    return wraps_errors(run)()
+
+
+def _validate_document(doc: Document, part: str = "all") -> list[Finding]:
+    """The findings of one pass of the validator (`PARTS`), or of both ("all")."""
     cls = _validator_class(doc.version)
     findings: list[Finding] = []
     try:
-        errors = list(cls(doc.data, base_uri=doc.path.as_uri()).iter_errors())
+        errors = list(_errors(cls(doc.data, base_uri=doc.path.as_uri()), part))
     # the validator itself can choke on odd input
     except Exception as exc:  # noqa: BLE001
         return [Finding(doc.name, "", f"validator failed: {type(exc).__name__}: {exc}")]
@@ -90,6 +112,10 @@ def _validate_document(doc: Document) -> list[Finding]:
         if not path:  # e.g. a `default` of the wrong type: the validator says not where
             path = _where(doc.data, getattr(err, "instance", doc.data)) or []
         findings.append(Finding(doc.name, pointer(*path), _message(err)))
+    return _ordered(findings)
+
+
+def _ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(set(findings), key=lambda f: (f.pointer, f.message))
 
 
@@ -147,10 +173,17 @@ def _store(path: Path | None, found: list[Finding]) -> None:
         pass  # a cache that cannot be written only costs time
 
 
-def _validate_files(paths: list[Path]) -> list[list[Finding]]:
+def _validate_files(paths: list[Path], part: str = "all") -> list[list[Finding]]:
     """Worker entry point: findings for each file, in order. The worker reads the files
     itself: sending it the parsed documents would cost more than parsing them again."""
-    return [_validate_document(read_document(path)) for path in paths]
+    return [_validate_document(read_document(path), part) for path in paths]
+
+
+def _size(paths: list[Path]) -> int:
+    try:
+        return sum(path.stat().st_size for path in paths)
+    except OSError:
+        return 0
 
 
 Submit = Callable[..., "Future[Any]"]
@@ -165,20 +198,29 @@ class Pending:
         self._docs = docs
         self._paths = [_cache_path(doc.shape_sha256, cache_dir) for doc in docs]
         self._known = [_cached(path, doc) for path, doc in zip(self._paths, docs)]
-        missing = [doc for doc, found in zip(docs, self._known) if found is None]
-        self._future = (
-            submit(_validate_files, [d.path for d in missing]) if missing else None
+        missing = [doc.path for doc, found in zip(docs, self._known) if found is None]
+        parts = PARTS if _size(missing) > SPLIT_BYTES else ("all",)
+        self._futures = (
+            [submit(_validate_files, missing, part) for part in parts]
+            if missing
+            else []
         )
 
     def result(self) -> list[Finding]:
         """Every root document's findings, in document order; fills the cache."""
-        if self._future is not None:
-            fresh = iter(self._future.result())
+        if self._futures:
+            results = [future.result() for future in self._futures]
+            fresh = iter(
+                [
+                    _ordered([f for part in parts for f in part])
+                    for parts in zip(*results)
+                ]
+            )
             for i, found in enumerate(self._known):
                 if found is None:
                     found = self._known[i] = next(fresh)
                     _store(self._paths[i], found)
-            self._future = None
+            self._futures = []
         return [f for found in self._known for f in found or ()]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -94,3 +96,36 @@ def test_flaws_are_found_as_the_stock_validator_finds_them(
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.name)
 def test_every_test_document_gets_the_stock_findings(spec: Path) -> None:
     assert _ours(spec) == _stock(spec)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.name)
+def test_the_two_passes_apart_find_what_one_run_finds(spec: Path) -> None:
+    """A big document's two validator passes run on two workers; together they must
+    report exactly what one run of the validator reports."""
+    doc = read_document(spec)
+    apart = [
+        f for part in validate.PARTS for f in validate._validate_document(doc, part)
+    ]
+    assert validate._ordered(apart) == validate._validate_document(doc)
+
+
+def test_a_big_document_is_validated_in_two_passes_on_the_pool(tmp_path: Path) -> None:
+    spec = tmp_path / "flawed.yaml"
+    spec.write_text(FLAWED.format(version="3.0.3"))
+    doc = read_document(spec)
+    submitted: list[tuple[Any, ...]] = []
+
+    def submit(fn: Any, *args: Any) -> Future[Any]:
+        submitted.append(args)
+        done: Future[Any] = Future()
+        done.set_result(fn(*args))
+        return done
+
+    whole = validate.start([doc], None, submit).result()
+    assert [args[1] for args in submitted] == ["all"]
+    submitted.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(validate, "SPLIT_BYTES", 0)
+        apart = validate.start([doc], None, submit).result()
+    assert [args[1] for args in submitted] == list(validate.PARTS)
+    assert apart == whole and whole
