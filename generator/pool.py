@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import Executor, Future
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from typing_extensions import Self
+if TYPE_CHECKING:  # not a dependency at run time
+    from typing_extensions import Self
 
 
 def _jobs() -> int:
