@@ -122,8 +122,15 @@ def render(opts: Options) -> Result:
     with Pool() as pool:
         api, pending, ir_findings = start_and_build(opts, pool)
         stop_if_strict(opts, ir_findings)
-        env = make_environment(cache_dir=opts.cache_dir)
-        files = render_all(api, Formatter(opts.cache_dir, opts.format_pack()), env)
+        # The documents and the IR live to the end of the run and hold no garbage: the
+        # cyclic GC need not walk them again and again while the files are rendered.
+        gc.freeze()
+        try:
+            env = make_environment(cache_dir=opts.cache_dir)
+            formatter = Formatter(opts.cache_dir, opts.format_pack())
+            files = render_all(api, formatter, env)
+        finally:
+            gc.unfreeze()
         findings = pending.result() + ir_findings
         stop_if_strict(opts, findings)
     digests = {Path(name): digest for name, digest in api.spec_files}
