@@ -43,7 +43,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "4e2997da184e8c5348780079cfcd616a55cee5ee8ae82364363c8aac46b58936"
+SPEC_HASH = "af3c51c72777f63fb50b3adc1be3d3067d9f725ae45ef5b384390f7a7e477989"
 
 __all__ = [
     "OPERATIONS",

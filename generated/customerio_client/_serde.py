@@ -36,6 +36,26 @@ def unix_time(value: Any) -> Any:
     return value
 
 
+def with_unix_times(body: Any, paths: tuple[tuple[str, ...], ...]) -> Any:
+    """A body given as a plain mapping, with the datetimes at `paths` (key paths to
+    `format: unix-time` fields) as whole seconds: the rule a model's to_dict follows. The
+    caller's mappings are copied, never changed; anything else is returned as it is."""
+    if not isinstance(body, Mapping):
+        return body
+    out = dict(body)
+    for path in paths:
+        node = out
+        for key in path[:-1]:
+            child = node.get(key)
+            if not isinstance(child, Mapping):
+                break
+            node[key] = node = dict(child)
+        else:
+            if path[-1] in node:
+                node[path[-1]] = unix_time(node[path[-1]])
+    return out
+
+
 def parse_datetime(value: Any) -> datetime.datetime:
     """An ISO-8601 date-time string -> datetime.
 

@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from .models.create_collection_request import CreateCollectionRequest
     from .models.create_segment_request import CreateSegmentRequest
     from .models.customer_search import CustomerSearch
+    from .models.customer_search_page import CustomerSearchPage
     from .models.export_customers_request import ExportCustomersRequest
     from .models.list_messages_response import ListMessagesResponse
+    from .models.person_identifiers import PersonIdentifiers
     from .models.send_email_request import SendEmailRequest
     from .models.send_push_request import SendPushRequest
     from .models.send_response import SendResponse
@@ -230,18 +232,29 @@ def _parse_list_segments(data: Any) -> Any:
     return data
 
 
-def _search_customers_call(body: CustomerSearch | Mapping[str, Any]) -> Call:
+def _search_customers_call(
+    body: CustomerSearch | Mapping[str, Any],
+    *,
+    limit: int | Unset = UNSET,
+    start: str | Unset = UNSET,
+) -> Call:
     payload = to_json(body)
     return Call(
         operation_id="searchCustomers",
         method="POST",
         path="/v1/customers",
+        query={
+            "limit": limit,
+            "start": start,
+        },
         body=payload,
     )
 
 
-def _parse_search_customers(data: Any) -> Any:
-    return data
+def _parse_search_customers(data: Any) -> CustomerSearchPage | None:
+    from .models.customer_search_page import CustomerSearchPage
+
+    return None if data is None else CustomerSearchPage.from_dict(data)
 
 
 def _send_transactional_email_call(body: SendEmailRequest | Mapping[str, Any]) -> Call:
@@ -694,11 +707,13 @@ class AppClient(BaseClient):
         self,
         body: CustomerSearch | Mapping[str, Any],
         *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[CustomerSearchPage | None]:
         """Search for people
 
         Search for people by attributes, segment membership, and other filters.
@@ -706,15 +721,47 @@ class AppClient(BaseClient):
         `POST /v1/customers` (operationId `searchCustomers`).
 
         Args:
+            limit: query `limit`. The most people to return in one page.
+            start: query `start`. The cursor of the page to return, taken from the
+                `next` field of the previous page; leave it out for the first page.
             body: the request body.
         """
         return self._request(
-            _search_customers_call(body),
+            _search_customers_call(body, limit=limit, start=start),
             _parse_search_customers,
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
+        )
+
+    def iter_search_customers(
+        self,
+        body: CustomerSearch | Mapping[str, Any],
+        *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> Iterator[PersonIdentifiers]:
+        """Every item of every page of `search_customers`, fetched as they are consumed: each
+        next page is asked for with `start` set to the previous one's
+        `next` cursor, until a page has none."""
+        return iterate_pages(
+            lambda cursor: self.search_customers(
+                body,
+                limit=limit,
+                start=cursor,
+                max_retries=max_retries,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            start,
+            "next_",
+            "identifiers",
         )
 
     def send_transactional_email(
@@ -1213,11 +1260,13 @@ class AsyncAppClient(AsyncBaseClient):
         self,
         body: CustomerSearch | Mapping[str, Any],
         *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[CustomerSearchPage | None]:
         """Search for people
 
         Search for people by attributes, segment membership, and other filters.
@@ -1225,15 +1274,47 @@ class AsyncAppClient(AsyncBaseClient):
         `POST /v1/customers` (operationId `searchCustomers`).
 
         Args:
+            limit: query `limit`. The most people to return in one page.
+            start: query `start`. The cursor of the page to return, taken from the
+                `next` field of the previous page; leave it out for the first page.
             body: the request body.
         """
         return await self._request(
-            _search_customers_call(body),
+            _search_customers_call(body, limit=limit, start=start),
             _parse_search_customers,
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
+        )
+
+    def iter_search_customers(
+        self,
+        body: CustomerSearch | Mapping[str, Any],
+        *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[PersonIdentifiers]:
+        """Every item of every page of `search_customers`, fetched as they are consumed: each
+        next page is asked for with `start` set to the previous one's
+        `next` cursor, until a page has none."""
+        return aiterate_pages(
+            lambda cursor: self.search_customers(
+                body,
+                limit=limit,
+                start=cursor,
+                max_retries=max_retries,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            start,
+            "next_",
+            "identifiers",
         )
 
     async def send_transactional_email(

@@ -148,7 +148,22 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
         }
     },
     "removeCustomersFromSegment": {"segment_id": 1, "body": {"ids": ["example-ids"]}},
-    "searchCustomers": {"body": {}},
+    "searchCustomers": {
+        "body": {
+            "filter": {
+                "and": [
+                    {"segment": {"id": 4}},
+                    {
+                        "attribute": {
+                            "field": "likes_pizza",
+                            "operator": "eq",
+                            "value": "true",
+                        }
+                    },
+                ]
+            }
+        }
+    },
     "sendTransactionalEmail": {"body": {"to": "example-to"}},
     "sendTransactionalPush": {
         "body": {
@@ -289,7 +304,7 @@ _RESPONSES: Mapping[str, tuple[int, Any]] = {
     "pipelinesScreen": (200, {}),
     "pipelinesTrack": (200, {}),
     "removeCustomersFromSegment": (200, None),
-    "searchCustomers": (200, None),
+    "searchCustomers": (200, {}),
     "sendTransactionalEmail": (200, {}),
     "sendTransactionalPush": (200, None),
     "sendTransactionalSms": (200, None),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from . import _auth
 from ._base_client import APIResponse, AsyncBaseClient, BaseClient, Call, Limits
 from ._retry import DEFAULT_MAX_RETRIES
-from ._serde import to_json
+from ._serde import to_json, with_unix_times
 from ._transport import AsyncTransport, Transport
 from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, Unset
 
@@ -67,7 +67,7 @@ def _parse_add_customers_to_segment(data: Any) -> Any:
 
 
 def _add_device_call(identifier: str, body: DeviceRequest | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    payload = to_json(with_unix_times(body, (("device", "last_used"),)))
     return Call(
         operation_id="addDevice",
         method="PUT",
@@ -118,7 +118,11 @@ def _identify_customer_call(
     identifier: str, *, body: Person | Mapping[str, Any] | Unset = UNSET
 ) -> Call:
     # UNSET (no body given) sends a request with no body at all
-    payload = UNSET if isinstance(body, Unset) else to_json(body)
+    payload = (
+        UNSET
+        if isinstance(body, Unset)
+        else to_json(with_unix_times(body, (("created_at",),)))
+    )
     return Call(
         operation_id="identifyCustomer",
         method="PUT",
@@ -189,7 +193,7 @@ def _parse_suppress_person(data: Any) -> Any:
 
 
 def _track_anonymous_event_call(body: Event | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    payload = to_json(with_unix_times(body, (("timestamp",),)))
     return Call(
         operation_id="trackAnonymousEvent",
         method="POST",
@@ -220,7 +224,7 @@ def _parse_track_batch_v2(data: Any) -> Any:
 def _track_customer_event_call(
     identifier: str, body: Event | Mapping[str, Any]
 ) -> Call:
-    payload = to_json(body)
+    payload = to_json(with_unix_times(body, (("timestamp",),)))
     return Call(
         operation_id="trackCustomerEvent",
         method="POST",

@@ -104,6 +104,14 @@ def import_lines(imports: dict[str, set[str]]) -> list[str]:
     return out
 
 
+def json_payload(op: ir.Operation) -> str:
+    """The expression that encodes a JSON body given as `body` (a model or a mapping)."""
+    fields = op.body.unix_time_fields if op.body else ()
+    if fields:
+        return f"to_json(with_unix_times(body, {py_literal(fields)}))"
+    return "to_json(body)"
+
+
 def _add(imports: dict[str, set[str]], module: str, *names: str) -> None:
     imports.setdefault(module, set()).update(names)
 
@@ -126,6 +134,7 @@ def _add_types(imports: dict[str, set[str]], code: str) -> None:
         "is_datetime_text",
         "to_json",
         "to_form",
+        "with_unix_times",
     ):
         if helper + "(" in code:
             _add(imports, "._serde", helper)
@@ -379,7 +388,9 @@ def _operation_imports(
                 _add(imports, "._base_client", "join_csv")
         if op.body is not None:
             model_names(op.body.schema, used)
-            code.append("to_json(" if "json" in op.body.content_type else "to_form(")
+            code.append(
+                json_payload(op) if "json" in op.body.content_type else "to_form("
+            )
             if not op.body.required:
                 code.append("Unset UNSET")
         if op.success is not None:

@@ -21,7 +21,12 @@ from .example_check import check_examples
 from .examples import with_examples
 from .groups import with_groups
 from .naming import pascal
-from .operations import OperationReader, with_body_constants, with_pagination
+from .operations import (
+    OperationReader,
+    with_body_constants,
+    with_body_unix_times,
+    with_pagination,
+)
 from .schemas import SchemaBuilder, finished_models, model_modules
 from .surfaces import build_surfaces, mark_event_checks
 from .wire import routes, wire_facts
@@ -81,6 +86,7 @@ def build_api(
     events = extract_events(by_name, body_examples)
     surfaces = mark_event_checks(surfaces, events)
     surfaces = with_body_constants(surfaces, by_name)
+    surfaces = with_body_unix_times(surfaces, by_name)
     surfaces, paging_findings = with_pagination(surfaces, by_name)
     findings += paging_findings
     surfaces, example_findings = check_examples(ws, surfaces, cache_dir)

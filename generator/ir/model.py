@@ -179,6 +179,9 @@ class RequestBody:
     # top-level fields with one possible value (`type: track`), filled in when a body
     # given as a plain mapping leaves them out
     constants: tuple[tuple[str, Any], ...] = ()
+    # key paths (through object fields) to `format: unix-time` fields: a body given as a
+    # plain mapping has datetimes there sent as whole seconds, as a model's to_dict does
+    unix_time_fields: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

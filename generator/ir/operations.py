@@ -558,6 +558,48 @@ def with_body_constants(
     return tuple(out)
 
 
+def with_body_unix_times(
+    surfaces: tuple[ir.Surface, ...], models: Mapping[str, ir.Schema]
+) -> tuple[ir.Surface, ...]:
+    """Operations whose body has `format: unix-time` fields, with their key paths noted on
+    the body (`RequestBody.unix_time_fields`), so that a body given as a plain mapping
+    follows the same date rule as one given as a model."""
+    out = []
+    for s in surfaces:
+        ops = []
+        for op in s.operations:
+            if op.body is not None:
+                paths = unix_time_paths(op.body.schema, models)
+                if paths:
+                    op = replace(op, body=replace(op.body, unix_time_fields=paths))
+            ops.append(op)
+        out.append(replace(s, operations=tuple(ops)))
+    return tuple(out)
+
+
+def unix_time_paths(
+    schema: ir.Schema,
+    models: Mapping[str, ir.Schema],
+    seen: frozenset[str] = frozenset(),
+) -> tuple[tuple[str, ...], ...]:
+    """Key paths from `schema` through object fields to every unix-time field (arrays and
+    unions are not entered: their items are models or caller's data)."""
+    if schema.ref:
+        if schema.ref in seen:  # a recursive model: its fields were listed above
+            return ()
+        seen = seen | {schema.ref}
+        schema = models.get(schema.ref, schema)
+    if schema.kind != ir.OBJECT:
+        return ()
+    out: list[tuple[str, ...]] = []
+    for p in schema.properties:
+        if p.schema.kind == ir.PRIMITIVE and p.schema.format == "unix-time":
+            out.append((p.name,))
+        else:
+            out += [(p.name, *rest) for rest in unix_time_paths(p.schema, models, seen)]
+    return tuple(out)
+
+
 def with_pagination(
     surfaces: tuple[ir.Surface, ...], models: Mapping[str, ir.Schema]
 ) -> tuple[tuple[ir.Surface, ...], list[Finding]]:

@@ -71,6 +71,7 @@ FILTERS: dict[str, Any] = {
     "call_arguments": modules.call_arguments,
     "pager_arguments": modules.pager_arguments,
     "item_type": modules.item_type,
+    "json_payload": modules.json_payload,
     "return_type": modules.return_type,
     "parse_expression": modules.parse_expression,
     "models_in": modules.models_in,

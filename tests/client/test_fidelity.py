@@ -17,6 +17,7 @@ from customerio_client import (
     APIResponseValidationError,
     AppClient,
     AsyncAppClient,
+    AsyncPipelinesClient,
     PipelinesClient,
     TrackClient,
     events,
@@ -88,6 +89,31 @@ def test_a_type_given_by_the_caller_is_kept(
     assert cio.calls("pipelinesTrack")[0].json["type"] == "track"
 
 
+def test_the_old_prefixed_names_still_send_and_warn_once_per_call(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
+    """`pipelines_identify` and the other names that repeated the client are kept for one
+    release: same request, plus a DeprecationWarning naming the new method (pointing at the
+    caller's line, not the package's)."""
+    with pytest.warns(
+        DeprecationWarning, match=r"pipelines_identify\(\).*identify\(\)"
+    ) as w:
+        pipelines.pipelines_identify(models.Identify(user_id="u-1", traits={"a": 1}))
+    assert w[0].filename == __file__
+    cio.assert_identified("u-1", traits={"a": 1})
+
+    async def old_async_name(url: str) -> None:
+        client = AsyncPipelinesClient("cdp-key-123456", base_url=url)
+        try:
+            await client.pipelines_track({"userId": "u-2", "event": "e"})
+        finally:
+            await client.aclose()
+
+    with pytest.warns(DeprecationWarning, match="pipelines_track"):
+        asyncio.run(old_async_name(cio.url))
+    assert cio.calls("pipelinesTrack")[0].json["type"] == "track"
+
+
 # ---- dates: one rule per field -------------------------------------------------------------
 
 
@@ -122,6 +148,30 @@ def test_track_v1_unix_time_fields_take_datetimes_as_seconds(
     first, second = cio.calls("trackCustomerEvent")
     assert first.json["timestamp"] == int(at.timestamp()) == 1705314600
     assert second.json["timestamp"] == 7
+
+
+def test_unix_time_fields_of_a_plain_dict_body_are_sent_as_seconds(
+    cio: FakeCustomerIO,
+) -> None:
+    """The same rule when the body is a plain dict: a datetime where the spec says
+    unix-time goes out as whole seconds, at the top level and in nested objects."""
+    at = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
+    with TrackClient("site-123456", "key-123456", base_url=cio.url) as track:
+        track.track_customer_event("u-1", {"name": "bought", "timestamp": at})
+        track.identify_customer(
+            "u-1", body={"email": "a@example.com", "created_at": at}
+        )
+        device = {"id": "tok-1", "platform": "ios", "last_used": at}
+        track.add_device("u-1", {"device": device})
+        track.track_customer_event("u-1", {"name": "kept", "timestamp": 7})
+    event, kept = cio.calls("trackCustomerEvent")
+    assert event.json == {"name": "bought", "timestamp": 1705314600}
+    assert kept.json["timestamp"] == 7
+    (person,) = cio.calls("identifyCustomer")
+    assert person.json["created_at"] == 1705314600
+    (added,) = cio.calls("addDevice")
+    assert added.json["device"]["last_used"] == 1705314600
+    assert device["last_used"] is at  # the caller's dict is not changed
 
 
 # ---- an answer that does not match its schema is a typed error -----------------------------
@@ -186,6 +236,36 @@ def test_async_iter_walks_every_page_too() -> None:
     with FakeServer(_pages) as server:
         assert asyncio.run(walk(server.url)) == ["m3"]
         assert [r.query.get("start") for r in server.requests] == [["c2"], ["c3"]]
+
+
+PEOPLE = {"": (["p1", "p2"], "MDox"), "MDox": (["p3"], "")}
+
+
+def _people(request: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+    start = request.query.get("start", [""])[0]
+    ids, following = PEOPLE[start]
+    page = {
+        "identifiers": [{"id": i, "email": None, "cio_id": "c-" + i} for i in ids],
+        "ids": ids,
+        "next": following,
+    }
+    return 200, {"Content-Type": "application/json"}, json.dumps(page).encode()
+
+
+def test_people_search_walks_its_pages_sending_the_filter_each_time() -> None:
+    """searchCustomers (the published `getPeopleFilter`): `start`/`limit` in the query, the
+    filter in every page's body, typed identifiers out."""
+    search = {"filter": {"and": [{"segment": {"id": 4}}]}}
+    with FakeServer(_people) as server:
+        with AppClient("app-key-123456", base_url=server.url) as app:
+            people = list(app.iter_search_customers(search, limit=2))
+        assert [p.cio_id for p in people] == ["c-p1", "c-p2", "c-p3"]
+        assert people[0] == models.PersonIdentifiers(
+            email=None, id_="p1", cio_id="c-p1"
+        )
+        assert [r.query.get("start") for r in server.requests] == [None, ["MDox"]]
+        assert all(r.method == "POST" for r in server.requests)
+        assert all(json.loads(r.body) == search for r in server.requests)
 
 
 def test_extra_query_parameters_go_out_with_the_call(cio: FakeCustomerIO) -> None:

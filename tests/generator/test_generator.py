@@ -231,6 +231,30 @@ def test_spec_text_cannot_break_or_inject_code(coverage_out: Path) -> None:
     )
 
 
+def test_a_date_time_that_does_not_parse_is_a_typed_error_on_the_wire(
+    coverage_out: Path,
+) -> None:
+    """A 200 answer whose date-time field does not parse raises the package's
+    APIResponseValidationError with the status, the body and the request id (never a bare
+    ValueError, never the text left in a datetime field)."""
+    pkg = importlib.import_module("coverage30")
+    fake = importlib.import_module("coverage30._fake_server")
+    pet = {"id": 1, "name": "Rex", "kind": "dog", "seen_at": "last tuesday"}
+    headers = {"Content-Type": "application/json", "X-Request-Id": "req-9"}
+    answer = json.dumps(pet).encode()
+    with fake.FakeServer(responder=lambda request: (200, headers, answer)) as server:
+        with pkg.CoverageThirtyClient(base_url=server.url) as client:
+            with pytest.raises(pkg.APIResponseValidationError) as caught:
+                client.get_pet(1, x_trace_id="t-1")
+            pet["seen_at"] = "2024-01-15T10:30:00Z"
+            answer = json.dumps(pet).encode()
+            seen = client.get_pet(1, x_trace_id="t-1").data.seen_at
+    err = caught.value
+    assert err.status_code == 200 and err.request_id == "req-9"
+    assert err.body == {**pet, "seen_at": "last tuesday"}
+    assert seen is not None and seen.year == 2024 and seen.tzinfo is not None
+
+
 def test_webhooks_only_and_no_responses_generate(coverage_out: Path) -> None:
     hooks = importlib.import_module("webhooks31.models")
     assert hooks.NewPetPostWebhookRequest.from_dict({"name": "x"}).name == "x"

@@ -87,6 +87,8 @@ PUBLISHED = (
     "openapi/_original/customer-io-track-api-openapi.json",
     "openapi/_original/customer-io-app-api-openapi.json",
     "openapi/_original/customer-io-pipelines-api-openapi.json",
+    # the same repository's split of the App document by tag (specs/README.md, `C`)
+    "openapi/customer-io-customers-api-openapi.yml",
 )
 EVENT_OPS = {
     "action-events.yaml": "trackActionEvent",
@@ -1147,9 +1149,9 @@ def test_entity_v2_is_the_published_union() -> None:
 def test_pagination_markers() -> None:
     ops = all_operations()
     marked = {o: v for o, v in ops.items() if "x-ciogen-pagination" in v[3]}
-    assert set(marked) == {"listMessages"}
+    assert set(marked) == {"listMessages", "searchCustomers"}
     for op_id, (file, _, method, op, _) in marked.items():
-        assert file == "app.yaml" and method == "get", op_id
+        assert file == "app.yaml" and method in ("get", "post"), op_id
         pag = op["x-ciogen-pagination"]
         assert set(pag) <= {"cursor", "limit", "next", "items"} and {
             "cursor",
@@ -1161,18 +1163,23 @@ def test_pagination_markers() -> None:
         assert params[pag["cursor"]]["schema"]["type"] == "string"
         if "limit" in pag:
             assert params[pag["limit"]]["schema"]["type"] == "integer"
-        props = op["responses"]["200"]["content"]["application/json"]["schema"][
-            "properties"
-        ]
+        props = deref(
+            op["responses"]["200"]["content"]["application/json"]["schema"], file
+        )["properties"]
         assert props[pag["next"]]["type"] == "string"
         assert props[pag["items"]]["type"] == "array"
-        assert op["x-ciogen-source"].startswith(PUBLISHED[1] + "#/paths/")
+        assert op["x-ciogen-source"].startswith((PUBLISHED[1], PUBLISHED[3]))
     assert marked["listMessages"][3]["x-ciogen-pagination"] == {
         "cursor": "start",
         "limit": "limit",
         "next": "next",
         "items": "messages",
     }
+    search = marked["searchCustomers"][3]
+    assert search["x-ciogen-pagination"]["items"] == "identifiers"
+    body = search["requestBody"]["content"]["application/json"]
+    assert deref(body["schema"], "app.yaml")["required"] == ["filter"]
+    assert body["example"]["filter"]  # the fixture is a search the API accepts
 
 
 def test_required_fields_of_transactional_sends_and_segment_creation() -> None:

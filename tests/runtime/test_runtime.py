@@ -831,3 +831,23 @@ def test_async_httpx_transport(rt, server) -> None:
 
     asyncio.run(scenario())
     assert len(server.requests) == 5
+
+
+def test_with_unix_times_converts_only_datetimes_at_the_given_paths() -> None:
+    from generator.runtime._serde import with_unix_times
+
+    at = datetime(2024, 1, 15, 10, 30, tzinfo=timezone.utc)
+    paths = (("timestamp",), ("device", "last_used"), ("missing",))
+    body = {"timestamp": at, "device": {"last_used": at, "id": "d"}, "other": at}
+    out = with_unix_times(body, paths)
+    assert out == {
+        "timestamp": 1705314600,
+        "device": {"last_used": 1705314600, "id": "d"},
+        "other": at,  # not a unix-time field: to_json writes it as ISO text
+    }
+    assert body["device"]["last_used"] is at  # the caller's mappings are copied
+    assert with_unix_times({"device": "not an object"}, paths) == {
+        "device": "not an object"
+    }
+    model = object()
+    assert with_unix_times(model, paths) is model  # a model encodes itself

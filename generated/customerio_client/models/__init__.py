@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .create_segment_request import CreateSegmentRequest
     from .create_segment_request_segment import CreateSegmentRequestSegment
     from .customer_search import CustomerSearch
+    from .customer_search_page import CustomerSearchPage
     from .delivery_event import (
         DeliveryEvent,
         DeliveryEventAttributes,
@@ -90,6 +91,7 @@ if TYPE_CHECKING:
     from .object_relationship import ObjectRelationship
     from .page import Page
     from .person import Person
+    from .person_identifiers import PersonIdentifiers
     from .person_operation import (
         PersonOperation,
         PersonOperationAction,
@@ -169,6 +171,7 @@ __all__ = [
     "CreateSegmentRequest",
     "CreateSegmentRequestSegment",
     "CustomerSearch",
+    "CustomerSearchPage",
     "DeliveryEvent",
     "DeliveryEventAttributes",
     "DeliveryEventIdentifiers",
@@ -215,6 +218,7 @@ __all__ = [
     "ObjectRelationship",
     "Page",
     "Person",
+    "PersonIdentifiers",
     "PersonOperation",
     "PersonOperationAction",
     "PersonOperationAttributes",
@@ -284,6 +288,7 @@ _MODULES: dict[str, str] = {
     "CreateSegmentRequest": "create_segment_request",
     "CreateSegmentRequestSegment": "create_segment_request_segment",
     "CustomerSearch": "customer_search",
+    "CustomerSearchPage": "customer_search_page",
     "DeliveryEvent": "delivery_event",
     "DeliveryEventAttributes": "delivery_event",
     "DeliveryEventIdentifiers": "delivery_event",
@@ -330,6 +335,7 @@ _MODULES: dict[str, str] = {
     "ObjectRelationship": "object_relationship",
     "Page": "page",
     "Person": "person",
+    "PersonIdentifiers": "person_identifiers",
     "PersonOperation": "person_operation",
     "PersonOperationAction": "person_operation",
     "PersonOperationAttributes": "person_operation",

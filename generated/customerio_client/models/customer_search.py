@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._serde import to_json
-from .._types import UNSET, Unset
 
 __all__ = [
     "CustomerSearch",
@@ -27,13 +26,12 @@ class CustomerSearch:
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    filter_: dict[str, Any] | Unset = UNSET
+    filter_: dict[str, Any]
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.filter_, Unset):
-            out["filter"] = to_json(self.filter_)
+        out["filter"] = to_json(self.filter_)
         for key, value in self.additional_properties.items():
             out.setdefault(key, to_json(value))
         return out
@@ -42,6 +40,6 @@ class CustomerSearch:
     def from_dict(cls, data: Mapping[str, Any]) -> CustomerSearch:
         known = {"filter"}
         return cls(
-            filter_=(dict(data["filter"]) if "filter" in data else UNSET),
+            filter_=dict(data["filter"]),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
