@@ -378,7 +378,10 @@ class PipelinesClient(BaseClient):
         )
         headers: dict[str, str] = {}
         if strict:
-            # When set to 1, enables strict validation that returns proper HTTP error codes (400/401) for validation failures. When not set or set to any other value, the API operates in permissive mode, logging errors but returning HTTP 200.
+            # When set to 1, enables strict validation that returns proper HTTP error
+            # codes (400/401) for validation failures. When not set or set to any other
+            # value, the API operates in permissive mode, logging errors but returning
+            # HTTP 200.
             headers["X-Strict-Mode"] = "1"
         headers.update(default_headers or {})
         super().__init__(
@@ -985,7 +988,10 @@ class AsyncPipelinesClient(AsyncBaseClient):
         )
         headers: dict[str, str] = {}
         if strict:
-            # When set to 1, enables strict validation that returns proper HTTP error codes (400/401) for validation failures. When not set or set to any other value, the API operates in permissive mode, logging errors but returning HTTP 200.
+            # When set to 1, enables strict validation that returns proper HTTP error
+            # codes (400/401) for validation failures. When not set or set to any other
+            # value, the API operates in permissive mode, logging errors but returning
+            # HTTP 200.
             headers["X-Strict-Mode"] = "1"
         headers.update(default_headers or {})
         super().__init__(

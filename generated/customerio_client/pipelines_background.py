@@ -288,7 +288,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Application Backgrounded semantic event (see `events.application_backgrounded`, which checks it)."""
+        """Queue the Application Backgrounded semantic event (see
+        `events.application_backgrounded`, which checks it).
+        """
         return self._put(
             events.application_backgrounded(
                 user_id=user_id,
@@ -310,7 +312,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Application Crashed semantic event (see `events.application_crashed`, which checks it)."""
+        """Queue the Application Crashed semantic event (see
+        `events.application_crashed`, which checks it).
+        """
         return self._put(
             events.application_crashed(
                 user_id=user_id,
@@ -332,7 +336,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Application Foregrounded semantic event (see `events.application_foregrounded`, which checks it)."""
+        """Queue the Application Foregrounded semantic event (see
+        `events.application_foregrounded`, which checks it).
+        """
         return self._put(
             events.application_foregrounded(
                 user_id=user_id,
@@ -356,7 +362,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Application Installed semantic event (see `events.application_installed`, which checks it)."""
+        """Queue the Application Installed semantic event (see
+        `events.application_installed`, which checks it).
+        """
         return self._put(
             events.application_installed(
                 user_id=user_id,
@@ -385,7 +393,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Application Opened semantic event (see `events.application_opened`, which checks it)."""
+        """Queue the Application Opened semantic event (see
+        `events.application_opened`, which checks it).
+        """
         return self._put(
             events.application_opened(
                 user_id=user_id,
@@ -412,7 +422,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Application Uninstalled semantic event (see `events.application_uninstalled`, which checks it)."""
+        """Queue the Application Uninstalled semantic event (see
+        `events.application_uninstalled`, which checks it).
+        """
         return self._put(
             events.application_uninstalled(
                 user_id=user_id,
@@ -438,7 +450,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Application Updated semantic event (see `events.application_updated`, which checks it)."""
+        """Queue the Application Updated semantic event (see
+        `events.application_updated`, which checks it).
+        """
         return self._put(
             events.application_updated(
                 user_id=user_id,
@@ -466,7 +480,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Device Created or Updated semantic event (see `events.device_created_or_updated`, which checks it)."""
+        """Queue the Device Created or Updated semantic event (see
+        `events.device_created_or_updated`, which checks it).
+        """
         return self._put(
             events.device_created_or_updated(
                 user_id=user_id,
@@ -492,7 +508,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Device Deleted semantic event (see `events.device_deleted`, which checks it)."""
+        """Queue the Device Deleted semantic event (see `events.device_deleted`,
+        which checks it).
+        """
         return self._put(
             events.device_deleted(
                 user_id=user_id,
@@ -520,7 +538,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Email Bounced semantic event (see `events.email_bounced`, which checks it)."""
+        """Queue the Email Bounced semantic event (see `events.email_bounced`, which
+        checks it).
+        """
         return self._put(
             events.email_bounced(
                 user_id=user_id,
@@ -550,7 +570,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Email Delivered semantic event (see `events.email_delivered`, which checks it)."""
+        """Queue the Email Delivered semantic event (see `events.email_delivered`,
+        which checks it).
+        """
         return self._put(
             events.email_delivered(
                 user_id=user_id,
@@ -582,7 +604,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Email Link Clicked semantic event (see `events.email_link_clicked`, which checks it)."""
+        """Queue the Email Link Clicked semantic event (see
+        `events.email_link_clicked`, which checks it).
+        """
         return self._put(
             events.email_link_clicked(
                 user_id=user_id,
@@ -614,7 +638,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Email Marked as Spam semantic event (see `events.email_marked_as_spam`, which checks it)."""
+        """Queue the Email Marked as Spam semantic event (see
+        `events.email_marked_as_spam`, which checks it).
+        """
         return self._put(
             events.email_marked_as_spam(
                 user_id=user_id,
@@ -644,7 +670,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Email Opened semantic event (see `events.email_opened`, which checks it)."""
+        """Queue the Email Opened semantic event (see `events.email_opened`, which
+        checks it).
+        """
         return self._put(
             events.email_opened(
                 user_id=user_id,
@@ -676,7 +704,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Email Unsubscribed semantic event (see `events.email_unsubscribed`, which checks it)."""
+        """Queue the Email Unsubscribed semantic event (see
+        `events.email_unsubscribed`, which checks it).
+        """
         return self._put(
             events.email_unsubscribed(
                 user_id=user_id,
@@ -706,7 +736,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Object Deleted semantic event (see `events.object_deleted`, which checks it)."""
+        """Queue the Object Deleted semantic event (see `events.object_deleted`,
+        which checks it).
+        """
         return self._put(
             events.object_deleted(
                 anonymous_id=anonymous_id,
@@ -732,7 +764,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Relationship Deleted semantic event (see `events.relationship_deleted`, which checks it)."""
+        """Queue the Relationship Deleted semantic event (see
+        `events.relationship_deleted`, which checks it).
+        """
         return self._put(
             events.relationship_deleted(
                 user_id=user_id,
@@ -763,7 +797,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the Report Delivery Event semantic event (see `events.report_delivery_event`, which checks it)."""
+        """Queue the Report Delivery Event semantic event (see
+        `events.report_delivery_event`, which checks it).
+        """
         return self._put(
             events.report_delivery_event(
                 user_id=user_id,
@@ -792,7 +828,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the User Deleted semantic event (see `events.user_deleted`, which checks it)."""
+        """Queue the User Deleted semantic event (see `events.user_deleted`, which
+        checks it).
+        """
         return self._put(
             events.user_deleted(
                 user_id=user_id,
@@ -814,7 +852,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the User Suppressed semantic event (see `events.user_suppressed`, which checks it)."""
+        """Queue the User Suppressed semantic event (see `events.user_suppressed`,
+        which checks it).
+        """
         return self._put(
             events.user_suppressed(
                 user_id=user_id,
@@ -836,7 +876,9 @@ class BackgroundPipelinesClient(BackgroundClient):
         context: Mapping[str, Any] | Unset = UNSET,
         extra_properties: Mapping[str, Any] | Unset = UNSET,
     ) -> str:
-        """Queue the User Unsuppressed semantic event (see `events.user_unsuppressed`, which checks it)."""
+        """Queue the User Unsuppressed semantic event (see
+        `events.user_unsuppressed`, which checks it).
+        """
         return self._put(
             events.user_unsuppressed(
                 user_id=user_id,

@@ -114,6 +114,18 @@ def comment(text: str) -> str:
     return _UNSAFE.sub(_escape, " ".join((text or "").split()))
 
 
+def comment_block(text: str, indent: int = 0) -> str:
+    """Spec text as `#` comment lines wrapped to fit `LINE_LENGTH` at `indent` columns (the
+    template writes the first line's indentation; later lines get it here)."""
+    lines = textwrap.wrap(
+        comment(text),
+        width=max(20, LINE_LENGTH - indent - 2),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return ("\n" + " " * indent).join("# " + line for line in lines or [""])
+
+
 def first_line(text: str) -> str:
     for line in (text or "").strip().splitlines():
         if line.strip():

@@ -38,6 +38,7 @@ FILTERS: dict[str, Any] = {
     "py_dict": _pairs_dict,
     "docstring": text.docstring,
     "comment": text.comment,
+    "comment_block": text.comment_block,
     "first_line": text.first_line,
     "snake": snake,
     # types

@@ -694,3 +694,31 @@ def test_operations_asking_for_another_credential_are_reported(tmp_path: Path) -
         cwd=tmp_path,
     )
     assert r.returncode == 2 and "/paths/~1c/post/security" in r.stderr
+
+
+def test_generated_comments_and_docstrings_are_wrapped() -> None:
+    """Prose in the generated package (comments and docstrings) fits 120 columns; kept
+    as they are: Markdown table rows (wrapping would break the table) and single words too
+    long for any line (a URL). String literals are data and are not wrapped."""
+    import io
+    import tokenize
+
+    package = ROOT / "generated" / "customerio_client"
+    long: list[str] = []
+    for path in sorted(package.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            is_docstring = tok.type == tokenize.STRING and tok.string.startswith('"""')
+            if tok.type != tokenize.COMMENT and not is_docstring:
+                continue
+            for n in range(tok.start[0], tok.end[0] + 1):
+                text = lines[n - 1]
+                words = text.strip().lstrip("#").split()
+                if (
+                    len(text) > 120
+                    and not text.strip().startswith("|")
+                    and len(words) > 1
+                ):
+                    long.append(f"{path.relative_to(package)}:{n}: {len(text)}")
+    assert not long, long

@@ -24,7 +24,8 @@ __all__ = [
 ]
 
 
-# One call in a batch: an identify, track, page, screen, group or alias call. Inside a batch `type` is required, because it is what tells the calls apart.
+# One call in a batch: an identify, track, page, screen, group or alias call. Inside a
+# batch `type` is required, because it is what tells the calls apart.
 BatchItem: TypeAlias = Union[
     "Identify",
     "Track",

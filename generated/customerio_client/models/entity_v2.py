@@ -21,7 +21,8 @@ __all__ = [
 ]
 
 
-# One Track v2 operation. `type` picks the kind of entity (person, object or delivery); within a person or object operation `action` picks what is done.
+# One Track v2 operation. `type` picks the kind of entity (person, object or delivery);
+# within a person or object operation `action` picks what is done.
 EntityV2: TypeAlias = Union[
     "PersonOperation",
     "ObjectOperation",
