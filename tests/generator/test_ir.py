@@ -76,6 +76,21 @@ def test_limits(api: ir.Api) -> None:
     assert (broadcast.rate_requests, broadcast.rate_per_seconds) == (1, 10)
 
 
+def test_background_delivery_takes_its_limits_from_the_batch_operation(
+    api: ir.Api,
+) -> None:
+    """The background clients batch within the batch operation's own limits and the
+    surface's documented rate (3000 requests per 3 s for Pipelines)."""
+    pipes = surface(api, "pipelines").delivery
+    assert pipes is not None and pipes.operation_id == "pipelinesBatch"
+    limits = pipes.limits
+    assert (limits.max_request_bytes, limits.max_item_bytes) == (500000, 32768)
+    assert (limits.rate_requests, limits.rate_per_seconds) == (3000, 3)
+    track = surface(api, "track").delivery
+    assert track is not None and track.operation_id == "trackBatchV2"
+    assert track.limits == op(api, "trackBatchV2").limits
+
+
 def _body(api: ir.Api, op_id: str) -> ir.Schema:
     schema = op(api, op_id).body.schema  # type: ignore[union-attr]
     return api.model(schema.class_name)

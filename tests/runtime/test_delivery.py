@@ -419,6 +419,29 @@ def test_retry_after_is_honoured(server) -> None:
     assert retry.received_at - first.received_at >= 1.0
 
 
+def test_a_408_is_retried_with_the_same_messages(server) -> None:
+    server.fail_next(1, 408)
+    with make(server) as delivery:
+        delivery.enqueue({"i": 1})
+    first, retry = server.requests
+    (sent,), (again,) = first.json["batch"], retry.json["batch"]
+    assert sent["messageId"] == again["messageId"] and sent["i"] == again["i"] == 1
+    assert accepted(server).ids() == [sent["messageId"]]  # sentAt: stamped per attempt
+    assert delivery.stats.retried == 1 and delivery.stats.failed == 0
+
+
+def test_a_read_timeout_is_retried_and_nothing_is_lost(server) -> None:
+    """The first answer comes after the client's read timeout: the client gives up on it
+    and sends the same request again (the messageId lets the API drop the duplicate)."""
+    server.fail_next(1, 0, delay=1.0)  # status 0: only slow, then answered as usual
+    with make(server, timeout=0.25) as delivery:
+        assert delivery.enqueue({"i": 1})
+    assert delivery.stats.retried == 1 and delivery.stats.failed == 0
+    assert len(server.requests) == 2
+    ids = {m["messageId"] for r in server.requests for m in r.json["batch"]}
+    assert len(ids) == 1 and set(accepted(server).ids()) == ids
+
+
 def test_the_rate_limiter_never_allows_more_than_its_window() -> None:
     now = [100.0]
     limiter = RateLimiter(3, 1.0, clock=lambda: now[0])
