@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import make_client, request_kwargs, spec_operations
-from customerio_client import OPERATIONS, APIError, fixtures
+from customerio_client import OPERATIONS, APIError, events, fixtures
 from support.prism import PrismServer, prism_mock, require_prism
 
 # Grouped by spec file, so each file's Prism is started once.
@@ -93,6 +93,35 @@ def test_operation_conforms_to_its_spec(
     assert response.status_code == fixtures.response_status(operation_id)
     response_problems = prism.response_violations(since=mark)
     assert response_problems == [], "\n".join(str(v) for v in response_problems)
+
+
+# The operation (and so the spec file) of each semantic-event family.
+FAMILY_OPERATION = {
+    "action": "trackActionEvent",
+    "email": "trackEmailEvent",
+    "mobile_app": "trackMobileAppEvent",
+}
+# Grouped by family, so each family's Prism is started once.
+EVENT_CASES = sorted(
+    fixtures.EVENT_NAMES, key=lambda name: (events.EVENTS[name].family, name)
+)
+
+
+@pytest.mark.parametrize("name", EVENT_CASES)
+def test_every_semantic_event_fixture_conforms(
+    name: str, prism_for: Callable[[Path], PrismServer]
+) -> None:
+    """Every event's fixture (`fixtures.event(name)`), not only the one each event
+    operation's own fixture carries, is a track call its spec accepts."""
+    operation_id = FAMILY_OPERATION[events.EVENTS[name].family]
+    info = OPERATIONS[operation_id]
+    prism = prism_for(spec_operations()[operation_id].spec)
+    mark = prism.mark()
+    with make_client(info.client, base_url=prism.url, max_retries=0) as client:
+        response = getattr(client, info.method)(body=fixtures.event(name))
+    violations = prism.violations(since=mark)
+    assert violations == [], "\n".join(str(v) for v in violations)
+    assert response.status_code == fixtures.response_status(operation_id)
 
 
 def test_prism_catches_a_nonconforming_request(
