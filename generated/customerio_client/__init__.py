@@ -43,7 +43,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "af3c51c72777f63fb50b3adc1be3d3067d9f725ae45ef5b384390f7a7e477989"
+SPEC_HASH = "59ddd269bd6678c1241274e605b3fb733bb7dc511b764046de8865b4cd9e4cc3"
 
 __all__ = [
     "OPERATIONS",

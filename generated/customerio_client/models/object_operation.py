@@ -28,10 +28,10 @@ __all__ = [
 class ObjectOperation:
     """An operation on an object (a non-person entity such as a company or an account);
     `action` selects it. The published document gives each action its own schema (a
-    oneOf discriminated by `action`); ciogen folds them into one object because its
-    generator cannot yet decode a union nested in a union. add_relationships and
-    delete_relationships need `cio_relationships`; identify_anonymous relates people
-    known only by an anonymous_id.
+    oneOf discriminated by `action`); ciogen folds them into one object, as for
+    PersonOperation. add_relationships and delete_relationships need
+    `cio_relationships`; identify_anonymous relates people known only by an
+    anonymous_id.
 
     Attributes:
         identifiers: An object, by `object_type_id` and `object_id` together, or by

@@ -31,12 +31,13 @@ __all__ = [
 class PersonOperation:
     """An operation on a person; `action` selects it. The published document gives each
     action its own schema (a oneOf discriminated by `action`); ciogen folds them into
-    one object because its generator cannot yet decode a union nested in a union.
-    What each action needs: identify (attributes, cio_relationships optional),
-    delete, suppress, unsuppress (identifiers only), event, page, screen (`name`),
-    add_relationships and delete_relationships (`cio_relationships`), add_device
-    (`device` with token and platform), delete_device (`device` with token), merge
-    (`primary` and `secondary` instead of `identifiers`).
+    one object (its background client makes one method per kind of batch item, and
+    does not yet follow a union nested in a union). What each action needs: identify
+    (attributes, cio_relationships optional), delete, suppress, unsuppress
+    (identifiers only), event, page, screen (`name`), add_relationships and
+    delete_relationships (`cio_relationships`), add_device (`device` with token and
+    platform), delete_device (`device` with token), merge (`primary` and `secondary`
+    instead of `identifiers`).
 
     Attributes:
         action: -
