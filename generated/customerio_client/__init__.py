@@ -43,7 +43,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "59ddd269bd6678c1241274e605b3fb733bb7dc511b764046de8865b4cd9e4cc3"
+SPEC_HASH = "3290523a7f636e5680c1fcbbb0b817a1ed6202fe3bb22ee613693bb34f36085d"
 
 __all__ = [
     "OPERATIONS",

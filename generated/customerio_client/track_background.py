@@ -13,13 +13,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _auth
-from ._background import BackgroundClient, MessageFields, require_one_of
+from ._background import BackgroundClient, MessageFields
 from ._delivery import BatchEndpoint, OnError
 from ._transport import Transport
 from ._types import UNSET, Timeout, Unset
 from .models.delivery_event import DeliveryEvent
-from .models.object_operation import ObjectOperation
-from .models.person_operation import PersonOperation
+from .models.object_add_relationships import ObjectAddRelationships
+from .models.object_delete import ObjectDelete
+from .models.object_delete_relationships import ObjectDeleteRelationships
+from .models.object_identify import ObjectIdentify
+from .models.object_identify_anonymous import ObjectIdentifyAnonymous
+from .models.person_add_device import PersonAddDevice
+from .models.person_add_relationships import PersonAddRelationships
+from .models.person_delete import PersonDelete
+from .models.person_delete_device import PersonDeleteDevice
+from .models.person_delete_relationships import PersonDeleteRelationships
+from .models.person_event import PersonEvent
+from .models.person_identify import PersonIdentify
+from .models.person_merge import PersonMerge
+from .models.person_page import PersonPage
+from .models.person_screen import PersonScreen
+from .models.person_suppress import PersonSuppress
+from .models.person_unsuppress import PersonUnsuppress
 from .track import DEFAULT_REGION, REGIONS
 
 if TYPE_CHECKING:
@@ -28,15 +43,12 @@ if TYPE_CHECKING:
         DeliveryEventIdentifiers,
         DeliveryEventName,
     )
+    from .models.device_token import DeviceToken
     from .models.device_v2 import DeviceV2
     from .models.identifiers import Identifiers
     from .models.object_identifiers import ObjectIdentifiers
-    from .models.object_operation import ObjectOperationAction
     from .models.object_relationship import ObjectRelationship
-    from .models.person_operation import (
-        PersonOperationAction,
-        PersonOperationAttributes,
-    )
+    from .models.person_identify import PersonIdentifyAttributes
     from .models.person_relationship import PersonRelationship
 
 __all__ = ["BackgroundTrackClient"]
@@ -130,53 +142,237 @@ class BackgroundTrackClient(BackgroundClient):
         ).to_dict()
         return self._put(message)
 
-    def object_(
+    def object_add_relationships(
         self,
         *,
         identifiers: ObjectIdentifiers,
-        action: ObjectOperationAction | str,
+        cio_relationships: list[PersonRelationship],
+        action: Literal["add_relationships"] = "add_relationships",
+    ) -> str:
+        """Queue one "object" message (`models.ObjectAddRelationships`, `type` filled in)."""
+        message = ObjectAddRelationships(
+            action=action, identifiers=identifiers, cio_relationships=cio_relationships
+        ).to_dict()
+        return self._put(message)
+
+    def object_delete(
+        self, *, identifiers: ObjectIdentifiers, action: Literal["delete"] = "delete"
+    ) -> str:
+        """Queue one "object" message (`models.ObjectDelete`, `type` filled in)."""
+        message = ObjectDelete(action=action, identifiers=identifiers).to_dict()
+        return self._put(message)
+
+    def object_delete_relationships(
+        self,
+        *,
+        identifiers: ObjectIdentifiers,
+        cio_relationships: list[PersonRelationship],
+        action: Literal["delete_relationships"] = "delete_relationships",
+    ) -> str:
+        """Queue one "object" message (`models.ObjectDeleteRelationships`, `type` filled in)."""
+        message = ObjectDeleteRelationships(
+            action=action, identifiers=identifiers, cio_relationships=cio_relationships
+        ).to_dict()
+        return self._put(message)
+
+    def object_identify(
+        self,
+        *,
+        identifiers: ObjectIdentifiers,
+        action: Literal["identify"] = "identify",
         attributes: dict[str, Any] | Unset = UNSET,
         cio_relationships: list[PersonRelationship] | Unset = UNSET,
     ) -> str:
-        """Queue one "object" message (`models.ObjectOperation`, `type` filled in)."""
-        message = ObjectOperation(
-            identifiers=identifiers,
+        """Queue one "object" message (`models.ObjectIdentify`, `type` filled in)."""
+        message = ObjectIdentify(
             action=action,
+            identifiers=identifiers,
             attributes=attributes,
             cio_relationships=cio_relationships,
         ).to_dict()
         return self._put(message)
 
-    def person(
+    def object_identify_anonymous(
         self,
         *,
-        action: PersonOperationAction | str,
-        identifiers: Identifiers | Unset = UNSET,
-        attributes: PersonOperationAttributes | Unset = UNSET,
-        timestamp: int | datetime.datetime | Unset = UNSET,
-        id_: str | Unset = UNSET,
-        name: str | Unset = UNSET,
-        cio_relationships: list[ObjectRelationship] | Unset = UNSET,
-        device: DeviceV2 | Unset = UNSET,
-        primary: Identifiers | Unset = UNSET,
-        secondary: Identifiers | Unset = UNSET,
+        identifiers: ObjectIdentifiers,
+        action: Literal["identify_anonymous"] = "identify_anonymous",
+        attributes: dict[str, Any] | Unset = UNSET,
+        cio_relationships: list[PersonRelationship] | Unset = UNSET,
     ) -> str:
-        """Queue one "person" message (`models.PersonOperation`, `type` filled in).
+        """Queue one "object" message (`models.ObjectIdentifyAnonymous`, `type` filled in)."""
+        message = ObjectIdentifyAnonymous(
+            action=action,
+            identifiers=identifiers,
+            attributes=attributes,
+            cio_relationships=cio_relationships,
+        ).to_dict()
+        return self._put(message)
 
-        Needs identifiers or primary and secondary: refused at once
-        (`IncompleteMessageError`) without.
-        """
-        message = PersonOperation(
+    def person_add_device(
+        self,
+        *,
+        identifiers: Identifiers,
+        device: DeviceV2,
+        action: Literal["add_device"] = "add_device",
+    ) -> str:
+        """Queue one "person" message (`models.PersonAddDevice`, `type` filled in)."""
+        message = PersonAddDevice(
+            action=action, identifiers=identifiers, device=device
+        ).to_dict()
+        return self._put(message)
+
+    def person_add_relationships(
+        self,
+        *,
+        identifiers: Identifiers,
+        cio_relationships: list[ObjectRelationship],
+        action: Literal["add_relationships"] = "add_relationships",
+    ) -> str:
+        """Queue one "person" message (`models.PersonAddRelationships`, `type` filled in)."""
+        message = PersonAddRelationships(
+            action=action, identifiers=identifiers, cio_relationships=cio_relationships
+        ).to_dict()
+        return self._put(message)
+
+    def person_delete(
+        self, *, identifiers: Identifiers, action: Literal["delete"] = "delete"
+    ) -> str:
+        """Queue one "person" message (`models.PersonDelete`, `type` filled in)."""
+        message = PersonDelete(action=action, identifiers=identifiers).to_dict()
+        return self._put(message)
+
+    def person_delete_device(
+        self,
+        *,
+        identifiers: Identifiers,
+        device: DeviceToken,
+        action: Literal["delete_device"] = "delete_device",
+    ) -> str:
+        """Queue one "person" message (`models.PersonDeleteDevice`, `type` filled in)."""
+        message = PersonDeleteDevice(
+            action=action, identifiers=identifiers, device=device
+        ).to_dict()
+        return self._put(message)
+
+    def person_delete_relationships(
+        self,
+        *,
+        identifiers: Identifiers,
+        cio_relationships: list[ObjectRelationship],
+        action: Literal["delete_relationships"] = "delete_relationships",
+    ) -> str:
+        """Queue one "person" message (`models.PersonDeleteRelationships`, `type` filled in)."""
+        message = PersonDeleteRelationships(
+            action=action, identifiers=identifiers, cio_relationships=cio_relationships
+        ).to_dict()
+        return self._put(message)
+
+    def person_event(
+        self,
+        *,
+        identifiers: Identifiers,
+        name: str,
+        action: Literal["event"] = "event",
+        id_: str | Unset = UNSET,
+        timestamp: int | datetime.datetime | Unset = UNSET,
+        attributes: dict[str, Any] | Unset = UNSET,
+    ) -> str:
+        """Queue one "person" message (`models.PersonEvent`, `type` filled in)."""
+        message = PersonEvent(
+            action=action,
+            identifiers=identifiers,
+            name=name,
+            id_=id_,
+            timestamp=timestamp,
+            attributes=attributes,
+        ).to_dict()
+        return self._put(message)
+
+    def person_identify(
+        self,
+        *,
+        identifiers: Identifiers,
+        action: Literal["identify"] = "identify",
+        attributes: PersonIdentifyAttributes | Unset = UNSET,
+        timestamp: int | datetime.datetime | Unset = UNSET,
+        cio_relationships: list[ObjectRelationship] | Unset = UNSET,
+    ) -> str:
+        """Queue one "person" message (`models.PersonIdentify`, `type` filled in)."""
+        message = PersonIdentify(
             action=action,
             identifiers=identifiers,
             attributes=attributes,
             timestamp=timestamp,
-            id_=id_,
-            name=name,
             cio_relationships=cio_relationships,
-            device=device,
-            primary=primary,
-            secondary=secondary,
         ).to_dict()
-        require_one_of(message, "person", (("identifiers",), ("primary", "secondary")))
+        return self._put(message)
+
+    def person_merge(
+        self,
+        *,
+        primary: Identifiers,
+        secondary: Identifiers,
+        action: Literal["merge"] = "merge",
+    ) -> str:
+        """Queue one "person" message (`models.PersonMerge`, `type` filled in)."""
+        message = PersonMerge(
+            action=action, primary=primary, secondary=secondary
+        ).to_dict()
+        return self._put(message)
+
+    def person_page(
+        self,
+        *,
+        identifiers: Identifiers,
+        name: str,
+        action: Literal["page"] = "page",
+        id_: str | Unset = UNSET,
+        timestamp: int | datetime.datetime | Unset = UNSET,
+        attributes: dict[str, Any] | Unset = UNSET,
+    ) -> str:
+        """Queue one "person" message (`models.PersonPage`, `type` filled in)."""
+        message = PersonPage(
+            action=action,
+            identifiers=identifiers,
+            name=name,
+            id_=id_,
+            timestamp=timestamp,
+            attributes=attributes,
+        ).to_dict()
+        return self._put(message)
+
+    def person_screen(
+        self,
+        *,
+        identifiers: Identifiers,
+        name: str,
+        action: Literal["screen"] = "screen",
+        id_: str | Unset = UNSET,
+        timestamp: int | datetime.datetime | Unset = UNSET,
+        attributes: dict[str, Any] | Unset = UNSET,
+    ) -> str:
+        """Queue one "person" message (`models.PersonScreen`, `type` filled in)."""
+        message = PersonScreen(
+            action=action,
+            identifiers=identifiers,
+            name=name,
+            id_=id_,
+            timestamp=timestamp,
+            attributes=attributes,
+        ).to_dict()
+        return self._put(message)
+
+    def person_suppress(
+        self, *, identifiers: Identifiers, action: Literal["suppress"] = "suppress"
+    ) -> str:
+        """Queue one "person" message (`models.PersonSuppress`, `type` filled in)."""
+        message = PersonSuppress(action=action, identifiers=identifiers).to_dict()
+        return self._put(message)
+
+    def person_unsuppress(
+        self, *, identifiers: Identifiers, action: Literal["unsuppress"] = "unsuppress"
+    ) -> str:
+        """Queue one "person" message (`models.PersonUnsuppress`, `type` filled in)."""
+        message = PersonUnsuppress(action=action, identifiers=identifiers).to_dict()
         return self._put(message)

@@ -40,19 +40,26 @@ def _kinds(
     items: ir.Schema, models: Mapping[str, ir.Schema]
 ) -> tuple[str, tuple[ir.DeliveryKind, ...]]:
     """(kind field, kinds) of a batch item schema: one kind per object model a
-    discriminator maps to; none for any other item schema."""
+    discriminator maps to, and where it maps to a discriminated union itself (Track v2: an
+    entity type whose `action` picks a schema), one kind per model of that union, named
+    after both values (`person_event`); none for any other item schema."""
     disc = items.discriminator if items.kind == UNION else None
     if disc is None:
         return "", ()
-    rows = [
-        (value, models[cls])
-        for value, cls in disc.mapping
-        if cls in models and models[cls].kind == OBJECT
-    ]
-    names = dedupe([snake(value) for value, _ in rows], reserved=CLIENT_RESERVED)
+    rows: list[tuple[str, str, ir.Schema]] = []  # (value, name hint, model)
+    for value, cls in disc.mapping:
+        target = models.get(cls)
+        if target is not None and target.kind == OBJECT:
+            rows.append((value, value, target))
+        elif target is not None and target.kind == UNION and target.discriminator:
+            for inner, inner_cls in target.discriminator.mapping:
+                model = models.get(inner_cls)
+                if model is not None and model.kind == OBJECT:
+                    rows.append((value, f"{value}_{inner}", model))
+    names = dedupe([snake(hint) for _, hint, _ in rows], reserved=CLIENT_RESERVED)
     kinds = tuple(
         ir.DeliveryKind(value, name, model, model.required_one_of)
-        for (value, model), name in zip(rows, names)
+        for (value, _, model), name in zip(rows, names)
     )
     return disc.property_name, kinds
 

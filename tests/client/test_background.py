@@ -150,9 +150,15 @@ def test_the_track_v2_batch_client_uses_that_endpoints_limits(
         assert client.endpoint.max_request_bytes == 500_000
         assert client.endpoint.max_item_bytes == 32_768
         assert client.endpoint.url.endswith("/api/v2/batch")
-        client.person(identifiers=models.Identifiers(id_="p-1"), action="identify")
-        with pytest.raises(IncompleteMessageError):
-            client.person(action="identify")
+        # one method per entity type and action (Track v2's nested union)
+        client.person_identify(identifiers=models.Identifiers(id_="p-1"))
+        with pytest.raises(MessageTooLargeError):  # the 32 KB item limit, at enqueue
+            client.person_event(
+                identifiers=models.Identifiers(id_="p-1"),
+                name="big",
+                attributes={"blob": "x" * 40_000},
+            )
+        client.person_event(identifiers=models.Identifiers(id_="p-1"), name="joined")
         client.enqueue(fixtures.request("trackEntityV2")["body"])
     items = batch_items(cio, "trackBatchV2")
     assert items[0] == {
@@ -160,7 +166,13 @@ def test_the_track_v2_batch_client_uses_that_endpoints_limits(
         "action": "identify",
         "identifiers": {"id": "p-1"},
     }
-    assert len(items) == 2
+    assert items[1] == {
+        "type": "person",
+        "action": "event",
+        "identifiers": {"id": "p-1"},
+        "name": "joined",
+    }
+    assert len(items) == 3
 
 
 def test_what_is_queued_at_exit_is_delivered(

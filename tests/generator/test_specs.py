@@ -1047,10 +1047,20 @@ def test_entity_v2_is_the_published_union() -> None:
     assert [v["$ref"] for v in entity["oneOf"]] == list(
         entity["discriminator"]["mapping"].values()
     )
-    # The published per-action schemas are folded into one object per entity type (the generator
-    # cannot decode a union nested in a union): every published action is there.
-    assert schemas["PersonOperation"]["properties"]["action"]["enum"] == PERSON_ACTIONS
-    assert schemas["ObjectOperation"]["properties"]["action"]["enum"] == OBJECT_ACTIONS
+    # As published: within an entity type, one schema per action, picked by `action`.
+    for name, actions in (
+        ("PersonOperation", PERSON_ACTIONS),
+        ("ObjectOperation", OBJECT_ACTIONS),
+    ):
+        union = schemas[name]
+        assert union["discriminator"]["propertyName"] == "action"
+        mapping = union["discriminator"]["mapping"]
+        assert list(mapping) == actions
+        assert [v["$ref"] for v in union["oneOf"]] == list(mapping.values())
+        for action, ref in mapping.items():
+            variant = schemas[ref.rsplit("/", 1)[1]]
+            assert variant["properties"]["action"]["enum"] == [action]
+            assert {"type", "action"} <= set(variant["required"])
     assert schemas["DeliveryEvent"]["properties"]["name"]["enum"] == [
         "opened",
         "converted",
@@ -1141,6 +1151,17 @@ def test_entity_v2_is_the_published_union() -> None:
             "attributes": {"device_token": "t"},
         },
         {"type": "account", "identifiers": {"id": "1"}, "action": "identify"},
+        # what each action needs (the published per-action required fields)
+        {**person, "action": "event"},  # no name
+        {**person, "action": "page", "attributes": {}},  # no name
+        {**person, "action": "add_relationships"},  # no cio_relationships
+        {**person, "action": "add_device", "device": {"token": "t"}},  # no platform
+        {**person, "action": "delete_device"},  # no device
+        {
+            "type": "object",
+            "identifiers": {"cio_object_id": "o"},
+            "action": "delete_relationships",
+        },  # no cio_relationships
     ]
     for body in invalid:
         assert check(body, e, "track.yaml"), body

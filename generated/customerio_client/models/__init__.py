@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         DeviceRequestDevice,
         DeviceRequestDevicePlatform,
     )
+    from .device_token import DeviceToken
     from .device_v2 import DeviceV2, DeviceV2Platform
     from .email_bounced import EmailBounced, EmailBouncedProperties
     from .email_delivered import EmailDelivered, EmailDeliveredProperties
@@ -85,19 +86,32 @@ if TYPE_CHECKING:
     from .identify import Identify
     from .list_messages_response import ListMessagesResponse
     from .merge_request import MergeRequest
+    from .object_add_relationships import ObjectAddRelationships
+    from .object_delete import ObjectDelete
+    from .object_delete_relationships import ObjectDeleteRelationships
     from .object_deleted import ObjectDeleted, ObjectDeletedProperties
     from .object_identifiers import ObjectIdentifiers
-    from .object_operation import ObjectOperation, ObjectOperationAction
+    from .object_identify import ObjectIdentify
+    from .object_identify_anonymous import ObjectIdentifyAnonymous
+    from .object_operation import ObjectOperation, decode_ObjectOperation
     from .object_relationship import ObjectRelationship
     from .page import Page
     from .person import Person
+    from .person_add_device import PersonAddDevice
+    from .person_add_relationships import PersonAddRelationships
+    from .person_delete import PersonDelete
+    from .person_delete_device import PersonDeleteDevice
+    from .person_delete_relationships import PersonDeleteRelationships
+    from .person_event import PersonEvent
     from .person_identifiers import PersonIdentifiers
-    from .person_operation import (
-        PersonOperation,
-        PersonOperationAction,
-        PersonOperationAttributes,
-    )
+    from .person_identify import PersonIdentify, PersonIdentifyAttributes
+    from .person_merge import PersonMerge
+    from .person_operation import PersonOperation, decode_PersonOperation
+    from .person_page import PersonPage
     from .person_relationship import PersonRelationship, PersonRelationshipIdentifiers
+    from .person_screen import PersonScreen
+    from .person_suppress import PersonSuppress
+    from .person_unsuppress import PersonUnsuppress
     from .relationship_deleted import RelationshipDeleted, RelationshipDeletedProperties
     from .remove_customers_from_segment_id_type import RemoveCustomersFromSegmentIdType
     from .report_delivery_event import (
@@ -186,6 +200,7 @@ __all__ = [
     "DeviceRequest",
     "DeviceRequestDevice",
     "DeviceRequestDevicePlatform",
+    "DeviceToken",
     "DeviceV2",
     "DeviceV2Platform",
     "EmailBounced",
@@ -210,20 +225,35 @@ __all__ = [
     "Identify",
     "ListMessagesResponse",
     "MergeRequest",
+    "ObjectAddRelationships",
+    "ObjectDelete",
+    "ObjectDeleteRelationships",
     "ObjectDeleted",
     "ObjectDeletedProperties",
     "ObjectIdentifiers",
+    "ObjectIdentify",
+    "ObjectIdentifyAnonymous",
     "ObjectOperation",
-    "ObjectOperationAction",
     "ObjectRelationship",
     "Page",
     "Person",
+    "PersonAddDevice",
+    "PersonAddRelationships",
+    "PersonDelete",
+    "PersonDeleteDevice",
+    "PersonDeleteRelationships",
+    "PersonEvent",
     "PersonIdentifiers",
+    "PersonIdentify",
+    "PersonIdentifyAttributes",
+    "PersonMerge",
     "PersonOperation",
-    "PersonOperationAction",
-    "PersonOperationAttributes",
+    "PersonPage",
     "PersonRelationship",
     "PersonRelationshipIdentifiers",
+    "PersonScreen",
+    "PersonSuppress",
+    "PersonUnsuppress",
     "RelationshipDeleted",
     "RelationshipDeletedProperties",
     "RemoveCustomersFromSegmentIdType",
@@ -248,6 +278,8 @@ __all__ = [
     "UserUnsuppressed",
     "decode_BatchItem",
     "decode_EntityV2",
+    "decode_ObjectOperation",
+    "decode_PersonOperation",
     "decode_SendEmailRequestTransactionalMessageId",
     "decode_SendPushRequestTransactionalMessageId",
     "decode_SendTransactionalSmsRequestTransactionalMessageId",
@@ -303,6 +335,7 @@ _MODULES: dict[str, str] = {
     "DeviceRequest": "device_request",
     "DeviceRequestDevice": "device_request",
     "DeviceRequestDevicePlatform": "device_request",
+    "DeviceToken": "device_token",
     "DeviceV2": "device_v2",
     "DeviceV2Platform": "device_v2",
     "EmailBounced": "email_bounced",
@@ -327,20 +360,35 @@ _MODULES: dict[str, str] = {
     "Identify": "identify",
     "ListMessagesResponse": "list_messages_response",
     "MergeRequest": "merge_request",
+    "ObjectAddRelationships": "object_add_relationships",
+    "ObjectDelete": "object_delete",
+    "ObjectDeleteRelationships": "object_delete_relationships",
     "ObjectDeleted": "object_deleted",
     "ObjectDeletedProperties": "object_deleted",
     "ObjectIdentifiers": "object_identifiers",
+    "ObjectIdentify": "object_identify",
+    "ObjectIdentifyAnonymous": "object_identify_anonymous",
     "ObjectOperation": "object_operation",
-    "ObjectOperationAction": "object_operation",
     "ObjectRelationship": "object_relationship",
     "Page": "page",
     "Person": "person",
+    "PersonAddDevice": "person_add_device",
+    "PersonAddRelationships": "person_add_relationships",
+    "PersonDelete": "person_delete",
+    "PersonDeleteDevice": "person_delete_device",
+    "PersonDeleteRelationships": "person_delete_relationships",
+    "PersonEvent": "person_event",
     "PersonIdentifiers": "person_identifiers",
+    "PersonIdentify": "person_identify",
+    "PersonIdentifyAttributes": "person_identify",
+    "PersonMerge": "person_merge",
     "PersonOperation": "person_operation",
-    "PersonOperationAction": "person_operation",
-    "PersonOperationAttributes": "person_operation",
+    "PersonPage": "person_page",
     "PersonRelationship": "person_relationship",
     "PersonRelationshipIdentifiers": "person_relationship",
+    "PersonScreen": "person_screen",
+    "PersonSuppress": "person_suppress",
+    "PersonUnsuppress": "person_unsuppress",
     "RelationshipDeleted": "relationship_deleted",
     "RelationshipDeletedProperties": "relationship_deleted",
     "RemoveCustomersFromSegmentIdType": "remove_customers_from_segment_id_type",
@@ -365,6 +413,8 @@ _MODULES: dict[str, str] = {
     "UserUnsuppressed": "user_unsuppressed",
     "decode_BatchItem": "batch_item",
     "decode_EntityV2": "entity_v2",
+    "decode_ObjectOperation": "object_operation",
+    "decode_PersonOperation": "person_operation",
     "decode_SendEmailRequestTransactionalMessageId": "send_email_request",
     "decode_SendPushRequestTransactionalMessageId": "send_push_request",
     "decode_SendTransactionalSmsRequestTransactionalMessageId": "send_transactional_sms_request_transactional_message_id",

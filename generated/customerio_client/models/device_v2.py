@@ -26,8 +26,7 @@ __all__ = [
 
 @dataclass
 class DeviceV2:
-    """The device of an add_device operation (token and platform required) or of a
-    delete_device one (token only).
+    """The device of an add_device operation.
 
     Attributes:
         token: The device token.
@@ -39,7 +38,7 @@ class DeviceV2:
     """
 
     token: str
-    platform: DeviceV2Platform | str | Unset = UNSET
+    platform: DeviceV2Platform | str
     last_used: int | datetime.datetime | Unset = UNSET
     attributes: DeviceAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
@@ -47,8 +46,7 @@ class DeviceV2:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         out["token"] = to_json(self.token)
-        if not isinstance(self.platform, Unset):
-            out["platform"] = to_json(self.platform)
+        out["platform"] = to_json(self.platform)
         if not isinstance(self.last_used, Unset):
             out["last_used"] = to_json(unix_time(self.last_used))
         if not isinstance(self.attributes, Unset):
@@ -64,11 +62,7 @@ class DeviceV2:
         known = {"token", "platform", "last_used", "attributes"}
         return cls(
             token=data["token"],
-            platform=(
-                decode_enum(DeviceV2Platform, data["platform"])
-                if "platform" in data
-                else UNSET
-            ),
+            platform=decode_enum(DeviceV2Platform, data["platform"]),
             last_used=data.get("last_used", UNSET),
             attributes=(
                 DeviceAttributes.from_dict(data["attributes"])

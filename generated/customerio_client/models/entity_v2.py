@@ -35,14 +35,14 @@ def decode_EntityV2(data: Any) -> EntityV2:
     """Pick the variant by "type", never by trial; a value the spec
     does not map (a variant this client does not know yet) is kept as the raw dict."""
     from .delivery_event import DeliveryEvent
-    from .object_operation import ObjectOperation
-    from .person_operation import PersonOperation
+    from .object_operation import decode_ObjectOperation
+    from .person_operation import decode_PersonOperation
 
     tag = data.get("type") if isinstance(data, Mapping) else None
     if tag == "delivery":
         return DeliveryEvent.from_dict(data)
     if tag == "object":
-        return ObjectOperation.from_dict(data)
+        return decode_ObjectOperation(data)
     if tag == "person":
-        return PersonOperation.from_dict(data)
+        return decode_PersonOperation(data)
     return cast("dict[str, Any]", data)
