@@ -173,10 +173,18 @@ def _store(path: Path | None, found: list[Finding]) -> None:
         pass  # a cache that cannot be written only costs time
 
 
+# The documents being validated, by path, set just before the work is submitted: a worker
+# forked then (pool.py forks on Linux) finds them here and parses nothing; a worker started
+# any other way reads the files (sending it the parsed documents would cost more).
+_SUBMITTED: dict[Path, Document] = {}
+
+
 def _validate_files(paths: list[Path], part: str = "all") -> list[list[Finding]]:
-    """Worker entry point: findings for each file, in order. The worker reads the files
-    itself: sending it the parsed documents would cost more than parsing them again."""
-    return [_validate_document(read_document(path), part) for path in paths]
+    """Worker entry point: findings for each file, in order."""
+    return [
+        _validate_document(_SUBMITTED.get(path) or read_document(path), part)
+        for path in paths
+    ]
 
 
 def _size(paths: list[Path]) -> int:
@@ -200,6 +208,8 @@ class Pending:
         self._known = [_cached(path, doc) for path, doc in zip(self._paths, docs)]
         missing = [doc.path for doc, found in zip(docs, self._known) if found is None]
         parts = PARTS if _size(missing) > SPLIT_BYTES else ("all",)
+        _SUBMITTED.clear()
+        _SUBMITTED.update({doc.path: doc for doc in docs if doc.path in missing})
         self._futures = (
             [submit(_validate_files, missing, part) for part in parts]
             if missing
@@ -210,6 +220,7 @@ class Pending:
         """Every root document's findings, in document order; fills the cache."""
         if self._futures:
             results = [future.result() for future in self._futures]
+            _SUBMITTED.clear()
             fresh = iter(
                 [
                     _ordered([f for part in parts for f in part])

@@ -129,3 +129,24 @@ def test_a_big_document_is_validated_in_two_passes_on_the_pool(tmp_path: Path) -
         apart = validate.start([doc], None, submit).result()
     assert [args[1] for args in submitted] == list(validate.PARTS)
     assert apart == whole and whole
+
+
+def test_forked_workers_validate_the_documents_already_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker forked for the validation uses the documents this process parsed: it
+    reads no file again (a 13 MB description costs about half a second to read)."""
+    from generator.pool import Pool
+
+    spec = tmp_path / "flawed.yaml"
+    spec.write_text(FLAWED.format(version="3.0.3"))
+    doc = read_document(spec)
+    expected = validate._validate_document(doc)
+
+    def read_again(path: Path) -> None:
+        raise AssertionError(f"{path} was read again")
+
+    monkeypatch.setattr(validate, "read_document", read_again)
+    with Pool(2) as pool:
+        assert validate.start([doc], None, pool.submit).result() == expected
+    assert not validate._SUBMITTED  # nothing kept once the findings are in
