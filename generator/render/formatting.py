@@ -41,11 +41,21 @@ def ruff_bin() -> str:
     return found
 
 
+def _scratch() -> str | None:
+    """Where the scratch copy goes: memory (/dev/shm) where there is one, the system's
+    temporary directory otherwise. A huge API has thousands of files; writing them to a
+    disk costs several times more than the formatting itself."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def format_sources(sources: dict[str, str]) -> dict[str, str]:
     """Every source formatted: one `ruff format` run over a scratch copy of them."""
     if not sources:
         return {}
-    with tempfile.TemporaryDirectory(prefix="ciogen-format-") as scratch:
+    with tempfile.TemporaryDirectory(
+        prefix="ciogen-format-", dir=_scratch()
+    ) as scratch:
         root = Path(scratch)
         paths = {}
         for name, text in sources.items():
