@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from ..spec.reader import Document
 from ..spec.refs import Workspace
 from . import model as ir
 
-_CHECKER_ID = "openapi-schema-validator-0.9.0/3"  # /3: keyed without prose
+_CHECKER_ID = "openapi-schema-validator-0.9.0/4"  # /4: one file per set of documents
 
 
 def _refs(node: Any, out: set[str]) -> None:
@@ -64,13 +65,36 @@ def closure_hashes(ws: Workspace) -> dict[str, str]:
 
 
 class CachedChecker:
-    """`errors()` answered from the cache, falling back to a real check (imported lazily)."""
+    """`errors()` answered from the cache, falling back to a real check (imported lazily).
+
+    The cache is one file per set of documents, `cache_dir/examples/<set>.json` (a huge
+    API has thousands of examples; a file each cost more than checking some of them):
+    each answer under the key of what it depends on. `save()` writes the answers of this
+    run, and only when one of them was not in the file.
+    """
 
     def __init__(self, ws: Workspace, cache_dir: Path | None) -> None:
         self.ws = ws
-        self.dir = cache_dir / "examples" if cache_dir is not None else None
+        names = "\0".join(sorted(str(p) for p in ws.docs))
+        pack = hashlib.sha256(f"{_CHECKER_ID}\0{names}".encode()).hexdigest()[:16]
+        self.path = cache_dir / "examples" / f"{pack}.json" if cache_dir else None
         self.closure = closure_hashes(ws)
         self._checker: ExampleChecker | None = None
+        self._known: dict[str, str | None] | None = None
+        self._used: dict[str, str | None] = {}
+        self._fresh = False
+
+    def _load(self) -> dict[str, str | None]:
+        if self._known is None:
+            self._known = {}
+            if self.path is not None and self.path.exists():
+                try:
+                    loaded = json.loads(self.path.read_text())
+                    if isinstance(loaded, dict):
+                        self._known = loaded
+                except (OSError, ValueError):
+                    pass  # a cache that cannot be read only costs time
+        return self._known
 
     def errors(self, schema: ir.Schema, value: Any) -> str | None:
         name = schema.source.partition("#")[0]
@@ -78,23 +102,27 @@ class CachedChecker:
             f"{self.closure.get(name, '')}\0{schema.source}\0".encode()
             + json.dumps(value, sort_keys=True).encode()
         ).hexdigest()
-        path = self.dir / f"{key}.json" if self.dir is not None else None
-        if path is not None and path.exists():
-            try:
-                cached: str | None = json.loads(path.read_text())["problem"]
-                return cached
-            except (OSError, ValueError, KeyError):
-                pass
-        if self._checker is None:
-            self._checker = ExampleChecker(self.ws)
-        problem = self._checker.errors(schema, value)
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps({"problem": problem}))
-            except OSError:
-                pass  # a cache that cannot be written only costs time
+        known = self._load()
+        if key in known:
+            problem = known[key]
+        else:
+            if self._checker is None:
+                self._checker = ExampleChecker(self.ws)
+            problem = self._checker.errors(schema, value)
+            self._fresh = True
+        self._used[key] = problem
         return problem
+
+    def save(self) -> None:
+        if self.path is None or not self._fresh:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self._used, sort_keys=True))
+            tmp.replace(self.path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
 
 
 class ExampleChecker:
@@ -201,4 +229,5 @@ def check_examples(
             )
             ops.append(replace(op, body=body, responses=responses))
         out.append(replace(s, operations=tuple(ops)))
+    checker.save()
     return tuple(out), findings

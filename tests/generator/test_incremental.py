@@ -425,3 +425,43 @@ def test_check_on_an_in_sync_tree_imports_no_stage(tmp_path: Path) -> None:
     (tmp_path / "out" / "p" / "__init__.py").write_text("# edited by hand\n")
     stale = check()
     assert stale.startswith("1 ") and "generator.ir.model" in stale
+
+
+def test_example_checks_are_cached_in_one_file_per_set_of_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answers of the example check live in one cache file (not one per example); a
+    second run answers every example from it, and still marks the bad one."""
+    from generator.ir import example_check
+    from generator.ir.build import build_api
+    from generator.spec.refs import load
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        (DATA / "coverage31.yaml")
+        .read_text()
+        .replace(
+            '            schema: {$ref: "#/components/schemas/Thing"}\n',
+            '            schema: {$ref: "#/components/schemas/Thing"}\n'
+            "            examples:\n"
+            "              good: {value: {kind: thing, note: hi}}\n"
+            "              bad: {value: {kind: other, note: hi}}\n",
+            1,
+        )
+    )
+    cache = tmp_path / "cache"
+
+    def run() -> list[str]:
+        _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
+        return [f.pointer for f in findings if "example" in f.message]
+
+    first = run()
+    assert [p.rsplit("/", 1)[1] for p in first] == ["bad"]
+    assert len(list((cache / "examples").iterdir())) == 1
+
+    class Refuse(example_check.ExampleChecker):
+        def __init__(self, *args: object) -> None:
+            raise AssertionError("checked again instead of answered from the cache")
+
+    monkeypatch.setattr(example_check, "ExampleChecker", Refuse)
+    assert run() == first
