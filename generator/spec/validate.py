@@ -80,8 +80,8 @@ def _validator_class(version: str) -> Any:
 # The validator's two passes, which share nothing: the document against the OpenAPI
 # schema, then its own walk over paths and components (refs resolved, defaults checked).
 PARTS = ("schema", "semantic")
-# A big document validates its two passes on two workers at once; each worker parses the
-# document itself, which costs more than it saves below about this size.
+# A big document validates its two passes on two workers at once; below about this size a
+# second worker (its start, its import of the validator) costs more than it saves.
 SPLIT_BYTES = 1_000_000
 
 
