@@ -561,6 +561,26 @@ def test_generated_package_is_in_sync_with_specs_and_templates() -> None:
     assert not stale, f"stale files {stale}; run `make generate`\n{diff[:4000]}"
 
 
+def test_the_committed_manifest_answers_check_without_rendering() -> None:
+    """generated/'s manifest is current (regenerated after every change to the generator,
+    not only to what it writes): `check`, the pre-commit hook, answers from it and
+    renders nothing."""
+    code = (
+        "import sys; from generator.cli import main; code = main(['check']); "
+        "print(code, 'generator.ir.model' in sys.modules)"
+    )
+    r = subprocess.run(
+        [PY, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert r.stdout.strip().splitlines()[-1] == "0 False", (
+        "generated/.ciogen-manifest.json is stale: run `make generate`\n" + r.stderr
+    )
+
+
 def test_generated_package_imports_under_python_39(tmp_path: Path) -> None:
     pyenv = Path.home() / ".pyenv" / "versions"
     candidates: list[str] = [
