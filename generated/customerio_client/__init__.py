@@ -43,7 +43,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "3290523a7f636e5680c1fcbbb0b817a1ed6202fe3bb22ee613693bb34f36085d"
+SPEC_HASH = "c7bffe1a8727f8664dff906f7e8a5bca31911c8c500c62a51cb076c014b053c4"
 
 __all__ = [
     "OPERATIONS",

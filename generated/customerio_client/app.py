@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .models.customer_search import CustomerSearch
     from .models.customer_search_page import CustomerSearchPage
     from .models.export_customers_request import ExportCustomersRequest
+    from .models.get_customer_messages_response import GetCustomerMessagesResponse
     from .models.list_messages_response import ListMessagesResponse
     from .models.person_identifiers import PersonIdentifiers
     from .models.send_email_request import SendEmailRequest
@@ -134,7 +135,9 @@ def _parse_get_customer_attributes(data: Any) -> Any:
     return data
 
 
-def _get_customer_messages_call(customer_id: str) -> Call:
+def _get_customer_messages_call(
+    customer_id: str, *, limit: int | Unset = UNSET, start: str | Unset = UNSET
+) -> Call:
     return Call(
         operation_id="getCustomerMessages",
         method="GET",
@@ -142,11 +145,17 @@ def _get_customer_messages_call(customer_id: str) -> Call:
         path_params={
             "customer_id": customer_id,
         },
+        query={
+            "limit": limit,
+            "start": start,
+        },
     )
 
 
-def _parse_get_customer_messages(data: Any) -> Any:
-    return data
+def _parse_get_customer_messages(data: Any) -> GetCustomerMessagesResponse | None:
+    from .models.get_customer_messages_response import GetCustomerMessagesResponse
+
+    return None if data is None else GetCustomerMessagesResponse.from_dict(data)
 
 
 def _get_customer_segments_call(customer_id: str) -> Call:
@@ -518,25 +527,59 @@ class AppClient(BaseClient):
         self,
         customer_id: str,
         *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[GetCustomerMessagesResponse | None]:
         """Get messages sent to a person
 
         `GET /v1/customers/{customer_id}/messages` (operationId `getCustomerMessages`).
 
         Args:
             customer_id: path `customer_id`.
+            limit: query `limit`. The most messages to return in one page.
+            start: query `start`. The cursor of the page to return, taken from the
+                `next` field of the previous page; leave it out for the first page.
         """
         return self._request(
-            _get_customer_messages_call(customer_id),
+            _get_customer_messages_call(customer_id, limit=limit, start=start),
             _parse_get_customer_messages,
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
+        )
+
+    def iter_get_customer_messages(
+        self,
+        customer_id: str,
+        *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of every page of `get_customer_messages`, fetched as they are consumed: each
+        next page is asked for with `start` set to the previous one's
+        `next` cursor, until a page has none."""
+        return iterate_pages(
+            lambda cursor: self.get_customer_messages(
+                customer_id,
+                limit=limit,
+                start=cursor,
+                max_retries=max_retries,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            start,
+            "next_",
+            "messages",
         )
 
     def get_customer_segments(
@@ -1071,25 +1114,59 @@ class AsyncAppClient(AsyncBaseClient):
         self,
         customer_id: str,
         *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[GetCustomerMessagesResponse | None]:
         """Get messages sent to a person
 
         `GET /v1/customers/{customer_id}/messages` (operationId `getCustomerMessages`).
 
         Args:
             customer_id: path `customer_id`.
+            limit: query `limit`. The most messages to return in one page.
+            start: query `start`. The cursor of the page to return, taken from the
+                `next` field of the previous page; leave it out for the first page.
         """
         return await self._request(
-            _get_customer_messages_call(customer_id),
+            _get_customer_messages_call(customer_id, limit=limit, start=start),
             _parse_get_customer_messages,
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,
             extra_query=extra_query,
+        )
+
+    def iter_get_customer_messages(
+        self,
+        customer_id: str,
+        *,
+        limit: int | Unset = UNSET,
+        start: str | Unset = UNSET,
+        max_retries: int | None = None,
+        timeout: float | Timeout | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of every page of `get_customer_messages`, fetched as they are consumed: each
+        next page is asked for with `start` set to the previous one's
+        `next` cursor, until a page has none."""
+        return aiterate_pages(
+            lambda cursor: self.get_customer_messages(
+                customer_id,
+                limit=limit,
+                start=cursor,
+                max_retries=max_retries,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
+            start,
+            "next_",
+            "messages",
         )
 
     async def get_customer_segments(

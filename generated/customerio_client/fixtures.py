@@ -287,7 +287,7 @@ _RESPONSES: Mapping[str, tuple[int, Any]] = {
     "getCampaign": (200, None),
     "getCampaignMetrics": (200, None),
     "getCustomerAttributes": (200, None),
-    "getCustomerMessages": (200, None),
+    "getCustomerMessages": (200, {}),
     "getCustomerSegments": (200, None),
     "identifyCustomer": (200, None),
     "listCampaigns": (200, None),

@@ -268,6 +268,17 @@ def test_people_search_walks_its_pages_sending_the_filter_each_time() -> None:
         assert all(json.loads(r.body) == search for r in server.requests)
 
 
+def test_a_persons_messages_walk_their_pages_too() -> None:
+    with FakeServer(_pages) as server:
+        with AppClient("app-key-123456", base_url=server.url) as app:
+            items = list(app.iter_get_customer_messages("p-1", limit=2))
+        assert [m["id"] for m in items] == ["m1", "m2", "m3"]
+        assert {r.path.split("?")[0] for r in server.requests} == {
+            "/v1/customers/p-1/messages"
+        }
+        assert [r.query.get("start") for r in server.requests] == [None, ["c2"], ["c3"]]
+
+
 def test_extra_query_parameters_go_out_with_the_call(cio: FakeCustomerIO) -> None:
     with AppClient("app-key-123456", base_url=cio.url) as app:
         app.list_messages(limit=5, extra_query={"campaign_id": 7, "limit": 99})

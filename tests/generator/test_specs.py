@@ -1170,7 +1170,7 @@ def test_entity_v2_is_the_published_union() -> None:
 def test_pagination_markers() -> None:
     ops = all_operations()
     marked = {o: v for o, v in ops.items() if "x-ciogen-pagination" in v[3]}
-    assert set(marked) == {"listMessages", "searchCustomers"}
+    assert set(marked) == {"listMessages", "searchCustomers", "getCustomerMessages"}
     for op_id, (file, _, method, op, _) in marked.items():
         assert file == "app.yaml" and method in ("get", "post"), op_id
         pag = op["x-ciogen-pagination"]

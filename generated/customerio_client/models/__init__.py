@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from .error import Error, ErrorMeta
     from .event import Event
     from .export_customers_request import ExportCustomersRequest
+    from .get_customer_messages_response import GetCustomerMessagesResponse
     from .group import Group
     from .identifiers import Identifiers
     from .identify import Identify
@@ -220,6 +221,7 @@ __all__ = [
     "ErrorMeta",
     "Event",
     "ExportCustomersRequest",
+    "GetCustomerMessagesResponse",
     "Group",
     "Identifiers",
     "Identify",
@@ -355,6 +357,7 @@ _MODULES: dict[str, str] = {
     "ErrorMeta": "error",
     "Event": "event",
     "ExportCustomersRequest": "export_customers_request",
+    "GetCustomerMessagesResponse": "get_customer_messages_response",
     "Group": "group",
     "Identifiers": "identifiers",
     "Identify": "identify",
