@@ -23,8 +23,7 @@ from .groups import with_groups
 from .naming import pascal
 from .operations import (
     OperationReader,
-    with_body_constants,
-    with_body_unix_times,
+    with_body_rules,
     with_pagination,
 )
 from .schemas import SchemaBuilder, finished_models, model_modules
@@ -85,8 +84,7 @@ def build_api(
     by_name = {m.class_name: m for m in models}
     events = extract_events(by_name, body_examples)
     surfaces = mark_event_checks(surfaces, events)
-    surfaces = with_body_constants(surfaces, by_name)
-    surfaces = with_body_unix_times(surfaces, by_name)
+    surfaces = with_body_rules(surfaces, by_name)
     surfaces, paging_findings = with_pagination(surfaces, by_name)
     findings += paging_findings
     surfaces, example_findings = check_examples(ws, surfaces, cache_dir)

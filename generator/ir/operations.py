@@ -531,47 +531,31 @@ class OperationReader:
                 )
 
 
-def with_body_constants(
+def with_body_rules(
     surfaces: tuple[ir.Surface, ...], models: Mapping[str, ir.Schema]
 ) -> tuple[ir.Surface, ...]:
-    """Operations whose body is an object with one-value fields, with those fields noted on
-    the body (`RequestBody.constants`): the client fills them in when a caller leaves them
-    out, as the spec admits no other value."""
+    """Operations with what the client does to a body given as a plain mapping noted on the
+    body: the one-value fields it fills in when left out (`RequestBody.constants`: the spec
+    admits no other value), and the key paths of `format: unix-time` fields, whose
+    datetimes it sends as seconds as a model's to_dict does (`unix_time_fields`)."""
     out = []
     for s in surfaces:
         ops = []
         for op in s.operations:
             body = op.body
-            schema = body.schema if body else None
-            if schema is not None and schema.ref:
-                schema = models.get(schema.ref, schema)
-            if body is not None and schema is not None and schema.kind == ir.OBJECT:
+            if body is not None:
+                schema = body.schema
+                if schema.ref:
+                    schema = models.get(schema.ref, schema)
                 constants = tuple(
                     (p.name, p.schema.enum_values[0])
                     for p in schema.properties
-                    if p.schema.is_constant
+                    if schema.kind == ir.OBJECT and p.schema.is_constant
                 )
-                if constants:
-                    op = replace(op, body=replace(body, constants=constants))
-            ops.append(op)
-        out.append(replace(s, operations=tuple(ops)))
-    return tuple(out)
-
-
-def with_body_unix_times(
-    surfaces: tuple[ir.Surface, ...], models: Mapping[str, ir.Schema]
-) -> tuple[ir.Surface, ...]:
-    """Operations whose body has `format: unix-time` fields, with their key paths noted on
-    the body (`RequestBody.unix_time_fields`), so that a body given as a plain mapping
-    follows the same date rule as one given as a model."""
-    out = []
-    for s in surfaces:
-        ops = []
-        for op in s.operations:
-            if op.body is not None:
-                paths = unix_time_paths(op.body.schema, models)
-                if paths:
-                    op = replace(op, body=replace(op.body, unix_time_fields=paths))
+                paths = unix_time_paths(body.schema, models)
+                if constants or paths:
+                    body = replace(body, constants=constants, unix_time_fields=paths)
+                    op = replace(op, body=body)
             ops.append(op)
         out.append(replace(s, operations=tuple(ops)))
     return tuple(out)
