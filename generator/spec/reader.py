@@ -81,35 +81,18 @@ class Document:
     version: str  # "3.0" or "3.1"
 
     @cached_property
+    def unit_digests(self) -> dict[str, str]:
+        """A digest of each unit's structure (units.py): prose left out, so the caches of
+        the validation and of the example check survive an edit to it."""
+        from .units import digests
+
+        return digests(self.data)
+
+    @cached_property
     def shape_sha256(self) -> str:
-        """A hash of the document with the text of its descriptions and summaries left
-        out (their keys stay): what checks of its structure depend on, so the caches of the
-        validation and of the example check survive an edit to prose."""
-        return hashlib.sha256(
-            json.dumps(_without_prose(self.data), sort_keys=True).encode()
-        ).hexdigest()
-
-
-# Keys whose string values are prose: no check depends on their text (only on their being
-# strings). Values under the data keys are what a schema constrains, or names a `$ref`
-# resolves (a discriminator's mapping): they are kept whole, whatever their keys.
-_PROSE = frozenset({"description", "summary"})
-_DATA = frozenset({"default", "example", "examples", "enum", "const", "mapping"})
-
-
-def _without_prose(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            k: (
-                ""
-                if k in _PROSE and isinstance(v, str)
-                else v if k in _DATA or k.startswith("x-") else _without_prose(v)
-            )
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_without_prose(v) for v in node]
-    return node
+        """A hash of the whole document's structure (prose left out)."""
+        joined = "\n".join(f"{k} {d}" for k, d in self.unit_digests.items())
+        return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def _stringify_keys(node: Any) -> Any:

@@ -6,23 +6,37 @@ example that does not match, a default out of bounds, an empty `responses`). Wha
 change the code (a broken `$ref`, a malformed schema, an unknown `type`) is found again, with a
 precise pointer, by the IR stage, which stops the run. `--strict` makes every finding an error.
 
-The validator is slow to import and to run, so findings are cached by the document's content
-in the cache directory, and a run validates (on a worker process, while the IR is built) only
-the documents the cache does not answer.
+The validator is slow to import and to run, so its findings are cached unit by unit (a path
+item, a component: see units.py), and a run validates only the units an edit touched, on a
+worker process while the IR is built:
+- the OpenAPI schema's pass checks each changed unit in the document's skeleton (its
+  findings depend on nothing else);
+- the validator's own walk (defaults, required properties, path parameters) checks each
+  changed unit and every unit whose `$ref`s reach one, each on its own; duplicate operation
+  ids are found across all units from the ids each walk noted.
+A document met for the first time, or changed in more than a quarter of its units, or in
+its root, is validated whole, with the validator's walk over the whole document: a schema
+reached by several units is checked once, under the first. A unit walked on its own checks
+everything it reaches, so it can report what the whole walk left to another unit (the same
+finding, which is reported once) or skipped (`required` is checked against the properties
+only where a schema is met first).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Iterable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import Finding, pointer
+from . import units as U
 from .reader import Document, read_document
 
-_VALIDATOR_ID = "openapi-spec-validator-0.9.0/3"  # /3: YAML 1.2, located defaults
+_VALIDATOR_ID = "openapi-spec-validator-0.9.0/4"  # /4: findings kept per unit
 
 
 def _message(error: Any) -> str:
@@ -54,8 +68,10 @@ class _Seen(list):  # type: ignore[type-arg]
         return item in self._ids
 
 
-def _validator_class(version: str) -> Any:
-    """The validator for `version`, with its schema keyword's visit lists made `_Seen`."""
+def _validator_class(version: str, by_unit: bool = False) -> Any:
+    """The validator for `version`, with its schema keyword's visit lists made `_Seen`.
+    `by_unit`: its operation keyword notes operation ids instead of finding duplicates
+    (a unit walked on its own cannot see the others; see `_duplicate_ids`)."""
     from openapi_spec_validator.validation import (
         OpenAPIV30SpecValidator,
         OpenAPIV31SpecValidator,
@@ -70,11 +86,27 @@ def _validator_class(version: str) -> Any:
             self.visited_schema_ids = _Seen()
             self.meta_checked_schema_ids = _Seen()
 
-    return type(
-        base.__name__,
-        (base,),
-        {"keyword_validators": {**base.keyword_validators, "schema": SchemaKeyword}},
-    )
+    keywords = {**base.keyword_validators, "schema": SchemaKeyword}
+    if by_unit:
+        operation_keyword = base.keyword_validators["operation"]
+
+        class OperationKeyword(operation_keyword):  # type: ignore[misc, valid-type]
+            def __init__(self, registry: Any) -> None:
+                super().__init__(registry)
+                self.seen: list[list[str]] = []
+
+            def __call__(
+                self, url: str, name: str, operation: Any, path_parameters: Any
+            ) -> Any:
+                if "operationId" in operation:
+                    value = (operation / "operationId").read_value()
+                    if value is not None:
+                        self.seen.append([str(value), name, url])
+                self.operation_ids_registry: list[str] = []  # the base finds none
+                return super().__call__(url, name, operation, path_parameters)
+
+        keywords["operation"] = OperationKeyword
+    return type(base.__name__, (base,), {"keyword_validators": keywords})
 
 
 # The validator's two passes, which share nothing: the document against the OpenAPI
@@ -101,18 +133,28 @@ def _errors(validator: Any, part: str) -> Any:
 def _validate_document(doc: Document, part: str = "all") -> list[Finding]:
     """The findings of one pass of the validator (`PARTS`), or of both ("all")."""
     cls = _validator_class(doc.version)
-    findings: list[Finding] = []
     try:
         errors = list(_errors(cls(doc.data, base_uri=doc.path.as_uri()), part))
     # the validator itself can choke on odd input
     except Exception as exc:  # noqa: BLE001
-        return [Finding(doc.name, "", f"validator failed: {type(exc).__name__}: {exc}")]
+        return [_failed(doc, exc)]
+    return _ordered(_findings(doc, errors, doc.data))
+
+
+def _failed(doc: Document, exc: Exception) -> Finding:
+    return Finding(doc.name, "", f"validator failed: {type(exc).__name__}: {exc}")
+
+
+def _findings(doc: Document, errors: Any, data: Any) -> list[Finding]:
+    """The validator's errors as findings: where (in `data`, the document validated)
+    and what."""
+    out = []
     for err in errors:
         path = list(getattr(err, "absolute_path", []) or [])
         if not path:  # e.g. a `default` of the wrong type: the validator says not where
-            path = _where(doc.data, getattr(err, "instance", doc.data)) or []
-        findings.append(Finding(doc.name, pointer(*path), _message(err)))
-    return _ordered(findings)
+            path = _where(data, getattr(err, "instance", data)) or []
+        out.append(Finding(doc.name, pointer(*path), _message(err)))
+    return out
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:
@@ -145,46 +187,133 @@ def _where(data: Any, instance: Any) -> list[Any] | None:
     return None
 
 
-def _cache_path(content_sha256: str, cache_dir: Path | None) -> Path | None:
-    # Keyed by the document alone: a change elsewhere can only break a $ref into it, and
-    # the normalizer reports broken $refs itself, so one edited file revalidates one file.
-    if cache_dir is None:
-        return None
-    key = hashlib.sha256(f"{_VALIDATOR_ID}{content_sha256}".encode()).hexdigest()
-    return cache_dir / "validation" / f"{key}.json"
-
-
-def _cached(path: Path | None, doc: Document) -> list[Finding] | None:
-    if path is None or not path.exists():
-        return None
-    try:
-        return [Finding(doc.name, p, m) for p, m in json.loads(path.read_text())]
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def _store(path: Path | None, found: list[Finding]) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps([[f.pointer, f.message] for f in found]))
-    except OSError:
-        pass  # a cache that cannot be written only costs time
-
-
 # The documents being validated, by path, set just before the work is submitted: a worker
 # forked then (pool.py forks on Linux) finds them here and parses nothing; a worker started
 # any other way reads the files (sending it the parsed documents would cost more).
 _SUBMITTED: dict[Path, Document] = {}
 
 
-def _validate_files(paths: list[Path], part: str = "all") -> list[list[Finding]]:
-    """Worker entry point: findings for each file, in order."""
-    return [
-        _validate_document(_SUBMITTED.get(path) or read_document(path), part)
-        for path in paths
-    ]
+def _document(path: Path) -> Document:
+    return _SUBMITTED.get(path) or read_document(path)
+
+
+# What a worker sends back for one document, findings as (pointer, message) pairs:
+# "schema": the schema pass's findings ([] when not run), "walk": unit -> its walk's
+# findings, "ids": path item -> the operation ids it holds, "refs": unit -> its $refs,
+# "failed": the validator choked (reported, never cached: the next run tries again).
+Result = dict[str, Any]
+
+
+def _pairs(found: Iterable[Finding]) -> list[list[str]]:
+    return [[f.pointer, f.message] for f in found]
+
+
+def _walk(doc: Document, only: set[str] | None) -> Result:
+    """The validator's own walk (tags, path items, component schemas, in its order) unit
+    by unit: with `only` None, one walk over the whole document as the validator does it;
+    else each unit in `only` walked on its own."""
+    from openapi_spec_validator.validation.decorators import wraps_errors
+    from openapi_spec_validator.validation.registries import KeywordValidatorRegistry
+
+    cls = _validator_class(doc.version, by_unit=True)
+    validator = cls(doc.data, base_uri=doc.path.as_uri())
+    root = validator.schema_path
+    shared = validator.keyword_validators_registry
+
+    def registry() -> Any:
+        return (
+            shared if only is None else KeywordValidatorRegistry(cls.keyword_validators)
+        )
+
+    walk: dict[str, list[list[str]]] = {}
+    ids: dict[str, list[list[str]]] = {}
+
+    def run(key: str, make: Callable[[Any], Any]) -> None:
+        reg = registry()
+        noted = reg["operation"].seen
+        before = len(noted)
+        walk[key] = _pairs(_findings(doc, wraps_errors(lambda: make(reg))(), doc.data))
+        if noted[before:]:
+            ids[key] = noted[before:]
+
+    try:
+        tags = "tags" in root and "tags" in shared.keyword_validators
+        if tags and (only is None or U.ROOT in only):
+            run(U.ROOT, lambda reg: reg["tags"](root / "tags"))
+        if "paths" in root:
+            for url, item in (root / "paths").items():
+                key = pointer("paths", url)
+                if only is None or key in only:
+                    run(key, lambda reg: reg["path"](url, item))  # noqa: B023
+        if "components" in root and "schemas" in (root / "components"):
+            for name, schema in (root / "components" / "schemas").items():
+                key = pointer("components", "schemas", name)
+                if only is None or key in only:
+                    run(key, lambda reg: reg["schema"](schema))  # noqa: B023
+    # the validator itself can choke on odd input
+    except Exception as exc:  # noqa: BLE001
+        return {"walk": {}, "ids": {}, "failed": _pairs([_failed(doc, exc)])}
+    return {"walk": walk, "ids": ids}
+
+
+def _schema_pass(doc: Document, data: dict[str, Any]) -> Result:
+    cls = _validator_class(doc.version)
+    try:
+        validator = cls(data, base_uri=doc.path.as_uri())
+        return {"schema": _pairs(_findings(doc, _errors(validator, "schema"), data))}
+    except Exception as exc:  # noqa: BLE001
+        return {"schema": [], "failed": _pairs([_failed(doc, exc)])}
+
+
+def _validate_files(paths: list[Path], part: str = "all") -> list[Result]:
+    """Worker entry point: one document whole, or one of its passes (`PARTS`)."""
+    out = []
+    for path in paths:
+        doc = _document(path)
+        result: Result = {"schema": [], "walk": {}, "ids": {}, "refs": {}}
+        if part in ("all", "schema"):
+            _merge(result, _schema_pass(doc, doc.data))
+        if part in ("all", "semantic"):
+            _merge(result, _walk(doc, None))
+            nodes = U.units(doc.data)
+            result["refs"] = {k: U.local_refs(v, nodes) for k, v in nodes.items()}
+        out.append(result)
+    return out
+
+
+def _validate_units(path: Path, changed: list[str], walked: list[str]) -> Result:
+    """Worker entry point: the changed units in the skeleton, the walked ones alone."""
+    doc = _document(path)
+    result: Result = {"schema": [], "walk": {}, "ids": {}}
+    if changed:
+        _merge(result, _schema_pass(doc, U.skeleton(doc.data, changed)))
+    if walked:
+        _merge(result, _walk(doc, set(walked)))
+    return result
+
+
+def _merge(into: Result, part: Result) -> None:
+    for key, value in part.items():
+        if isinstance(value, list):
+            into[key] = into.get(key, []) + value
+        else:
+            into.setdefault(key, {}).update(value)
+
+
+def _duplicate_ids(file: str, ids: Iterable[list[list[str]]]) -> list[Finding]:
+    """The validator's duplicate operation id findings, from the ids each path item's walk
+    noted (in document order): the second and later uses of an id."""
+    seen: set[str] = set()
+    out = []
+    for noted in ids:
+        for value, method, url in noted:
+            if value in seen:
+                message = (
+                    f"Operation ID '{value}' for '{method}' in '{url}' is not unique"
+                )
+                out.append(Finding(file, "", message))
+            seen.add(value)
+    return out
 
 
 def _size(paths: list[Path]) -> int:
@@ -195,44 +324,161 @@ def _size(paths: list[Path]) -> int:
 
 
 Submit = Callable[..., "Future[Any]"]
+# Past this share of a document's walked units (path items, component schemas) to walk
+# again, the document is validated whole: one walk over everything costs less.
+WHOLE_SHARE = 0.25
+_WALKED = ("/paths/", "/components/schemas/")
+
+# A unit's entry in the cache: [digest, schema findings, walk findings, refs, ids]
+Entry = list[Any]
+
+
+class _Record:
+    """One document's cached findings, unit by unit (`cache_dir/validation/<doc>.json`)."""
+
+    def __init__(self, doc: Document, cache_dir: Path | None) -> None:
+        self.doc = doc
+        name = hashlib.sha256(f"{_VALIDATOR_ID}\0{doc.path}".encode()).hexdigest()
+        self.path = (
+            cache_dir / "validation" / f"{name[:24]}.json" if cache_dir else None
+        )
+        self.digests = doc.unit_digests
+        self.body = U.body_digest(doc.data)
+        self.old: dict[str, Entry] = self._load()
+        self.entries: dict[str, Entry] = {}
+        self.refs: dict[str, list[str]] = {}
+        self.failed: list[Finding] = []
+
+    def _load(self) -> dict[str, Entry]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("body") != self.body:
+            return {}  # the root's body changed: every unit may read it
+        entries = data.get("units")
+        if not isinstance(entries, dict) or not all(
+            isinstance(e, list) and len(e) == 5 for e in entries.values()
+        ):
+            return {}
+        return entries
+
+    def plan(self) -> tuple[list[str], list[str]] | None:
+        """(units to check in the skeleton, units to walk), or None to validate whole."""
+        if not self.old:
+            return None
+        changed = [k for k, d in self.digests.items() if self.old.get(k, [""])[0] != d]
+        removed = set(self.old) - set(self.digests)
+        if not changed and not removed:
+            return [], []
+        nodes = U.units(self.doc.data)
+        refs = {k: self.old[k][3] for k in self.digests if k in self.old}
+        refs.update((k, U.local_refs(nodes[k], nodes)) for k in changed if k != U.ROOT)
+        self.refs = refs
+        reached = U.reaching([*changed, *removed], refs)
+        walkable = [k for k in self.digests if k.startswith(_WALKED)]
+        walked = [k for k in walkable if k in reached]
+        if len(walked) > WHOLE_SHARE * max(len(walkable), 1):
+            return None
+        return changed, walked
+
+    def fill(
+        self, result: Result, changed: list[str] | None, walked: list[str] | None
+    ) -> None:
+        """The entries of this run: fresh findings where `result` has them, the cached
+        ones elsewhere (`changed` None: everything is fresh)."""
+        schema: dict[str, list[list[str]]] = {}
+        for found in result["schema"]:
+            schema.setdefault(U.unit_of(found[0], self.digests), []).append(found)
+        refs = result["refs"] if changed is None else self.refs
+        fresh_schema = set(self.digests) if changed is None else set(changed)
+        fresh_walk = set(self.digests) if walked is None else set(walked)
+        for key, digest in self.digests.items():
+            old = self.old.get(key) or [digest, [], [], [], []]
+            self.entries[key] = [
+                digest,
+                schema.get(key, []) if key in fresh_schema else old[1],
+                result["walk"].get(key, []) if key in fresh_walk else old[2],
+                refs.get(key, []),
+                result["ids"].get(key, []) if key in fresh_walk else old[4],
+            ]
+        failed = result.get("failed", [])
+        self.failed = [Finding(self.doc.name, p, m) for p, m in failed]
+
+    def cached(self) -> None:
+        self.entries = {k: self.old[k] for k in self.digests}
+
+    def findings(self) -> list[Finding]:
+        name = self.doc.name
+        out = [
+            Finding(name, p, m)
+            for entry in self.entries.values()
+            for p, m in [*entry[1], *entry[2]]
+        ]
+        ids = (e[4] for k, e in self.entries.items() if k.startswith("/paths/"))
+        return _ordered(out + _duplicate_ids(name, ids) + self.failed)
+
+    def store(self) -> None:
+        if self.path is None or self.failed or self.entries == self.old:
+            return
+        try:  # a cache that cannot be written only costs time
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            data = {"body": self.body, "units": self.entries}
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            tmp.replace(self.path)
+        except OSError:
+            pass
 
 
 class Pending:
-    """Findings of the root documents: cached ones now, the others from a worker."""
+    """Findings of the root documents: from the cache, and from workers for what an edit
+    touched (or for whole documents the cache knows nothing of)."""
 
     def __init__(
         self, docs: list[Document], cache_dir: Path | None, submit: Submit
     ) -> None:
-        self._docs = docs
-        self._paths = [_cache_path(doc.shape_sha256, cache_dir) for doc in docs]
-        self._known = [_cached(path, doc) for path, doc in zip(self._paths, docs)]
-        missing = [doc.path for doc, found in zip(docs, self._known) if found is None]
-        parts = PARTS if _size(missing) > SPLIT_BYTES else ("all",)
+        self._records = [_Record(doc, cache_dir) for doc in docs]
+        self._plans = [record.plan() for record in self._records]
+        whole = [
+            r.doc.path for r, plan in zip(self._records, self._plans) if plan is None
+        ]
+        parts = PARTS if _size(whole) > SPLIT_BYTES else ("all",)
         _SUBMITTED.clear()
-        _SUBMITTED.update({doc.path: doc for doc in docs if doc.path in missing})
-        self._futures = (
-            [submit(_validate_files, missing, part) for part in parts]
-            if missing
-            else []
+        _SUBMITTED.update({doc.path: doc for doc in docs})
+        self._whole = (
+            [submit(_validate_files, whole, part) for part in parts] if whole else []
         )
+        self._units: list[Future[Any] | None] = [
+            (
+                submit(_validate_units, r.doc.path, *plan)
+                if plan and (plan[0] or plan[1])
+                else None
+            )
+            for r, plan in zip(self._records, self._plans)
+        ]
+        self._done = False
 
     def result(self) -> list[Finding]:
         """Every root document's findings, in document order; fills the cache."""
-        if self._futures:
-            results = [future.result() for future in self._futures]
+        if not self._done:
+            wholes = iter(zip(*(f.result() for f in self._whole)))
+            for record, plan, future in zip(self._records, self._plans, self._units):
+                if plan is None:
+                    merged: Result = {"schema": [], "walk": {}, "ids": {}, "refs": {}}
+                    for part in next(wholes):
+                        _merge(merged, part)
+                    record.fill(merged, None, None)
+                elif future is not None:
+                    record.fill(future.result(), *plan)
+                else:
+                    record.cached()
+                record.store()
             _SUBMITTED.clear()
-            fresh = iter(
-                [
-                    _ordered([f for part in parts for f in part])
-                    for parts in zip(*results)
-                ]
-            )
-            for i, found in enumerate(self._known):
-                if found is None:
-                    found = self._known[i] = next(fresh)
-                    _store(self._paths[i], found)
-            self._futures = []
-        return [f for found in self._known for f in found or ()]
+            self._done = True
+        return [f for record in self._records for f in record.findings()]
 
 
 def start(docs: list[Document], cache_dir: Path | None, submit: Submit) -> Pending:

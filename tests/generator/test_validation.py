@@ -1,7 +1,10 @@
-"""The spec validator as ciogen runs it finds what openapi-spec-validator finds."""
+"""The spec validator as ciogen runs it finds what openapi-spec-validator finds, whole or
+unit by unit (an edit revalidates what it touched)."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -9,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.spec import validate
-from generator.spec.reader import read_document
+from generator.errors import Finding
+from generator.spec import units, validate
+from generator.spec.reader import Document, read_document
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "openapi"
@@ -150,3 +154,202 @@ def test_forked_workers_validate_the_documents_already_parsed(
     with Pool(2) as pool:
         assert validate.start([doc], None, pool.submit).result() == expected
     assert not validate._SUBMITTED  # nothing kept once the findings are in
+
+
+# -- unit by unit ----------------------------------------------------------------------
+
+Data = dict[str, Any]
+
+
+class Worker:
+    """Runs submitted work in this process, noting what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        self.calls.append((fn.__name__, *args))
+        done: Future[Any] = Future()
+        done.set_result(fn(*args))
+        return done
+
+
+def _doc(tmp_path: Path, data: Data, name: str = "api.yaml") -> Document:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return read_document(path)
+
+
+def _run(doc: Document, cache: Path | None) -> tuple[list[Finding], Worker]:
+    worker = Worker()
+    return validate.start([doc], cache, worker.submit).result(), worker
+
+
+def _flawed(version: str = "3.0.3") -> Data:
+    data: Data = yaml.safe_load(FLAWED.format(version=version))
+    return data
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.name)
+def test_a_whole_validation_by_units_finds_what_the_validator_finds(
+    spec: Path, tmp_path: Path
+) -> None:
+    doc = read_document(spec)
+    assert _run(doc, tmp_path / "cache")[0] == validate._validate_document(doc)
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_the_flawed_document_by_units_gets_the_stock_findings(
+    tmp_path: Path, version: str
+) -> None:
+    doc = _doc(tmp_path, _flawed(version))
+    found, _ = _run(doc, tmp_path / "cache")
+    assert found and found == validate._validate_document(doc)
+    assert any("is not unique" in f.message for f in found)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.name)
+def test_placeholders_add_no_finding(spec: Path) -> None:
+    """The skeleton's placeholders are valid where they stand: every finding of the
+    skeleton is one of the whole document's, about its root."""
+    doc = read_document(spec)
+    whole = validate._schema_pass(doc, doc.data)
+    bare = validate._schema_pass(doc, units.skeleton(doc.data))
+    known = units.units(doc.data)
+    assert [f for f in bare if units.unit_of(f[0], known) != units.ROOT] == []
+    assert all(f in whole for f in bare)
+    everything = units.skeleton(doc.data, known)
+    assert validate._schema_pass(doc, everything) == whole
+
+
+def _many_paths(n: int, version: str = "3.0.3") -> Data:
+    """The flawed document and `n` path items of its own each (so that an edit touches
+    a small share of the units)."""
+    data = _flawed(version)
+    for i in range(n):
+        data["paths"][f"/p{i}"] = {
+            "get": {
+                "operationId": f"p{i}",
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+    return data
+
+
+def _bad_default(data: Data) -> None:
+    item = data["paths"]["/b"]["get"]
+    item["parameters"] = [
+        {"name": "q", "in": "query", "schema": {"type": "integer", "default": "x"}}
+    ]
+
+
+def _fix_component(data: Data) -> None:
+    data["components"]["schemas"]["A"]["properties"]["n"]["default"] = 3
+
+
+def _duplicate(data: Data) -> None:
+    data["paths"]["/c"] = copy.deepcopy(data["paths"]["/b"])
+
+
+def _drop_path(data: Data) -> None:
+    del data["paths"]["/b"]  # the duplicate operation id goes with it
+
+
+def _bad_key(data: Data) -> None:
+    data["paths"]["no-slash"] = {}
+
+
+def _bad_unit(data: Data) -> None:
+    data["components"]["parameters"] = {"P": {"name": "p"}}  # no `in`
+
+
+EDITS = [_bad_default, _fix_component, _duplicate, _drop_path, _bad_key, _bad_unit]
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+@pytest.mark.parametrize("edit", EDITS, ids=lambda e: e.__name__.strip("_"))
+def test_an_edit_revalidated_by_units_finds_what_a_whole_validation_finds(
+    tmp_path: Path, version: str, edit: Callable[[Data], None]
+) -> None:
+    cache = tmp_path / "cache"
+    data = _many_paths(20, version)
+    _run(_doc(tmp_path, data), cache)
+    edit(data)
+    doc = _doc(tmp_path, data)
+    found, worker = _run(doc, cache)
+    assert [call[0] for call in worker.calls] == ["_validate_units"]
+    assert found == validate._validate_document(doc)
+    # and the next run answers from the cache alone
+    again, worker = _run(doc, cache)
+    assert again == found and worker.calls == []
+
+
+def test_an_edit_to_one_path_item_revalidates_that_path_item(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    data = _many_paths(20)
+    _run(_doc(tmp_path, data), cache)
+    data["paths"]["/p7"]["get"]["deprecated"] = True
+    _, worker = _run(_doc(tmp_path, data), cache)
+    assert worker.calls[0][2:] == (["/paths/~1p7"], ["/paths/~1p7"])
+
+
+def test_an_edit_to_a_component_rewalks_what_reaches_it(tmp_path: Path) -> None:
+    """A path item's walk checks the schemas it references: it is walked again when one
+    of them changes, and checked against the OpenAPI schema only when it changed."""
+    cache = tmp_path / "cache"
+    data = _many_paths(20)
+    _run(_doc(tmp_path, data), cache)
+    data["components"]["schemas"]["B"]["allOf"][1]["required"] = ["other"]
+    _, worker = _run(_doc(tmp_path, data), cache)
+    changed, walked = worker.calls[0][2:]
+    assert changed == ["/components/schemas/B"]
+    # B is reached from A (a property), A from both path items' responses
+    assert walked == [
+        "/paths/~1a~1{id}",
+        "/paths/~1b",
+        "/components/schemas/A",
+        "/components/schemas/B",
+    ]
+
+
+def test_a_prose_edit_revalidates_nothing(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    data = _flawed()
+    first, _ = _run(_doc(tmp_path, data), cache)
+    data["paths"]["/b"]["get"]["responses"]["200"]["description"] = "Fine."
+    found, worker = _run(_doc(tmp_path, data), cache)
+    assert worker.calls == [] and found == first
+
+
+def test_an_edit_to_most_units_or_to_the_root_validates_whole(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    data = _many_paths(3)
+    _run(_doc(tmp_path, data), cache)
+    for item in data["paths"].values():
+        for op in item.values():
+            op["deprecated"] = True
+    _, worker = _run(_doc(tmp_path, data), cache)
+    assert [call[0] for call in worker.calls] == ["_validate_files"]
+    data["servers"] = [{"url": "https://example.com"}]
+    _, worker = _run(_doc(tmp_path, data), cache)
+    assert [call[0] for call in worker.calls] == ["_validate_files"]
+
+
+def test_a_validator_failure_on_some_units_is_reported_and_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    data = _many_paths(20)
+    _run(_doc(tmp_path, data), cache)
+    data["paths"]["/p3"]["get"]["deprecated"] = True
+    doc = _doc(tmp_path, data)
+
+    def choke(*args: Any) -> Any:
+        raise RuntimeError("odd input")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(validate, "_findings", choke)
+        found, _ = _run(doc, cache)
+    assert any("validator failed: RuntimeError: odd input" in f.message for f in found)
+    found, worker = _run(doc, cache)  # tried again, and right this time
+    assert worker.calls and found == validate._validate_document(doc)

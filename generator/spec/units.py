@@ -1,0 +1,179 @@
+"""A document cut into units, so that an edit revalidates only what it touched.
+
+A unit is one entry of a map whose entries OpenAPI checks one by one: a path item
+(`/paths/~1users`), a webhook, a component (`/components/schemas/User`). The root is what
+is left: `info`, `servers`, `tags`, `security`, ... and the names of the units.
+
+Each unit has a digest of its structure (prose left out, as in Document.shape_sha256), and
+the units it reaches through local `$ref`s. The validation cache (validate.py) keeps each
+unit's findings under its digest; a finding about a unit's content is found again by
+validating that unit alone in the document's skeleton, where every other unit is replaced
+by a placeholder the OpenAPI schema accepts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import unquote
+
+from ..errors import pointer
+
+ROOT = ""  # the root's key among the units'
+# Component maps whose entries are units. Other keys of `components` (extensions) are root.
+COMPONENT_KINDS = (
+    "schemas",
+    "responses",
+    "parameters",
+    "examples",
+    "requestBodies",
+    "headers",
+    "securitySchemes",
+    "links",
+    "callbacks",
+    "pathItems",
+)
+# A placeholder the OpenAPI 3.0 and 3.1 schemas accept in each map: an empty path item or
+# schema, a Reference object elsewhere (a component entry may always be one).
+_EMPTY = {
+    ("paths",),
+    ("webhooks",),
+    ("components", "schemas"),
+    ("components", "pathItems"),
+}
+_REFERENCE = {"$ref": "#/components/placeholder"}
+
+
+def unit_maps(data: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """(where, map) for each map of units in the document, in document order."""
+    for key in ("paths", "webhooks"):
+        if isinstance(data.get(key), dict):
+            yield (key,), data[key]
+    comps = data.get("components")
+    if isinstance(comps, dict):
+        for kind in COMPONENT_KINDS:
+            if isinstance(comps.get(kind), dict):
+                yield ("components", kind), comps[kind]
+
+
+def units(data: dict[str, Any]) -> dict[str, Any]:
+    """Every unit's node by its JSON pointer, in document order (the root not included)."""
+    return {
+        pointer(*where, name): node
+        for where, entries in unit_maps(data)
+        for name, node in entries.items()
+    }
+
+
+def skeleton(data: dict[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:
+    """The document with every unit replaced by a placeholder, but those in `keep`."""
+    kept = set(keep)
+    out = dict(data)
+    for where, entries in unit_maps(data):
+        stub: Any = {} if where in _EMPTY else _REFERENCE
+        replaced = {
+            name: node if pointer(*where, name) in kept else stub
+            for name, node in entries.items()
+        }
+        if where[0] == "components":
+            out["components"] = {**out["components"], where[1]: replaced}
+        else:
+            out[where[0]] = replaced
+    return out
+
+
+# Keys whose string values are prose: no check depends on their text (only on their being
+# strings). Values under the data keys are what a schema constrains, or names a `$ref`
+# resolves (a discriminator's mapping): they are kept whole, whatever their keys.
+_PROSE = frozenset({"description", "summary"})
+_DATA = frozenset({"default", "example", "examples", "enum", "const", "mapping"})
+
+
+def without_prose(node: Any) -> Any:
+    """The node with the text of its descriptions and summaries left out (keys kept)."""
+    if isinstance(node, dict):
+        return {
+            k: (
+                ""
+                if k in _PROSE and isinstance(v, str)
+                else v if k in _DATA or k.startswith("x-") else without_prose(v)
+            )
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [without_prose(v) for v in node]
+    return node
+
+
+def _digest(node: Any) -> str:
+    text = json.dumps(without_prose(node), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def digests(data: dict[str, Any]) -> dict[str, str]:
+    """The root's digest and each unit's, in document order. The root's covers the
+    units' names (not their content): adding or removing a unit changes it."""
+    nodes = units(data)
+    out = {ROOT: _digest(skeleton(data))}
+    out.update((key, _digest(node)) for key, node in nodes.items())
+    return out
+
+
+def body_digest(data: dict[str, Any]) -> str:
+    """The root without the units' names: what every unit's validation may read (the
+    JSON Schema dialect a 3.1 document declares, for one)."""
+    out = dict(data)
+    for where, _ in unit_maps(data):
+        if where[0] == "components":
+            out["components"] = dict(out["components"])
+            del out["components"][where[1]]
+        else:
+            del out[where[0]]
+    return _digest(out)
+
+
+def unit_of(ptr: str, known: dict[str, Any] | set[str]) -> str:
+    """The unit a JSON pointer falls in (ROOT when it is in none)."""
+    parts = ptr.split("/")
+    for depth in (3, 4):  # /paths/<name>, /components/<kind>/<name>
+        if len(parts) >= depth:
+            candidate = "/".join(parts[:depth])
+            if candidate in known:
+                return candidate
+    return ROOT
+
+
+def local_refs(node: Any, known: dict[str, Any] | set[str]) -> list[str]:
+    """The units this node reaches directly through `$ref`s within its own document."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/"):
+                target = unit_of(unquote(ref[1:]), known)
+                if target != ROOT:
+                    found.add(target)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return sorted(found)
+
+
+def reaching(changed: Iterable[str], refs: dict[str, list[str]]) -> set[str]:
+    """The changed units and every unit whose `$ref`s reach one of them (transitively)."""
+    back: dict[str, list[str]] = {}
+    for unit, targets in refs.items():
+        for target in targets:
+            back.setdefault(target, []).append(unit)
+    seen = set(changed)
+    todo = list(seen)
+    while todo:
+        for unit in back.get(todo.pop(), ()):
+            if unit not in seen:
+                seen.add(unit)
+                todo.append(unit)
+    return seen
