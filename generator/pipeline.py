@@ -128,7 +128,9 @@ def render(opts: Options) -> Result:
         try:
             env = make_environment(cache_dir=opts.cache_dir)
             formatter = Formatter(opts.cache_dir, opts.format_pack())
-            files = render_all(api, formatter, env)
+            # a CPU the validation leaves free renders alongside
+            helpers = 1 if pool.jobs > 1 and not pending.whole() else 0
+            files = render_all(api, formatter, env, helpers)
         finally:
             gc.unfreeze()
         findings = pending.result() + ir_findings

@@ -43,7 +43,7 @@ def _refs(node: Any, out: set[str]) -> None:
 def closure_hashes(ws: Workspace) -> dict[str, str]:
     """For each document: a hash over it and every document its `$ref`s reach."""
     direct: dict[Path, set[Path]] = {}
-    for doc in ws.docs.values():
+    for doc in ws.docs.values() if len(ws.docs) > 1 else ():  # alone, it reaches itself
         targets: set[str] = set()
         _refs(doc.data, targets)
         direct[doc.path] = {(doc.path.parent / t).resolve() for t in targets} & set(

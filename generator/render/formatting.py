@@ -7,12 +7,15 @@ black-formatted; the templates avoid the few constructs where the two differ.
 
 Formatted text is cached by the rendered text (one entry per file, one cache file per
 package), so a run formats only the files whose rendered text changed since the last one.
+The cache file is in `marshal`'s format (as Python's own bytecode caches are): a huge API's
+50 MB of formatted code loads in a few hundredths of a second, where JSON took half a
+second.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 import os
 import shutil
 import subprocess
@@ -78,14 +81,15 @@ def format_sources(sources: dict[str, str]) -> dict[str, str]:
 class Formatter:
     """Formats files, answering from a cache what it formatted before.
 
-    The cache is one file per output package, `cache_dir/format/<pack>.json`: the formatted
+    The cache is one file per output package, `cache_dir/format/<pack>.marshal`: the formatted
     text of each file with the key of the text it came from. Reading and writing one file
     costs much less than one per output file (a huge API has thousands). It holds the files
     of the last run only, and is rewritten only when a file had to be formatted.
     """
 
     def __init__(self, cache_dir: Path | None, pack: str = "default") -> None:
-        self.path = cache_dir / _CACHE_SUBDIR / f"{pack}.json" if cache_dir else None
+        where = cache_dir / _CACHE_SUBDIR if cache_dir else None
+        self.path = where / f"{pack}.marshal" if where else None
         self._entries: dict[str, list[str]] | None = None
 
     @staticmethod
@@ -122,8 +126,8 @@ class Formatter:
             self._entries = {}
             if self.path is not None and self.path.exists():
                 try:
-                    data = json.loads(self.path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
+                    data = marshal.loads(self.path.read_bytes())
+                except (OSError, ValueError, EOFError, TypeError):
                     data = None
                 if isinstance(data, dict):
                     self._entries = {
@@ -142,7 +146,7 @@ class Formatter:
         try:  # a cache that cannot be written only costs time
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(entries), encoding="utf-8")
+            tmp.write_bytes(marshal.dumps(entries))
             tmp.replace(self.path)
         except OSError:
             pass

@@ -461,6 +461,10 @@ class Pending:
         ]
         self._done = False
 
+    def whole(self) -> bool:
+        """Whether a whole document is being validated (the workers are busy for a while)."""
+        return bool(self._whole) and not self._done
+
     def result(self) -> list[Finding]:
         """Every root document's findings, in document order; fills the cache."""
         if not self._done:
