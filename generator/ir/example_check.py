@@ -5,10 +5,11 @@ the IR marks it invalid so that no fixture ever uses it. Schemas are checked in 
 dialect of the file that defines them (3.0 or 3.1), with every loaded document registered so
 cross-file `$ref`s resolve.
 
-Results are cached by content: the example, where its schema stands, and the hashes of that
-schema's file and of every file it reaches through `$ref`s (their structure: prose is left
-out, see Document.shape_sha256). When every answer is cached the schema validator (slow to
-import) is not imported at all.
+Results are cached by content: the example, where its schema stands, and the structure
+(prose left out) of what that schema can reach: the units of its document (spec/units.py)
+its unit reaches through `$ref`s, or, when the specs are several files, every file it
+reaches. So an edit re-checks only the examples whose schemas it can change. When every
+answer is cached the schema validator (slow to import) is not imported at all.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from typing import Any
 from ..errors import Finding
 from ..spec.reader import Document
 from ..spec.refs import Workspace
+from ..spec.units import ROOT, local_refs, unit_of, units
 from . import model as ir
 
-_CHECKER_ID = "openapi-schema-validator-0.9.0/4"  # /4: one file per set of documents
+_CHECKER_ID = "openapi-schema-validator-0.9.0/5"  # /5: keyed by the units reached
 
 
 def _refs(node: Any, out: set[str]) -> None:
@@ -82,6 +84,9 @@ class CachedChecker:
         self._checker: ExampleChecker | None = None
         self._known: dict[str, str | None] | None = None
         self._used: dict[str, str | None] = {}
+        # a unit's local $refs by its digest (they depend on its structure alone)
+        self._refs: dict[str, list[str]] = {}
+        self._scopes: dict[tuple[str, str], str] = {}
         self._fresh = False
 
     def _load(self) -> dict[str, str | None]:
@@ -91,15 +96,47 @@ class CachedChecker:
                 try:
                     loaded = json.loads(self.path.read_text())
                     if isinstance(loaded, dict):
-                        self._known = loaded
-                except (OSError, ValueError):
+                        self._known = loaded.get("answers") or {}
+                        self._refs = loaded.get("refs") or {}
+                except (OSError, ValueError, AttributeError):
                     pass  # a cache that cannot be read only costs time
         return self._known
 
+    def _scope(self, name: str, ptr: str) -> str:
+        """A hash of what the schema at (file, pointer) can reach: its unit and the units
+        that unit reaches (one document), or the files it reaches (several)."""
+        doc = next((d for d in self.ws.docs.values() if d.name == name), None)
+        if doc is None or len(self.ws.docs) > 1:
+            return self.closure.get(name, "")
+        digests = doc.unit_digests
+        start = unit_of(ptr, digests)
+        if start == ROOT:
+            return self.closure.get(name, "")
+        if (name, start) not in self._scopes:
+            self._load()
+            nodes: dict[str, Any] | None = None
+            seen, todo = {start}, [start]
+            while todo:
+                unit = todo.pop()
+                refs = self._refs.get(digests[unit])
+                if refs is None:
+                    nodes = nodes if nodes is not None else units(doc.data)
+                    refs = self._refs[digests[unit]] = local_refs(nodes[unit], nodes)
+                    self._fresh = True
+                for target in refs:
+                    if target not in seen:
+                        seen.add(target)
+                        todo.append(target)
+            digest = hashlib.sha256(f"{_CHECKER_ID}\0{doc.version}".encode())
+            for unit in sorted(seen):
+                digest.update(f"\0{unit} {digests[unit]}".encode())
+            self._scopes[(name, start)] = digest.hexdigest()
+        return self._scopes[(name, start)]
+
     def errors(self, schema: ir.Schema, value: Any) -> str | None:
-        name = schema.source.partition("#")[0]
+        name, _, ptr = schema.source.partition("#")
         key = hashlib.sha256(
-            f"{self.closure.get(name, '')}\0{schema.source}\0".encode()
+            f"{self._scope(name, ptr)}\0{schema.source}\0".encode()
             + json.dumps(value, sort_keys=True).encode()
         ).hexdigest()
         known = self._load()
@@ -119,7 +156,12 @@ class CachedChecker:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self._used, sort_keys=True))
+            current = {
+                d for doc in self.ws.docs.values() for d in doc.unit_digests.values()
+            }
+            refs = {d: r for d, r in self._refs.items() if d in current}
+            data = {"answers": self._used, "refs": refs}
+            tmp.write_text(json.dumps(data, sort_keys=True))
             tmp.replace(self.path)
         except OSError:
             pass  # a cache that cannot be written only costs time

@@ -8,11 +8,13 @@ here: speed is bench/'s business.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import black
 import pytest
@@ -465,3 +467,71 @@ def test_example_checks_are_cached_in_one_file_per_set_of_documents(
 
     monkeypatch.setattr(example_check, "ExampleChecker", Refuse)
     assert run() == first
+
+
+def test_an_edit_rechecks_only_the_examples_whose_schemas_it_can_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An example's answer is kept under the structure of what its schema reaches (its
+    unit and the units that one reaches through `$ref`s): an edit elsewhere leaves it
+    cached; an edit to a schema it reaches checks it again."""
+    from generator.ir import example_check
+    from generator.ir.build import build_api
+    from generator.spec.refs import load
+
+    spec = tmp_path / "s.json"
+    thing = {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"type": "string", "enum": ["thing"]}},
+    }
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {"title": "T", "version": "1"},
+        "servers": [{"url": "https://api.example.test"}],
+        "paths": {
+            "/thing": {
+                "get": {
+                    "operationId": "getThing",
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Thing"},
+                                    "examples": {"one": {"value": {"kind": "thing"}}},
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+            "/other": {
+                "get": {
+                    "operationId": "getOther",
+                    "responses": {"204": {"description": "none"}},
+                }
+            },
+        },
+        "components": {"schemas": {"Thing": thing}},
+    }
+    cache = tmp_path / "cache"
+    checked: list[object] = []
+    real = example_check.ExampleChecker.errors
+
+    def counting(self: Any, schema: Any, value: Any) -> Any:
+        checked.append(value)
+        return real(self, schema, value)
+
+    monkeypatch.setattr(example_check.ExampleChecker, "errors", counting)
+
+    def run() -> list[str]:
+        spec.write_text(json.dumps(doc))
+        _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
+        return [f.message for f in findings if "example" in f.message]
+
+    assert run() == [] and len(checked) == 1
+    doc["paths"]["/other"]["get"]["deprecated"] = True  # elsewhere: answered from cache
+    assert run() == [] and len(checked) == 1
+    thing["properties"]["kind"]["enum"] = ["other"]  # what the example's schema reaches
+    assert len(run()) == 1 and len(checked) == 2
