@@ -54,6 +54,10 @@ def _cost(api: ir.Api) -> Any:
 _SHARED: dict[str, Any] = {}
 
 
+def _render_file(env: Any, api: ir.Api, f: OutputFile) -> str:
+    return str(env.get_template(f.template).render(api=api, **dict(f.context)))
+
+
 def _render_share() -> dict[str, str]:
     """Render files, taking each from the shared counter, until none is left."""
     api, env, todo, counter = (_SHARED[k] for k in ("api", "env", "todo", "counter"))
@@ -64,8 +68,7 @@ def _render_share() -> dict[str, str]:
             counter.value += 1
         if i >= len(todo):
             return out
-        f = todo[i]
-        out[f.path] = env.get_template(f.template).render(api=api, **dict(f.context))
+        out[todo[i].path] = _render_file(env, api, todo[i])
 
 
 def _helper(writer: Any) -> None:
@@ -79,33 +82,28 @@ def _rendered(
     api: ir.Api, env: Any, todo: list[OutputFile], helpers: int
 ) -> dict[str, str]:
     """The rendered text of every file of `todo`, with a forked helper if `helpers`."""
+    if not helpers or len(todo) < 2:
+        return {f.path: _render_file(env, api, f) for f in todo}
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
-    counter = ctx.Value("i", 0)
-    _SHARED.update(api=api, env=env, todo=todo, counter=counter)
-    child = None
-    if helpers and len(todo) > 1:
+    _SHARED.update(api=api, env=env, todo=todo, counter=ctx.Value("i", 0))
+    try:
         reader, writer = ctx.Pipe(duplex=False)
         child = ctx.Process(target=_helper, args=(writer,), daemon=True)
         child.start()
         writer.close()
-    try:
         out = _render_share()
-        if child is not None:
-            try:
-                theirs = reader.recv()
-            except (EOFError, OSError):
-                theirs = None
-            child.join()
-            out.update(theirs or {})
+        try:
+            out.update(reader.recv() or {})
+        except (EOFError, OSError):
+            pass  # the helper died: what it had taken is rendered below
+        child.join()
     finally:
         _SHARED.clear()
     for f in todo:  # whatever a helper that failed had taken (its error is raised here)
         if f.path not in out:
-            out[f.path] = env.get_template(f.template).render(
-                api=api, **dict(f.context)
-            )
+            out[f.path] = _render_file(env, api, f)
     return out
 
 
