@@ -128,8 +128,8 @@ def render(opts: Options) -> Result:
         try:
             env = make_environment(cache_dir=opts.cache_dir)
             formatter = Formatter(opts.cache_dir, opts.format_pack())
-            # a CPU the validation leaves free renders alongside
-            helpers = 1 if pool.jobs > 1 and not pending.whole() else 0
+            # a second CPU renders alongside (it fills what the validation leaves idle)
+            helpers = 1 if pool.jobs > 1 else 0
             files = render_all(api, formatter, env, helpers)
         finally:
             gc.unfreeze()

@@ -2,7 +2,7 @@
 formatter, black's style; cached per file), the runtime copied, and a one-line banner on top
 of each.
 
-A huge API's templates take seconds to render. With a spare CPU, a forked copy of this
+A huge API's templates take seconds to render. With a second CPU, a forked copy of this
 process renders alongside it: both take the next file from one shared counter, biggest
 first, so the two finish together whatever the API's shape.
 """

@@ -15,7 +15,9 @@ worker process while the IR is built:
   changed unit and every unit whose `$ref`s reach one, each on its own; duplicate operation
   ids are found across all units from the ids each walk noted.
 A document met for the first time, or changed in more than a quarter of its units, or in
-its root, is validated whole, with the validator's walk over the whole document: a schema
+its root, is validated whole (a big 3.0 one first by a compiled check of the OpenAPI
+schema, `_passes_fast`; the validator's pass runs only when that finds something), with the
+validator's walk over the whole document: a schema
 reached by several units is checked once, under the first. A unit walked on its own checks
 everything it reaches, so it can report what the whole walk left to another unit (the same
 finding, which is reported once) or skipped (`required` is checked against the properties
@@ -24,6 +26,7 @@ only where a schema is met first).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -256,7 +259,53 @@ def _walk(doc: Document, only: set[str] | None) -> Result:
     return {"walk": walk, "ids": ids}
 
 
-def _schema_pass(doc: Document, data: dict[str, Any]) -> Result:
+def _strip_formats(node: Any) -> Any:
+    """The schema without its `format` keywords (the validator checks no format)."""
+    if isinstance(node, dict):
+        return {
+            k: _strip_formats(v)
+            for k, v in node.items()
+            if not (k == "format" and isinstance(v, str))
+        }
+    if isinstance(node, list):
+        return [_strip_formats(v) for v in node]
+    return node
+
+
+@functools.cache
+def _fast_check() -> Callable[[Any], Any]:
+    """The OpenAPI 3.0 schema compiled to Python (fastjsonschema): it says whether a
+    document has any finding about five times faster than the validator finds them. 3.1's
+    schema is JSON Schema 2020-12, which fastjsonschema does not read."""
+    import fastjsonschema  # type: ignore[import-untyped]
+    from openapi_spec_validator.schemas import schema_v30
+
+    schema = _strip_formats(json.loads(json.dumps(dict(schema_v30))))
+    # use_default=False: by default the compiled check writes the schema's defaults into
+    # the document it checks
+    check: Callable[[Any], Any] = fastjsonschema.compile(schema, use_default=False)
+    return check
+
+
+def _passes_fast(doc: Document, data: dict[str, Any]) -> bool:
+    """True when the compiled check passes `data`: the validator would find nothing."""
+    if doc.version != "3.0":
+        return False
+    import fastjsonschema
+
+    try:
+        _fast_check()(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+def _schema_pass(doc: Document, data: dict[str, Any], fast: bool = False) -> Result:
+    """The OpenAPI schema's findings on `data`; `fast`: first ask the compiled check, and
+    run the validator only when it finds something (its compilation costs more than the
+    validator spends on a small document)."""
+    if fast and _passes_fast(doc, data):
+        return {"schema": []}
     cls = _validator_class(doc.version)
     try:
         validator = cls(data, base_uri=doc.path.as_uri())
@@ -272,7 +321,8 @@ def _validate_files(paths: list[Path], part: str = "all") -> list[Result]:
         doc = _document(path)
         result: Result = {"schema": [], "walk": {}, "ids": {}, "refs": {}}
         if part in ("all", "schema"):
-            _merge(result, _schema_pass(doc, doc.data))
+            fast = _size([path]) > SPLIT_BYTES
+            _merge(result, _schema_pass(doc, doc.data, fast))
         if part in ("all", "semantic"):
             _merge(result, _walk(doc, None))
             nodes = U.units(doc.data)
@@ -460,10 +510,6 @@ class Pending:
             for r, plan in zip(self._records, self._plans)
         ]
         self._done = False
-
-    def whole(self) -> bool:
-        """Whether a whole document is being validated (the workers are busy for a while)."""
-        return bool(self._whole) and not self._done
 
     def result(self) -> list[Finding]:
         """Every root document's findings, in document order; fills the cache."""

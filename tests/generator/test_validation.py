@@ -353,3 +353,95 @@ def test_a_validator_failure_on_some_units_is_reported_and_not_kept(
     assert any("validator failed: RuntimeError: odd input" in f.message for f in found)
     found, worker = _run(doc, cache)  # tried again, and right this time
     assert worker.calls and found == validate._validate_document(doc)
+
+
+# -- the compiled check of the OpenAPI 3.0 schema -------------------------------------
+
+
+def _first_operation(data: Data) -> Data:
+    item = next(iter(data["paths"].values()))
+    op: Data = next(v for k, v in item.items() if k in ("get", "post", "put", "patch"))
+    return op
+
+
+def _first_schema(data: Data) -> Data:
+    schema: Data = next(iter(data["components"]["schemas"].values()))
+    return schema
+
+
+BREAKS: dict[str, Callable[[Data], None]] = {
+    "no info title": lambda d: d["info"].pop("title"),
+    "info version a number": lambda d: d["info"].update(version=1),
+    "server without url": lambda d: d["servers"].append({"description": "x"}),
+    "path without slash": lambda d: d["paths"].update({"nope": {}}),
+    "unknown path item key": lambda d: next(iter(d["paths"].values())).update(gett={}),
+    "operation without responses": lambda d: _first_operation(d).pop("responses"),
+    "response code not a code": lambda d: _first_operation(d)["responses"].update(
+        {"2xx0": {"description": "x"}}
+    ),
+    "response without description": lambda d: _first_operation(d)["responses"].update(
+        {"418": {}}
+    ),
+    "parameter in nowhere": lambda d: _first_operation(d).update(
+        parameters=[{"name": "q", "in": "nowhere", "schema": {"type": "string"}}]
+    ),
+    "path parameter not required": lambda d: _first_operation(d).update(
+        parameters=[{"name": "q", "in": "path", "schema": {"type": "string"}}]
+    ),
+    "schema type a number": lambda d: _first_schema(d).update(type=5),
+    "required not a list": lambda d: _first_schema(d).update(required="x"),
+    "nullable a string": lambda d: _first_schema(d).update(nullable="yes"),
+    "empty enum": lambda d: _first_schema(d).update(enum=[]),
+    "unknown schema keyword": lambda d: _first_schema(d).update(patternProperties={}),
+    "bad security scheme": lambda d: d["components"].update(
+        securitySchemes={"k": {"type": "apiKey", "name": "k"}}
+    ),
+    "tags not a list": lambda d: d.update(tags={"name": "t"}),
+    "an extension anywhere": lambda d: d.update({"x-fine": {"any": "thing"}}),
+    "format the validator ignores": lambda d: d["servers"][0].update(url="not a uri"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_the_compiled_check_agrees_with_the_validator(
+    tmp_path: Path, name: str
+) -> None:
+    """The compiled check decides whether the validator runs: it must pass exactly the
+    documents the validator finds nothing in (whatever is broken, and where)."""
+    data = yaml.safe_load((DATA / "coverage30.yaml").read_text())
+    BREAKS[name](data)
+    doc = _doc(tmp_path, data)
+    found = validate._schema_pass(doc, doc.data)["schema"]
+    before = copy.deepcopy(doc.data)
+    assert validate._passes_fast(doc, doc.data) == (found == [])
+    assert doc.data == before  # and it leaves the document as it was
+    assert validate._schema_pass(doc, doc.data, fast=True)["schema"] == found
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.name)
+def test_the_compiled_check_passes_what_the_validator_passes(spec: Path) -> None:
+    doc = read_document(spec)
+    found = validate._schema_pass(doc, doc.data)["schema"]
+    assert validate._passes_fast(doc, doc.data) == (doc.version == "3.0" and not found)
+
+
+def test_a_big_document_is_checked_fast_and_its_findings_written_by_the_validator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = yaml.safe_load((DATA / "coverage30.yaml").read_text())
+    doc = _doc(tmp_path, data)
+    asked: list[bool] = []
+    real = validate._passes_fast
+
+    def noting(*args: Any) -> bool:
+        asked.append(real(*args))
+        return asked[-1]
+
+    monkeypatch.setattr(validate, "_passes_fast", noting)
+    monkeypatch.setattr(validate, "SPLIT_BYTES", 0)
+    assert _run(doc, None)[0] == validate._validate_document(doc)
+    BREAKS["schema type a number"](data)
+    broken = _doc(tmp_path, data)
+    found = _run(broken, None)[0]
+    assert found == validate._validate_document(broken) and found
+    assert asked == [True, False]
