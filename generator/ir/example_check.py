@@ -66,6 +66,22 @@ def closure_hashes(ws: Workspace) -> dict[str, str]:
     return out
 
 
+def _is_pack(data: Any) -> bool:
+    """Whether `data` is what `CachedChecker.save` writes (anything else is ignored)."""
+    if not isinstance(data, dict):
+        return False
+    answers, refs = data.get("answers"), data.get("refs")
+    return (
+        isinstance(answers, dict)
+        and all(v is None or isinstance(v, str) for v in answers.values())
+        and isinstance(refs, dict)
+        and all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v)
+            for v in refs.values()
+        )
+    )
+
+
 class CachedChecker:
     """`errors()` answered from the cache, falling back to a real check (imported lazily).
 
@@ -95,11 +111,11 @@ class CachedChecker:
             if self.path is not None and self.path.exists():
                 try:
                     loaded = json.loads(self.path.read_text())
-                    if isinstance(loaded, dict):
-                        self._known = loaded.get("answers") or {}
-                        self._refs = loaded.get("refs") or {}
-                except (OSError, ValueError, AttributeError):
-                    pass  # a cache that cannot be read only costs time
+                except (OSError, ValueError):
+                    loaded = None  # a cache that cannot be read only costs time
+                if _is_pack(loaded):
+                    self._known = loaded["answers"]
+                    self._refs = loaded["refs"]
         return self._known
 
     def _scope(self, name: str, ptr: str) -> str:

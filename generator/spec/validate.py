@@ -291,11 +291,10 @@ def _passes_fast(doc: Document, data: dict[str, Any]) -> bool:
     """True when the compiled check passes `data`: the validator would find nothing."""
     if doc.version != "3.0":
         return False
-    import fastjsonschema
-
     try:
         _fast_check()(data)
-    except fastjsonschema.JsonSchemaException:
+    # a finding, or input the compiled check chokes on: the validator will say
+    except Exception:  # noqa: BLE001
         return False
     return True
 
@@ -383,6 +382,28 @@ _WALKED = ("/paths/", "/components/schemas/")
 Entry = list[Any]
 
 
+def _rows(value: Any, width: int) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(row, list)
+        and len(row) == width
+        and all(isinstance(x, str) for x in row)
+        for row in value
+    )
+
+
+def _is_entry(entry: Any) -> bool:
+    return (
+        isinstance(entry, list)
+        and len(entry) == 5
+        and isinstance(entry[0], str)
+        and _rows(entry[1], 2)
+        and _rows(entry[2], 2)
+        and isinstance(entry[3], list)
+        and all(isinstance(x, str) for x in entry[3])
+        and _rows(entry[4], 3)
+    )
+
+
 class _Record:
     """One document's cached findings, unit by unit (`cache_dir/validation/<doc>.json`)."""
 
@@ -409,10 +430,8 @@ class _Record:
         if not isinstance(data, dict) or data.get("body") != self.body:
             return {}  # the root's body changed: every unit may read it
         entries = data.get("units")
-        if not isinstance(entries, dict) or not all(
-            isinstance(e, list) and len(e) == 5 for e in entries.values()
-        ):
-            return {}
+        if not isinstance(entries, dict) or not all(map(_is_entry, entries.values())):
+            return {}  # not what a run wrote: as good as no cache
         return entries
 
     def plan(self) -> tuple[list[str], list[str]] | None:

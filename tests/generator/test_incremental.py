@@ -535,3 +535,44 @@ def test_an_edit_rechecks_only_the_examples_whose_schemas_it_can_change(
     assert run() == [] and len(checked) == 1
     thing["properties"]["kind"]["enum"] = ["other"]  # what the example's schema reaches
     assert len(run()) == 1 and len(checked) == 2
+
+
+def test_a_damaged_formatting_cache_is_ignored(tmp_path: Path) -> None:
+    source = "x = ( 1 )\n"
+    Formatter(tmp_path).format(source, "m.py")
+    (pack,) = (tmp_path / "format").iterdir()
+    for garbage in (b"", b"\x00garbage", b"\xe9\x05\x00\x00\x00"):
+        pack.write_bytes(garbage)
+        assert Formatter(tmp_path).format(source, "m.py") == "x = 1\n"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    ["", "[1, 2]", '{"answers": [], "refs": {}}', '{"answers": {}, "refs": {"x": 1}}'],
+)
+def test_a_damaged_example_check_cache_is_ignored(tmp_path: Path, garbage: str) -> None:
+    from generator.ir.build import build_api
+    from generator.spec.refs import load
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        (DATA / "coverage31.yaml")
+        .read_text()
+        .replace(
+            '            schema: {$ref: "#/components/schemas/Thing"}\n',
+            '            schema: {$ref: "#/components/schemas/Thing"}\n'
+            "            examples:\n"
+            "              bad: {value: {kind: other, note: hi}}\n",
+            1,
+        )
+    )
+    cache = tmp_path / "cache"
+
+    def run() -> list[str]:
+        _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
+        return [f.pointer for f in findings if "example" in f.message]
+
+    first = run()
+    (pack,) = (cache / "examples").iterdir()
+    pack.write_text(garbage)
+    assert run() == first and first

@@ -445,3 +445,51 @@ def test_a_big_document_is_checked_fast_and_its_findings_written_by_the_validato
     found = _run(broken, None)[0]
     assert found == validate._validate_document(broken) and found
     assert asked == [True, False]
+
+
+def _damage_entries(record: Data) -> None:
+    for entry in record["units"].values():
+        entry[1] = 5
+
+
+def _damage_shape(record: Data) -> None:
+    record["units"] = [1, 2]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"{not json", b"\x00\xff", _damage_entries, _damage_shape],
+    ids=["empty", "not json", "binary", "bad entries", "bad shape"],
+)
+def test_a_damaged_validation_cache_is_ignored(tmp_path: Path, damage: Any) -> None:
+    """A cache file that cannot be read, or holds what no run wrote, is as good as none:
+    the document is validated whole, with the same findings."""
+    import json
+
+    cache = tmp_path / "cache"
+    doc = _doc(tmp_path, _many_paths(3))
+    first, _ = _run(doc, cache)
+    (record,) = (cache / "validation").iterdir()
+    if isinstance(damage, bytes):
+        record.write_bytes(damage)
+    else:
+        data = json.loads(record.read_text())
+        damage(data)
+        record.write_text(json.dumps(data))
+    found, worker = _run(doc, cache)
+    assert found == first and [call[0] for call in worker.calls] == ["_validate_files"]
+
+
+def test_a_compiled_check_that_chokes_leaves_the_pass_to_the_validator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = yaml.safe_load((DATA / "coverage30.yaml").read_text())
+    BREAKS["schema type a number"](data)
+    doc = _doc(tmp_path, data)
+
+    def choke(value: Any) -> None:
+        raise RecursionError("too deep")
+
+    monkeypatch.setattr(validate, "_fast_check", lambda: choke)
+    found = validate._schema_pass(doc, doc.data, fast=True)["schema"]
+    assert found and found == validate._schema_pass(doc, doc.data)["schema"]
