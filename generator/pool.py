@@ -38,21 +38,25 @@ class Pool:
         self._executor: Executor | None = None
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        if self.jobs < 2:
-            done: Future[Any] = Future()
-            try:
-                done.set_result(fn(*args))
-            # raised again by result(), as a worker's exception would be
-            except Exception as exc:  # noqa: BLE001
-                done.set_exception(exc)
-            return done
-        if self._executor is None:
+        if self.jobs > 1 and self._executor is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             context = multiprocessing.get_context("fork")
-            self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
-        return self._executor.submit(fn, *args)
+            try:
+                self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
+            # no working semaphores (some containers): the work runs here instead
+            except (OSError, NotImplementedError):
+                self.jobs = 1
+        if self._executor is not None:
+            return self._executor.submit(fn, *args)
+        done: Future[Any] = Future()
+        try:
+            done.set_result(fn(*args))
+        # raised again by result(), as a worker's exception would be
+        except Exception as exc:  # noqa: BLE001
+            done.set_exception(exc)
+        return done
 
     def __enter__(self) -> Self:
         return self

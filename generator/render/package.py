@@ -87,18 +87,28 @@ def _rendered(
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
-    _SHARED.update(api=api, env=env, todo=todo, counter=ctx.Value("i", 0))
     try:
+        counter = ctx.Value("i", 0)
         reader, writer = ctx.Pipe(duplex=False)
+    except OSError:  # no shared memory or semaphores here: render alone
+        return {f.path: _render_file(env, api, f) for f in todo}
+    _SHARED.update(api=api, env=env, todo=todo, counter=counter)
+    try:
         child = ctx.Process(target=_helper, args=(writer,), daemon=True)
-        child.start()
+        try:
+            child.start()
+            started = True
+        except OSError:  # no process to spare: this one renders everything
+            started = False
         writer.close()
         out = _render_share()
-        try:
-            out.update(reader.recv() or {})
-        except (EOFError, OSError):
-            pass  # the helper died: what it had taken is rendered below
-        child.join()
+        if started:
+            try:
+                out.update(reader.recv() or {})
+            except (EOFError, OSError):
+                pass  # the helper died: what it had taken is rendered below
+            child.join()
+        reader.close()
     finally:
         _SHARED.clear()
     for f in todo:  # whatever a helper that failed had taken (its error is raised here)

@@ -1,5 +1,6 @@
-"""Rendering with a forked helper (render/package.py): the same bytes as rendering alone,
-whatever happens to the helper."""
+"""The processes that work alongside this one: the forked render helper (render/package.py)
+gives the same bytes as rendering alone whatever happens to it, and the worker pool
+(pool.py) runs the work here when it cannot start."""
 
 from __future__ import annotations
 
@@ -74,3 +75,40 @@ def test_a_helper_that_fails_leaves_its_share_to_this_process(
     monkeypatch.setattr(package, "_render_share", broken)
     # the helper fails and answers nothing: this process renders everything
     assert _render(api, 1, tmp_path) == _render(api, 0, tmp_path)
+
+
+@pytest.mark.parametrize("missing", ["shared memory", "a process"])
+def test_without_shared_memory_or_a_process_to_spare_this_process_renders_alone(
+    api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    import multiprocessing
+    from multiprocessing.context import ForkProcess
+
+    alone = _render(api, 0, tmp_path)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(38, "Function not implemented")
+
+    if missing == "shared memory":
+        monkeypatch.setattr(multiprocessing.get_context("fork"), "Value", refuse)
+    else:
+        monkeypatch.setattr(ForkProcess, "start", refuse)
+    assert _render(api, 1, tmp_path) == alone
+
+
+def test_a_pool_without_working_semaphores_runs_the_work_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Some containers have no working sem_open: the process pool cannot start there, and
+    the work runs in this process instead of failing the run."""
+    import concurrent.futures
+
+    from generator.pool import Pool
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("This system lacks a functioning sem_open")
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "__init__", refuse)
+    with Pool(2) as pool:
+        assert pool.submit(os.getpid).result() == os.getpid()
+        assert pool.jobs == 1
