@@ -14,10 +14,10 @@ worker process while the IR is built:
 - the validator's own walk (defaults, required properties, path parameters) checks each
   changed unit and every unit whose `$ref`s reach one, each on its own; duplicate operation
   ids are found across all units from the ids each walk noted.
-A document met for the first time, or changed in more than a quarter of its units, or in
-its root, is validated whole (a big 3.0 one first by a compiled check of the OpenAPI
-schema, `_passes_fast`; the validator's pass runs only when that finds something), with the
-validator's walk over the whole document: a schema
+A document met for the first time, or changed in its root, is validated whole (a big 3.0
+one first by a compiled check of the OpenAPI schema, `_passes_fast`; the validator's pass
+runs only when that finds something); so is the walk of an edit that reaches more than a
+quarter of the walked units. A whole walk is the validator's: a schema
 reached by several units is checked once, under the first. A unit walked on its own checks
 everything it reaches, so it can report what the whole walk left to another unit (the same
 finding, which is reported once) or skipped (`required` is checked against the properties
@@ -330,14 +330,15 @@ def _validate_files(paths: list[Path], part: str = "all") -> list[Result]:
     return out
 
 
-def _validate_units(path: Path, changed: list[str], walked: list[str]) -> Result:
-    """Worker entry point: the changed units in the skeleton, the walked ones alone."""
+def _validate_units(path: Path, changed: list[str], walked: list[str] | None) -> Result:
+    """Worker entry point: the changed units in the skeleton, the walked ones alone (or
+    the validator's walk over the whole document, `walked` None)."""
     doc = _document(path)
     result: Result = {"schema": [], "walk": {}, "ids": {}}
     if changed:
         _merge(result, _schema_pass(doc, U.skeleton(doc.data, changed)))
-    if walked:
-        _merge(result, _walk(doc, set(walked)))
+    if walked is None or walked:
+        _merge(result, _walk(doc, None if walked is None else set(walked)))
     return result
 
 
@@ -374,7 +375,7 @@ def _size(paths: list[Path]) -> int:
 
 Submit = Callable[..., "Future[Any]"]
 # Past this share of a document's walked units (path items, component schemas) to walk
-# again, the document is validated whole: one walk over everything costs less.
+# again, the whole document is walked: one walk over everything costs less.
 WHOLE_SHARE = 0.25
 _WALKED = ("/paths/", "/components/schemas/")
 
@@ -434,8 +435,9 @@ class _Record:
             return {}  # not what a run wrote: as good as no cache
         return entries
 
-    def plan(self) -> tuple[list[str], list[str]] | None:
-        """(units to check in the skeleton, units to walk), or None to validate whole."""
+    def plan(self) -> tuple[list[str], list[str] | None] | None:
+        """(units to check in the skeleton, units to walk or None to walk the whole
+        document), or None to validate the document whole."""
         if not self.old:
             return None
         changed = [k for k, d in self.digests.items() if self.old.get(k, [""])[0] != d]
@@ -450,7 +452,7 @@ class _Record:
         walkable = [k for k in self.digests if k.startswith(_WALKED)]
         walked = [k for k in walkable if k in reached]
         if len(walked) > WHOLE_SHARE * max(len(walkable), 1):
-            return None
+            return changed, None
         return changed, walked
 
     def fill(
@@ -523,7 +525,7 @@ class Pending:
         self._units: list[Future[Any] | None] = [
             (
                 submit(_validate_units, r.doc.path, *plan)
-                if plan and (plan[0] or plan[1])
+                if plan and (plan[0] or plan[1] is None or plan[1])
                 else None
             )
             for r, plan in zip(self._records, self._plans)

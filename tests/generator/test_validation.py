@@ -321,18 +321,32 @@ def test_a_prose_edit_revalidates_nothing(tmp_path: Path) -> None:
     assert worker.calls == [] and found == first
 
 
-def test_an_edit_to_most_units_or_to_the_root_validates_whole(tmp_path: Path) -> None:
+def test_an_edit_reaching_most_units_walks_the_whole_document(tmp_path: Path) -> None:
+    """Past a quarter of the walked units, one walk over the whole document costs less:
+    the changed units are still checked against the schema alone, in the skeleton."""
     cache = tmp_path / "cache"
     data = _many_paths(3)
     _run(_doc(tmp_path, data), cache)
     for item in data["paths"].values():
         for op in item.values():
             op["deprecated"] = True
-    _, worker = _run(_doc(tmp_path, data), cache)
-    assert [call[0] for call in worker.calls] == ["_validate_files"]
+    doc = _doc(tmp_path, data)
+    found, worker = _run(doc, cache)
+    ((name, _, changed, walked),) = worker.calls
+    assert name == "_validate_units" and walked is None
+    assert changed == [k for k in units.units(data) if k.startswith("/paths/")]
+    assert found == validate._validate_document(doc)
+
+
+def test_an_edit_to_the_root_validates_whole(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    data = _many_paths(3)
+    _run(_doc(tmp_path, data), cache)
     data["servers"] = [{"url": "https://example.com"}]
-    _, worker = _run(_doc(tmp_path, data), cache)
+    doc = _doc(tmp_path, data)
+    found, worker = _run(doc, cache)
     assert [call[0] for call in worker.calls] == ["_validate_files"]
+    assert found == validate._validate_document(doc)
 
 
 def test_a_validator_failure_on_some_units_is_reported_and_not_kept(
