@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import black
 import pytest
@@ -429,15 +429,15 @@ def test_check_on_an_in_sync_tree_imports_no_stage(tmp_path: Path) -> None:
     assert stale.startswith("1 ") and "generator.ir.model" in stale
 
 
-def test_example_checks_are_cached_in_one_file_per_set_of_documents(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The answers of the example check live in one cache file (not one per example); a
-    second run answers every example from it, and still marks the bad one."""
-    from generator.ir import example_check
+def _example_findings(
+    tmp_path: Path, cache: Path, good: bool
+) -> Callable[[], list[str]]:
+    """A run of the IR stage over coverage31.yaml with examples added to one response (a
+    bad one, and a good one if `good`): the pointers of its example findings."""
     from generator.ir.build import build_api
     from generator.spec.refs import load
 
+    good_line = "              good: {value: {kind: thing, note: hi}}\n" if good else ""
     spec = tmp_path / "s.yaml"
     spec.write_text(
         (DATA / "coverage31.yaml")
@@ -446,17 +446,28 @@ def test_example_checks_are_cached_in_one_file_per_set_of_documents(
             '            schema: {$ref: "#/components/schemas/Thing"}\n',
             '            schema: {$ref: "#/components/schemas/Thing"}\n'
             "            examples:\n"
-            "              good: {value: {kind: thing, note: hi}}\n"
-            "              bad: {value: {kind: other, note: hi}}\n",
+            + good_line
+            + "              bad: {value: {kind: other, note: hi}}\n",
             1,
         )
     )
-    cache = tmp_path / "cache"
 
     def run() -> list[str]:
         _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
         return [f.pointer for f in findings if "example" in f.message]
 
+    return run
+
+
+def test_example_checks_are_cached_in_one_file_per_set_of_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answers of the example check live in one cache file (not one per example); a
+    second run answers every example from it, and still marks the bad one."""
+    from generator.ir import example_check
+
+    cache = tmp_path / "cache"
+    run = _example_findings(tmp_path, cache, good=True)
     first = run()
     assert [p.rsplit("/", 1)[1] for p in first] == ["bad"]
     assert len(list((cache / "examples").iterdir())) == 1
@@ -551,27 +562,8 @@ def test_a_damaged_formatting_cache_is_ignored(tmp_path: Path) -> None:
     ["", "[1, 2]", '{"answers": [], "refs": {}}', '{"answers": {}, "refs": {"x": 1}}'],
 )
 def test_a_damaged_example_check_cache_is_ignored(tmp_path: Path, garbage: str) -> None:
-    from generator.ir.build import build_api
-    from generator.spec.refs import load
-
-    spec = tmp_path / "s.yaml"
-    spec.write_text(
-        (DATA / "coverage31.yaml")
-        .read_text()
-        .replace(
-            '            schema: {$ref: "#/components/schemas/Thing"}\n',
-            '            schema: {$ref: "#/components/schemas/Thing"}\n'
-            "            examples:\n"
-            "              bad: {value: {kind: other, note: hi}}\n",
-            1,
-        )
-    )
     cache = tmp_path / "cache"
-
-    def run() -> list[str]:
-        _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
-        return [f.pointer for f in findings if "example" in f.message]
-
+    run = _example_findings(tmp_path, cache, good=False)
     first = run()
     (pack,) = (cache / "examples").iterdir()
     pack.write_text(garbage)
