@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import Finding
 from ..spec.reader import Document
 from ..spec.refs import Workspace
-from ..spec.units import ROOT, local_refs, unit_of, units
+from ..spec.units import ROOT, refs_of, unit_of, units
 from . import model as ir
 
 _CHECKER_ID = "openapi-schema-validator-0.9.0/5"  # /5: keyed by the units reached
@@ -103,6 +103,7 @@ class CachedChecker:
         # a unit's local $refs by its digest (they depend on its structure alone)
         self._refs: dict[str, list[str]] = {}
         self._scopes: dict[tuple[str, str], str] = {}
+        self._nodes: dict[str, dict[str, Any]] = {}  # units(doc.data), by file
         self._fresh = False
 
     def _load(self) -> dict[str, str | None]:
@@ -130,14 +131,15 @@ class CachedChecker:
             return self.closure.get(name, "")
         if (name, start) not in self._scopes:
             self._load()
-            nodes: dict[str, Any] | None = None
             seen, todo = {start}, [start]
             while todo:
                 unit = todo.pop()
                 refs = self._refs.get(digests[unit])
                 if refs is None:
-                    nodes = nodes if nodes is not None else units(doc.data)
-                    refs = self._refs[digests[unit]] = local_refs(nodes[unit], nodes)
+                    if name not in self._nodes:
+                        self._nodes[name] = units(doc.data)
+                    refs = refs_of(doc.data, self._nodes[name], unit)
+                    self._refs[digests[unit]] = refs
                     self._fresh = True
                 for target in refs:
                     if target not in seen:

@@ -146,7 +146,8 @@ def unit_of(ptr: str, known: dict[str, Any] | set[str]) -> str:
 
 
 def local_refs(node: Any, known: dict[str, Any] | set[str]) -> list[str]:
-    """The units this node reaches directly through `$ref`s within its own document."""
+    """The units this node reaches directly through `$ref`s within its own document (ROOT
+    for a target outside every unit, such as schemas kept under a root extension)."""
     found: set[str] = set()
     stack = [node]
     while stack:
@@ -154,13 +155,21 @@ def local_refs(node: Any, known: dict[str, Any] | set[str]) -> list[str]:
         if isinstance(item, dict):
             ref = item.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/"):
-                target = unit_of(unquote(ref[1:]), known)
-                if target != ROOT:
-                    found.add(target)
+                found.add(unit_of(unquote(ref[1:]), known))
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
     return sorted(found)
+
+
+def refs_of(data: dict[str, Any], nodes: dict[str, Any], key: str) -> list[str]:
+    """`local_refs` of one unit (`nodes`: `units(data)`); the root's are the skeleton's."""
+    return local_refs(skeleton(data) if key == ROOT else nodes[key], nodes)
+
+
+def all_refs(data: dict[str, Any], keys: Iterable[str]) -> dict[str, list[str]]:
+    nodes = units(data)
+    return {key: refs_of(data, nodes, key) for key in keys}
 
 
 def reaching(changed: Iterable[str], refs: dict[str, list[str]]) -> set[str]:

@@ -324,8 +324,7 @@ def _validate_files(paths: list[Path], part: str = "all") -> list[Result]:
             _merge(result, _schema_pass(doc, doc.data, fast))
         if part in ("all", "semantic"):
             _merge(result, _walk(doc, None))
-            nodes = U.units(doc.data)
-            result["refs"] = {k: U.local_refs(v, nodes) for k, v in nodes.items()}
+            result["refs"] = U.all_refs(doc.data, doc.unit_digests)
         out.append(result)
     return out
 
@@ -444,9 +443,8 @@ class _Record:
         removed = set(self.old) - set(self.digests)
         if not changed and not removed:
             return [], []
-        nodes = U.units(self.doc.data)
         refs = {k: self.old[k][3] for k in self.digests if k in self.old}
-        refs.update((k, U.local_refs(nodes[k], nodes)) for k in changed if k != U.ROOT)
+        refs.update(U.all_refs(self.doc.data, changed))
         self.refs = refs
         reached = U.reaching([*changed, *removed], refs)
         walkable = [k for k in self.digests if k.startswith(_WALKED)]

@@ -568,3 +568,54 @@ def test_a_damaged_example_check_cache_is_ignored(tmp_path: Path, garbage: str) 
     (pack,) = (cache / "examples").iterdir()
     pack.write_text(garbage)
     assert run() == first and first
+
+
+def test_an_example_whose_schema_reaches_the_root_is_rechecked_when_the_root_changes(
+    tmp_path: Path,
+) -> None:
+    """Schemas may be kept outside every unit (under a root extension): an example whose
+    schema reaches one is checked again when it changes."""
+    from generator.ir.build import build_api
+    from generator.spec.refs import load
+
+    spec = tmp_path / "s.json"
+    kind = {"type": "string", "enum": ["thing"]}
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {"title": "T", "version": "1"},
+        "servers": [{"url": "https://api.example.test"}],
+        "x-shared": {"Kind": kind},
+        "paths": {
+            "/thing": {
+                "get": {
+                    "operationId": "getThing",
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "kind": {"$ref": "#/x-shared/Kind"}
+                                        },
+                                    },
+                                    "examples": {"one": {"value": {"kind": "thing"}}},
+                                }
+                            },
+                        }
+                    },
+                }
+            }
+        },
+    }
+    cache = tmp_path / "cache"
+
+    def run() -> list[str]:
+        spec.write_text(json.dumps(doc))
+        _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
+        return [f.message for f in findings if "example" in f.message]
+
+    assert run() == []
+    kind["enum"] = ["other"]
+    assert len(run()) == 1
