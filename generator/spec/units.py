@@ -4,8 +4,9 @@ A unit is one entry of a map whose entries OpenAPI checks one by one: a path ite
 (`/paths/~1users`), a webhook, a component (`/components/schemas/User`). The root is what
 is left: `info`, `servers`, `tags`, `security`, ... and the names of the units.
 
-Each unit has a digest of its structure (prose left out, as in Document.shape_sha256), and
-the units it reaches through local `$ref`s. The validation cache (validate.py) keeps each
+Each unit has a digest of its structure (`without_prose`: the text of descriptions and
+summaries left out; Document.shape_sha256 is made of these digests), and the units it
+reaches through local `$ref`s. The validation cache (validate.py) keeps each
 unit's findings under its digest; a finding about a unit's content is found again by
 validating that unit alone in the document's skeleton, where every other unit is replaced
 by a placeholder the OpenAPI schema accepts.
