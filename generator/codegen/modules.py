@@ -43,12 +43,12 @@ PER_CALL = (
 @functools.cache  # names repeat across thousands of modules
 def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
     """A natural sort key (`Item2` before `Item10`), as ruff compares names: a run of
-    digits by its value, anything else character by character (identifiers only, where
-    every other character sorts after the digits)."""
+    digits by its value, anything else character by character, where every other
+    character sorts after the digits. A run of other characters is kept whole: where one
+    run is a prefix of the other, the shorter is followed by digits or by nothing, which
+    sort first either way, so the order is the same as with one entry per character."""
     return tuple(
-        (0, int(run)) if run.isdigit() else (1, run)
-        for part in _RUNS.findall(text)
-        for run in ([part] if part.isdigit() else list(part))
+        (0, int(run)) if run.isdigit() else (1, run) for run in _RUNS.findall(text)
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import ir
-from ..codegen import layout, modules, text, types
+from ..codegen import layout, markdown, modules, text, types
 from ..ir.naming import snake
 from .output import templates_dir
 
@@ -41,6 +41,11 @@ FILTERS: dict[str, Any] = {
     "comment_block": text.comment_block,
     "first_line": text.first_line,
     "snake": snake,
+    # Markdown (REFERENCE.md)
+    "md_cell": markdown.cell,
+    "md_code": markdown.code,
+    "md_prose": markdown.prose,
+    "md_yes": markdown.yes,
     # types
     "annotation": types.annotation,
     "decode": types.decode,
