@@ -488,8 +488,8 @@ def bench_github(scratch: Path, runs: int) -> tuple[Path, Path]:
         f"    Python, {ours.mib:.1f} MiB; peer {theirs.files} files ({theirs.py_files} .py),"
     )
     print(f"    {theirs.lines:,} lines of Python, {theirs.mib:.1f} MiB")
-    print("  ciogen's files, largest first (bytes, lines):")
-    for name, size_b, lines in ours.biggest:
+    print("  ciogen's largest files (bytes, lines):")
+    for name, size_b, lines in ours.biggest[:10]:
         print(f"    {name:<56}{size_b:>12,}{lines:>9,}")
     print("  the peer's largest files (bytes, lines):")
     for name, size_b, lines in theirs.biggest[:5]:
