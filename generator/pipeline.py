@@ -116,6 +116,7 @@ def render(opts: Options) -> Result:
     from .pool import Pool
     from .render.environment import make_environment
     from .render.formatting import Formatter
+    from .render.memo import RenderMemo
     from .render.output import input_hashes, manifest_bytes
     from .render.package import render_all
 
@@ -128,9 +129,10 @@ def render(opts: Options) -> Result:
         try:
             env = make_environment(cache_dir=opts.cache_dir)
             formatter = Formatter(opts.cache_dir, opts.format_pack())
+            memo = RenderMemo(opts.cache_dir, opts.format_pack())
             # a second CPU renders alongside (it fills what the validation leaves idle)
             helpers = 1 if pool.jobs > 1 else 0
-            files = render_all(api, formatter, env, helpers)
+            files = render_all(api, formatter, env, helpers, memo)
         finally:
             gc.unfreeze()
         findings = pending.result() + ir_findings

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -475,13 +475,15 @@ def group_checking_imports(
     return import_lines(imports)
 
 
-def parse_imports(op: ir.Operation, api: ir.Api, depth: int = 1) -> list[str]:
+def parse_imports(
+    op: ir.Operation, where: Mapping[str, str], depth: int = 1
+) -> list[str]:
     """What an operation's `_parse_` function imports when it runs: the models its answer
-    decodes into (`depth` 2: written from a subpackage)."""
+    decodes into (`depth` 2: written from a subpackage); `where`: model_modules."""
     used: set[str] = set()
     if op.success is not None:
         model_names(op.success.schema, used, decoding=True)
-    return model_import(api, used, depth)
+    return import_lines(_imports_from(where, used, depth))
 
 
 # ---- models --------------------------------------------------------------------------------
@@ -554,11 +556,10 @@ def _annotation_names(m: ir.Schema) -> set[str]:
     return names
 
 
-def local_imports(api: ir.Api, module: str, m: ir.Schema) -> list[str]:
+def local_imports(m: ir.Schema, where: Mapping[str, str], module: str) -> list[str]:
     """The imports a model's `from_dict` (or a union's decoder) makes when it runs: the
     classes of other modules it decodes into (imported there, not at the top, so modules
-    that refer to each other import in any order)."""
-    where = model_modules(api)
+    that refer to each other import in any order); `where`: model_modules."""
     by_module: dict[str, set[str]] = {}
     for name in _runtime_names(m):
         cls = name.removeprefix("decode_")
@@ -568,10 +569,11 @@ def local_imports(api: ir.Api, module: str, m: ir.Schema) -> list[str]:
     return import_lines(by_module)
 
 
-def models_module_imports(api: ir.Api, module: str) -> tuple[list[str], list[str]]:
-    """(imports, imports for type checkers only) of one module of the models package."""
-    models = models_in(api, module)
-    where = model_modules(api)
+def models_module_imports(
+    models: list[ir.Schema], where: Mapping[str, str], module: str
+) -> tuple[list[str], list[str]]:
+    """(imports, imports for type checkers only) of `module` of the models package, which
+    holds `models`; `where`: model_modules."""
     imports: dict[str, set[str]] = {}
     code: list[str] = []
     kinds = {m.kind for m in models}
@@ -641,7 +643,12 @@ def models_checking_imports(api: ir.Api) -> list[str]:
 
 
 def _model_imports(api: ir.Api, names: set[str], depth: int = 1) -> dict[str, set[str]]:
-    where = model_modules(api)
+    return _imports_from(model_modules(api), names, depth)
+
+
+def _imports_from(
+    where: Mapping[str, str], names: set[str], depth: int
+) -> dict[str, set[str]]:
     by_module: dict[str, set[str]] = {}
     for name in names:
         module = where.get(name.removeprefix("decode_"))

@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import RenderError
@@ -104,7 +105,21 @@ class Formatter:
             return None
         return entry[1]
 
-    def format_all(self, sources: dict[str, str]) -> dict[str, str]:
+    def by_key(self, name: str, key: str) -> str | None:
+        """The formatted text of the file whose rendered text had `key`, if cached."""
+        entry = self._load().get(name)
+        return entry[1] if entry is not None and entry[0] == key else None
+
+    def preload(self) -> None:
+        """Read the cache now (before a fork, so that both processes have it)."""
+        self._load()
+
+    def format_all(
+        self, sources: dict[str, str], keep: Iterable[str] = ()
+    ) -> dict[str, str]:
+        """`sources` formatted; the cache is rewritten with their entries and those of
+        `keep` (files of this run that were not rendered again), if anything was missing.
+        """
         out: dict[str, str] = {}
         missing: dict[str, str] = {}
         for name, text in sources.items():
@@ -115,7 +130,10 @@ class Formatter:
                 out[name] = cached
         out.update(format_sources(missing))
         if missing:
-            self._store({n: [self.key(n, sources[n]), out[n]] for n in sources})
+            entries = {n: [self.key(n, sources[n]), out[n]] for n in sources}
+            known = self._load()
+            entries.update({n: known[n] for n in keep if n in known})
+            self._store(entries)
         return out
 
     def format(self, source: str, name: str) -> str:

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,10 +47,12 @@ class Counting(Formatter):
         super().__init__(cache_dir, pack)
         self.formatted: list[str] = []
 
-    def format_all(self, sources: dict[str, str]) -> dict[str, str]:
+    def format_all(
+        self, sources: dict[str, str], keep: Iterable[str] = ()
+    ) -> dict[str, str]:
         missing = [n for n, t in sources.items() if self.cached(n, t) is None]
         self.formatted += missing
-        return super().format_all(sources)
+        return super().format_all(sources, keep)
 
 
 def test_the_formatter_lays_code_out_as_black_does() -> None:

@@ -1,0 +1,95 @@
+"""What the per-module templates see, and a fingerprint of it (the render memo's key).
+
+A huge API has thousands of model modules and dozens of group modules, and a one-line edit
+changes one or two of them. These two templates are rendered from a small view, not from
+the whole `Api`: a model module from its models, a group module from its operations and
+what is worked out for it here (which optional code it needs, its limits names, its
+imports); both get `where` (class -> module) for the imports made inside functions. A
+template sees nothing else and every filter is a pure function of its arguments, so two
+views that pickle to the same bytes render the same text. The fingerprint is a digest of
+that pickle, of what every view shares (the package, `where`) and of the generator's own
+sources and templates. Equal bytes mean equal values; equal values that happen to pickle
+differently only cost a render.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+from .. import ir
+from ..codegen import modules
+from .output import source_files
+from .plan import OutputFile
+
+MODEL_MODULE = "package/models/module.py.j2"
+GROUP_MODULE = "package/groups/group.py.j2"
+MEMOISED = frozenset({MODEL_MODULE, GROUP_MODULE})
+
+
+@functools.cache
+def code_digest() -> bytes:
+    """A digest of the generator's sources and templates (what turns a view into text)."""
+    digest = hashlib.sha256()
+    for path in source_files():
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every view of one run shares, worked out once."""
+
+    where: dict[str, str]  # class name -> its module in the models package
+    limit_names: dict[str, dict[str, str]]  # surface name -> modules.limits_names
+    digest: bytes  # of the code, the package and `where`
+
+
+def shared(api: ir.Api) -> Shared:
+    where = modules.model_modules(api)
+    digest = hashlib.sha256(code_digest())
+    digest.update(pickle.dumps((api.package, api.model_modules), protocol=5))
+    return Shared(
+        where=where,
+        limit_names={s.name: modules.limits_names(s) for s in api.surfaces},
+        digest=digest.digest(),
+    )
+
+
+def view(api: ir.Api, f: OutputFile, common: Shared) -> dict[str, Any]:
+    """The whole context a memoised template renders from."""
+    context = dict(f.context)
+    if f.template == MODEL_MODULE:
+        module = context["module"]
+        return {
+            "package": api.package,
+            "module": module,
+            "models": modules.models_in(api, module),
+            "where": common.where,
+        }
+    surface: ir.Surface = context["surface"]
+    group: ir.OperationGroup = context["group"]
+    ops = surface.group_operations(group.name)
+    names = common.limit_names[surface.name]
+    return {
+        "group": group,
+        "ops": ops,
+        "title": surface.title,
+        "class_name": surface.class_name,
+        "needs": modules.surface_needs(surface, api, group.name),
+        "limit_names": {op.operation_id: names[op.operation_id] for op in ops},
+        "imports": modules.group_imports(surface, group, api),
+        "checking": modules.group_checking_imports(surface, group, api),
+        "where": common.where,
+    }
+
+
+def fingerprint(f: OutputFile, context: dict[str, Any], common: Shared) -> str:
+    """The render memo's key for `f` rendered from `context` (`where` is in `common`)."""
+    own = sorted((k, v) for k, v in context.items() if k != "where")
+    digest = hashlib.sha256(common.digest)
+    digest.update(pickle.dumps((f.path, f.template, own), protocol=5))
+    return digest.hexdigest()
