@@ -43,7 +43,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "c7bffe1a8727f8664dff906f7e8a5bca31911c8c500c62a51cb076c014b053c4"
+SPEC_HASH = "630a4d1b1710acac1d29a1a1e6bbc5ccbdc09d2fd4f580b68abd7029c75e42d8"
 
 __all__ = [
     "OPERATIONS",

@@ -378,7 +378,7 @@ OPERATIONS: Mapping[str, OperationInfo] = MappingProxyType(
             method="trigger_broadcast",
             group="",
             http_method="POST",
-            path="/v1/send/broadcast",
+            path="/v1/campaigns/{broadcast_id}/triggers",
             surface="app",
         ),
         "unsuppressPerson": OperationInfo(

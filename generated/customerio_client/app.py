@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .models.send_push_request import SendPushRequest
     from .models.send_response import SendResponse
     from .models.send_transactional_sms_request import SendTransactionalSmsRequest
+    from .models.trigger_broadcast_response import TriggerBroadcastResponse
 
 REGIONS: dict[str, str] = {
     "us": "https://api.customer.io",
@@ -312,19 +313,26 @@ def _parse_send_transactional_sms(data: Any) -> Any:
     return data
 
 
-def _trigger_broadcast_call(body: BroadcastTrigger | Mapping[str, Any]) -> Call:
+def _trigger_broadcast_call(
+    broadcast_id: int, body: BroadcastTrigger | Mapping[str, Any]
+) -> Call:
     payload = to_json(body)
     return Call(
         operation_id="triggerBroadcast",
         method="POST",
-        path="/v1/send/broadcast",
+        path="/v1/campaigns/{broadcast_id}/triggers",
+        path_params={
+            "broadcast_id": broadcast_id,
+        },
         body=payload,
         limits=TRIGGER_BROADCAST_LIMITS,
     )
 
 
-def _parse_trigger_broadcast(data: Any) -> Any:
-    return data
+def _parse_trigger_broadcast(data: Any) -> TriggerBroadcastResponse | None:
+    from .models.trigger_broadcast_response import TriggerBroadcastResponse
+
+    return None if data is None else TriggerBroadcastResponse.from_dict(data)
 
 
 class AppClient(BaseClient):
@@ -887,25 +895,28 @@ class AppClient(BaseClient):
 
     def trigger_broadcast(
         self,
+        broadcast_id: int,
         body: BroadcastTrigger | Mapping[str, Any],
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[TriggerBroadcastResponse | None]:
         """Trigger an API-driven broadcast
 
         Trigger a broadcast and optionally provide data for liquid placeholders and
         per-recipient data via per_user_data. Limited to one request every 10 seconds.
 
-        `POST /v1/send/broadcast` (operationId `triggerBroadcast`).
+        `POST /v1/campaigns/{broadcast_id}/triggers` (operationId `triggerBroadcast`).
 
         Args:
+            broadcast_id: path `broadcast_id`. The ID of the API-triggered broadcast to
+                send.
             body: the request body.
         """
         return self._request(
-            _trigger_broadcast_call(body),
+            _trigger_broadcast_call(broadcast_id, body),
             _parse_trigger_broadcast,
             max_retries=max_retries,
             timeout=timeout,
@@ -1474,25 +1485,28 @@ class AsyncAppClient(AsyncBaseClient):
 
     async def trigger_broadcast(
         self,
+        broadcast_id: int,
         body: BroadcastTrigger | Mapping[str, Any],
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
-    ) -> APIResponse[Any]:
+    ) -> APIResponse[TriggerBroadcastResponse | None]:
         """Trigger an API-driven broadcast
 
         Trigger a broadcast and optionally provide data for liquid placeholders and
         per-recipient data via per_user_data. Limited to one request every 10 seconds.
 
-        `POST /v1/send/broadcast` (operationId `triggerBroadcast`).
+        `POST /v1/campaigns/{broadcast_id}/triggers` (operationId `triggerBroadcast`).
 
         Args:
+            broadcast_id: path `broadcast_id`. The ID of the API-triggered broadcast to
+                send.
             body: the request body.
         """
         return await self._request(
-            _trigger_broadcast_call(body),
+            _trigger_broadcast_call(broadcast_id, body),
             _parse_trigger_broadcast,
             max_retries=max_retries,
             timeout=timeout,

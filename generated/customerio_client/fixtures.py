@@ -271,7 +271,7 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
             "timestamp": "2024-01-15T10:30:00.000Z",
         }
     },
-    "triggerBroadcast": {"body": {}},
+    "triggerBroadcast": {"broadcast_id": 1, "body": {}},
     "unsuppressPerson": {"identifier": "example-identifier"},
 }
 
@@ -316,7 +316,7 @@ _RESPONSES: Mapping[str, tuple[int, Any]] = {
     "trackEmailEvent": (200, {}),
     "trackEntityV2": (200, None),
     "trackMobileAppEvent": (200, {}),
-    "triggerBroadcast": (200, None),
+    "triggerBroadcast": (200, {}),
     "unsuppressPerson": (200, None),
 }
 

@@ -129,7 +129,6 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     ("sendTransactionalSms", "POST", "/v1/send/sms", "", ()),
     ("trackAnonymousEvent", "POST", "/api/v1/events", "", ()),
     ("trackBatchV2", "POST", "/api/v2/batch", "", ()),
-    ("triggerBroadcast", "POST", "/v1/send/broadcast", "", ()),
     (
         "addCustomersToSegment",
         "POST",
@@ -154,6 +153,7 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     ),
     ("suppressPerson", "POST", "/api/v1/customers/{identifier}/suppress", "", ()),
     ("trackCustomerEvent", "POST", "/api/v1/customers/{identifier}/events", "", ()),
+    ("triggerBroadcast", "POST", "/v1/campaigns/{broadcast_id}/triggers", "", ()),
     ("unsuppressPerson", "POST", "/api/v1/customers/{identifier}/unsuppress", "", ()),
     (
         "deleteDevice",

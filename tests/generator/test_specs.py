@@ -87,8 +87,9 @@ PUBLISHED = (
     "openapi/_original/customer-io-track-api-openapi.json",
     "openapi/_original/customer-io-app-api-openapi.json",
     "openapi/_original/customer-io-pipelines-api-openapi.json",
-    # the same repository's split of the App document by tag (specs/README.md, `C`)
+    # the same repository's split of the App document by tag (specs/README.md, `C`, `S`)
     "openapi/customer-io-customers-api-openapi.yml",
+    "openapi/customer-io-send-messages-api-openapi.yml",
 )
 EVENT_OPS = {
     "action-events.yaml": "trackActionEvent",
@@ -870,6 +871,7 @@ README_ROWS = {
     "alias-required": ["previousId", "userId"],
     "timestamp-type": ["integer", "date-time"],
     "email-properties-required": ["email_id"],
+    "broadcast-path": ["/v1/send/broadcast", "/v1/campaigns/{broadcast_id}/triggers"],
 }
 
 
@@ -1232,3 +1234,31 @@ def test_required_fields_of_transactional_sends_and_segment_creation() -> None:
         schema = body_schema(op_id)
         assert schema["x-ciogen-source"].partition("#")[0] in PUBLISHED, op_id
         assert check({}, schema, "app.yaml"), op_id  # an empty body is refused
+
+
+def test_trigger_broadcast_is_the_published_endpoint() -> None:
+    """004 posts to `/v1/send/broadcast` with the broadcast's id in the body; the App API's
+    published document triggers a broadcast at `/v1/campaigns/{broadcast_id}/triggers`.
+    """
+    file, path, method, op, _ = all_operations()["triggerBroadcast"]
+    assert (file, path, method) == (
+        "app.yaml",
+        "/v1/campaigns/{broadcast_id}/triggers",
+        "post",
+    )
+    (param,) = op["parameters"]
+    assert (param["name"], param["in"], param["required"]) == (
+        "broadcast_id",
+        "path",
+        True,
+    )
+    assert param["schema"] == {"type": "integer"}
+    body = deref(op["requestBody"]["content"]["application/json"]["schema"], file)
+    assert "id" not in body["properties"]  # the broadcast is named by the path
+    assert {"emails", "ids", "per_user_data", "data_file_url", "recipients"} <= set(
+        body["properties"]
+    )
+    answer = op["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["properties"]["id"]["type"] == "integer"  # the trigger's id
+    for node in (op, param, body, answer):
+        assert node["x-ciogen-source"].startswith(PUBLISHED[4] + "#/paths/"), node

@@ -151,6 +151,7 @@ if TYPE_CHECKING:
         TrackMobileAppEventRequest,
         decode_TrackMobileAppEventRequest,
     )
+    from .trigger_broadcast_response import TriggerBroadcastResponse
     from .user_deleted import UserDeleted
     from .user_suppressed import UserSuppressed
     from .user_unsuppressed import UserUnsuppressed
@@ -275,6 +276,7 @@ __all__ = [
     "TrackActionEventRequest",
     "TrackEmailEventRequest",
     "TrackMobileAppEventRequest",
+    "TriggerBroadcastResponse",
     "UserDeleted",
     "UserSuppressed",
     "UserUnsuppressed",
@@ -411,6 +413,7 @@ _MODULES: dict[str, str] = {
     "TrackActionEventRequest": "track_action_event_request",
     "TrackEmailEventRequest": "track_email_event_request",
     "TrackMobileAppEventRequest": "track_mobile_app_event_request",
+    "TriggerBroadcastResponse": "trigger_broadcast_response",
     "UserDeleted": "user_deleted",
     "UserSuppressed": "user_suppressed",
     "UserUnsuppressed": "user_unsuppressed",

@@ -20,52 +20,86 @@ __all__ = [
 
 @dataclass
 class BroadcastTrigger:
-    """BroadcastTrigger
+    """Who receives the broadcast and the data its messages use. Without recipients,
+    emails, ids, per_user_data or data_file_url (give at most one), it goes to the
+    audience set in the UI.
 
     Attributes:
-        id_: (id) The broadcast/campaign ID to trigger.
         data: -
         recipients: -
+        emails: Email addresses of people who already exist in the workspace.
+        ids: IDs of people who already exist in the workspace.
         per_user_data: -
+        data_file_url: The URL of a JSON Lines file, one person per line (`id` or
+            `email`, and `data`).
         email_add_duplicates: -
+        email_ignore_missing: Skip people without an email address instead of failing
+            the broadcast.
+        id_ignore_missing: Skip people without an ID instead of failing the broadcast.
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    id_: int | Unset = UNSET
     data: dict[str, Any] | Unset = UNSET
     recipients: dict[str, Any] | Unset = UNSET
+    emails: list[str] | Unset = UNSET
+    ids: list[str] | Unset = UNSET
     per_user_data: list[dict[str, Any]] | Unset = UNSET
+    data_file_url: str | Unset = UNSET
     email_add_duplicates: bool | Unset = UNSET
+    email_ignore_missing: bool | Unset = UNSET
+    id_ignore_missing: bool | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.id_, Unset):
-            out["id"] = to_json(self.id_)
         if not isinstance(self.data, Unset):
             out["data"] = to_json(self.data)
         if not isinstance(self.recipients, Unset):
             out["recipients"] = to_json(self.recipients)
+        if not isinstance(self.emails, Unset):
+            out["emails"] = to_json(self.emails)
+        if not isinstance(self.ids, Unset):
+            out["ids"] = to_json(self.ids)
         if not isinstance(self.per_user_data, Unset):
             out["per_user_data"] = to_json(self.per_user_data)
+        if not isinstance(self.data_file_url, Unset):
+            out["data_file_url"] = to_json(self.data_file_url)
         if not isinstance(self.email_add_duplicates, Unset):
             out["email_add_duplicates"] = to_json(self.email_add_duplicates)
+        if not isinstance(self.email_ignore_missing, Unset):
+            out["email_ignore_missing"] = to_json(self.email_ignore_missing)
+        if not isinstance(self.id_ignore_missing, Unset):
+            out["id_ignore_missing"] = to_json(self.id_ignore_missing)
         for key, value in self.additional_properties.items():
             out.setdefault(key, to_json(value))
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BroadcastTrigger:
-        known = {"id", "data", "recipients", "per_user_data", "email_add_duplicates"}
+        known = {
+            "data",
+            "recipients",
+            "emails",
+            "ids",
+            "per_user_data",
+            "data_file_url",
+            "email_add_duplicates",
+            "email_ignore_missing",
+            "id_ignore_missing",
+        }
         return cls(
-            id_=data.get("id", UNSET),
             data=(dict(data["data"]) if "data" in data else UNSET),
             recipients=(dict(data["recipients"]) if "recipients" in data else UNSET),
+            emails=(list(data["emails"]) if "emails" in data else UNSET),
+            ids=(list(data["ids"]) if "ids" in data else UNSET),
             per_user_data=(
                 [dict(x0) for x0 in data["per_user_data"]]
                 if "per_user_data" in data
                 else UNSET
             ),
+            data_file_url=data.get("data_file_url", UNSET),
             email_add_duplicates=data.get("email_add_duplicates", UNSET),
+            email_ignore_missing=data.get("email_ignore_missing", UNSET),
+            id_ignore_missing=data.get("id_ignore_missing", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )
