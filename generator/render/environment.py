@@ -1,9 +1,10 @@
 """The Jinja environment the templates render in: strict undefined names, the codegen
 functions as filters, and compiled templates cached in the cache directory.
 
-Templates see the `Api` (and `ir`, for its kind constants) and nothing else; every filter
-is a pure function of IR values (codegen/), so what a template can print is decided before
-rendering.
+Templates see the `Api` (and `ir`, for its kind constants) and nothing else; model and group
+modules see less, a view of what they print (views.py). Every filter is a pure function of
+IR values (codegen/), so what a template can print is decided before rendering, and equal
+views render equal text (what the render memo relies on).
 """
 
 from __future__ import annotations
@@ -66,8 +67,6 @@ FILTERS: dict[str, Any] = {
     "package_imports": modules.package_imports,
     "surface_imports": modules.surface_imports,
     "surface_checking_imports": modules.surface_checking_imports,
-    "group_imports": modules.group_imports,
-    "group_checking_imports": modules.group_checking_imports,
     "parse_imports": modules.parse_imports,
     "surface_needs": modules.surface_needs,
     "limits_names": modules.limits_names,
@@ -80,14 +79,11 @@ FILTERS: dict[str, Any] = {
     "json_payload": modules.json_payload,
     "return_type": modules.return_type,
     "parse_expression": modules.parse_expression,
-    "models_in": modules.models_in,
     "models_module_imports": modules.models_module_imports,
     "models_checking_imports": modules.models_checking_imports,
     "models_exports": modules.models_exports,
     "local_imports": modules.local_imports,
-    "model_import": modules.model_import,
     "events_imports": modules.events_imports,
-    "event_argument_type": modules.event_argument_type,
     "event_parameters": modules.event_parameters,
     "event_arguments": modules.event_arguments,
     "kind_parameters": modules.kind_parameters,
