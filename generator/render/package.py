@@ -13,7 +13,7 @@ comes from the formatting cache.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from .. import ir
@@ -184,8 +184,11 @@ def render_all(
     rendered = _rendered(job, todo, helpers)
     for f in todo:
         piece = rendered[f.path]
-        if piece.key:
-            kept[f.path] = formatter.by_key(f.path, piece.key) or ""
+        known = formatter.by_key(f.path, piece.key) if piece.key else None
+        if piece.key and known is None:  # gone since the memo was asked: render it
+            piece = rendered[f.path] = _render_file(replace(job, memo=None), f)
+        if known is not None:
+            kept[f.path] = known
         elif f.is_python:
             python[f.path] = piece.text
         else:

@@ -247,3 +247,38 @@ def test_a_change_to_the_generator_misses_the_memo(
     rendered: list[str] = []
     _render(spec, cache, rendered)
     assert "models/cat.py" in rendered
+
+
+def test_a_formatted_text_gone_after_the_memo_answered_is_rendered(
+    tmp_path: Path,
+) -> None:
+    """The memo's answer is taken only with the formatted text it points to; if that text
+    is gone by the time it is read, the file is rendered, never written empty."""
+    spec = tmp_path / "pets.json"
+    spec.write_text(json.dumps(_doc()))
+    cache = tmp_path / "cache"
+    expected = _render(spec, None)
+    _render(spec, cache)
+
+    class Forgetful(Formatter):
+        """Answers each file's key once, then has forgotten it."""
+
+        def __init__(self, cache_dir: Path, pack: str) -> None:
+            super().__init__(cache_dir, pack)
+            self.asked: set[str] = set()
+
+        def by_key(self, name: str, key: str) -> str | None:
+            if name in self.asked:
+                return None
+            self.asked.add(name)
+            return super().by_key(name, key)
+
+    api, _ = build_api([spec], package="pets", group_by="tag")
+    files = package.render_all(
+        api,
+        Forgetful(cache, "pets"),
+        make_environment(),
+        0,
+        RenderMemo(cache, "pets"),
+    )
+    assert files == expected
