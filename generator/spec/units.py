@@ -95,21 +95,24 @@ _DATA = frozenset({"default", "example", "examples", "enum", "const", "mapping"}
 def without_prose(node: Any) -> Any:
     """The node with the text of its descriptions and summaries left out (keys kept)."""
     if isinstance(node, dict):
-        return {
-            k: (
-                ""
-                if k in _PROSE and isinstance(v, str)
-                else v if k in _DATA or k.startswith("x-") else without_prose(v)
-            )
-            for k, v in node.items()
-        }
+        out = {}
+        for k, v in node.items():
+            if isinstance(v, (dict, list)):
+                # a 13 MB document has millions of leaves: only containers are walked
+                out[k] = v if k in _DATA or k.startswith("x-") else without_prose(v)
+            else:
+                out[k] = "" if k in _PROSE and isinstance(v, str) else v
+        return out
     if isinstance(node, list):
-        return [without_prose(v) for v in node]
+        return [without_prose(v) if isinstance(v, (dict, list)) else v for v in node]
     return node
 
 
 def _digest(node: Any) -> str:
-    text = json.dumps(without_prose(node), ensure_ascii=False, default=str)
+    # the copy made here has no cycles: json need not look for them
+    text = json.dumps(
+        without_prose(node), ensure_ascii=False, default=str, check_circular=False
+    )
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
