@@ -12,9 +12,10 @@ import pytest
 from support.packages import ROOT, build_api
 
 from generator.errors import RenderError
-from generator.render import package
+from generator.render import package, views
 from generator.render.environment import make_environment
 from generator.render.formatting import Formatter
+from generator.render.memo import RenderMemo
 
 
 def _render(api: Any, helpers: int, tmp_path: Path) -> dict[str, bytes]:
@@ -32,6 +33,32 @@ def test_a_helper_renders_the_same_bytes(api: Any, tmp_path: Path) -> None:
     alone = _render(api, 0, tmp_path)
     assert _render(api, 1, tmp_path) == alone
     assert any("_groups/" in path for path in alone)  # grouped modules too
+
+
+def test_the_helper_answers_from_the_render_memo_too(api: Any, tmp_path: Path) -> None:
+    """With the memo, the helper's share comes back as memo answers; the bytes are those of
+    rendering alone without any cache."""
+    alone = package.render_all(api, Formatter(None), make_environment(), 0)
+    cache = tmp_path / "cache"
+    memo = RenderMemo(cache, "pack")
+    files = package.render_all(
+        api, Formatter(cache, "pack"), make_environment(), 1, memo
+    )
+    assert files == alone
+    assert memo.entries and all(
+        path.startswith("models/") or "_groups/" in path for path in memo.entries
+    )
+
+    def refuse(**context: Any) -> str:
+        raise AssertionError("rendered a module the memo knows")
+
+    env = make_environment()
+    for name in views.MEMOISED:  # the helper is forked after this: it refuses too
+        env.get_template(name).render = refuse
+    again = package.render_all(
+        api, Formatter(cache, "pack"), env, 1, RenderMemo(cache, "pack")
+    )
+    assert again == alone
 
 
 def test_the_costliest_files_are_rendered_first(api: Any) -> None:
