@@ -15,7 +15,6 @@ second.
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import RenderError
+from .packs import read_pack, write_pack
 
 # Everything that decides the layout, part of every cache key: change with ruff's pin.
 _STYLE = ("--isolated", "--line-length", "88", "--target-version", "py39")
@@ -141,30 +141,9 @@ class Formatter:
 
     def _load(self) -> dict[str, list[str]]:
         if self._entries is None:
-            self._entries = {}
-            if self.path is not None and self.path.exists():
-                try:
-                    data = marshal.loads(self.path.read_bytes())
-                except (OSError, ValueError, EOFError, TypeError):
-                    data = None
-                if isinstance(data, dict):
-                    self._entries = {
-                        k: v
-                        for k, v in data.items()
-                        if isinstance(v, list)
-                        and len(v) == 2
-                        and all(isinstance(x, str) for x in v)
-                    }
+            self._entries = read_pack(self.path)
         return self._entries
 
     def _store(self, entries: dict[str, list[str]]) -> None:
         self._entries = entries
-        if self.path is None:
-            return
-        try:  # a cache that cannot be written only costs time
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(entries))
-            tmp.replace(self.path)
-        except OSError:
-            pass
+        write_pack(self.path, entries)

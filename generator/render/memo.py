@@ -10,9 +10,9 @@ one of them changed.
 
 from __future__ import annotations
 
-import marshal
-import os
 from pathlib import Path
+
+from .packs import Entries, read_pack, write_pack
 
 _SUBDIR = "render"
 
@@ -20,7 +20,7 @@ _SUBDIR = "render"
 class RenderMemo:
     def __init__(self, cache_dir: Path | None, pack: str = "default") -> None:
         self.path = cache_dir / _SUBDIR / f"{pack}.marshal" if cache_dir else None
-        self.entries: dict[str, list[str]] = self._read()
+        self.entries: Entries = read_pack(self.path)
 
     def key(self, path: str, fingerprint: str) -> str | None:
         """The formatter's key of the text `path` rendered to from a view with
@@ -28,34 +28,7 @@ class RenderMemo:
         entry = self.entries.get(path)
         return entry[1] if entry is not None and entry[0] == fingerprint else None
 
-    def store(self, entries: dict[str, list[str]]) -> None:
-        if entries == self.entries:
-            return
-        self.entries = entries
-        if self.path is None:
-            return
-        try:  # a memo that cannot be written only costs time
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(entries))
-            tmp.replace(self.path)
-        except OSError:
-            pass
-
-    def _read(self) -> dict[str, list[str]]:
-        if self.path is None or not self.path.exists():
-            return {}
-        try:
-            data = marshal.loads(self.path.read_bytes())
-        except (OSError, ValueError, EOFError, TypeError):
-            return {}
-        if not isinstance(data, dict):
-            return {}
-        return {
-            k: v
-            for k, v in data.items()
-            if isinstance(k, str)
-            and isinstance(v, list)
-            and len(v) == 2
-            and all(isinstance(x, str) for x in v)
-        }
+    def store(self, entries: Entries) -> None:
+        if entries != self.entries:
+            self.entries = entries
+            write_pack(self.path, entries)
