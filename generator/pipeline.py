@@ -129,7 +129,12 @@ def render(opts: Options) -> Result:
         try:
             env = make_environment(cache_dir=opts.cache_dir)
             formatter = Formatter(opts.cache_dir, opts.format_pack())
-            memo = RenderMemo(opts.cache_dir, opts.format_pack())
+            # without a cache there is no last run to compare with: no fingerprints
+            memo = (
+                RenderMemo(opts.cache_dir, opts.format_pack())
+                if opts.cache_dir
+                else None
+            )
             # a second CPU renders alongside (it fills what the validation leaves idle)
             helpers = 1 if pool.jobs > 1 else 0
             files = render_all(api, formatter, env, helpers, memo)
