@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import pickle
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,8 +33,11 @@ MEMOISED = frozenset({MODEL_MODULE, GROUP_MODULE})
 
 @functools.cache
 def code_digest() -> bytes:
-    """A digest of the generator's sources and templates (what turns a view into text)."""
-    digest = hashlib.sha256()
+    """A digest of what turns a view into text: the generator's sources and templates, the
+    Jinja that renders them and the Python that runs the filters."""
+    import jinja2
+
+    digest = hashlib.sha256(f"{jinja2.__version__} {sys.version_info[:2]}".encode())
     for path in source_files():
         digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.digest()
