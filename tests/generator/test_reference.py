@@ -56,3 +56,16 @@ def test_every_event_with_property_types_and_required(api: ir.Api) -> None:
             assert "`" + py_type(p.schema).replace(
                 "|", "\\|"
             ) + "`" in row and row.rstrip(" |").endswith(required), row
+
+
+def test_spec_text_cannot_break_a_table_or_inline_code() -> None:
+    from generator.codegen import markdown
+
+    # a `|` would open a new cell, a newline end the row, a backtick close the code
+    assert markdown.cell("a | b\nc") == "a \\| b c"
+    assert markdown.cell(None) == "None"
+    assert markdown.code("dict[str, A | B]") == "`dict[str, A \\| B]`"
+    assert markdown.code("`x`") == "`'x'`"
+    assert markdown.code("") == "-"
+    assert markdown.prose("one\n\n  two\tthree") == "one two three"
+    assert (markdown.yes(True), markdown.yes(0)) == ("yes", "no")
