@@ -21,13 +21,14 @@ _RESERVED = (
     frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 )
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+")
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 
 
 def words(text: str) -> list[str]:
     """Split any identifier-ish text (camelCase, snake_case, spaces, punctuation) into words."""
     out: list[str] = []
-    for chunk in re.split(r"[^A-Za-z0-9]+", text):
-        out.extend(m.group(0) for m in _WORD.finditer(chunk))
+    for chunk in _SEPARATORS.split(text):
+        out.extend(_WORD.findall(chunk))  # the pattern has no groups: whole matches
     return out
 
 

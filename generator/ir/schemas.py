@@ -495,8 +495,11 @@ class SchemaBuilder:
         if None in values:
             common["nullable"] = True
             values = [v for v in values if v is not None]
-        values = list(dict.fromkeys(json.dumps(v, sort_keys=True) for v in values))
-        values = [json.loads(v) for v in values]
+        if all(type(v) is str for v in values):  # the common case: no JSON round trip
+            values = list(dict.fromkeys(values))
+        else:  # `1`, `1.0` and `true` are equal keys in Python, not in JSON
+            values = list(dict.fromkeys(json.dumps(v, sort_keys=True) for v in values))
+            values = [json.loads(v) for v in values]
         if not values:  # `const: null`, `enum: [null]`
             return Schema(kind=PRIMITIVE, type="null", **common)
         if all(isinstance(v, bool) for v in values):

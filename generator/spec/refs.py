@@ -35,6 +35,11 @@ class Workspace:
 
     docs: dict[Path, Document] = field(default_factory=dict)
     roots: list[Document] = field(default_factory=list)
+    # (file, $ref) -> what it resolved to: a huge API refers to the same few hundred
+    # components thousands of times, and the documents do not change during a run
+    _resolved: dict[tuple[Path, str], tuple[Document, str, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add_root(self, path: Path) -> Document:
         doc = self.document(path)
@@ -53,6 +58,9 @@ class Workspace:
         """Resolve `ref` found in `doc` at pointer `where` -> (document, pointer, node)."""
         if not isinstance(ref, str):
             raise SpecError(doc.name, where, "$ref must be a string")
+        known = self._resolved.get((doc.path, ref))
+        if known is not None:
+            return known
         target, _, fragment = ref.partition("#")
         if "://" in target:
             raise SpecError(
@@ -82,7 +90,8 @@ class Workspace:
                 raise SpecError(
                     doc.name, where, f"broken $ref {ref!r}: {part!r} not found"
                 )
-        return tdoc, pointer(*parts), node
+        found = self._resolved[(doc.path, ref)] = (tdoc, pointer(*parts), node)
+        return found
 
     def deref(self, doc: Document, node: Any, where: str) -> tuple[Document, str, Any]:
         """Follow a chain of `$ref`s (detecting cycles) to a node that is not a bare ref."""
