@@ -43,7 +43,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "630a4d1b1710acac1d29a1a1e6bbc5ccbdc09d2fd4f580b68abd7029c75e42d8"
+SPEC_HASH = "5a12de366334c7439fac28379aecd7c148da498a515436fa480c14f530a95e42"
 
 __all__ = [
     "OPERATIONS",

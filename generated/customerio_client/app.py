@@ -7,6 +7,7 @@ Auth: bearer (api_key).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from ._base_client import (
     iterate_pages,
 )
 from ._retry import DEFAULT_MAX_RETRIES
-from ._serde import to_json
+from ._serde import to_json, unix_time
 from ._transport import AsyncTransport, Transport
 from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, Unset
 
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from .models.customer_search import CustomerSearch
     from .models.customer_search_page import CustomerSearchPage
     from .models.export_customers_request import ExportCustomersRequest
+    from .models.get_campaign_metrics_period import GetCampaignMetricsPeriod
+    from .models.get_campaign_metrics_res import GetCampaignMetricsRes
+    from .models.get_campaign_metrics_type import GetCampaignMetricsType
+    from .models.get_campaign_metrics_version import GetCampaignMetricsVersion
     from .models.get_customer_messages_response import GetCustomerMessagesResponse
     from .models.list_messages_response import ListMessagesResponse
     from .models.person_identifiers import PersonIdentifiers
@@ -106,13 +111,34 @@ def _parse_get_campaign(data: Any) -> Any:
     return data
 
 
-def _get_campaign_metrics_call(campaign_id: int) -> Call:
+def _get_campaign_metrics_call(
+    campaign_id: int,
+    *,
+    version: GetCampaignMetricsVersion | str,
+    end: int | datetime.datetime | Unset = UNSET,
+    period: GetCampaignMetricsPeriod | str | Unset = UNSET,
+    res: GetCampaignMetricsRes | str | Unset = UNSET,
+    start: int | datetime.datetime | Unset = UNSET,
+    steps: int | Unset = UNSET,
+    type_: GetCampaignMetricsType | str | Unset = UNSET,
+    tz: str | Unset = UNSET,
+) -> Call:
     return Call(
         operation_id="getCampaignMetrics",
         method="GET",
         path="/v1/campaigns/{campaign_id}/metrics",
         path_params={
             "campaign_id": campaign_id,
+        },
+        query={
+            "end": unix_time(end),
+            "period": period,
+            "res": res,
+            "start": unix_time(start),
+            "steps": steps,
+            "type": type_,
+            "tz": tz,
+            "version": version,
         },
     )
 
@@ -485,6 +511,14 @@ class AppClient(BaseClient):
         self,
         campaign_id: int,
         *,
+        version: GetCampaignMetricsVersion | str,
+        end: int | datetime.datetime | Unset = UNSET,
+        period: GetCampaignMetricsPeriod | str | Unset = UNSET,
+        res: GetCampaignMetricsRes | str | Unset = UNSET,
+        start: int | datetime.datetime | Unset = UNSET,
+        steps: int | Unset = UNSET,
+        type_: GetCampaignMetricsType | str | Unset = UNSET,
+        tz: str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -492,13 +526,39 @@ class AppClient(BaseClient):
     ) -> APIResponse[Any]:
         """Get campaign metrics
 
+        A campaign's metrics. What can be asked for, and the shape of the answer, depend
+        on `version`; Customer.io recommends version 2.
+
         `GET /v1/campaigns/{campaign_id}/metrics` (operationId `getCampaignMetrics`).
 
         Args:
             campaign_id: path `campaign_id`.
+            end: query `end`. Version 2 only. The end of the metrics, in Unix seconds
+                (at most 10 years after `start`).
+            period: query `period`. Version 1 only. The unit of time of the report.
+            res: query `res`. Version 2 only. The length of each period of the series.
+            start: query `start`. Version 2 only. The beginning of the metrics, in Unix
+                seconds.
+            steps: query `steps`. Version 1 only. How many periods to return (by default
+                as many as there are, or 12 months).
+            type_: query `type`. The kind of message to return metrics for; all kinds
+                when left out.
+            tz: query `tz`. Version 2 only. The time zone of the periods, in region form
+                (`America/New_York`); Customer.io uses EST when it is left out.
+            version: query `version`. The version of the metrics API to use.
         """
         return self._request(
-            _get_campaign_metrics_call(campaign_id),
+            _get_campaign_metrics_call(
+                campaign_id,
+                end=end,
+                period=period,
+                res=res,
+                start=start,
+                steps=steps,
+                type_=type_,
+                tz=tz,
+                version=version,
+            ),
             _parse_get_campaign_metrics,
             max_retries=max_retries,
             timeout=timeout,
@@ -1075,6 +1135,14 @@ class AsyncAppClient(AsyncBaseClient):
         self,
         campaign_id: int,
         *,
+        version: GetCampaignMetricsVersion | str,
+        end: int | datetime.datetime | Unset = UNSET,
+        period: GetCampaignMetricsPeriod | str | Unset = UNSET,
+        res: GetCampaignMetricsRes | str | Unset = UNSET,
+        start: int | datetime.datetime | Unset = UNSET,
+        steps: int | Unset = UNSET,
+        type_: GetCampaignMetricsType | str | Unset = UNSET,
+        tz: str | Unset = UNSET,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -1082,13 +1150,39 @@ class AsyncAppClient(AsyncBaseClient):
     ) -> APIResponse[Any]:
         """Get campaign metrics
 
+        A campaign's metrics. What can be asked for, and the shape of the answer, depend
+        on `version`; Customer.io recommends version 2.
+
         `GET /v1/campaigns/{campaign_id}/metrics` (operationId `getCampaignMetrics`).
 
         Args:
             campaign_id: path `campaign_id`.
+            end: query `end`. Version 2 only. The end of the metrics, in Unix seconds
+                (at most 10 years after `start`).
+            period: query `period`. Version 1 only. The unit of time of the report.
+            res: query `res`. Version 2 only. The length of each period of the series.
+            start: query `start`. Version 2 only. The beginning of the metrics, in Unix
+                seconds.
+            steps: query `steps`. Version 1 only. How many periods to return (by default
+                as many as there are, or 12 months).
+            type_: query `type`. The kind of message to return metrics for; all kinds
+                when left out.
+            tz: query `tz`. Version 2 only. The time zone of the periods, in region form
+                (`America/New_York`); Customer.io uses EST when it is left out.
+            version: query `version`. The version of the metrics API to use.
         """
         return await self._request(
-            _get_campaign_metrics_call(campaign_id),
+            _get_campaign_metrics_call(
+                campaign_id,
+                end=end,
+                period=period,
+                res=res,
+                start=start,
+                steps=steps,
+                type_=type_,
+                tz=tz,
+                version=version,
+            ),
             _parse_get_campaign_metrics,
             max_retries=max_retries,
             timeout=timeout,

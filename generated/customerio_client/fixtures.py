@@ -36,16 +36,16 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
         "identifier": "example-identifier",
         "body": {"device": {"id": "example-id", "platform": "ios"}},
     },
-    "createCollection": {"body": {}},
+    "createCollection": {"body": {"name": "example-name", "data": [{}]}},
     "createSegment": {"body": {"segment": {"name": "example-name"}}},
     "deleteCustomer": {"identifier": "example-identifier"},
     "deleteDevice": {
         "identifier": "example-identifier",
         "device_id": "example-device_id",
     },
-    "exportCustomers": {"body": {}},
+    "exportCustomers": {"body": {"filters": {"and": [{"segment": {"id": 4}}]}}},
     "getCampaign": {"campaign_id": 1},
-    "getCampaignMetrics": {"campaign_id": 1},
+    "getCampaignMetrics": {"campaign_id": 1, "version": "1"},
     "getCustomerAttributes": {"customer_id": "example-customer_id"},
     "getCustomerMessages": {"customer_id": "example-customer_id"},
     "getCustomerSegments": {"customer_id": "example-customer_id"},
@@ -192,7 +192,13 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
             "integrations": {"All": False, "Mixpanel": True, "Segment": True},
         }
     },
-    "trackAnonymousEvent": {"body": {"name": "example-name"}},
+    "trackAnonymousEvent": {
+        "body": {
+            "name": "watched_video",
+            "anonymous_id": "abc123",
+            "data": {"video": "intro-to-platform"},
+        }
+    },
     "trackBatchV2": {
         "body": {
             "batch": [

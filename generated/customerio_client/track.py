@@ -19,6 +19,7 @@ from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, Unset
 
 if TYPE_CHECKING:
     from .models.add_customers_to_segment_id_type import AddCustomersToSegmentIdType
+    from .models.anonymous_event import AnonymousEvent
     from .models.batch_v2 import BatchV2
     from .models.device_request import DeviceRequest
     from .models.entity_v2 import EntityV2
@@ -192,7 +193,7 @@ def _parse_suppress_person(data: Any) -> Any:
     return data
 
 
-def _track_anonymous_event_call(body: Event | Mapping[str, Any]) -> Call:
+def _track_anonymous_event_call(body: AnonymousEvent | Mapping[str, Any]) -> Call:
     payload = to_json(with_unix_times(body, (("timestamp",),)))
     return Call(
         operation_id="trackAnonymousEvent",
@@ -561,7 +562,7 @@ class TrackClient(BaseClient):
 
     def track_anonymous_event(
         self,
-        body: Event | Mapping[str, Any],
+        body: AnonymousEvent | Mapping[str, Any],
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
@@ -998,7 +999,7 @@ class AsyncTrackClient(AsyncBaseClient):
 
     async def track_anonymous_event(
         self,
-        body: Event | Mapping[str, Any],
+        body: AnonymousEvent | Mapping[str, Any],
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,

@@ -28,6 +28,7 @@ from .types import (
     matcher_checks,
     model_names,
     ordered_fields,
+    param_value,
     typing_names,
     variant_decode,
 )
@@ -382,6 +383,7 @@ def _operation_imports(
         code += client_parameters(op) + [return_type(op), parse_expression(op)]
         for p in op.parameters:
             model_names(p.schema, used)
+            code.append(param_value(p))
             if p.location == "query" and p.schema.kind in (OBJECT, MAP):
                 _add(imports, "._base_client", "query_object")
             elif p.location == "query" and not p.explode:

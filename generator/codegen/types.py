@@ -76,6 +76,12 @@ def is_unix_time(s: ir.Schema) -> bool:
     return s.kind == PRIMITIVE and s.type == "integer" and s.format == "unix-time"
 
 
+def param_value(p: ir.Parameter) -> str:
+    """What a call sends for parameter `p`: its argument, with a datetime given for a Unix
+    time turned into whole seconds (the text form of a datetime is ISO-8601)."""
+    return f"unix_time({p.py_name})" if is_unix_time(p.schema) else p.py_name
+
+
 def encode(s: ir.Schema, expr: str) -> str:
     """A Python expression turning the field value `expr` into JSON data."""
     if is_unix_time(s):

@@ -60,6 +60,7 @@ FILTERS: dict[str, Any] = {
     "distinct_variants": types.distinct_variants,
     "field_type": types.field_type,
     "field_default": types.field_default,
+    "param_value": types.param_value,
     "ordered_fields": types.ordered_fields,
     # modules
     "all_list": modules.all_list,

@@ -284,3 +284,73 @@ def test_extra_query_parameters_go_out_with_the_call(cio: FakeCustomerIO) -> Non
         app.list_messages(limit=5, extra_query={"campaign_id": 7, "limit": 99})
     (call,) = cio.calls("listMessages")
     assert call.query == {"campaign_id": ["7"], "limit": ["5"]}  # the spec's own wins
+
+
+# ---- the published App and Track documents' forms of four calls ---------------------------
+
+
+def test_an_export_of_people_sends_its_audience_as_filters(
+    cio: FakeCustomerIO,
+) -> None:
+    """The published App document requires `filters` (004 said `filter`)."""
+    audience = {"and": [{"segment": {"id": 4}}]}
+    with AppClient("app-key-123456", base_url=cio.url) as app:
+        app.export_customers(models.ExportCustomersRequest(filters=audience))
+    (call,) = cio.calls("exportCustomers")
+    assert call.json == {"filters": audience}
+
+
+def test_campaign_metrics_send_the_version_and_unix_seconds(
+    cio: FakeCustomerIO,
+) -> None:
+    """`version` is required; `start`/`end` are Unix seconds even when given a datetime
+    (a datetime's text form would be ISO-8601, which the API does not read there)."""
+    at = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
+    with AppClient("app-key-123456", base_url=cio.url) as app:
+        app.get_campaign_metrics(
+            7,
+            version=models.GetCampaignMetricsVersion.N2,
+            start=at,
+            end=1705400000,
+            res="days",
+        )
+    (call,) = cio.calls("getCampaignMetrics")
+    assert call.path.split("?")[0] == "/v1/campaigns/7/metrics"
+    assert call.query == {
+        "version": ["2"],
+        "start": ["1705314600"],
+        "end": ["1705400000"],
+        "res": ["days"],
+    }
+
+
+def test_an_anonymous_event_carries_its_anonymous_id(cio: FakeCustomerIO) -> None:
+    """The id that associates the event with the person later, once identified."""
+    with TrackClient("site-123456", "key-123456", base_url=cio.url) as track:
+        track.track_anonymous_event(
+            models.AnonymousEvent(
+                name="watched_video",
+                anonymous_id="abc123",
+                data={"video": "intro-to-platform"},
+            )
+        )
+    (call,) = cio.calls("trackAnonymousEvent")
+    assert call.json == {
+        "name": "watched_video",
+        "anonymous_id": "abc123",
+        "data": {"video": "intro-to-platform"},
+    }
+
+
+def test_a_collection_is_made_from_rows_or_from_a_url(cio: FakeCustomerIO) -> None:
+    rows = [{"eventName": "christmas", "eventDate": "2021-12-25T12:00:00.000Z"}]
+    with AppClient("app-key-123456", base_url=cio.url) as app:
+        app.create_collection(models.CreateCollectionRequest(name="events", data=rows))
+        app.create_collection(
+            models.CreateCollectionRequest(
+                name="events", url="https://example.com/events.csv"
+            )
+        )
+    local, remote = cio.calls("createCollection")
+    assert local.json == {"name": "events", "data": rows}
+    assert remote.json == {"name": "events", "url": "https://example.com/events.csv"}

@@ -87,9 +87,15 @@ PUBLISHED = (
     "openapi/_original/customer-io-track-api-openapi.json",
     "openapi/_original/customer-io-app-api-openapi.json",
     "openapi/_original/customer-io-pipelines-api-openapi.json",
-    # the same repository's split of the App document by tag (specs/README.md, `C`, `S`)
+    # the same repository's split of the App and Track documents by tag (specs/README.md:
+    # `C`, `S`, `E`, `M`, `V`, `L`, `G`)
     "openapi/customer-io-customers-api-openapi.yml",
     "openapi/customer-io-send-messages-api-openapi.yml",
+    "openapi/customer-io-exports-api-openapi.yml",
+    "openapi/customer-io-campaigns-api-openapi.yml",
+    "openapi/customer-io-track-events-api-openapi.yml",
+    "openapi/customer-io-collections-api-openapi.yml",
+    "openapi/customer-io-track-segments-api-openapi.yml",
 )
 EVENT_OPS = {
     "action-events.yaml": "trackActionEvent",
@@ -872,6 +878,7 @@ README_ROWS = {
     "timestamp-type": ["integer", "date-time"],
     "email-properties-required": ["email_id"],
     "broadcast-path": ["/v1/send/broadcast", "/v1/campaigns/{broadcast_id}/triggers"],
+    "export-filters": ["`filter`", "`filters`", "required"],
 }
 
 
@@ -1262,3 +1269,87 @@ def test_trigger_broadcast_is_the_published_endpoint() -> None:
     assert answer["properties"]["id"]["type"] == "integer"  # the trigger's id
     for node in (op, param, body, answer):
         assert node["x-ciogen-source"].startswith(PUBLISHED[4] + "#/paths/"), node
+
+
+def test_export_customers_sends_the_published_filters() -> None:
+    """004's body has an optional `filter`; the published App document requires `filters`
+    (plural): every export 004's form describes would be refused."""
+    file, path, method, op, _ = all_operations()["exportCustomers"]
+    assert (file, path, method) == ("app.yaml", "/v1/exports/customers", "post")
+    media = op["requestBody"]["content"]["application/json"]
+    body = deref(media["schema"], file)
+    assert body["required"] == ["filters"]
+    assert set(body["properties"]) == {"filters"}
+    assert body["properties"]["filters"]["type"] == "object"
+    assert body["x-ciogen-source"] == (
+        PUBLISHED[5] + "#/paths/~1v1~1exports~1customers/post/requestBody/content"
+        "/application~1json/schema"
+    )
+    assert not check(media["example"], body, file)  # the fixture names an audience
+    assert media["example"]["filters"]
+    assert check({"filter": media["example"]["filters"]}, body, file)  # 004's form
+
+
+def test_campaign_metrics_take_the_published_query_parameters() -> None:
+    """`version` is required by the published document; the rest narrow the series."""
+    file, path, _, op, _ = all_operations()["getCampaignMetrics"]
+    params = {p["name"]: p for p in op["parameters"]}
+    assert set(params) == {
+        "campaign_id",
+        "version",
+        "type",
+        "res",
+        "tz",
+        "start",
+        "end",
+        "period",
+        "steps",
+    }
+    version = params["version"]
+    assert (version["in"], version["required"]) == ("query", True)
+    assert version["schema"]["enum"] == ["1", "2"]  # strings, as published
+    assert all(
+        not params[n]["required"] for n in params if n not in ("version", "campaign_id")
+    )
+    for name in ("start", "end"):  # Unix seconds: a datetime is sent as seconds
+        assert params[name]["schema"] == {"type": "integer", "format": "unix-time"}
+    for i, name in enumerate(list(params)[1:], start=1):
+        assert params[name]["x-ciogen-source"] == (
+            PUBLISHED[6] + "#/paths/~1v1~1campaigns~1{campaign_id}~1metrics"
+            f"/parameters/{i}"
+        ), name
+
+
+def test_an_anonymous_event_has_its_anonymous_id() -> None:
+    file, _, _, op, _ = all_operations()["trackAnonymousEvent"]
+    media = op["requestBody"]["content"]["application/json"]
+    assert media["schema"] == {"$ref": "#/components/schemas/AnonymousEvent"}
+    schema = load(file)["components"]["schemas"]["AnonymousEvent"]
+    assert schema["allOf"][0] == {"$ref": "#/components/schemas/Event"}
+    assert schema["allOf"][1]["properties"]["anonymous_id"]["type"] == "string"
+    assert (
+        "anonymous_id" not in load(file)["components"]["schemas"]["Event"]["properties"]
+    )  # a known person's event is named by the path
+    assert not check(media["example"], media["schema"], file)
+    assert media["example"]["anonymous_id"] == "abc123"  # the published sample
+    assert schema["x-ciogen-source"].startswith(PUBLISHED[7] + "#/components/")
+
+
+def test_a_collection_needs_a_name_and_its_rows_or_their_url() -> None:
+    file, _, _, op, _ = all_operations()["createCollection"]
+    body = op["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["name"]
+    assert body["properties"]["url"]["format"] == "uri"
+    assert not check({"name": "n", "data": [{"a": 1}]}, body, file)
+    assert not check({"name": "n", "url": "https://example.com/rows.csv"}, body, file)
+    assert check({"name": "n"}, body, file)  # neither rows nor where they are
+    assert check({"data": []}, body, file)  # no name
+    assert body["x-ciogen-source"].startswith(PUBLISHED[8] + "#/paths/")
+
+
+def test_segment_membership_takes_1_to_1000_ids() -> None:
+    ids = load("track.yaml")["components"]["schemas"]["SegmentMembership"][
+        "properties"
+    ]["ids"]
+    assert (ids["minItems"], ids["maxItems"]) == (1, 1000)
+    assert ids["x-ciogen-source"].startswith(PUBLISHED[9] + "#/paths/")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .add_customers_to_segment_id_type import AddCustomersToSegmentIdType
     from .alias import Alias
+    from .anonymous_event import AnonymousEvent
     from .application_backgrounded import ApplicationBackgrounded
     from .application_crashed import ApplicationCrashed
     from .application_foregrounded import ApplicationForegrounded
@@ -81,6 +82,10 @@ if TYPE_CHECKING:
     from .error import Error, ErrorMeta
     from .event import Event
     from .export_customers_request import ExportCustomersRequest
+    from .get_campaign_metrics_period import GetCampaignMetricsPeriod
+    from .get_campaign_metrics_res import GetCampaignMetricsRes
+    from .get_campaign_metrics_type import GetCampaignMetricsType
+    from .get_campaign_metrics_version import GetCampaignMetricsVersion
     from .get_customer_messages_response import GetCustomerMessagesResponse
     from .group import Group
     from .identifiers import Identifiers
@@ -159,6 +164,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AddCustomersToSegmentIdType",
     "Alias",
+    "AnonymousEvent",
     "ApplicationBackgrounded",
     "ApplicationCrashed",
     "ApplicationForegrounded",
@@ -222,6 +228,10 @@ __all__ = [
     "ErrorMeta",
     "Event",
     "ExportCustomersRequest",
+    "GetCampaignMetricsPeriod",
+    "GetCampaignMetricsRes",
+    "GetCampaignMetricsType",
+    "GetCampaignMetricsVersion",
     "GetCustomerMessagesResponse",
     "Group",
     "Identifiers",
@@ -296,6 +306,7 @@ __all__ = [
 _MODULES: dict[str, str] = {
     "AddCustomersToSegmentIdType": "add_customers_to_segment_id_type",
     "Alias": "alias",
+    "AnonymousEvent": "anonymous_event",
     "ApplicationBackgrounded": "application_backgrounded",
     "ApplicationCrashed": "application_crashed",
     "ApplicationForegrounded": "application_foregrounded",
@@ -359,6 +370,10 @@ _MODULES: dict[str, str] = {
     "ErrorMeta": "error",
     "Event": "event",
     "ExportCustomersRequest": "export_customers_request",
+    "GetCampaignMetricsPeriod": "get_campaign_metrics_period",
+    "GetCampaignMetricsRes": "get_campaign_metrics_res",
+    "GetCampaignMetricsType": "get_campaign_metrics_type",
+    "GetCampaignMetricsVersion": "get_campaign_metrics_version",
     "GetCustomerMessagesResponse": "get_customer_messages_response",
     "Group": "group",
     "Identifiers": "identifiers",

@@ -23,30 +23,35 @@ class CreateCollectionRequest:
     """CreateCollectionRequest
 
     Attributes:
-        name: -
-        data: -
+        name: The collection's name, by which messages refer to it.
+        data: The collection's rows.
+        url: Where Customer.io downloads the collection's rows from (CSV or JSON),
+            instead of `data`.
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    name: str | Unset = UNSET
+    name: str
     data: list[dict[str, Any]] | Unset = UNSET
+    url: str | Unset = UNSET
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.name, Unset):
-            out["name"] = to_json(self.name)
+        out["name"] = to_json(self.name)
         if not isinstance(self.data, Unset):
             out["data"] = to_json(self.data)
+        if not isinstance(self.url, Unset):
+            out["url"] = to_json(self.url)
         for key, value in self.additional_properties.items():
             out.setdefault(key, to_json(value))
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CreateCollectionRequest:
-        known = {"name", "data"}
+        known = {"name", "data", "url"}
         return cls(
-            name=data.get("name", UNSET),
+            name=data["name"],
             data=([dict(x0) for x0 in data["data"]] if "data" in data else UNSET),
+            url=data.get("url", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

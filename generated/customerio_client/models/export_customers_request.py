@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._serde import to_json
-from .._types import UNSET, Unset
 
 __all__ = [
     "ExportCustomersRequest",
@@ -23,25 +22,26 @@ class ExportCustomersRequest:
     """ExportCustomersRequest
 
     Attributes:
-        filter_: (filter) -
+        filters: The audience to export, combined with `and`, `or` and `not` from
+            segment and attribute conditions (the same form as a people search's
+            `filter`).
         additional_properties: fields the spec does not list, kept as they came.
     """
 
-    filter_: dict[str, Any] | Unset = UNSET
+    filters: dict[str, Any]
     additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if not isinstance(self.filter_, Unset):
-            out["filter"] = to_json(self.filter_)
+        out["filters"] = to_json(self.filters)
         for key, value in self.additional_properties.items():
             out.setdefault(key, to_json(value))
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExportCustomersRequest:
-        known = {"filter"}
+        known = {"filters"}
         return cls(
-            filter_=(dict(data["filter"]) if "filter" in data else UNSET),
+            filters=dict(data["filters"]),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

@@ -22,7 +22,8 @@ class SegmentMembership:
     """SegmentMembership
 
     Attributes:
-        ids: Customer identifiers to add to or remove from the manual segment.
+        ids: Customer identifiers to add to or remove from the manual segment (1 to
+            1,000 per request), of the kind `id_type` names.
         additional_properties: fields the spec does not list, kept as they came.
     """
 
