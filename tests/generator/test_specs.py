@@ -1292,7 +1292,7 @@ def test_export_customers_sends_the_published_filters() -> None:
 
 def test_campaign_metrics_take_the_published_query_parameters() -> None:
     """`version` is required by the published document; the rest narrow the series."""
-    file, path, _, op, _ = all_operations()["getCampaignMetrics"]
+    _, _, _, op, _ = all_operations()["getCampaignMetrics"]
     params = {p["name"]: p for p in op["parameters"]}
     assert set(params) == {
         "campaign_id",
