@@ -12,6 +12,7 @@ from ._delivery import (
     DeliveryStats,
     MessageTooLargeError,
     QueueFullError,
+    RejectedMessageError,
     UndeliveredError,
 )
 from ._errors import (
@@ -43,7 +44,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "5a12de366334c7439fac28379aecd7c148da498a515436fa480c14f530a95e42"
+SPEC_HASH = "faca45538cb125d232c505e19f43efb3b1cabbeccca3abbd957f937020339c2e"
 
 __all__ = [
     "OPERATIONS",
@@ -78,6 +79,7 @@ __all__ = [
     "PipelinesClient",
     "QueueFullError",
     "RateLimitError",
+    "RejectedMessageError",
     "Timeout",
     "TrackClient",
     "UndeliveredError",

@@ -105,6 +105,9 @@ class BackgroundTrackClient(BackgroundClient):
                 rate_per_seconds=None,
                 message_id_field=None,
                 sent_at_field=None,
+                partial_status=207,
+                partial_errors_field="errors",
+                partial_index_field="batch_index",
             ),
             headers,
             MessageFields(

@@ -181,6 +181,7 @@ _DELIVERY_EXPORTS = {
         "DeliveryStats",
         "MessageTooLargeError",
         "QueueFullError",
+        "RejectedMessageError",
         "UndeliveredError",
     ),
 }

@@ -102,6 +102,7 @@ def with_delivery(
             kind_field=kind_field,
             kinds=kinds,
             events=any(o.validates_events for o in s.operations),
+            partial_failure=op.partial_failure,
         )
         out.append(replace(s, delivery=delivery))
     return tuple(out)

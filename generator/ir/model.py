@@ -230,6 +230,7 @@ class Operation:
         False  # body is a track call checked against semantic events
     )
     pagination: Pagination | None = None
+    partial_failure: PartialFailure | None = None
     old_py_name: str = ""  # the method's previous name, kept as a deprecated alias
     group: str = (
         ""  # the client attribute of its OperationGroup ("" on the client itself)
@@ -264,6 +265,17 @@ class Operation:
             if r.status.startswith("2") or r.status == "2XX":
                 return r
         return None
+
+
+@dataclass(frozen=True)
+class PartialFailure:
+    """A batch operation's answer that accepts the batch but for some items, and lists
+    those (`x-ciogen-partial-failure`): its status, its array of refused items, and the
+    field of each entry holding the item's 0-based position in the request."""
+
+    status: int
+    errors_field: str
+    index_field: str
 
 
 @dataclass(frozen=True)
@@ -330,6 +342,9 @@ class Delivery:
     kind_field: str = ""  # the property telling kinds apart
     kinds: tuple[DeliveryKind, ...] = ()
     events: bool = False  # semantic events are enqueued too (they are items of a kind)
+    partial_failure: PartialFailure | None = (
+        None  # how the API says it refused some items
+    )
 
 
 @dataclass(frozen=True)

@@ -239,8 +239,23 @@ class OperationReader:
             ),
             limits=limits(op, doc, optr),
             pagination=self._pagination(doc, op, optr, params),
+            partial_failure=self._partial_failure(doc, op, optr),
             source=f"{doc.name}#{optr}",
         )
+
+    def _partial_failure(
+        self, doc: Document, op: dict[str, Any], optr: str
+    ) -> ir.PartialFailure | None:
+        found = extensions.partial_failure(op, doc.name, optr)
+        if found is None:
+            return None
+        responses = op.get("responses")
+        if not isinstance(responses, dict) or str(found.status) not in responses:
+            where = f"{optr}/{escape(extensions.PARTIAL_FAILURE)}/status"
+            raise SpecError(
+                doc.name, where, f"the operation declares no {found.status} response"
+            )
+        return ir.PartialFailure(found.status, found.errors, found.index)
 
     def _pagination(
         self,

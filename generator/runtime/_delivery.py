@@ -65,6 +65,7 @@ __all__ = [
     "MessageTooLargeError",
     "QueueFullError",
     "RateLimiter",
+    "RejectedMessageError",
     "SpoolLockedError",
     "UndeliveredError",
     "iso_timestamp",
@@ -147,6 +148,12 @@ class BatchEndpoint:
     rate_per_seconds: float | None = None  # ... in any window of this many seconds
     message_id_field: str | None = None  # filled with a uuid4 when missing, once
     sent_at_field: str | None = None  # stamped into each message at each send
+    # An answer with this status accepts the batch but for the items its array
+    # ``partial_errors_field`` lists, each entry naming its item's 0-based position in
+    # ``partial_index_field``: those items are given to ``on_error``, not counted as sent.
+    partial_status: int | None = None
+    partial_errors_field: str | None = None
+    partial_index_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,19 @@ class MessageTooLargeError(PayloadTooLargeError):
             f"{limit} bytes; it was not queued"
         )
         self.args = (message,)
+
+
+class RejectedMessageError(Error):
+    """Given to ``on_error`` with one message the API refused while accepting the rest of
+    its batch. ``details`` is the API's entry for it (the reason, the field...), without
+    the position."""
+
+    def __init__(self, operation: str, details: Mapping[str, Any]) -> None:
+        said = "; ".join(f"{k}: {v}" for k, v in sorted(details.items()))
+        super().__init__(
+            f"{operation}: the API refused the message" + (f" ({said})" if said else "")
+        )
+        self.details = dict(details)
 
 
 class UndeliveredError(Error):
@@ -682,7 +702,7 @@ class Delivery:
             # RuntimeError: the transport was closed under a worker ``close`` gave up on.
             outcome = exc
         if isinstance(outcome, RawResponse) and 200 <= outcome.status < 300:
-            self._finish(batch, outcome, None)
+            self._finish(batch, outcome, None, self._refused(outcome, len(batch.items)))
             return
         status = outcome.status if isinstance(outcome, RawResponse) else None
         headers = outcome.headers if isinstance(outcome, RawResponse) else {}
@@ -766,14 +786,64 @@ class Delivery:
             outcome.retries = retries
         return outcome
 
+    def _refused(self, response: RawResponse, count: int) -> dict[int, dict[str, Any]]:
+        """The items of a batch of ``count`` that a partial-failure answer lists (by
+        position, with the API's entry for each), or none for any other answer."""
+        endpoint = self._endpoint
+        if (
+            endpoint.partial_status is None
+            or response.status != endpoint.partial_status
+        ):
+            return {}
+        data = decode_body(response.body)
+        entries = (
+            data.get(endpoint.partial_errors_field) if isinstance(data, dict) else None
+        )
+        if not isinstance(entries, list):
+            logger.warning(
+                "%s: status %d without the list of refused messages: counted as sent",
+                self._operation,
+                response.status,
+            )
+            return {}
+        out: dict[int, dict[str, Any]] = {}
+        unplaced = 0
+        for entry in entries:
+            index = (
+                entry.get(endpoint.partial_index_field)
+                if isinstance(entry, dict)
+                else None
+            )
+            if (
+                isinstance(index, int)
+                and not isinstance(index, bool)
+                and 0 <= index < count
+            ):
+                others = {
+                    k: v for k, v in entry.items() if k != endpoint.partial_index_field
+                }
+                out.setdefault(index, others)
+            else:
+                unplaced += 1
+        if unplaced:
+            logger.warning(
+                "%s: %d entries of the refused list name no message of the batch",
+                self._operation,
+                unplaced,
+            )
+        return out
+
     def _finish(
         self,
         batch: _Batch,
         response: RawResponse | None,
         error: BaseException | None,
+        refused: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> None:
-        """Settle a batch: delivered (a response) or given up on (an error)."""
+        """Settle a batch: delivered (a response; but for the `refused` items, by
+        position) or given up on (an error)."""
         delivered = response is not None
+        refused = refused or {}
         if delivered and batch.rowids:
             self._forget(batch.rowids)
         with self._lock:
@@ -783,12 +853,26 @@ class Delivery:
             del self._unsettled[batch.seq]
             self._pending -= len(batch.items)
             if delivered:
-                self._sent += len(batch.items)
+                self._sent += len(batch.items) - len(refused)
+                self._failed += len(refused)
                 self._failures_in_row = 0
             else:
                 self._failed += len(batch.items)
             self._settled.notify_all()
             self._space.notify_all()
+        if refused:
+            # one log line with the count (the API's reasons may quote the messages)
+            logger.warning(
+                "%s: the API refused %d of %d messages",
+                self._operation,
+                len(refused),
+                len(batch.items),
+            )
+            for index in sorted(refused):
+                self._tell(
+                    [batch.items[index]],
+                    RejectedMessageError(self._operation, refused[index]),
+                )
         if not delivered:
             if batch.rowids:
                 self._forget(batch.rowids)

@@ -29,6 +29,8 @@ PROPERTIES_SOURCE = (
 )  # schema: where its properties came from
 PAGINATION = PREFIX + "pagination"  # operation: how its responses page
 DELIVERY = PREFIX + "delivery"  # root: fields a background client fills in each message
+# operation: the success answer that lists the batch items the API refused
+PARTIAL_FAILURE = PREFIX + "partial-failure"
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,42 @@ def pagination(
         next=raw["next"],
         items=raw["items"],
     )
+
+
+@dataclass(frozen=True)
+class PartialFailureValues:
+    """`x-ciogen-partial-failure`: the status of the answer that accepts a batch but for
+    some items, the answer's array listing those, and each entry's field holding the
+    item's 0-based position in the request's array."""
+
+    status: int
+    errors: str
+    index: str
+
+
+def partial_failure(
+    operation: Mapping[str, Any], file: str, where: str
+) -> PartialFailureValues | None:
+    """The `x-ciogen-partial-failure` of an operation at pointer `where`, or None."""
+    raw = operation.get(PARTIAL_FAILURE)
+    if raw is None:
+        return None
+    at = f"{where}/{escape(PARTIAL_FAILURE)}"
+    if not isinstance(raw, dict):
+        raise SpecError(file, at, f"{PARTIAL_FAILURE} must be an object")
+    status = raw.get("status")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if (
+        isinstance(status, bool)
+        or not isinstance(status, int)
+        or not 200 < status < 300
+    ):
+        raise SpecError(file, f"{at}/status", "must be a success status other than 200")
+    for key in ("errors", "index"):
+        if not _name(raw.get(key)):
+            raise SpecError(file, f"{at}/{key}", "must be a field name")
+    return PartialFailureValues(status=status, errors=raw["errors"], index=raw["index"])
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from customerio_client import (
     BackgroundTrackClient,
     IncompleteMessageError,
     MessageTooLargeError,
+    RejectedMessageError,
     events,
     fixtures,
     models,
@@ -173,6 +174,31 @@ def test_the_track_v2_batch_client_uses_that_endpoints_limits(
         "name": "joined",
     }
     assert len(items) == 3
+
+
+def test_track_v2_operations_the_api_refuses_in_a_207_go_to_on_error(
+    cio: FakeCustomerIO,
+) -> None:
+    """Track v2's batch answers 207 when it accepts a batch but for some operations: the
+    background client hands exactly those to on_error (x-ciogen-partial-failure)."""
+    refusal = {"batch_index": 1, "reason": "invalid", "field": "identifiers"}
+    cio.set_response("trackBatchV2", {"errors": [refusal]}, status=207)
+    lost: list[tuple[list[dict[str, Any]], BaseException]] = []
+    with BackgroundTrackClient(
+        "site-123456",
+        "key-123456",
+        base_url=cio.url,
+        on_error=lambda messages, exc: lost.append((messages, exc)),
+    ) as client:
+        for person in ("p-0", "p-1", "p-2"):
+            client.person_identify(identifiers=models.Identifiers(id_=person))
+        assert not client.flush()
+        assert (client.stats.sent, client.stats.failed) == (2, 1)
+    ((messages, exc),) = lost
+    assert messages == [batch_items(cio, "trackBatchV2")[1]]
+    assert messages[0]["identifiers"] == {"id": "p-1"}
+    assert isinstance(exc, RejectedMessageError)
+    assert exc.details == {"reason": "invalid", "field": "identifiers"}
 
 
 def test_what_is_queued_at_exit_is_delivered(

@@ -298,6 +298,22 @@ BAD_CASES = {
         "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n",
         "#/swagger",
     ),
+    "partial_failure_status": (
+        (
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /b:\n    post:\n"
+            "      x-ciogen-partial-failure: {status: 207, errors: errors, index: i}\n"
+            "      responses:\n        '200': {description: ok}\n"
+        ),
+        "#/paths/~1b/post/x-ciogen-partial-failure/status",
+    ),
+    "partial_failure_field": (
+        (
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /b:\n    post:\n"
+            "      x-ciogen-partial-failure: {status: 207, errors: 3, index: i}\n"
+            "      responses:\n        '207': {description: some refused}\n"
+        ),
+        "#/paths/~1b/post/x-ciogen-partial-failure/errors",
+    ),
     "bad_properties": (
         (
             "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n"

@@ -88,7 +88,7 @@ PUBLISHED = (
     "openapi/_original/customer-io-app-api-openapi.json",
     "openapi/_original/customer-io-pipelines-api-openapi.json",
     # the same repository's split of the App and Track documents by tag (specs/README.md:
-    # `C`, `S`, `E`, `M`, `V`, `L`, `G`)
+    # `C`, `S`, `E`, `M`, `V`, `L`, `G`, `B`)
     "openapi/customer-io-customers-api-openapi.yml",
     "openapi/customer-io-send-messages-api-openapi.yml",
     "openapi/customer-io-exports-api-openapi.yml",
@@ -96,6 +96,7 @@ PUBLISHED = (
     "openapi/customer-io-track-events-api-openapi.yml",
     "openapi/customer-io-collections-api-openapi.yml",
     "openapi/customer-io-track-segments-api-openapi.yml",
+    "openapi/customer-io-track-v2-api-openapi.yml",
 )
 EVENT_OPS = {
     "action-events.yaml": "trackActionEvent",
@@ -1353,3 +1354,26 @@ def test_segment_membership_takes_1_to_1000_ids() -> None:
     ]["ids"]
     assert (ids["minItems"], ids["maxItems"]) == (1, 1000)
     assert ids["x-ciogen-source"].startswith(PUBLISHED[9] + "#/paths/")
+
+
+def test_track_v2_batch_declares_its_partial_failure_answer() -> None:
+    """The published 207: the batch is accepted but for the operations `errors` lists, by
+    `batch_index`. The extension is what the background client reads."""
+    file, _, _, op, _ = all_operations()["trackBatchV2"]
+    assert op["x-ciogen-partial-failure"] == {
+        "status": 207,
+        "errors": "errors",
+        "index": "batch_index",
+    }
+    answer = op["responses"]["207"]
+    schema = deref(answer["content"]["application/json"]["schema"], file)
+    entry = schema["properties"]["errors"]["items"]["properties"]
+    assert entry["batch_index"]["type"] == "integer"
+    assert {"reason", "field", "message"} <= set(entry)
+    assert answer["x-ciogen-source"] == (
+        PUBLISHED[10] + "#/paths/~1api~1v2~1batch/post/responses/207"
+    )
+    others = {
+        o for o, v in all_operations().items() if "x-ciogen-partial-failure" in v[3]
+    }
+    assert others == {"trackBatchV2"}

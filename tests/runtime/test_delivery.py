@@ -30,6 +30,7 @@ from generator.runtime._delivery import (
     MessageTooLargeError,
     QueueFullError,
     RateLimiter,
+    RejectedMessageError,
     UndeliveredError,
     iso_timestamp,
     new_message_id,
@@ -379,6 +380,73 @@ def test_on_error_receives_every_message_when_retries_run_out(server) -> None:
     )
     assert len(server.requests) == 3 * 3  # three batches, each tried three times
     assert delivery.stats.failed == 12
+
+
+PARTIAL = {
+    "partial_status": 207,
+    "partial_errors_field": "errors",
+    "partial_index_field": "batch_index",
+}
+
+
+def refusing(*indexes: object, extra: list | None = None):
+    """A responder that takes each batch but for the items at `indexes` (207)."""
+    entries = [
+        {"batch_index": i, "reason": "invalid", "field": "identifiers"} for i in indexes
+    ] + (extra or [])
+
+    def respond(request: RecordedRequest):
+        body = json.dumps({"errors": entries}).encode()
+        return 207, {"Content-Type": "application/json"}, body
+
+    return respond
+
+
+def test_a_partial_failure_hands_only_the_refused_messages_to_on_error(
+    server, caplog
+) -> None:
+    server.responder = refusing(1, 3, 3)  # a position listed twice is one message
+    lost: list[tuple[list[dict], BaseException]] = []
+    delivery = make(
+        server, PARTIAL, batch_size=5, on_error=lambda m, e: lost.append((m, e))
+    )
+    with caplog.at_level(logging.WARNING):
+        for i in range(5):
+            delivery.enqueue({"i": i, "email": f"person{i}@example.com"})
+        assert not delivery.close()  # something was lost: flush and close say so
+    assert [[m["i"] for m in messages] for messages, _ in lost] == [[1], [3]]
+    for _, exc in lost:
+        assert isinstance(exc, RejectedMessageError)
+        assert exc.details == {"reason": "invalid", "field": "identifiers"}
+        assert "invalid" in str(exc) and "identifiers" in str(exc)
+    assert len(server.requests) == 1  # accepted: nothing is sent again
+    assert (delivery.stats.sent, delivery.stats.failed) == (3, 2)
+    assert "refused 2 of 5 messages" in caplog.text
+    assert "person" not in caplog.text and "invalid" not in caplog.text
+
+
+def test_a_partial_failure_status_without_the_extension_is_a_success(server) -> None:
+    server.responder = refusing(0)
+    lost: list[BaseException] = []
+    delivery = make(server, on_error=lambda m, e: lost.append(e))
+    delivery.enqueue({"i": 0})
+    assert delivery.close()
+    assert lost == [] and delivery.stats.sent == 1
+
+
+def test_refusals_that_name_no_message_of_the_batch_are_logged_not_guessed(
+    server, caplog
+) -> None:
+    odd = [{"batch_index": 9}, {"batch_index": True}, {"batch_index": "0"}, "x"]
+    server.responder = refusing(extra=odd)
+    lost: list[BaseException] = []
+    delivery = make(server, PARTIAL, on_error=lambda m, e: lost.append(e))
+    with caplog.at_level(logging.WARNING):
+        delivery.enqueue({"i": 0})
+        delivery.enqueue({"i": 1})
+        assert delivery.close()
+    assert lost == [] and delivery.stats.sent == 2
+    assert "4 entries of the refused list name no message" in caplog.text
 
 
 def test_dropped_connections_count_as_retryable(server) -> None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .batch import Batch
     from .batch_item import BatchItem, decode_BatchItem
     from .batch_v2 import BatchV2
+    from .batch_v2_refusals import BatchV2Refusals, BatchV2RefusalsErrorsItem
     from .broadcast_trigger import BroadcastTrigger
     from .context import (
         Context,
@@ -178,6 +179,8 @@ __all__ = [
     "Batch",
     "BatchItem",
     "BatchV2",
+    "BatchV2Refusals",
+    "BatchV2RefusalsErrorsItem",
     "BroadcastTrigger",
     "Context",
     "ContextApp",
@@ -320,6 +323,8 @@ _MODULES: dict[str, str] = {
     "Batch": "batch",
     "BatchItem": "batch_item",
     "BatchV2": "batch_v2",
+    "BatchV2Refusals": "batch_v2_refusals",
+    "BatchV2RefusalsErrorsItem": "batch_v2_refusals",
     "BroadcastTrigger": "broadcast_trigger",
     "Context": "context",
     "ContextApp": "context",
