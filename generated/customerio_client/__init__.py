@@ -44,7 +44,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "faca45538cb125d232c505e19f43efb3b1cabbeccca3abbd957f937020339c2e"
+SPEC_HASH = "e83d63aebc166a747c304784ea336bd3af43e4c6ea24bbfcb29f58270900b176"
 
 __all__ = [
     "OPERATIONS",

@@ -252,6 +252,7 @@ class BackgroundPipelinesClient(BackgroundClient):
         event: str,
         user_id: str | Unset = UNSET,
         anonymous_id: str | Unset = UNSET,
+        group_id: str | Unset = UNSET,
         properties: dict[str, Any] | Unset = UNSET,
         integrations: dict[str, bool] | Unset = UNSET,
         message_id: str | Unset = UNSET,
@@ -261,12 +262,13 @@ class BackgroundPipelinesClient(BackgroundClient):
     ) -> str:
         """Queue one "track" message (`models.Track`, `type` filled in).
 
-        Needs userId or anonymousId: refused at once
+        Needs userId or anonymousId or groupId: refused at once
         (`IncompleteMessageError`) without.
         """
         message = Track(
             user_id=user_id,
             anonymous_id=anonymous_id,
+            group_id=group_id,
             event=event,
             properties=properties,
             integrations=integrations,
@@ -275,7 +277,7 @@ class BackgroundPipelinesClient(BackgroundClient):
             timestamp=timestamp,
             context=context,
         ).to_dict()
-        require_one_of(message, "track", (("userId",), ("anonymousId",)))
+        require_one_of(message, "track", (("userId",), ("anonymousId",), ("groupId",)))
         return self._put(message)
 
     def application_backgrounded(

@@ -384,12 +384,15 @@ class SchemaBuilder:
 
     @staticmethod
     def _only_required(variants: Any) -> bool:
-        """`anyOf: [{required: [a]}, {required: [b]}]` is a constraint, not a union."""
+        """`anyOf: [{required: [a]}, {required: [b]}]` is a constraint, not a union (an
+        extension on a branch, `x-...`, says nothing about values)."""
         return (
             isinstance(variants, list)
             and bool(variants)
             and all(
-                isinstance(v, dict) and set(v) <= {"required", "description"}
+                isinstance(v, dict)
+                and {k for k in v if not k.startswith("x-")}
+                <= {"required", "description"}
                 for v in variants
             )
         )

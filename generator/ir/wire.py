@@ -55,7 +55,8 @@ def _identify_call(
 
     The track kind is the one the semantic events fix `kind_field` to. Beside the fields a
     track call has, an identify call carries the user id and exactly one free-form object
-    (the person's traits) of its own; the kind is used only when exactly one kind is so.
+    (the person's traits) of its own, and requires nothing but an identity (a group call,
+    say, also needs its group); the kind is used only when exactly one kind is so.
     """
     track_kinds = [
         _fixed_fields(ev.schema, models).get(kind_field) for ev in events if ev.schema
@@ -73,6 +74,7 @@ def _identify_call(
         own = [p for p in model.properties if p.name not in track_names]
         if (
             any(p.name == user_id_field for p in model.properties)
+            and not set(model.required) - {kind_field, user_id_field}
             and len(own) == 1
             and resolve(own[0].schema, models).kind in (MAP, OBJECT, ANY)
         ):

@@ -222,3 +222,19 @@ def test_what_is_queued_at_exit_is_delivered(
     )
     assert done.returncode == 0, done.stderr
     assert len(batch_items(cio, "pipelinesBatch")) == 50
+
+
+def test_an_event_of_a_group_alone_is_queued(cio: FakeCustomerIO) -> None:
+    """Customer.io's published Pipelines document takes a track call with only a groupId
+    (an event of a group); one with no identity at all is still refused at once."""
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        client.track(event="Plan Upgraded", group_id="acme")
+        with pytest.raises(IncompleteMessageError, match="groupId"):
+            client.track(event="Plan Upgraded")
+    (item,) = batch_items(cio, "pipelinesBatch")
+    assert (item["type"], item["event"], item["groupId"]) == (
+        "track",
+        "Plan Upgraded",
+        "acme",
+    )
+    assert "userId" not in item and "anonymousId" not in item

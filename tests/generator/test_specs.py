@@ -480,9 +480,18 @@ def test_pipelines_context_fields() -> None:
 def test_pipelines_requirement_resolutions() -> None:
     s = load("pipelines.yaml")["components"]["schemas"]
     one_of_ids = [{"required": ["userId"]}, {"required": ["anonymousId"]}]
-    for name in ("Identify", "Track", "Page", "Screen", "Group"):
+    for name in ("Identify", "Page", "Screen", "Group"):
         assert s[name]["anyOf"] == one_of_ids, name
+    for name in ("Identify", "Track", "Page", "Screen", "Group"):
         assert "userId" not in s[name].get("required", []), name
+    # a track call may be a group's event alone (the published "Group" custom event)
+    *ids, by_group = s["Track"]["anyOf"]
+    assert ids == one_of_ids and by_group["required"] == ["groupId"]
+    assert s["Track"]["properties"]["groupId"]["type"] == "string"
+    for node in (by_group, s["Track"]["properties"]["groupId"]):
+        assert node["x-ciogen-source"].startswith(
+            PUBLISHED[2] + "#/components/schemas/track/oneOf/0/oneOf/2/"
+        )
     assert s["Track"]["required"] == ["event"]
     assert s["Group"]["required"] == ["groupId"]
     assert sorted(s["Alias"]["required"]) == ["previousId", "userId"]

@@ -24,7 +24,7 @@ __all__ = [
 
 @dataclass
 class Track:
-    """Send an event associated with a person.
+    """Send an event associated with a person (or, with only `groupId`, with a group).
 
     Attributes:
         event: The name of the event
@@ -36,6 +36,8 @@ class Track:
             don’t have an absolutely unique identifier. Our libraries generate
             this value automatically to help you track people before they sign
             up, log in, provide their email, etc.
+        group_id: (groupId) The group the event is attributed to, for an event of a
+            group rather than of a person. Not all destinations take group events.
         properties: Additional properties for your event.
         integrations: Contains a list of booleans indicating the integrations that are
             enabled (true) or disabled (false). By default, all integrations
@@ -64,6 +66,7 @@ class Track:
     type_: Literal["track"] = "track"
     user_id: str | Unset = UNSET
     anonymous_id: str | Unset = UNSET
+    group_id: str | Unset = UNSET
     properties: dict[str, Any] | Unset = UNSET
     integrations: dict[str, bool] | Unset = UNSET
     message_id: str | Unset = UNSET
@@ -80,6 +83,8 @@ class Track:
             out["userId"] = to_json(self.user_id)
         if not isinstance(self.anonymous_id, Unset):
             out["anonymousId"] = to_json(self.anonymous_id)
+        if not isinstance(self.group_id, Unset):
+            out["groupId"] = to_json(self.group_id)
         out["event"] = to_json(self.event)
         if not isinstance(self.properties, Unset):
             out["properties"] = to_json(self.properties)
@@ -107,6 +112,7 @@ class Track:
             "type",
             "userId",
             "anonymousId",
+            "groupId",
             "event",
             "properties",
             "integrations",
@@ -121,6 +127,7 @@ class Track:
             type_=data.get("type", "track"),
             user_id=data.get("userId", UNSET),
             anonymous_id=data.get("anonymousId", UNSET),
+            group_id=data.get("groupId", UNSET),
             properties=(dict(data["properties"]) if "properties" in data else UNSET),
             integrations=(
                 dict(data["integrations"]) if "integrations" in data else UNSET
