@@ -44,7 +44,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "e83d63aebc166a747c304784ea336bd3af43e4c6ea24bbfcb29f58270900b176"
+SPEC_HASH = "f994f35e0966edd500e43a5e025e31c0a2144743b303efee745ecf5c6302ddbe"
 
 __all__ = [
     "OPERATIONS",

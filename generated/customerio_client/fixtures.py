@@ -496,6 +496,17 @@ _EVENTS: Mapping[str, dict[str, Any]] = {
         "event": "Relationship Deleted",
         "properties": {"objectId": "acme", "objectTypeId": 1},
     },
+    "Report Content Event": {
+        "anonymousId": "anon_123",
+        "type": "track",
+        "event": "Report Content Event",
+        "timestamp": "2024-01-15T10:30:00.000Z",
+        "properties": {
+            "actionType": "viewed_content",
+            "contentId": 5,
+            "templateId": 12,
+        },
+    },
     "Report Delivery Event": {
         "anonymousId": "dlv_123",
         "type": "track",

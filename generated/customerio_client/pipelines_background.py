@@ -29,6 +29,7 @@ from .pipelines import DEFAULT_REGION, REGIONS
 if TYPE_CHECKING:
     from .models.context import Context
     from .models.device_context import DeviceContextDeviceType
+    from .models.report_content_event import ReportContentEventPropertiesActionType
     from .models.report_delivery_event import ReportDeliveryEventPropertiesMetric
 
 __all__ = ["BackgroundPipelinesClient"]
@@ -774,6 +775,38 @@ class BackgroundPipelinesClient(BackgroundClient):
                 user_id=user_id,
                 object_id=object_id,
                 object_type_id=object_type_id,
+                timestamp=timestamp,
+                integrations=integrations,
+                message_id=message_id,
+                context=context,
+                extra_properties=extra_properties,
+            )
+        )
+
+    def report_content_event(
+        self,
+        *,
+        user_id: str | Unset = UNSET,
+        anonymous_id: str | Unset = UNSET,
+        action_type: ReportContentEventPropertiesActionType | str,
+        content_id: int | Unset = UNSET,
+        template_id: int | Unset = UNSET,
+        timestamp: datetime.datetime | str | Unset = UNSET,
+        integrations: dict[str, bool] | Unset = UNSET,
+        message_id: str | Unset = UNSET,
+        context: Mapping[str, Any] | Unset = UNSET,
+        extra_properties: Mapping[str, Any] | Unset = UNSET,
+    ) -> str:
+        """Queue the Report Content Event semantic event (see
+        `events.report_content_event`, which checks it).
+        """
+        return self._put(
+            events.report_content_event(
+                user_id=user_id,
+                anonymous_id=anonymous_id,
+                action_type=action_type,
+                content_id=content_id,
+                template_id=template_id,
                 timestamp=timestamp,
                 integrations=integrations,
                 message_id=message_id,

@@ -65,6 +65,7 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
             "Device Deleted",
             "Object Deleted",
             "Relationship Deleted",
+            "Report Content Event",
             "Report Delivery Event",
             "User Deleted",
             "User Suppressed",

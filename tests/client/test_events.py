@@ -202,7 +202,7 @@ def roundtrip(value: Any) -> Any:
 
 
 def test_registry_has_every_spec_event() -> None:
-    assert len(SPEC_EVENTS) == 21
+    assert len(SPEC_EVENTS) == 22
     assert set(EVENTS) == set(SPEC_EVENTS)
     for name, spec in EVENTS.items():
         assert spec.name == name
@@ -292,7 +292,7 @@ def test_full_call_validates_against_spec(name: str) -> None:
 def test_seed_examples_are_found() -> None:
     # the three curl bodies of seeds 000, 002 and 003 (specs/README.md, Examples)
     assert len(SEED_EXAMPLES) == 3
-    assert len({v["event"] for _, _, v in EXAMPLES}) == 21
+    assert len({v["event"] for _, _, v in EXAMPLES}) == 22
 
 
 @pytest.mark.parametrize(
@@ -362,6 +362,25 @@ def test_object_and_relationship_deleted_carry_object_ids() -> None:
     assert rel["userId"] == "42" and rel["properties"] == {"objectId": "acme"}
     validate_against_spec(obj)
     validate_against_spec(rel)
+
+
+def test_report_content_event_carries_what_was_done_with_which_content() -> None:
+    payload = events.report_content_event(
+        anonymous_id="anon-1",
+        action_type="clicked_content",
+        content_id=5,
+        template_id=12,
+    )
+    assert payload["event"] == "Report Content Event" and payload["type"] == "track"
+    assert payload["properties"] == {
+        "actionType": "clicked_content",
+        "contentId": 5,
+        "templateId": 12,
+    }
+    validate_against_spec(payload)
+    assert events.validate_event(payload) is EVENTS["Report Content Event"]
+    with pytest.raises(events.SemanticEventError):
+        events.report_content_event(anonymous_id="a", action_type="scrolled_content")
 
 
 def test_report_delivery_event_carries_delivery_id_and_metric() -> None:

@@ -558,7 +558,7 @@ def test_validate_reports_without_writing(tmp_path: Path) -> None:
     assert (
         r.returncode == 0
         and "41 operation(s)" in r.stdout
-        and "21 semantic event(s)" in r.stdout
+        and "22 semantic event(s)" in r.stdout
     )
     assert not (tmp_path / "nothing").exists()
 

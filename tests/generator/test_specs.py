@@ -111,7 +111,7 @@ SURFACE_OF_OP = {
     **{o: "pipelines" for o in EVENT_OPS.values()},
 }
 
-# The 21 semantic events: event name -> (file, schema name, family).
+# The 22 semantic events: event name -> (file, schema name, family).
 EVENTS: dict[str, tuple[str, str, str]] = {}
 for _name in [
     "Device Created or Updated",
@@ -122,6 +122,7 @@ for _name in [
     "Relationship Deleted",
     "Object Deleted",
     "Report Delivery Event",
+    "Report Content Event",
 ]:
     EVENTS[_name] = ("action-events.yaml", "", "action")
 for _name in [
@@ -149,6 +150,8 @@ EVENTS = {
 }
 # Events whose schema comes from a seed; all others must say x-ciogen-properties-source: reference.
 SEEDED_EVENTS = {"Device Created or Updated", "Email Bounced", "Application Installed"}
+# events added from Customer.io's published Pipelines document (marked x-ciogen-source)
+PUBLISHED_EVENTS = {"Report Content Event"}
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
@@ -654,6 +657,9 @@ def test_semantic_event_schema(event: str) -> None:
     assert "context" in props
     if event in SEEDED_EVENTS:
         assert "x-ciogen-properties-source" not in s
+    elif event in PUBLISHED_EVENTS:
+        assert "x-ciogen-properties-source" not in s
+        assert s["x-ciogen-source"].startswith(PUBLISHED[2] + "#/components/schemas/")
     else:
         assert s["x-ciogen-properties-source"] == "reference"
     # Extra keys are allowed inside properties and context (the seed examples carry them).
@@ -667,6 +673,7 @@ IDENTITY = {
     **{e: "userId" for e in EVENTS},
     "Object Deleted": "anonymousId",
     "Report Delivery Event": None,
+    "Report Content Event": None,
 }
 
 
@@ -708,6 +715,14 @@ def test_semantic_event_specific_fields() -> None:
             "type": "integer",
             "default": 1,
         }
+    p = props_of("Report Content Event")
+    assert p["required"] == ["actionType"]  # the published `activityType` names nothing
+    assert p["properties"]["actionType"]["enum"] == [
+        "viewed_content",
+        "clicked_content",
+    ]
+    assert p["properties"]["contentId"]["type"] == "integer"
+    assert p["properties"]["templateId"]["type"] == "integer"
     p = props_of("Report Delivery Event")
     assert "properties" in event_schema("Report Delivery Event")["required"]
     assert sorted(p["required"]) == ["deliveryId", "metric"]
@@ -889,6 +904,7 @@ README_ROWS = {
     "email-properties-required": ["email_id"],
     "broadcast-path": ["/v1/send/broadcast", "/v1/campaigns/{broadcast_id}/triggers"],
     "export-filters": ["`filter`", "`filters`", "required"],
+    "report-content-action-type": ["activityType", "actionType"],
 }
 
 

@@ -121,6 +121,11 @@ if TYPE_CHECKING:
     from .person_unsuppress import PersonUnsuppress
     from .relationship_deleted import RelationshipDeleted, RelationshipDeletedProperties
     from .remove_customers_from_segment_id_type import RemoveCustomersFromSegmentIdType
+    from .report_content_event import (
+        ReportContentEvent,
+        ReportContentEventProperties,
+        ReportContentEventPropertiesActionType,
+    )
     from .report_delivery_event import (
         ReportDeliveryEvent,
         ReportDeliveryEventProperties,
@@ -273,6 +278,9 @@ __all__ = [
     "RelationshipDeleted",
     "RelationshipDeletedProperties",
     "RemoveCustomersFromSegmentIdType",
+    "ReportContentEvent",
+    "ReportContentEventProperties",
+    "ReportContentEventPropertiesActionType",
     "ReportDeliveryEvent",
     "ReportDeliveryEventProperties",
     "ReportDeliveryEventPropertiesMetric",
@@ -417,6 +425,9 @@ _MODULES: dict[str, str] = {
     "RelationshipDeleted": "relationship_deleted",
     "RelationshipDeletedProperties": "relationship_deleted",
     "RemoveCustomersFromSegmentIdType": "remove_customers_from_segment_id_type",
+    "ReportContentEvent": "report_content_event",
+    "ReportContentEventProperties": "report_content_event",
+    "ReportContentEventPropertiesActionType": "report_content_event",
     "ReportDeliveryEvent": "report_delivery_event",
     "ReportDeliveryEventProperties": "report_delivery_event",
     "ReportDeliveryEventPropertiesMetric": "report_delivery_event",

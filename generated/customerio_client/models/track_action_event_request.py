@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .device_deleted import DeviceDeleted
     from .object_deleted import ObjectDeleted
     from .relationship_deleted import RelationshipDeleted
+    from .report_content_event import ReportContentEvent
     from .report_delivery_event import ReportDeliveryEvent
     from .user_deleted import UserDeleted
     from .user_suppressed import UserSuppressed
@@ -35,6 +36,7 @@ TrackActionEventRequest: TypeAlias = Union[
     "RelationshipDeleted",
     "ObjectDeleted",
     "ReportDeliveryEvent",
+    "ReportContentEvent",
     dict[str, Any],
 ]
 
@@ -46,6 +48,7 @@ def decode_TrackActionEventRequest(data: Any) -> TrackActionEventRequest:
     from .device_deleted import DeviceDeleted
     from .object_deleted import ObjectDeleted
     from .relationship_deleted import RelationshipDeleted
+    from .report_content_event import ReportContentEvent
     from .report_delivery_event import ReportDeliveryEvent
     from .user_deleted import UserDeleted
     from .user_suppressed import UserSuppressed
@@ -60,6 +63,8 @@ def decode_TrackActionEventRequest(data: Any) -> TrackActionEventRequest:
         return ObjectDeleted.from_dict(data)
     if tag == "Relationship Deleted":
         return RelationshipDeleted.from_dict(data)
+    if tag == "Report Content Event":
+        return ReportContentEvent.from_dict(data)
     if tag == "Report Delivery Event":
         return ReportDeliveryEvent.from_dict(data)
     if tag == "User Deleted":
