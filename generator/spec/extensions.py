@@ -60,6 +60,20 @@ def _name(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _table(
+    node: Mapping[str, Any], key: str, file: str, where: str
+) -> tuple[dict[str, Any], str] | None:
+    """The object-valued extension `key` of the node at pointer `where`, with its own
+    pointer; None when the node has none."""
+    raw = node.get(key)
+    if raw is None:
+        return None
+    at = f"{where}/{escape(key)}"
+    if not isinstance(raw, dict):
+        raise SpecError(file, at, f"{key} must be an object")
+    return raw, at
+
+
 def surface(node: Mapping[str, Any]) -> str:
     """The surface a root document, path item or operation names ("" when it names none)."""
     return _name(node.get(SURFACE))
@@ -95,12 +109,10 @@ def properties_from_reference(schema_extensions: Mapping[str, Any]) -> bool:
 
 def limits(node: Mapping[str, Any], file: str, where: str) -> LimitValues:
     """The `x-ciogen-limits` of a root document or an operation found at pointer `where`."""
-    raw = node.get(LIMITS)
-    if raw is None:
+    found = _table(node, LIMITS, file, where)
+    if found is None:
         return LimitValues()
-    at = f"{where}/{escape(LIMITS)}"
-    if not isinstance(raw, dict):
-        raise SpecError(file, at, f"{LIMITS} must be an object")
+    raw, at = found
     rate = raw.get("rate_limit") or {}
     if not isinstance(rate, dict):
         raise SpecError(file, at + "/rate_limit", "must be an object")
@@ -127,12 +139,10 @@ def pagination(
     operation: Mapping[str, Any], file: str, where: str
 ) -> PaginationValues | None:
     """The `x-ciogen-pagination` of an operation at pointer `where`, or None."""
-    raw = operation.get(PAGINATION)
-    if raw is None:
+    found = _table(operation, PAGINATION, file, where)
+    if found is None:
         return None
-    at = f"{where}/{escape(PAGINATION)}"
-    if not isinstance(raw, dict):
-        raise SpecError(file, at, f"{PAGINATION} must be an object")
+    raw, at = found
     for key in ("cursor", "next", "items"):
         if not _name(raw.get(key)):
             raise SpecError(file, f"{at}/{key}", "must be a name")
@@ -159,12 +169,10 @@ def partial_failure(
     operation: Mapping[str, Any], file: str, where: str
 ) -> PartialFailureValues | None:
     """The `x-ciogen-partial-failure` of an operation at pointer `where`, or None."""
-    raw = operation.get(PARTIAL_FAILURE)
-    if raw is None:
+    found = _table(operation, PARTIAL_FAILURE, file, where)
+    if found is None:
         return None
-    at = f"{where}/{escape(PARTIAL_FAILURE)}"
-    if not isinstance(raw, dict):
-        raise SpecError(file, at, f"{PARTIAL_FAILURE} must be an object")
+    raw, at = found
     status = raw.get("status")
     if isinstance(status, str) and status.isdigit():
         status = int(status)
@@ -192,12 +200,10 @@ class DeliveryValues:
 
 def delivery(root: Mapping[str, Any], file: str) -> DeliveryValues:
     """The `x-ciogen-delivery` of a root document (all empty when it has none)."""
-    raw = root.get(DELIVERY)
-    if raw is None:
+    found = _table(root, DELIVERY, file, "")
+    if found is None:
         return DeliveryValues()
-    at = "/" + escape(DELIVERY)
-    if not isinstance(raw, dict):
-        raise SpecError(file, at, f"{DELIVERY} must be an object")
+    raw, at = found
     for key in ("timestamp", "sent-at", "library"):
         if key in raw and not _name(raw[key]):
             raise SpecError(file, f"{at}/{key}", "must be a field name")
