@@ -62,7 +62,8 @@ class BackgroundTrackClient(BackgroundClient):
     id ("" here: this API has none). A message over 32768 bytes is refused
     when it is queued (`MessageTooLargeError`); a full queue blocks for `full_timeout`,
     then raises `QueueFullError`; `on_error(messages, exception)` gets every message given
-    up on.
+    up on, and each one a 207 answer lists as refused
+    (`RejectedMessageError`, with the API's reason in `details`).
     """
 
     REGIONS = REGIONS
