@@ -44,7 +44,7 @@ from .track_background import BackgroundTrackClient
 CustomerIOError = Error
 
 __version__ = "0.1.0"
-SPEC_HASH = "f994f35e0966edd500e43a5e025e31c0a2144743b303efee745ecf5c6302ddbe"
+SPEC_HASH = "a9d40f6f76181fa3daafb711941e67c58da4721c16889cc4b6e6d0512176e3ce"
 
 __all__ = [
     "OPERATIONS",

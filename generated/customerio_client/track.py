@@ -600,7 +600,9 @@ class TrackClient(BaseClient):
         """Batch entity operations (v2)
 
         Submit up to 500 KB of mixed person/object/delivery operations in a single
-        request; each operation in the batch must be 32 KB or smaller.
+        request; each operation in the batch must be 32 KB or smaller. When some
+        operations are refused and the rest accepted, the answer is 207 and its `errors`
+        lists the refused ones by `batch_index`.
 
         `POST /api/v2/batch` (operationId `trackBatchV2`).
         Requests over 500000 bytes raise PayloadTooLargeError before sending.
@@ -1037,7 +1039,9 @@ class AsyncTrackClient(AsyncBaseClient):
         """Batch entity operations (v2)
 
         Submit up to 500 KB of mixed person/object/delivery operations in a single
-        request; each operation in the batch must be 32 KB or smaller.
+        request; each operation in the batch must be 32 KB or smaller. When some
+        operations are refused and the rest accepted, the answer is 207 and its `errors`
+        lists the refused ones by `batch_index`.
 
         `POST /api/v2/batch` (operationId `trackBatchV2`).
         Requests over 500000 bytes raise PayloadTooLargeError before sending.
