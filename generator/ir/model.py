@@ -342,9 +342,8 @@ class Delivery:
     kind_field: str = ""  # the property telling kinds apart
     kinds: tuple[DeliveryKind, ...] = ()
     events: bool = False  # semantic events are enqueued too (they are items of a kind)
-    partial_failure: PartialFailure | None = (
-        None  # how the API says it refused some items
-    )
+    # how the API says it refused some of a batch's items
+    partial_failure: PartialFailure | None = None
 
 
 @dataclass(frozen=True)
