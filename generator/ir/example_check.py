@@ -6,10 +6,12 @@ dialect of the file that defines them (3.0 or 3.1), with every loaded document r
 cross-file `$ref`s resolve.
 
 Results are cached by content: the example, where its schema stands, and the structure
-(prose left out) of what that schema can reach: the units of its document (spec/units.py)
-its unit reaches through `$ref`s, or, when the specs are several files, every file it
-reaches. So an edit re-checks only the examples whose schemas it can change. When every
-answer is cached the schema validator (slow to import) is not imported at all.
+(prose left out) of what that schema can reach: the schema itself and the units of its
+document (spec/units.py) it reaches through `$ref`s, or, when the specs are several files,
+every file it reaches. A schema written inside an operation is keyed on itself, not on its
+whole path item, so marking an operation deprecated, say, re-checks nothing. An edit
+re-checks only the examples whose schemas it can change; when every answer is cached the
+schema validator (slow to import) is not imported at all.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from typing import Any
 
 from ..errors import Finding
 from ..spec.reader import Document
-from ..spec.refs import Workspace
-from ..spec.units import ROOT, refs_of, unit_of, units
+from ..spec.refs import Workspace, unescape_pointer
+from ..spec.units import ROOT, local_refs, refs_of, shape_digest, unit_of, units
 from . import model as ir
 
-_CHECKER_ID = "openapi-schema-validator-0.9.0/5"  # /5: keyed by the units reached
+# /6: an operation's inline schema is keyed on itself, not on its path item
+_CHECKER_ID = "openapi-schema-validator-0.9.0/6"
 
 
 def _refs(node: Any, out: set[str]) -> None:
@@ -82,6 +85,17 @@ def _is_pack(data: Any) -> bool:
     )
 
 
+def _node(data: Any, ptr: str) -> Any:
+    """The node at a JSON pointer of a document, or None."""
+    node = data
+    try:
+        for part in unescape_pointer(ptr):
+            node = node[int(part)] if isinstance(node, list) else node[part]
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
+    return node
+
+
 class CachedChecker:
     """`errors()` answered from the cache, falling back to a real check (imported lazily).
 
@@ -100,7 +114,8 @@ class CachedChecker:
         self._checker: ExampleChecker | None = None
         self._known: dict[str, str | None] | None = None
         self._used: dict[str, str | None] = {}
-        # a unit's local $refs by its digest (they depend on its structure alone)
+        # a unit's local $refs by its digest (they depend on its structure alone), and
+        # under `<unit digest>#<pointer>` a schema inside it: [its digest, its units...]
         self._refs: dict[str, list[str]] = {}
         self._scopes: dict[tuple[str, str], str] = {}
         self._nodes: dict[str, dict[str, Any]] = {}  # units(doc.data), by file
@@ -120,8 +135,10 @@ class CachedChecker:
         return self._known
 
     def _scope(self, name: str, ptr: str) -> str:
-        """A hash of what the schema at (file, pointer) can reach: its unit and the units
-        that unit reaches (one document), or the files it reaches (several)."""
+        """A hash of what the schema at (file, pointer) can reach: itself and the units it
+        reaches (one document), or the files it reaches (several). A schema that is a
+        unit (a component) is its unit's digest; one inside a unit (an operation's inline
+        schema) is hashed on its own, with the units its `$ref`s reach."""
         doc = next((d for d in self.ws.docs.values() if d.name == name), None)
         if doc is None or len(self.ws.docs) > 1:
             return self.closure.get(name, "")
@@ -129,9 +146,13 @@ class CachedChecker:
         start = unit_of(ptr, digests)
         if start == ROOT:
             return self.closure.get(name, "")
-        if (name, start) not in self._scopes:
+        if (name, ptr) not in self._scopes:
             self._load()
-            seen, todo = {start}, [start]
+            own, seen = "", {start}
+            if ptr != start:
+                own, *reached = self._inside(doc, digests[start], ptr)
+                seen = set(reached) if own else seen
+            todo = list(seen)
             while todo:
                 unit = todo.pop()
                 refs = self._refs.get(digests[unit])
@@ -145,11 +166,28 @@ class CachedChecker:
                     if target not in seen:
                         seen.add(target)
                         todo.append(target)
-            digest = hashlib.sha256(f"{_CHECKER_ID}\0{doc.version}".encode())
+            digest = hashlib.sha256(f"{_CHECKER_ID}\0{doc.version}\0{own}".encode())
             for unit in sorted(seen):
                 digest.update(f"\0{unit} {digests[unit]}".encode())
-            self._scopes[(name, start)] = digest.hexdigest()
-        return self._scopes[(name, start)]
+            self._scopes[(name, ptr)] = digest.hexdigest()
+        return self._scopes[(name, ptr)]
+
+    def _inside(self, doc: Document, unit_digest: str, ptr: str) -> list[str]:
+        """[digest, units its `$ref`s reach...] of the schema at `ptr` inside a unit (["",]
+        when the pointer leads nowhere), kept with the unit's own digest: it depends on
+        the unit's content alone."""
+        key = f"{unit_digest}#{ptr}"
+        found = self._refs.get(key)
+        if found is None:
+            node = _node(doc.data, ptr)
+            found = (
+                [shape_digest(node), *local_refs(node, doc.unit_digests)]
+                if node is not None
+                else [""]
+            )
+            self._refs[key] = found
+            self._fresh = True
+        return found
 
     def errors(self, schema: ir.Schema, value: Any) -> str | None:
         name, _, ptr = schema.source.partition("#")
@@ -177,7 +215,10 @@ class CachedChecker:
             current = {
                 d for doc in self.ws.docs.values() for d in doc.unit_digests.values()
             }
-            refs = {d: r for d, r in self._refs.items() if d in current}
+            # a unit's refs, and its inline schemas' (`<unit digest>#<pointer>`)
+            refs = {
+                d: r for d, r in self._refs.items() if d.partition("#")[0] in current
+            }
             data = {"answers": self._used, "refs": refs}
             tmp.write_text(json.dumps(data, sort_keys=True))
             tmp.replace(self.path)

@@ -108,7 +108,8 @@ def without_prose(node: Any) -> Any:
     return node
 
 
-def _digest(node: Any) -> str:
+def shape_digest(node: Any) -> str:
+    """A digest of a node's structure (`without_prose`)."""
     # the copy made here has no cycles: json need not look for them
     text = json.dumps(
         without_prose(node), ensure_ascii=False, default=str, check_circular=False
@@ -120,8 +121,8 @@ def digests(data: dict[str, Any]) -> dict[str, str]:
     """The root's digest and each unit's, in document order. The root's covers the
     units' names (not their content): adding or removing a unit changes it."""
     nodes = units(data)
-    out = {ROOT: _digest(skeleton(data))}
-    out.update((key, _digest(node)) for key, node in nodes.items())
+    out = {ROOT: shape_digest(skeleton(data))}
+    out.update((key, shape_digest(node)) for key, node in nodes.items())
     return out
 
 
@@ -135,7 +136,7 @@ def body_digest(data: dict[str, Any]) -> str:
             del out["components"][where[1]]
         else:
             del out[where[0]]
-    return _digest(out)
+    return shape_digest(out)
 
 
 def unit_of(ptr: str, known: dict[str, Any] | set[str]) -> str:

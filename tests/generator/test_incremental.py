@@ -551,6 +551,71 @@ def test_an_edit_rechecks_only_the_examples_whose_schemas_it_can_change(
     assert len(run()) == 1 and len(checked) == 2
 
 
+def test_an_operations_own_schema_is_keyed_on_itself_not_on_its_path_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A schema written inside an operation: marking that operation deprecated (same path
+    item) checks nothing again; a change to that schema, or to a component it reaches,
+    checks its example again."""
+    from generator.ir import example_check
+    from generator.ir.build import build_api
+    from generator.spec.refs import load
+
+    spec = tmp_path / "s.json"
+    kind = {"type": "string", "enum": ["thing"]}
+    inline = {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": kind, "size": {"$ref": "#/components/schemas/Size"}},
+    }
+    size = {"type": "integer"}
+    operation: dict[str, Any] = {
+        "operationId": "getThing",
+        "responses": {
+            "200": {
+                "description": "ok",
+                "content": {
+                    "application/json": {
+                        "schema": inline,
+                        "examples": {"one": {"value": {"kind": "thing", "size": 2}}},
+                    }
+                },
+            }
+        },
+    }
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "T", "version": "1"},
+        "servers": [{"url": "https://api.example.test"}],
+        "paths": {"/thing": {"get": operation}},
+        "components": {"schemas": {"Size": size}},
+    }
+    cache = tmp_path / "cache"
+    checked: list[object] = []
+    real = example_check.ExampleChecker.errors
+
+    def counting(self: Any, schema: Any, value: Any) -> Any:
+        checked.append(value)
+        return real(self, schema, value)
+
+    monkeypatch.setattr(example_check.ExampleChecker, "errors", counting)
+
+    def run() -> list[str]:
+        spec.write_text(json.dumps(doc))
+        _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
+        return [f.message for f in findings if "example" in f.message]
+
+    assert run() == [] and len(checked) == 1
+    operation["deprecated"] = True  # the same path item, not the schema
+    operation["summary"] = "Get the thing"
+    assert run() == [] and len(checked) == 1
+    kind["enum"] = ["other"]  # the schema itself
+    assert len(run()) == 1 and len(checked) == 2
+    kind["enum"] = ["thing"]
+    size["type"] = "string"  # a component the schema reaches
+    assert len(run()) == 1 and len(checked) == 3
+
+
 def test_a_damaged_formatting_cache_is_ignored(tmp_path: Path) -> None:
     source = "x = ( 1 )\n"
     Formatter(tmp_path).format(source, "m.py")
