@@ -23,9 +23,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import Finding
+from ..errors import Finding, SpecError
 from ..spec.reader import Document
-from ..spec.refs import Workspace, unescape_pointer
+from ..spec.refs import Workspace
 from ..spec.units import ROOT, local_refs, refs_of, shape_digest, unit_of, units
 from . import model as ir
 
@@ -83,17 +83,6 @@ def _is_pack(data: Any) -> bool:
             for v in refs.values()
         )
     )
-
-
-def _node(data: Any, ptr: str) -> Any:
-    """The node at a JSON pointer of a document, or None."""
-    node = data
-    try:
-        for part in unescape_pointer(ptr):
-            node = node[int(part)] if isinstance(node, list) else node[part]
-    except (KeyError, IndexError, ValueError, TypeError):
-        return None
-    return node
 
 
 class CachedChecker:
@@ -179,12 +168,11 @@ class CachedChecker:
         key = f"{unit_digest}#{ptr}"
         found = self._refs.get(key)
         if found is None:
-            node = _node(doc.data, ptr)
-            found = (
-                [shape_digest(node), *local_refs(node, doc.unit_digests)]
-                if node is not None
-                else [""]
-            )
+            try:
+                _, _, node = self.ws.resolve(doc, "#" + ptr, ptr)
+                found = [shape_digest(node), *local_refs(node, doc.unit_digests)]
+            except SpecError:
+                found = [""]
             self._refs[key] = found
             self._fresh = True
         return found
