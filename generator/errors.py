@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 def escape(part: object) -> str:
     """One JSON-pointer segment (RFC 6901): `~` and `/` escaped."""
-    return str(part).replace("~", "~0").replace("/", "~1")
+    text = str(part)
+    if "~" not in text and "/" not in text:  # most segments: nothing to escape
+        return text
+    return text.replace("~", "~0").replace("/", "~1")
 
 
 def pointer(*parts: object) -> str:
