@@ -483,17 +483,42 @@ def test_example_checks_are_cached_in_one_file_per_set_of_documents(
     assert run() == first
 
 
+def _counted_runs(
+    tmp_path: Path,
+    doc: dict[str, Any],
+    checked: list[object],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[], list[str]]:
+    """A run of the IR on `doc` as it is at each call (one cache for all runs), returning
+    its example findings; every example actually checked is appended to `checked`."""
+    from generator.ir import example_check
+    from generator.ir.build import build_api
+    from generator.spec.refs import load
+
+    spec, cache = tmp_path / "s.json", tmp_path / "cache"
+    real = example_check.ExampleChecker.errors
+
+    def counting(self: Any, schema: Any, value: Any) -> Any:
+        checked.append(value)
+        return real(self, schema, value)
+
+    monkeypatch.setattr(example_check.ExampleChecker, "errors", counting)
+
+    def run() -> list[str]:
+        spec.write_text(json.dumps(doc))
+        _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
+        return [f.message for f in findings if "example" in f.message]
+
+    return run
+
+
 def test_an_edit_rechecks_only_the_examples_whose_schemas_it_can_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An example's answer is kept under the structure of what its schema reaches (its
     unit and the units that one reaches through `$ref`s): an edit elsewhere leaves it
     cached; an edit to a schema it reaches checks it again."""
-    from generator.ir import example_check
-    from generator.ir.build import build_api
-    from generator.spec.refs import load
 
-    spec = tmp_path / "s.json"
     thing = {
         "type": "object",
         "required": ["kind"],
@@ -529,20 +554,8 @@ def test_an_edit_rechecks_only_the_examples_whose_schemas_it_can_change(
         },
         "components": {"schemas": {"Thing": thing}},
     }
-    cache = tmp_path / "cache"
     checked: list[object] = []
-    real = example_check.ExampleChecker.errors
-
-    def counting(self: Any, schema: Any, value: Any) -> Any:
-        checked.append(value)
-        return real(self, schema, value)
-
-    monkeypatch.setattr(example_check.ExampleChecker, "errors", counting)
-
-    def run() -> list[str]:
-        spec.write_text(json.dumps(doc))
-        _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
-        return [f.message for f in findings if "example" in f.message]
+    run = _counted_runs(tmp_path, doc, checked, monkeypatch)
 
     assert run() == [] and len(checked) == 1
     doc["paths"]["/other"]["get"]["deprecated"] = True  # elsewhere: answered from cache
@@ -557,11 +570,7 @@ def test_an_operations_own_schema_is_keyed_on_itself_not_on_its_path_item(
     """A schema written inside an operation: marking that operation deprecated (same path
     item) checks nothing again; a change to that schema, or to a component it reaches,
     checks its example again."""
-    from generator.ir import example_check
-    from generator.ir.build import build_api
-    from generator.spec.refs import load
 
-    spec = tmp_path / "s.json"
     kind = {"type": "string", "enum": ["thing"]}
     inline = {
         "type": "object",
@@ -590,20 +599,8 @@ def test_an_operations_own_schema_is_keyed_on_itself_not_on_its_path_item(
         "paths": {"/thing": {"get": operation}},
         "components": {"schemas": {"Size": size}},
     }
-    cache = tmp_path / "cache"
     checked: list[object] = []
-    real = example_check.ExampleChecker.errors
-
-    def counting(self: Any, schema: Any, value: Any) -> Any:
-        checked.append(value)
-        return real(self, schema, value)
-
-    monkeypatch.setattr(example_check.ExampleChecker, "errors", counting)
-
-    def run() -> list[str]:
-        spec.write_text(json.dumps(doc))
-        _, findings = build_api(load([spec]), package="p", version="0", cache_dir=cache)
-        return [f.message for f in findings if "example" in f.message]
+    run = _counted_runs(tmp_path, doc, checked, monkeypatch)
 
     assert run() == [] and len(checked) == 1
     operation["deprecated"] = True  # the same path item, not the schema
