@@ -637,10 +637,10 @@ def models_exports(api: ir.Api) -> list[tuple[str, str]]:
     return sorted(out)
 
 
-def models_checking_imports(api: ir.Api) -> list[str]:
-    """The models package's imports of every name, for type checkers."""
+def models_checking_imports(exports: list[tuple[str, str]]) -> list[str]:
+    """The models package's imports of every name it exports, for type checkers."""
     by_module: dict[str, set[str]] = {}
-    for name, module in models_exports(api):
+    for name, module in exports:
         by_module.setdefault(f".{module}", set()).add(name)
     return import_lines(by_module)
 

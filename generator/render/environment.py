@@ -82,7 +82,6 @@ FILTERS: dict[str, Any] = {
     "parse_expression": modules.parse_expression,
     "models_module_imports": modules.models_module_imports,
     "models_checking_imports": modules.models_checking_imports,
-    "models_exports": modules.models_exports,
     "local_imports": modules.local_imports,
     "events_imports": modules.events_imports,
     "event_parameters": modules.event_parameters,

@@ -5,9 +5,9 @@ of each.
 A huge API's templates take seconds to render. With a second CPU, a forked copy of this
 process renders alongside it: both take the next file from one shared counter, biggest
 first, so the two finish together whatever the API's shape. Model and group modules, the
-thousands of files a huge API has, are rendered from small views (views.py); the render
-memo (memo.py) skips one whose view is the same as in the last run, and its formatted text
-comes from the formatting cache.
+thousands of files a huge API has, are rendered from small views (views.py), as are the
+models `__init__` and the fixtures; the render memo (memo.py) skips one whose view is the
+same as in the last run, and its formatted text comes from the formatting cache.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def render_all(
 ) -> dict[str, bytes]:
     """Every output file's bytes, keyed by path relative to the package directory;
     `helpers`: how many forked processes may render alongside this one (0 or 1); `memo`:
-    the render memo, which skips model and group modules whose views did not change."""
+    the render memo, which skips memoised files whose views did not change."""
     texts: dict[str, str] = {}
     python: dict[str, str] = {}
     kept: dict[str, str] = {}  # formatted text of the files the memo answered

@@ -1,11 +1,13 @@
-"""What the per-module templates see, and a fingerprint of it (the render memo's key).
+"""What the memoised templates see, and a fingerprint of it (the render memo's key).
 
 A huge API has thousands of model modules and dozens of group modules, and a one-line edit
-changes one or two of them. These two templates are rendered from a small view, not from
-the whole `Api`: a model module from its models, a group module from its operations and
-what is worked out for it here (which optional code it needs, its limits names, its
-imports); both get `where` (class -> module) for the imports made inside functions. A
-template sees nothing else and every filter is a pure function of its arguments, so two
+changes one or two of them. These templates are rendered from a small view, not from the
+whole `Api`: a model module from its models, a group module from its operations and what
+is worked out for it here (which optional code it needs, its limits names, its imports);
+both get `where` (class -> module) for the imports made inside functions. Two files of the
+whole API that most edits leave alone are memoised the same way: the models package's
+`__init__` (its view is the names it exports, untouched by a description) and `fixtures.py`
+(its view is the example data). A template sees nothing else and every filter is a pure function of its arguments, so two
 views that pickle to the same bytes render the same text. The fingerprint is a digest of
 that pickle, of what every view shares (the package, `where`) and of the generator's own
 sources and templates. Equal bytes mean equal values; equal values that happen to pickle
@@ -28,7 +30,9 @@ from .plan import OutputFile
 
 MODEL_MODULE = "package/models/module.py.j2"
 GROUP_MODULE = "package/groups/group.py.j2"
-MEMOISED = frozenset({MODEL_MODULE, GROUP_MODULE})
+MODELS_INIT = "package/models/__init__.py.j2"
+FIXTURES = "package/fixtures.py.j2"
+MEMOISED = frozenset({MODEL_MODULE, GROUP_MODULE, MODELS_INIT, FIXTURES})
 
 
 @functools.cache
@@ -66,6 +70,21 @@ def shared(api: ir.Api) -> Shared:
 def view(api: ir.Api, f: OutputFile, common: Shared) -> dict[str, Any]:
     """The whole context a memoised template renders from."""
     context = dict(f.context)
+    if f.template == MODELS_INIT:
+        return {
+            "package": api.package,
+            "exports": modules.models_exports(api),
+        }
+    if f.template == FIXTURES:
+        ops = api.operations
+        return {
+            "package": api.package,
+            "requests": [(op.operation_id, op.example_request) for op in ops],
+            "responses": [
+                (op.operation_id, op.success_status, op.example_response) for op in ops
+            ],
+            "events": [(ev.name, ev.example) for ev in api.events],
+        }
     if f.template == MODEL_MODULE:
         module = context["module"]
         return {

@@ -169,6 +169,11 @@ def _retag(doc: dict[str, Any]) -> None:
     doc["paths"]["/pets"]["post"]["tags"] = ["owners"]
 
 
+def _example(doc: dict[str, Any]) -> None:
+    content = doc["paths"]["/owners/{id}"]["get"]["responses"]["200"]["content"]
+    content["application/json"]["example"] = {"name": "Ada"}
+
+
 EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
     "a description": _prose,
     "a union variant's required keys": _variant_required,
@@ -178,6 +183,7 @@ EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
     "the title": _title,
     "an enum value": _enum_value,
     "an operation moved to another tag": _retag,
+    "an example": _example,
 }
 
 
@@ -215,6 +221,25 @@ def test_a_description_renders_only_the_module_it_is_in(tmp_path: Path) -> None:
     rendered: list[str] = []
     _render(spec, cache, rendered)
     assert rendered == ["models/cat.py"]
+
+
+@pytest.mark.parametrize(
+    "edit, whole_api_file",
+    [(_new_model, "models/__init__.py"), (_example, "fixtures.py")],
+)
+def test_the_memoised_whole_api_files_are_rendered_when_their_view_changes(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], whole_api_file: str
+) -> None:
+    spec = tmp_path / "pets.json"
+    doc = _doc()
+    spec.write_text(json.dumps(doc))
+    cache = tmp_path / "cache"
+    _render(spec, cache)
+    edit(doc)
+    spec.write_text(json.dumps(doc))
+    rendered: list[str] = []
+    assert _render(spec, cache, rendered) == _render(spec, None)
+    assert whole_api_file in rendered
 
 
 def test_a_damaged_or_missing_cache_only_costs_a_render(tmp_path: Path) -> None:

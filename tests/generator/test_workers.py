@@ -45,9 +45,12 @@ def test_the_helper_answers_from_the_render_memo_too(api: Any, tmp_path: Path) -
         api, Formatter(cache, "pack"), make_environment(), 1, memo
     )
     assert files == alone
-    assert memo.entries and all(
-        path.startswith("models/") or "_groups/" in path for path in memo.entries
-    )
+    memoised = {
+        f.path for f in package.plan_outputs(api) if f.template in views.MEMOISED
+    }
+    assert set(memo.entries) == memoised
+    assert {"fixtures.py", "models/__init__.py"} < memoised
+    assert any("_groups/" in path for path in memoised)
 
     def refuse(**context: Any) -> str:
         raise AssertionError("rendered a module the memo knows")
