@@ -208,8 +208,20 @@ def merge_headers(*layers: Mapping[str, Any]) -> dict[str, str]:
     for layer in layers:
         for name, value in layer.items():
             if not _omitted(value):
-                merged[name.lower()] = (name, _scalar(value))
+                merged[name.lower()] = (name, _header_value(name, value))
     return dict(merged.values())
+
+
+def _header_value(name: str, value: Any) -> str:
+    """The text of a header value, refused here when no request could carry it: the HTTP
+    layer's own error would quote the value, and a header may hold a secret."""
+    text = _scalar(value)
+    if not (text.isascii() and text.isprintable()):
+        raise ValueError(
+            f"header {name!r}: its value has a line break, a control character or a "
+            "character outside ASCII"
+        )
+    return text
 
 
 def _stamp(obj: Mapping[str, Any], id_field: str) -> dict[str, Any]:
@@ -564,8 +576,9 @@ class _ClientCore:
         extra_query: Mapping[str, Any] | None = None,
     ) -> PreparedRequest:
         if extra_query:
-            # the spec's own parameters win over extra ones of the same name
-            call = replace(call, query={**extra_query, **call.query})
+            # the spec's own parameters win over extra ones of the same name, when set
+            own = {k: v for k, v in call.query.items() if not _omitted(v)}
+            call = replace(call, query={**extra_query, **own})
         request = plan(call, self._base_url, self._headers)
         if not extra_headers:
             return request

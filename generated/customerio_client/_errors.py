@@ -149,6 +149,16 @@ class MissingCredentialError(Error, ValueError):
         self.credential = credential
 
 
+class InvalidCredentialError(Error, ValueError):
+    """A credential no request could carry: whitespace at either end (a key read from a
+    file often ends in a newline), a control character, or a character outside ASCII. The
+    message names the credential and the problem, never its value."""
+
+    def __init__(self, credential: str, problem: str) -> None:
+        super().__init__(f"credential {credential!r} {problem}")
+        self.credential = credential
+
+
 _STATUS_ERRORS: Final[Mapping[int, type[APIError]]] = {
     400: BadRequestError,
     401: AuthenticationError,

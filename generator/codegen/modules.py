@@ -164,6 +164,7 @@ _PACKAGE_EXPORTS = {
         "ConflictError",
         "Error",
         "InternalServerError",
+        "InvalidCredentialError",
         "MissingCredentialError",
         "NotFoundError",
         "PayloadTooLargeError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 
-from ._errors import MissingCredentialError
+from ._errors import InvalidCredentialError, MissingCredentialError
 
 
 def require(client: str, **credentials: str | None) -> None:
@@ -13,6 +13,22 @@ def require(client: str, **credentials: str | None) -> None:
     for name, value in credentials.items():
         if not isinstance(value, str) or not value.strip():
             raise MissingCredentialError(name, f"{client} needs it")
+        problem = credential_problem(value)
+        if problem:
+            raise InvalidCredentialError(name, f"{problem} ({client})")
+
+
+def credential_problem(value: str) -> str:
+    """Why `value` cannot be sent as a credential ("" when it can). Checked up front: the
+    HTTP layer would otherwise refuse it on the first call with the value in its message,
+    or send it mangled and get a 401."""
+    if value != value.strip():
+        return "has whitespace at an end (a trailing newline from a file?)"
+    if not value.isascii():
+        return "has a character outside ASCII"
+    if not value.isprintable():
+        return "has a control character"
+    return ""
 
 
 def basic(username: str, password: str = "") -> dict[str, str]:

@@ -286,6 +286,16 @@ def test_extra_query_parameters_go_out_with_the_call(cio: FakeCustomerIO) -> Non
     assert call.query == {"campaign_id": ["7"], "limit": ["5"]}  # the spec's own wins
 
 
+def test_an_extra_query_parameter_the_call_left_unset_goes_out(
+    cio: FakeCustomerIO,
+) -> None:
+    """A parameter the spec lists but the call did not set does not hide the extra one."""
+    with AppClient("app-key-123456", base_url=cio.url) as app:
+        app.list_messages(extra_query={"limit": 5, "type": "email"})
+    (call,) = cio.calls("listMessages")
+    assert call.query == {"limit": ["5"], "type": ["email"]}
+
+
 # ---- the published App and Track documents' forms of four calls ---------------------------
 
 

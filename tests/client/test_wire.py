@@ -46,6 +46,7 @@ from customerio_client import (
     BadRequestError,
     ConflictError,
     InternalServerError,
+    InvalidCredentialError,
     MissingCredentialError,
     NotFoundError,
     PayloadTooLargeError,
@@ -469,6 +470,48 @@ def test_missing_credential_fails_at_construction(
     for secret in SECRETS:
         assert secret not in str(caught.value)
         assert secret not in repr(caught.value)
+
+
+BAD_CREDENTIALS = {
+    "a trailing newline": APP_KEY + "\n",
+    "a leading space": " " + APP_KEY,
+    "a line break inside": APP_KEY[:4] + "\r\n" + APP_KEY[4:],
+    "a character outside ASCII": APP_KEY + "\u20ac",
+    "a NUL": APP_KEY + "\x00",
+}
+
+
+@pytest.mark.parametrize("problem", sorted(BAD_CREDENTIALS))
+@pytest.mark.parametrize(
+    "cls", [TrackClient, AppClient, PipelinesClient, AsyncAppClient]
+)
+def test_a_credential_no_header_can_carry_fails_at_construction(
+    cls: Any, problem: str
+) -> None:
+    """A key read from a file with its newline used to reach the HTTP layer, whose error
+    quoted the header (key included) or which sent it mangled and got a 401."""
+    bad = BAD_CREDENTIALS[problem]
+    credentials = (SITE_ID, bad) if cls is TrackClient else (bad,)
+    with pytest.raises(InvalidCredentialError) as caught:
+        cls(*credentials, base_url="http://127.0.0.1:9")
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.credential == "api_key"
+    for text in (str(caught.value), repr(caught.value)):
+        assert APP_KEY[:8] not in text
+
+
+@pytest.mark.parametrize("value", ["token\n", "ab\r\nX-Injected: 1", "caf\u00e9"])
+def test_a_header_value_no_request_can_carry_is_refused_without_quoting_it(
+    server: FakeServer, value: str
+) -> None:
+    client = AppClient(APP_KEY, base_url=server.url)
+    with pytest.raises(ValueError) as caught:
+        client.list_segments(extra_headers={"X-Secret": value})
+    assert "'X-Secret'" in str(caught.value)
+    assert value.strip() not in str(caught.value)
+    with pytest.raises(ValueError):
+        AppClient(APP_KEY, base_url=server.url, default_headers={"X-Secret": value})
+    assert server.requests == []
 
 
 OWN_SECRETS = {
