@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import textwrap
 from typing import Any
@@ -55,6 +56,9 @@ def py_literal(value: Any) -> str:
     if isinstance(value, tuple):
         inner = ", ".join(py_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, float) and not math.isfinite(value):
+        # YAML's .inf and .nan: repr() would give `inf`, a name no module defines
+        return f'float("{value}")'
     return repr(value)
 
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from ..spec.refs import Workspace
 from . import model as ir
-from .naming import dedupe, pascal, snake
+from .naming import bounded, dedupe, pascal, snake
 from .surfaces import CLIENT_RESERVED
 
 GROUP_MODES = ("auto", "tag", "none")
@@ -52,7 +52,7 @@ def group_surface(surface: ir.Surface, descriptions: dict[str, str]) -> ir.Surfa
     tags = sorted({op.tags[0] for op in surface.operations if op.tags})
     # a group's name must not hide a method of the client or of its base class
     taken = [*CLIENT_RESERVED, *(op.py_name for op in direct)]
-    names = dict(zip(tags, dedupe([snake(t) for t in tags], reserved=taken)))
+    names = dict(zip(tags, dedupe([bounded(snake(t)) for t in tags], reserved=taken)))
     classes = dict(zip(tags, dedupe([pascal(names[t]) + "Operations" for t in tags])))
     ops: list[ir.Operation] = list(direct)
     for tag in tags:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import builtins
 import functools
+import hashlib
 import keyword
 import re
+import unicodedata
 from collections.abc import Iterable
 
 _RESERVED = (
@@ -25,7 +27,12 @@ _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 
 
 def words(text: str) -> list[str]:
-    """Split any identifier-ish text (camelCase, snake_case, spaces, punctuation) into words."""
+    """Split any identifier-ish text (camelCase, snake_case, spaces, punctuation) into words.
+    Accented letters count as their base letter (`Schémas` -> `Schemas`), not as breaks.
+    """
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
     out: list[str] = []
     for chunk in _SEPARATORS.split(text):
         out.extend(_WORD.findall(chunk))  # the pattern has no groups: whole matches
@@ -50,6 +57,20 @@ def pascal(text: str) -> str:
     if name in _RESERVED:
         name += "_"
     return name
+
+
+# A module name is a file name too: a long inline model's name (an operation and a chain of
+# property names) would pass the file system's 255-byte limit.
+MODULE_NAME_LIMIT = 64
+
+
+def bounded(name: str, limit: int = MODULE_NAME_LIMIT) -> str:
+    """`name` if it is at most `limit` characters, else its start and a digest of the whole
+    (so two long names that share a start stay apart)."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return name[: limit - 9].rstrip("_") + "_" + digest
 
 
 def dedupe(

@@ -37,7 +37,7 @@ from .model import (
     Property,
     Schema,
 )
-from .naming import dedupe, pascal, snake
+from .naming import bounded, dedupe, pascal, snake
 
 PRIMITIVE_TYPES = ("string", "integer", "number", "boolean", "null")
 ALL_TYPES = PRIMITIVE_TYPES + ("object", "array")
@@ -842,7 +842,7 @@ def model_modules(
     inline in an operation has a module of its own. Module names are snake_case, unique,
     and never a name the models package itself uses."""
     owners = sorted({builder.owner.get(m.class_name, m.class_name) for m in models})
-    names = dedupe([snake(o) for o in owners], reserved=("models", "init"))
+    names = dedupe([bounded(snake(o)) for o in owners], reserved=("models", "init"))
     module = dict(zip(owners, names))
     return tuple(
         (m.class_name, module[builder.owner.get(m.class_name, m.class_name)])

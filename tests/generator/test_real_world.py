@@ -30,7 +30,7 @@ PACKAGE_PREFIX = (
 
 
 # specs generated with options of their own
-GROUPED = {"grouped": ("--group-by", "tag")}
+GROUPED = {"grouped": ("--group-by", "tag"), "long_names": ("--group-by", "tag")}
 
 
 def _package(spec: Path) -> str:
@@ -591,3 +591,30 @@ def test_a_group_module_is_imported_when_first_used(out_dir: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[] ['rwpkg_grouped.grouped_groups.store']"
+
+
+def test_long_inline_names_make_bounded_module_names(out_dir: Path) -> None:
+    """Nine inline objects under long property names: each level's model is named after
+    the whole chain, and its module once had a file name the file system refused."""
+    package = out_dir / _package(DATA / "long_names.yaml")
+    modules = [p.stem for p in (package / "models").glob("*.py")]
+    assert len(modules) >= 10
+    assert max(len(m) for m in modules) <= 64
+    assert len(set(modules)) == len(modules)
+    models = _load(out_dir, "long_names", "models")
+    deepest = max(models.__all__, key=len)  # the class keeps its full name
+    assert len(deepest) > 64 and getattr(models, deepest).__name__ == deepest
+
+
+def test_accented_names_keep_their_letters(out_dir: Path) -> None:
+    pkg = _load(out_dir, "long_names")
+    client = pkg.LongNamesClient(base_url="http://127.0.0.1:9")  # no security scheme
+    assert hasattr(client, "schemas_generaux")  # not `sch_mas_g_n_raux`
+
+
+def test_non_finite_examples_are_python_floats(out_dir: Path) -> None:
+    fixtures = _load(out_dir, "nonfinite_examples", "fixtures")
+    body = fixtures.request("addReading")["body"]
+    assert body == {"low": float("-inf"), "high": float("inf")}
+    (value,) = [fixtures.response("addReading")]
+    assert value != value  # nan
