@@ -235,12 +235,15 @@ def _with_message_ids(body: Any, id_field: str, items_field: str | None) -> Any:
     """Copy of the body with an id wherever one is missing; the caller's data is not changed.
 
     Done once per call, so every retry carries the same ids and the API can drop duplicates.
+    A batch's messages get the ids, not its envelope (whose schema has no such field).
     """
     if not id_field or not isinstance(body, Mapping):
         return body
-    stamped = _stamp(body, id_field)
-    items = stamped.get(items_field) if items_field else None
-    if items_field and isinstance(items, (list, tuple)):
+    if not items_field:
+        return _stamp(body, id_field)
+    stamped = dict(body)
+    items = stamped.get(items_field)
+    if isinstance(items, (list, tuple)):
         stamped[items_field] = [
             _stamp(item, id_field) if isinstance(item, Mapping) else item
             for item in items
