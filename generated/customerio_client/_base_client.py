@@ -393,15 +393,16 @@ def iterate_pages(
     items_attr: str,
 ) -> Iterator[Any]:
     """Every item of every page: `fetch(cursor)` gets a page, whose `items_attr` holds its
-    items and whose `next_attr` the cursor of the next one (none, empty or the same again
-    ends the walk). Pages are fetched as the items are consumed."""
+    items and whose `next_attr` the cursor of the next one (none, empty or one already
+    followed ends the walk: a server whose cursors go round in a circle would otherwise
+    be asked forever). Pages are fetched as the items are consumed."""
+    followed = {_cursor_key(cursor)}
     while True:
         page = fetch(cursor).data
         yield from _page_items(page, items_attr)
-        following = getattr(page, next_attr, None)
-        if not following or following is UNSET or following == cursor:
+        cursor = _next_cursor(page, next_attr, followed)
+        if cursor is None:
             return
-        cursor = following
 
 
 async def aiterate_pages(
@@ -411,14 +412,30 @@ async def aiterate_pages(
     items_attr: str,
 ) -> AsyncIterator[Any]:
     """`iterate_pages` for the async clients."""
+    followed = {_cursor_key(cursor)}
     while True:
         page = (await fetch(cursor)).data
         for item in _page_items(page, items_attr):
             yield item
-        following = getattr(page, next_attr, None)
-        if not following or following is UNSET or following == cursor:
+        cursor = _next_cursor(page, next_attr, followed)
+        if cursor is None:
             return
-        cursor = following
+
+
+def _next_cursor(page: Any, next_attr: str, followed: set[Any]) -> Any:
+    """The page's cursor to the next one, or None when the walk ends; noted in `followed`."""
+    following = getattr(page, next_attr, None)
+    if not following or following is UNSET:
+        return None
+    key = _cursor_key(following)
+    if key in followed:
+        return None
+    followed.add(key)
+    return following
+
+
+def _cursor_key(cursor: Any) -> Any:
+    return cursor if isinstance(cursor, (str, int)) else repr(cursor)
 
 
 def _page_items(page: Any, items_attr: str) -> list[Any]:

@@ -238,6 +238,30 @@ def test_async_iter_walks_every_page_too() -> None:
         assert [r.query.get("start") for r in server.requests] == [["c2"], ["c3"]]
 
 
+CIRCLE = {"": (["m1"], "c1"), "c1": (["m2"], "c2"), "c2": (["m3"], "c1")}
+
+
+def _circle(request: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+    start = request.query.get("start", [""])[0]
+    ids, following = CIRCLE[start]
+    body = {"messages": [{"id": i} for i in ids], "next": following}
+    return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def test_a_walk_ends_when_the_cursors_go_round_in_a_circle() -> None:
+    """c1 -> c2 -> c1 again: the walk used to ask for c1 and c2 forever."""
+
+    async def walk(url: str) -> list[str]:
+        async with AsyncAppClient("app-key-123456", base_url=url) as app:
+            return [m["id"] async for m in app.iter_list_messages()]
+
+    with FakeServer(_circle) as server:
+        with AppClient("app-key-123456", base_url=server.url) as app:
+            assert [m["id"] for m in app.iter_list_messages()] == ["m1", "m2", "m3"]
+        assert len(server.requests) == 3
+        assert asyncio.run(walk(server.url)) == ["m1", "m2", "m3"]
+
+
 PEOPLE = {"": (["p1", "p2"], "MDox"), "MDox": (["p3"], "")}
 
 
