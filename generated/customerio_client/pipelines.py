@@ -185,6 +185,7 @@ def _track_action_event_call(body: TrackActionEventRequest) -> Call:
         body=payload,
         limits=LIMITS,
         message_id_field="messageId",
+        body_defaults={"type": "track"},
     )
 
 
@@ -202,6 +203,7 @@ def _track_email_event_call(body: TrackEmailEventRequest) -> Call:
         body=payload,
         limits=LIMITS,
         message_id_field="messageId",
+        body_defaults={"type": "track"},
     )
 
 
@@ -219,6 +221,7 @@ def _track_mobile_app_event_call(body: TrackMobileAppEventRequest) -> Call:
         body=payload,
         limits=LIMITS,
         message_id_field="messageId",
+        body_defaults={"type": "track"},
     )
 
 

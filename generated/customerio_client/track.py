@@ -208,7 +208,11 @@ def _parse_track_anonymous_event(data: Any) -> Any:
 
 
 def _track_batch_v2_call(body: BatchV2 | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    payload = to_json(
+        with_unix_times(
+            body, (("batch", None, "timestamp"), ("batch", None, "device", "last_used"))
+        )
+    )
     return Call(
         operation_id="trackBatchV2",
         method="POST",
@@ -242,13 +246,19 @@ def _parse_track_customer_event(data: Any) -> Any:
 
 
 def _track_entity_v2_call(body: EntityV2) -> Call:
-    payload = to_json(body)
+    payload = to_json(with_unix_times(body, (("timestamp",), ("device", "last_used"))))
     return Call(
         operation_id="trackEntityV2",
         method="POST",
         path="/api/v2/entity",
         body=payload,
         limits=TRACK_ENTITY_V2_LIMITS,
+        variant_defaults=(
+            "type",
+            {
+                "delivery": {"action": "event"},
+            },
+        ),
     )
 
 

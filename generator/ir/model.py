@@ -46,6 +46,7 @@ __all__ = [
     "SemanticEvent",
     "Server",
     "Surface",
+    "VariantConstants",
     "WireFacts",
 ]
 
@@ -169,6 +170,16 @@ class MediaExample:
 
 
 @dataclass(frozen=True)
+class VariantConstants:
+    """The one-value fields of a discriminated union body's variants, by the value of the
+    discriminator: filled in when a body given as a plain mapping names its variant
+    (`{"type": "delivery", ...}` gets `"action": "event"`) and leaves them out."""
+
+    field: str  # the discriminator's wire name
+    by_value: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]  # value -> constants
+
+
+@dataclass(frozen=True)
 class RequestBody:
     content_type: str
     schema: Schema
@@ -176,12 +187,14 @@ class RequestBody:
     description: str = ""
     examples: tuple[MediaExample, ...] = ()
     other_content_types: tuple[str, ...] = ()
-    # top-level fields with one possible value (`type: track`), filled in when a body
-    # given as a plain mapping leaves them out
+    # top-level fields with one possible value (`type: track`; for a union, in every
+    # variant), filled in when a body given as a plain mapping leaves them out
     constants: tuple[tuple[str, Any], ...] = ()
-    # key paths (through object fields) to `format: unix-time` fields: a body given as a
-    # plain mapping has datetimes there sent as whole seconds, as a model's to_dict does
-    unix_time_fields: tuple[tuple[str, ...], ...] = ()
+    variant_constants: VariantConstants | None = None
+    # key paths (through object fields; None: each item of an array) to `format:
+    # unix-time` fields: a body given as a plain mapping has datetimes there sent as whole
+    # seconds, as a model's to_dict does
+    unix_time_fields: tuple[tuple[str | None, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import Finding, SpecError, escape
 from ..spec import extensions
@@ -550,53 +550,178 @@ def with_body_rules(
     surfaces: tuple[ir.Surface, ...], models: Mapping[str, ir.Schema]
 ) -> tuple[ir.Surface, ...]:
     """Operations with what the client does to a body given as a plain mapping noted on the
-    body: the one-value fields it fills in when left out (`RequestBody.constants`: the spec
-    admits no other value), and the key paths of `format: unix-time` fields, whose
-    datetimes it sends as seconds as a model's to_dict does (`unix_time_fields`)."""
+    body: the one-value fields it fills in when left out (`RequestBody.constants`, and for
+    a discriminated union `variant_constants`: the spec admits no other value), and the
+    key paths of `format: unix-time` fields, whose datetimes it sends as seconds as a
+    model's to_dict does (`unix_time_fields`)."""
     out = []
     for s in surfaces:
         ops = []
         for op in s.operations:
             body = op.body
             if body is not None:
-                schema = body.schema
-                if schema.ref:
-                    schema = models.get(schema.ref, schema)
-                constants = tuple(
-                    (p.name, p.schema.enum_values[0])
-                    for p in schema.properties
-                    if schema.kind == ir.OBJECT and p.schema.is_constant
-                )
+                constants, by_variant = body_constants(body.schema, models)
                 paths = unix_time_paths(body.schema, models)
-                if constants or paths:
-                    body = replace(body, constants=constants, unix_time_fields=paths)
+                if constants or by_variant or paths:
+                    body = replace(
+                        body,
+                        constants=constants,
+                        variant_constants=by_variant,
+                        unix_time_fields=paths,
+                    )
                     op = replace(op, body=body)
             ops.append(op)
         out.append(replace(s, operations=tuple(ops)))
     return tuple(out)
 
 
+Constants = tuple[tuple[str, Any], ...]
+
+
+def body_constants(
+    schema: ir.Schema, models: Mapping[str, ir.Schema]
+) -> tuple[Constants, ir.VariantConstants | None]:
+    """The one-value fields of a body: an object's own; for a union, those every variant
+    has, and per value of its discriminator the rest of that variant's."""
+    model = _resolved(schema, models)
+    if model.kind == ir.OBJECT:
+        return _own_constants(model), None
+    if model.kind != ir.UNION:
+        return (), None
+    common = _common_constants(_object_variants(model, models))
+    disc = model.discriminator
+    rows = []
+    for value, cls in disc.mapping if disc else ():
+        variant = models.get(cls)
+        if variant is None or disc is None:
+            continue
+        own = _common_constants(_object_variants(variant, models))
+        rest = tuple(c for c in own if c[0] != disc.property_name and c not in common)
+        if rest:
+            rows.append((value, rest))
+    if disc is None or not rows:
+        return common, None
+    return common, ir.VariantConstants(disc.property_name, tuple(rows))
+
+
+def _resolved(schema: ir.Schema, models: Mapping[str, ir.Schema]) -> ir.Schema:
+    return models.get(schema.ref, schema) if schema.ref else schema
+
+
+def _own_constants(model: ir.Schema) -> Constants:
+    return tuple(
+        (p.name, p.schema.enum_values[0])
+        for p in model.properties
+        if p.schema.is_constant
+    )
+
+
+def _object_variants(
+    schema: ir.Schema,
+    models: Mapping[str, ir.Schema],
+    seen: frozenset[str] = frozenset(),
+) -> list[ir.Schema]:
+    """The objects a schema may be: itself, or a union's variants (nested unions opened)."""
+    if schema.ref:
+        if schema.ref in seen:
+            return []
+        seen = seen | {schema.ref}
+    model = _resolved(schema, models)
+    if model.kind == ir.OBJECT:
+        return [model]
+    if model.kind != ir.UNION:
+        return []
+    return [o for v in model.variants for o in _object_variants(v, models, seen)]
+
+
+def _common_constants(objects: list[ir.Schema]) -> Constants:
+    """The constants all `objects` share (none when one of them is no object)."""
+    if not objects:
+        return ()
+    first, *others = [_own_constants(o) for o in objects]
+    return tuple(c for c in first if all(c in other for other in others))
+
+
+UnixPath = tuple[Optional[str], ...]  # None: each item of an array
+
+
 def unix_time_paths(
     schema: ir.Schema,
     models: Mapping[str, ir.Schema],
     seen: frozenset[str] = frozenset(),
-) -> tuple[tuple[str, ...], ...]:
-    """Key paths from `schema` through object fields to every unix-time field (arrays and
-    unions are not entered: their items are models or caller's data)."""
+) -> tuple[UnixPath, ...]:
+    """Key paths from `schema` to every unix-time field, through object fields, array items
+    (None) and a union's variants. A union's path is kept only when no variant has
+    something else there (a datetime cannot be sent as seconds for one and as text for
+    another)."""
     if schema.ref:
         if schema.ref in seen:  # a recursive model: its fields were listed above
             return ()
         seen = seen | {schema.ref}
-        schema = models.get(schema.ref, schema)
-    if schema.kind != ir.OBJECT:
-        return ()
-    out: list[tuple[str, ...]] = []
-    for p in schema.properties:
-        if p.schema.kind == ir.PRIMITIVE and p.schema.format == "unix-time":
-            out.append((p.name,))
+    model = _resolved(schema, models)
+    out: list[UnixPath] = []
+    if model.kind == ir.OBJECT:
+        for p in model.properties:
+            if _is_unix_time(p.schema):
+                out.append((p.name,))
+            else:
+                out += [
+                    (p.name, *rest) for rest in unix_time_paths(p.schema, models, seen)
+                ]
+    elif model.kind == ir.ARRAY and model.items is not None:
+        if _is_unix_time(model.items):
+            out.append((None,))
         else:
-            out += [(p.name, *rest) for rest in unix_time_paths(p.schema, models, seen)]
+            out += [
+                (None, *rest) for rest in unix_time_paths(model.items, models, seen)
+            ]
+    elif model.kind == ir.UNION:
+        found = [p for v in model.variants for p in unix_time_paths(v, models, seen)]
+        out += [
+            path
+            for path in dict.fromkeys(found)
+            if all(
+                _is_unix_time(leaf)
+                for v in model.variants
+                for leaf in _schemas_at(v, path, models, seen)
+            )
+        ]
     return tuple(out)
+
+
+def _is_unix_time(schema: ir.Schema) -> bool:
+    return schema.kind == ir.PRIMITIVE and schema.format == "unix-time"
+
+
+def _schemas_at(
+    schema: ir.Schema,
+    path: UnixPath,
+    models: Mapping[str, ir.Schema],
+    seen: frozenset[str],
+) -> list[ir.Schema]:
+    """What `schema` has at `path` (none where it has no such field)."""
+    if schema.ref:
+        if schema.ref in seen:
+            return []
+        seen = seen | {schema.ref}
+    model = _resolved(schema, models)
+    if not path:
+        return [model]
+    key, rest = path[0], path[1:]
+    if model.kind == ir.UNION:
+        return [s for v in model.variants for s in _schemas_at(v, path, models, seen)]
+    if key is None:
+        if model.kind == ir.ARRAY and model.items is not None:
+            return _schemas_at(model.items, rest, models, seen)
+        return []
+    if model.kind == ir.OBJECT:
+        return [
+            s
+            for p in model.properties
+            if p.name == key
+            for s in _schemas_at(p.schema, rest, models, seen)
+        ]
+    return []
 
 
 def with_pagination(

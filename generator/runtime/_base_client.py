@@ -90,6 +90,8 @@ class Call:
     message_id_field: str = ""
     # fields the spec allows one value for, filled in when a mapping body leaves them out
     body_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # a discriminated union body's: (discriminator, its value -> that variant's such fields)
+    variant_defaults: tuple[str, Mapping[str, Mapping[str, Any]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,21 @@ def _header_value(name: str, value: Any) -> str:
             "character outside ASCII"
         )
     return text
+
+
+def _with_defaults(body: Mapping[str, Any], call: Call) -> Mapping[str, Any]:
+    """A mapping body with the one-value fields it left out filled in: those of the body's
+    schema, then those of the variant its discriminator names."""
+    if call.body_defaults:
+        body = {**call.body_defaults, **body}
+    if call.variant_defaults is not None:
+        name, by_value = call.variant_defaults
+        value = body.get(name)
+        value = value.value if isinstance(value, Enum) else value
+        chosen = by_value.get(value) if isinstance(value, str) else None
+        if chosen:
+            body = {**chosen, **body}
+    return body
 
 
 def _stamp(obj: Mapping[str, Any], id_field: str) -> dict[str, Any]:
@@ -367,8 +384,8 @@ def plan(
     Raises PayloadTooLargeError (nothing is sent) when the body breaks a size limit.
     """
     body = call.body
-    if call.body_defaults and isinstance(body, Mapping):
-        body = {**call.body_defaults, **body}
+    if isinstance(body, Mapping):
+        body = _with_defaults(body, call)
     body = _with_message_ids(body, call.message_id_field, call.limits.items_field)
     payload, content_type = _encode_body(body, call.content_type)
     _check_item_sizes(call, body)

@@ -35,23 +35,31 @@ def unix_time(value: Any) -> Any:
     return value
 
 
-def with_unix_times(body: Any, paths: tuple[tuple[str, ...], ...]) -> Any:
+def with_unix_times(body: Any, paths: tuple[tuple[str | None, ...], ...]) -> Any:
     """A body given as a plain mapping, with the datetimes at `paths` (key paths to
-    `format: unix-time` fields) as whole seconds: the rule a model's to_dict follows. The
-    caller's mappings are copied, never changed; anything else is returned as it is."""
+    `format: unix-time` fields; None stands for each item of an array) as whole seconds:
+    the rule a model's to_dict follows. The caller's mappings and lists are copied, never
+    changed; anything else (a model, whose to_dict does this itself) is left as it is.
+    """
     if not isinstance(body, Mapping):
         return body
-    out = dict(body)
     for path in paths:
-        node = out
-        for key in path[:-1]:
-            child = node.get(key)
-            if not isinstance(child, Mapping):
-                break
-            node[key] = node = dict(child)
-        else:
-            if path[-1] in node:
-                node[path[-1]] = unix_time(node[path[-1]])
+        body = _unix_times_at(body, path)
+    return body
+
+
+def _unix_times_at(node: Any, path: tuple[str | None, ...]) -> Any:
+    key, rest = path[0], path[1:]
+    if key is None:
+        if not isinstance(node, (list, tuple)):
+            return node
+        return [
+            _unix_times_at(item, rest) if rest else unix_time(item) for item in node
+        ]
+    if not isinstance(node, Mapping) or key not in node:
+        return node
+    out = dict(node)
+    out[key] = _unix_times_at(node[key], rest) if rest else unix_time(node[key])
     return out
 
 

@@ -138,6 +138,51 @@ def test_semantic_events_take_naive_datetimes_by_the_same_rule() -> None:
     )
 
 
+def test_v2_bodies_given_as_dicts_send_unix_times_as_seconds(
+    cio: FakeCustomerIO,
+) -> None:
+    """The v2 entity body is a union and the batch an array of it: a datetime in a dict
+    there went out as ISO text, where every variant says unix-time."""
+    at = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
+    event = {
+        "type": "person",
+        "action": "event",
+        "identifiers": {"id": "1"},
+        "name": "bought",
+        "timestamp": at,
+    }
+    with TrackClient("site-123456", "key-123456", base_url=cio.url) as track:
+        track.track_entity_v2(event)
+        track.track_batch_v2({"batch": [event, {**event, "timestamp": 7}]})
+    (entity,) = cio.calls("trackEntityV2")
+    assert entity.json["timestamp"] == 1705314600
+    (batch,) = cio.calls("trackBatchV2")
+    assert [item["timestamp"] for item in batch.json["batch"]] == [1705314600, 7]
+    assert event["timestamp"] is at
+
+
+def test_one_value_fields_of_a_union_body_given_as_a_dict_are_filled_in(
+    cio: FakeCustomerIO,
+) -> None:
+    """`type: track` is every semantic event's; a delivery entity has one action."""
+    with PipelinesClient("cdp-key-123456", base_url=cio.url) as cdp:
+        cdp.track_email_event(
+            {"event": "Email Opened", "userId": "u", "properties": {"email_id": "e"}}
+        )
+    (sent,) = cio.calls("trackEmailEvent")
+    assert sent.json["type"] == "track"
+    delivery = {"type": "delivery", "identifiers": {"id": "d-1"}, "name": "opened"}
+    person = {"type": "person", "identifiers": {"id": "1"}, "name": "bought"}
+    with TrackClient("site-123456", "key-123456", base_url=cio.url) as track:
+        track.track_entity_v2(delivery)
+        track.track_entity_v2(person)
+        track.track_entity_v2({**delivery, "action": "odd"})  # the caller's value wins
+    first, second, third = (c.json for c in cio.calls("trackEntityV2"))
+    assert first == {**delivery, "action": "event"}
+    assert second == person  # a person has several actions: none is guessed
+    assert third["action"] == "odd"
+
+
 def test_track_v1_unix_time_fields_take_datetimes_as_seconds(
     cio: FakeCustomerIO,
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -176,3 +178,55 @@ def test_forty_one_operations_and_only_track_bodies_check_events(api: ir.Api) ->
         "trackEmailEvent",
         "trackMobileAppEvent",
     }
+
+
+def test_a_union_body_s_unix_time_path_needs_every_variant_to_agree(
+    tmp_path: Path,
+) -> None:
+    """`at` is unix-time in A and B but text in C: a datetime there cannot be sent as
+    seconds for a dict body that may be C, so only `seen` (unix-time or absent everywhere)
+    and the array's items are converted."""
+    unix = {"type": "integer", "format": "unix-time"}
+
+    def obj(**props: Any) -> dict[str, Any]:
+        return {"type": "object", "properties": props}
+
+    schemas = {
+        "A": obj(at=unix, seen=unix),
+        "B": obj(
+            at=unix,
+            items={"type": "array", "items": {"$ref": "#/components/schemas/A"}},
+        ),
+        "C": obj(at={"type": "string", "format": "date-time"}),
+        "Body": {"oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in "ABC"]},
+    }
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "Unions", "version": "1"},
+        "paths": {
+            "/x": {
+                "post": {
+                    "operationId": "postX",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Body"}
+                            }
+                        }
+                    },
+                    "responses": {"204": {"description": "done"}},
+                }
+            }
+        },
+        "components": {"schemas": schemas},
+    }
+    spec = tmp_path / "unions.json"
+    spec.write_text(json.dumps(doc))
+    built, _ = build_api([spec], package="unions")
+    body = op(built, "postX").body
+    assert body is not None
+    assert body.unix_time_fields == (
+        ("seen",),
+        ("items", None, "at"),
+        ("items", None, "seen"),
+    )

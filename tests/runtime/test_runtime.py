@@ -852,3 +852,19 @@ def test_with_unix_times_converts_only_datetimes_at_the_given_paths() -> None:
     }
     model = object()
     assert with_unix_times(model, paths) is model  # a model encodes itself
+
+
+def test_with_unix_times_enters_each_item_of_an_array() -> None:
+    from generator.runtime._serde import with_unix_times
+
+    at = datetime(2024, 1, 15, 10, 30, tzinfo=timezone.utc)
+    model = object()  # an item given as a model is left to its to_dict
+    items = [{"timestamp": at, "name": "a"}, model, {"name": "b"}, "odd"]
+    body = {"batch": items, "stamps": (at, 7)}
+    paths = (("batch", None, "timestamp"), ("stamps", None), ("name", None))
+    out = with_unix_times(body, paths)
+    assert out == {
+        "batch": [{"timestamp": 1705314600, "name": "a"}, model, {"name": "b"}, "odd"],
+        "stamps": [1705314600, 7],
+    }
+    assert items[0]["timestamp"] is at and body["stamps"] == (at, 7)  # not changed
