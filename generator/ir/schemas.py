@@ -450,12 +450,15 @@ class SchemaBuilder:
             pptr = ptr + "/properties/" + escape(wire)
             schema = self.convert(doc, pptr, pnode, name + pascal(wire))
             pdict = pnode if isinstance(pnode, dict) else {}
+            one_way = pdict.get("readOnly") is True or pdict.get("writeOnly") is True
             properties.append(
                 Property(
                     name=wire,
                     py_name=py_name,
                     schema=schema,
-                    required=wire in required,
+                    # one class serves requests and responses, and `required` on a
+                    # read-only (write-only) property binds responses (requests) alone
+                    required=wire in required and not one_way,
                     description=schema.description,
                     default=pdict.get("default", schema.default),
                     has_default="default" in pdict or schema.has_default,

@@ -618,3 +618,19 @@ def test_non_finite_examples_are_python_floats(out_dir: Path) -> None:
     body = fixtures.request("addReading")["body"]
     assert body == {"low": float("-inf"), "high": float("inf")}
     assert math.isnan(fixtures.response("addReading"))
+
+
+def test_required_read_only_and_write_only_fields_bind_one_direction(
+    out_dir: Path,
+) -> None:
+    """A request need not carry the read-only `id`, a response never has the write-only
+    `secret`: both calls used to fail on the shared model's required fields."""
+    pkg = _load(out_dir, "read_write_only")
+    models = _load(out_dir, "read_write_only", "models")
+    fake = _load(out_dir, "read_write_only", "_fake_server")
+    thing = models.Thing(name="lamp", secret="s3")
+    with _json_server(fake.FakeServer, {"id": "t-1", "name": "lamp"}) as server:
+        with pkg.ReadWriteOnlyClient(base_url=server.url) as client:
+            response = client.create_thing(thing)
+        assert server.requests[0].json == {"name": "lamp", "secret": "s3"}
+    assert response.data == models.Thing(id_="t-1", name="lamp")
