@@ -39,6 +39,11 @@ class UndefinedScheme(SpecError):
     """A security requirement names a scheme the document does not define."""
 
 
+class UnsupportedScheme(SpecError):
+    """An HTTP authentication scheme a client cannot answer with a fixed header (digest,
+    negotiate, ...: each needs a challenge from the server first)."""
+
+
 def auth(ws: Workspace, doc: Document, name: str) -> ir.Auth:
     """The security scheme `name` of `doc` as the client's credential arguments."""
     comps = doc.data.get("components") or {}
@@ -63,6 +68,13 @@ def auth(ws: Workspace, doc: Document, name: str) -> ir.Auth:
             name,
             tuple(ir.Credential(snake(c)) for c in creds),
             description=desc,
+        )
+    if kind == "http" and scheme not in ("bearer", ""):
+        raise UnsupportedScheme(
+            doc.name,
+            where + "/scheme",
+            f"HTTP authentication scheme {node.get('scheme')!r} is not supported "
+            "(basic and bearer are)",
         )
     if kind in ("http", "oauth2", "openIdConnect"):
         creds = names or ["token"]
@@ -235,10 +247,14 @@ def _surface_auth(
     ]
     try:
         return auth(ws, owner, scheme), findings
-    except UndefinedScheme as exc:
-        # Invalid, but common: the client is generated without a credential, and says so.
+    except (UndefinedScheme, UnsupportedScheme) as exc:
+        # The client is generated without a credential, and says so (an undefined scheme
+        # is invalid, but common).
         found = exc.finding
-        message = f"{found.message}: the {name!r} client sends no credential"
+        message = (
+            f"{found.message}: the {name!r} client sends no credential (give it one "
+            "with default_headers= or a transport)"
+        )
         return ir.Auth("none"), [*findings, Finding(found.file, found.pointer, message)]
 
 

@@ -189,6 +189,37 @@ def test_an_undefined_security_scheme_warns_and_generates(tmp_path: Path) -> Non
     assert r.returncode == 2 and not (tmp_path / "strict").exists()
 
 
+DIGEST = SCHEMES.replace("[{missing: []}]", "[{challenged: []}]") + (
+    "components:\n  securitySchemes:\n    challenged: {type: http, scheme: Digest}\n"
+)
+
+
+def test_an_http_scheme_needing_a_challenge_warns_and_sends_no_credential(
+    tmp_path: Path,
+) -> None:
+    """Digest was sent as `Authorization: Bearer <token>`, which no such server takes."""
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(DIGEST)
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--package",
+        "acme",
+        "--no-cache",
+        "--out",
+        "out",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        "warning: acme.yaml#/components/securitySchemes/challenged/scheme" in r.stderr
+    )
+    assert "'Digest' is not supported" in r.stderr and "sends no credential" in r.stderr
+    client = (tmp_path / "out" / "acme" / "acme_widgets_api.py").read_text()
+    assert "Bearer" not in client and "_auth.require" not in client
+
+
 def test_a_discriminator_mapping_to_an_array_warns_and_generates(
     tmp_path: Path,
 ) -> None:
