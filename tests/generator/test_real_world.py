@@ -634,3 +634,9 @@ def test_required_read_only_and_write_only_fields_bind_one_direction(
             response = client.create_thing(thing)
         assert server.requests[0].json == {"name": "lamp", "secret": "s3"}
     assert response.data == models.Thing(id_="t-1", name="lamp")
+
+
+def test_a_client_without_servers_says_so_in_its_docstring(out_dir: Path) -> None:
+    surface = _load(out_dir, "optional_body", "optional_body")
+    doc = surface.__doc__ or ""
+    assert "Regions: none in the spec (pass base_url=)." in doc
