@@ -274,7 +274,8 @@ class FakeApi(FakeServer):
             f"no {event_name!r} event sent"
             + (f" for {user_id!r}" if user_id is not None else "")
             + (" with the given properties" if properties is not None else "")
-            + f"; events sent (name, user): {seen}"
+            + f"; events sent (name, user): {seen} (read from messages with an "
+            + f"{facts.event_field!r} field); requests received: {self._received()}"
         )
 
     # A subclass offers `assert_identified` only when its API has an identify kind, so
@@ -302,7 +303,9 @@ class FakeApi(FakeServer):
         raise AssertionError(
             f"no {facts.identify_kind} call for {user_id!r}"
             + (" with the given traits" if traits is not None else "")
-            + f"; users identified: {seen}"
+            + f"; users identified: {seen} (read from messages whose "
+            + f"{facts.kind_field!r} is {facts.identify_kind!r}); requests received: "
+            + self._received()
         )
 
     # -- internals

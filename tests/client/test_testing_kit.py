@@ -213,6 +213,23 @@ def test_assert_identified(cio: FakeCustomerIO, pipelines: PipelinesClient) -> N
         cio.assert_identified("u-2")
 
 
+def test_a_failed_assertion_says_what_it_read_and_lists_the_requests(
+    cio: FakeCustomerIO,
+) -> None:
+    """A Track API identify is no Pipelines identify message: the failure said only
+    "users identified: []", as if nothing had been sent."""
+    with TrackClient("site-123456", "key-123456", base_url=cio.url) as track:
+        track.identify_customer("u-1", body={"email": "a@example.com"})
+    with pytest.raises(AssertionError) as caught:
+        cio.assert_identified("u-1")
+    assert "'type' is 'identify'" in str(caught.value)
+    assert "(identifyCustomer)" in str(caught.value)
+    with pytest.raises(AssertionError) as caught:
+        cio.assert_event_sent("bought")
+    assert "'event' field" in str(caught.value)
+    assert "(identifyCustomer)" in str(caught.value)
+
+
 def test_assert_called_messages(
     cio: FakeCustomerIO, pipelines: PipelinesClient
 ) -> None:
