@@ -9,6 +9,7 @@ constructors in `.events`, example data in `.fixtures` and a local fake server i
 from ._background import IncompleteMessageError
 from ._base_client import APIResponse, Limits
 from ._delivery import (
+    DeliveryClosedError,
     DeliveryStats,
     MessageTooLargeError,
     QueueFullError,
@@ -34,6 +35,7 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._operations import OPERATIONS, OperationInfo
+from ._spool import SpoolLockedError
 from ._types import UNSET, Timeout, Unset
 from .app import AppClient, AsyncAppClient
 from .pipelines import AsyncPipelinesClient, PipelinesClient
@@ -66,6 +68,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "CustomerIOError",
+    "DeliveryClosedError",
     "DeliveryStats",
     "Error",
     "IncompleteMessageError",
@@ -82,6 +85,7 @@ __all__ = [
     "QueueFullError",
     "RateLimitError",
     "RejectedMessageError",
+    "SpoolLockedError",
     "Timeout",
     "TrackClient",
     "UndeliveredError",

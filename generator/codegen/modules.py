@@ -179,12 +179,14 @@ _PACKAGE_EXPORTS = {
 _DELIVERY_EXPORTS = {
     "._background": ("IncompleteMessageError",),
     "._delivery": (
+        "DeliveryClosedError",
         "DeliveryStats",
         "MessageTooLargeError",
         "QueueFullError",
         "RejectedMessageError",
         "UndeliveredError",
     ),
+    "._spool": ("SpoolLockedError",),
 }
 
 
