@@ -7,6 +7,7 @@ applications that already use httpx; httpx is imported only when one of them is 
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import importlib
 import socket
@@ -323,6 +324,18 @@ class AsyncHTTPXTransport:
         self._httpx = _import_httpx()
         self._owns_client = client is None
         self._client: Any = self._httpx.AsyncClient() if client is None else client
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _client_for_this_loop(self) -> Any:
+        """The client to send with. An owned client's connections belong to the event loop
+        they were opened in: a client used again under another loop (a second
+        `asyncio.run`) gets a fresh one, where the old one would fail with "Event loop is
+        closed" after sending."""
+        loop = asyncio.get_running_loop()
+        if self._owns_client and self._loop is not None and self._loop is not loop:
+            self._client = self._httpx.AsyncClient()
+        self._loop = loop
+        return self._client
 
     async def send(
         self,
@@ -333,8 +346,9 @@ class AsyncHTTPXTransport:
         timeout: Timeout,
     ) -> RawResponse:
         httpx = self._httpx
+        client = self._client_for_this_loop()
         try:
-            response = await self._client.request(
+            response = await client.request(
                 method,
                 url,
                 headers=dict(headers),
@@ -348,5 +362,9 @@ class AsyncHTTPXTransport:
         return _httpx_response(response)
 
     async def aclose(self) -> None:
-        if self._owns_client:
+        if not self._owns_client:
+            return
+        if self._loop is None or self._loop is asyncio.get_running_loop():
             await self._client.aclose()
+        # else the connections belong to a loop that has ended: there is nothing left
+        # to close from this one

@@ -581,6 +581,20 @@ def test_secrets_not_in_connection_errors() -> None:
 # ---- async (httpx) -------------------------------------------------------------------------
 
 
+def test_an_async_client_serves_one_asyncio_run_after_another(
+    server: FakeServer,
+) -> None:
+    """Each `asyncio.run` has its own event loop; the client's pooled connections belonged
+    to the first, and the second call failed with "Event loop is closed"."""
+    kwargs = request_kwargs("pipelinesIdentify")
+    client = AsyncPipelinesClient(CDP_KEY, base_url=server.url)
+    for _ in range(2):
+        response = asyncio.run(client.identify(**copy.deepcopy(kwargs)))
+        assert response.status_code == 200 and response.retries == 0
+    asyncio.run(client.aclose())
+    assert len(server.requests) == 2
+
+
 def test_async_pipelines_client_on_the_same_server(server: FakeServer) -> None:
     server.fail_next(1, status=503)
     kwargs = request_kwargs("pipelinesIdentify")
