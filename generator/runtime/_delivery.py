@@ -16,6 +16,7 @@ response makes unavoidable.
 from __future__ import annotations
 
 import atexit
+import datetime
 import json
 import logging
 import os
@@ -50,6 +51,7 @@ from ._retry import (
     is_retryable_status,
     retry_after_seconds,
 )
+from ._serde import format_datetime
 from ._spool import Spool, SpoolLockedError
 from ._transport import HTTPClientTransport, RawResponse, Transport
 from ._types import Timeout
@@ -96,11 +98,20 @@ _SECRET_HINTS: Final = ("auth", "key", "token", "secret", "cookie")
 # One sample stamp: every stamp has this length (ISO-8601, UTC, milliseconds).
 _SAMPLE_STAMP: Final = "2000-01-01T00:00:00.000Z"
 
+
+def _encode_default(value: Any) -> Any:
+    """What the encoder does with a value JSON has no form for: a datetime is written in
+    UTC with its `Z` (a naive one is local time), as everywhere else in the package."""
+    if isinstance(value, datetime.datetime):
+        return format_datetime(value)
+    return _json_default(value)
+
+
 _ENCODER: Final = json.JSONEncoder(
     separators=(",", ":"),
     ensure_ascii=False,
     allow_nan=False,
-    default=_json_default,
+    default=_encode_default,
     # Not shared-state safe across threads (and a shared sub-object, such as a library
     # description in every message, is not circular); a real cycle still fails, by depth.
     check_circular=False,
@@ -117,7 +128,7 @@ def _fast_encoder() -> Callable[[Any], str]:
         return _ENCODER.encode
     try:
         # The arguments ``JSONEncoder.iterencode`` passes, in its order.
-        chunks = make(None, _json_default, quote, None, ":", ",", False, False, False)
+        chunks = make(None, _encode_default, quote, None, ":", ",", False, False, False)
     except TypeError:
         return _ENCODER.encode
 

@@ -347,6 +347,19 @@ def test_a_full_queue_in_drop_mode_reports_what_it_drops(server) -> None:
     assert (stats.queued, stats.sent, stats.dropped) == (3, 2, 1)
 
 
+def test_a_naive_datetime_is_sent_in_utc_with_its_offset(server) -> None:
+    """The engine writes a datetime as the rest of the package does (`format_datetime`):
+    in UTC with a `Z`, a naive one taken as local time; never without an offset."""
+    naive = datetime(2024, 1, 1, 12, 0)
+    aware = datetime(2024, 1, 1, 12, 0, 0, 123_456, tzinfo=timezone.utc)
+    with make(server) as delivery:
+        delivery.enqueue({"naive": naive, "aware": aware})
+    (message,) = accepted(server).messages
+    utc = naive.astimezone(timezone.utc)
+    assert message["naive"] == utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert message["aware"] == "2024-01-01T12:00:00.123Z"
+
+
 # ---- giving up -----------------------------------------------------------------------------
 
 
