@@ -793,10 +793,15 @@ def kind_parameters(kind: ir.DeliveryKind, delivery: ir.Delivery) -> list[str]:
 
 
 def kind_arguments(kind: ir.DeliveryKind, delivery: ir.Delivery) -> list[str]:
-    skip = {delivery.kind_field, delivery.sent_at_field}
-    return [
-        f"{p.py_name}={p.py_name}" for p in kind.model.properties if p.name not in skip
-    ]
+    """The members of the message a background method queues (`"wire name": argument`,
+    the kind's own field its value), in the item schema's order."""
+    out = []
+    for p in kind.model.properties:
+        if p.name == delivery.sent_at_field:
+            continue
+        value = py_literal(kind.value) if p.name == delivery.kind_field else p.py_name
+        out.append(f"{py_literal(p.name)}: {value}")
+    return out
 
 
 def background_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
@@ -807,14 +812,12 @@ def background_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
     _add(imports, "pathlib", "Path")
     _add(imports, "typing", "Any", "Literal")
     _add(imports, ".", "_auth")
-    _add(imports, "._background", "BackgroundClient", "MessageFields")
+    _add(imports, "._background", "BackgroundClient", "MessageFields", "MessageKind")
     _add(imports, "._delivery", "BatchEndpoint", "OnError")
     _add(imports, "._transport", "Transport")
     _add(imports, "._types", "Timeout")
     _add(imports, f".{surface.name}", "DEFAULT_REGION", "REGIONS")
     code: list[str] = []
-    if any(k.one_of for k in d.kinds):
-        _add(imports, "._background", "require_one_of")
     for kind in d.kinds:
         code += kind_parameters(kind, d)
     if d.events and api.events:
@@ -824,9 +827,6 @@ def background_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
     _add_types(imports, " ".join(code))
     if _background_annotation_models(surface, api):
         _add(imports, "typing", "TYPE_CHECKING")
-    where = model_modules(api)
-    for kind in d.kinds:  # the methods build these models: imported with the module
-        _add(imports, f".models.{where[kind.model.class_name]}", kind.model.class_name)
     return import_lines(imports)
 
 
@@ -840,7 +840,7 @@ def _background_annotation_models(surface: ir.Surface, api: ir.Api) -> set[str]:
     if d.events:
         for schema in _event_fields(api):
             model_names(schema, names)
-    return names - {kind.model.class_name for kind in d.kinds}
+    return names
 
 
 def background_checking_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
