@@ -787,9 +787,21 @@ def kind_parameters(kind: ir.DeliveryKind, delivery: ir.Delivery) -> list[str]:
             continue
         default = field_default(p)
         out.append(
-            f"{p.py_name}: {field_type(p)}" + (f" = {default}" if default else "")
+            f"{p.py_name}: {_kind_field_type(p)}" + (f" = {default}" if default else "")
         )
     return out
+
+
+def _kind_field_type(p: ir.Property) -> str:
+    """The type of a background method's parameter: the field's, but where that is a model
+    a mapping is taken too, as the method sends both alike (as `enqueue` and the
+    foreground clients do). A list of models keeps its type: a union of list types long
+    enough to split is formatted differently by black and by ruff's formatter."""
+    s = p.schema
+    if not (s.kind == OBJECT and s.class_name):
+        return field_type(p)
+    t = f"{s.class_name} | Mapping[str, Any]" + (" | None" if s.nullable else "")
+    return f"{t} | Unset" if field_default(p) == "UNSET" else t
 
 
 def kind_arguments(kind: ir.DeliveryKind, delivery: ir.Delivery) -> list[str]:

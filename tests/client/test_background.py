@@ -361,3 +361,38 @@ def test_enqueue_sends_datetimes_as_every_other_route_does(cio: FakeCustomerIO) 
     seconds = int(naive.timestamp())
     assert event["timestamp"] == seconds and model["timestamp"] == seconds
     assert device["device"]["last_used"] == seconds
+
+
+def test_the_methods_take_mappings_where_they_take_models_for_mypy_too(
+    tmp_path: Path,
+) -> None:
+    """A field typed as a model takes a mapping at run time (as `enqueue` and the
+    foreground clients do); the annotations say so, for `mypy --strict` users."""
+    user = tmp_path / "user.py"
+    user.write_text(textwrap.dedent("""
+        from customerio_client import BackgroundPipelinesClient, BackgroundTrackClient
+        from customerio_client.models import Identifiers
+
+        def use(p: BackgroundPipelinesClient, t: BackgroundTrackClient) -> None:
+            p.identify(user_id="u", context={"ip": "1.2.3.4"})
+            t.person_event(identifiers={"id": "1"}, name="x")
+            t.person_event(identifiers=Identifiers(id_="1"), name="x")
+            t.person_identify(identifiers={"email": "a@b.c"}, attributes={"plan": "pro"})
+            t.person_merge(primary={"id": "1"}, secondary={"email": "a@b.c"})
+        """))
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+            str(user),
+        ],
+        env={"MYPYPATH": str(ROOT / "generated"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
