@@ -20,6 +20,7 @@ from customerio_client import (
     BackgroundTrackClient,
     IncompleteMessageError,
     MessageTooLargeError,
+    QueueFullError,
     RejectedMessageError,
     events,
     fixtures,
@@ -361,6 +362,29 @@ def test_enqueue_sends_datetimes_as_every_other_route_does(cio: FakeCustomerIO) 
     seconds = int(naive.timestamp())
     assert event["timestamp"] == seconds and model["timestamp"] == seconds
     assert device["device"]["last_used"] == seconds
+
+
+def test_a_message_dropped_by_a_full_queue_goes_to_on_error_with_the_id_returned(
+    cio: FakeCustomerIO,
+) -> None:
+    """With on_full="drop" every call returns an id; a dropped message is handed to
+    on_error before the call returns, with that id in it."""
+    lost: list[tuple[list[dict[str, Any]], BaseException]] = []
+    with BackgroundPipelinesClient(
+        "cdp-key-123456",
+        base_url=cio.url,
+        max_queue_size=1,
+        flush_interval=60,  # the first message waits in the queue: it is full
+        on_full="drop",
+        on_error=lambda messages, exc: lost.append((messages, exc)),
+    ) as client:
+        kept = client.track(user_id="u", event="kept")
+        dropped = client.track(user_id="u", event="dropped")
+        ((messages, exc),) = lost
+        assert [m["messageId"] for m in messages] == [dropped]
+        assert isinstance(exc, QueueFullError)
+        assert client.stats.dropped == 1
+    assert [i["messageId"] for i in batch_items(cio, "pipelinesBatch")] == [kept]
 
 
 def test_the_methods_take_mappings_where_they_take_models_for_mypy_too(
