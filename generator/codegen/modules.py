@@ -790,16 +790,33 @@ def kind_parameters(kind: ir.DeliveryKind, delivery: ir.Delivery) -> list[str]:
             continue
         default = field_default(p)
         out.append(
-            f"{p.py_name}: {field_type(p)}" + (f" = {default}" if default else "")
+            f"{p.py_name}: {_kind_field_type(p)}" + (f" = {default}" if default else "")
         )
     return out
 
 
+def _kind_field_type(p: ir.Property) -> str:
+    """The type of a background method's parameter: the field's, but where that is a model
+    a mapping is taken too, as the method sends both alike (as `enqueue` and the
+    foreground clients do). A list of models keeps its type: a union of list types long
+    enough to split is formatted differently by black and by ruff's formatter."""
+    s = p.schema
+    if not (s.kind == OBJECT and s.class_name):
+        return field_type(p)
+    t = f"{s.class_name} | Mapping[str, Any]" + (" | None" if s.nullable else "")
+    return f"{t} | Unset" if field_default(p) == "UNSET" else t
+
+
 def kind_arguments(kind: ir.DeliveryKind, delivery: ir.Delivery) -> list[str]:
-    skip = {delivery.kind_field, delivery.sent_at_field}
-    return [
-        f"{p.py_name}={p.py_name}" for p in kind.model.properties if p.name not in skip
-    ]
+    """The members of the message a background method queues (`"wire name": argument`,
+    the kind's own field its value), in the item schema's order."""
+    out = []
+    for p in kind.model.properties:
+        if p.name == delivery.sent_at_field:
+            continue
+        value = py_literal(kind.value) if p.name == delivery.kind_field else p.py_name
+        out.append(f"{py_literal(p.name)}: {value}")
+    return out
 
 
 def background_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
@@ -810,14 +827,12 @@ def background_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
     _add(imports, "pathlib", "Path")
     _add(imports, "typing", "Any", "Literal")
     _add(imports, ".", "_auth")
-    _add(imports, "._background", "BackgroundClient", "MessageFields")
+    _add(imports, "._background", "BackgroundClient", "MessageFields", "MessageKind")
     _add(imports, "._delivery", "BatchEndpoint", "OnError")
     _add(imports, "._transport", "Transport")
     _add(imports, "._types", "Timeout")
     _add(imports, f".{surface.name}", "DEFAULT_REGION", "REGIONS")
     code: list[str] = []
-    if any(k.one_of for k in d.kinds):
-        _add(imports, "._background", "require_one_of")
     for kind in d.kinds:
         code += kind_parameters(kind, d)
     if d.events and api.events:
@@ -827,9 +842,6 @@ def background_imports(surface: ir.Surface, api: ir.Api) -> list[str]:
     _add_types(imports, " ".join(code))
     if _background_annotation_models(surface, api):
         _add(imports, "typing", "TYPE_CHECKING")
-    where = model_modules(api)
-    for kind in d.kinds:  # the methods build these models: imported with the module
-        _add(imports, f".models.{where[kind.model.class_name]}", kind.model.class_name)
     return import_lines(imports)
 
 
@@ -843,7 +855,7 @@ def _background_annotation_models(surface: ir.Surface, api: ir.Api) -> set[str]:
     if d.events:
         for schema in _event_fields(api):
             model_names(schema, names)
-    return names - {kind.model.class_name for kind in d.kinds}
+    return names
 
 
 def background_checking_imports(surface: ir.Surface, api: ir.Api) -> list[str]:

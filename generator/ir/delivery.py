@@ -3,9 +3,11 @@ of message go in them, and what a background client fills in each one.
 
 A surface has background delivery when one of its operations states an `items_field`
 (`x-ciogen-limits`): the body array whose items are separate messages. The item schema
-gives the kinds (a discriminated union's mapping: one enqueue method per kind), the root
-`x-ciogen-delivery` the fields to fill (timestamp, sentAt, the client's library), the
-surface's `x-ciogen-message-id` the id each message keeps across retries.
+gives the kinds (a discriminated union's mapping: one enqueue method per kind) and what a
+message of each kind must hold (its required fields and identity, those of the objects in
+it, its unix-time fields), the root `x-ciogen-delivery` the fields to fill (timestamp,
+sentAt, the client's library), the surface's `x-ciogen-message-id` the id each message
+keeps across retries.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from . import model as ir
 from .examples import resolve
 from .model import ARRAY, OBJECT, UNION
 from .naming import dedupe, snake
+from .operations import unix_time_paths
 
 # What the background client defines itself (a kind's method must not take these names).
 CLIENT_RESERVED = ("enqueue", "flush", "close", "stats", "endpoint", "base_url")
@@ -46,22 +49,62 @@ def _kinds(
     disc = items.discriminator if items.kind == UNION else None
     if disc is None:
         return "", ()
-    rows: list[tuple[str, str, ir.Schema]] = []  # (value, name hint, model)
+    # (value, name hint, model, the (field, value) pairs that pick it)
+    rows: list[tuple[str, str, ir.Schema, tuple[tuple[str, str], ...]]] = []
     for value, cls in disc.mapping:
         target = models.get(cls)
+        outer = (disc.property_name, value)
         if target is not None and target.kind == OBJECT:
-            rows.append((value, value, target))
+            rows.append((value, value, target, (outer,)))
         elif target is not None and target.kind == UNION and target.discriminator:
+            field = target.discriminator.property_name
             for inner, inner_cls in target.discriminator.mapping:
                 model = models.get(inner_cls)
                 if model is not None and model.kind == OBJECT:
-                    rows.append((value, f"{value}_{inner}", model))
-    names = dedupe([snake(hint) for _, hint, _ in rows], reserved=CLIENT_RESERVED)
+                    rows.append(
+                        (value, f"{value}_{inner}", model, (outer, (field, inner)))
+                    )
+    names = dedupe([snake(row[1]) for row in rows], reserved=CLIENT_RESERVED)
     kinds = tuple(
-        ir.DeliveryKind(value, name, model, model.required_one_of)
-        for (value, _, model), name in zip(rows, names)
+        ir.DeliveryKind(value, name, model, model.required_one_of, match=match)
+        for (value, _, model, match), name in zip(rows, names)
     )
     return disc.property_name, kinds
+
+
+def _with_rules(
+    kind: ir.DeliveryKind,
+    filled: set[tuple[str, ...]],
+    models: Mapping[str, ir.Schema],
+) -> ir.DeliveryKind:
+    """A kind with what a message of it must hold: the required fields of its model and of
+    the objects in it (but the ones `match` names and the client fills in, `filled`), the
+    field sets nested objects need one of, and its unix-time fields. Arrays and unions are
+    not entered (as `unix_time_paths` does not): their items are models or caller's data.
+    """
+    skip = filled | {(name,) for name, _ in kind.match}
+    required: list[tuple[str, ...]] = []
+    nested: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = []
+
+    def walk(schema: ir.Schema, path: tuple[str, ...], seen: frozenset[str]) -> None:
+        for name in schema.required:
+            if path + (name,) not in skip:
+                required.append(path + (name,))
+        if path and schema.required_one_of:
+            nested.append((path, schema.required_one_of))
+        for p in schema.properties:
+            child = resolve(p.schema, models)
+            name = child.class_name
+            if child.kind == OBJECT and not (name and name in seen):
+                walk(child, path + (p.name,), seen | {name} if name else seen)
+
+    walk(kind.model, (), frozenset({kind.model.class_name}))
+    return replace(
+        kind,
+        required=tuple(required),
+        nested_one_of=tuple(nested),
+        unix_time_fields=unix_time_paths(kind.model, models),
+    )
 
 
 def with_delivery(
@@ -85,6 +128,18 @@ def with_delivery(
             if found != extensions.DeliveryValues():
                 fields = found
                 break
+        # what the client fills in: a message need not hold it
+        filled: set[tuple[str, ...]] = {
+            tuple(name.split(".")) if name == fields.library else (name,)
+            for name in (
+                op.message_id_field,
+                fields.timestamp,
+                fields.sent_at,
+                fields.library,
+            )
+            if name
+        }
+        kinds = tuple(_with_rules(kind, filled, models) for kind in kinds)
         timestamp_format = ""
         for kind in kinds:
             for p in kind.model.properties:

@@ -338,6 +338,17 @@ class DeliveryKind:
     one_of: tuple[
         tuple[str, ...], ...
     ] = ()  # at least one of these field sets is needed
+    # The (field, value) pairs that tell a message of this kind from the others: the
+    # discriminator's and, for a kind of a nested union (Track v2: the entity type, then
+    # `action`), the inner one's.
+    match: tuple[tuple[str, str], ...] = ()
+    # Key paths of the fields a message must hold (besides `match` and what the client
+    # fills in); a path into a nested object applies where that object is present.
+    required: tuple[tuple[str, ...], ...] = ()
+    # (key path of a nested object, field sets one of which it needs), where present.
+    nested_one_of: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = ()
+    # Key paths of the `format: unix-time` fields (a datetime is sent as whole seconds).
+    unix_time_fields: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from customerio_client import (
     BackgroundTrackClient,
     IncompleteMessageError,
     MessageTooLargeError,
+    QueueFullError,
     RejectedMessageError,
     events,
     fixtures,
@@ -238,3 +239,184 @@ def test_an_event_of_a_group_alone_is_queued(cio: FakeCustomerIO) -> None:
         "acme",
     )
     assert "userId" not in item and "anonymousId" not in item
+
+
+# ---- every route is held to the same rules --------------------------------------------------
+
+
+def test_a_semantic_event_missing_a_property_is_refused_by_track_and_enqueue(
+    cio: FakeCustomerIO,
+) -> None:
+    """The README's rule for track calls naming a semantic event holds in the background
+    too, whether the call comes through `track` or `enqueue`: raised at once, nothing
+    queued."""
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        with pytest.raises(events.SemanticEventError, match="email_id"):
+            client.track(user_id="u", event="Email Opened", properties={})
+        with pytest.raises(events.SemanticEventError, match="email_id"):
+            client.enqueue(
+                {
+                    "type": "track",
+                    "userId": "u",
+                    "event": "Email Opened",
+                    "properties": {},
+                }
+            )
+        assert client.stats.queued == 0
+        # a semantic event is held to its own schema, identity included: this one needs
+        # none, although a track call of a custom event does
+        client.enqueue(events.report_delivery_event(delivery_id="d-1", metric="opened"))
+        client.track(user_id="u", event="Email Opened", properties={"email_id": "e"})
+    items = batch_items(cio, "pipelinesBatch")
+    assert [i["event"] for i in items] == ["Report Delivery Event", "Email Opened"]
+
+
+@pytest.mark.parametrize(
+    ("message", "needs"),
+    [
+        ({"event": "Signed Up", "userId": "u"}, "needs type set to one of: alias, "),
+        ({"type": "trak", "event": "Signed Up", "userId": "u"}, "needs type set to"),
+        ({"type": "track", "event": "Signed Up"}, "userId or anonymousId or groupId"),
+        ({"type": "track", "userId": "u"}, "'track' message needs event"),
+        ({"type": "alias", "userId": "u"}, "'alias' message needs previousId"),
+    ],
+)
+def test_a_mapping_is_held_to_the_rules_of_the_kind_it_names(
+    cio: FakeCustomerIO, message: dict[str, Any], needs: str
+) -> None:
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        with pytest.raises(IncompleteMessageError, match=re.escape(needs)):
+            client.enqueue(message)
+        assert client.stats.queued == 0
+    assert cio.requests == []
+
+
+def test_track_v2_messages_need_a_person_identifier_whichever_way_they_come(
+    cio: FakeCustomerIO,
+) -> None:
+    """specs/README.md: Identifiers requires one of id, email or cio_id; a nested object's
+    rule holds for a typed call with a mapping or an empty model, and for `enqueue`, which
+    must also name the action of its entity type."""
+    person = "a 'person_event' message needs identifiers.id or identifiers.email or"
+    with BackgroundTrackClient("site-123456", "key-123456", base_url=cio.url) as client:
+        with pytest.raises(IncompleteMessageError, match=person):
+            client.person_event(identifiers={}, name="x")
+        with pytest.raises(IncompleteMessageError, match=person):
+            client.person_event(identifiers=models.Identifiers(), name="x")
+        with pytest.raises(IncompleteMessageError, match=person):
+            client.enqueue(
+                {"type": "person", "action": "event", "identifiers": {}, "name": "x"}
+            )
+        with pytest.raises(IncompleteMessageError, match="primary.id or"):
+            client.person_merge(primary={"email": ""}, secondary={"id": "2"})
+        with pytest.raises(IncompleteMessageError, match="needs device.platform"):
+            client.person_add_device(identifiers={"id": "1"}, device={"token": "t"})
+        with pytest.raises(
+            IncompleteMessageError, match="'person' message needs action set to one of"
+        ):
+            client.enqueue({"type": "person", "identifiers": {"id": "1"}, "name": "x"})
+        with pytest.raises(IncompleteMessageError, match="cio_object_id"):
+            client.object_delete(identifiers={"object_id": "o-1"})
+        assert client.stats.queued == 0
+        client.person_event(identifiers={"email": "a@example.com"}, name="x")
+        client.object_delete(identifiers={"object_type_id": "1", "object_id": "o-1"})
+    assert [i["action"] for i in batch_items(cio, "trackBatchV2")] == [
+        "event",
+        "delete",
+    ]
+
+
+def test_enqueue_sends_datetimes_as_every_other_route_does(cio: FakeCustomerIO) -> None:
+    """A naive datetime in a mapping is local time, sent in UTC with its `Z`; a datetime in
+    a `format: unix-time` field (Track v2's timestamp, a device's last_used) is whole
+    seconds, as the models send it."""
+    naive = datetime.datetime(2024, 1, 1, 12, 0)
+    utc = naive.astimezone(datetime.timezone.utc)
+    with BackgroundPipelinesClient("cdp-key-123456", base_url=cio.url) as client:
+        client.enqueue(
+            {"type": "track", "userId": "u", "event": "E", "timestamp": naive}
+        )
+    (item,) = batch_items(cio, "pipelinesBatch")
+    assert item["timestamp"] == utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    with BackgroundTrackClient("site-123456", "key-123456", base_url=cio.url) as track:
+        track.enqueue(
+            {
+                "type": "person",
+                "action": "event",
+                "identifiers": {"id": "1"},
+                "name": "x",
+                "timestamp": naive,
+            }
+        )
+        track.person_add_device(
+            identifiers={"id": "1"},
+            device={"token": "t", "platform": "ios", "last_used": naive},
+        )
+        track.enqueue(
+            models.PersonEvent(
+                identifiers=models.Identifiers(id_="1"), name="y", timestamp=naive
+            )
+        )
+    event, device, model = batch_items(cio, "trackBatchV2")
+    seconds = int(naive.timestamp())
+    assert event["timestamp"] == seconds and model["timestamp"] == seconds
+    assert device["device"]["last_used"] == seconds
+
+
+def test_a_message_dropped_by_a_full_queue_goes_to_on_error_with_the_id_returned(
+    cio: FakeCustomerIO,
+) -> None:
+    """With on_full="drop" every call returns an id; a dropped message is handed to
+    on_error before the call returns, with that id in it."""
+    lost: list[tuple[list[dict[str, Any]], BaseException]] = []
+    with BackgroundPipelinesClient(
+        "cdp-key-123456",
+        base_url=cio.url,
+        max_queue_size=1,
+        flush_interval=60,  # the first message waits in the queue: it is full
+        on_full="drop",
+        on_error=lambda messages, exc: lost.append((messages, exc)),
+    ) as client:
+        kept = client.track(user_id="u", event="kept")
+        dropped = client.track(user_id="u", event="dropped")
+        ((messages, exc),) = lost
+        assert [m["messageId"] for m in messages] == [dropped]
+        assert isinstance(exc, QueueFullError)
+        assert client.stats.dropped == 1
+    assert [i["messageId"] for i in batch_items(cio, "pipelinesBatch")] == [kept]
+
+
+def test_the_methods_take_mappings_where_they_take_models_for_mypy_too(
+    tmp_path: Path,
+) -> None:
+    """A field typed as a model takes a mapping at run time (as `enqueue` and the
+    foreground clients do); the annotations say so, for `mypy --strict` users."""
+    user = tmp_path / "user.py"
+    user.write_text(textwrap.dedent("""
+        from customerio_client import BackgroundPipelinesClient, BackgroundTrackClient
+        from customerio_client.models import Identifiers
+
+        def use(p: BackgroundPipelinesClient, t: BackgroundTrackClient) -> None:
+            p.identify(user_id="u", context={"ip": "1.2.3.4"})
+            t.person_event(identifiers={"id": "1"}, name="x")
+            t.person_event(identifiers=Identifiers(id_="1"), name="x")
+            t.person_identify(identifiers={"email": "a@b.c"}, attributes={"plan": "pro"})
+            t.person_merge(primary={"id": "1"}, secondary={"email": "a@b.c"})
+        """))
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+            str(user),
+        ],
+        env={"MYPYPATH": str(ROOT / "generated"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -347,6 +347,19 @@ def test_a_full_queue_in_drop_mode_reports_what_it_drops(server) -> None:
     assert (stats.queued, stats.sent, stats.dropped) == (3, 2, 1)
 
 
+def test_a_naive_datetime_is_sent_in_utc_with_its_offset(server) -> None:
+    """The engine writes a datetime as the rest of the package does (`format_datetime`):
+    in UTC with a `Z`, a naive one taken as local time; never without an offset."""
+    naive = datetime(2024, 1, 1, 12, 0)
+    aware = datetime(2024, 1, 1, 12, 0, 0, 123_456, tzinfo=timezone.utc)
+    with make(server) as delivery:
+        delivery.enqueue({"naive": naive, "aware": aware})
+    (message,) = accepted(server).messages
+    utc = naive.astimezone(timezone.utc)
+    assert message["naive"] == utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert message["aware"] == "2024-01-01T12:00:00.123Z"
+
+
 # ---- giving up -----------------------------------------------------------------------------
 
 
@@ -363,6 +376,78 @@ def test_on_error_receives_every_message_a_400_refused(server, caplog) -> None:
     assert len(server.requests) == 4  # not retried
     assert delivery.stats.failed == 35 and delivery.stats.sent == 0
     assert "person" not in caplog.text and "failed 10 messages" in caplog.text
+
+
+def test_flush_or_close_in_on_error_refuses_at_once_instead_of_waiting_for_itself(
+    server,
+) -> None:
+    """on_error runs on the worker: a flush or close there would wait for that very thread
+    (for ever with one worker and no timeout). Both raise RuntimeError at once, change
+    nothing, and delivery goes on."""
+    server.fail_next(1, 400)
+    outcomes: list[object] = []
+    told = threading.Event()
+
+    def on_error(messages: list[dict], exc: BaseException) -> None:
+        for call in (delivery.flush, delivery.close):
+            try:
+                outcomes.append(call(2.0))  # a bound, so that a regression ends
+            except RuntimeError as refused:
+                outcomes.append(refused)
+        told.set()
+
+    delivery = make(server, batch_size=1, workers=1, on_error=on_error)
+    delivery.enqueue({"i": 0})  # refused by the 400: on_error
+    delivery.enqueue({"i": 1})
+    told.wait()
+    assert [type(o) for o in outcomes] == [RuntimeError, RuntimeError]
+    assert all("on_error" in str(o) for o in outcomes)
+    delivery.enqueue({"i": 2})  # not closed by the refused close
+    delivery.close()
+    assert sorted(m["i"] for m in accepted(server).messages) == [1, 2]
+    assert (delivery.stats.sent, delivery.stats.failed) == (2, 1)
+
+
+def test_an_enqueue_in_on_error_never_waits_for_room_the_worker_must_make(
+    server,
+) -> None:
+    """A full queue makes a producer wait for room; on the worker (in on_error) that room
+    could only be made by the worker itself, so the queue counts as full at once."""
+    gate = threading.Event()
+
+    def respond(request: RecordedRequest):
+        gate.wait()  # the first request waits for the test, and is refused
+        return 400, {"Content-Type": "application/json"}, b"{}"
+
+    server.responder = respond
+    refusals: list[BaseException] = []
+    told = threading.Event()
+
+    def on_error(messages: list[dict], exc: BaseException) -> None:
+        server.responder = Accepting()
+        delivery.enqueue({"i": 2})  # room for one: the queue is full again
+        try:
+            delivery.enqueue({"i": 3})
+        except QueueFullError as full:
+            refusals.append(full)
+        told.set()
+
+    delivery = make(
+        server,
+        batch_size=1,
+        workers=1,
+        max_queue_size=2,
+        full_timeout=5.0,  # what a producer elsewhere would wait
+        on_error=on_error,
+    )
+    delivery.enqueue({"i": 0})
+    delivery.enqueue({"i": 1})  # the queue is full
+    gate.set()
+    told.wait()
+    delivery.close()
+    (full,) = refusals
+    assert full.waited == 0 and "in 0s" in str(full)
+    assert sorted(m["i"] for m in accepted(server).messages) == [1, 2]
 
 
 def test_on_error_receives_every_message_when_retries_run_out(server) -> None:
