@@ -17,6 +17,7 @@ response makes unavoidable.
 from __future__ import annotations
 
 import atexit
+import datetime
 import json
 import logging
 import os
@@ -51,6 +52,7 @@ from ._retry import (
     is_retryable_status,
     retry_after_seconds,
 )
+from ._serde import format_datetime
 from ._spool import Spool, SpoolLockedError
 from ._transport import HTTPClientTransport, RawResponse, Transport
 from ._types import Timeout
@@ -97,11 +99,20 @@ _SECRET_HINTS: Final = ("auth", "key", "token", "secret", "cookie")
 # One sample stamp: every stamp has this length (ISO-8601, UTC, milliseconds).
 _SAMPLE_STAMP: Final = "2000-01-01T00:00:00.000Z"
 
+
+def _encode_default(value: Any) -> Any:
+    """What the encoder does with a value JSON has no form for: a datetime is written in
+    UTC with its `Z` (a naive one is local time), as everywhere else in the package."""
+    if isinstance(value, datetime.datetime):
+        return format_datetime(value)
+    return _json_default(value)
+
+
 _ENCODER: Final = json.JSONEncoder(
     separators=(",", ":"),
     ensure_ascii=False,
     allow_nan=False,
-    default=_json_default,
+    default=_encode_default,
     # Not shared-state safe across threads (and a shared sub-object, such as a library
     # description in every message, is not circular); a real cycle still fails, by depth.
     check_circular=False,
@@ -118,7 +129,7 @@ def _fast_encoder() -> Callable[[Any], str]:
         return _ENCODER.encode
     try:
         # The arguments ``JSONEncoder.iterencode`` passes, in its order.
-        chunks = make(None, _json_default, quote, None, ":", ",", False, False, False)
+        chunks = make(None, _encode_default, quote, None, ":", ",", False, False, False)
     except TypeError:
         return _ENCODER.encode
 
@@ -451,6 +462,9 @@ class Delivery:
         self._paused_until = 0.0
         self._failures_in_row = 0
         self._threads: list[threading.Thread] = []
+        # Set on a thread while it sends for this engine (a worker, or a caller sending
+        # inline at shutdown): ``on_error`` may run there, and must not wait for itself.
+        self._sender = threading.local()
         self._stopping = False
         self._queued = self._sent = self._retried = 0
         self._failed = self._dropped = self._pending = 0
@@ -487,8 +501,9 @@ class Delivery:
 
         Raises MessageTooLargeError (a PayloadTooLargeError) for a message over the
         per-message limit, QueueFullError when the queue stayed full for ``full_timeout``
-        (with ``on_full="block"``), DeliveryClosedError after ``close``. With
-        ``on_full="drop"`` a full queue returns False and hands the message to ``on_error``.
+        (with ``on_full="block"``; at once on a thread sending for this engine, such as
+        ``on_error``'s), DeliveryClosedError after ``close``. With ``on_full="drop"`` a full
+        queue returns False after handing the message to ``on_error`` (in this thread).
         """
         full, item = self._encode(message)
         size = self._stamp_len + len(item)
@@ -523,8 +538,12 @@ class Delivery:
         raise refused
 
     def _room(self) -> bool:
-        """Wait (lock held) for room in the queue as ``on_full`` says; True when there is."""
-        if self._on_full == "drop":
+        """Wait (lock held) for room in the queue as ``on_full`` says; True when there is.
+
+        Never on a thread sending for this engine (an ``enqueue`` in ``on_error``): the room
+        it would wait for is made by sending, maybe by that very thread.
+        """
+        if self._on_full == "drop" or self._is_sender():
             return False
         # Whatever is being filled goes out now: waiting for the interval would only make
         # this wait longer.
@@ -548,7 +567,8 @@ class Delivery:
             self._dropped += 1
             self._queued += 1
             return None
-        return QueueFullError(self._max_queue, self._full_timeout or 0.0)
+        waited = 0.0 if self._is_sender() else self._full_timeout or 0.0
+        return QueueFullError(self._max_queue, waited)
 
     def _closed_error(self) -> DeliveryClosedError:
         if self._forked_spool:
@@ -648,15 +668,32 @@ class Delivery:
 
     def _run(self, inline: bool = False, deadline: float | None = None) -> None:
         """A worker's loop; ``inline``: the caller's own thread, until done or the deadline."""
-        while True:
-            batch = self._next_batch(inline, deadline)
-            if batch is None:
-                return
-            try:
-                self._attempt(batch)
-            except Exception:  # a bug must not stop delivery of everything else
-                logger.exception("delivery worker failed while sending a batch")
-                self._finish(batch, None, Error("internal error while sending"))
+        sender = self._sender
+        sender.active = True
+        try:
+            while True:
+                batch = self._next_batch(inline, deadline)
+                if batch is None:
+                    return
+                try:
+                    self._attempt(batch)
+                except Exception:  # a bug must not stop delivery of everything else
+                    logger.exception("delivery worker failed while sending a batch")
+                    self._finish(batch, None, Error("internal error while sending"))
+        finally:
+            sender.active = False
+
+    def _is_sender(self) -> bool:
+        """Whether the calling thread is sending for this engine (``on_error`` runs there)."""
+        return bool(getattr(self._sender, "active", False))
+
+    def _refuse_on_sender(self, what: str) -> None:
+        if self._is_sender():
+            raise RuntimeError(
+                f"{what}() was called on a thread sending for this delivery engine (from "
+                "on_error?) and would wait for that very thread; call it from another "
+                "thread"
+            )
 
     def _next_batch(self, inline: bool, deadline: float | None) -> _Batch | None:
         with self._lock:
@@ -939,8 +976,10 @@ class Delivery:
 
         True when every message queued before the call was delivered and nothing was given
         up on since the previous flush; False when the timeout passed first or something
-        was lost (``on_error`` was told).
+        was lost (``on_error`` was told). Raises RuntimeError at once on a thread sending
+        for this engine (in ``on_error``): it would wait for itself.
         """
+        self._refuse_on_sender("flush")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             if self._open:
@@ -966,8 +1005,10 @@ class Delivery:
 
         Messages still undelivered when the time runs out are handed to ``on_error`` and
         counted as dropped; with a spool they stay in it for the next process instead.
-        True when everything was delivered.
+        True when everything was delivered. Raises RuntimeError at once, changing nothing,
+        on a thread sending for this engine (in ``on_error``), as ``flush`` does.
         """
+        self._refuse_on_sender("close")
         with self._lock:
             if self._closed:
                 return self._pending == 0 and self._failed + self._dropped == 0

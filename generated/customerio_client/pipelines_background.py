@@ -14,16 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _auth, events
-from ._background import BackgroundClient, MessageFields, require_one_of
+from ._background import BackgroundClient, MessageFields, MessageKind
 from ._delivery import BatchEndpoint, OnError
 from ._transport import Transport
 from ._types import UNSET, Timeout, Unset
-from .models.alias import Alias
-from .models.group import Group
-from .models.identify import Identify
-from .models.page import Page
-from .models.screen import Screen
-from .models.track import Track
 from .pipelines import DEFAULT_REGION, REGIONS
 
 if TYPE_CHECKING:
@@ -34,16 +28,72 @@ if TYPE_CHECKING:
 
 __all__ = ["BackgroundPipelinesClient"]
 
+# What a message of each kind must hold (the batch item schema's kinds; see MessageKind).
+_ALIAS = MessageKind(
+    name="alias",
+    match=(("type", "alias"),),
+    required=(("previousId",), ("userId",)),
+    one_of=(),
+    nested=(),
+    unix_time=(),
+)
+_GROUP = MessageKind(
+    name="group",
+    match=(("type", "group"),),
+    required=(("groupId",),),
+    one_of=(("userId",), ("anonymousId",)),
+    nested=(),
+    unix_time=(),
+)
+_IDENTIFY = MessageKind(
+    name="identify",
+    match=(("type", "identify"),),
+    required=(),
+    one_of=(("userId",), ("anonymousId",)),
+    nested=(),
+    unix_time=(),
+)
+_PAGE = MessageKind(
+    name="page",
+    match=(("type", "page"),),
+    required=(),
+    one_of=(("userId",), ("anonymousId",)),
+    nested=(),
+    unix_time=(),
+)
+_SCREEN = MessageKind(
+    name="screen",
+    match=(("type", "screen"),),
+    required=(),
+    one_of=(("userId",), ("anonymousId",)),
+    nested=(),
+    unix_time=(),
+)
+_TRACK = MessageKind(
+    name="track",
+    match=(("type", "track"),),
+    required=(("event",),),
+    one_of=(("userId",), ("anonymousId",), ("groupId",)),
+    nested=(),
+    unix_time=(),
+)
+
 
 class BackgroundPipelinesClient(BackgroundClient):
     """Pipelines API, in the background: messages are queued and sent in batches.
 
     Thread-safe; use it as a context manager or call `close()` (it also delivers what is
     queued at interpreter exit, within `exit_timeout`). Every method returns the message
-    id. A message over 32768 bytes is refused
-    when it is queued (`MessageTooLargeError`); a full queue blocks for `full_timeout`,
-    then raises `QueueFullError`; `on_error(messages, exception)` gets every message given
-    up on.
+    id. A message over 32768 bytes is refused when it is queued
+    (`MessageTooLargeError`), and so is one without what its kind needs
+    (`IncompleteMessageError`) or a semantic event that breaks its schema
+    (`events.SemanticEventError`), whether it came through a method or `enqueue`. A full
+    queue blocks for `full_timeout`, then raises `QueueFullError`; with `on_full="drop"`
+    the message is handed to `on_error` before the call returns, which still returns its
+    id: the id `on_error` receives (in `messageId`). `on_error(messages, exception)`
+    gets every message given up on; it runs on a worker thread for messages given up on
+    after sending, where `flush()` and `close()` raise RuntimeError at once rather than
+    wait for that very thread.
     """
 
     REGIONS = REGIONS
@@ -110,16 +160,30 @@ class BackgroundPipelinesClient(BackgroundClient):
             timeout=timeout,
             exit_timeout=exit_timeout,
             spool_path=spool_path,
+            kinds=(
+                _ALIAS,
+                _GROUP,
+                _IDENTIFY,
+                _PAGE,
+                _SCREEN,
+                _TRACK,
+            ),
+            validate_event=events.validate_event,
         )
 
     def alias(
         self, *, previous_id: str, user_id: str, message_id: str | Unset = UNSET
     ) -> str:
         """Queue one "alias" message (`models.Alias`, `type` filled in)."""
-        message = Alias(
-            previous_id=previous_id, user_id=user_id, message_id=message_id
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "alias",
+                "previousId": previous_id,
+                "userId": user_id,
+                "messageId": message_id,
+            },
+            _ALIAS,
+        )
 
     def group(
         self,
@@ -132,26 +196,28 @@ class BackgroundPipelinesClient(BackgroundClient):
         message_id: str | Unset = UNSET,
         original_timestamp: datetime.datetime | Unset = UNSET,
         timestamp: datetime.datetime | Unset = UNSET,
-        context: Context | Unset = UNSET,
+        context: Context | Mapping[str, Any] | Unset = UNSET,
     ) -> str:
         """Queue one "group" message (`models.Group`, `type` filled in).
 
-        Needs userId or anonymousId: refused at once
-        (`IncompleteMessageError`) without.
+        Needs userId or anonymousId: refused at once (`IncompleteMessageError`)
+        without.
         """
-        message = Group(
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            group_id=group_id,
-            traits=traits,
-            integrations=integrations,
-            message_id=message_id,
-            original_timestamp=original_timestamp,
-            timestamp=timestamp,
-            context=context,
-        ).to_dict()
-        require_one_of(message, "group", (("userId",), ("anonymousId",)))
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "group",
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "groupId": group_id,
+                "traits": traits,
+                "integrations": integrations,
+                "messageId": message_id,
+                "originalTimestamp": original_timestamp,
+                "timestamp": timestamp,
+                "context": context,
+            },
+            _GROUP,
+        )
 
     def identify(
         self,
@@ -163,25 +229,27 @@ class BackgroundPipelinesClient(BackgroundClient):
         message_id: str | Unset = UNSET,
         original_timestamp: datetime.datetime | Unset = UNSET,
         timestamp: datetime.datetime | Unset = UNSET,
-        context: Context | Unset = UNSET,
+        context: Context | Mapping[str, Any] | Unset = UNSET,
     ) -> str:
         """Queue one "identify" message (`models.Identify`, `type` filled in).
 
-        Needs userId or anonymousId: refused at once
-        (`IncompleteMessageError`) without.
+        Needs userId or anonymousId: refused at once (`IncompleteMessageError`)
+        without.
         """
-        message = Identify(
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            traits=traits,
-            integrations=integrations,
-            message_id=message_id,
-            original_timestamp=original_timestamp,
-            timestamp=timestamp,
-            context=context,
-        ).to_dict()
-        require_one_of(message, "identify", (("userId",), ("anonymousId",)))
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "identify",
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "traits": traits,
+                "integrations": integrations,
+                "messageId": message_id,
+                "originalTimestamp": original_timestamp,
+                "timestamp": timestamp,
+                "context": context,
+            },
+            _IDENTIFY,
+        )
 
     def page(
         self,
@@ -194,26 +262,28 @@ class BackgroundPipelinesClient(BackgroundClient):
         message_id: str | Unset = UNSET,
         original_timestamp: datetime.datetime | Unset = UNSET,
         timestamp: datetime.datetime | Unset = UNSET,
-        context: Context | Unset = UNSET,
+        context: Context | Mapping[str, Any] | Unset = UNSET,
     ) -> str:
         """Queue one "page" message (`models.Page`, `type` filled in).
 
-        Needs userId or anonymousId: refused at once
-        (`IncompleteMessageError`) without.
+        Needs userId or anonymousId: refused at once (`IncompleteMessageError`)
+        without.
         """
-        message = Page(
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            name=name,
-            properties=properties,
-            integrations=integrations,
-            message_id=message_id,
-            original_timestamp=original_timestamp,
-            timestamp=timestamp,
-            context=context,
-        ).to_dict()
-        require_one_of(message, "page", (("userId",), ("anonymousId",)))
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "page",
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "name": name,
+                "properties": properties,
+                "integrations": integrations,
+                "messageId": message_id,
+                "originalTimestamp": original_timestamp,
+                "timestamp": timestamp,
+                "context": context,
+            },
+            _PAGE,
+        )
 
     def screen(
         self,
@@ -226,26 +296,28 @@ class BackgroundPipelinesClient(BackgroundClient):
         message_id: str | Unset = UNSET,
         original_timestamp: datetime.datetime | Unset = UNSET,
         timestamp: datetime.datetime | Unset = UNSET,
-        context: Context | Unset = UNSET,
+        context: Context | Mapping[str, Any] | Unset = UNSET,
     ) -> str:
         """Queue one "screen" message (`models.Screen`, `type` filled in).
 
-        Needs userId or anonymousId: refused at once
-        (`IncompleteMessageError`) without.
+        Needs userId or anonymousId: refused at once (`IncompleteMessageError`)
+        without.
         """
-        message = Screen(
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            name=name,
-            properties=properties,
-            integrations=integrations,
-            message_id=message_id,
-            original_timestamp=original_timestamp,
-            timestamp=timestamp,
-            context=context,
-        ).to_dict()
-        require_one_of(message, "screen", (("userId",), ("anonymousId",)))
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "screen",
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "name": name,
+                "properties": properties,
+                "integrations": integrations,
+                "messageId": message_id,
+                "originalTimestamp": original_timestamp,
+                "timestamp": timestamp,
+                "context": context,
+            },
+            _SCREEN,
+        )
 
     def track(
         self,
@@ -259,27 +331,29 @@ class BackgroundPipelinesClient(BackgroundClient):
         message_id: str | Unset = UNSET,
         original_timestamp: datetime.datetime | Unset = UNSET,
         timestamp: datetime.datetime | Unset = UNSET,
-        context: Context | Unset = UNSET,
+        context: Context | Mapping[str, Any] | Unset = UNSET,
     ) -> str:
         """Queue one "track" message (`models.Track`, `type` filled in).
 
-        Needs userId or anonymousId or groupId: refused at once
-        (`IncompleteMessageError`) without.
+        Needs userId or anonymousId or groupId (a semantic event: what its schema
+        needs): refused at once (`IncompleteMessageError`) without.
         """
-        message = Track(
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            group_id=group_id,
-            event=event,
-            properties=properties,
-            integrations=integrations,
-            message_id=message_id,
-            original_timestamp=original_timestamp,
-            timestamp=timestamp,
-            context=context,
-        ).to_dict()
-        require_one_of(message, "track", (("userId",), ("anonymousId",), ("groupId",)))
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "track",
+                "userId": user_id,
+                "anonymousId": anonymous_id,
+                "groupId": group_id,
+                "event": event,
+                "properties": properties,
+                "integrations": integrations,
+                "messageId": message_id,
+                "originalTimestamp": original_timestamp,
+                "timestamp": timestamp,
+                "context": context,
+            },
+            _TRACK,
+        )
 
     def application_backgrounded(
         self,

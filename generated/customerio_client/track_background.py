@@ -9,32 +9,15 @@ fails. See `customerio_client._delivery` for the options.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _auth
-from ._background import BackgroundClient, MessageFields
+from ._background import BackgroundClient, MessageFields, MessageKind
 from ._delivery import BatchEndpoint, OnError
 from ._transport import Transport
 from ._types import UNSET, Timeout, Unset
-from .models.delivery_event import DeliveryEvent
-from .models.object_add_relationships import ObjectAddRelationships
-from .models.object_delete import ObjectDelete
-from .models.object_delete_relationships import ObjectDeleteRelationships
-from .models.object_identify import ObjectIdentify
-from .models.object_identify_anonymous import ObjectIdentifyAnonymous
-from .models.person_add_device import PersonAddDevice
-from .models.person_add_relationships import PersonAddRelationships
-from .models.person_delete import PersonDelete
-from .models.person_delete_device import PersonDeleteDevice
-from .models.person_delete_relationships import PersonDeleteRelationships
-from .models.person_event import PersonEvent
-from .models.person_identify import PersonIdentify
-from .models.person_merge import PersonMerge
-from .models.person_page import PersonPage
-from .models.person_screen import PersonScreen
-from .models.person_suppress import PersonSuppress
-from .models.person_unsuppress import PersonUnsuppress
 from .track import DEFAULT_REGION, REGIONS
 
 if TYPE_CHECKING:
@@ -53,17 +36,182 @@ if TYPE_CHECKING:
 
 __all__ = ["BackgroundTrackClient"]
 
+# What a message of each kind must hold (the batch item schema's kinds; see MessageKind).
+_DELIVERY = MessageKind(
+    name="delivery",
+    match=(("type", "delivery"),),
+    required=(
+        ("action",),
+        ("identifiers",),
+        ("name",),
+        ("attributes",),
+        ("attributes", "device_token"),
+    ),
+    one_of=(),
+    nested=(),
+    unix_time=(),
+)
+_OBJECT_ADD_RELATIONSHIPS = MessageKind(
+    name="object_add_relationships",
+    match=(("type", "object"), ("action", "add_relationships")),
+    required=(("identifiers",), ("cio_relationships",)),
+    one_of=(),
+    nested=((("identifiers",), (("object_type_id", "object_id"), ("cio_object_id",))),),
+    unix_time=(),
+)
+_OBJECT_DELETE = MessageKind(
+    name="object_delete",
+    match=(("type", "object"), ("action", "delete")),
+    required=(("identifiers",),),
+    one_of=(),
+    nested=((("identifiers",), (("object_type_id", "object_id"), ("cio_object_id",))),),
+    unix_time=(),
+)
+_OBJECT_DELETE_RELATIONSHIPS = MessageKind(
+    name="object_delete_relationships",
+    match=(("type", "object"), ("action", "delete_relationships")),
+    required=(("identifiers",), ("cio_relationships",)),
+    one_of=(),
+    nested=((("identifiers",), (("object_type_id", "object_id"), ("cio_object_id",))),),
+    unix_time=(),
+)
+_OBJECT_IDENTIFY = MessageKind(
+    name="object_identify",
+    match=(("type", "object"), ("action", "identify")),
+    required=(("identifiers",),),
+    one_of=(),
+    nested=((("identifiers",), (("object_type_id", "object_id"), ("cio_object_id",))),),
+    unix_time=(),
+)
+_OBJECT_IDENTIFY_ANONYMOUS = MessageKind(
+    name="object_identify_anonymous",
+    match=(("type", "object"), ("action", "identify_anonymous")),
+    required=(("identifiers",),),
+    one_of=(),
+    nested=((("identifiers",), (("object_type_id", "object_id"), ("cio_object_id",))),),
+    unix_time=(),
+)
+_PERSON_ADD_DEVICE = MessageKind(
+    name="person_add_device",
+    match=(("type", "person"), ("action", "add_device")),
+    required=(
+        ("identifiers",),
+        ("device",),
+        ("device", "token"),
+        ("device", "platform"),
+    ),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(("device", "last_used"),),
+)
+_PERSON_ADD_RELATIONSHIPS = MessageKind(
+    name="person_add_relationships",
+    match=(("type", "person"), ("action", "add_relationships")),
+    required=(("identifiers",), ("cio_relationships",)),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(),
+)
+_PERSON_DELETE = MessageKind(
+    name="person_delete",
+    match=(("type", "person"), ("action", "delete")),
+    required=(("identifiers",),),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(),
+)
+_PERSON_DELETE_DEVICE = MessageKind(
+    name="person_delete_device",
+    match=(("type", "person"), ("action", "delete_device")),
+    required=(("identifiers",), ("device",), ("device", "token")),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(),
+)
+_PERSON_DELETE_RELATIONSHIPS = MessageKind(
+    name="person_delete_relationships",
+    match=(("type", "person"), ("action", "delete_relationships")),
+    required=(("identifiers",), ("cio_relationships",)),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(),
+)
+_PERSON_EVENT = MessageKind(
+    name="person_event",
+    match=(("type", "person"), ("action", "event")),
+    required=(("identifiers",), ("name",)),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(("timestamp",),),
+)
+_PERSON_IDENTIFY = MessageKind(
+    name="person_identify",
+    match=(("type", "person"), ("action", "identify")),
+    required=(("identifiers",),),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(("timestamp",),),
+)
+_PERSON_MERGE = MessageKind(
+    name="person_merge",
+    match=(("type", "person"), ("action", "merge")),
+    required=(("primary",), ("secondary",)),
+    one_of=(),
+    nested=(
+        (("primary",), (("id",), ("email",), ("cio_id",))),
+        (("secondary",), (("id",), ("email",), ("cio_id",))),
+    ),
+    unix_time=(),
+)
+_PERSON_PAGE = MessageKind(
+    name="person_page",
+    match=(("type", "person"), ("action", "page")),
+    required=(("identifiers",), ("name",)),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(("timestamp",),),
+)
+_PERSON_SCREEN = MessageKind(
+    name="person_screen",
+    match=(("type", "person"), ("action", "screen")),
+    required=(("identifiers",), ("name",)),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(("timestamp",),),
+)
+_PERSON_SUPPRESS = MessageKind(
+    name="person_suppress",
+    match=(("type", "person"), ("action", "suppress")),
+    required=(("identifiers",),),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(),
+)
+_PERSON_UNSUPPRESS = MessageKind(
+    name="person_unsuppress",
+    match=(("type", "person"), ("action", "unsuppress")),
+    required=(("identifiers",),),
+    one_of=(),
+    nested=((("identifiers",), (("id",), ("email",), ("cio_id",))),),
+    unix_time=(),
+)
+
 
 class BackgroundTrackClient(BackgroundClient):
     """Customer.io Track API, in the background: messages are queued and sent in batches.
 
     Thread-safe; use it as a context manager or call `close()` (it also delivers what is
     queued at interpreter exit, within `exit_timeout`). Every method returns the message
-    id ("" here: this API has none). A message over 32768 bytes is refused
-    when it is queued (`MessageTooLargeError`); a full queue blocks for `full_timeout`,
-    then raises `QueueFullError`; `on_error(messages, exception)` gets every message given
-    up on, and each one a 207 answer lists as refused
-    (`RejectedMessageError`, with the API's reason in `details`).
+    id ("" here: this API has none). A message over 32768 bytes is refused when it is
+    queued (`MessageTooLargeError`), and so is one without what its kind needs
+    (`IncompleteMessageError`), whether it came through a method or `enqueue`. A full
+    queue blocks for `full_timeout`, then raises `QueueFullError`; with `on_full="drop"`
+    the message is handed to `on_error` before the call returns, which still returns its
+    id: the id `on_error` receives. `on_error(messages, exception)` gets every message
+    given up on, and each one a 207 answer lists as refused (`RejectedMessageError`,
+    with the API's reason in `details`); it runs on a worker thread for messages given
+    up on after sending, where `flush()` and `close()` raise RuntimeError at once rather
+    than wait for that very thread.
     """
 
     REGIONS = REGIONS
@@ -130,152 +278,224 @@ class BackgroundTrackClient(BackgroundClient):
             timeout=timeout,
             exit_timeout=exit_timeout,
             spool_path=spool_path,
+            kinds=(
+                _DELIVERY,
+                _OBJECT_ADD_RELATIONSHIPS,
+                _OBJECT_DELETE,
+                _OBJECT_DELETE_RELATIONSHIPS,
+                _OBJECT_IDENTIFY,
+                _OBJECT_IDENTIFY_ANONYMOUS,
+                _PERSON_ADD_DEVICE,
+                _PERSON_ADD_RELATIONSHIPS,
+                _PERSON_DELETE,
+                _PERSON_DELETE_DEVICE,
+                _PERSON_DELETE_RELATIONSHIPS,
+                _PERSON_EVENT,
+                _PERSON_IDENTIFY,
+                _PERSON_MERGE,
+                _PERSON_PAGE,
+                _PERSON_SCREEN,
+                _PERSON_SUPPRESS,
+                _PERSON_UNSUPPRESS,
+            ),
         )
 
     def delivery(
         self,
         *,
-        identifiers: DeliveryEventIdentifiers,
+        identifiers: DeliveryEventIdentifiers | Mapping[str, Any],
         name: DeliveryEventName | str,
-        attributes: DeliveryEventAttributes,
+        attributes: DeliveryEventAttributes | Mapping[str, Any],
         action: Literal["event"] = "event",
     ) -> str:
         """Queue one "delivery" message (`models.DeliveryEvent`, `type` filled in)."""
-        message = DeliveryEvent(
-            action=action, identifiers=identifiers, name=name, attributes=attributes
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "delivery",
+                "action": action,
+                "identifiers": identifiers,
+                "name": name,
+                "attributes": attributes,
+            },
+            _DELIVERY,
+        )
 
     def object_add_relationships(
         self,
         *,
-        identifiers: ObjectIdentifiers,
+        identifiers: ObjectIdentifiers | Mapping[str, Any],
         cio_relationships: list[PersonRelationship],
         action: Literal["add_relationships"] = "add_relationships",
     ) -> str:
         """Queue one "object" message (`models.ObjectAddRelationships`, `type` filled in)."""
-        message = ObjectAddRelationships(
-            action=action, identifiers=identifiers, cio_relationships=cio_relationships
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "object",
+                "action": action,
+                "identifiers": identifiers,
+                "cio_relationships": cio_relationships,
+            },
+            _OBJECT_ADD_RELATIONSHIPS,
+        )
 
     def object_delete(
-        self, *, identifiers: ObjectIdentifiers, action: Literal["delete"] = "delete"
+        self,
+        *,
+        identifiers: ObjectIdentifiers | Mapping[str, Any],
+        action: Literal["delete"] = "delete",
     ) -> str:
         """Queue one "object" message (`models.ObjectDelete`, `type` filled in)."""
-        message = ObjectDelete(action=action, identifiers=identifiers).to_dict()
-        return self._put(message)
+        return self._queue(
+            {"type": "object", "action": action, "identifiers": identifiers},
+            _OBJECT_DELETE,
+        )
 
     def object_delete_relationships(
         self,
         *,
-        identifiers: ObjectIdentifiers,
+        identifiers: ObjectIdentifiers | Mapping[str, Any],
         cio_relationships: list[PersonRelationship],
         action: Literal["delete_relationships"] = "delete_relationships",
     ) -> str:
         """Queue one "object" message (`models.ObjectDeleteRelationships`, `type` filled in)."""
-        message = ObjectDeleteRelationships(
-            action=action, identifiers=identifiers, cio_relationships=cio_relationships
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "object",
+                "action": action,
+                "identifiers": identifiers,
+                "cio_relationships": cio_relationships,
+            },
+            _OBJECT_DELETE_RELATIONSHIPS,
+        )
 
     def object_identify(
         self,
         *,
-        identifiers: ObjectIdentifiers,
+        identifiers: ObjectIdentifiers | Mapping[str, Any],
         action: Literal["identify"] = "identify",
         attributes: dict[str, Any] | Unset = UNSET,
         cio_relationships: list[PersonRelationship] | Unset = UNSET,
     ) -> str:
         """Queue one "object" message (`models.ObjectIdentify`, `type` filled in)."""
-        message = ObjectIdentify(
-            action=action,
-            identifiers=identifiers,
-            attributes=attributes,
-            cio_relationships=cio_relationships,
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "object",
+                "action": action,
+                "identifiers": identifiers,
+                "attributes": attributes,
+                "cio_relationships": cio_relationships,
+            },
+            _OBJECT_IDENTIFY,
+        )
 
     def object_identify_anonymous(
         self,
         *,
-        identifiers: ObjectIdentifiers,
+        identifiers: ObjectIdentifiers | Mapping[str, Any],
         action: Literal["identify_anonymous"] = "identify_anonymous",
         attributes: dict[str, Any] | Unset = UNSET,
         cio_relationships: list[PersonRelationship] | Unset = UNSET,
     ) -> str:
         """Queue one "object" message (`models.ObjectIdentifyAnonymous`, `type` filled in)."""
-        message = ObjectIdentifyAnonymous(
-            action=action,
-            identifiers=identifiers,
-            attributes=attributes,
-            cio_relationships=cio_relationships,
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "object",
+                "action": action,
+                "identifiers": identifiers,
+                "attributes": attributes,
+                "cio_relationships": cio_relationships,
+            },
+            _OBJECT_IDENTIFY_ANONYMOUS,
+        )
 
     def person_add_device(
         self,
         *,
-        identifiers: Identifiers,
-        device: DeviceV2,
+        identifiers: Identifiers | Mapping[str, Any],
+        device: DeviceV2 | Mapping[str, Any],
         action: Literal["add_device"] = "add_device",
     ) -> str:
         """Queue one "person" message (`models.PersonAddDevice`, `type` filled in)."""
-        message = PersonAddDevice(
-            action=action, identifiers=identifiers, device=device
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "person",
+                "action": action,
+                "identifiers": identifiers,
+                "device": device,
+            },
+            _PERSON_ADD_DEVICE,
+        )
 
     def person_add_relationships(
         self,
         *,
-        identifiers: Identifiers,
+        identifiers: Identifiers | Mapping[str, Any],
         cio_relationships: list[ObjectRelationship],
         action: Literal["add_relationships"] = "add_relationships",
     ) -> str:
         """Queue one "person" message (`models.PersonAddRelationships`, `type` filled in)."""
-        message = PersonAddRelationships(
-            action=action, identifiers=identifiers, cio_relationships=cio_relationships
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "person",
+                "action": action,
+                "identifiers": identifiers,
+                "cio_relationships": cio_relationships,
+            },
+            _PERSON_ADD_RELATIONSHIPS,
+        )
 
     def person_delete(
-        self, *, identifiers: Identifiers, action: Literal["delete"] = "delete"
+        self,
+        *,
+        identifiers: Identifiers | Mapping[str, Any],
+        action: Literal["delete"] = "delete",
     ) -> str:
         """Queue one "person" message (`models.PersonDelete`, `type` filled in)."""
-        message = PersonDelete(action=action, identifiers=identifiers).to_dict()
-        return self._put(message)
+        return self._queue(
+            {"type": "person", "action": action, "identifiers": identifiers},
+            _PERSON_DELETE,
+        )
 
     def person_delete_device(
         self,
         *,
-        identifiers: Identifiers,
-        device: DeviceToken,
+        identifiers: Identifiers | Mapping[str, Any],
+        device: DeviceToken | Mapping[str, Any],
         action: Literal["delete_device"] = "delete_device",
     ) -> str:
         """Queue one "person" message (`models.PersonDeleteDevice`, `type` filled in)."""
-        message = PersonDeleteDevice(
-            action=action, identifiers=identifiers, device=device
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "person",
+                "action": action,
+                "identifiers": identifiers,
+                "device": device,
+            },
+            _PERSON_DELETE_DEVICE,
+        )
 
     def person_delete_relationships(
         self,
         *,
-        identifiers: Identifiers,
+        identifiers: Identifiers | Mapping[str, Any],
         cio_relationships: list[ObjectRelationship],
         action: Literal["delete_relationships"] = "delete_relationships",
     ) -> str:
         """Queue one "person" message (`models.PersonDeleteRelationships`, `type` filled in)."""
-        message = PersonDeleteRelationships(
-            action=action, identifiers=identifiers, cio_relationships=cio_relationships
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "person",
+                "action": action,
+                "identifiers": identifiers,
+                "cio_relationships": cio_relationships,
+            },
+            _PERSON_DELETE_RELATIONSHIPS,
+        )
 
     def person_event(
         self,
         *,
-        identifiers: Identifiers,
+        identifiers: Identifiers | Mapping[str, Any],
         name: str,
         action: Literal["event"] = "event",
         id_: str | Unset = UNSET,
@@ -283,52 +503,63 @@ class BackgroundTrackClient(BackgroundClient):
         attributes: dict[str, Any] | Unset = UNSET,
     ) -> str:
         """Queue one "person" message (`models.PersonEvent`, `type` filled in)."""
-        message = PersonEvent(
-            action=action,
-            identifiers=identifiers,
-            name=name,
-            id_=id_,
-            timestamp=timestamp,
-            attributes=attributes,
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "person",
+                "action": action,
+                "identifiers": identifiers,
+                "name": name,
+                "id": id_,
+                "timestamp": timestamp,
+                "attributes": attributes,
+            },
+            _PERSON_EVENT,
+        )
 
     def person_identify(
         self,
         *,
-        identifiers: Identifiers,
+        identifiers: Identifiers | Mapping[str, Any],
         action: Literal["identify"] = "identify",
-        attributes: PersonIdentifyAttributes | Unset = UNSET,
+        attributes: PersonIdentifyAttributes | Mapping[str, Any] | Unset = UNSET,
         timestamp: int | datetime.datetime | Unset = UNSET,
         cio_relationships: list[ObjectRelationship] | Unset = UNSET,
     ) -> str:
         """Queue one "person" message (`models.PersonIdentify`, `type` filled in)."""
-        message = PersonIdentify(
-            action=action,
-            identifiers=identifiers,
-            attributes=attributes,
-            timestamp=timestamp,
-            cio_relationships=cio_relationships,
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "person",
+                "action": action,
+                "identifiers": identifiers,
+                "attributes": attributes,
+                "timestamp": timestamp,
+                "cio_relationships": cio_relationships,
+            },
+            _PERSON_IDENTIFY,
+        )
 
     def person_merge(
         self,
         *,
-        primary: Identifiers,
-        secondary: Identifiers,
+        primary: Identifiers | Mapping[str, Any],
+        secondary: Identifiers | Mapping[str, Any],
         action: Literal["merge"] = "merge",
     ) -> str:
         """Queue one "person" message (`models.PersonMerge`, `type` filled in)."""
-        message = PersonMerge(
-            action=action, primary=primary, secondary=secondary
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "person",
+                "action": action,
+                "primary": primary,
+                "secondary": secondary,
+            },
+            _PERSON_MERGE,
+        )
 
     def person_page(
         self,
         *,
-        identifiers: Identifiers,
+        identifiers: Identifiers | Mapping[str, Any],
         name: str,
         action: Literal["page"] = "page",
         id_: str | Unset = UNSET,
@@ -336,20 +567,23 @@ class BackgroundTrackClient(BackgroundClient):
         attributes: dict[str, Any] | Unset = UNSET,
     ) -> str:
         """Queue one "person" message (`models.PersonPage`, `type` filled in)."""
-        message = PersonPage(
-            action=action,
-            identifiers=identifiers,
-            name=name,
-            id_=id_,
-            timestamp=timestamp,
-            attributes=attributes,
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "person",
+                "action": action,
+                "identifiers": identifiers,
+                "name": name,
+                "id": id_,
+                "timestamp": timestamp,
+                "attributes": attributes,
+            },
+            _PERSON_PAGE,
+        )
 
     def person_screen(
         self,
         *,
-        identifiers: Identifiers,
+        identifiers: Identifiers | Mapping[str, Any],
         name: str,
         action: Literal["screen"] = "screen",
         id_: str | Unset = UNSET,
@@ -357,26 +591,39 @@ class BackgroundTrackClient(BackgroundClient):
         attributes: dict[str, Any] | Unset = UNSET,
     ) -> str:
         """Queue one "person" message (`models.PersonScreen`, `type` filled in)."""
-        message = PersonScreen(
-            action=action,
-            identifiers=identifiers,
-            name=name,
-            id_=id_,
-            timestamp=timestamp,
-            attributes=attributes,
-        ).to_dict()
-        return self._put(message)
+        return self._queue(
+            {
+                "type": "person",
+                "action": action,
+                "identifiers": identifiers,
+                "name": name,
+                "id": id_,
+                "timestamp": timestamp,
+                "attributes": attributes,
+            },
+            _PERSON_SCREEN,
+        )
 
     def person_suppress(
-        self, *, identifiers: Identifiers, action: Literal["suppress"] = "suppress"
+        self,
+        *,
+        identifiers: Identifiers | Mapping[str, Any],
+        action: Literal["suppress"] = "suppress",
     ) -> str:
         """Queue one "person" message (`models.PersonSuppress`, `type` filled in)."""
-        message = PersonSuppress(action=action, identifiers=identifiers).to_dict()
-        return self._put(message)
+        return self._queue(
+            {"type": "person", "action": action, "identifiers": identifiers},
+            _PERSON_SUPPRESS,
+        )
 
     def person_unsuppress(
-        self, *, identifiers: Identifiers, action: Literal["unsuppress"] = "unsuppress"
+        self,
+        *,
+        identifiers: Identifiers | Mapping[str, Any],
+        action: Literal["unsuppress"] = "unsuppress",
     ) -> str:
         """Queue one "person" message (`models.PersonUnsuppress`, `type` filled in)."""
-        message = PersonUnsuppress(action=action, identifiers=identifiers).to_dict()
-        return self._put(message)
+        return self._queue(
+            {"type": "person", "action": action, "identifiers": identifiers},
+            _PERSON_UNSUPPRESS,
+        )

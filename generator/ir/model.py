@@ -347,8 +347,9 @@ class DeliveryKind:
     required: tuple[tuple[str, ...], ...] = ()
     # (key path of a nested object, field sets one of which it needs), where present.
     nested_one_of: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = ()
-    # Key paths of the `format: unix-time` fields (a datetime is sent as whole seconds).
-    unix_time_fields: tuple[tuple[str, ...], ...] = ()
+    # Key paths of the `format: unix-time` fields (a datetime is sent as whole seconds;
+    # None: each item of an array).
+    unix_time_fields: tuple[tuple[str | None, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class MessageKind:
     required: tuple[tuple[str, ...], ...] = ()
     one_of: tuple[tuple[str, ...], ...] = ()
     nested: tuple[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = ()
-    unix_time: tuple[tuple[str, ...], ...] = ()
+    unix_time: tuple[tuple[str | None, ...], ...] = ()
 
     def check(self, message: Mapping[str, Any], semantic: bool = False) -> None:
         """Raise IncompleteMessageError when `message` (JSON data) lacks what this kind
