@@ -6,7 +6,6 @@ Every operation is listed in `OPERATIONS`; models are in `.models`, semantic-eve
 constructors in `.events`, example data in `.fixtures` and a local fake server in `.testing`.
 """
 
-from ._background import IncompleteMessageError
 from ._base_client import APIResponse, Limits
 from ._delivery import (
     DeliveryClosedError,
@@ -25,6 +24,7 @@ from ._errors import (
     BadRequestError,
     ConflictError,
     Error,
+    IncompleteMessageError,
     InternalServerError,
     InvalidCredentialError,
     MissingCredentialError,

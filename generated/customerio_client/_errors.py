@@ -149,6 +149,36 @@ class MissingCredentialError(Error, ValueError):
         self.credential = credential
 
 
+class IncompleteMessageError(Error, ValueError):
+    """A message lacks what its kind needs (one of userId or anonymousId, a required field,
+    one of the identifiers of a nested object) or a kind this client knows; refused before
+    anything is sent or queued (the API would take it and drop it). Names fields, never
+    values.
+
+    `kind` is the kind's name ("" when the message has no known kind); `alternatives` the
+    field sets (dotted paths) one of which was needed.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        alternatives: tuple[tuple[str, ...], ...],
+        choices: tuple[str, ...] = (),
+    ) -> None:
+        wanted = " or ".join(" and ".join(names) for names in alternatives)
+        text = (
+            f"a {kind!r} message needs {wanted}"
+            if kind
+            else f"a message needs {wanted}"
+        )
+        if choices:
+            text += f" set to one of: {', '.join(choices)}"
+        super().__init__(text)
+        self.kind = kind
+        self.alternatives = alternatives
+        self.choices = choices
+
+
 class InvalidCredentialError(Error, ValueError):
     """A credential no request could carry: whitespace at either end (a key read from a
     file often ends in a newline), a control character, or a character outside ASCII. The

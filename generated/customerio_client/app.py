@@ -61,6 +61,7 @@ def _create_collection_call(body: CreateCollectionRequest | Mapping[str, Any]) -
         method="POST",
         path="/v1/collections",
         body=payload,
+        body_one_of=(("data",), ("url",)),
     )
 
 

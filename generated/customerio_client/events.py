@@ -2092,9 +2092,11 @@ def validate_event(payload: Any) -> EventSpec | None:
     return find_and_check(EVENTS, _SHAPE, payload)
 
 
-def check_track_call(payload: Any) -> None:
-    """Run by the clients on the JSON body of every track call before it is sent."""
-    find_and_check(EVENTS, _SHAPE, payload)
+def check_track_call(payload: Any) -> bool:
+    """Run by the clients on the JSON body of every track call before it is sent; True
+    when the call names a semantic event (then checked against that event's own rules,
+    its identity included)."""
+    return find_and_check(EVENTS, _SHAPE, payload) is not None
 
 
 # ---- constructors -------------------------------------------------------------------------

@@ -99,6 +99,7 @@ def _group_call(body: Group | Mapping[str, Any]) -> Call:
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "group"},
+        body_one_of=(("userId",), ("anonymousId",)),
     )
 
 
@@ -116,6 +117,7 @@ def _identify_call(body: Identify | Mapping[str, Any]) -> Call:
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "identify"},
+        body_one_of=(("userId",), ("anonymousId",)),
     )
 
 
@@ -133,6 +135,7 @@ def _page_call(body: Page | Mapping[str, Any]) -> Call:
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "page"},
+        body_one_of=(("userId",), ("anonymousId",)),
     )
 
 
@@ -150,6 +153,7 @@ def _screen_call(body: Screen | Mapping[str, Any]) -> Call:
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "screen"},
+        body_one_of=(("userId",), ("anonymousId",)),
     )
 
 
@@ -159,7 +163,7 @@ def _parse_screen(data: Any) -> dict[str, Any] | None:
 
 def _track_call(body: Track | Mapping[str, Any]) -> Call:
     payload = to_json(body)
-    check_track_call(payload)
+    semantic = check_track_call(payload)
     return Call(
         operation_id="pipelinesTrack",
         method="POST",
@@ -168,6 +172,8 @@ def _track_call(body: Track | Mapping[str, Any]) -> Call:
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "track"},
+        # a semantic event's own identity rule stands in for the call's
+        body_one_of=() if semantic else (("userId",), ("anonymousId",), ("groupId",)),
     )
 
 

@@ -163,6 +163,7 @@ _PACKAGE_EXPORTS = {
         "BadRequestError",
         "ConflictError",
         "Error",
+        "IncompleteMessageError",
         "InternalServerError",
         "InvalidCredentialError",
         "MissingCredentialError",
@@ -177,7 +178,6 @@ _PACKAGE_EXPORTS = {
 }
 # ... and what a package with background delivery adds.
 _DELIVERY_EXPORTS = {
-    "._background": ("IncompleteMessageError",),
     "._delivery": (
         "DeliveryClosedError",
         "DeliveryStats",

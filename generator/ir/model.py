@@ -191,6 +191,9 @@ class RequestBody:
     # variant), filled in when a body given as a plain mapping leaves them out
     constants: tuple[tuple[str, Any], ...] = ()
     variant_constants: VariantConstants | None = None
+    # field sets one of which an object body must fill (`anyOf` of `required` lists: a
+    # Pipelines call's userId or anonymousId), checked before sending
+    one_of: tuple[tuple[str, ...], ...] = ()
     # key paths (through object fields; None: each item of an array) to `format:
     # unix-time` fields: a body given as a plain mapping has datetimes there sent as whole
     # seconds, as a model's to_dict does

@@ -553,7 +553,8 @@ def with_body_rules(
     body: the one-value fields it fills in when left out (`RequestBody.constants`, and for
     a discriminated union `variant_constants`: the spec admits no other value), and the
     key paths of `format: unix-time` fields, whose datetimes it sends as seconds as a
-    model's to_dict does (`unix_time_fields`)."""
+    model's to_dict does (`unix_time_fields`); and the field sets one of which any body
+    must fill (`one_of`)."""
     out = []
     for s in surfaces:
         ops = []
@@ -562,11 +563,13 @@ def with_body_rules(
             if body is not None:
                 constants, by_variant = body_constants(body.schema, models)
                 paths = unix_time_paths(body.schema, models)
-                if constants or by_variant or paths:
+                one_of = _resolved(body.schema, models).required_one_of
+                if constants or by_variant or paths or one_of:
                     body = replace(
                         body,
                         constants=constants,
                         variant_constants=by_variant,
+                        one_of=one_of,
                         unix_time_fields=paths,
                     )
                     op = replace(op, body=body)

@@ -26,41 +26,12 @@ from ._delivery import (
     iso_timestamp,
     new_message_id,
 )
-from ._errors import Error
+from ._errors import IncompleteMessageError
 from ._serde import to_json, with_unix_times
 from ._version import PACKAGE, VERSION
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-
-class IncompleteMessageError(Error, ValueError):
-    """A message lacks what its kind needs (one of userId or anonymousId, a required field,
-    one of the identifiers of a nested object) or a kind this client knows; refused when it
-    is enqueued, before anything is queued. Names fields, never values.
-
-    `kind` is the kind's name ("" when the message has no known kind); `alternatives` the
-    field sets (dotted paths) one of which was needed.
-    """
-
-    def __init__(
-        self,
-        kind: str,
-        alternatives: tuple[tuple[str, ...], ...],
-        choices: tuple[str, ...] = (),
-    ) -> None:
-        wanted = " or ".join(" and ".join(names) for names in alternatives)
-        text = (
-            f"a {kind!r} message needs {wanted}"
-            if kind
-            else f"a message needs {wanted}"
-        )
-        if choices:
-            text += f" set to one of: {', '.join(choices)}"
-        super().__init__(text)
-        self.kind = kind
-        self.alternatives = alternatives
-        self.choices = choices
 
 
 def require_one_of(

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
+    IncompleteMessageError,
     PayloadTooLargeError,
     error_for_response,
     request_id_from,
@@ -92,6 +93,8 @@ class Call:
     body_defaults: Mapping[str, Any] = field(default_factory=dict)
     # a discriminated union body's: (discriminator, its value -> that variant's such fields)
     variant_defaults: tuple[str, Mapping[str, Mapping[str, Any]]] | None = None
+    # field sets one of which the body must fill (the API takes a call without and drops it)
+    body_one_of: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -381,11 +384,17 @@ def plan(
 ) -> PreparedRequest:
     """Turn a call into the exact request every attempt will send.
 
-    Raises PayloadTooLargeError (nothing is sent) when the body breaks a size limit.
+    Raises PayloadTooLargeError (nothing is sent) when the body breaks a size limit, and
+    IncompleteMessageError when it fills none of the field sets the spec needs one of.
     """
     body = call.body
     if isinstance(body, Mapping):
         body = _with_defaults(body, call)
+        if call.body_one_of and not any(
+            all(body.get(name) not in (None, "") for name in names)
+            for names in call.body_one_of
+        ):
+            raise IncompleteMessageError(call.operation_id, call.body_one_of)
     body = _with_message_ids(body, call.message_id_field, call.limits.items_field)
     payload, content_type = _encode_body(body, call.content_type)
     _check_item_sizes(call, body)

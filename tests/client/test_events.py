@@ -530,7 +530,7 @@ def test_wrong_calls_raise_semantic_event_error() -> None:
 
 def test_check_track_call_on_payloads() -> None:
     good = events.email_opened(user_id="u", email_id="m")
-    events.check_track_call(good)
+    assert events.check_track_call(good) is True  # a semantic event, checked
     bad = copy.deepcopy(good)
     bad["properties"] = {"emial_id": "m"}
     with pytest.raises(SemanticEventError) as info:
@@ -552,7 +552,7 @@ def test_check_track_call_on_payloads() -> None:
     device["context"] = {"device": "tok"}
     assert _error(events.check_track_call, payload=device).field == "context.device"
     custom = {"type": "track", "event": "Order Completed", "properties": ["anything"]}
-    assert events.check_track_call(custom) is None
+    assert events.check_track_call(custom) is False  # no semantic event: not checked
     assert events.validate_event(custom) is None
     assert events.validate_event("not a mapping") is None
 

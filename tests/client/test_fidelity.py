@@ -18,6 +18,7 @@ from customerio_client import (
     AppClient,
     AsyncAppClient,
     AsyncPipelinesClient,
+    IncompleteMessageError,
     PipelinesClient,
     TrackClient,
     events,
@@ -181,6 +182,25 @@ def test_one_value_fields_of_a_union_body_given_as_a_dict_are_filled_in(
     assert first == {**delivery, "action": "event"}
     assert second == person  # a person has several actions: none is guessed
     assert third["action"] == "odd"
+
+
+def test_a_pipelines_call_without_a_person_is_refused_before_sending(
+    cio: FakeCustomerIO,
+) -> None:
+    """The API answers 200 to an identify naming nobody and drops it; the background
+    client refused such messages, the foreground sent them."""
+    with PipelinesClient("cdp-key-123456", base_url=cio.url) as cdp:
+        for body in ({}, {"userId": ""}, models.Identify(traits={"plan": "pro"})):
+            with pytest.raises(IncompleteMessageError) as caught:
+                cdp.identify(body)
+            assert caught.value.alternatives == (("userId",), ("anonymousId",))
+            assert isinstance(caught.value, ValueError)
+        with pytest.raises(IncompleteMessageError):
+            cdp.track({"event": "Signed Up"})
+        assert cio.requests == []
+        cdp.identify({"anonymousId": "a-1"})
+        cdp.track({"event": "Signed Up", "userId": "u-1"})
+    assert len(cio.requests) == 2
 
 
 def test_track_v1_unix_time_fields_take_datetimes_as_seconds(
