@@ -31,6 +31,65 @@ ARG_RESERVED = (
     "extra_query",
 )
 PARAM_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+# media types whose body is text, beyond text/*
+TEXT_MEDIA = ("application/xml", "application/yaml", "application/x-yaml")
+TEXT_SUFFIXES = ("+xml", "+yaml")
+
+
+def is_json_media(content_type: str) -> bool:
+    """application/json (with parameters or not) and the +json types."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def body_kind(content_type: str, schema: ir.Schema | None) -> str:
+    """How a response body of this media type and schema is read (ir.JSON_BODY...).
+
+    JSON types are parsed; a `format: binary` string is bytes whatever the type; text/*,
+    XML and YAML are text; a wildcard (`*/*`, common in generated specs for JSON) is read
+    by its schema, text for a string and JSON otherwise; any other type (images, PDF,
+    octet-stream) is bytes.
+    """
+    media = content_type.split(";", 1)[0].strip().lower()
+    if is_json_media(media):
+        return ir.JSON_BODY
+    string = (
+        schema is not None and schema.kind == ir.PRIMITIVE and schema.type == "string"
+    )
+    if string and schema is not None and schema.format == "binary":
+        return ir.BINARY_BODY
+    if (
+        media.startswith("text/")
+        or media in TEXT_MEDIA
+        or media.endswith(TEXT_SUFFIXES)
+    ):
+        return ir.TEXT_BODY
+    if "*" in media:
+        return ir.TEXT_BODY if string else ir.JSON_BODY
+    return ir.BINARY_BODY
+
+
+def body_schema(kind: str, schema: ir.Schema | None) -> ir.Schema | None:
+    """The schema of what the client returns for a body read as `kind`: a JSON body's
+    own; a string for text and bytes (`format: binary`) for binary, whatever the spec
+    wrote (an XML body's object schema says nothing about the str the client hands out).
+    """
+    if kind == ir.JSON_BODY:
+        return schema
+    description = schema.description if schema is not None else ""
+    if kind == ir.TEXT_BODY:
+        if (
+            schema is not None
+            and schema.kind == ir.PRIMITIVE
+            and schema.type == "string"
+        ):
+            return schema
+        return ir.Schema(kind=ir.PRIMITIVE, type="string", description=description)
+    if schema is not None and schema.kind == ir.PRIMITIVE and schema.format == "binary":
+        return schema
+    return ir.Schema(
+        kind=ir.PRIMITIVE, type="string", format="binary", description=description
+    )
 
 
 def text(node: Any, key: str) -> str:
@@ -460,7 +519,7 @@ class OperationReader:
                 raise SpecError(rdoc.name, rptr, "a response must be an object")
             content = node.get("content") or {}
             schema = None
-            ctype = ""
+            ctype = kind = ""
             examples: tuple[ir.MediaExample, ...] = ()
             if isinstance(content, dict) and content:
                 ctype = self.pick_content_type(content)
@@ -476,6 +535,8 @@ class OperationReader:
                         rdoc, mptr + "/schema", media["schema"], hint + suffix
                     )
                 examples = self._examples(rdoc, media, mptr)
+                kind = body_kind(ctype, schema)
+                schema = body_schema(kind, schema)
             out.append(
                 ir.Response(
                     status=code.upper() if "X" in code.upper() else code,
@@ -483,6 +544,7 @@ class OperationReader:
                     content_type=ctype,
                     schema=schema,
                     examples=examples,
+                    body_kind=kind,
                 )
             )
         return tuple(out)

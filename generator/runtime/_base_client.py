@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import codecs
 import json
 import logging
 import platform
@@ -90,6 +91,24 @@ class Call:
     message_id_field: str = ""
     # fields the spec allows one value for, filled in when a mapping body leaves them out
     body_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # how a successful answer's body is read (see `decode_body`): "json", "text" or
+    # "binary"; per status ("201", "2XX") where the operation's answers differ
+    response_format: str = "json"
+    response_formats: Mapping[str, str] = field(default_factory=dict)
+
+    def format_of(self, status: int) -> str:
+        """How the body of a successful answer of this status is read."""
+        formats = self.response_formats
+        found = formats.get(str(status)) or formats.get(f"{str(status)[:1]}XX")
+        return found or self.response_format
+
+
+@dataclass(frozen=True)
+class StatusParser(Generic[T]):
+    """What a successful answer decodes into, when the spec gives each status its own
+    schema: `parse(data, status)`."""
+
+    parse: Callable[[Any, int], T]
 
 
 @dataclass(frozen=True)
@@ -156,8 +175,15 @@ def encode_json(value: Any) -> bytes:
     return text.encode("utf-8")
 
 
-def decode_body(raw: bytes) -> Any:
-    """Parsed JSON; the text itself when it is not JSON; None when empty."""
+def decode_body(raw: bytes, kind: str = "json", content_type: str = "") -> Any:
+    """A response body as its operation declares it (`kind`): "binary", the bytes as they
+    are; "text", the text undecoded (in the charset `content_type` names, else UTF-8);
+    "json" (the default), parsed JSON, the text itself when it is not JSON, None when
+    empty."""
+    if kind == "binary":
+        return raw
+    if kind == "text":
+        return raw.decode(_charset(content_type), errors="replace")
     if not raw.strip():
         return None
     text = raw.decode("utf-8", errors="replace")
@@ -165,6 +191,19 @@ def decode_body(raw: bytes) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _charset(content_type: str) -> str:
+    """The charset a Content-Type names, when Python knows it; UTF-8 otherwise."""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            name = value.strip().strip('"')
+            try:
+                return codecs.lookup(name).name
+            except LookupError:
+                break
+    return "utf-8"
 
 
 def expand_path(template: str, params: Mapping[str, Any]) -> str:
@@ -472,14 +511,19 @@ _MISMATCH = (KeyError, TypeError, ValueError, AttributeError)
 
 
 def _success(
+    call: Call,
     request: PreparedRequest,
     raw: RawResponse,
-    parse: Callable[[Any], T],
+    parse: Callable[[Any], T] | StatusParser[T],
     retries: int,
 ) -> APIResponse[T]:
-    body = decode_body(raw.body)
+    kind = call.format_of(raw.status)
+    body = decode_body(raw.body, kind, raw.headers.get("content-type", ""))
     try:
-        data = parse(body)
+        if isinstance(parse, StatusParser):
+            data = parse.parse(body, raw.status)
+        else:
+            data = parse(body)
     except _MISMATCH as exc:
         raise _mismatch(request, raw, body, retries, exc) from exc
     return APIResponse(
@@ -660,7 +704,7 @@ class BaseClient(_ClientCore):
     def _request(
         self,
         call: Call,
-        parse: Callable[[Any], T],
+        parse: Callable[[Any], T] | StatusParser[T],
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
@@ -674,7 +718,7 @@ class BaseClient(_ClientCore):
             outcome = self._send_once(request, budget)
             if isinstance(outcome, RawResponse) and _is_success(outcome.status):
                 self._log_done(request, outcome, retries)
-                return _success(request, outcome, parse, retries)
+                return _success(call, request, outcome, parse, retries)
             self._sleep(self._retry_delay(request, outcome, retries, retry_limit))
             retries += 1
 
@@ -735,7 +779,7 @@ class AsyncBaseClient(_ClientCore):
     async def _request(
         self,
         call: Call,
-        parse: Callable[[Any], T],
+        parse: Callable[[Any], T] | StatusParser[T],
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
@@ -749,7 +793,7 @@ class AsyncBaseClient(_ClientCore):
             outcome = await self._send_once(request, budget)
             if isinstance(outcome, RawResponse) and _is_success(outcome.status):
                 self._log_done(request, outcome, retries)
-                return _success(request, outcome, parse, retries)
+                return _success(call, request, outcome, parse, retries)
             await self._sleep(self._retry_delay(request, outcome, retries, retry_limit))
             retries += 1
 

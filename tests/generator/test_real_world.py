@@ -591,3 +591,84 @@ def test_a_group_module_is_imported_when_first_used(out_dir: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[] ['rwpkg_grouped.grouped_groups.store']"
+
+
+# ---- answers that are not JSON; 2XX answers with schemas of their own ---------------------
+
+
+def _answering(stem: str, out_dir: Path, replies: list[Any]) -> Any:
+    """A FakeServer answering each request with the next (status, content type, body)."""
+    fake = _load(out_dir, stem, "_fake_server")
+    queue = list(replies)
+
+    def reply(request: Any) -> Any:
+        status, content_type, body = queue.pop(0)
+        return status, {"Content-Type": content_type} if content_type else {}, body
+
+    return fake.FakeServer(responder=reply)
+
+
+def test_binary_and_text_answers_are_returned_as_they_are(out_dir: Path) -> None:
+    pkg = _load(out_dir, "response_media")
+    png = b"\x89PNG\r\n\x1a\n\x00\xff"
+    replies = [
+        (200, "image/png", png),
+        (200, "application/octet-stream", b"[1,2]"),  # bytes that look like JSON
+        (200, "text/plain", b"123"),  # text that looks like JSON
+        (200, "text/plain; charset=latin-1", b"caf\xe9"),
+        (200, "application/json", b'{"id":"w1"}'),
+    ]
+    models = _load(out_dir, "response_media", "models")
+    with _answering("response_media", out_dir, replies) as server:
+        with pkg.ResponseMediaClient(base_url=server.url, max_retries=0) as client:
+            image = client.get_image("i1")
+            blob = client.put_blob("b1", b"\x00\x01")
+            number = client.get_version().data
+            accented = client.get_version().data
+            wildcard = client.get_wildcard().data
+        accept = [r.headers.get("accept") for r in server.requests]
+    assert image.data == png and image.raw == png
+    assert blob.data == b"[1,2]"
+    assert (number, accented) == ("123", "café")
+    assert wildcard == models.Created(id_="w1")  # */* with an object schema is JSON
+    # the call asks for what the spec says it answers with
+    assert accept[:3] == ["image/png", "application/octet-stream", "text/plain"]
+    assert accept[4] == "application/json"
+
+
+def test_each_success_status_is_decoded_with_its_own_schema(out_dir: Path) -> None:
+    pkg = _load(out_dir, "response_media")
+    models = _load(out_dir, "response_media", "models")
+    replies = [
+        (201, "application/json", b'{"id":"u1"}'),
+        (202, "application/json", b'{"position":3}'),
+        (204, "", b""),
+        (200, "text/csv", b"a,b\n1,2\n"),
+        (202, "application/json", b'{"position":1}'),
+    ]
+    with _answering("response_media", out_dir, replies) as server:
+        with pkg.ResponseMediaClient(base_url=server.url, max_retries=0) as client:
+            created = client.upload({"name": "n"})
+            queued = client.upload({"name": "n"})
+            nothing = client.upload({"name": "n"})
+            export = client.get_export("e1").data
+            running = client.get_export("e1").data
+    assert (created.status_code, created.data) == (201, models.Created(id_="u1"))
+    assert (queued.status_code, queued.data) == (202, models.Queued(position=3))
+    assert (nothing.status_code, nothing.data) == (204, None)
+    assert export == "a,b\n1,2\n"  # text for the 200, JSON for the 202
+    assert running == models.Queued(position=1)
+
+
+def test_an_async_client_returns_binary_answers_as_bytes(out_dir: Path) -> None:
+    pytest.importorskip("httpx")
+    import asyncio
+
+    pkg = _load(out_dir, "response_media")
+
+    async def main(url: str) -> Any:
+        async with pkg.AsyncResponseMediaClient(base_url=url, max_retries=0) as client:
+            return (await client.get_image("i1")).data
+
+    with _answering("response_media", out_dir, [(200, "image/png", b"[]")]) as server:
+        assert asyncio.run(main(server.url)) == b"[]"
