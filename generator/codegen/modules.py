@@ -16,7 +16,7 @@ from dataclasses import fields
 from typing import Any
 
 from .. import ir
-from ..ir import MAP, OBJECT
+from ..ir import OBJECT
 from .layout import alias_head
 from .text import py_literal
 from .types import (
@@ -427,11 +427,13 @@ def _operation_imports(
         code += [parse_expression(r) for r in op.status_answers]
         for p in op.parameters:
             model_names(p.schema, used)
-            code.append(param_value(p))
-            if p.location == "query" and p.schema.kind in (OBJECT, MAP):
-                _add(imports, "._base_client", "query_object")
-            elif p.location == "query" and not p.explode:
-                _add(imports, "._base_client", "join_csv")
+            value = param_value(p)
+            code.append(value)
+            if p.location == "query" and p.structured:
+                _add(imports, "._base_client", "query_param")
+            for helper in ("styled", "json_param"):
+                if value.startswith(helper + "("):
+                    _add(imports, "._base_client", helper)
         if op.body is not None:
             model_names(op.body.schema, used)
             code.append(

@@ -167,8 +167,19 @@ class Parameter:
     description: str = ""
     client_flag: str = ""  # client-level option that sets this header (e.g. "strict")
     client_flag_value: str = ""
-    style: str = ""
+    # how the value is written (OpenAPI's `style` and `explode`, defaults filled in: path
+    # and header `simple`, query and cookie `form`; explode only for `form`)
+    style: str = "form"
     explode: bool = True
+    # the media type of a parameter given by `content` instead of `schema` ("" otherwise):
+    # a JSON one sends the value JSON-encoded
+    content_type: str = ""
+
+    @property
+    def structured(self) -> bool:
+        """Whether its value may be an array or an object (written as its style says);
+        a primitive, an enum or a `content` parameter's text is sent as it is."""
+        return self.schema.kind not in (PRIMITIVE, ENUM) and not self.content_type
 
 
 @dataclass(frozen=True)

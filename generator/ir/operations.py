@@ -31,6 +31,13 @@ ARG_RESERVED = (
     "extra_query",
 )
 PARAM_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+# OpenAPI's `style` of a parameter that names none, by location
+DEFAULT_STYLES = {
+    "path": "simple",
+    "query": "form",
+    "header": "simple",
+    "cookie": "form",
+}
 # media types whose body is text, beyond text/*
 TEXT_MEDIA = ("application/xml", "application/yaml", "application/x-yaml")
 TEXT_SUFFIXES = ("+xml", "+yaml")
@@ -407,6 +414,7 @@ class OperationReader:
         snode: Any = node.get("schema")
         sptr = where + "/schema"
         content = node.get("content")
+        ctype = ""
         if snode is None and isinstance(content, dict) and content:
             ctype = min(content)
             snode = (
@@ -420,6 +428,9 @@ class OperationReader:
             if snode is not None
             else ir.Schema(kind=ir.PRIMITIVE, type="string")
         )
+        style = node.get("style")
+        if not isinstance(style, str) or not style:
+            style = DEFAULT_STYLES[loc]
         flag = extensions.client_flag(node)
         flag_value = ""
         if flag and schema.is_constant:
@@ -433,9 +444,9 @@ class OperationReader:
             description=text(node, "description") or schema.description,
             client_flag=snake(flag) if flag_value else "",
             client_flag_value=flag_value,
-            style=str(node.get("style", "")),
-            explode=node.get("explode", node.get("style", "form") == "form")
-            is not False,
+            style=style,
+            explode=node.get("explode", style == "form") is not False,
+            content_type=ctype,
         )
 
     @staticmethod

@@ -215,16 +215,89 @@ def expand_path(template: str, params: Mapping[str, Any]) -> str:
         out.append(encode_path_text(template[end : match.start()]))
         name = match.group(1)
         value = params.get(name)
-        if _omitted(value):
+        if _omitted(value) or (isinstance(value, Styled) and _omitted(value.value)):
             raise ValueError(f"missing path parameter {name!r}")
-        text = _scalar(value)
+        text = _expand(name, value, "simple", False, _quote_all)
         if not text:
             # An empty segment would silently address a different resource.
             raise ValueError(f"path parameter {name!r} must not be empty")
-        out.append(quote(text, safe=""))
+        out.append(text)
         end = match.end()
     out.append(encode_path_text(template[end:]))
     return "".join(out)
+
+
+def _quote_all(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A parameter value with the OpenAPI `style` and `explode` it is written in, where
+    they are not its location's defaults (path and header: simple; cookie: form, exploded).
+    """
+
+    value: Any
+    style: str
+    explode: bool
+
+
+def styled(value: Any, style: str, explode: bool) -> Any:
+    """`value` marked with its style (UNSET and None stay as they are: not sent)."""
+    return value if _omitted(value) else Styled(value, style, explode)
+
+
+def json_param(value: Any) -> Any:
+    """A parameter the spec gives as `content: application/json`: its JSON text."""
+    return value if _omitted(value) else encode_json(to_json(value)).decode("utf-8")
+
+
+def _structured(value: Any) -> Any:
+    """A parameter value as a list, a dict of its set properties, or a scalar."""
+    if callable(getattr(value, "to_dict", None)):
+        value = value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items() if not _omitted(v)}
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if not _omitted(v)]
+    return value
+
+
+def _expand(
+    name: str, value: Any, style: str, explode: bool, escape: Callable[[str], str]
+) -> str:
+    """A path or header parameter in its style (RFC 6570's expansions, as OpenAPI names
+    them): `simple` `1,2` (`a,1,b,x`; exploded `a=1,b=x`); `label` `.1,2` (exploded
+    `.1.2`); `matrix` `;id=1,2` (exploded `;id=1;id=2`). Each value goes through
+    `escape`, the separators do not."""
+    if isinstance(value, Styled):
+        value, style, explode = value.value, value.style, value.explode
+    data = _structured(value)
+    sep = "." if style == "label" and explode else ";" if style == "matrix" else ","
+    if isinstance(data, dict):
+        if explode:
+            items = [f"{escape(k)}={escape(_scalar(v))}" for k, v in data.items()]
+        else:
+            items = [escape(t) for k, v in data.items() for t in (k, _scalar(v))]
+    elif isinstance(data, list):
+        items = [escape(_scalar(v)) for v in data]
+    else:
+        items = [escape(_scalar(data))]
+    if style == "label":
+        return "." + sep.join(items)
+    if style != "matrix":
+        return ",".join(items)
+    key = escape(name)
+    if explode and isinstance(data, dict):
+        return "".join(f";{item}" for item in items)
+    if explode and isinstance(data, list):
+        return "".join(f";{key}={item}" if item else f";{key}" for item in items)
+    joined = ",".join(items)
+    return f";{key}={joined}" if joined else f";{key}"
 
 
 def encode_path_text(text: str) -> str:
@@ -253,7 +326,7 @@ def merge_headers(*layers: Mapping[str, Any]) -> dict[str, str]:
 def _header_value(name: str, value: Any) -> str:
     """The text of a header value, refused here when no request could carry it: the HTTP
     layer's own error would quote the value, and a header may hold a secret."""
-    text = _scalar(value)
+    text = _expand(name, value, "simple", False, _as_is)
     if not (text.isascii() and text.isprintable()):
         raise ValueError(
             f"header {name!r}: its value has a line break, a control character or a "
@@ -331,44 +404,82 @@ def _part_name(name: Any) -> str:
     return text.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def join_csv(value: Any) -> Any:
-    """`style: form, explode: false`: a list goes in one parameter, comma-separated."""
-    if isinstance(value, (list, tuple)):
-        return ",".join(_scalar(v) for v in value)
-    return value
+def _cookie_text(value: Any) -> str:
+    value = to_json(value)
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
     """A `Cookie` header from cookie parameters (UNSET and None left out) after the
-    earlier parts given (an API key's cookie, one already built)."""
+    earlier parts given (an API key's cookie, one already built).
+
+    A cookie is `form` style, exploded, unless `styled` says otherwise: a list is one
+    pair per item (`id=1; id=2`; `id=1,2` not exploded), an object one pair per property
+    (`a=1; b=x`; `obj=a,1,b,x` not exploded).
+    """
     pairs = [part for part in parts if part]
     for name, value in values.items():
+        explode = True  # a cookie is `form` style (OpenAPI 3.0/3.1 allow no other)
+        if isinstance(value, Styled):
+            value, explode = value.value, value.explode
         if _omitted(value):
             continue
-        value = to_json(value)
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        pairs.append(f"{name}={text}")
+        data = _structured(value)
+        if isinstance(data, dict) and explode:
+            pairs += [f"{k}={_cookie_text(v)}" for k, v in data.items()]
+        elif isinstance(data, dict):
+            flat = [t for k, v in data.items() for t in (k, _cookie_text(v))]
+            pairs.append(f"{name}={','.join(flat)}")
+        elif isinstance(data, list) and explode:
+            pairs += [f"{name}={_cookie_text(v)}" for v in data]
+        elif isinstance(data, list):
+            pairs.append(f"{name}={','.join(_cookie_text(v) for v in data)}")
+        else:
+            pairs.append(f"{name}={_cookie_text(data)}")
     return "; ".join(pairs) or None
 
 
-def query_object(name: str, value: Any, style: str, explode: bool) -> dict[str, Any]:
-    """The query parameters of an object-valued parameter, in its OpenAPI style.
+# what joins the items of an array (or the keys and values of an object) that a query
+# parameter of each style sends in one value (explode: false)
+_DELIMITERS: Final = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
 
-    `deepObject` gives `name[key]=v`; `form` with explode (the default) gives `key=v` for
-    each property; `form` without explode gives `name=key,v,key,v`. UNSET and None
-    properties are left out, and so is the whole parameter when it is UNSET or None.
+
+def query_param(name: str, value: Any, style: str, explode: bool) -> dict[str, Any]:
+    """The query parameters of an array- or object-valued parameter in its OpenAPI style.
+
+    An array: exploded, one `name=v` per item (encode_query repeats a list); else one
+    `name=` with the items joined by `,` (form), ` ` (spaceDelimited) or `|`
+    (pipeDelimited). An object: `deepObject` gives `name[key]=v` (`name[key][inner]=v`
+    deeper); exploded `form`, `key=v` for each property; else `name=key,v,key,v` (joined
+    as an array is). UNSET and None items and properties are left out, and so is the
+    whole parameter when it is UNSET or None.
     """
     if _omitted(value):
         return {}
-    data = value.to_dict() if callable(getattr(value, "to_dict", None)) else value
-    if not isinstance(data, Mapping):
-        return {name: value}
-    fields = {str(k): v for k, v in data.items() if not _omitted(v)}
-    if style == "deepObject":
-        return {f"{name}[{k}]": v for k, v in fields.items()}
-    if explode:
-        return fields
-    return {name: ",".join(f"{k},{_scalar(v)}" for k, v in fields.items())}
+    data = _structured(value)
+    delimiter = _DELIMITERS.get(style, ",")
+    if isinstance(data, dict):
+        if style == "deepObject":
+            return _deep_object(name, data)
+        if explode:
+            return data
+        return {
+            name: delimiter.join(t for k, v in data.items() for t in (k, _scalar(v)))
+        }
+    if isinstance(data, list) and not explode:
+        return {name: delimiter.join(_scalar(v) for v in data)}
+    return {name: data}
+
+
+def _deep_object(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        inner = _structured(value)
+        if isinstance(inner, dict):
+            out.update(_deep_object(f"{name}[{key}]", inner))
+        else:
+            out[f"{name}[{key}]"] = inner
+    return out
 
 
 def _check_item_sizes(call: Call, body: Any) -> None:

@@ -672,3 +672,49 @@ def test_an_async_client_returns_binary_answers_as_bytes(out_dir: Path) -> None:
 
     with _answering("response_media", out_dir, [(200, "image/png", b"[]")]) as server:
         assert asyncio.run(main(server.url)) == b"[]"
+
+
+# ---- parameters in their OpenAPI styles ------------------------------------------------
+
+
+def test_parameters_are_written_in_their_styles(out_dir: Path) -> None:
+    pkg = _load(out_dir, "param_styles")
+    models = _load(out_dir, "param_styles", "models")
+    obj = next(getattr(models, n) for n in models.__all__ if n.endswith("Obj"))
+    with _answering("param_styles", out_dir, [(204, "", b"")]) as server:
+        with pkg.ParamStylesClient(base_url=server.url, max_retries=0) as client:
+            client.get_items(
+                [1, 2],
+                "lab",
+                ["l1", "l2"],
+                ["m1", "m2"],
+                ["e1", "e2"],
+                obj(a=1, b="x y"),
+                csv=[3, 4],
+                many=["a", "b c"],
+                space=["s1", "s2"],
+                pipe=["p1", "p2"],
+                filter_={"x": 1},
+                x_ids=[1, 2, 3],
+                x_obj={"a": 1, "b": "x"},
+                x_obj_exploded={"a": 1, "b": "x"},
+                tags=["t1", "t2"],
+                flat=["f1", "f2"],
+                n=3,
+            )
+        request = server.requests[-1]
+    assert (
+        request.path == "/items/1,2/.lab/.l1.l2/;mtx=m1,m2/;mtxs=e1;mtxs=e2/a,1,b,x%20y"
+    )
+    assert request.raw_query == (
+        "csv=3%2C4&filter=%7B%22x%22%3A1%7D&many=a&many=b%20c&pipe=p1%7Cp2"
+        "&space=s1%20s2"
+    )
+    assert request.query["filter"] == ['{"x":1}']
+    headers = request.headers
+    assert (headers["x-ids"], headers["x-obj"], headers["x-obj-exploded"]) == (
+        "1,2,3",
+        "a,1,b,x",
+        "a=1,b=x",
+    )
+    assert headers["cookie"] == "flat=f1,f2; n=3; tags=t1; tags=t2"
