@@ -435,6 +435,8 @@ def _operation_imports(
                 if value.startswith(helper + "("):
                     _add(imports, "._base_client", helper)
         if op.body is not None:
+            if op.body.encodings:
+                _add(imports, "._base_client", "Encoding")
             model_names(op.body.schema, used)
             code.append(
                 json_payload(op) if "json" in op.body.content_type else "to_form("

@@ -36,6 +36,7 @@ __all__ = [
     "DeliveryKind",
     "Discriminator",
     "EventProperty",
+    "FieldEncoding",
     "Limits",
     "MediaExample",
     "Operation",
@@ -191,6 +192,18 @@ class MediaExample:
 
 
 @dataclass(frozen=True)
+class FieldEncoding:
+    """How one property of a form or multipart body is written (its media type's
+    `encoding` entry): `content_type` (a JSON one sends the value as JSON text), and for
+    a form body `style` and `explode` as a query parameter's."""
+
+    name: str  # the property's wire name
+    content_type: str = ""
+    style: str = "form"
+    explode: bool = True
+
+
+@dataclass(frozen=True)
 class RequestBody:
     content_type: str
     schema: Schema
@@ -204,6 +217,8 @@ class RequestBody:
     # key paths (through object fields) to `format: unix-time` fields: a body given as a
     # plain mapping has datetimes there sent as whole seconds, as a model's to_dict does
     unix_time_fields: tuple[tuple[str, ...], ...] = ()
+    # the `encoding` entries of a form or multipart body, by name
+    encodings: tuple[FieldEncoding, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -506,7 +506,35 @@ class OperationReader:
             description=text(node, "description"),
             examples=self._examples(bdoc, media, mptr),
             other_content_types=tuple(t for t in sorted(content) if t != ctype),
+            encodings=self._encodings(media, ctype),
         )
+
+    @staticmethod
+    def _encodings(media: dict[str, Any], ctype: str) -> tuple[ir.FieldEncoding, ...]:
+        """A form or multipart body's `encoding` entries (what a property's is when the
+        spec gives none is the runtime's: form style, exploded; a part by its value)."""
+        raw = media.get("encoding")
+        if not isinstance(raw, dict) or not (
+            ctype.startswith(("application/x-www-form-urlencoded", "multipart/"))
+        ):
+            return ()
+        out = []
+        for name in sorted(raw):
+            node = raw[name]
+            if not isinstance(node, dict):
+                continue
+            style = node.get("style")
+            style = style if isinstance(style, str) and style else "form"
+            content_type = node.get("contentType")
+            out.append(
+                ir.FieldEncoding(
+                    name=name,
+                    content_type=content_type if isinstance(content_type, str) else "",
+                    style=style,
+                    explode=node.get("explode", style == "form") is not False,
+                )
+            )
+        return tuple(out)
 
     def _responses(
         self, doc: Document, raw: Any, where: str, hint: str

@@ -76,6 +76,21 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Encoding:
+    """How one property of a form or multipart body is written (the spec's `encoding`):
+    a JSON `content_type` sends it as JSON text (a multipart part gets that Content-Type);
+    a form body's property is a query parameter in `style` and `explode`."""
+
+    content_type: str = ""
+    style: str = "form"
+    explode: bool = True
+
+
+# a form body's property that has no encoding: OpenAPI's default
+_FORM: Final = Encoding()
+
+
+@dataclass(frozen=True)
 class Call:
     """One API call as a generated method describes it, before any encoding."""
 
@@ -91,6 +106,8 @@ class Call:
     message_id_field: str = ""
     # fields the spec allows one value for, filled in when a mapping body leaves them out
     body_defaults: Mapping[str, Any] = field(default_factory=dict)
+    # the spec's `encoding` of a form or multipart body's properties, by name
+    body_encoding: Mapping[str, Encoding] = field(default_factory=dict)
     # how a successful answer's body is read (see `decode_body`): "json", "text" or
     # "binary"; per status ("201", "2XX") where the operation's answers differ
     response_format: str = "json"
@@ -144,7 +161,12 @@ def _omitted(value: Any) -> bool:
 
 
 def _scalar(value: Any) -> str:
-    """The text form of a path, query or header value."""
+    """The text form of a path, query or header value (JSON text for a structure no style
+    took apart, such as an object inside an array: never a Python repr)."""
+    if isinstance(value, (Mapping, list, tuple)) or callable(
+        getattr(value, "to_dict", None)
+    ):
+        return encode_json(to_json(value)).decode("utf-8")
     if isinstance(value, Enum):
         value = value.value
     if isinstance(value, bool):
@@ -359,20 +381,44 @@ def _with_message_ids(body: Any, id_field: str, items_field: str | None) -> Any:
     return stamped
 
 
-def _encode_body(body: Any, content_type: str) -> tuple[bytes | None, str]:
-    """The body's bytes and the Content-Type they go with (multipart adds its boundary)."""
+def _encode_body(
+    body: Any, content_type: str, encodings: Mapping[str, Encoding] | None = None
+) -> tuple[bytes | None, str]:
+    """The body's bytes and the Content-Type they go with (multipart adds its boundary);
+    `encodings`: how the spec says a form or multipart body's properties are written."""
     if _omitted(body):
         return None, content_type
     if isinstance(body, (bytes, bytearray)):
         return bytes(body), content_type
     form = content_type == "application/x-www-form-urlencoded"
     if form and isinstance(body, Mapping):
-        return encode_query(body).encode("ascii"), content_type
+        return _encode_form(body, encodings or {}), content_type
     if content_type.startswith("multipart/form-data") and isinstance(body, Mapping):
         return _encode_multipart(body)
     if isinstance(body, str) and "json" not in content_type:
         return body.encode("utf-8"), content_type
     return encode_json(body), content_type
+
+
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _encode_form(fields: Mapping[str, Any], encodings: Mapping[str, Encoding]) -> bytes:
+    """An application/x-www-form-urlencoded body: each property as a query parameter in
+    its encoding's style, `form` and exploded when it has none (OpenAPI's default: an
+    array is one pair per item, an object one pair per property), or as JSON text when
+    its encoding's contentType is JSON."""
+    parts: list[str] = []
+    for name, value in fields.items():
+        encoding = encodings.get(name, _FORM)
+        if _is_json_type(encoding.content_type) and not _omitted(value):
+            parts.append(encode_query({name: json_param(value)}))
+            continue
+        styled = query_param(name, value, encoding.style, encoding.explode)
+        parts += [encode_query({key: v}) for key, v in styled.items()]
+    return "&".join(part for part in parts if part).encode("ascii")
 
 
 def _encode_multipart(fields: Mapping[str, Any]) -> tuple[bytes, str]:
@@ -517,7 +563,7 @@ def plan(
     if call.body_defaults and isinstance(body, Mapping):
         body = {**call.body_defaults, **body}
     body = _with_message_ids(body, call.message_id_field, call.limits.items_field)
-    payload, content_type = _encode_body(body, call.content_type)
+    payload, content_type = _encode_body(body, call.content_type, call.body_encoding)
     _check_item_sizes(call, body)
     _check_request_size(call, payload)
     url = base_url.rstrip("/") + expand_path(call.path, call.path_params)

@@ -718,3 +718,24 @@ def test_parameters_are_written_in_their_styles(out_dir: Path) -> None:
         "a=1,b=x",
     )
     assert headers["cookie"] == "flat=f1,f2; n=3; tags=t1; tags=t2"
+
+
+# ---- structured properties of form and multipart bodies ---------------------------------
+
+
+def test_form_bodies_write_objects_in_their_style_never_as_a_repr(
+    out_dir: Path,
+) -> None:
+    from urllib.parse import unquote
+
+    pkg = _load(out_dir, "form_bodies")
+    replies = [(204, "", b"")] * 2
+    with _answering("form_bodies", out_dir, replies) as server:
+        with pkg.FormBodiesClient(base_url=server.url, max_retries=0) as client:
+            client.post_plain({"name": "a b", "tags": ["x", "y"], "meta": {"a": "q"}})
+            client.post_encoded({"meta": {"a": "q"}, "data": {"x": 1}, "ids": [1, 2]})
+        plain, encoded = (unquote(r.body.decode()) for r in server.requests)
+    # OpenAPI's default for a form body's property: form style, exploded
+    assert plain == "name=a b&tags=x&tags=y&a=q"
+    # the body's `encoding`: deepObject, JSON text, form not exploded
+    assert encoded == 'meta[a]=q&data={"x":1}&ids=1,2'
