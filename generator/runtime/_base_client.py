@@ -394,7 +394,7 @@ def _encode_body(
     if form and isinstance(body, Mapping):
         return _encode_form(body, encodings or {}), content_type
     if content_type.startswith("multipart/form-data") and isinstance(body, Mapping):
-        return _encode_multipart(body)
+        return _encode_multipart(body, encodings or {})
     if isinstance(body, str) and "json" not in content_type:
         return body.encode("utf-8"), content_type
     return encode_json(body), content_type
@@ -421,26 +421,42 @@ def _encode_form(fields: Mapping[str, Any], encodings: Mapping[str, Encoding]) -
     return "&".join(part for part in parts if part).encode("ascii")
 
 
-def _encode_multipart(fields: Mapping[str, Any]) -> tuple[bytes, str]:
-    """RFC 7578: bytes become file parts, structured values JSON parts, the rest text."""
+def _encode_multipart(
+    fields: Mapping[str, Any], encodings: Mapping[str, Encoding]
+) -> tuple[bytes, str]:
+    """RFC 7578: bytes become file parts (a list of them one part each, under the same
+    name), structured values JSON parts, the rest text; a part's encoding may name its
+    Content-Type."""
     boundary = uuid.uuid4().hex
     out = bytearray()
     for name, value in fields.items():
         if _omitted(value):
             continue
-        out += f"--{boundary}\r\n".encode()
-        disposition = f'Content-Disposition: form-data; name="{_part_name(name)}"'
-        if isinstance(value, (bytes, bytearray)):
-            out += f'{disposition}; filename="{_part_name(name)}"\r\n'.encode()
-            out += b"Content-Type: application/octet-stream\r\n\r\n" + bytes(value)
-        elif isinstance(value, (Mapping, list)):
-            out += f"{disposition}\r\nContent-Type: application/json\r\n\r\n".encode()
-            out += encode_json(value)
-        else:
-            out += f"{disposition}\r\n\r\n".encode() + _scalar(value).encode("utf-8")
-        out += b"\r\n"
+        declared = encodings.get(name, _FORM).content_type
+        files = isinstance(value, (list, tuple)) and all(
+            isinstance(item, (bytes, bytearray)) for item in value
+        )
+        for item in value if files else [value]:
+            out += f"--{boundary}\r\n".encode() + _part(name, item, declared)
+            out += b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def _part(name: str, value: Any, declared: str) -> bytes:
+    """One part's headers and content (`declared`: its encoding's contentType, or "")."""
+    disposition = f'Content-Disposition: form-data; name="{_part_name(name)}"'
+    if isinstance(value, (bytes, bytearray)):
+        head = f'{disposition}; filename="{_part_name(name)}"\r\n'
+        kind = declared or "application/octet-stream"
+        return f"{head}Content-Type: {kind}\r\n\r\n".encode() + bytes(value)
+    if isinstance(value, (Mapping, list)):
+        kind = declared or "application/json"
+        return f"{disposition}\r\nContent-Type: {kind}\r\n\r\n".encode() + (
+            encode_json(value)
+        )
+    head = f"{disposition}\r\n" + (f"Content-Type: {declared}\r\n" if declared else "")
+    return f"{head}\r\n".encode() + _scalar(value).encode("utf-8")
 
 
 def _part_name(name: Any) -> str:

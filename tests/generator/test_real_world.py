@@ -739,3 +739,41 @@ def test_form_bodies_write_objects_in_their_style_never_as_a_repr(
     assert plain == "name=a b&tags=x&tags=y&a=q"
     # the body's `encoding`: deepObject, JSON text, form not exploded
     assert encoded == 'meta[a]=q&data={"x":1}&ids=1,2'
+
+
+def test_multipart_sends_one_file_part_per_item_of_an_array(out_dir: Path) -> None:
+    import email.parser
+    import email.policy
+
+    pkg = _load(out_dir, "form_bodies")
+    with _answering("form_bodies", out_dir, [(204, "", b"")]) as server:
+        with pkg.FormBodiesClient(base_url=server.url, max_retries=0) as client:
+            client.upload(
+                {
+                    "file": b"\x89PNG",
+                    "files": [b"one", b"\x00two"],
+                    "extra": {"k": 1},
+                    "note": "n",
+                }
+            )
+        request = server.requests[-1]
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        head + request.body
+    )
+    parts = [
+        (
+            p.get_param("name", header="content-disposition"),
+            p.get_filename(),
+            p.get_content_type(),
+            p.get_payload(decode=True),
+        )
+        for p in message.iter_parts()
+    ]
+    assert parts == [
+        ("file", "file", "image/png", b"\x89PNG"),
+        ("files", "files", "application/octet-stream", b"one"),
+        ("files", "files", "application/octet-stream", b"\x00two"),
+        ("extra", None, "application/json", b'{"k":1}'),
+        ("note", None, "text/plain", b"n"),
+    ]
