@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _auth
-from ._base_client import APIResponse, AsyncBaseClient, BaseClient, Call, Limits
+from ._base_client import (
+    APIResponse,
+    AsyncBaseClient,
+    BaseClient,
+    Call,
+    Limits,
+    StatusParser,
+)
 from ._retry import DEFAULT_MAX_RETRIES
 from ._serde import to_json, with_unix_times
 from ._transport import AsyncTransport, Transport
@@ -222,7 +229,11 @@ def _track_batch_v2_call(body: BatchV2 | Mapping[str, Any]) -> Call:
     )
 
 
-def _parse_track_batch_v2(data: Any) -> Any:
+def _parse_track_batch_v2(data: Any, status: int) -> Any:
+    from .models.batch_v2_refusals import BatchV2Refusals
+
+    if status == 207:
+        return None if data is None else BatchV2Refusals.from_dict(data)
     return data
 
 
@@ -622,7 +633,7 @@ class TrackClient(BaseClient):
         """
         return self._request(
             _track_batch_v2_call(body),
-            _parse_track_batch_v2,
+            StatusParser(_parse_track_batch_v2),
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,
@@ -1061,7 +1072,7 @@ class AsyncTrackClient(AsyncBaseClient):
         """
         return await self._request(
             _track_batch_v2_call(body),
-            _parse_track_batch_v2,
+            StatusParser(_parse_track_batch_v2),
             max_retries=max_retries,
             timeout=timeout,
             extra_headers=extra_headers,

@@ -16,7 +16,7 @@ from dataclasses import fields
 from typing import Any
 
 from .. import ir
-from ..ir import MAP, OBJECT
+from ..ir import OBJECT
 from .layout import alias_head
 from .text import py_literal
 from .types import (
@@ -286,20 +286,61 @@ def item_type(op: ir.Operation) -> str:
     return annotation(op.pagination.item)
 
 
-def return_type(op: ir.Operation) -> str:
-    """What a method's response data is: the success schema's type, or None (no body)."""
-    ok = op.success
-    if not ok or not ok.schema:
-        return "Any"
-    found = annotation(ok.schema)
-    if "None" in found.split(" | "):  # None at the top level already
+def _top_level(found: str) -> list[str]:
+    """The members of a union annotation (`A | list[B | None]` -> A, list[B | None])."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(found):
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif depth == 0 and found.startswith(" | ", i):
+            parts.append(found[start:i])
+            start = i + 3
+    return [*parts, found[start:]]
+
+
+def answer_type(r: ir.Response) -> str:
+    """The data type of one success response: its schema's type (None added for a JSON
+    body, which may be null or empty), None for a 204, Any for one with no content."""
+    if not r.schema:
+        return "None" if r.status in ir.NO_CONTENT else "Any"
+    found = annotation(r.schema)
+    if r.body_kind in (ir.TEXT_BODY, ir.BINARY_BODY):  # a str or bytes, never None
+        return found
+    if "None" in _top_level(found):  # None at the top level already
         return found
     return f"{found} | None"
 
 
-def parse_expression(op: ir.Operation) -> str:
+def return_type(op: ir.Operation) -> str:
+    """What a method's response data is: the success response's type, or the union of
+    every 2XX response's type when the client tells them apart by status (None last)."""
     ok = op.success
-    return decode(ok.schema, "data") if ok and ok.schema else "data"
+    if not ok:
+        return "Any"
+    if not op.status_answers:
+        return answer_type(ok)
+    members = [answer_type(r) for r in op.successes]
+    if "Any" in members:
+        return "Any"
+    parts = dict.fromkeys(p for m in members for p in _top_level(m) if p != "None")
+    if any("None" in _top_level(m) for m in members):
+        parts["None"] = None
+    return " | ".join(parts)
+
+
+def parse_expression(op: ir.Operation | ir.Response) -> str:
+    """What the data of an operation's success response (or of that response) decodes
+    into, from the body as `_base_client.decode_body` read it (`data`)."""
+    r = op.success if isinstance(op, ir.Operation) else op
+    if not r or not r.schema:
+        return "None" if r and r.status in ir.NO_CONTENT else "data"
+    if r.body_kind == ir.BINARY_BODY:
+        return "bytes(data)"
+    if r.body_kind == ir.TEXT_BODY:
+        return "str(data)"
+    return f"None if data is None else {decode(r.schema, 'data')}"
 
 
 _LIMIT_FIELDS = tuple(f.name for f in fields(ir.Limits) if f.name != "source")
@@ -385,22 +426,30 @@ def _operation_imports(
     code: list[str] = []
     for op in ops:
         code += client_parameters(op) + [return_type(op), parse_expression(op)]
+        code += [parse_expression(r) for r in op.status_answers]
         for p in op.parameters:
             model_names(p.schema, used)
-            code.append(param_value(p))
-            if p.location == "query" and p.schema.kind in (OBJECT, MAP):
-                _add(imports, "._base_client", "query_object")
-            elif p.location == "query" and not p.explode:
-                _add(imports, "._base_client", "join_csv")
+            value = param_value(p)
+            code.append(value)
+            if p.location == "query" and p.structured:
+                _add(imports, "._base_client", "query_param")
+            for helper in ("styled", "json_param"):
+                if value.startswith(helper + "("):
+                    _add(imports, "._base_client", helper)
         if op.body is not None:
+            if op.body.encodings:
+                _add(imports, "._base_client", "Encoding")
             model_names(op.body.schema, used)
             code.append(
                 json_payload(op) if "json" in op.body.content_type else "to_form("
             )
             if not op.body.required:
                 code.append("Unset UNSET")
-        if op.success is not None:
-            model_names(op.success.schema, used)
+        if return_type(op) != "Any":
+            for r in op.successes:
+                model_names(r.schema, used)
+        if op.status_answers:
+            _add(imports, "._base_client", "StatusParser")
         if op.pagination is not None:
             model_names(op.pagination.item, used)
             code.append(item_type(op))
@@ -453,8 +502,9 @@ def _annotation_models(ops: tuple[ir.Operation, ...]) -> set[str]:
             model_names(p.schema, used)
         if op.body is not None:
             model_names(op.body.schema, used)
-        if op.success is not None:
-            model_names(op.success.schema, used)
+        if return_type(op) != "Any":  # the types the answer may have
+            for r in op.successes:
+                model_names(r.schema, used)
         if op.pagination is not None:
             model_names(op.pagination.item, used)
     return used
@@ -487,8 +537,8 @@ def parse_imports(
     """What an operation's `_parse_` function imports when it runs: the models its answer
     decodes into (`depth` 2: written from a subpackage); `where`: model_modules."""
     used: set[str] = set()
-    if op.success is not None:
-        model_names(op.success.schema, used, decoding=True)
+    for r in (op.success, *op.status_answers) if op.success else ():
+        model_names(r.schema, used, decoding=True)
     return import_lines(_imports_from(where, used, depth))
 
 

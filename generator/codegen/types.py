@@ -76,10 +76,31 @@ def is_unix_time(s: ir.Schema) -> bool:
     return s.kind == PRIMITIVE and s.type == "integer" and s.format == "unix-time"
 
 
+# the style and explode of a path, header or cookie parameter that names neither: the
+# runtime writes these itself (_base_client._expand, cookie_header)
+_PLAIN_STYLES = {
+    "path": ("simple", False),
+    "header": ("simple", False),
+    "cookie": ("form", True),
+}
+
+
 def param_value(p: ir.Parameter) -> str:
     """What a call sends for parameter `p`: its argument, with a datetime given for a Unix
-    time turned into whole seconds (the text form of a datetime is ISO-8601)."""
-    return f"unix_time({p.py_name})" if is_unix_time(p.schema) else p.py_name
+    time turned into whole seconds (the text form of a datetime is ISO-8601), JSON text
+    for one given by `content: application/json`, and marked with its style where a path,
+    header or cookie parameter has one other than its location's default (a query
+    parameter's style is the template's `query_param`)."""
+    value = f"unix_time({p.py_name})" if is_unix_time(p.schema) else p.py_name
+    if p.content_type:
+        json_media = p.content_type.split(";")[0].strip().lower()
+        if json_media == "application/json" or json_media.endswith("+json"):
+            return f"json_param({value})"
+        return value
+    plain = _PLAIN_STYLES.get(p.location)
+    if plain is not None and (p.style, p.explode) != plain:
+        return f"styled({value}, {py_literal(p.style)}, {p.explode})"
+    return value
 
 
 def encode(s: ir.Schema, expr: str) -> str:

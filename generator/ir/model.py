@@ -19,10 +19,14 @@ from typing import Any
 __all__ = [
     "ANY",
     "ARRAY",
+    "BINARY_BODY",
     "ENUM",
+    "JSON_BODY",
     "MAP",
+    "NO_CONTENT",
     "OBJECT",
     "PRIMITIVE",
+    "TEXT_BODY",
     "UNION",
     "Api",
     "Auth",
@@ -32,6 +36,7 @@ __all__ = [
     "DeliveryKind",
     "Discriminator",
     "EventProperty",
+    "FieldEncoding",
     "Limits",
     "MediaExample",
     "Operation",
@@ -58,6 +63,13 @@ ENUM = "enum"  # a closed list of literal values (string or integer); const is a
 UNION = "union"  # oneOf/anyOf of several variants, optionally with a discriminator
 MAP = "map"  # an object with no properties and additionalProperties: a dict
 ANY = "any"  # anything JSON
+
+# How a response body is read (`Response.body_kind`); "" for a response with no content.
+JSON_BODY = "json"  # parsed as JSON (application/json, */*+json)
+TEXT_BODY = "text"  # the text as it is (text/*, XML, YAML, CSV): a str
+BINARY_BODY = "binary"  # the bytes as they are (images, octet-stream, PDF...)
+# success statuses that never have a body: their data is None
+NO_CONTENT = ("204", "205")
 
 
 @dataclass(frozen=True)
@@ -157,8 +169,19 @@ class Parameter:
     description: str = ""
     client_flag: str = ""  # client-level option that sets this header (e.g. "strict")
     client_flag_value: str = ""
-    style: str = ""
+    # how the value is written (OpenAPI's `style` and `explode`, defaults filled in: path
+    # and header `simple`, query and cookie `form`; explode only for `form`)
+    style: str = "form"
     explode: bool = True
+    # the media type of a parameter given by `content` instead of `schema` ("" otherwise):
+    # a JSON one sends the value JSON-encoded
+    content_type: str = ""
+
+    @property
+    def structured(self) -> bool:
+        """Whether its value may be an array or an object (written as its style says);
+        a primitive, an enum or a `content` parameter's text is sent as it is."""
+        return self.schema.kind not in (PRIMITIVE, ENUM) and not self.content_type
 
 
 @dataclass(frozen=True)
@@ -180,6 +203,18 @@ class VariantConstants:
 
 
 @dataclass(frozen=True)
+class FieldEncoding:
+    """How one property of a form or multipart body is written (its media type's
+    `encoding` entry): `content_type` (a JSON one sends the value as JSON text), and for
+    a form body `style` and `explode` as a query parameter's."""
+
+    name: str  # the property's wire name
+    content_type: str = ""
+    style: str = "form"
+    explode: bool = True
+
+
+@dataclass(frozen=True)
 class RequestBody:
     content_type: str
     schema: Schema
@@ -198,6 +233,8 @@ class RequestBody:
     # unix-time` fields: a body given as a plain mapping has datetimes there sent as whole
     # seconds, as a model's to_dict does
     unix_time_fields: tuple[tuple[str | None, ...], ...] = ()
+    # the `encoding` entries of a form or multipart body, by name
+    encodings: tuple[FieldEncoding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,8 +242,11 @@ class Response:
     status: str  # "200", "4XX", "default"
     description: str
     content_type: str = ""
+    # a text or binary body has a string schema (`format: binary` for bytes) whatever the
+    # spec wrote, as that is what the client returns
     schema: Schema | None = None
     examples: tuple[MediaExample, ...] = ()
+    body_kind: str = ""  # JSON_BODY, TEXT_BODY, BINARY_BODY; "" when it has no content
 
 
 @dataclass(frozen=True)
@@ -276,11 +316,56 @@ class Operation:
 
     @property
     def success(self) -> Response | None:
-        """The first 2XX response (the one whose body the method returns)."""
+        """The first 2XX response (the one an answer of an undeclared 2xx status is read as,
+        and the one examples and the fake server use)."""
         for r in self.responses:
-            if r.status.startswith("2") or r.status == "2XX":
+            if r.status.startswith("2"):
                 return r
         return None
+
+    @property
+    def successes(self) -> tuple[Response, ...]:
+        """Every 2XX response, exact statuses first (each is decoded with its own schema)."""
+        return tuple(r for r in self.responses if r.status.startswith("2"))
+
+    @property
+    def status_answers(self) -> tuple[Response, ...]:
+        """The 2XX responses after the first that are read otherwise than it (another
+        schema or body kind): the client tells them apart by status."""
+        first = self.success
+        if first is None:
+            return ()
+        return tuple(
+            r
+            for r in self.successes[1:]
+            if (r.schema, r.body_kind or JSON_BODY, r.status in NO_CONTENT)
+            != (first.schema, first.body_kind or JSON_BODY, first.status in NO_CONTENT)
+        )
+
+    @property
+    def response_format(self) -> str:
+        """How the body of a successful answer is read by default (the first 2XX
+        response's way): JSON_BODY (also for no content), TEXT_BODY or BINARY_BODY."""
+        first = self.success
+        return (first.body_kind if first else "") or JSON_BODY
+
+    @property
+    def response_formats(self) -> tuple[tuple[str, str], ...]:
+        """(status, body kind) of every 2XX response when they are not all read alike
+        (the runtime looks up an answer's status, then its range, as "2XX"); else ()."""
+        kinds = tuple((r.status, r.body_kind or JSON_BODY) for r in self.successes)
+        if all(kind == self.response_format for _, kind in kinds):
+            return ()
+        return kinds
+
+    @property
+    def accept(self) -> str:
+        """The Accept header of a call whose answer is not JSON: the 2XX responses'
+        media types ("" when every one is JSON or has no content)."""
+        if all(r.body_kind in ("", JSON_BODY) for r in self.successes):
+            return ""
+        types = dict.fromkeys(r.content_type for r in self.successes if r.content_type)
+        return ", ".join(types)
 
 
 @dataclass(frozen=True)

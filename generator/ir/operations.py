@@ -31,6 +31,72 @@ ARG_RESERVED = (
     "extra_query",
 )
 PARAM_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+# OpenAPI's `style` of a parameter that names none, by location
+DEFAULT_STYLES = {
+    "path": "simple",
+    "query": "form",
+    "header": "simple",
+    "cookie": "form",
+}
+# media types whose body is text, beyond text/*
+TEXT_MEDIA = ("application/xml", "application/yaml", "application/x-yaml")
+TEXT_SUFFIXES = ("+xml", "+yaml")
+
+
+def is_json_media(content_type: str) -> bool:
+    """application/json (with parameters or not) and the +json types."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def body_kind(content_type: str, schema: ir.Schema | None) -> str:
+    """How a response body of this media type and schema is read (ir.JSON_BODY...).
+
+    JSON types are parsed; a `format: binary` string is bytes whatever the type; text/*,
+    XML and YAML are text; a wildcard (`*/*`, common in generated specs for JSON) is read
+    by its schema, text for a string and JSON otherwise; any other type (images, PDF,
+    octet-stream) is bytes.
+    """
+    media = content_type.split(";", 1)[0].strip().lower()
+    if is_json_media(media):
+        return ir.JSON_BODY
+    string = (
+        schema is not None and schema.kind == ir.PRIMITIVE and schema.type == "string"
+    )
+    if string and schema is not None and schema.format == "binary":
+        return ir.BINARY_BODY
+    if (
+        media.startswith("text/")
+        or media in TEXT_MEDIA
+        or media.endswith(TEXT_SUFFIXES)
+    ):
+        return ir.TEXT_BODY
+    if "*" in media:
+        return ir.TEXT_BODY if string else ir.JSON_BODY
+    return ir.BINARY_BODY
+
+
+def body_schema(kind: str, schema: ir.Schema | None) -> ir.Schema | None:
+    """The schema of what the client returns for a body read as `kind`: a JSON body's
+    own; a string for text and bytes (`format: binary`) for binary, whatever the spec
+    wrote (an XML body's object schema says nothing about the str the client hands out).
+    """
+    if kind == ir.JSON_BODY:
+        return schema
+    description = schema.description if schema is not None else ""
+    if kind == ir.TEXT_BODY:
+        if (
+            schema is not None
+            and schema.kind == ir.PRIMITIVE
+            and schema.type == "string"
+        ):
+            return schema
+        return ir.Schema(kind=ir.PRIMITIVE, type="string", description=description)
+    if schema is not None and schema.kind == ir.PRIMITIVE and schema.format == "binary":
+        return schema
+    return ir.Schema(
+        kind=ir.PRIMITIVE, type="string", format="binary", description=description
+    )
 
 
 def text(node: Any, key: str) -> str:
@@ -348,6 +414,7 @@ class OperationReader:
         snode: Any = node.get("schema")
         sptr = where + "/schema"
         content = node.get("content")
+        ctype = ""
         if snode is None and isinstance(content, dict) and content:
             ctype = min(content)
             snode = (
@@ -361,6 +428,9 @@ class OperationReader:
             if snode is not None
             else ir.Schema(kind=ir.PRIMITIVE, type="string")
         )
+        style = node.get("style")
+        if not isinstance(style, str) or not style:
+            style = DEFAULT_STYLES[loc]
         flag = extensions.client_flag(node)
         flag_value = ""
         if flag and schema.is_constant:
@@ -374,9 +444,9 @@ class OperationReader:
             description=text(node, "description") or schema.description,
             client_flag=snake(flag) if flag_value else "",
             client_flag_value=flag_value,
-            style=str(node.get("style", "")),
-            explode=node.get("explode", node.get("style", "form") == "form")
-            is not False,
+            style=style,
+            explode=node.get("explode", style == "form") is not False,
+            content_type=ctype,
         )
 
     @staticmethod
@@ -436,7 +506,35 @@ class OperationReader:
             description=text(node, "description"),
             examples=self._examples(bdoc, media, mptr),
             other_content_types=tuple(t for t in sorted(content) if t != ctype),
+            encodings=self._encodings(media, ctype),
         )
+
+    @staticmethod
+    def _encodings(media: dict[str, Any], ctype: str) -> tuple[ir.FieldEncoding, ...]:
+        """A form or multipart body's `encoding` entries (what a property's is when the
+        spec gives none is the runtime's: form style, exploded; a part by its value)."""
+        raw = media.get("encoding")
+        if not isinstance(raw, dict) or not (
+            ctype.startswith(("application/x-www-form-urlencoded", "multipart/"))
+        ):
+            return ()
+        out = []
+        for name in sorted(raw):
+            node = raw[name]
+            if not isinstance(node, dict):
+                continue
+            style = node.get("style")
+            style = style if isinstance(style, str) and style else "form"
+            content_type = node.get("contentType")
+            out.append(
+                ir.FieldEncoding(
+                    name=name,
+                    content_type=content_type if isinstance(content_type, str) else "",
+                    style=style,
+                    explode=node.get("explode", style == "form") is not False,
+                )
+            )
+        return tuple(out)
 
     def _responses(
         self, doc: Document, raw: Any, where: str, hint: str
@@ -460,7 +558,7 @@ class OperationReader:
                 raise SpecError(rdoc.name, rptr, "a response must be an object")
             content = node.get("content") or {}
             schema = None
-            ctype = ""
+            ctype = kind = ""
             examples: tuple[ir.MediaExample, ...] = ()
             if isinstance(content, dict) and content:
                 ctype = self.pick_content_type(content)
@@ -476,6 +574,8 @@ class OperationReader:
                         rdoc, mptr + "/schema", media["schema"], hint + suffix
                     )
                 examples = self._examples(rdoc, media, mptr)
+                kind = body_kind(ctype, schema)
+                schema = body_schema(kind, schema)
             out.append(
                 ir.Response(
                     status=code.upper() if "X" in code.upper() else code,
@@ -483,6 +583,7 @@ class OperationReader:
                     content_type=ctype,
                     schema=schema,
                     examples=examples,
+                    body_kind=kind,
                 )
             )
         return tuple(out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import codecs
 import json
 import logging
 import platform
@@ -76,6 +77,21 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Encoding:
+    """How one property of a form or multipart body is written (the spec's `encoding`):
+    a JSON `content_type` sends it as JSON text (a multipart part gets that Content-Type);
+    a form body's property is a query parameter in `style` and `explode`."""
+
+    content_type: str = ""
+    style: str = "form"
+    explode: bool = True
+
+
+# a form body's property that has no encoding: OpenAPI's default
+_FORM: Final = Encoding()
+
+
+@dataclass(frozen=True)
 class Call:
     """One API call as a generated method describes it, before any encoding."""
 
@@ -95,6 +111,26 @@ class Call:
     variant_defaults: tuple[str, Mapping[str, Mapping[str, Any]]] | None = None
     # field sets one of which the body must fill (the API takes a call without and drops it)
     body_one_of: tuple[tuple[str, ...], ...] = ()
+    # the spec's `encoding` of a form or multipart body's properties, by name
+    body_encoding: Mapping[str, Encoding] = field(default_factory=dict)
+    # how a successful answer's body is read (see `decode_body`): "json", "text" or
+    # "binary"; per status ("201", "2XX") where the operation's answers differ
+    response_format: str = "json"
+    response_formats: Mapping[str, str] = field(default_factory=dict)
+
+    def format_of(self, status: int) -> str:
+        """How the body of a successful answer of this status is read."""
+        formats = self.response_formats
+        found = formats.get(str(status)) or formats.get(f"{str(status)[:1]}XX")
+        return found or self.response_format
+
+
+@dataclass(frozen=True)
+class StatusParser(Generic[T]):
+    """What a successful answer decodes into, when the spec gives each status its own
+    schema: `parse(data, status)`."""
+
+    parse: Callable[[Any, int], T]
 
 
 @dataclass(frozen=True)
@@ -130,7 +166,12 @@ def _omitted(value: Any) -> bool:
 
 
 def _scalar(value: Any) -> str:
-    """The text form of a path, query or header value."""
+    """The text form of a path, query or header value (JSON text for a structure no style
+    took apart, such as an object inside an array: never a Python repr)."""
+    if isinstance(value, (Mapping, list, tuple)) or callable(
+        getattr(value, "to_dict", None)
+    ):
+        return encode_json(to_json(value)).decode("utf-8")
     if isinstance(value, Enum):
         value = value.value
     if isinstance(value, bool):
@@ -161,8 +202,15 @@ def encode_json(value: Any) -> bytes:
     return text.encode("utf-8")
 
 
-def decode_body(raw: bytes) -> Any:
-    """Parsed JSON; the text itself when it is not JSON; None when empty."""
+def decode_body(raw: bytes, kind: str = "json", content_type: str = "") -> Any:
+    """A response body as its operation declares it (`kind`): "binary", the bytes as they
+    are; "text", the text undecoded (in the charset `content_type` names, else UTF-8);
+    "json" (the default), parsed JSON, the text itself when it is not JSON, None when
+    empty."""
+    if kind == "binary":
+        return raw
+    if kind == "text":
+        return raw.decode(_charset(content_type), errors="replace")
     if not raw.strip():
         return None
     text = raw.decode("utf-8", errors="replace")
@@ -170,6 +218,19 @@ def decode_body(raw: bytes) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _charset(content_type: str) -> str:
+    """The charset a Content-Type names, when Python knows it; UTF-8 otherwise."""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            name = value.strip().strip('"')
+            try:
+                return codecs.lookup(name).name
+            except LookupError:
+                break
+    return "utf-8"
 
 
 def expand_path(template: str, params: Mapping[str, Any]) -> str:
@@ -181,16 +242,89 @@ def expand_path(template: str, params: Mapping[str, Any]) -> str:
         out.append(encode_path_text(template[end : match.start()]))
         name = match.group(1)
         value = params.get(name)
-        if _omitted(value):
+        if _omitted(value) or (isinstance(value, Styled) and _omitted(value.value)):
             raise ValueError(f"missing path parameter {name!r}")
-        text = _scalar(value)
+        text = _expand(name, value, "simple", False, _quote_all)
         if not text:
             # An empty segment would silently address a different resource.
             raise ValueError(f"path parameter {name!r} must not be empty")
-        out.append(quote(text, safe=""))
+        out.append(text)
         end = match.end()
     out.append(encode_path_text(template[end:]))
     return "".join(out)
+
+
+def _quote_all(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A parameter value with the OpenAPI `style` and `explode` it is written in, where
+    they are not its location's defaults (path and header: simple; cookie: form, exploded).
+    """
+
+    value: Any
+    style: str
+    explode: bool
+
+
+def styled(value: Any, style: str, explode: bool) -> Any:
+    """`value` marked with its style (UNSET and None stay as they are: not sent)."""
+    return value if _omitted(value) else Styled(value, style, explode)
+
+
+def json_param(value: Any) -> Any:
+    """A parameter the spec gives as `content: application/json`: its JSON text."""
+    return value if _omitted(value) else encode_json(to_json(value)).decode("utf-8")
+
+
+def _structured(value: Any) -> Any:
+    """A parameter value as a list, a dict of its set properties, or a scalar."""
+    if callable(getattr(value, "to_dict", None)):
+        value = value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items() if not _omitted(v)}
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if not _omitted(v)]
+    return value
+
+
+def _expand(
+    name: str, value: Any, style: str, explode: bool, escape: Callable[[str], str]
+) -> str:
+    """A path or header parameter in its style (RFC 6570's expansions, as OpenAPI names
+    them): `simple` `1,2` (`a,1,b,x`; exploded `a=1,b=x`); `label` `.1,2` (exploded
+    `.1.2`); `matrix` `;id=1,2` (exploded `;id=1;id=2`). Each value goes through
+    `escape`, the separators do not."""
+    if isinstance(value, Styled):
+        value, style, explode = value.value, value.style, value.explode
+    data = _structured(value)
+    sep = "." if style == "label" and explode else ";" if style == "matrix" else ","
+    if isinstance(data, dict):
+        if explode:
+            items = [f"{escape(k)}={escape(_scalar(v))}" for k, v in data.items()]
+        else:
+            items = [escape(t) for k, v in data.items() for t in (k, _scalar(v))]
+    elif isinstance(data, list):
+        items = [escape(_scalar(v)) for v in data]
+    else:
+        items = [escape(_scalar(data))]
+    if style == "label":
+        return "." + sep.join(items)
+    if style != "matrix":
+        return ",".join(items)
+    key = escape(name)
+    if explode and isinstance(data, dict):
+        return "".join(f";{item}" for item in items)
+    if explode and isinstance(data, list):
+        return "".join(f";{key}={item}" if item else f";{key}" for item in items)
+    joined = ",".join(items)
+    return f";{key}={joined}" if joined else f";{key}"
 
 
 def encode_path_text(text: str) -> str:
@@ -219,7 +353,7 @@ def merge_headers(*layers: Mapping[str, Any]) -> dict[str, str]:
 def _header_value(name: str, value: Any) -> str:
     """The text of a header value, refused here when no request could carry it: the HTTP
     layer's own error would quote the value, and a header may hold a secret."""
-    text = _scalar(value)
+    text = _expand(name, value, "simple", False, _as_is)
     if not (text.isascii() and text.isprintable()):
         raise ValueError(
             f"header {name!r}: its value has a line break, a control character or a "
@@ -270,42 +404,82 @@ def _with_message_ids(body: Any, id_field: str, items_field: str | None) -> Any:
     return stamped
 
 
-def _encode_body(body: Any, content_type: str) -> tuple[bytes | None, str]:
-    """The body's bytes and the Content-Type they go with (multipart adds its boundary)."""
+def _encode_body(
+    body: Any, content_type: str, encodings: Mapping[str, Encoding] | None = None
+) -> tuple[bytes | None, str]:
+    """The body's bytes and the Content-Type they go with (multipart adds its boundary);
+    `encodings`: how the spec says a form or multipart body's properties are written."""
     if _omitted(body):
         return None, content_type
     if isinstance(body, (bytes, bytearray)):
         return bytes(body), content_type
     form = content_type == "application/x-www-form-urlencoded"
     if form and isinstance(body, Mapping):
-        return encode_query(body).encode("ascii"), content_type
+        return _encode_form(body, encodings or {}), content_type
     if content_type.startswith("multipart/form-data") and isinstance(body, Mapping):
-        return _encode_multipart(body)
+        return _encode_multipart(body, encodings or {})
     if isinstance(body, str) and "json" not in content_type:
         return body.encode("utf-8"), content_type
     return encode_json(body), content_type
 
 
-def _encode_multipart(fields: Mapping[str, Any]) -> tuple[bytes, str]:
-    """RFC 7578: bytes become file parts, structured values JSON parts, the rest text."""
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _encode_form(fields: Mapping[str, Any], encodings: Mapping[str, Encoding]) -> bytes:
+    """An application/x-www-form-urlencoded body: each property as a query parameter in
+    its encoding's style, `form` and exploded when it has none (OpenAPI's default: an
+    array is one pair per item, an object one pair per property), or as JSON text when
+    its encoding's contentType is JSON."""
+    parts: list[str] = []
+    for name, value in fields.items():
+        encoding = encodings.get(name, _FORM)
+        if _is_json_type(encoding.content_type) and not _omitted(value):
+            parts.append(encode_query({name: json_param(value)}))
+            continue
+        styled = query_param(name, value, encoding.style, encoding.explode)
+        parts += [encode_query({key: v}) for key, v in styled.items()]
+    return "&".join(part for part in parts if part).encode("ascii")
+
+
+def _encode_multipart(
+    fields: Mapping[str, Any], encodings: Mapping[str, Encoding]
+) -> tuple[bytes, str]:
+    """RFC 7578: bytes become file parts (a list of them one part each, under the same
+    name), structured values JSON parts, the rest text; a part's encoding may name its
+    Content-Type."""
     boundary = uuid.uuid4().hex
     out = bytearray()
     for name, value in fields.items():
         if _omitted(value):
             continue
-        out += f"--{boundary}\r\n".encode()
-        disposition = f'Content-Disposition: form-data; name="{_part_name(name)}"'
-        if isinstance(value, (bytes, bytearray)):
-            out += f'{disposition}; filename="{_part_name(name)}"\r\n'.encode()
-            out += b"Content-Type: application/octet-stream\r\n\r\n" + bytes(value)
-        elif isinstance(value, (Mapping, list)):
-            out += f"{disposition}\r\nContent-Type: application/json\r\n\r\n".encode()
-            out += encode_json(value)
-        else:
-            out += f"{disposition}\r\n\r\n".encode() + _scalar(value).encode("utf-8")
-        out += b"\r\n"
+        declared = encodings.get(name, _FORM).content_type
+        files = isinstance(value, (list, tuple)) and all(
+            isinstance(item, (bytes, bytearray)) for item in value
+        )
+        for item in value if files else [value]:
+            out += f"--{boundary}\r\n".encode() + _part(name, item, declared)
+            out += b"\r\n"
     out += f"--{boundary}--\r\n".encode()
     return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def _part(name: str, value: Any, declared: str) -> bytes:
+    """One part's headers and content (`declared`: its encoding's contentType, or "")."""
+    disposition = f'Content-Disposition: form-data; name="{_part_name(name)}"'
+    if isinstance(value, (bytes, bytearray)):
+        head = f'{disposition}; filename="{_part_name(name)}"\r\n'
+        kind = declared or "application/octet-stream"
+        return f"{head}Content-Type: {kind}\r\n\r\n".encode() + bytes(value)
+    if isinstance(value, (Mapping, list)):
+        kind = declared or "application/json"
+        return f"{disposition}\r\nContent-Type: {kind}\r\n\r\n".encode() + (
+            encode_json(value)
+        )
+    head = f"{disposition}\r\n" + (f"Content-Type: {declared}\r\n" if declared else "")
+    return f"{head}\r\n".encode() + _scalar(value).encode("utf-8")
 
 
 def _part_name(name: Any) -> str:
@@ -315,44 +489,82 @@ def _part_name(name: Any) -> str:
     return text.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def join_csv(value: Any) -> Any:
-    """`style: form, explode: false`: a list goes in one parameter, comma-separated."""
-    if isinstance(value, (list, tuple)):
-        return ",".join(_scalar(v) for v in value)
-    return value
+def _cookie_text(value: Any) -> str:
+    value = to_json(value)
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
     """A `Cookie` header from cookie parameters (UNSET and None left out) after the
-    earlier parts given (an API key's cookie, one already built)."""
+    earlier parts given (an API key's cookie, one already built).
+
+    A cookie is `form` style, exploded, unless `styled` says otherwise: a list is one
+    pair per item (`id=1; id=2`; `id=1,2` not exploded), an object one pair per property
+    (`a=1; b=x`; `obj=a,1,b,x` not exploded).
+    """
     pairs = [part for part in parts if part]
     for name, value in values.items():
+        explode = True  # a cookie is `form` style (OpenAPI 3.0/3.1 allow no other)
+        if isinstance(value, Styled):
+            value, explode = value.value, value.explode
         if _omitted(value):
             continue
-        value = to_json(value)
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        pairs.append(f"{name}={text}")
+        data = _structured(value)
+        if isinstance(data, dict) and explode:
+            pairs += [f"{k}={_cookie_text(v)}" for k, v in data.items()]
+        elif isinstance(data, dict):
+            flat = [t for k, v in data.items() for t in (k, _cookie_text(v))]
+            pairs.append(f"{name}={','.join(flat)}")
+        elif isinstance(data, list) and explode:
+            pairs += [f"{name}={_cookie_text(v)}" for v in data]
+        elif isinstance(data, list):
+            pairs.append(f"{name}={','.join(_cookie_text(v) for v in data)}")
+        else:
+            pairs.append(f"{name}={_cookie_text(data)}")
     return "; ".join(pairs) or None
 
 
-def query_object(name: str, value: Any, style: str, explode: bool) -> dict[str, Any]:
-    """The query parameters of an object-valued parameter, in its OpenAPI style.
+# what joins the items of an array (or the keys and values of an object) that a query
+# parameter of each style sends in one value (explode: false)
+_DELIMITERS: Final = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
 
-    `deepObject` gives `name[key]=v`; `form` with explode (the default) gives `key=v` for
-    each property; `form` without explode gives `name=key,v,key,v`. UNSET and None
-    properties are left out, and so is the whole parameter when it is UNSET or None.
+
+def query_param(name: str, value: Any, style: str, explode: bool) -> dict[str, Any]:
+    """The query parameters of an array- or object-valued parameter in its OpenAPI style.
+
+    An array: exploded, one `name=v` per item (encode_query repeats a list); else one
+    `name=` with the items joined by `,` (form), ` ` (spaceDelimited) or `|`
+    (pipeDelimited). An object: `deepObject` gives `name[key]=v` (`name[key][inner]=v`
+    deeper); exploded `form`, `key=v` for each property; else `name=key,v,key,v` (joined
+    as an array is). UNSET and None items and properties are left out, and so is the
+    whole parameter when it is UNSET or None.
     """
     if _omitted(value):
         return {}
-    data = value.to_dict() if callable(getattr(value, "to_dict", None)) else value
-    if not isinstance(data, Mapping):
-        return {name: value}
-    fields = {str(k): v for k, v in data.items() if not _omitted(v)}
-    if style == "deepObject":
-        return {f"{name}[{k}]": v for k, v in fields.items()}
-    if explode:
-        return fields
-    return {name: ",".join(f"{k},{_scalar(v)}" for k, v in fields.items())}
+    data = _structured(value)
+    delimiter = _DELIMITERS.get(style, ",")
+    if isinstance(data, dict):
+        if style == "deepObject":
+            return _deep_object(name, data)
+        if explode:
+            return data
+        return {
+            name: delimiter.join(t for k, v in data.items() for t in (k, _scalar(v)))
+        }
+    if isinstance(data, list) and not explode:
+        return {name: delimiter.join(_scalar(v) for v in data)}
+    return {name: data}
+
+
+def _deep_object(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        inner = _structured(value)
+        if isinstance(inner, dict):
+            out.update(_deep_object(f"{name}[{key}]", inner))
+        else:
+            out[f"{name}[{key}]"] = inner
+    return out
 
 
 def _check_item_sizes(call: Call, body: Any) -> None:
@@ -396,7 +608,7 @@ def plan(
         ):
             raise IncompleteMessageError(call.operation_id, call.body_one_of)
     body = _with_message_ids(body, call.message_id_field, call.limits.items_field)
-    payload, content_type = _encode_body(body, call.content_type)
+    payload, content_type = _encode_body(body, call.content_type, call.body_encoding)
     _check_item_sizes(call, body)
     _check_request_size(call, payload)
     url = base_url.rstrip("/") + expand_path(call.path, call.path_params)
@@ -518,14 +730,19 @@ _MISMATCH = (KeyError, TypeError, ValueError, AttributeError)
 
 
 def _success(
+    call: Call,
     request: PreparedRequest,
     raw: RawResponse,
-    parse: Callable[[Any], T],
+    parse: Callable[[Any], T] | StatusParser[T],
     retries: int,
 ) -> APIResponse[T]:
-    body = decode_body(raw.body)
+    kind = call.format_of(raw.status)
+    body = decode_body(raw.body, kind, raw.headers.get("content-type", ""))
     try:
-        data = parse(body)
+        if isinstance(parse, StatusParser):
+            data = parse.parse(body, raw.status)
+        else:
+            data = parse(body)
     except _MISMATCH as exc:
         raise _mismatch(request, raw, body, retries, exc) from exc
     return APIResponse(
@@ -706,7 +923,7 @@ class BaseClient(_ClientCore):
     def _request(
         self,
         call: Call,
-        parse: Callable[[Any], T],
+        parse: Callable[[Any], T] | StatusParser[T],
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
@@ -720,7 +937,7 @@ class BaseClient(_ClientCore):
             outcome = self._send_once(request, budget)
             if isinstance(outcome, RawResponse) and _is_success(outcome.status):
                 self._log_done(request, outcome, retries)
-                return _success(request, outcome, parse, retries)
+                return _success(call, request, outcome, parse, retries)
             self._sleep(self._retry_delay(request, outcome, retries, retry_limit))
             retries += 1
 
@@ -781,7 +998,7 @@ class AsyncBaseClient(_ClientCore):
     async def _request(
         self,
         call: Call,
-        parse: Callable[[Any], T],
+        parse: Callable[[Any], T] | StatusParser[T],
         *,
         max_retries: int | None = None,
         timeout: float | Timeout | None = None,
@@ -795,7 +1012,7 @@ class AsyncBaseClient(_ClientCore):
             outcome = await self._send_once(request, budget)
             if isinstance(outcome, RawResponse) and _is_success(outcome.status):
                 self._log_done(request, outcome, retries)
-                return _success(request, outcome, parse, retries)
+                return _success(call, request, outcome, parse, retries)
             await self._sleep(self._retry_delay(request, outcome, retries, retry_limit))
             retries += 1
 

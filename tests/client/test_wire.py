@@ -448,6 +448,23 @@ def test_track_v2_batch_over_limit_is_not_sent(server: FakeServer) -> None:
     assert server.requests == []
 
 
+def test_track_v2_batch_207_is_decoded_with_its_own_schema(server: FakeServer) -> None:
+    """trackBatchV2 declares a 200 with no content and a 207 listing the refused
+    operations: each status is read as declared (the method's type stays Any)."""
+    from customerio_client.models import BatchV2Refusals
+
+    body = plain(request_kwargs("trackBatchV2")["body"])
+    refused = {"errors": [{"batch_index": 1, "reason": "invalid"}]}
+    client = make_client("TrackClient", base_url=server.url)
+    server.responder = json_reply(207, refused)
+    partial = client.track_batch_v2(body).data
+    server.responder = json_reply(200, {})
+    accepted = client.track_batch_v2(body).data
+    assert isinstance(partial, BatchV2Refusals)
+    assert partial.to_dict() == refused
+    assert accepted == {}  # no content declared: the JSON as it came, as before
+
+
 CREDENTIAL_CASES = [
     (TrackClient, ("", TRACK_KEY)),
     (TrackClient, (SITE_ID, "")),

@@ -640,3 +640,189 @@ def test_a_client_without_servers_says_so_in_its_docstring(out_dir: Path) -> Non
     surface = _load(out_dir, "optional_body", "optional_body")
     doc = surface.__doc__ or ""
     assert "Regions: none in the spec (pass base_url=)." in doc
+
+
+# ---- answers that are not JSON; 2XX answers with schemas of their own ---------------------
+
+
+def _answering(stem: str, out_dir: Path, replies: list[Any]) -> Any:
+    """A FakeServer answering each request with the next (status, content type, body)."""
+    fake = _load(out_dir, stem, "_fake_server")
+    queue = list(replies)
+
+    def reply(request: Any) -> Any:
+        status, content_type, body = queue.pop(0)
+        return status, {"Content-Type": content_type} if content_type else {}, body
+
+    return fake.FakeServer(responder=reply)
+
+
+def test_binary_and_text_answers_are_returned_as_they_are(out_dir: Path) -> None:
+    pkg = _load(out_dir, "response_media")
+    png = b"\x89PNG\r\n\x1a\n\x00\xff"
+    replies = [
+        (200, "image/png", png),
+        (200, "application/octet-stream", b"[1,2]"),  # bytes that look like JSON
+        (200, "text/plain", b"123"),  # text that looks like JSON
+        (200, "text/plain; charset=latin-1", b"caf\xe9"),
+        (200, "application/json", b'{"id":"w1"}'),
+    ]
+    models = _load(out_dir, "response_media", "models")
+    with _answering("response_media", out_dir, replies) as server:
+        with pkg.ResponseMediaClient(base_url=server.url, max_retries=0) as client:
+            image = client.get_image("i1")
+            blob = client.put_blob("b1", b"\x00\x01")
+            number = client.get_version().data
+            accented = client.get_version().data
+            wildcard = client.get_wildcard().data
+        accept = [r.headers.get("accept") for r in server.requests]
+    assert image.data == png and image.raw == png
+    assert blob.data == b"[1,2]"
+    assert (number, accented) == ("123", "café")
+    assert wildcard == models.Created(id_="w1")  # */* with an object schema is JSON
+    # the call asks for what the spec says it answers with
+    assert accept[:3] == ["image/png", "application/octet-stream", "text/plain"]
+    assert accept[4] == "application/json"
+
+
+def test_each_success_status_is_decoded_with_its_own_schema(out_dir: Path) -> None:
+    pkg = _load(out_dir, "response_media")
+    models = _load(out_dir, "response_media", "models")
+    replies = [
+        (201, "application/json", b'{"id":"u1"}'),
+        (202, "application/json", b'{"position":3}'),
+        (204, "", b""),
+        (200, "text/csv", b"a,b\n1,2\n"),
+        (202, "application/json", b'{"position":1}'),
+    ]
+    with _answering("response_media", out_dir, replies) as server:
+        with pkg.ResponseMediaClient(base_url=server.url, max_retries=0) as client:
+            created = client.upload({"name": "n"})
+            queued = client.upload({"name": "n"})
+            nothing = client.upload({"name": "n"})
+            export = client.get_export("e1").data
+            running = client.get_export("e1").data
+    assert (created.status_code, created.data) == (201, models.Created(id_="u1"))
+    assert (queued.status_code, queued.data) == (202, models.Queued(position=3))
+    assert (nothing.status_code, nothing.data) == (204, None)
+    assert export == "a,b\n1,2\n"  # text for the 200, JSON for the 202
+    assert running == models.Queued(position=1)
+
+
+def test_an_async_client_returns_binary_answers_as_bytes(out_dir: Path) -> None:
+    pytest.importorskip("httpx")
+    import asyncio
+
+    pkg = _load(out_dir, "response_media")
+
+    async def main(url: str) -> Any:
+        async with pkg.AsyncResponseMediaClient(base_url=url, max_retries=0) as client:
+            return (await client.get_image("i1")).data
+
+    with _answering("response_media", out_dir, [(200, "image/png", b"[]")]) as server:
+        assert asyncio.run(main(server.url)) == b"[]"
+
+
+# ---- parameters in their OpenAPI styles ------------------------------------------------
+
+
+def test_parameters_are_written_in_their_styles(out_dir: Path) -> None:
+    pkg = _load(out_dir, "param_styles")
+    models = _load(out_dir, "param_styles", "models")
+    obj = next(getattr(models, n) for n in models.__all__ if n.endswith("Obj"))
+    with _answering("param_styles", out_dir, [(204, "", b"")]) as server:
+        with pkg.ParamStylesClient(base_url=server.url, max_retries=0) as client:
+            client.get_items(
+                [1, 2],
+                "lab",
+                ["l1", "l2"],
+                ["m1", "m2"],
+                ["e1", "e2"],
+                obj(a=1, b="x y"),
+                csv=[3, 4],
+                many=["a", "b c"],
+                space=["s1", "s2"],
+                pipe=["p1", "p2"],
+                filter_={"x": 1},
+                x_ids=[1, 2, 3],
+                x_obj={"a": 1, "b": "x"},
+                x_obj_exploded={"a": 1, "b": "x"},
+                tags=["t1", "t2"],
+                flat=["f1", "f2"],
+                n=3,
+            )
+        request = server.requests[-1]
+    assert (
+        request.path == "/items/1,2/.lab/.l1.l2/;mtx=m1,m2/;mtxs=e1;mtxs=e2/a,1,b,x%20y"
+    )
+    assert request.raw_query == (
+        "csv=3%2C4&filter=%7B%22x%22%3A1%7D&many=a&many=b%20c&pipe=p1%7Cp2"
+        "&space=s1%20s2"
+    )
+    assert request.query["filter"] == ['{"x":1}']
+    headers = request.headers
+    assert (headers["x-ids"], headers["x-obj"], headers["x-obj-exploded"]) == (
+        "1,2,3",
+        "a,1,b,x",
+        "a=1,b=x",
+    )
+    assert headers["cookie"] == "flat=f1,f2; n=3; tags=t1; tags=t2"
+
+
+# ---- structured properties of form and multipart bodies ---------------------------------
+
+
+def test_form_bodies_write_objects_in_their_style_never_as_a_repr(
+    out_dir: Path,
+) -> None:
+    from urllib.parse import unquote
+
+    pkg = _load(out_dir, "form_bodies")
+    replies = [(204, "", b"")] * 2
+    with _answering("form_bodies", out_dir, replies) as server:
+        with pkg.FormBodiesClient(base_url=server.url, max_retries=0) as client:
+            client.post_plain({"name": "a b", "tags": ["x", "y"], "meta": {"a": "q"}})
+            client.post_encoded({"meta": {"a": "q"}, "data": {"x": 1}, "ids": [1, 2]})
+        plain, encoded = (unquote(r.body.decode()) for r in server.requests)
+    # OpenAPI's default for a form body's property: form style, exploded
+    assert plain == "name=a b&tags=x&tags=y&a=q"
+    # the body's `encoding`: deepObject, JSON text, form not exploded
+    assert encoded == 'meta[a]=q&data={"x":1}&ids=1,2'
+
+
+def test_multipart_sends_one_file_part_per_item_of_an_array(out_dir: Path) -> None:
+    import email.parser
+    import email.policy
+
+    pkg = _load(out_dir, "form_bodies")
+    with _answering("form_bodies", out_dir, [(204, "", b"")]) as server:
+        with pkg.FormBodiesClient(base_url=server.url, max_retries=0) as client:
+            client.upload(
+                {
+                    "file": b"\x89PNG",
+                    "files": [b"one", b"\x00two"],
+                    "extra": {"k": 1},
+                    "note": "n",
+                }
+            )
+        request = server.requests[-1]
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        head + request.body
+    )
+    parts = [
+        (
+            p.get_param("name", header="content-disposition"),
+            p.get_filename(),
+            p.get_content_type(),
+            p.get_payload(decode=True),
+        )
+        for p in message.iter_parts()
+    ]
+    assert parts == [
+        ("file", "file", "image/png", b"\x89PNG"),
+        ("files", "files", "application/octet-stream", b"one"),
+        ("files", "files", "application/octet-stream", b"\x00two"),
+        ("extra", None, "application/json", b'{"k":1}'),
+        ("note", None, "text/plain", b"n"),
+    ]

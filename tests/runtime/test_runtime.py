@@ -370,6 +370,56 @@ def test_missing_or_empty_path_param_is_rejected(rt, server, make_client) -> Non
     assert server.requests == []
 
 
+def test_path_params_in_their_styles(rt, server, make_client) -> None:
+    styled = rt.base_client.styled
+    client = make_client()
+    params = {
+        "a": ["x,y", "z"],  # a comma inside a value is escaped, the separator is not
+        "b": styled(["p", "q"], "label", False),
+        "c": styled({"k": "v w"}, "matrix", True),
+        "d": styled([], "matrix", False),
+        "e": {"k": 1, "u": rt.types.UNSET},
+    }
+    call = make_call(rt, method="GET", path="/{a}/{b}/{c}/{d}/{e}", path_params=params)
+    client._request(call, identity)
+    assert server.requests[0].path == "/x%2Cy,z/.p,q/;k=v%20w/;d/k,1"
+
+
+def test_query_params_in_their_styles(rt) -> None:
+    query_param = rt.base_client.query_param
+    assert query_param("f", {"a": {"b": 1}, "c": None}, "deepObject", True) == {
+        "f[a][b]": 1
+    }
+    assert query_param("s", [1, 2], "spaceDelimited", False) == {"s": "1 2"}
+    assert query_param("s", [1, 2], "spaceDelimited", True) == {"s": [1, 2]}
+    assert query_param("o", {"a": 1, "b": "x"}, "pipeDelimited", False) == {
+        "o": "a|1|b|x"
+    }
+    assert query_param("u", rt.types.UNSET, "form", True) == {}
+    # an object no style takes apart is JSON text, never a Python repr
+    assert rt.base_client.encode_query({"i": [{"a": 1}]}) == "i=%7B%22a%22%3A1%7D"
+
+
+def test_success_bodies_are_read_as_the_call_declares(rt, server, make_client) -> None:
+    replies = iter(
+        [
+            (200, {"Content-Type": "text/plain; charset=nope"}, b"null"),
+            (206, {"Content-Type": "application/json"}, b"[1]"),
+            (201, {"Content-Type": "application/octet-stream"}, b"[1]"),
+        ]
+    )
+    server.responder = lambda request: next(replies)
+    client = make_client()
+    call = make_call(
+        rt,
+        method="GET",
+        response_format="text",
+        response_formats={"200": "text", "201": "binary", "2XX": "json"},
+    )
+    got = [client._request(call, identity).data for _ in range(3)]
+    assert got == ["null", [1], b"[1]"]  # an unknown charset reads as UTF-8
+
+
 def test_query_encoding(rt, server, make_client) -> None:
     class Kind(enum.Enum):
         PERSON = "person"
