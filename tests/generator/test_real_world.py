@@ -826,3 +826,10 @@ def test_multipart_sends_one_file_part_per_item_of_an_array(out_dir: Path) -> No
         ("extra", None, "application/json", b'{"k":1}'),
         ("note", None, "text/plain", b"n"),
     ]
+
+
+def test_the_reference_lists_every_success_answer(out_dir: Path) -> None:
+    reference = (
+        out_dir / _package(DATA / "response_media.yaml") / "REFERENCE.md"
+    ).read_text()
+    assert "- returns: `Created` (201), `Queued` (202), no body (204)" in reference
