@@ -104,8 +104,23 @@ def _stringify_keys(node: Any) -> Any:
     return node
 
 
+def decode(raw: bytes, name: str) -> str:
+    """The file's text: UTF-8, with or without a byte order mark (what OpenAPI documents
+    are written in; JSON requires it)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SpecError(
+            name,
+            "",
+            f"not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start} "
+            f"(line {line})",
+        ) from None
+
+
 def parse_bytes(raw: bytes, name: str) -> Any:
-    text = raw.decode("utf-8-sig")
+    text = decode(raw, name)
     try:
         if name.endswith(".json"):
             return json.loads(text)

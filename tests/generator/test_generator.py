@@ -277,7 +277,7 @@ def test_nothing_is_dropped(coverage_out: Path) -> None:
 # ---- bad input: exit 2, one line, file and pointer, nothing written -----------------------
 
 
-BAD_CASES = {
+BAD_CASES: dict[str, tuple[str | bytes, str]] = {
     "broken_ref": (
         (
             "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n"
@@ -321,6 +321,11 @@ BAD_CASES = {
         ),
         "#/components/schemas/A/properties",
     ),
+    # the bytes are not UTF-8: the error says which one and where
+    "not_utf8": (
+        b"openapi: 3.0.3\ninfo: {title: caf\xe9, version: '1'}\npaths: {}\n",
+        "#: not UTF-8 text: byte 0xe9 at offset 32 (line 2)",
+    ),
 }
 
 
@@ -328,7 +333,7 @@ BAD_CASES = {
 def test_bad_input_exits_2_with_file_and_pointer(case: str, tmp_path: Path) -> None:
     text, where = BAD_CASES[case]
     spec = tmp_path / "bad.yaml"
-    spec.write_text(text)
+    spec.write_bytes(text if isinstance(text, bytes) else text.encode())
     out = tmp_path / "out"
     r = run_cli(
         "generate",
