@@ -38,6 +38,12 @@ def text(node: Any, key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def tags(op: dict[str, Any]) -> tuple[str, ...]:
+    """The operation's tags (what is no list of names is left to the validator to report)."""
+    raw = op.get("tags")
+    return tuple(t for t in raw if isinstance(t, str)) if isinstance(raw, list) else ()
+
+
 def derive_operation_id(method: str, path: str) -> str:
     """`GET /v1/customers/{id}/events` -> `get_v1_customers_by_id_events`."""
     parts = [method.lower()]
@@ -242,7 +248,7 @@ class OperationReader:
             surface=surface,
             summary=text(op, "summary"),
             description=text(op, "description"),
-            tags=tuple(t for t in op.get("tags", []) or [] if isinstance(t, str)),
+            tags=tags(op),
             deprecated=op.get("deprecated") is True,
             parameters=params,
             body=self._request_body(

@@ -352,6 +352,20 @@ def test_bad_input_exits_2_with_file_and_pointer(case: str, tmp_path: Path) -> N
     assert not out.exists()
 
 
+def test_tags_that_are_no_list_are_a_warning_not_a_crash(tmp_path: Path) -> None:
+    spec = tmp_path / "tags.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      operationId: getA\n      tags: 5\n"
+        "      responses:\n        '200': {description: ok}\n"
+    )
+    r = run_cli(
+        "generate", "--spec", str(spec), "--out", str(tmp_path / "o"), "--no-cache"
+    )
+    assert r.returncode == 0, r.stderr
+    assert "warning:" in r.stderr and "/paths/~1a/get/tags" in r.stderr
+
+
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     r = run_cli("generate", "--package", "not-a-name", "--out", str(tmp_path))
     assert r.returncode == 2 and "not a valid Python package name" in r.stderr
