@@ -1,8 +1,10 @@
 """`$ref`s across spec files: the documents read so far and the resolver over them.
 
 A `Workspace` holds every document by absolute path (root documents, the ones named on the
-command line, in order) and resolves local and relative cross-file references, following
-chains and reporting broken or circular ones with the file and pointer where they stand.
+command line, in order; the files `$ref`s lead to, read when first reached) and resolves
+local and relative cross-file references, each relative to the file that holds it,
+following chains and reporting broken or circular ones with the file and pointer where
+they stand.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from urllib.parse import unquote
 
 from ..errors import SpecError, pointer
 from .files import find_spec_files
-from .reader import Document, read_document
+from .reader import Document, read_document, read_referenced
 
 
 def unescape_pointer(fragment: str) -> list[str]:
@@ -42,16 +44,23 @@ class Workspace:
     )
 
     def add_root(self, path: Path) -> Document:
-        doc = self.document(path)
-        if doc not in self.roots:
-            self.roots.append(doc)
-        return doc
-
-    def document(self, path: Path) -> Document:
+        """A document named on the command line: it must be a whole OpenAPI document."""
         path = path.resolve()
         doc = self.docs.get(path)
         if doc is None:
             doc = self.docs[path] = read_document(path)
+        elif doc not in self.roots:
+            read_document(path)  # a $ref read it first: is it a whole document too?
+        if doc not in self.roots:
+            self.roots.append(doc)
+        return doc
+
+    def document(self, path: Path, referrer: Document) -> Document:
+        """The file a `$ref` in `referrer` leads to (read once, as a referenced file)."""
+        path = path.resolve()
+        doc = self.docs.get(path)
+        if doc is None:
+            doc = self.docs[path] = read_referenced(path, referrer.version)
         return doc
 
     def resolve(self, doc: Document, ref: Any, where: str) -> tuple[Document, str, Any]:
@@ -73,7 +82,7 @@ class Workspace:
             tpath = (doc.path.parent / unquote(target)).resolve()
             if not tpath.exists():
                 raise SpecError(doc.name, where, f"broken $ref {ref!r}: file not found")
-            tdoc = self.document(tpath)
+            tdoc = self.document(tpath, doc)
         try:
             parts = unescape_pointer(fragment)
         except ValueError:

@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.packages import DATA, build_api, run_cli
+from support.packages import DATA, build_api, generate, imported, run_cli
+
+from generator.errors import SpecError
+from generator.spec.refs import load
 
 REFS = DATA / "refs"
 
@@ -109,3 +112,55 @@ def test_a_chain_of_path_item_refs_is_followed(tmp_path: Path) -> None:
     assert op.operation_id == "getX" and op.source.endswith(
         "#/components/pathItems/B/get"
     )
+
+
+def test_a_referenced_file_need_not_be_a_whole_openapi_document(tmp_path: Path) -> None:
+    api, findings = build_api([REFS / "fragments.yaml"], package="p")
+    ops = {op.operation_id: op for s in api.surfaces for op in s.operations}
+    pet = ops["getPet"].responses[0].schema
+    assert pet is not None and pet.source.endswith("lib/pet.yaml#")
+    body = ops["addPet"].body
+    assert body is not None and body.schema.source.endswith("lib/fragments.yaml#/Owner")
+    listing = ops["listOrders"]
+    assert listing.source.endswith("lib/fragments.yaml#/paths/orders/get")
+    assert [p.name for p in listing.parameters] == ["limit"]
+    items = listing.responses[0].schema
+    # one file and pointer, one model, however it is reached
+    assert items is not None and items.items is not None
+    assert items.items.class_name == pet.class_name != ""
+    assert findings == []
+    with imported(tmp_path):
+        generate(tmp_path, "fragments", [REFS / "fragments.yaml"])
+        import fragments
+
+        assert fragments.FragmentsClient is not None
+
+
+def test_a_referenced_file_is_read_in_the_version_of_the_document_that_refers_to_it() -> (
+    None
+):
+    ws = load([REFS / "fragments.yaml"])
+    (root,) = ws.roots
+    doc, _, _ = ws.resolve(root, "lib/pet.yaml", "")
+    assert (root.version, doc.version) == ("3.1", "3.1") and doc not in ws.roots
+
+
+def test_a_root_document_must_be_whole_even_when_another_refers_to_it() -> None:
+    with pytest.raises(SpecError, match="unsupported OpenAPI version ''"):
+        load([REFS / "fragments.yaml", REFS / "lib" / "pet.yaml"])
+    ws = load([REFS / "fragments.yaml"])
+    ws.resolve(ws.roots[0], "lib/pet.yaml", "")  # read first as a referenced file
+    with pytest.raises(SpecError, match="unsupported OpenAPI version ''"):
+        ws.add_root(REFS / "lib" / "pet.yaml")
+
+
+def test_a_referenced_file_that_is_no_mapping_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "list.yaml").write_text("- type: string\n")
+    (tmp_path / "main.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "components:\n  schemas:\n    A: {$ref: 'list.yaml#/0'}\n"
+    )
+    code, lines = _generate(tmp_path, "main.yaml")
+    assert code == 2 and lines == [
+        "error: list.yaml#: a file a $ref leads to must hold a mapping"
+    ]
