@@ -77,7 +77,7 @@ _Loader.add_constructor(_BOOL, _core_bool)
 @dataclass
 class Document:
     path: Path  # absolute
-    name: str  # how messages name the file (as given, relative when possible)
+    name: str  # how messages and the generated package name the file (files.spec_name)
     data: dict[str, Any]
     sha256: str
     version: str  # "3.0" or "3.1"
@@ -152,9 +152,10 @@ def _own_version(data: dict[str, Any]) -> str:
     return version[:3] if version.startswith(("3.0", "3.1")) else ""
 
 
-def read_document(path: Path) -> Document:
-    """A spec file named on the command line: a whole OpenAPI 3.0 or 3.1 document."""
-    name = display_name(path)
+def read_document(path: Path, name: str = "") -> Document:
+    """A spec file named on the command line: a whole OpenAPI 3.0 or 3.1 document. `name`
+    is how messages name it (by default its path from the working directory)."""
+    name = name or display_name(path)
     raw, data = _read(path, name)
     if not isinstance(data, dict):
         raise SpecError(
@@ -172,11 +173,11 @@ def read_document(path: Path) -> Document:
     return _document(path, name, raw, data, _own_version(data))
 
 
-def read_referenced(path: Path, version: str) -> Document:
+def read_referenced(path: Path, version: str, name: str = "") -> Document:
     """A file a `$ref` leads to: any mapping (a schema, a path item, a file of
     fragments), not necessarily a whole OpenAPI document. Its schemas are read in the
     version it declares, else in `version`, the referring document's."""
-    name = display_name(path)
+    name = name or display_name(path)
     raw, data = _read(path, name)
     if not isinstance(data, dict):
         # OpenAPI's $ref targets are all objects; a file of another shape is not supported

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..errors import SpecError, pointer
-from .files import find_spec_files
+from .files import display_name, find_spec_files, spec_base, spec_name
 from .reader import Document, read_document, read_referenced
 
 
@@ -37,6 +37,8 @@ class Workspace:
 
     docs: dict[Path, Document] = field(default_factory=dict)
     roots: list[Document] = field(default_factory=list)
+    # the folder files are named from (files.spec_base); None: from the working directory
+    base: Path | None = None
     # (file, $ref) -> what it resolved to: a huge API refers to the same few hundred
     # components thousands of times, and the documents do not change during a run
     _resolved: dict[tuple[Path, str], tuple[Document, str, Any]] = field(
@@ -48,9 +50,10 @@ class Workspace:
         path = path.resolve()
         doc = self.docs.get(path)
         if doc is None:
-            doc = self.docs[path] = read_document(path)
+            doc = self.docs[path] = read_document(path, self.name(path))
         elif doc not in self.roots:
-            read_document(path)  # a $ref read it first: is it a whole document too?
+            # a $ref read it first: is it a whole document too?
+            read_document(path, self.name(path))
         if doc not in self.roots:
             self.roots.append(doc)
         return doc
@@ -60,8 +63,14 @@ class Workspace:
         path = path.resolve()
         doc = self.docs.get(path)
         if doc is None:
-            doc = self.docs[path] = read_referenced(path, referrer.version)
+            doc = self.docs[path] = read_referenced(
+                path, referrer.version, self.name(path)
+            )
         return doc
+
+    def name(self, path: Path) -> str:
+        """How messages and the generated package name the file at `path`."""
+        return spec_name(path, self.base) if self.base else display_name(path)
 
     def resolve(self, doc: Document, ref: Any, where: str) -> tuple[Document, str, Any]:
         """Resolve `ref` found in `doc` at pointer `where` -> (document, pointer, node)."""
@@ -116,7 +125,8 @@ class Workspace:
 
 def load(paths: Iterable[Path]) -> Workspace:
     """Read every spec file (not yet validated)."""
-    ws = Workspace()
+    paths = list(paths)
+    ws = Workspace(base=spec_base(paths))
     files = find_spec_files(paths)
     if not files:
         raise SpecError(

@@ -550,6 +550,33 @@ def test_check_detects_hand_edits_and_names_the_file(tmp_path: Path) -> None:
         assert "models/pet.py" in r.stderr and "-class Pet:  # edited" in r.stdout
 
 
+@pytest.mark.parametrize("given", ["file", "directory"])
+def test_the_output_does_not_depend_on_the_working_directory(
+    given: str, tmp_path: Path
+) -> None:
+    """Spec files are named from the folder holding the --spec paths: a file given alone
+    by its name, a directory's files as `<directory>/<file>`, from wherever the run is.
+    """
+    api = tmp_path / "api"
+    api.mkdir()
+    shutil.copy(DATA / "coverage31.yaml", api / "s.yaml")
+    spec = api / "s.yaml" if given == "file" else api
+    out = str(tmp_path / "out")
+    # --name: the checkout's pyproject.toml names the API for runs from ROOT
+    base = ("--spec", str(spec), "--out", out, "--package", "p", "--name", "Cov")
+    assert run_cli("generate", "--no-cache", *base, cwd=api).returncode == 0
+    name = "s.yaml" if given == "file" else "api/s.yaml"
+    readme = (tmp_path / "out" / "p" / "README.md").read_text()
+    assert f"| `{name}` |" in readme
+    assert (
+        f"from `{name}#/components/schemas/"
+        in (tmp_path / "out" / "p" / "REFERENCE.md").read_text()
+    )
+    for cwd in (tmp_path, ROOT):
+        r = run_cli("check", "--full", "--no-cache", *base, cwd=cwd)
+        assert r.returncode == 0, r.stdout
+
+
 def test_check_detects_a_changed_spec(tmp_path: Path) -> None:
     spec = tmp_path / "s.yaml"
     shutil.copy(DATA / "coverage31.yaml", spec)
