@@ -104,6 +104,12 @@ def text(node: Any, key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def tags(op: dict[str, Any]) -> tuple[str, ...]:
+    """The operation's tags (what is no list of names is left to the validator to report)."""
+    raw = op.get("tags")
+    return tuple(t for t in raw if isinstance(t, str)) if isinstance(raw, list) else ()
+
+
 def derive_operation_id(method: str, path: str) -> str:
     """`GET /v1/customers/{id}/events` -> `get_v1_customers_by_id_events`."""
     parts = [method.lower()]
@@ -175,7 +181,13 @@ class OperationRow:
     op: ir.Operation
 
     @property
+    def file(self) -> str:
+        """The file the operation is written in (its path item may be another file's)."""
+        return self.op.source.split("#", 1)[0]
+
+    @property
     def pointer(self) -> str:
+        """Where the operation stands in `file`."""
         return self.op.source.split("#", 1)[1]
 
 
@@ -229,21 +241,16 @@ class OperationReader:
             raise SpecError(doc.name, "/paths", "paths must be an object")
         root_servers = servers(doc.data.get("servers"), doc, "/servers")
         for path in sorted(paths):
-            item = paths[path]
-            pptr = "/paths/" + escape(path)
-            if not isinstance(item, dict):
-                raise SpecError(doc.name, pptr, "a path item must be an object")
-            if "$ref" in item:
-                _, pptr, item = self.ws.resolve(doc, item["$ref"], pptr)
-            path_servers = servers(item.get("servers"), doc, pptr + "/servers")
+            idoc, pptr, item = self._path_item(doc, path, paths[path])
+            path_servers = servers(item.get("servers"), idoc, pptr + "/servers")
             for method in HTTP_METHODS:
                 if method not in item:
                     continue
                 op = item[method]
                 optr = f"{pptr}/{method}"
                 if not isinstance(op, dict):
-                    raise SpecError(doc.name, optr, "an operation must be an object")
-                own_servers = servers(op.get("servers"), doc, optr + "/servers")
+                    raise SpecError(idoc.name, optr, "an operation must be an object")
+                own_servers = servers(op.get("servers"), idoc, optr + "/servers")
                 used = own_servers or path_servers or root_servers
                 explicit = extensions.surface(op) or extensions.surface(item)
                 if explicit:
@@ -253,11 +260,24 @@ class OperationReader:
                 else:
                     surface = self.surface_name(doc)
                 operation = self._operation(
-                    doc, path, method, item, op, optr, pptr, surface
+                    idoc, path, method, item, op, optr, pptr, surface
                 )
+                # the operation belongs to the root document `doc` (its surface, default
+                # security and servers), wherever the path item is written
                 self.rows.append(
                     OperationRow(doc, surface, used, self._scheme(doc, op), operation)
                 )
+
+    def _path_item(
+        self, doc: Document, path: str, node: Any
+    ) -> tuple[Document, str, dict[str, Any]]:
+        """The path item of `path` in `doc`, the document it is written in and its pointer
+        there: a `$ref` (or a chain of them) is followed, and what is inside is read in
+        the file it leads to, whose own `$ref`s are relative to that file."""
+        idoc, pptr, item = self.ws.deref(doc, node, "/paths/" + escape(path))
+        if not isinstance(item, dict):
+            raise SpecError(idoc.name, pptr, "a path item must be an object")
+        return idoc, pptr, item
 
     @staticmethod
     def _scheme(doc: Document, op: dict[str, Any]) -> str:
@@ -294,7 +314,7 @@ class OperationReader:
             surface=surface,
             summary=text(op, "summary"),
             description=text(op, "description"),
-            tags=tuple(t for t in op.get("tags", []) or [] if isinstance(t, str)),
+            tags=tags(op),
             deprecated=op.get("deprecated") is True,
             parameters=params,
             body=self._request_body(

@@ -164,7 +164,7 @@ def build_surfaces(
         for r in rows:
             if {s.url for s in r.servers} != {s.url for s in used}:
                 raise SpecError(
-                    r.doc.name,
+                    r.file,
                     r.pointer,
                     f"servers differ from the rest of surface {name!r}; "
                     f"give the path its own {extensions.SURFACE}",
@@ -182,7 +182,7 @@ def build_surfaces(
             op = r.op
             if op.operation_id in seen_ids:
                 raise SpecError(
-                    r.doc.name,
+                    r.file,
                     r.pointer + "/operationId",
                     f"operationId {op.operation_id!r} is also used at {seen_ids[op.operation_id]}",
                 )
@@ -236,7 +236,7 @@ def _surface_auth(
     owner = next(r.doc for r in rows if r.scheme == scheme)
     findings = [
         Finding(
-            r.doc.name,
+            r.file,
             r.pointer + "/security",
             f"asks for security scheme {r.scheme!r}, but the {name!r} client sends "
             f"{scheme!r} (one credential per client): give the path its own "

@@ -1,7 +1,9 @@
 """Reading one spec file: bytes -> plain data (YAML 1.2 or JSON) -> a `Document`.
 
 YAML is read as YAML 1.2, as OpenAPI 3 specifies, not as PyYAML's YAML 1.1: values stay
-what JSON would make of them. Errors name the file and the line.
+what JSON would make of them. Errors name the file and the line. A file named on the
+command line must be a whole OpenAPI 3.0/3.1 document; a file a `$ref` leads to may be any
+mapping (one schema, a file of fragments).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ _Loader.add_constructor(_BOOL, _core_bool)
 @dataclass
 class Document:
     path: Path  # absolute
-    name: str  # how messages name the file (as given, relative when possible)
+    name: str  # how messages and the generated package name the file (files.spec_name)
     data: dict[str, Any]
     sha256: str
     version: str  # "3.0" or "3.1"
@@ -104,8 +106,23 @@ def _stringify_keys(node: Any) -> Any:
     return node
 
 
+def decode(raw: bytes, name: str) -> str:
+    """The file's text: UTF-8, with or without a byte order mark (what OpenAPI documents
+    are written in; JSON requires it)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SpecError(
+            name,
+            "",
+            f"not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start} "
+            f"(line {line})",
+        ) from None
+
+
 def parse_bytes(raw: bytes, name: str) -> Any:
-    text = raw.decode("utf-8-sig")
+    text = decode(raw, name)
     try:
         if name.endswith(".json"):
             return json.loads(text)
@@ -121,30 +138,60 @@ def parse_bytes(raw: bytes, name: str) -> Any:
         raise SpecError(name, "", f"invalid YAML{where}: {problem}") from None
 
 
-def read_document(path: Path) -> Document:
-    name = display_name(path)
+def _read(path: Path, name: str) -> tuple[bytes, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SpecError(name, "", f"cannot read: {exc.strerror or exc}") from None
-    data = parse_bytes(raw, name)
+    return raw, parse_bytes(raw, name)
+
+
+def _own_version(data: dict[str, Any]) -> str:
+    """The OpenAPI version a document declares, when it is one ciogen reads ("" if not)."""
+    version = str(data.get("openapi", ""))
+    return version[:3] if version.startswith(("3.0", "3.1")) else ""
+
+
+def read_document(path: Path, name: str = "") -> Document:
+    """A spec file named on the command line: a whole OpenAPI 3.0 or 3.1 document. `name`
+    is how messages name it (by default its path from the working directory)."""
+    name = name or display_name(path)
+    raw, data = _read(path, name)
     if not isinstance(data, dict):
         raise SpecError(
             name, "", "not an OpenAPI document (expected a mapping at the top)"
         )
-    version = str(data.get("openapi", ""))
-    if not (version.startswith(("3.0", "3.1"))):
+    if not _own_version(data):
         if "swagger" in data:
             raise SpecError(
                 name, "/swagger", "Swagger 2.0 is not supported; convert to OpenAPI 3"
             )
+        version = str(data.get("openapi", ""))
         raise SpecError(
             name, "/openapi", f"unsupported OpenAPI version {version!r} (3.0/3.1)"
         )
+    return _document(path, name, raw, data, _own_version(data))
+
+
+def read_referenced(path: Path, version: str, name: str = "") -> Document:
+    """A file a `$ref` leads to: any mapping (a schema, a path item, a file of
+    fragments), not necessarily a whole OpenAPI document. Its schemas are read in the
+    version it declares, else in `version`, the referring document's."""
+    name = name or display_name(path)
+    raw, data = _read(path, name)
+    if not isinstance(data, dict):
+        # OpenAPI's $ref targets are all objects; a file of another shape is not supported
+        raise SpecError(name, "", "a file a $ref leads to must hold a mapping")
+    return _document(path, name, raw, data, _own_version(data) or version)
+
+
+def _document(
+    path: Path, name: str, raw: bytes, data: dict[str, Any], version: str
+) -> Document:
     return Document(
         path=path.resolve(),
         name=name,
         data=data,
         sha256=hashlib.sha256(raw).hexdigest(),
-        version=version[:3],
+        version=version,
     )

@@ -1,8 +1,10 @@
 """`$ref`s across spec files: the documents read so far and the resolver over them.
 
 A `Workspace` holds every document by absolute path (root documents, the ones named on the
-command line, in order) and resolves local and relative cross-file references, following
-chains and reporting broken or circular ones with the file and pointer where they stand.
+command line, in order; the files `$ref`s lead to, read when first reached) and resolves
+local and relative cross-file references, each relative to the file that holds it,
+following chains and reporting broken or circular ones with the file and pointer where
+they stand.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..errors import SpecError, pointer
-from .files import find_spec_files
-from .reader import Document, read_document
+from .files import display_name, find_spec_files, spec_base, spec_name
+from .reader import Document, read_document, read_referenced
 
 
 def unescape_pointer(fragment: str) -> list[str]:
@@ -35,6 +37,8 @@ class Workspace:
 
     docs: dict[Path, Document] = field(default_factory=dict)
     roots: list[Document] = field(default_factory=list)
+    # the folder files are named from (files.spec_base); None: from the working directory
+    base: Path | None = None
     # (file, $ref) -> what it resolved to: a huge API refers to the same few hundred
     # components thousands of times, and the documents do not change during a run
     _resolved: dict[tuple[Path, str], tuple[Document, str, Any]] = field(
@@ -42,17 +46,31 @@ class Workspace:
     )
 
     def add_root(self, path: Path) -> Document:
-        doc = self.document(path)
+        """A document named on the command line: it must be a whole OpenAPI document."""
+        path = path.resolve()
+        doc = self.docs.get(path)
+        if doc is None:
+            doc = self.docs[path] = read_document(path, self.name(path))
+        elif doc not in self.roots:
+            # a $ref read it first: is it a whole document too?
+            read_document(path, self.name(path))
         if doc not in self.roots:
             self.roots.append(doc)
         return doc
 
-    def document(self, path: Path) -> Document:
+    def document(self, path: Path, referrer: Document) -> Document:
+        """The file a `$ref` in `referrer` leads to (read once, as a referenced file)."""
         path = path.resolve()
         doc = self.docs.get(path)
         if doc is None:
-            doc = self.docs[path] = read_document(path)
+            doc = self.docs[path] = read_referenced(
+                path, referrer.version, self.name(path)
+            )
         return doc
+
+    def name(self, path: Path) -> str:
+        """How messages and the generated package name the file at `path`."""
+        return spec_name(path, self.base) if self.base else display_name(path)
 
     def resolve(self, doc: Document, ref: Any, where: str) -> tuple[Document, str, Any]:
         """Resolve `ref` found in `doc` at pointer `where` -> (document, pointer, node)."""
@@ -73,7 +91,7 @@ class Workspace:
             tpath = (doc.path.parent / unquote(target)).resolve()
             if not tpath.exists():
                 raise SpecError(doc.name, where, f"broken $ref {ref!r}: file not found")
-            tdoc = self.document(tpath)
+            tdoc = self.document(tpath, doc)
         try:
             parts = unescape_pointer(fragment)
         except ValueError:
@@ -107,7 +125,8 @@ class Workspace:
 
 def load(paths: Iterable[Path]) -> Workspace:
     """Read every spec file (not yet validated)."""
-    ws = Workspace()
+    paths = list(paths)
+    ws = Workspace(base=spec_base(paths))
     files = find_spec_files(paths)
     if not files:
         raise SpecError(

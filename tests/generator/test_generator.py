@@ -277,7 +277,7 @@ def test_nothing_is_dropped(coverage_out: Path) -> None:
 # ---- bad input: exit 2, one line, file and pointer, nothing written -----------------------
 
 
-BAD_CASES = {
+BAD_CASES: dict[str, tuple[str | bytes, str]] = {
     "broken_ref": (
         (
             "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n"
@@ -321,6 +321,11 @@ BAD_CASES = {
         ),
         "#/components/schemas/A/properties",
     ),
+    # the bytes are not UTF-8: the error says which one and where
+    "not_utf8": (
+        b"openapi: 3.0.3\ninfo: {title: caf\xe9, version: '1'}\npaths: {}\n",
+        "#: not UTF-8 text: byte 0xe9 at offset 32 (line 2)",
+    ),
 }
 
 
@@ -328,7 +333,7 @@ BAD_CASES = {
 def test_bad_input_exits_2_with_file_and_pointer(case: str, tmp_path: Path) -> None:
     text, where = BAD_CASES[case]
     spec = tmp_path / "bad.yaml"
-    spec.write_text(text)
+    spec.write_bytes(text if isinstance(text, bytes) else text.encode())
     out = tmp_path / "out"
     r = run_cli(
         "generate",
@@ -345,6 +350,20 @@ def test_bad_input_exits_2_with_file_and_pointer(case: str, tmp_path: Path) -> N
     assert len(lines) == 1 and "Traceback" not in r.stderr
     assert "bad.yaml" in lines[0] and where in lines[0], lines[0]
     assert not out.exists()
+
+
+def test_tags_that_are_no_list_are_a_warning_not_a_crash(tmp_path: Path) -> None:
+    spec = tmp_path / "tags.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      operationId: getA\n      tags: 5\n"
+        "      responses:\n        '200': {description: ok}\n"
+    )
+    r = run_cli(
+        "generate", "--spec", str(spec), "--out", str(tmp_path / "o"), "--no-cache"
+    )
+    assert r.returncode == 0, r.stderr
+    assert "warning:" in r.stderr and "/paths/~1a/get/tags" in r.stderr
 
 
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
@@ -529,6 +548,33 @@ def test_check_detects_hand_edits_and_names_the_file(tmp_path: Path) -> None:
         r = run_cli("check", *extra, *base)
         assert r.returncode == 1
         assert "models/pet.py" in r.stderr and "-class Pet:  # edited" in r.stdout
+
+
+@pytest.mark.parametrize("given", ["file", "directory"])
+def test_the_output_does_not_depend_on_the_working_directory(
+    given: str, tmp_path: Path
+) -> None:
+    """Spec files are named from the folder holding the --spec paths: a file given alone
+    by its name, a directory's files as `<directory>/<file>`, from wherever the run is.
+    """
+    api = tmp_path / "api"
+    api.mkdir()
+    shutil.copy(DATA / "coverage31.yaml", api / "s.yaml")
+    spec = api / "s.yaml" if given == "file" else api
+    out = str(tmp_path / "out")
+    # --name: the checkout's pyproject.toml names the API for runs from ROOT
+    base = ("--spec", str(spec), "--out", out, "--package", "p", "--name", "Cov")
+    assert run_cli("generate", "--no-cache", *base, cwd=api).returncode == 0
+    name = "s.yaml" if given == "file" else "api/s.yaml"
+    readme = (tmp_path / "out" / "p" / "README.md").read_text()
+    assert f"| `{name}` |" in readme
+    assert (
+        f"from `{name}#/components/schemas/"
+        in (tmp_path / "out" / "p" / "REFERENCE.md").read_text()
+    )
+    for cwd in (tmp_path, ROOT):
+        r = run_cli("check", "--full", "--no-cache", *base, cwd=cwd)
+        assert r.returncode == 0, r.stdout
 
 
 def test_check_detects_a_changed_spec(tmp_path: Path) -> None:
