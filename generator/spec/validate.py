@@ -145,7 +145,19 @@ def _validate_document(doc: Document, part: str = "all") -> list[Finding]:
 
 
 def _failed(doc: Document, exc: Exception) -> Finding:
-    return Finding(doc.name, "", f"validator failed: {type(exc).__name__}: {exc}")
+    """The validator stopped on the document: say so in the document's terms (its own
+    exception says nothing to the spec's author), the exception last for a bug report.
+    """
+    if isinstance(exc, RecursionError):
+        why = "$refs that lead back to each other with no schema between them?"
+    else:
+        why = "its structure is broken where the other warnings say"
+    return Finding(
+        doc.name,
+        "",
+        f"the OpenAPI validator stopped before the end ({why}); "
+        f"validator failed: {type(exc).__name__}",
+    )
 
 
 def _findings(doc: Document, errors: Any, data: Any) -> list[Finding]:

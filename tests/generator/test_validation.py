@@ -364,7 +364,11 @@ def test_a_validator_failure_on_some_units_is_reported_and_not_kept(
     with monkeypatch.context() as mp:
         mp.setattr(validate, "_findings", choke)
         found, _ = _run(doc, cache)
-    assert any("validator failed: RuntimeError: odd input" in f.message for f in found)
+    assert any(
+        f.message.startswith("the OpenAPI validator stopped before the end")
+        and f.message.endswith("validator failed: RuntimeError")
+        for f in found
+    )
     found, worker = _run(doc, cache)  # tried again, and right this time
     assert worker.calls and found == validate._validate_document(doc)
 
