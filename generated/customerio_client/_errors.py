@@ -22,7 +22,8 @@ _REDACTED: Final = "[REDACTED]"
 
 
 class Error(Exception):
-    """Base class of every exception this package raises.
+    """Base class of the exceptions a call or a delivery raises (an invalid argument, such
+    as a base URL that is no URL, raises a plain ValueError or TypeError).
 
     The package exports it under the API's name as well (`<Name>Error`).
     """
@@ -141,7 +142,7 @@ class PayloadTooLargeError(Error, ValueError):
 
 
 class MissingCredentialError(Error, ValueError):
-    """A credential the client needs was neither passed nor found in the environment."""
+    """A credential the client needs was passed empty (or only whitespace)."""
 
     def __init__(self, credential: str, hint: str = "") -> None:
         message = f"missing credential {credential!r}"

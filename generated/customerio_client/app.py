@@ -375,7 +375,9 @@ class AppClient(BaseClient):
     track.yaml and referenced from here.
 
     Every method returns an APIResponse (status, headers, parsed data, retries taken) or
-    raises an APIError subclass; see `customerio_client._errors`.
+    raises: an APIError subclass for an error answer, APIConnectionError when none came,
+    and before sending anything PayloadTooLargeError or IncompleteMessageError (see
+    `customerio_client._errors`); an invalid argument raises ValueError.
     """
 
     REGIONS = REGIONS
@@ -635,7 +637,8 @@ class AppClient(BaseClient):
     ) -> Iterator[dict[str, Any]]:
         """Every item of every page of `get_customer_messages`, fetched as they are consumed: each
         next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none."""
+        `next` cursor, until a page has none (or gives one already
+        followed)."""
         return iterate_pages(
             lambda cursor: self.get_customer_messages(
                 customer_id,
@@ -779,7 +782,8 @@ class AppClient(BaseClient):
     ) -> Iterator[dict[str, Any]]:
         """Every item of every page of `list_messages`, fetched as they are consumed: each
         next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none."""
+        `next` cursor, until a page has none (or gives one already
+        followed)."""
         return iterate_pages(
             lambda cursor: self.list_messages(
                 limit=limit,
@@ -860,7 +864,8 @@ class AppClient(BaseClient):
     ) -> Iterator[PersonIdentifiers]:
         """Every item of every page of `search_customers`, fetched as they are consumed: each
         next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none."""
+        `next` cursor, until a page has none (or gives one already
+        followed)."""
         return iterate_pages(
             lambda cursor: self.search_customers(
                 body,
@@ -999,7 +1004,9 @@ class AsyncAppClient(AsyncBaseClient):
     track.yaml and referenced from here.
 
     Every method returns an APIResponse (status, headers, parsed data, retries taken) or
-    raises an APIError subclass; see `customerio_client._errors`.
+    raises: an APIError subclass for an error answer, APIConnectionError when none came,
+    and before sending anything PayloadTooLargeError or IncompleteMessageError (see
+    `customerio_client._errors`); an invalid argument raises ValueError.
     """
 
     REGIONS = REGIONS
@@ -1259,7 +1266,8 @@ class AsyncAppClient(AsyncBaseClient):
     ) -> AsyncIterator[dict[str, Any]]:
         """Every item of every page of `get_customer_messages`, fetched as they are consumed: each
         next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none."""
+        `next` cursor, until a page has none (or gives one already
+        followed)."""
         return aiterate_pages(
             lambda cursor: self.get_customer_messages(
                 customer_id,
@@ -1403,7 +1411,8 @@ class AsyncAppClient(AsyncBaseClient):
     ) -> AsyncIterator[dict[str, Any]]:
         """Every item of every page of `list_messages`, fetched as they are consumed: each
         next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none."""
+        `next` cursor, until a page has none (or gives one already
+        followed)."""
         return aiterate_pages(
             lambda cursor: self.list_messages(
                 limit=limit,
@@ -1484,7 +1493,8 @@ class AsyncAppClient(AsyncBaseClient):
     ) -> AsyncIterator[PersonIdentifiers]:
         """Every item of every page of `search_customers`, fetched as they are consumed: each
         next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none."""
+        `next` cursor, until a page has none (or gives one already
+        followed)."""
         return aiterate_pages(
             lambda cursor: self.search_customers(
                 body,

@@ -363,7 +363,9 @@ class PipelinesClient(BaseClient):
     page calls when the activities actually took place.
 
     Every method returns an APIResponse (status, headers, parsed data, retries taken) or
-    raises an APIError subclass; see `customerio_client._errors`.
+    raises: an APIError subclass for an error answer, APIConnectionError when none came,
+    and before sending anything PayloadTooLargeError or IncompleteMessageError (see
+    `customerio_client._errors`); an invalid argument raises ValueError.
     """
 
     REGIONS = REGIONS
@@ -973,7 +975,9 @@ class AsyncPipelinesClient(AsyncBaseClient):
     page calls when the activities actually took place.
 
     Every method returns an APIResponse (status, headers, parsed data, retries taken) or
-    raises an APIError subclass; see `customerio_client._errors`.
+    raises: an APIError subclass for an error answer, APIConnectionError when none came,
+    and before sending anything PayloadTooLargeError or IncompleteMessageError (see
+    `customerio_client._errors`); an invalid argument raises ValueError.
     """
 
     REGIONS = REGIONS

@@ -314,7 +314,9 @@ class TrackClient(BaseClient):
     (Identifiers, Error); the other files reference them by relative $ref.
 
     Every method returns an APIResponse (status, headers, parsed data, retries taken) or
-    raises an APIError subclass; see `customerio_client._errors`.
+    raises: an APIError subclass for an error answer, APIConnectionError when none came,
+    and before sending anything PayloadTooLargeError or IncompleteMessageError (see
+    `customerio_client._errors`); an invalid argument raises ValueError.
     """
 
     REGIONS = REGIONS
@@ -753,7 +755,9 @@ class AsyncTrackClient(AsyncBaseClient):
     (Identifiers, Error); the other files reference them by relative $ref.
 
     Every method returns an APIResponse (status, headers, parsed data, retries taken) or
-    raises an APIError subclass; see `customerio_client._errors`.
+    raises: an APIError subclass for an error answer, APIConnectionError when none came,
+    and before sending anything PayloadTooLargeError or IncompleteMessageError (see
+    `customerio_client._errors`); an invalid argument raises ValueError.
     """
 
     REGIONS = REGIONS

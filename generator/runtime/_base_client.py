@@ -35,7 +35,7 @@ from ._errors import (
     request_id_from,
 )
 from ._retry import DEFAULT_MAX_RETRIES, decide
-from ._serde import to_json
+from ._serde import format_datetime, to_json
 from ._transport import (
     AsyncHTTPXTransport,
     AsyncTransport,
@@ -176,7 +176,9 @@ def _scalar(value: Any) -> str:
         value = value.value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):  # as in a body: UTC, milliseconds, `Z`
+        return format_datetime(value)
+    if isinstance(value, date):
         return value.isoformat()
     return str(value)
 

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -433,6 +433,7 @@ def test_query_encoding(rt, server, make_client) -> None:
         "none": None,
         "unset": rt.types.UNSET,
         "since": datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        "until": datetime(2024, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2))),
         "kind": Kind.PERSON,
     }
     client._request(make_call(rt, method="GET", query=query), identity)
@@ -442,7 +443,8 @@ def test_query_encoding(rt, server, make_client) -> None:
         "ids": ["1", "2"],
         "flag": ["true"],
         "off": ["false"],
-        "since": ["2024-01-02T03:04:05+00:00"],
+        "since": ["2024-01-02T03:04:05.000Z"],  # as a body sends it
+        "until": ["2024-01-02T03:04:05.000Z"],
         "kind": ["person"],
     }
     assert recorded.raw_query.startswith(
