@@ -732,6 +732,18 @@ def _resolved(schema: ir.Schema, models: Mapping[str, ir.Schema]) -> ir.Schema:
     return models.get(schema.ref, schema) if schema.ref else schema
 
 
+def _follow(
+    schema: ir.Schema, models: Mapping[str, ir.Schema], seen: frozenset[str]
+) -> tuple[ir.Schema, frozenset[str]] | None:
+    """`schema` resolved, with the model it links to added to `seen`; None when that model
+    was followed already on this walk (a recursive model)."""
+    if not schema.ref:
+        return schema, seen
+    if schema.ref in seen:
+        return None
+    return _resolved(schema, models), seen | {schema.ref}
+
+
 def _own_constants(model: ir.Schema) -> Constants:
     return tuple(
         (p.name, p.schema.enum_values[0])
@@ -746,11 +758,10 @@ def _object_variants(
     seen: frozenset[str] = frozenset(),
 ) -> list[ir.Schema]:
     """The objects a schema may be: itself, or a union's variants (nested unions opened)."""
-    if schema.ref:
-        if schema.ref in seen:
-            return []
-        seen = seen | {schema.ref}
-    model = _resolved(schema, models)
+    followed = _follow(schema, models, seen)
+    if followed is None:
+        return []
+    model, seen = followed
     if model.kind == ir.OBJECT:
         return [model]
     if model.kind != ir.UNION:
@@ -778,11 +789,10 @@ def unix_time_paths(
     (None) and a union's variants. A union's path is kept only when no variant has
     something else there (a datetime cannot be sent as seconds for one and as text for
     another)."""
-    if schema.ref:
-        if schema.ref in seen:  # a recursive model: its fields were listed above
-            return ()
-        seen = seen | {schema.ref}
-    model = _resolved(schema, models)
+    followed = _follow(schema, models, seen)
+    if followed is None:  # a recursive model: its fields were listed above
+        return ()
+    model, seen = followed
     out: list[UnixPath] = []
     if model.kind == ir.OBJECT:
         for p in model.properties:
@@ -824,11 +834,10 @@ def _schemas_at(
     seen: frozenset[str],
 ) -> list[ir.Schema]:
     """What `schema` has at `path` (none where it has no such field)."""
-    if schema.ref:
-        if schema.ref in seen:
-            return []
-        seen = seen | {schema.ref}
-    model = _resolved(schema, models)
+    followed = _follow(schema, models, seen)
+    if followed is None:
+        return []
+    model, seen = followed
     if not path:
         return [model]
     key, rest = path[0], path[1:]

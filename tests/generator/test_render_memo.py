@@ -210,26 +210,11 @@ def test_after_any_edit_the_files_are_those_of_a_run_without_cache(
     assert rendered  # the edit changed some module
 
 
-def test_a_description_renders_only_the_module_it_is_in(tmp_path: Path) -> None:
-    spec = tmp_path / "pets.json"
-    doc = _doc()
-    spec.write_text(json.dumps(doc))
-    cache = tmp_path / "cache"
-    _render(spec, cache)
-    _prose(doc)
-    spec.write_text(json.dumps(doc))
-    rendered: list[str] = []
-    _render(spec, cache, rendered)
-    assert rendered == ["models/cat.py"]
-
-
-@pytest.mark.parametrize(
-    "edit, whole_api_file",
-    [(_new_model, "models/__init__.py"), (_example, "fixtures.py")],
-)
-def test_the_memoised_whole_api_files_are_rendered_when_their_view_changes(
-    tmp_path: Path, edit: Callable[[dict[str, Any]], None], whole_api_file: str
-) -> None:
+def _rendered_after(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None]
+) -> list[str]:
+    """The memoised files a run renders after `edit`, the run before it cached; the files
+    are checked to be those of a run without cache."""
     spec = tmp_path / "pets.json"
     doc = _doc()
     spec.write_text(json.dumps(doc))
@@ -239,7 +224,21 @@ def test_the_memoised_whole_api_files_are_rendered_when_their_view_changes(
     spec.write_text(json.dumps(doc))
     rendered: list[str] = []
     assert _render(spec, cache, rendered) == _render(spec, None)
-    assert whole_api_file in rendered
+    return rendered
+
+
+def test_a_description_renders_only_the_module_it_is_in(tmp_path: Path) -> None:
+    assert _rendered_after(tmp_path, _prose) == ["models/cat.py"]
+
+
+@pytest.mark.parametrize(
+    "edit, whole_api_file",
+    [(_new_model, "models/__init__.py"), (_example, "fixtures.py")],
+)
+def test_the_memoised_whole_api_files_are_rendered_when_their_view_changes(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], whole_api_file: str
+) -> None:
+    assert whole_api_file in _rendered_after(tmp_path, edit)
 
 
 def test_a_damaged_or_missing_cache_only_costs_a_render(tmp_path: Path) -> None:
