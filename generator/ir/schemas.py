@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import Finding, SpecError, escape
 from ..spec import extensions
 from ..spec.reader import Document
-from ..spec.refs import Workspace
+from ..spec.refs import Workspace, unescape_pointer
 from .model import (
     ANY,
     ARRAY,
@@ -155,6 +155,7 @@ class SchemaBuilder:
         # an operation's inline schema): the models module it is written to
         self.owner: dict[str, str] = {}
         self._owners: list[str] = []
+        self._root_paths = {d.path for d in ws.roots}
 
     # ---- naming -------------------------------------------------------------------------
 
@@ -236,7 +237,8 @@ class SchemaBuilder:
             if key not in self.inline_cache:
                 self.in_progress.add(key)
                 try:
-                    self.inline_cache[key] = self.convert(tdoc, tptr, tnode, hint)
+                    named = self._referenced_name(tdoc, tptr) or hint
+                    self.inline_cache[key] = self.convert(tdoc, tptr, tnode, named)
                 finally:
                     self.in_progress.discard(key)
             out = self.inline_cache[key]
@@ -246,6 +248,23 @@ class SchemaBuilder:
         if isinstance(node.get("description"), str) and node["description"]:
             out = replace(out, description=node["description"])
         return out
+
+    def _referenced_name(self, doc: Document, ptr: str) -> str:
+        """The name a schema in a file that is no --spec root goes by: the file's for a
+        file that is one schema, its key for one under a key of its own (`#/Owner`,
+        `#/components/schemas/Owner`, `#/$defs/Owner`); "" (named from where it is used)
+        for anything deeper, or in a root, whose components are reserved up front."""
+        if doc.path in self._root_paths:
+            return ""
+        parts = unescape_pointer(ptr)
+        if not parts:
+            return doc.path.stem
+        under_key = len(parts) == 1 or (
+            len(parts) == 2 and parts[0] in ("$defs", "definitions")
+        )
+        if under_key or parts[:2] == ["components", "schemas"] and len(parts) == 3:
+            return parts[-1]
+        return ""
 
     def _model_link(self, doc: Document, ptr: str, node: Any, key: Key) -> Schema:
         """A reference to a (possibly still unfinished) component: build it once, then link."""

@@ -164,3 +164,19 @@ def test_a_referenced_file_that_is_no_mapping_exits_2(tmp_path: Path) -> None:
     assert code == 2 and lines == [
         "error: list.yaml#: a file a $ref leads to must hold a mapping"
     ]
+
+
+def test_a_schema_in_a_referenced_file_is_named_after_its_file_or_key() -> None:
+    """It was named after its first use (`ListOrdersResponseItemOwner` for `#/Owner`)."""
+    api, _ = build_api([REFS / "fragments.yaml"], package="p")
+    assert {m.class_name: m.source.split("refs/")[-1] for m in api.models} == {
+        "Owner": "lib/fragments.yaml#/Owner",
+        "Pet": "lib/pet.yaml#",
+        "Tag": "lib/fragments.yaml#/Tag",
+    }
+    api, _ = build_api([REFS / "pathitem_elsewhere.yaml"], package="p")
+    names = {m.source.split("refs/")[-1]: m.class_name for m in api.models}
+    assert names["lib/common.json#/components/schemas/NewThing"] == "NewThing"
+    # the root's own component keeps its name; the other file's of that name comes next
+    assert names["pathitem_elsewhere.yaml#/components/schemas/Thing"] == "Thing"
+    assert names["lib/items.yaml#/components/schemas/Thing"] == "Thing2"
