@@ -128,7 +128,9 @@ def options(args: argparse.Namespace) -> Options:
         or keyword.issoftkeyword(package)
     ):
         raise UsageError(f"--package {package!r} is not a valid Python package name")
-    name = args.name or cfg["name"]
+    # the table's name is its own specs' API: specs named on the command line are another
+    # API, named from their titles (a package for another API must not carry this one's)
+    name = args.name or ("" if args.spec else cfg["name"])
     if name and (not name.isidentifier() or not name[0].isupper()):
         raise UsageError(f"--name {name!r} must be a PascalCase identifier (e.g. Acme)")
     out = args.out or Path(cfg["out"])

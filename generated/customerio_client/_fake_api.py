@@ -129,8 +129,9 @@ class FakeApi(FakeServer):
     """A fake of a whole API on 127.0.0.1: answers each operation with its example response.
 
     `router` recognizes the operations, `facts` says where the assertion helpers look, and
-    `response` / `response_status` give an operation's example body and success status.
-    Requests that match no operation get a 404.
+    `response` / `response_status` give an operation's example body and success status;
+    `media` the media type of the operations whose answer is no JSON (text or bytes, sent
+    as they are). Requests that match no operation get a 404.
     """
 
     def __init__(
@@ -139,12 +140,14 @@ class FakeApi(FakeServer):
         facts: ApiFacts,
         response: Callable[[str], Any],
         response_status: Callable[[str], int],
+        media: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(responder=self._answer)
         self._router = router
         self._facts = facts
         self._example_response = response
         self._success_status = response_status
+        self._media = dict(media or {})
         self._responses: dict[str, Reply] = {}
         self._operation_failures: dict[str, deque[_Failure]] = {}
         self._current = threading.local()
@@ -159,11 +162,13 @@ class FakeApi(FakeServer):
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        """Answer every later call of the operation with this JSON body (None: an empty body)
-        instead of its example response; `status` defaults to the success status."""
+        """Answer every later call of the operation with this body (JSON; the text or bytes
+        as they are for an operation whose answer is no JSON; None: an empty body) instead
+        of its example response; `status` defaults to the success status."""
         self._check(operation_id)
         code = self._success_status(operation_id) if status is None else status
-        self._responses[operation_id] = self._reply(code, body, headers)
+        media = self._media.get(operation_id, "")
+        self._responses[operation_id] = self._reply(code, body, headers, media)
 
     def fail(
         self,
@@ -316,11 +321,17 @@ class FakeApi(FakeServer):
 
     @staticmethod
     def _reply(
-        status: int, body: Any, headers: Mapping[str, str] | None = None
+        status: int,
+        body: Any,
+        headers: Mapping[str, str] | None = None,
+        media: str = "",
     ) -> Reply:
         out = dict(headers or {})
         if body is None:
             return status, out, b""
+        if media and isinstance(body, (bytes, str)):
+            out.setdefault("Content-Type", media)
+            return status, out, body if isinstance(body, bytes) else body.encode()
         out.setdefault("Content-Type", "application/json")
         return status, out, json.dumps(body).encode("utf-8")
 
@@ -341,7 +352,9 @@ class FakeApi(FakeServer):
         if override is not None:
             return override
         return self._reply(
-            self._success_status(operation_id), self._example_response(operation_id)
+            self._success_status(operation_id),
+            self._example_response(operation_id),
+            media=self._media.get(operation_id, ""),
         )
 
     # FakeServer records a request, then asks for a failure to apply to it (both in the

@@ -197,6 +197,10 @@ _FACTS = ApiFacts(
 )
 
 
+# operation id -> the media type of its answer, where that is no JSON (sent as it is)
+_ANSWER_MEDIA: dict[str, str] = {}
+
+
 # ---- the server ----------------------------------------------------------------------------
 
 
@@ -209,7 +213,13 @@ class FakeCustomerIO(FakeApi):
     """
 
     def __init__(self) -> None:
-        super().__init__(_ROUTER, _FACTS, fixtures.response, fixtures.response_status)
+        super().__init__(
+            _ROUTER,
+            _FACTS,
+            fixtures.response,
+            fixtures.response_status,
+            media=_ANSWER_MEDIA,
+        )
 
     def assert_identified(
         self, user_id: str, traits: Mapping[str, Any] | None = None

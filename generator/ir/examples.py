@@ -253,8 +253,20 @@ def example_request(op: ir.Operation, models: Models) -> dict[str, Any]:
         if p.location == "path" or (p.required and not p.client_flag):
             kwargs[p.py_name] = synth(p.schema, models, p.name)
     if op.body is not None:
-        kwargs["body"] = example_body(op, models)
+        body = example_body(op, models)
+        kwargs["body"] = _bytes(body) if _raw_bytes(op.body) else body
     return kwargs
+
+
+def _raw_bytes(body: ir.RequestBody) -> bool:
+    """A body the client sends as the bytes it is given (a binary string, not in JSON)."""
+    media = body.content_type.split(";", 1)[0].strip().lower()
+    json = media == "application/json" or media.endswith("+json")
+    return not json and body.schema.kind == PRIMITIVE and body.schema.format == "binary"
+
+
+def _bytes(value: Any) -> Any:
+    return value.encode() if isinstance(value, str) else value
 
 
 def success_status(op: ir.Operation) -> int:
@@ -271,9 +283,10 @@ def example_response(op: ir.Operation, models: Models) -> Any:
     if ok is None or ok.schema is None:
         return None
     found, value = _first_valid(ok.examples, ok.schema, models)
-    if found:
-        return value
-    return synth(ok.schema, models, "response", mode="response")
+    if not found:
+        value = synth(ok.schema, models, "response", mode="response")
+    # a binary answer is handed out as bytes (the fake API sends them as they are)
+    return _bytes(value) if ok.body_kind == ir.BINARY_BODY else value
 
 
 def example_event(ev: ir.SemanticEvent, models: Models) -> Any:

@@ -479,7 +479,7 @@ def test_object_query_parameters_follow_their_style(out_dir: Path) -> None:
 def test_the_testing_kit_routes_paths_with_encoded_literal_text(out_dir: Path) -> None:
     pkg = _load(out_dir, "query_objects")
     testing = _load(out_dir, "query_objects", "testing")
-    with testing.FakeCustomerIO() as server:
+    with testing.FakeQueryObjects() as server:
         with pkg.QueryObjectsClient(base_url=server.url, max_retries=0) as client:
             client.get_report(
                 "r 1"
@@ -489,8 +489,8 @@ def test_the_testing_kit_routes_paths_with_encoded_literal_text(out_dir: Path) -
 
 def test_the_testing_kit_of_an_api_without_identify_calls(out_dir: Path) -> None:
     testing = _load(out_dir, "query_objects", "testing")
-    assert not hasattr(testing.FakeCustomerIO, "assert_identified")
-    with testing.FakeCustomerIO() as server:
+    assert not hasattr(testing.FakeQueryObjects, "assert_identified")
+    with testing.FakeQueryObjects() as server:
         assert server.messages() == []
         with pytest.raises(AssertionError, match="no 'Signed Up' event"):
             server.assert_event_sent("Signed Up")
@@ -833,3 +833,31 @@ def test_the_reference_lists_every_success_answer(out_dir: Path) -> None:
         out_dir / _package(DATA / "response_media.yaml") / "REFERENCE.md"
     ).read_text()
     assert "- returns: `Created` (201), `Queued` (202), no body (204)" in reference
+
+
+def test_the_fake_api_answers_text_and_bytes_as_they_are(out_dir: Path) -> None:
+    """A text or binary answer came back as JSON text (`'"example"'`, `b'"example"'`), and
+    a binary body's fixture was a str where the method takes bytes."""
+    pkg = _load(out_dir, "response_media")
+    fixtures = _load(out_dir, "response_media", "fixtures")
+    testing = _load(out_dir, "response_media", "testing")
+    assert isinstance(fixtures.request("putBlob")["body"], bytes)
+    with testing.FakeResponseMedia() as server:
+        with pkg.ResponseMediaClient(base_url=server.url) as client:
+            blob = client.put_blob(**fixtures.request("putBlob"))
+            assert blob.data == fixtures.response("putBlob")
+            assert isinstance(blob.data, bytes) and not blob.data.startswith(b'"')
+            image = client.get_image(**fixtures.request("getImage"))
+            assert image.headers["content-type"].startswith("image/")
+            server.set_response("getVersion", "1.2.3")
+            assert client.get_version().data == "1.2.3"
+
+
+def test_no_package_for_another_api_carries_customer_io_names(out_dir: Path) -> None:
+    """They are generated from this repository, whose `[tool.ciogen]` names Customer.io's
+    API: a package of other specs once had `FakeCustomerIO` and `CustomerIOError`."""
+    for spec in SPECS:
+        package = out_dir / _package(spec)
+        for path in package.rglob("*.py"):
+            text = path.read_text(encoding="utf-8").lower()
+            assert "customerio" not in text, (spec.name, path.name)
