@@ -142,9 +142,10 @@ def render(opts: Options) -> Result:
             gc.unfreeze()
         findings = pending.result() + ir_findings
         stop_if_strict(opts, findings)
-    digests = {Path(name): digest for name, digest in api.spec_files}
-    hashes = input_hashes(list(digests), opts.hashed(), digests)
-    manifest = manifest_bytes(hashes, files, [str(s) for s in opts.specs])
+    hashes = input_hashes(opts.hashed())
+    manifest = manifest_bytes(
+        hashes, dict(api.spec_files), files, [str(s) for s in opts.specs]
+    )
     return Result(api, files, manifest, findings)
 
 

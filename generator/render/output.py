@@ -19,8 +19,10 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+from ..spec.files import spec_base, spec_name
 
 MANIFEST = ".ciogen-manifest.json"
 
@@ -50,15 +52,10 @@ def source_files() -> list[Path]:
     return generator + sorted(p for p in templates_dir().rglob("*") if p.is_file())
 
 
-def input_hashes(
-    spec_files: Iterable[Path],
-    options: dict[str, str],
-    digests: dict[Path, str] | None = None,
-) -> dict[str, str]:
-    """The hash of every input: spec files (`digests` when already known), generator
-    sources, templates and options."""
-    known = digests or {}
-    out = {f"spec:{p.resolve()}": known.get(p) or sha256_file(p) for p in spec_files}
+def input_hashes(options: dict[str, str]) -> dict[str, str]:
+    """The hash of every input but the specs: generator sources, templates and options
+    (the specs are the manifest's own table, `spec_digests`)."""
+    out: dict[str, str] = {}
     root = Path(__file__).resolve().parent.parent.parent
     tdir = templates_dir()
     for p in source_files():
@@ -86,13 +83,17 @@ def read_tree(package_dir: Path) -> dict[str, bytes]:
 
 
 def manifest_bytes(
-    inputs: dict[str, str], files: dict[str, bytes], spec_dirs: Sequence[str]
+    inputs: dict[str, str],
+    specs: dict[str, str],
+    files: dict[str, bytes],
+    spec_dirs: Sequence[str],
 ) -> bytes:
+    """`specs`: the sha256 of every file the run read, the `--spec` files and those their
+    `$ref`s lead to, by their names (paths from `spec_base`, so the same in any clone).
+    """
     data = {
-        "inputs": {k: v for k, v in inputs.items() if not k.startswith("spec:")},
-        "specs": {
-            Path(k[5:]).name: v for k, v in inputs.items() if k.startswith("spec:")
-        },
+        "inputs": inputs,
+        "specs": dict(sorted(specs.items())),
         "spec_dirs": sorted(spec_dirs),
         "outputs": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())},
     }
@@ -183,19 +184,22 @@ def fast_check(
         return False
     if manifest.get("spec_dirs") != sorted(spec_dirs):
         return False
-    specs = manifest.get("specs", {})
-    if sorted(specs) != sorted(p.name for p in spec_files):
-        return (
-            False  # a file was added or removed, or a referenced file lives elsewhere
-        )
-    hashes = input_hashes(spec_files, options)
-    want = {k: v for k, v in hashes.items() if not k.startswith("spec:")}
-    if manifest.get("inputs") != want:
+    specs = manifest.get("specs")
+    if not isinstance(specs, dict):
         return False
-    by_name = {Path(k[5:]).name: v for k, v in hashes.items() if k.startswith("spec:")}
-    for name, digest in by_name.items():
-        if specs.get(name) != digest:
+    base = spec_base(Path(d) for d in spec_dirs)
+    if not {spec_name(p, base) for p in spec_files} <= set(specs):
+        return False  # a spec file the last run did not read
+    # every file the last run read, referenced ones included: an edit to a file a $ref
+    # leads to (outside the spec folders, say) makes the package stale too
+    for name, digest in specs.items():
+        try:
+            if sha256_file(base / name) != digest:
+                return False
+        except OSError:  # removed since
             return False
+    if manifest.get("inputs") != input_hashes(options):
+        return False
     outputs = manifest.get("outputs", {})
     on_disk = read_tree(package_dir)
     if sorted(on_disk) != sorted(outputs):

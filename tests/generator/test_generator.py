@@ -587,6 +587,37 @@ def test_check_detects_a_changed_spec(tmp_path: Path) -> None:
     assert r.returncode == 1 and "models/" in r.stderr
 
 
+REFERRING = """openapi: 3.0.3
+info: {title: Things, version: "1"}
+paths:
+  /thing:
+    get:
+      operationId: getThing
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '../common/api.yaml#/Thing'}
+"""
+
+
+def test_check_sees_an_edit_to_a_file_a_ref_leads_to(tmp_path: Path) -> None:
+    """The manifest keyed specs by file name: `common/api.yaml`, outside the spec folder,
+    shared `specs/api.yaml`'s name, and an edit to it left the fast path "in sync"."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "common").mkdir()
+    (tmp_path / "specs" / "api.yaml").write_text(REFERRING)
+    common = tmp_path / "common" / "api.yaml"
+    common.write_text("Thing: {type: object, properties: {a: {type: string}}}\n")
+    base = ("--spec", "specs", "--out", "out", "--package", "p")
+    assert run_cli("generate", *base, cwd=tmp_path).returncode == 0
+    assert run_cli("check", *base, cwd=tmp_path).returncode == 0
+    common.write_text(common.read_text().replace("a: {", "b: {"))
+    r = run_cli("check", *base, cwd=tmp_path)
+    assert r.returncode == 1 and "models/thing.py" in r.stderr
+
+
 def test_config_defaults_from_pyproject_and_flags_win(tmp_path: Path) -> None:
     (tmp_path / "api").mkdir()
     shutil.copy(DATA / "coverage31.yaml", tmp_path / "api" / "c.yaml")
