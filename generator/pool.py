@@ -18,6 +18,25 @@ if TYPE_CHECKING:  # not a dependency at run time
     from typing_extensions import Self
 
 
+def die_with_parent(parent: int) -> None:
+    """Run first in a forked worker: end it when the process that started it dies. A
+    worker waits on a pipe whose writing end it inherited too, so it would never see the
+    end of it: a `generate` killed with SIGKILL or SIGTERM left its workers, 100-200 MB
+    each, waiting for ever. Linux only (prctl); elsewhere there are no forked workers.
+    """
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the line above took effect
+        os._exit(1)
+
+
 def _jobs() -> int:
     wanted = os.environ.get("CIOGEN_JOBS", "")
     if wanted.isdigit():
@@ -44,7 +63,12 @@ class Pool:
 
             context = multiprocessing.get_context("fork")
             try:
-                self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
+                self._executor = ProcessPoolExecutor(
+                    self.jobs,
+                    mp_context=context,
+                    initializer=die_with_parent,
+                    initargs=(os.getpid(),),
+                )
             # no working semaphores (some containers): the work runs here instead
             except (OSError, NotImplementedError):
                 self.jobs = 1

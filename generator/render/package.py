@@ -12,11 +12,13 @@ same as in the last run, and its formatted text comes from the formatting cache.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from .. import ir
+from ..pool import die_with_parent
 from . import views
 from .formatting import Formatter
 from .memo import RenderMemo
@@ -110,7 +112,8 @@ def _render_share() -> dict[str, Piece]:
         out[todo[i].path] = _render_file(job, todo[i])
 
 
-def _helper(writer: Any) -> None:
+def _helper(writer: Any, parent: int) -> None:
+    die_with_parent(parent)
     try:
         writer.send(_render_share())
     except BaseException:  # noqa: BLE001 - the parent renders the share itself
@@ -131,7 +134,7 @@ def _rendered(job: _Job, todo: list[OutputFile], helpers: int) -> dict[str, Piec
         return {f.path: _render_file(job, f) for f in todo}
     _SHARED.update(job=job, todo=todo, counter=counter)
     try:
-        child = ctx.Process(target=_helper, args=(writer,), daemon=True)
+        child = ctx.Process(target=_helper, args=(writer, os.getpid()), daemon=True)
         try:
             child.start()
             started = True

@@ -5,6 +5,10 @@ gives the same bytes as rendering alone whatever happens to it, and the worker p
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +84,7 @@ def test_a_helper_that_dies_leaves_its_share_to_this_process(
 ) -> None:
     alone = _render(api, 0, tmp_path)
 
-    def die(writer: Any) -> None:
+    def die(writer: Any, parent: int) -> None:
         # take some files from the counter, then die without answering
         for _ in range(5):
             with package._SHARED["counter"].get_lock():
@@ -142,3 +146,50 @@ def test_a_pool_without_working_semaphores_runs_the_work_here(
     with Pool(2) as pool:
         assert pool.submit(os.getpid).result() == os.getpid()
         assert pool.jobs == 1
+
+
+KILLED_PARENT = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from generator.pool import Pool
+
+pool = Pool(2)
+future = pool.submit(os.getpid)  # a worker is started and answers
+print(future.result(), flush=True)
+time.sleep(600)  # killed meanwhile
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="forked workers: Linux"
+)
+def test_workers_end_when_the_run_is_killed(tmp_path: Path) -> None:
+    """A worker waits on a pipe it holds the other end of: a run killed with SIGKILL left
+    its workers waiting for ever (100-200 MB each on a huge spec)."""
+    script = tmp_path / "run.py"
+    script.write_text(KILLED_PARENT)
+    run = subprocess.Popen(
+        [sys.executable, str(script), str(ROOT)], stdout=subprocess.PIPE, text=True
+    )
+    assert run.stdout is not None
+    worker = int(run.stdout.readline())
+    assert worker != run.pid and _alive(worker)
+    run.kill()
+    run.wait()
+    try:
+        for _ in range(600):  # the kernel signals the worker at once; a slow VM waits
+            if not _alive(worker):
+                break
+            time.sleep(0.05)
+        assert not _alive(worker)
+    finally:
+        if _alive(worker):  # never leave one behind, even when the test fails
+            os.kill(worker, signal.SIGKILL)
