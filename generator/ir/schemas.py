@@ -273,7 +273,11 @@ class SchemaBuilder:
             self.in_progress.add(key)
             self._owners.append(name)
             try:
-                built = self._convert_inline(doc, ptr, node, name, class_name=name)
+                if isinstance(node, dict) and "$ref" in node:
+                    # an alias of another schema (`Foo: {$ref: Bar}`): what it leads to
+                    built = self._convert_ref(doc, ptr, node, name)
+                else:
+                    built = self._convert_inline(doc, ptr, node, name, class_name=name)
             finally:
                 self.in_progress.discard(key)
                 self._owners.pop()
@@ -301,6 +305,10 @@ class SchemaBuilder:
                 source=model.source,
             )
         # still being built (recursion): the kind is known from the node itself
+        if isinstance(node, dict) and "$ref" in node:
+            raise SpecError(
+                doc.name, ptr + "/$ref", "circular $ref: aliases lead back to this one"
+            )
         if not _may_be_class(node):
             # an array or map that (through its items) contains itself: no class of that
             # name will exist, so the inner occurrence is typed Any, as other recursive

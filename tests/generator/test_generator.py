@@ -321,6 +321,15 @@ BAD_CASES: dict[str, tuple[str | bytes, str]] = {
         ),
         "#/components/schemas/A/properties",
     ),
+    # aliases that lead back to each other: there is no schema to type them with
+    "circular_alias": (
+        (
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n"
+            "  schemas:\n    A: {$ref: '#/components/schemas/B'}\n"
+            "    B: {$ref: '#/components/schemas/A'}\n"
+        ),
+        "#/components/schemas/B/$ref: circular $ref",
+    ),
     # the bytes are not UTF-8: the error says which one and where
     "not_utf8": (
         b"openapi: 3.0.3\ninfo: {title: caf\xe9, version: '1'}\npaths: {}\n",

@@ -861,3 +861,12 @@ def test_no_package_for_another_api_carries_customer_io_names(out_dir: Path) -> 
         for path in package.rglob("*.py"):
             text = path.read_text(encoding="utf-8").lower()
             assert "customerio" not in text, (spec.name, path.name)
+
+
+def test_an_alias_component_is_the_schema_it_names(out_dir: Path) -> None:
+    pkg = _load(out_dir, "alias_components")
+    models = _load(out_dir, "alias_components", "models")
+    fake = _load(out_dir, "alias_components", "_fake_server")
+    with _json_server(fake.FakeServer, {"name": "Rex"}) as server:
+        with pkg.AliasComponentsClient(base_url=server.url) as client:
+            assert client.get_pet("p1").data == models.Animal(name="Rex")
