@@ -179,6 +179,8 @@ class OperationRow:
     servers: tuple[ir.Server, ...]
     scheme: str  # the first security scheme it asks for ("" when none)
     op: ir.Operation
+    # the schemes its first requirement names with `scheme` (all needed at once)
+    together: tuple[str, ...] = ()
 
     @property
     def file(self) -> str:
@@ -264,8 +266,9 @@ class OperationReader:
                 )
                 # the operation belongs to the root document `doc` (its surface, default
                 # security and servers), wherever the path item is written
+                scheme, together = self._requirement(doc, op)
                 self.rows.append(
-                    OperationRow(doc, surface, used, self._scheme(doc, op), operation)
+                    OperationRow(doc, surface, used, scheme, operation, together)
                 )
 
     def _path_item(
@@ -280,12 +283,15 @@ class OperationReader:
         return idoc, pptr, item
 
     @staticmethod
-    def _scheme(doc: Document, op: dict[str, Any]) -> str:
+    def _requirement(doc: Document, op: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+        """The first security scheme the operation asks for ("" when none), and the
+        others its requirement names with it (every one needed at once)."""
         security = op.get("security", doc.data.get("security"))
         for req in security if isinstance(security, list) else []:
             if isinstance(req, dict) and req:
-                return str(min(req))
-        return ""
+                first, *others = sorted(str(name) for name in req)
+                return first, tuple(others)
+        return "", ()
 
     def _operation(
         self,

@@ -245,6 +245,18 @@ def _surface_auth(
         for r in rows
         if r.scheme and r.scheme != scheme
     ]
+    # a requirement naming several schemes at once: said once, at its first operation
+    first = {r.together: r for r in reversed(rows) if r.together and r.scheme == scheme}
+    findings += [
+        Finding(
+            r.file,
+            r.pointer + "/security",
+            f"asks for security schemes {', '.join([r.scheme, *r.together])} at once, "
+            f"but the {name!r} client sends {r.scheme!r} only: pass the others with "
+            "default_headers= (or extra_query=)",
+        )
+        for r in first.values()
+    ]
     try:
         return auth(ws, owner, scheme), findings
     except (UndefinedScheme, UnsupportedScheme) as exc:

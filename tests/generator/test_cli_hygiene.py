@@ -220,6 +220,34 @@ def test_an_http_scheme_needing_a_challenge_warns_and_sends_no_credential(
     assert "Bearer" not in client and "_auth.require" not in client
 
 
+BOTH_KEYS = SCHEMES.replace("[{missing: []}]", "[{hdrKey: [], queryKey: []}]") + (
+    "components:\n  securitySchemes:\n"
+    "    hdrKey: {type: apiKey, in: header, name: X-API-Key}\n"
+    "    queryKey: {type: apiKey, in: query, name: api_key}\n"
+)
+
+
+def test_a_requirement_of_two_schemes_at_once_warns(tmp_path: Path) -> None:
+    """The client sends one credential; the second key was dropped without a word."""
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(BOTH_KEYS)
+    r = run_cli(
+        "generate",
+        "--spec",
+        str(spec),
+        "--package",
+        "acme",
+        "--no-cache",
+        "--out",
+        "out",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if "at once" in x]
+    assert line.startswith("warning: acme.yaml#/paths/~1widgets/get/security")
+    assert "hdrKey, queryKey" in line and "sends 'hdrKey' only" in line
+
+
 def test_a_discriminator_mapping_to_an_array_warns_and_generates(
     tmp_path: Path,
 ) -> None:
