@@ -166,11 +166,14 @@ def _warn(findings: Sequence[object]) -> None:
 
 def cmd_generate(opts: Options) -> int:
     from .pipeline import render
-    from .render.output import write_package
+    from .render.output import refusal, write_package
 
+    where = opts.out / opts.package
+    why = refusal(where)  # before the render: a refused run costs nothing
+    if why:
+        raise UsageError(why)
     result = render(opts)
     _warn(result.findings)
-    where = opts.out / opts.package
     try:
         changed = write_package(where, result.files, result.manifest)
     except OSError as exc:

@@ -2,7 +2,10 @@
 
 `write_package` never leaves a half-written package: the new tree is assembled in a sibling
 temporary directory (unchanged files are hard-linked or copied with their mtime) and swapped
-in with renames. When nothing changed it touches nothing at all.
+in with renames. When nothing changed it touches nothing at all. It replaces only what it
+wrote itself: an empty directory or one holding a manifest; anything else at the package's
+path (a file, a directory of someone's own code) stops the run before anything is written.
+A symbolic link to a directory is written through: the directory it names is replaced.
 
 The manifest (`.ciogen-manifest.json` in the package) records the hash of every input
 (spec files, templates, generator sources, options) and every output, so `check` can answer
@@ -21,6 +24,8 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from ..errors import UsageError
 
 MANIFEST = ".ciogen-manifest.json"
 
@@ -99,10 +104,48 @@ def manifest_bytes(
     return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
 
 
+def target_of(package_dir: Path) -> Path:
+    """Where the package is written: `package_dir`, or the directory its symbolic link names."""
+    return package_dir.resolve() if package_dir.is_symlink() else package_dir
+
+
+def refusal(package_dir: Path) -> str | None:
+    """Why what stands at `package_dir` may not be replaced by a package (None: it may).
+
+    ciogen replaces only what it wrote: nothing, an empty directory, or a directory with a
+    manifest. A file, or a directory of someone's own code, is left alone.
+    """
+    target = target_of(package_dir)
+    if package_dir.is_symlink() and not target.is_dir():
+        return f"{package_dir} is a symbolic link to {target}, which is not a directory"
+    if not os.path.lexists(target):
+        return None
+    if not target.is_dir():
+        return (
+            f"{package_dir} exists and is not a directory; ciogen will not replace it"
+        )
+    try:
+        if (target / MANIFEST).is_file() or not any(target.iterdir()):
+            return None
+    except OSError as exc:
+        return f"cannot read {package_dir}: {exc.strerror or exc}"
+    return (
+        f"{package_dir} is not a package ciogen wrote (not empty, no {MANIFEST}); "
+        "move it away or choose another --out or --package"
+    )
+
+
 def write_package(
     package_dir: Path, files: dict[str, bytes], manifest: bytes
 ) -> list[str]:
-    """Make package_dir hold exactly `files` (+ manifest); return the paths that changed."""
+    """Make package_dir hold exactly `files` (+ manifest); return the paths that changed.
+
+    Raises UsageError, writing nothing, when package_dir holds something ciogen did not
+    write (`refusal`)."""
+    why = refusal(package_dir)
+    if why:
+        raise UsageError(why)
+    package_dir = target_of(package_dir)
     current = read_tree(package_dir)
     changed = sorted(
         {k for k in files if current.get(k) != files[k]} | (set(current) - set(files))

@@ -240,3 +240,73 @@ def test_a_discriminator_mapping_to_an_array_warns_and_generates(
     assert done.returncode == 0, done.stderr
     r = run_cli("generate", *base, "--out", "strict", "--strict", cwd=tmp_path)
     assert r.returncode == 2
+
+
+# ---- what `generate` may replace ------------------------------------------------------------
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under root (hidden ones too): a file's bytes, None for a directory."""
+    return {
+        str(p.relative_to(root)): None if p.is_dir() else p.read_bytes()
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_generate_replaces_only_a_package_it_wrote(tmp_path: Path) -> None:
+    spec = str(DATA / "coverage31.yaml")
+    args = ("generate", "--spec", spec, "--out", "src", "--package", "mylib")
+    own = tmp_path / "src" / "mylib"
+    own.mkdir(parents=True)
+    (own / "handwritten.py").write_text("precious = True\n")
+    before = tree(tmp_path)
+    r = run_cli(*args, "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    wanted = (
+        "error: src/mylib is not a package ciogen wrote (not empty, no "
+        ".ciogen-manifest.json); move it away or choose another --out or --package"
+    )
+    assert r.stderr.strip().splitlines() == [wanted]
+    assert tree(tmp_path) == before  # nothing written, nothing moved aside
+    (own / "handwritten.py").unlink()
+    own.rmdir()
+    own.write_text("a file\n")
+    before = tree(tmp_path)
+    r = run_cli(*args, "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "error: src/mylib exists and is not a directory; ciogen will not replace it"
+    ]
+    assert tree(tmp_path) == before
+    own.unlink()
+    own.mkdir()  # an empty directory is taken
+    assert run_cli(*args, cwd=tmp_path).returncode == 0
+    assert (own / ".ciogen-manifest.json").is_file()
+    (own / "stray.py").write_text("x = 1\n")  # a package it wrote is replaced as it is
+    r = run_cli(*args, "--name", "Other", cwd=tmp_path)
+    assert r.returncode == 0 and "removed" in r.stdout
+    assert not (own / "stray.py").exists()
+    assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["mylib"]
+
+
+def test_a_package_behind_a_symbolic_link_is_written_where_the_link_points(
+    tmp_path: Path,
+) -> None:
+    spec = str(DATA / "coverage31.yaml")
+    args = ("generate", "--spec", spec, "--out", "src", "--package", "mylib")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "src").mkdir()
+    link = tmp_path / "src" / "mylib"
+    link.symlink_to("../real/mylib")
+    r = run_cli(*args, cwd=tmp_path)
+    wanted = (
+        f"error: src/mylib is a symbolic link to {tmp_path / 'real' / 'mylib'}, "
+        "which is not a directory"
+    )
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [wanted]
+    (tmp_path / "real" / "mylib").mkdir()
+    for name in ("One", "Two"):  # written, then replaced, through the link
+        r = run_cli(*args, "--name", name, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert link.is_symlink() and (link / ".ciogen-manifest.json").is_file()
+    assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["mylib"]
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["mylib"]
