@@ -20,8 +20,8 @@ import difflib
 import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -154,13 +154,16 @@ def write_package(
     if not changed and old_manifest.exists() and old_manifest.read_bytes() == manifest:
         return []
     package_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{package_dir.name}.", dir=package_dir.parent))
+    tmp = _scratch(package_dir)
+    # the modes any mkdir and file write get here (the umask, a default ACL): the package
+    # is for whoever imports it, not only for the user who generated it
+    file_mode = tmp.stat().st_mode & 0o666
     try:
         for rel, data in files.items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             if rel not in changed:
-                _keep(package_dir / rel, target)
+                _keep(package_dir / rel, target, file_mode)
             else:
                 target.write_bytes(data)
         (tmp / MANIFEST).write_bytes(manifest)
@@ -171,12 +174,26 @@ def write_package(
     return changed
 
 
-def _keep(src: Path, dst: Path) -> None:
-    """Carry an unchanged file over with its mtime (make and pre-commit rely on it)."""
+def _scratch(package_dir: Path) -> Path:
+    """A new, empty directory beside package_dir, with the mode `mkdir` gives it."""
+    while True:
+        path = package_dir.with_name(f".{package_dir.name}.{secrets.token_hex(4)}")
+        try:
+            path.mkdir(0o777)  # not mkdtemp's 0o700: less the umask, like any mkdir
+        except FileExistsError:
+            continue
+        return path
+
+
+def _keep(src: Path, dst: Path, mode: int) -> None:
+    """Carry an unchanged file over with its mtime (make and pre-commit rely on it), with
+    the mode a new file gets."""
     try:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
+    if dst.stat().st_mode & 0o7777 != mode:
+        os.chmod(dst, mode)
 
 
 def _swap(new: Path, final: Path) -> None:

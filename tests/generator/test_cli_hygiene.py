@@ -4,6 +4,7 @@ instead of stopping the run (exit 2 only with --strict)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -310,3 +311,37 @@ def test_a_package_behind_a_symbolic_link_is_written_where_the_link_points(
         assert link.is_symlink() and (link / ".ciogen-manifest.json").is_file()
     assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["mylib"]
     assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["mylib"]
+
+
+def modes(root: Path) -> set[tuple[str, str]]:
+    return {
+        ("dir" if p.is_dir() else "file", oct(p.stat().st_mode & 0o7777))
+        for p in [root, *root.rglob("*")]
+    }
+
+
+def test_the_package_gets_the_modes_of_any_new_directory_and_file(
+    tmp_path: Path,
+) -> None:
+    """Generated as root in a container and imported as another user: the package is
+    readable by whoever the umask lets read it (mkdtemp made it 0o700 whatever the umask).
+    """
+    spec = tmp_path / "api.yaml"
+    spec.write_text((DATA / "coverage31.yaml").read_text())
+    args = ("generate", "--spec", "api.yaml", "--out", "out", "--package", "p")
+    old = os.umask(0o022)
+    try:
+        assert run_cli(*args, cwd=tmp_path).returncode == 0
+        assert modes(tmp_path / "out" / "p") == {("dir", "0o755"), ("file", "0o644")}
+        os.umask(0o077)
+        spec.write_text(spec.read_text().replace("mode:", "speed:"))
+        r = run_cli(*args, cwd=tmp_path)
+        assert r.returncode == 0 and "unchanged" in r.stdout
+        # unchanged files are carried over, with the mode a new file gets now
+        assert modes(tmp_path / "out" / "p") == {("dir", "0o700"), ("file", "0o600")}
+        os.umask(0o027)
+        spec.write_text(spec.read_text().replace("speed:", "mode:"))
+        assert run_cli(*args, cwd=tmp_path).returncode == 0
+        assert modes(tmp_path / "out" / "p") == {("dir", "0o750"), ("file", "0o640")}
+    finally:
+        os.umask(old)
