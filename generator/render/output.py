@@ -20,6 +20,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterable, Sequence
@@ -135,23 +136,38 @@ def refusal(package_dir: Path) -> str | None:
     )
 
 
-def write_package(
+def changed_paths(
     package_dir: Path, files: dict[str, bytes], manifest: bytes
-) -> list[str]:
-    """Make package_dir hold exactly `files` (+ manifest); return the paths that changed.
-
-    Raises UsageError, writing nothing, when package_dir holds something ciogen did not
-    write (`refusal`)."""
-    why = refusal(package_dir)
-    if why:
-        raise UsageError(why)
-    package_dir = target_of(package_dir)
+) -> list[str] | None:
+    """The paths a write would change (or remove); None when nothing at all would change."""
     current = read_tree(package_dir)
     changed = sorted(
         {k for k in files if current.get(k) != files[k]} | (set(current) - set(files))
     )
     old_manifest = package_dir / MANIFEST
     if not changed and old_manifest.exists() and old_manifest.read_bytes() == manifest:
+        return None
+    return changed
+
+
+def write_package(
+    package_dir: Path, files: dict[str, bytes], manifest: bytes
+) -> list[str]:
+    """Make package_dir hold exactly `files` (+ manifest); return the paths that changed.
+
+    Raises UsageError, writing nothing, when package_dir holds something ciogen did not
+    write (`refusal`). Leftovers of interrupted runs beside it are removed first."""
+    why = refusal(package_dir)
+    if why:
+        raise UsageError(why)
+    package_dir = target_of(package_dir)
+    gone = leftovers(package_dir)
+    changed = changed_paths(package_dir, files, manifest)
+    if changed is None and not gone:
+        return []
+    for path in gone:
+        shutil.rmtree(path, ignore_errors=True)
+    if changed is None:
         return []
     package_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = _scratch(package_dir)
@@ -174,10 +190,60 @@ def write_package(
     return changed
 
 
+# A run's scratch copy and the package it moves aside are `.NAME.ciogen-new-PID-HEX` and
+# `.NAME.ciogen-old-PID-HEX` beside the package: a run killed before it removed them
+# left them there, and a later run removes them once process PID is gone. (`.NAME.old-PID`
+# is what earlier versions left: removed too when it is a package, a manifest inside.)
+def _leftover_name(package_dir: Path) -> re.Pattern[str]:
+    name = re.escape(package_dir.name)
+    return re.compile(rf"\.{name}\.(?:ciogen-(?:new|old)-(\d+)-[0-9a-f]+|old-(\d+))\Z")
+
+
+def _own(package_dir: Path, kind: str) -> Path:
+    token = secrets.token_hex(4)
+    return package_dir.with_name(
+        f".{package_dir.name}.ciogen-{kind}-{os.getpid()}-{token}"
+    )
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier process's: this one's are made after the clean-up
+    if os.name != "posix":
+        return True  # no harmless probe (os.kill would end the process): keep it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
+
+
+def leftovers(package_dir: Path) -> list[Path]:
+    """Scratch and moved-aside copies of package_dir that runs no longer alive left."""
+    pattern = _leftover_name(package_dir)
+    found: list[Path] = []
+    try:
+        entries = list(os.scandir(package_dir.parent))
+    except OSError:
+        return []
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if not match or not entry.is_dir(follow_symlinks=False):
+            continue
+        path = Path(entry.path)
+        if match.group(2) and not (path / MANIFEST).is_file():
+            continue  # an old ciogen moved someone's directory aside: theirs to remove
+        if not _alive(int(match.group(1) or match.group(2))):
+            found.append(path)
+    return sorted(found)
+
+
 def _scratch(package_dir: Path) -> Path:
     """A new, empty directory beside package_dir, with the mode `mkdir` gives it."""
     while True:
-        path = package_dir.with_name(f".{package_dir.name}.{secrets.token_hex(4)}")
+        path = _own(package_dir, "new")
         try:
             path.mkdir(0o777)  # not mkdtemp's 0o700: less the umask, like any mkdir
         except FileExistsError:
@@ -197,14 +263,15 @@ def _keep(src: Path, dst: Path, mode: int) -> None:
 
 
 def _swap(new: Path, final: Path) -> None:
-    old: Path | None = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        final.rename(old)
+    """Put `new` at `final` by two renames; interrupted or failed between them (Ctrl-C
+    too), the old package is put back."""
+    old = _own(final, "old") if os.path.lexists(final) else None
     try:
-        new.rename(final)
-    except OSError:
         if old is not None:
+            final.rename(old)
+        new.rename(final)
+    except BaseException:
+        if old is not None and old.exists() and not os.path.lexists(final):
             old.rename(final)
         raise
     if old is not None:

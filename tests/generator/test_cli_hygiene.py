@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from support.packages import DATA, run_cli
@@ -345,3 +346,38 @@ def test_the_package_gets_the_modes_of_any_new_directory_and_file(
         assert modes(tmp_path / "out" / "p") == {("dir", "0o750"), ("file", "0o640")}
     finally:
         os.umask(old)
+
+
+def test_a_run_removes_what_interrupted_runs_left_beside_the_package(
+    tmp_path: Path,
+) -> None:
+    """Scratch copies and moved-aside packages of runs that were killed are removed by the
+    next run (even one with nothing to write); those of a live run, and anything else, stay.
+    """
+    spec = str(DATA / "coverage31.yaml")
+    args = ("generate", "--spec", spec, "--out", "out", "--package", "p")
+    assert run_cli(*args, cwd=tmp_path).returncode == 0
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead, live = gone.pid, os.getpid()
+    out = tmp_path / "out"
+    removed = [
+        f".p.ciogen-new-{dead}-0a1b2c3d",
+        f".p.ciogen-old-{dead}-4e5f6a7b",
+        f".p.old-{dead}",  # an earlier version's, a package inside
+    ]
+    kept = [
+        f".p.ciogen-new-{live}-0a1b2c3d",  # a run still going
+        f".p.old-{dead + 1}",  # an earlier version moved someone's directory aside
+        ".p.settings",  # not ciogen's
+        f".q.ciogen-new-{dead}-0a1b2c3d",  # another package's
+    ]
+    for name in removed + kept:
+        (out / name / "models").mkdir(parents=True)
+        (out / name / "models" / "pet.py").write_text("x = 1\n")
+    (out / f".p.old-{dead}" / ".ciogen-manifest.json").write_text("{}\n")
+    (out / f".p.ciogen-old-{dead}-00000000").write_text("a file\n")
+    kept.append(f".p.ciogen-old-{dead}-00000000")
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == 0 and "up to date" in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(["p", *kept])
