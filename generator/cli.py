@@ -164,6 +164,10 @@ def _warn(findings: Sequence[object]) -> None:
         print(f"warning: {f}", file=sys.stderr)
 
 
+def _notice(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def cmd_generate(opts: Options) -> int:
     from .pipeline import render
     from .render.output import refusal, write_package
@@ -175,7 +179,7 @@ def cmd_generate(opts: Options) -> int:
     result = render(opts)
     _warn(result.findings)
     try:
-        changed = write_package(where, result.files, result.manifest)
+        changed = write_package(where, result.files, result.manifest, _notice)
     except OSError as exc:
         raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
     if not changed:

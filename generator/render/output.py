@@ -2,7 +2,8 @@
 
 `write_package` never leaves a half-written package: the new tree is assembled in a sibling
 temporary directory (unchanged files are hard-linked or copied with their mtime) and swapped
-in with renames. When nothing changed it touches nothing at all. It replaces only what it
+in with renames, holding a lock (`DIR/.NAME.lock`, flock) so that two runs into one
+package take turns. When nothing changed it touches nothing at all. It replaces only what it
 wrote itself: an empty directory or one holding a manifest; anything else at the package's
 path (a file, a directory of someone's own code) stops the run before anything is written.
 A symbolic link to a directory is written through: the directory it names is replaced.
@@ -17,18 +18,32 @@ file (the spec directories are listed again).
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UsageError
 
+try:
+    import fcntl
+
+    HAVE_FLOCK = True
+except ImportError:  # Windows: runs into one package are not serialised there
+    HAVE_FLOCK = False
+
 MANIFEST = ".ciogen-manifest.json"
+# A run that finds another writing the same package waits for it: it says so after
+# LOCK_NOTICE seconds and gives up (exit 2) after LOCK_TIMEOUT.
+LOCK_NOTICE = 1.0
+LOCK_TIMEOUT = 300.0
 
 
 def sha256_file(path: Path) -> str:
@@ -151,25 +166,126 @@ def changed_paths(
 
 
 def write_package(
-    package_dir: Path, files: dict[str, bytes], manifest: bytes
+    package_dir: Path,
+    files: dict[str, bytes],
+    manifest: bytes,
+    on_wait: Callable[[str], None] | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> list[str]:
     """Make package_dir hold exactly `files` (+ manifest); return the paths that changed.
 
     Raises UsageError, writing nothing, when package_dir holds something ciogen did not
-    write (`refusal`). Leftovers of interrupted runs beside it are removed first."""
+    write (`refusal`). The write holds the package's lock (`locked`): a second run waits
+    for it (`on_wait` hears of it after LOCK_NOTICE seconds). Leftovers of interrupted
+    runs beside the package are removed first. A package already up to date is only read.
+    """
     why = refusal(package_dir)
     if why:
         raise UsageError(why)
-    package_dir = target_of(package_dir)
-    gone = leftovers(package_dir)
-    changed = changed_paths(package_dir, files, manifest)
-    if changed is None and not gone:
+    target = target_of(package_dir)
+    try:
+        fresh = changed_paths(target, files, manifest) is None and not leftovers(target)
+    except OSError:  # another run's swap under way: look again under the lock
+        fresh = False
+    if fresh:
         return []
-    for path in gone:
-        shutil.rmtree(path, ignore_errors=True)
-    if changed is None:
-        return []
-    package_dir.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with locked(target, package_dir, on_wait, lock_timeout):
+        why = refusal(package_dir)  # again: what stands there now is what is replaced
+        if why:
+            raise UsageError(why)
+        for path in leftovers(target):
+            shutil.rmtree(path, ignore_errors=True)
+        changed = changed_paths(target, files, manifest)
+        if changed is None:
+            return []
+        _write(target, files, manifest, changed)
+    return changed
+
+
+def lock_file(package_dir: Path) -> Path:
+    """`DIR/.NAME.lock`: beside the package, never in it; there only while a run writes."""
+    return package_dir.with_name(f".{package_dir.name}.lock")
+
+
+@contextmanager
+def locked(
+    package_dir: Path,
+    shown: Path,
+    on_wait: Callable[[str], None] | None = None,
+    timeout: float = LOCK_TIMEOUT,
+) -> Iterator[None]:
+    """Hold package_dir's lock (flock on `lock_file`) for the block; wait while another
+    run holds it. The lock file is removed on the way out; a run that was waiting on the
+    removed file takes the lock on a new one. Where flock is missing (Windows) or the
+    filesystem has none, runs are not serialised."""
+    if not HAVE_FLOCK:
+        yield
+        return
+    path = lock_file(package_dir)
+    start = time.monotonic()
+    told = False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                        break  # no locks on this filesystem: write unserialised
+                    raise
+                waited = time.monotonic() - start
+                holder = _holder(fd)
+                if waited >= timeout:
+                    raise UsageError(
+                        f"{shown}: another ciogen run{holder} has been writing it for "
+                        f"more than {timeout:g} s (lock file {path})"
+                    )
+                if on_wait is not None and not told and waited >= LOCK_NOTICE:
+                    on_wait(
+                        f"{shown}: waiting for another ciogen run{holder} to finish "
+                        f"writing it (lock file {path})"
+                    )
+                    told = True
+                time.sleep(0.05)
+            try:
+                mine = os.path.samestat(os.fstat(fd), os.stat(path))
+            except FileNotFoundError:
+                mine = False
+        except BaseException:
+            os.close(fd)
+            raise
+        if mine:
+            break
+        os.close(fd)  # the run before removed the file it locked: lock the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        try:
+            os.unlink(path)  # still locked: a waiter finds it gone and starts again
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def _holder(fd: int) -> str:
+    """` (pid N)`: the run holding the lock, as its lock file says (empty when unknown)."""
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+    return f" (pid {text})" if text.isdigit() else ""
+
+
+def _write(
+    package_dir: Path, files: dict[str, bytes], manifest: bytes, changed: list[str]
+) -> None:
     tmp = _scratch(package_dir)
     # the modes any mkdir and file write get here (the umask, a default ACL): the package
     # is for whoever imports it, not only for the user who generated it
@@ -187,7 +303,6 @@ def write_package(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return changed
 
 
 # A run's scratch copy and the package it moves aside are `.NAME.ciogen-new-PID-HEX` and

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.packages import DATA, run_cli
+import pytest
+from support.packages import DATA, ROOT, run_cli
 
 from generator import __version__
 
@@ -381,3 +382,48 @@ def test_a_run_removes_what_interrupted_runs_left_beside_the_package(
     r = run_cli(*args, cwd=tmp_path)
     assert r.returncode == 0 and "up to date" in r.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(["p", *kept])
+
+
+def test_a_second_run_into_the_same_package_waits_for_the_first(tmp_path: Path) -> None:
+    """The lock is `OUT/.PACKAGE.lock` (held by this test here): a run that finds it held
+    says so after a moment and writes when it is let go; the lock file goes with the run.
+    """
+    fcntl = pytest.importorskip("fcntl")
+
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / ".p.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write(f"{os.getpid()}\n")
+        held.flush()
+        args = [
+            "--spec",
+            str(DATA / "coverage31.yaml"),
+            "--out",
+            "out",
+            "--package",
+            "p",
+        ]
+        run = subprocess.Popen(
+            [sys.executable, "-m", "generator", "generate", *args],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert run.stderr is not None
+        line = run.stderr.readline()
+        while line.startswith("warning: "):  # the spec's, before the write
+            line = run.stderr.readline()
+        wanted = (
+            f"out/p: waiting for another ciogen run (pid {os.getpid()}) to finish "
+            "writing it (lock file out/.p.lock)\n"
+        )
+        assert line == wanted
+        assert run.poll() is None and not (out / "p").exists()
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 0 and "error" not in stderr, stderr
+    assert stdout == "out/p: 20 file(s) written, 0 unchanged\n"
+    assert sorted(p.name for p in out.iterdir()) == ["p"]  # the lock file too is gone
