@@ -1,7 +1,8 @@
 """Command line: `python -m generator {generate,check,validate}` (also the `ciogen` script).
 
-Exit codes: 0 done / in sync; 1 `check` found stale files; 2 bad input or usage (one line
-naming the file and JSON pointer, never a traceback).
+Exit codes: 0 done / in sync; 1 `check` found stale files (or no package: one line); 2 bad
+input or usage (one line naming the file and JSON pointer, never a traceback), and a
+`generate` that would replace what ciogen did not write.
 """
 
 from __future__ import annotations
@@ -205,6 +206,18 @@ def cmd_check(opts: Options, full: bool, argv: Sequence[str]) -> int:
     from .render.output import fast_check, read_tree, unified_diff
 
     package_dir = opts.out / opts.package
+    if package_dir.exists() and not package_dir.is_dir():
+        raise UsageError(f"{package_dir} exists and is not a directory")
+    try:
+        there = package_dir.exists() and any(package_dir.iterdir())
+    except OSError as exc:
+        raise UsageError(f"cannot read {package_dir}: {exc.strerror or exc}") from None
+    if not there:
+        state = "missing" if not package_dir.exists() else "empty"
+        print(
+            f"{package_dir}: {state}; run `{regenerate_command(argv)}`", file=sys.stderr
+        )
+        return 1
     if not full and fast_check(
         package_dir, _spec_files(opts), [str(s) for s in opts.specs], opts.hashed()
     ):

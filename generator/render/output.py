@@ -402,8 +402,21 @@ def unified_diff(
     )
     chunks: list[str] = []
     for rel in stale:
-        a = actual.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
-        b = expected.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
+        on_disk, fresh = actual.get(rel, b""), expected.get(rel, b"")
+        both = rel in actual and rel in expected
+        if both and b"\r\n" in on_disk and b"\r\n" not in fresh:
+            # a checkout with CRLF line endings (git's core.autocrlf): say so, and show
+            # what else differs, not every line as changed
+            on_disk = on_disk.replace(b"\r\n", b"\n")
+            same = on_disk == fresh
+            chunks.append(
+                f"{root}/{rel}: line endings differ (CRLF)"
+                + ("\n" if same else "; the diff below ignores them\n")
+            )
+            if same:
+                continue
+        a = on_disk.decode("utf-8", "replace").splitlines(keepends=True)
+        b = fresh.decode("utf-8", "replace").splitlines(keepends=True)
         chunks.extend(
             difflib.unified_diff(
                 a, b, f"{root}/{rel} (on disk)", f"{root}/{rel} (fresh render)"

@@ -427,3 +427,54 @@ def test_a_second_run_into_the_same_package_waits_for_the_first(tmp_path: Path) 
     assert run.returncode == 0 and "error" not in stderr, stderr
     assert stdout == "out/p: 20 file(s) written, 0 unchanged\n"
     assert sorted(p.name for p in out.iterdir()) == ["p"]  # the lock file too is gone
+
+
+# ---- what `check` says ----------------------------------------------------------------------
+
+
+def test_check_of_a_missing_package_says_so_in_one_line(tmp_path: Path) -> None:
+    args = ("--spec", str(DATA / "coverage31.yaml"), "--out", "out", "--package", "p")
+    for extra in ((), ("--full",)):
+        r = run_cli("check", *extra, *args, cwd=tmp_path)
+        assert r.returncode == 1 and r.stdout == ""
+        assert r.stderr.splitlines() == [
+            f"out/p: missing; run `ciogen generate {' '.join(args)}`"
+        ]
+    (tmp_path / "out" / "p").mkdir(parents=True)
+    r = run_cli("check", *args, cwd=tmp_path)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.splitlines()[0].startswith("out/p: empty; run `ciogen generate")
+    (tmp_path / "out" / "p").rmdir()
+    (tmp_path / "out" / "p").write_text("a file\n")
+    r = run_cli("check", *args, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == ["error: out/p exists and is not a directory"]
+
+
+def test_check_names_a_file_whose_line_endings_alone_differ(tmp_path: Path) -> None:
+    """A checkout that turned LF into CRLF (git's core.autocrlf) is stale, but the diff of
+    every line against an identical-looking one helps nobody: one line says what it is.
+    """
+    args = ("--spec", str(DATA / "coverage31.yaml"), "--out", "out", "--package", "p")
+    assert run_cli("generate", *args, cwd=tmp_path).returncode == 0
+    readme = tmp_path / "out" / "p" / "README.md"
+    readme.write_bytes(readme.read_bytes().replace(b"\n", b"\r\n"))
+    client = next((tmp_path / "out" / "p").glob("*_client.py"))
+    edited = client.read_bytes().replace(b"\n", b"\r\n", 3) + b"# edited\r\n"
+    client.write_bytes(edited)
+    for extra in ((), ("--full",)):
+        r = run_cli("check", *extra, *args, cwd=tmp_path)
+        assert r.returncode == 1
+        lines = r.stdout.splitlines()
+        assert "out/p/README.md: line endings differ (CRLF)" in lines
+        assert not any("README.md (on disk)" in line for line in lines)
+        assert (
+            f"out/p/{client.name}: line endings differ (CRLF); the diff below ignores them"
+            in lines
+        )
+        assert [line for line in lines if line.startswith(("-", "+"))] == [
+            f"--- out/p/{client.name} (on disk)",
+            f"+++ out/p/{client.name} (fresh render)",
+            "-# edited",
+        ]
+        assert "out/p/README.md" in r.stderr
