@@ -1,7 +1,8 @@
 """Command line: `python -m generator {generate,check,validate}` (also the `ciogen` script).
 
-Exit codes: 0 done / in sync; 1 `check` found stale files; 2 bad input or usage (one line
-naming the file and JSON pointer, never a traceback).
+Exit codes: 0 done / in sync; 1 `check` found stale files (or no package: one line); 2 bad
+input or usage (one line naming the file and JSON pointer, never a traceback), and a
+`generate` that would replace what ciogen did not write.
 """
 
 from __future__ import annotations
@@ -164,15 +165,22 @@ def _warn(findings: Sequence[object]) -> None:
         print(f"warning: {f}", file=sys.stderr)
 
 
+def _notice(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def cmd_generate(opts: Options) -> int:
     from .pipeline import render
-    from .render.output import write_package
+    from .render.output import refusal, write_package
 
+    where = opts.out / opts.package
+    why = refusal(where)  # before the render: a refused run costs nothing
+    if why:
+        raise UsageError(why)
     result = render(opts)
     _warn(result.findings)
-    where = opts.out / opts.package
     try:
-        changed = write_package(where, result.files, result.manifest)
+        changed = write_package(where, result.files, result.manifest, _notice)
     except OSError as exc:
         raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
     if not changed:
@@ -198,6 +206,18 @@ def cmd_check(opts: Options, full: bool, argv: Sequence[str]) -> int:
     from .render.output import fast_check, read_tree, unified_diff
 
     package_dir = opts.out / opts.package
+    if package_dir.exists() and not package_dir.is_dir():
+        raise UsageError(f"{package_dir} exists and is not a directory")
+    try:
+        there = package_dir.exists() and any(package_dir.iterdir())
+    except OSError as exc:
+        raise UsageError(f"cannot read {package_dir}: {exc.strerror or exc}") from None
+    if not there:
+        state = "missing" if not package_dir.exists() else "empty"
+        print(
+            f"{package_dir}: {state}; run `{regenerate_command(argv)}`", file=sys.stderr
+        )
+        return 1
     if not full and fast_check(
         package_dir, _spec_files(opts), [str(s) for s in opts.specs], opts.hashed()
     ):

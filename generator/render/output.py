@@ -2,7 +2,11 @@
 
 `write_package` never leaves a half-written package: the new tree is assembled in a sibling
 temporary directory (unchanged files are hard-linked or copied with their mtime) and swapped
-in with renames. When nothing changed it touches nothing at all.
+in with renames, holding a lock (`DIR/.NAME.lock`, flock) so that two runs into one
+package take turns. When nothing changed it touches nothing at all. It replaces only what it
+wrote itself: an empty directory or one holding a manifest; anything else at the package's
+path (a file, a directory of someone's own code) stops the run before anything is written.
+A symbolic link to a directory is written through: the directory it names is replaced.
 
 The manifest (`.ciogen-manifest.json` in the package) records the hash of every input
 (spec files, templates, generator sources, options) and every output, so `check` can answer
@@ -14,17 +18,33 @@ file (the spec directories are listed again).
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import UsageError
 from ..spec.files import spec_base, spec_name
 
+try:
+    import fcntl
+
+    HAVE_FLOCK = True
+except ImportError:  # Windows: runs into one package are not serialised there
+    HAVE_FLOCK = False
+
 MANIFEST = ".ciogen-manifest.json"
+# A run that finds another writing the same package waits for it: it says so after
+# LOCK_NOTICE seconds and gives up (exit 2) after LOCK_TIMEOUT.
+LOCK_NOTICE = 1.0
+LOCK_TIMEOUT = 300.0
 
 
 def sha256_file(path: Path) -> str:
@@ -100,25 +120,182 @@ def manifest_bytes(
     return (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
 
 
-def write_package(
+def target_of(package_dir: Path) -> Path:
+    """Where the package is written: `package_dir`, or the directory its symbolic link names."""
+    return package_dir.resolve() if package_dir.is_symlink() else package_dir
+
+
+def refusal(package_dir: Path) -> str | None:
+    """Why what stands at `package_dir` may not be replaced by a package (None: it may).
+
+    ciogen replaces only what it wrote: nothing, an empty directory, or a directory with a
+    manifest. A file, or a directory of someone's own code, is left alone.
+    """
+    target = target_of(package_dir)
+    if package_dir.is_symlink() and not target.is_dir():
+        return f"{package_dir} is a symbolic link to {target}, which is not a directory"
+    if not os.path.lexists(target):
+        return None
+    if not target.is_dir():
+        return (
+            f"{package_dir} exists and is not a directory; ciogen will not replace it"
+        )
+    try:
+        if (target / MANIFEST).is_file() or not any(target.iterdir()):
+            return None
+    except OSError as exc:
+        return f"cannot read {package_dir}: {exc.strerror or exc}"
+    return (
+        f"{package_dir} is not a package ciogen wrote (not empty, no {MANIFEST}); "
+        "move it away or choose another --out or --package"
+    )
+
+
+def changed_paths(
     package_dir: Path, files: dict[str, bytes], manifest: bytes
-) -> list[str]:
-    """Make package_dir hold exactly `files` (+ manifest); return the paths that changed."""
+) -> list[str] | None:
+    """The paths a write would change (or remove); None when nothing at all would change."""
     current = read_tree(package_dir)
     changed = sorted(
         {k for k in files if current.get(k) != files[k]} | (set(current) - set(files))
     )
     old_manifest = package_dir / MANIFEST
     if not changed and old_manifest.exists() and old_manifest.read_bytes() == manifest:
+        return None
+    return changed
+
+
+def write_package(
+    package_dir: Path,
+    files: dict[str, bytes],
+    manifest: bytes,
+    on_wait: Callable[[str], None] | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> list[str]:
+    """Make package_dir hold exactly `files` (+ manifest); return the paths that changed.
+
+    Raises UsageError, writing nothing, when package_dir holds something ciogen did not
+    write (`refusal`). The write holds the package's lock (`locked`): a second run waits
+    for it (`on_wait` hears of it after LOCK_NOTICE seconds). Leftovers of interrupted
+    runs beside the package are removed first. A package already up to date is only read.
+    """
+    why = refusal(package_dir)
+    if why:
+        raise UsageError(why)
+    target = target_of(package_dir)
+    try:
+        fresh = changed_paths(target, files, manifest) is None and not leftovers(target)
+    except OSError:  # another run's swap under way: look again under the lock
+        fresh = False
+    if fresh:
         return []
-    package_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{package_dir.name}.", dir=package_dir.parent))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with locked(target, package_dir, on_wait, lock_timeout):
+        why = refusal(package_dir)  # again: what stands there now is what is replaced
+        if why:
+            raise UsageError(why)
+        for path in leftovers(target):
+            shutil.rmtree(path, ignore_errors=True)
+        changed = changed_paths(target, files, manifest)
+        if changed is None:
+            return []
+        _write(target, files, manifest, changed)
+    return changed
+
+
+def lock_file(package_dir: Path) -> Path:
+    """`DIR/.NAME.lock`: beside the package, never in it; there only while a run writes."""
+    return package_dir.with_name(f".{package_dir.name}.lock")
+
+
+@contextmanager
+def locked(
+    package_dir: Path,
+    shown: Path,
+    on_wait: Callable[[str], None] | None = None,
+    timeout: float = LOCK_TIMEOUT,
+) -> Iterator[None]:
+    """Hold package_dir's lock (flock on `lock_file`) for the block; wait while another
+    run holds it. The lock file is removed on the way out; a run that was waiting on the
+    removed file takes the lock on a new one. Where flock is missing (Windows) or the
+    filesystem has none, runs are not serialised."""
+    if not HAVE_FLOCK:
+        yield
+        return
+    path = lock_file(package_dir)
+    start = time.monotonic()
+    told = False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                        break  # no locks on this filesystem: write unserialised
+                    raise
+                waited = time.monotonic() - start
+                holder = _holder(fd)
+                if waited >= timeout:
+                    raise UsageError(
+                        f"{shown}: another ciogen run{holder} has been writing it for "
+                        f"more than {timeout:g} s (lock file {path})"
+                    )
+                if on_wait is not None and not told and waited >= LOCK_NOTICE:
+                    on_wait(
+                        f"{shown}: waiting for another ciogen run{holder} to finish "
+                        f"writing it (lock file {path})"
+                    )
+                    told = True
+                time.sleep(0.05)
+            try:
+                mine = os.path.samestat(os.fstat(fd), os.stat(path))
+            except FileNotFoundError:
+                mine = False
+        except BaseException:
+            os.close(fd)
+            raise
+        if mine:
+            break
+        os.close(fd)  # the run before removed the file it locked: lock the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        try:
+            os.unlink(path)  # still locked: a waiter finds it gone and starts again
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def _holder(fd: int) -> str:
+    """` (pid N)`: the run holding the lock, as its lock file says (empty when unknown)."""
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+    return f" (pid {text})" if text.isdigit() else ""
+
+
+def _write(
+    package_dir: Path, files: dict[str, bytes], manifest: bytes, changed: list[str]
+) -> None:
+    tmp = _scratch(package_dir)
+    # the modes any mkdir and file write get here (the umask, a default ACL): the package
+    # is for whoever imports it, not only for the user who generated it
+    file_mode = tmp.stat().st_mode & 0o666
     try:
         for rel, data in files.items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             if rel not in changed:
-                _keep(package_dir / rel, target)
+                _keep(package_dir / rel, target, file_mode)
             else:
                 target.write_bytes(data)
         (tmp / MANIFEST).write_bytes(manifest)
@@ -126,26 +303,90 @@ def write_package(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return changed
 
 
-def _keep(src: Path, dst: Path) -> None:
-    """Carry an unchanged file over with its mtime (make and pre-commit rely on it)."""
+# A run's scratch copy and the package it moves aside are `.NAME.ciogen-new-PID-HEX` and
+# `.NAME.ciogen-old-PID-HEX` beside the package: a run killed before it removed them
+# left them there, and a later run removes them once process PID is gone. (`.NAME.old-PID`
+# is what earlier versions left: removed too when it is a package, a manifest inside.)
+def _leftover_name(package_dir: Path) -> re.Pattern[str]:
+    name = re.escape(package_dir.name)
+    return re.compile(rf"\.{name}\.(?:ciogen-(?:new|old)-(\d+)-[0-9a-f]+|old-(\d+))\Z")
+
+
+def _own(package_dir: Path, kind: str) -> Path:
+    token = secrets.token_hex(4)
+    return package_dir.with_name(
+        f".{package_dir.name}.ciogen-{kind}-{os.getpid()}-{token}"
+    )
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier process's: this one's are made after the clean-up
+    if os.name != "posix":
+        return True  # no harmless probe (os.kill would end the process): keep it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
+
+
+def leftovers(package_dir: Path) -> list[Path]:
+    """Scratch and moved-aside copies of package_dir that runs no longer alive left."""
+    pattern = _leftover_name(package_dir)
+    found: list[Path] = []
+    try:
+        entries = list(os.scandir(package_dir.parent))
+    except OSError:
+        return []
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if not match or not entry.is_dir(follow_symlinks=False):
+            continue
+        path = Path(entry.path)
+        if match.group(2) and not (path / MANIFEST).is_file():
+            continue  # an old ciogen moved someone's directory aside: theirs to remove
+        if not _alive(int(match.group(1) or match.group(2))):
+            found.append(path)
+    return sorted(found)
+
+
+def _scratch(package_dir: Path) -> Path:
+    """A new, empty directory beside package_dir, with the mode `mkdir` gives it."""
+    while True:
+        path = _own(package_dir, "new")
+        try:
+            path.mkdir(0o777)  # not mkdtemp's 0o700: less the umask, like any mkdir
+        except FileExistsError:
+            continue
+        return path
+
+
+def _keep(src: Path, dst: Path, mode: int) -> None:
+    """Carry an unchanged file over with its mtime (make and pre-commit rely on it), with
+    the mode a new file gets."""
     try:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
+    if dst.stat().st_mode & 0o7777 != mode:
+        os.chmod(dst, mode)
 
 
 def _swap(new: Path, final: Path) -> None:
-    old: Path | None = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        final.rename(old)
+    """Put `new` at `final` by two renames; interrupted or failed between them (Ctrl-C
+    too), the old package is put back."""
+    old = _own(final, "old") if os.path.lexists(final) else None
     try:
-        new.rename(final)
-    except OSError:
         if old is not None:
+            final.rename(old)
+        new.rename(final)
+    except BaseException:
+        if old is not None and old.exists() and not os.path.lexists(final):
             old.rename(final)
         raise
     if old is not None:
@@ -161,8 +402,21 @@ def unified_diff(
     )
     chunks: list[str] = []
     for rel in stale:
-        a = actual.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
-        b = expected.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
+        on_disk, fresh = actual.get(rel, b""), expected.get(rel, b"")
+        both = rel in actual and rel in expected
+        if both and b"\r\n" in on_disk and b"\r\n" not in fresh:
+            # a checkout with CRLF line endings (git's core.autocrlf): say so, and show
+            # what else differs, not every line as changed
+            on_disk = on_disk.replace(b"\r\n", b"\n")
+            same = on_disk == fresh
+            chunks.append(
+                f"{root}/{rel}: line endings differ (CRLF)"
+                + ("\n" if same else "; the diff below ignores them\n")
+            )
+            if same:
+                continue
+        a = on_disk.decode("utf-8", "replace").splitlines(keepends=True)
+        b = fresh.decode("utf-8", "replace").splitlines(keepends=True)
         chunks.extend(
             difflib.unified_diff(
                 a, b, f"{root}/{rel} (on disk)", f"{root}/{rel} (fresh render)"

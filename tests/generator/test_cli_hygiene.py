@@ -4,10 +4,13 @@ instead of stopping the run (exit 2 only with --strict)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
-from support.packages import DATA, run_cli
+import pytest
+from support.packages import DATA, ROOT, run_cli
 
 from generator import __version__
 
@@ -268,3 +271,238 @@ def test_a_discriminator_mapping_to_an_array_warns_and_generates(
     assert done.returncode == 0, done.stderr
     r = run_cli("generate", *base, "--out", "strict", "--strict", cwd=tmp_path)
     assert r.returncode == 2
+
+
+# ---- what `generate` may replace ------------------------------------------------------------
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under root (hidden ones too): a file's bytes, None for a directory."""
+    return {
+        str(p.relative_to(root)): None if p.is_dir() else p.read_bytes()
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_generate_replaces_only_a_package_it_wrote(tmp_path: Path) -> None:
+    spec = str(DATA / "coverage31.yaml")
+    args = ("generate", "--spec", spec, "--out", "src", "--package", "mylib")
+    own = tmp_path / "src" / "mylib"
+    own.mkdir(parents=True)
+    (own / "handwritten.py").write_text("precious = True\n")
+    before = tree(tmp_path)
+    r = run_cli(*args, "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    wanted = (
+        "error: src/mylib is not a package ciogen wrote (not empty, no "
+        ".ciogen-manifest.json); move it away or choose another --out or --package"
+    )
+    assert r.stderr.strip().splitlines() == [wanted]
+    assert tree(tmp_path) == before  # nothing written, nothing moved aside
+    (own / "handwritten.py").unlink()
+    own.rmdir()
+    own.write_text("a file\n")
+    before = tree(tmp_path)
+    r = run_cli(*args, "--no-cache", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "error: src/mylib exists and is not a directory; ciogen will not replace it"
+    ]
+    assert tree(tmp_path) == before
+    own.unlink()
+    own.mkdir()  # an empty directory is taken
+    assert run_cli(*args, cwd=tmp_path).returncode == 0
+    assert (own / ".ciogen-manifest.json").is_file()
+    (own / "stray.py").write_text("x = 1\n")  # a package it wrote is replaced as it is
+    r = run_cli(*args, "--name", "Other", cwd=tmp_path)
+    assert r.returncode == 0 and "removed" in r.stdout
+    assert not (own / "stray.py").exists()
+    assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["mylib"]
+
+
+def test_a_package_behind_a_symbolic_link_is_written_where_the_link_points(
+    tmp_path: Path,
+) -> None:
+    spec = str(DATA / "coverage31.yaml")
+    args = ("generate", "--spec", spec, "--out", "src", "--package", "mylib")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "src").mkdir()
+    link = tmp_path / "src" / "mylib"
+    link.symlink_to("../real/mylib")
+    r = run_cli(*args, cwd=tmp_path)
+    wanted = (
+        f"error: src/mylib is a symbolic link to {tmp_path / 'real' / 'mylib'}, "
+        "which is not a directory"
+    )
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [wanted]
+    (tmp_path / "real" / "mylib").mkdir()
+    for name in ("One", "Two"):  # written, then replaced, through the link
+        r = run_cli(*args, "--name", name, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert link.is_symlink() and (link / ".ciogen-manifest.json").is_file()
+    assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["mylib"]
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["mylib"]
+
+
+def modes(root: Path) -> set[tuple[str, str]]:
+    return {
+        ("dir" if p.is_dir() else "file", oct(p.stat().st_mode & 0o7777))
+        for p in [root, *root.rglob("*")]
+    }
+
+
+def test_the_package_gets_the_modes_of_any_new_directory_and_file(
+    tmp_path: Path,
+) -> None:
+    """Generated as root in a container and imported as another user: the package is
+    readable by whoever the umask lets read it (mkdtemp made it 0o700 whatever the umask).
+    """
+    spec = tmp_path / "api.yaml"
+    spec.write_text((DATA / "coverage31.yaml").read_text())
+    args = ("generate", "--spec", "api.yaml", "--out", "out", "--package", "p")
+    old = os.umask(0o022)
+    try:
+        assert run_cli(*args, cwd=tmp_path).returncode == 0
+        assert modes(tmp_path / "out" / "p") == {("dir", "0o755"), ("file", "0o644")}
+        os.umask(0o077)
+        spec.write_text(spec.read_text().replace("mode:", "speed:"))
+        r = run_cli(*args, cwd=tmp_path)
+        assert r.returncode == 0 and "unchanged" in r.stdout
+        # unchanged files are carried over, with the mode a new file gets now
+        assert modes(tmp_path / "out" / "p") == {("dir", "0o700"), ("file", "0o600")}
+        os.umask(0o027)
+        spec.write_text(spec.read_text().replace("speed:", "mode:"))
+        assert run_cli(*args, cwd=tmp_path).returncode == 0
+        assert modes(tmp_path / "out" / "p") == {("dir", "0o750"), ("file", "0o640")}
+    finally:
+        os.umask(old)
+
+
+def test_a_run_removes_what_interrupted_runs_left_beside_the_package(
+    tmp_path: Path,
+) -> None:
+    """Scratch copies and moved-aside packages of runs that were killed are removed by the
+    next run (even one with nothing to write); those of a live run, and anything else, stay.
+    """
+    spec = str(DATA / "coverage31.yaml")
+    args = ("generate", "--spec", spec, "--out", "out", "--package", "p")
+    assert run_cli(*args, cwd=tmp_path).returncode == 0
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead, live = gone.pid, os.getpid()
+    out = tmp_path / "out"
+    removed = [
+        f".p.ciogen-new-{dead}-0a1b2c3d",
+        f".p.ciogen-old-{dead}-4e5f6a7b",
+        f".p.old-{dead}",  # an earlier version's, a package inside
+    ]
+    kept = [
+        f".p.ciogen-new-{live}-0a1b2c3d",  # a run still going
+        f".p.old-{dead + 1}",  # an earlier version moved someone's directory aside
+        ".p.settings",  # not ciogen's
+        f".q.ciogen-new-{dead}-0a1b2c3d",  # another package's
+    ]
+    for name in removed + kept:
+        (out / name / "models").mkdir(parents=True)
+        (out / name / "models" / "pet.py").write_text("x = 1\n")
+    (out / f".p.old-{dead}" / ".ciogen-manifest.json").write_text("{}\n")
+    (out / f".p.ciogen-old-{dead}-00000000").write_text("a file\n")
+    kept.append(f".p.ciogen-old-{dead}-00000000")
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == 0 and "up to date" in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == sorted(["p", *kept])
+
+
+def test_a_second_run_into_the_same_package_waits_for_the_first(tmp_path: Path) -> None:
+    """The lock is `OUT/.PACKAGE.lock` (held by this test here): a run that finds it held
+    says so after a moment and writes when it is let go; the lock file goes with the run.
+    """
+    fcntl = pytest.importorskip("fcntl")
+
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / ".p.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write(f"{os.getpid()}\n")
+        held.flush()
+        args = [
+            "--spec",
+            str(DATA / "coverage31.yaml"),
+            "--out",
+            "out",
+            "--package",
+            "p",
+        ]
+        run = subprocess.Popen(
+            [sys.executable, "-m", "generator", "generate", *args],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert run.stderr is not None
+        line = run.stderr.readline()
+        while line.startswith("warning: "):  # the spec's, before the write
+            line = run.stderr.readline()
+        wanted = (
+            f"out/p: waiting for another ciogen run (pid {os.getpid()}) to finish "
+            "writing it (lock file out/.p.lock)\n"
+        )
+        assert line == wanted
+        assert run.poll() is None and not (out / "p").exists()
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 0 and "error" not in stderr, stderr
+    assert stdout == "out/p: 20 file(s) written, 0 unchanged\n"
+    assert sorted(p.name for p in out.iterdir()) == ["p"]  # the lock file too is gone
+
+
+# ---- what `check` says ----------------------------------------------------------------------
+
+
+def test_check_of_a_missing_package_says_so_in_one_line(tmp_path: Path) -> None:
+    args = ("--spec", str(DATA / "coverage31.yaml"), "--out", "out", "--package", "p")
+    for extra in ((), ("--full",)):
+        r = run_cli("check", *extra, *args, cwd=tmp_path)
+        assert r.returncode == 1 and r.stdout == ""
+        assert r.stderr.splitlines() == [
+            f"out/p: missing; run `ciogen generate {' '.join(args)}`"
+        ]
+    (tmp_path / "out" / "p").mkdir(parents=True)
+    r = run_cli("check", *args, cwd=tmp_path)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.splitlines()[0].startswith("out/p: empty; run `ciogen generate")
+    (tmp_path / "out" / "p").rmdir()
+    (tmp_path / "out" / "p").write_text("a file\n")
+    r = run_cli("check", *args, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == ["error: out/p exists and is not a directory"]
+
+
+def test_check_names_a_file_whose_line_endings_alone_differ(tmp_path: Path) -> None:
+    """A checkout that turned LF into CRLF (git's core.autocrlf) is stale, but the diff of
+    every line against an identical-looking one helps nobody: one line says what it is.
+    """
+    args = ("--spec", str(DATA / "coverage31.yaml"), "--out", "out", "--package", "p")
+    assert run_cli("generate", *args, cwd=tmp_path).returncode == 0
+    readme = tmp_path / "out" / "p" / "README.md"
+    readme.write_bytes(readme.read_bytes().replace(b"\n", b"\r\n"))
+    client = next((tmp_path / "out" / "p").glob("*_client.py"))
+    edited = client.read_bytes().replace(b"\n", b"\r\n", 3) + b"# edited\r\n"
+    client.write_bytes(edited)
+    for extra in ((), ("--full",)):
+        r = run_cli("check", *extra, *args, cwd=tmp_path)
+        assert r.returncode == 1
+        lines = r.stdout.splitlines()
+        assert "out/p/README.md: line endings differ (CRLF)" in lines
+        assert not any("README.md (on disk)" in line for line in lines)
+        assert (
+            f"out/p/{client.name}: line endings differ (CRLF); the diff below ignores them"
+            in lines
+        )
+        assert [line for line in lines if line.startswith(("-", "+"))] == [
+            f"--- out/p/{client.name} (on disk)",
+            f"+++ out/p/{client.name} (fresh render)",
+            "-# edited",
+        ]
+        assert "out/p/README.md" in r.stderr

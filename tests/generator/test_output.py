@@ -1,0 +1,99 @@
+"""Writing the package (generator/render/output.py) when a run is interrupted or races
+another: the package is never half-written and nothing is left beside it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.packages import ROOT
+
+from generator.errors import UsageError
+from generator.render import output
+from generator.render.output import write_package
+
+FILES = {"__init__.py": b"x = 1\n", "models/pet.py": b"class Pet: ...\n"}
+
+
+def test_an_interrupted_swap_puts_the_old_package_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "p"
+    write_package(package, FILES, b"{}\n")
+    before = {p.name: p.read_bytes() for p in package.rglob("*") if p.is_file()}
+    renames = 0
+    rename = Path.rename
+
+    def interrupted(self: Path, target: Any) -> Path:
+        nonlocal renames
+        renames += 1
+        if renames == 2:  # the new package into place: Ctrl-C
+            raise KeyboardInterrupt
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_package(package, {**FILES, "__init__.py": b"x = 2\n"}, b"{}\n")
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in package.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["p"]
+
+
+def test_leftovers_name_their_run(tmp_path: Path) -> None:
+    package = tmp_path / "p"
+    scratch = output._scratch(package)
+    assert scratch.name.startswith(f".p.ciogen-new-{output.os.getpid()}-")
+    assert output.leftovers(package) == [scratch]  # this process's: an earlier one's
+
+
+def test_a_run_that_waits_too_long_gives_up_writing_nothing(tmp_path: Path) -> None:
+    fcntl = pytest.importorskip("fcntl")
+
+    package = tmp_path / "p"
+    heard: list[str] = []
+    with (tmp_path / ".p.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(UsageError) as stopped:
+            write_package(package, FILES, b"{}\n", heard.append, lock_timeout=0.3)
+    assert str(stopped.value) == (
+        f"{package}: another ciogen run has been writing it for more than 0.3 s "
+        f"(lock file {tmp_path / '.p.lock'})"
+    )
+    assert heard == [] and sorted(p.name for p in tmp_path.iterdir()) == [".p.lock"]
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from generator.render.output import write_package
+n = int(sys.argv[2])
+files = {"__init__.py": b"x = %d\\n" % n, "models/pet.py": b"class Pet: ...\\n", "m%d.py" % n: b""}
+for _ in range(20):
+    write_package(Path(sys.argv[1]), files, b"{}\\n")
+"""
+
+
+def test_runs_into_one_package_at_once_take_turns(tmp_path: Path) -> None:
+    """Four processes, each writing its own content twenty times over: every write
+    succeeds, the package ends as one of them wrote it and nothing is left beside it."""
+    package = tmp_path / "p"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(package), str(n)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    errors = [run.communicate(timeout=120)[1] for run in runs]
+    assert errors == [""] * 4 and [run.returncode for run in runs] == [0] * 4
+    last = (package / "__init__.py").read_text().split()[-1]  # the last writer's
+    names = sorted(p.name for p in package.iterdir())
+    assert names == [".ciogen-manifest.json", "__init__.py", f"m{last}.py", "models"]
+    assert [p.name for p in tmp_path.iterdir()] == ["p"]
