@@ -14,93 +14,197 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .errors import RenderError, SpecError, UsageError
 from .pipeline import Options
 
-DEFAULTS = {
+DEFAULTS: dict[str, str] = {
     "specs": "specs",
     "out": "generated",
     "package": "customerio_client",
     "name": "",
     "group_by": "auto",
+    "cache": ".ciogen-cache",
 }
 GROUP_BY = ("auto", "tag", "none")  # see ir/groups.py
-CACHE_DIR = ".ciogen-cache"
+CACHE_DIR = DEFAULTS["cache"]
+CONFIG = "pyproject.toml"
+CONFIG_KEYS = ("specs", "out", "package", "name", "group_by", "cache")
 
 
-def read_config(root: Path) -> dict[str, str]:
-    """`[tool.ciogen]` from pyproject.toml (string values only)."""
-    path = root / "pyproject.toml"
+def _config_error(key: str, problem: str) -> UsageError:
+    return UsageError(f"{CONFIG}: [tool.ciogen] {key}: {problem}")
+
+
+def _toml_type(value: object) -> str:
+    """How TOML calls a value's type (for messages)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
+
+
+def read_config(root: Path) -> dict[str, str | list[str]]:
+    """`[tool.ciogen]` from `root`'s pyproject.toml, checked: every key known, every value a
+    non-empty string (`specs` may be an array of them). Anything else is a UsageError
+    naming the file and the key (exit 2), not a silent default."""
+    path = root / CONFIG
     if not path.exists():
         return {}
-    text = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{CONFIG}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise UsageError(
+            f"{CONFIG}: not UTF-8 text: byte {raw[exc.start]:#04x} at offset "
+            f"{exc.start} (line {line})"
+        ) from None
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
+    # Python < 3.11: the table is simple enough to read by hand
+    except ModuleNotFoundError:
+        table: object = _read_table(text, "tool.ciogen")
+    else:
+        try:
+            data = tomllib.loads(text)
+        except ValueError as exc:
+            raise UsageError(f"{CONFIG}: {exc}") from None
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise UsageError(f"{CONFIG}: tool: must be a table, not {_toml_type(tool)}")
+        table = tool.get("ciogen", {})
+    if not isinstance(table, dict):
+        raise UsageError(
+            f"{CONFIG}: [tool.ciogen] must be a table, not {_toml_type(table)}"
+        )
+    return {key: _config_value(key, value) for key, value in table.items()}
 
-        data = tomllib.loads(text)
-    except (
-        ModuleNotFoundError
-    ):  # Python < 3.11: the table is simple enough to read by hand
-        return _read_table(text, "tool.ciogen")
-    except ValueError as exc:
-        raise UsageError(f"pyproject.toml: {exc}") from None
-    table = data.get("tool", {}).get("ciogen", {})
-    return {k: str(v) for k, v in table.items() if isinstance(v, (str, int, float))}
+
+def _config_value(key: str, value: object) -> str | list[str]:
+    if key not in CONFIG_KEYS:
+        raise _config_error(key, f"unknown key (known: {', '.join(CONFIG_KEYS)})")
+    if key == "specs" and isinstance(value, list):
+        if not value:
+            raise _config_error(key, "an empty array names no specs")
+        for item in value:
+            if not isinstance(item, str) or not item:
+                raise _config_error(key, "must be an array of non-empty strings")
+        return [str(item) for item in value]
+    if not isinstance(value, str):
+        wanted = "a string or an array of strings" if key == "specs" else "a string"
+        raise _config_error(
+            key, f"must be {wanted}, not {_toml_type(value)} ({value!r})"
+        )
+    if not value:
+        raise _config_error(key, "must not be empty")
+    if key == "group_by" and value not in GROUP_BY:
+        raise _config_error(key, f"{value!r} is not one of {', '.join(GROUP_BY)}")
+    return value
 
 
-def _read_table(text: str, name: str) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _literal(table: str, key: str, value: str) -> object:
+    """A one-line TOML value (a string, an array of strings, a number, a boolean) as
+    Python reads it, with or without a trailing comment."""
+    import ast
+
+    for text in (value, value.split(" #")[0].split("\t#")[0].strip()):
+        try:
+            return ast.literal_eval({"true": "True", "false": "False"}.get(text, text))
+        except (ValueError, SyntaxError):
+            pass
+    raise UsageError(f"{CONFIG}: cannot read [{table}] {key.strip()} = {value}")
+
+
+def _read_table(text: str, name: str) -> dict[str, object]:
+    """A `[name]` table of `key = value` lines (Python < 3.11, which has no TOML reader):
+    strings, arrays of strings, numbers and booleans on one line each."""
+    out: dict[str, object] = {}
     inside = False
     for line in text.splitlines():
         s = line.strip()
         if s.startswith("["):
-            inside = s == f"[{name}]"
+            inside = s.split("#")[0].strip() == f"[{name}]"
         elif inside and "=" in s and not s.startswith("#"):
             key, _, value = s.partition("=")
-            out[key.strip()] = value.strip().strip('"').strip("'")
+            out[key.strip().strip('"').strip("'")] = _literal(name, key, value.strip())
     return out
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a wrong argument reported as every other bad input is: one line,
+    exit 2 (argparse's usage block is what `--help` is for)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(
+            f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr
+        )
+        sys.exit(2)
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="ciogen", description="Generate a typed Python client from OpenAPI specs."
+    p = _Parser(
+        prog="ciogen",
+        description="Generate a typed Python client from OpenAPI specs. Defaults come "
+        "from the [tool.ciogen] table of pyproject.toml in the working directory, else "
+        "from the built-in ones named below.",
     )
     p.add_argument("--version", action="version", version=f"ciogen {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("generate", "render the client into OUT/PACKAGE"),
         ("check", "exit 1 with a diff when OUT/PACKAGE differs from a fresh render"),
-        ("validate", "load and validate the specs, report, write nothing"),
+        (
+            "validate",
+            (
+                "load and validate the specs and report; writes no package (only its "
+                "cache, unless --no-cache)"
+            ),
+        ),
     ):
-        c = sub.add_parser(name, help=help_text)
+        c = sub.add_parser(name, help=help_text, description=help_text)
         c.add_argument(
             "--spec",
             action="append",
-            type=Path,
             metavar="PATH",
-            help="an OpenAPI file or a directory of them (repeatable; default specs/)",
+            help="an OpenAPI file or a directory of them (repeatable; default: "
+            "[tool.ciogen] specs, else specs/)",
         )
         c.add_argument(
             "--out",
-            type=Path,
             metavar="DIR",
-            help="output directory (default generated/)",
+            help="output directory (default: [tool.ciogen] out, else generated/)"
+            + ("; validate writes nothing there" if name == "validate" else ""),
         )
         c.add_argument(
-            "--package", metavar="NAME", help="package name (default customerio_client)"
+            "--package",
+            metavar="NAME",
+            help="package name (default: [tool.ciogen] package, else customerio_client)",
         )
         c.add_argument(
             "--name",
             metavar="NAME",
-            help="the API's name in class names (NameError, FakeName; default: from the titles)",
+            help="the API's name in class names (AcmeError, FakeAcme; default: "
+            "[tool.ciogen] name for its own specs, else from the specs' titles)",
         )
         c.add_argument(
             "--group-by",
             choices=GROUP_BY,
             help="operations as client.<tag>.<method>() (tag), all on the client (none), "
-            "or by tag for surfaces of more than 150 operations (auto, the default)",
+            "or by tag for surfaces of more than 150 operations (auto; default: "
+            "[tool.ciogen] group_by, else auto)",
         )
         c.add_argument(
             "--strict",
@@ -108,7 +212,9 @@ def parser() -> argparse.ArgumentParser:
             help="treat every validation finding as an error",
         )
         c.add_argument(
-            "--no-cache", action="store_true", help=f"do not read or write {CACHE_DIR}/"
+            "--no-cache",
+            action="store_true",
+            help=f"do not read or write the cache ([tool.ciogen] cache, else {CACHE_DIR}/)",
         )
         if name == "check":
             c.add_argument(
@@ -119,30 +225,68 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _pick(
+    args: argparse.Namespace, cfg: dict[str, str | list[str]], key: str
+) -> tuple[str, str]:
+    """An option's value and how messages name it: the flag's, else the table's, else the
+    default. An empty flag is refused (it would silently mean the default or `.`)."""
+    flag = "--" + key.replace("_", "-")
+    value = getattr(args, key)
+    if value is not None:
+        if not value:
+            raise UsageError(
+                f"{flag}: an empty value (leave the option out for its default)"
+            )
+        return str(value), flag
+    if key in cfg:
+        return str(cfg[key]), f"{CONFIG}: [tool.ciogen] {key}:"
+    return DEFAULTS[key], flag
+
+
+def _spec_paths(
+    args: argparse.Namespace, cfg: dict[str, str | list[str]]
+) -> list[Path]:
+    if args.spec:
+        for spec in args.spec:
+            if not spec:
+                raise UsageError("--spec: an empty path (name a file or a directory)")
+        return [Path(s) for s in args.spec]
+    specs = cfg.get("specs", DEFAULTS["specs"])
+    names = specs if isinstance(specs, list) else specs.split(",")
+    if not all(n.strip() for n in names):
+        raise _config_error("specs", f"{specs!r} names an empty path")
+    return [Path(n.strip()) for n in names]
+
+
 def options(args: argparse.Namespace) -> Options:
-    cfg = {**DEFAULTS, **read_config(Path.cwd())}
-    specs = args.spec or [Path(s) for s in cfg["specs"].split(",")]
-    package = args.package or cfg["package"]
+    cfg = read_config(Path.cwd())
+    specs = _spec_paths(args, cfg)
+    package, where = _pick(args, cfg, "package")
+    subject = f"{where} {package!r}"
     if (
         not package.isidentifier()
         or keyword.iskeyword(package)
         or keyword.issoftkeyword(package)
     ):
-        raise UsageError(f"--package {package!r} is not a valid Python package name")
+        raise UsageError(f"{subject} is not a valid Python package name")
     # the table's name is its own specs' API: specs named on the command line are another
     # API, named from their titles (a package for another API must not carry this one's)
-    name = args.name or ("" if args.spec else cfg["name"])
+    name, where = (
+        _pick(args, cfg, "name")
+        if args.name is not None or not args.spec
+        else ("", "--name")
+    )
     if name and (not name.isidentifier() or not name[0].isupper()):
-        raise UsageError(f"--name {name!r} must be a PascalCase identifier (e.g. Acme)")
-    out = args.out or Path(cfg["out"])
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {str(out)!r} is not a directory")
-    cache = None if args.no_cache else Path(cfg.get("cache", CACHE_DIR))
-    group_by = args.group_by or cfg["group_by"]
-    if group_by not in GROUP_BY:
         raise UsageError(
-            f"group_by {group_by!r} in [tool.ciogen] must be one of {', '.join(GROUP_BY)}"
+            f"{where} {name!r} must be a PascalCase identifier (e.g. Acme)"
         )
+    out_text, where = _pick(args, cfg, "out")
+    out = Path(out_text)
+    # validate writes no package: its --out is not checked
+    if args.command != "validate" and out.exists() and not out.is_dir():
+        raise UsageError(f"{where} {out_text!r} is not a directory")
+    cache = None if args.no_cache else Path(str(cfg.get("cache", CACHE_DIR)))
+    group_by, _ = _pick(args, cfg, "group_by")
     return Options(
         specs=specs,
         out=out,

@@ -13,6 +13,7 @@ import pytest
 from support.packages import DATA, ROOT, run_cli
 
 from generator import __version__
+from generator.cli import _read_table
 
 SCHEMES = """openapi: 3.0.3
 info: {title: Acme Widgets API, version: '1'}
@@ -122,7 +123,7 @@ def test_group_by_takes_one_of_its_modes_from_the_command_line_or_config(
     (tmp_path / "pyproject.toml").write_text('[tool.ciogen]\ngroup_by = "tags"\n')
     r = run_cli("generate", "--spec", spec, "--out", "out", cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.strip().splitlines() == [
-        "error: group_by 'tags' in [tool.ciogen] must be one of auto, tag, none"
+        "error: pyproject.toml: [tool.ciogen] group_by: 'tags' is not one of auto, tag, none"
     ]
 
 
@@ -506,3 +507,151 @@ def test_check_names_a_file_whose_line_endings_alone_differ(tmp_path: Path) -> N
             "-# edited",
         ]
         assert "out/p/README.md" in r.stderr
+
+
+# ---- [tool.ciogen] and the options -----------------------------------------------------
+
+WIDGETS = SCHEMES.replace("security: [{missing: []}]\n", "")
+
+
+def one_error_line(r: subprocess.CompletedProcess[str]) -> str:
+    """The run's one line of error (exit 2, no traceback)."""
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    return lines[0]
+
+
+BROKEN_PYPROJECTS: dict[str, tuple[bytes, str]] = {
+    "ciogen_not_a_table": (
+        b'[tool]\nciogen = "x"\n',
+        "error: pyproject.toml: [tool.ciogen] must be a table, not a string",
+    ),
+    "tool_not_a_table": (
+        b"tool = 1\n",
+        "error: pyproject.toml: tool: must be a table, not a number",
+    ),
+    "not_utf8": (
+        b'[tool.ciogen]\nname = "Caf\xe9"\n',
+        "error: pyproject.toml: not UTF-8 text: byte 0xe9 at offset 25 (line 2)",
+    ),
+    "not_toml": (b"[tool.ciogen\n", "error: pyproject.toml: "),
+}
+
+
+def test_a_broken_pyproject_is_one_line_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(WIDGETS)
+    for case, (content, wanted) in BROKEN_PYPROJECTS.items():
+        (tmp_path / "pyproject.toml").write_bytes(content)
+        r = run_cli("generate", "--spec", "api.yaml", cwd=tmp_path)
+        assert one_error_line(r).startswith(wanted), case
+    (tmp_path / "pyproject.toml").unlink()
+    (tmp_path / "pyproject.toml").mkdir()
+    r = run_cli("generate", "--spec", "api.yaml", cwd=tmp_path)
+    assert one_error_line(r) == "error: pyproject.toml: cannot read: Is a directory"
+    assert not (tmp_path / "generated").exists()
+
+
+BAD_TABLE_VALUES = {
+    'specs = ["api.yaml", 5]': "specs: must be an array of non-empty strings",
+    "specs = []": "specs: an empty array names no specs",
+    'specs = "api.yaml,"': "specs: 'api.yaml,' names an empty path",
+    'out = ["a"]': "out: must be a string, not an array (['a'])",
+    "package = 5": "package: must be a string, not a number (5)",
+    'package = ""': "package: must not be empty",
+    'package = "not-a-name"': "package: 'not-a-name' is not a valid Python package name",
+    'name = "acme"': "name: 'acme' must be a PascalCase identifier (e.g. Acme)",
+    "cache = 3": "cache: must be a string, not a number (3)",
+    'group_by = "tags"': "group_by: 'tags' is not one of auto, tag, none",
+    'speks = "x"': "speks: unknown key (known: specs, out, package, name, group_by, cache)",
+    "strict = true": "strict: unknown key (known: specs, out, package, name, group_by, cache)",
+    'out = "api.yaml"': "out: 'api.yaml' is not a directory",
+}
+
+
+def test_every_value_of_the_table_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(WIDGETS)
+    for line, problem in BAD_TABLE_VALUES.items():
+        (tmp_path / "pyproject.toml").write_text(
+            f'[tool.ciogen]\nspecs = "api.yaml"\n{line}\n'
+            if not line.startswith("specs")
+            else f"[tool.ciogen]\n{line}\n"
+        )
+        r = run_cli("generate", cwd=tmp_path)
+        assert one_error_line(r) == f"error: pyproject.toml: [tool.ciogen] {problem}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["api.yaml", "pyproject.toml"]
+
+
+def test_the_table_takes_an_array_of_specs_and_a_cache_folder(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.yaml").write_text(
+            WIDGETS.replace("Acme Widgets", f"Acme {name.upper()}").replace(
+                "listWidgets", f"list{name.upper()}"
+            )
+        )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ciogen]\nspecs = ["a", "b"]\npackage = "acme"\nname = "Acme"\n'
+        'cache = "build/cache"\n'
+    )
+    r = run_cli("generate", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    init = (tmp_path / "generated" / "acme" / "__init__.py").read_text()
+    assert "AcmeAApiClient" in init and "AcmeBApiClient" in init
+    assert (tmp_path / "build" / "cache").is_dir()
+    assert not (tmp_path / ".ciogen-cache").exists()
+
+
+def test_the_table_is_read_by_hand_where_python_has_no_tomllib() -> None:
+    text = (
+        '[project]\nname = "x"\n[tool.ciogen]  # ciogen\nspecs = ["a", "b"]  # two\n'
+        "package = 'p'\ncache = 3\nstrict = true\n[tool.other]\nout = 'no'\n"
+    )
+    table = _read_table(text, "tool.ciogen")
+    assert table == {"specs": ["a", "b"], "package": "p", "cache": 3, "strict": True}
+
+
+def test_empty_options_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(WIDGETS)
+    for flag in ("--package", "--name", "--out"):
+        r = run_cli("generate", "--spec", "api.yaml", flag, "", cwd=tmp_path)
+        assert one_error_line(r) == (
+            f"error: {flag}: an empty value (leave the option out for its default)"
+        )
+    r = run_cli("generate", "--spec", "", cwd=tmp_path)
+    assert (
+        one_error_line(r) == "error: --spec: an empty path (name a file or a directory)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["api.yaml"]
+
+
+def test_validate_does_not_check_out(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(WIDGETS)
+    (tmp_path / "afile").write_text("a file\n")
+    r = run_cli(
+        "validate", "--spec", "api.yaml", "--out", "afile", "--no-cache", cwd=tmp_path
+    )
+    assert r.returncode == 0 and r.stdout.startswith("ok: "), r.stderr
+
+
+def test_a_wrong_argument_is_one_line(tmp_path: Path) -> None:
+    r = run_cli("generate", "--bogus", cwd=tmp_path)
+    assert one_error_line(r) == (
+        "error: ciogen: unrecognized arguments: --bogus (see ciogen --help)"
+    )
+    r = run_cli("check", "--group-by", "tags", cwd=tmp_path)
+    assert one_error_line(r) == (
+        "error: ciogen check: argument --group-by: invalid choice: 'tags' (choose from "
+        "'auto', 'tag', 'none') (see ciogen check --help)"
+    )
+    assert one_error_line(run_cli(cwd=tmp_path)).startswith("error: ciogen: ")
+
+
+def test_the_help_says_where_defaults_come_from() -> None:
+    generate = run_cli("generate", "--help").stdout
+    for default in ("specs/", "generated/", "customerio_client", ".ciogen-cache/"):
+        assert f"else {default}" in " ".join(generate.split())
+    assert " ".join(generate.split()).count("default: [tool.ciogen]") == 5
+    top = " ".join(run_cli("--help").stdout.split())
+    assert "write nothing" not in top and "writes no package (only its cache" in top
