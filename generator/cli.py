@@ -258,17 +258,38 @@ def _spec_paths(
     return [Path(n.strip()) for n in names]
 
 
+def _is_stdlib(name: str) -> bool:
+    """Whether `name` is a standard-library module (a package so named could not be
+    imported, or would shadow it)."""
+    names = getattr(sys, "stdlib_module_names", None)  # Python 3.10+
+    if names is not None:
+        return name in names
+    if name in sys.builtin_module_names:
+        return True
+    import importlib.util
+    import sysconfig
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    origin = (spec.origin or "") if spec else ""
+    stdlib = sysconfig.get_paths()["stdlib"]
+    return origin.startswith(stdlib) and "site-packages" not in origin
+
+
 def options(args: argparse.Namespace) -> Options:
     cfg = read_config(Path.cwd())
     specs = _spec_paths(args, cfg)
     package, where = _pick(args, cfg, "package")
     subject = f"{where} {package!r}"
-    if (
-        not package.isidentifier()
-        or keyword.iskeyword(package)
-        or keyword.issoftkeyword(package)
-    ):
+    if not package.isidentifier() or keyword.iskeyword(package):
         raise UsageError(f"{subject} is not a valid Python package name")
+    if _is_stdlib(package):
+        raise UsageError(
+            f"{subject} is a standard-library module (the package would shadow it or "
+            "not be importable): pick another name"
+        )
     # the table's name is its own specs' API: specs named on the command line are another
     # API, named from their titles (a package for another API must not carry this one's)
     name, where = (

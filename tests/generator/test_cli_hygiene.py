@@ -108,7 +108,7 @@ def test_an_out_path_that_is_a_file_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_a_keyword_is_no_package_name(tmp_path: Path) -> None:
-    for name in ("class", "match", "not-a-name"):
+    for name in ("class", "not-a-name"):
         r = run_cli("generate", "--package", name, "--out", str(tmp_path))
         assert r.returncode == 2 and "not a valid Python package name" in r.stderr
 
@@ -655,3 +655,40 @@ def test_the_help_says_where_defaults_come_from() -> None:
     assert " ".join(generate.split()).count("default: [tool.ciogen]") == 5
     top = " ".join(run_cli("--help").stdout.split())
     assert "write nothing" not in top and "writes no package (only its cache" in top
+
+
+def test_a_standard_library_module_is_no_package_name(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(WIDGETS)
+    for name in ("json", "http", "typing", "os", "enum", "collections", "dataclasses"):
+        r = run_cli("generate", "--spec", "api.yaml", "--package", name, cwd=tmp_path)
+        assert one_error_line(r) == (
+            f"error: --package {name!r} is a standard-library module (the package "
+            "would shadow it or not be importable): pick another name"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["api.yaml"]
+
+
+def test_a_soft_keyword_is_a_package_name(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(WIDGETS)
+    for name in ("match", "case", "type", "_"):
+        r = run_cli(
+            "generate",
+            "--spec",
+            "api.yaml",
+            "--package",
+            name,
+            "--no-cache",
+            cwd=tmp_path,
+        )
+        assert r.returncode == 0, (name, r.stderr)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import match, case, _; print(match.AcmeWidgetsApiClient)",
+        ],
+        cwd=tmp_path / "generated",
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0 and "AcmeWidgetsApiClient" in r.stdout, r.stderr
