@@ -297,10 +297,16 @@ def options(args: argparse.Namespace) -> Options:
         if args.name is not None or not args.spec
         else ("", "--name")
     )
-    if name and (not name.isidentifier() or not name[0].isupper()):
-        raise UsageError(
-            f"{where} {name!r} must be a PascalCase identifier (e.g. Acme)"
-        )
+    if name:
+        from .ir.naming import api_name_clash
+
+        if not name.isidentifier() or not name[0].isupper():
+            raise UsageError(
+                f"{where} {name!r} must be a PascalCase identifier (e.g. Acme)"
+            )
+        clash = api_name_clash(name)
+        if clash:
+            raise UsageError(f"{where} {name!r}: {clash}; pick another name")
     out_text, where = _pick(args, cfg, "out")
     out = Path(out_text)
     # validate writes no package: its --out is not checked

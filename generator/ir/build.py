@@ -20,7 +20,7 @@ from .events import extract_events
 from .example_check import check_examples
 from .examples import with_examples
 from .groups import with_groups
-from .naming import pascal
+from .naming import api_name_clash, pascal
 from .operations import (
     OperationReader,
     with_body_rules,
@@ -33,14 +33,21 @@ from .wire import routes, wire_facts
 
 def api_name(titles: list[str], package: str) -> str:
     """A PascalCase name for the API: the first title without a trailing "API", else the
-    package name (`Customer.io App API` -> `CustomerIoApp`; set it with --name)."""
+    package name (`Customer.io App API` -> `CustomerIoApp`; set it with --name). A name
+    whose `<Name>Error` or `Fake<Name>` is taken (a title "Rate Limit API" would make
+    RateLimitError the base error class) gets "Api" appended (`RateLimitApi`)."""
+    name = ""
     for title in titles:
         words = title.split()
         while words and words[-1].lower() in ("api", "apis", "-"):
             words.pop()
         if words:
-            return pascal(" ".join(words))
-    return pascal(package)
+            name = pascal(" ".join(words))
+            break
+    name = name or pascal(package)
+    while api_name_clash(name):
+        name += "Api"
+    return name
 
 
 def spec_hash(ws: Workspace) -> str:

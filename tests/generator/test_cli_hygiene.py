@@ -14,6 +14,9 @@ from support.packages import DATA, ROOT, run_cli
 
 from generator import __version__
 from generator.cli import _read_table
+from generator.codegen.modules import _DELIVERY_EXPORTS, _PACKAGE_EXPORTS
+from generator.ir.build import api_name
+from generator.ir.naming import DELIVERY_ERRORS, PACKAGE_ERRORS, TESTING_BASE
 
 SCHEMES = """openapi: 3.0.3
 info: {title: Acme Widgets API, version: '1'}
@@ -692,3 +695,68 @@ def test_a_soft_keyword_is_a_package_name(tmp_path: Path) -> None:
         text=True,
     )
     assert r.returncode == 0 and "AcmeWidgetsApiClient" in r.stdout, r.stderr
+
+
+def test_a_name_whose_error_class_is_taken_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(WIDGETS)
+    clashes = {
+        "API": "APIError would replace the package's own APIError class",
+        "NotFound": "NotFoundError would replace the package's own NotFoundError class",
+        "RateLimit": "RateLimitError would replace the package's own RateLimitError class",
+        "BadRequest": "BadRequestError would replace the package's own BadRequestError class",
+        "QueueFull": "QueueFullError would replace the package's own QueueFullError class",
+        "Value": "ValueError would shadow Python's built-in ValueError",
+        "Api": "FakeApi would replace the testing kit's base class FakeApi",
+    }
+    for name, clash in clashes.items():
+        r = run_cli("generate", "--spec", "api.yaml", "--name", name, cwd=tmp_path)
+        assert (
+            one_error_line(r) == f"error: --name {name!r}: {clash}; pick another name"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["api.yaml"]
+
+
+def test_a_name_from_a_title_keeps_clear_of_the_packages_classes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "api.yaml").write_text(
+        WIDGETS.replace("Acme Widgets API", "Rate Limit API")
+    )
+    r = run_cli(
+        "generate", "--spec", "api.yaml", "--package", "rl", "--no-cache", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    probe = (
+        "import rl, rl._errors as e, rl.testing as t\n"
+        "assert rl.RateLimitError is e.RateLimitError is not e.Error\n"
+        "assert rl.RateLimitApiError is e.Error\n"
+        "assert t.FakeRateLimitApi.__name__ == 'FakeRateLimitApi'\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path / "generated",
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+
+
+def test_api_names_derived_from_titles_avoid_every_clash() -> None:
+    assert api_name(["Rate Limit API"], "p") == "RateLimitApi"
+    assert api_name(["Not Found"], "p") == "NotFoundApi"
+    assert api_name(["Key API"], "p") == "KeyApi"  # KeyError is Python's
+    assert api_name([], "api") == "ApiApi"  # FakeApi is the testing kit's
+    assert api_name(["Acme Widgets API"], "p") == "AcmeWidgets"
+
+
+def test_the_reserved_error_names_are_the_packages_exports() -> None:
+    exported = {
+        n
+        for names in (*_PACKAGE_EXPORTS.values(), *_DELIVERY_EXPORTS.values())
+        for n in names
+        if n.endswith("Error")
+    }
+    assert exported == PACKAGE_ERRORS | DELIVERY_ERRORS
+    assert {n for n in _PACKAGE_EXPORTS["._errors"]} == PACKAGE_ERRORS
+    testing = (ROOT / "templates" / "package" / "testing.py.j2").read_text()
+    assert f"class {{{{ fake }}}}({TESTING_BASE}):" in testing
