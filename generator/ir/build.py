@@ -23,6 +23,7 @@ from .groups import with_groups
 from .naming import api_name_clash, pascal
 from .operations import (
     OperationReader,
+    text,
     with_body_rules,
     with_pagination,
 )
@@ -107,9 +108,7 @@ def build_api(
     api = ir.Api(
         title=titles[0] if len(titles) == 1 else package,
         name=name
-        or api_name(
-            [str((d.data.get("info") or {}).get("title", "")) for d in roots], package
-        ),
+        or api_name([text(d.data.get("info"), "title") for d in roots], package),
         package=package,
         version=version,
         spec_hash=spec_hash(ws),

@@ -760,3 +760,24 @@ def test_the_reserved_error_names_are_the_packages_exports() -> None:
     assert {n for n in _PACKAGE_EXPORTS["._errors"]} == PACKAGE_ERRORS
     testing = (ROOT / "templates" / "package" / "testing.py.j2").read_text()
     assert f"class {{{{ fake }}}}({TESTING_BASE}):" in testing
+
+
+def test_a_spec_whose_info_is_no_object_warns_and_is_named_from_the_package(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "api.yaml").write_text(
+        WIDGETS.replace("info: {title: Acme Widgets API, version: '1'}", 'info: "x"')
+    )
+    r = run_cli(
+        "generate",
+        "--spec",
+        "api.yaml",
+        "--package",
+        "acme",
+        "--no-cache",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "api.yaml#/info: 'x' is not of type 'object'" in r.stderr
+    init = (tmp_path / "generated" / "acme" / "__init__.py").read_text()
+    assert "AcmeError = Error" in init
