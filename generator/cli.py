@@ -179,8 +179,8 @@ def parser() -> argparse.ArgumentParser:
             "--spec",
             action="append",
             metavar="PATH",
-            help="an OpenAPI file or a directory of them (repeatable; default: "
-            "[tool.ciogen] specs, else specs/)",
+            help="an OpenAPI file, or a directory whose files with a top-level `openapi` "
+            "key are the specs (repeatable; default: [tool.ciogen] specs, else specs/)",
         )
         c.add_argument(
             "--out",

@@ -124,7 +124,7 @@ def decode(raw: bytes, name: str) -> str:
 def parse_bytes(raw: bytes, name: str) -> Any:
     text = decode(raw, name)
     try:
-        if name.endswith(".json"):
+        if name.lower().endswith(".json"):
             return json.loads(text)
         return _stringify_keys(yaml.load(text, Loader=_Loader))
     except json.JSONDecodeError as exc:
@@ -166,6 +166,8 @@ def read_document(path: Path, name: str = "") -> Document:
             raise SpecError(
                 name, "/swagger", "Swagger 2.0 is not supported; convert to OpenAPI 3"
             )
+        if "openapi" not in data:
+            raise SpecError(name, "", "not an OpenAPI document (no `openapi` key)")
         version = str(data.get("openapi", ""))
         raise SpecError(
             name, "/openapi", f"unsupported OpenAPI version {version!r} (3.0/3.1)"

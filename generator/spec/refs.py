@@ -130,7 +130,10 @@ def load(paths: Iterable[Path]) -> Workspace:
     files = find_spec_files(paths)
     if not files:
         raise SpecError(
-            ", ".join(str(p) for p in paths) or "specs", "", "no OpenAPI files found"
+            ", ".join(str(p) for p in paths) or "specs",
+            "",
+            "no OpenAPI files found (a directory's YAML and JSON files without a "
+            "top-level `openapi` key are not specs)",
         )
     for p in files:
         ws.add_root(p)

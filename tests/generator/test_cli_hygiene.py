@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from support.packages import DATA, ROOT, run_cli
 from generator import __version__
 from generator.cli import _read_table
 from generator.codegen.modules import _DELIVERY_EXPORTS, _PACKAGE_EXPORTS
+from generator.errors import SpecError
 from generator.ir.build import api_name
 from generator.ir.naming import DELIVERY_ERRORS, PACKAGE_ERRORS, TESTING_BASE
+from generator.spec.files import find_spec_files
 
 SCHEMES = """openapi: 3.0.3
 info: {title: Acme Widgets API, version: '1'}
@@ -781,3 +784,70 @@ def test_a_spec_whose_info_is_no_object_warns_and_is_named_from_the_package(
     assert "api.yaml#/info: 'x' is not of type 'object'" in r.stderr
     init = (tmp_path / "generated" / "acme" / "__init__.py").read_text()
     assert "AcmeError = Error" in init
+
+
+# ---- which files are the specs ---------------------------------------------------------
+
+FRAGMENTS = """Widget:
+  type: object
+  properties: {id: {type: string}}
+"""
+
+
+def test_a_spec_directory_skips_files_that_are_no_openapi_document(
+    tmp_path: Path,
+) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "API.YAML").write_text(
+        WIDGETS
+        + "components:\n  schemas:\n    Widget: {$ref: 'schemas.yaml#/Widget'}\n"
+    )
+    (specs / "schemas.yaml").write_text(FRAGMENTS)  # $ref'd by the spec
+    (specs / "config.yaml").write_text("openapi_generator: {enabled: true}\n")
+    (specs / "notes.yml").write_text("a: [1\n")  # not even YAML: no spec either
+    (specs / "Other.Json").write_text(
+        '{"info": {"title": "Other", "version": "1"}, "openapi": "3.0.3", "paths": {}}'
+    )
+    r = run_cli("validate", "--spec", "specs", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(
+        "ok: 3 file(s), 2 surface(s), 1 operation(s), 1 model(s)"
+    )
+
+
+def test_a_file_named_that_is_no_openapi_document_says_so(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("enabled: true\n")
+    r = run_cli("validate", "--spec", "config.yaml", "--no-cache", cwd=tmp_path)
+    assert one_error_line(r) == (
+        "error: config.yaml#: not an OpenAPI document (no `openapi` key)"
+    )
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "config.yaml").write_text("enabled: true\n")
+    r = run_cli("validate", "--spec", "empty", "--no-cache", cwd=tmp_path)
+    assert one_error_line(r) == (
+        "error: empty#: no OpenAPI files found (a directory's YAML and JSON files "
+        "without a top-level `openapi` key are not specs)"
+    )
+
+
+def test_a_dangling_link_is_named_as_given(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").symlink_to("gone/real.yaml")
+    r = run_cli("validate", "--spec", "api.yaml", "--no-cache", cwd=tmp_path)
+    assert one_error_line(r) == (
+        "error: api.yaml#: a symbolic link to 'gone/real.yaml', which does not exist"
+    )
+
+
+def test_an_unreadable_spec_directory_is_a_spec_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Path) -> Iterator[Path]:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    (tmp_path / "specs").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    with pytest.raises(SpecError) as caught:
+        find_spec_files([Path("specs")])
+    assert str(caught.value) == "specs#: cannot read directory: Permission denied"
