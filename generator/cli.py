@@ -436,6 +436,16 @@ RECURSION_LIMIT = 20_000
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C: the pool's workers ignore SIGINT and are stopped by the pool as the
+        # interrupt unwinds it; nothing is written (a write in progress is atomic)
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     try:

@@ -10,8 +10,12 @@ work runs in this process when it is submitted.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # not a dependency at run time
@@ -66,12 +70,17 @@ class Pool:
                 self._executor = ProcessPoolExecutor(
                     self.jobs,
                     mp_context=context,
-                    initializer=die_with_parent,
+                    initializer=start_worker,
                     initargs=(os.getpid(),),
                 )
             # no working semaphores (some containers): the work runs here instead
             except (OSError, NotImplementedError):
                 self.jobs = 1
+            else:
+                # the workers are forked now: with SIGINT blocked, so that a Ctrl-C
+                # before a worker ignores it reaches this process only
+                with sigint_blocked():
+                    return self._executor.submit(fn, *args)
         if self._executor is not None:
             return self._executor.submit(fn, *args)
         done: Future[Any] = Future()
@@ -86,7 +95,62 @@ class Pool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._executor is not None:
-            # after an error, work not yet started is dropped
-            self._executor.shutdown(wait=True, cancel_futures=exc[0] is not None)
-            self._executor = None
+        if self._executor is None:
+            return
+        executor, self._executor = self._executor, None
+        kind = exc[0]
+        if isinstance(kind, type) and issubclass(kind, KeyboardInterrupt):
+            # Ctrl-C: the workers (which ignore it) are stopped, not waited for
+            with _sigint_ignored():
+                for process in list(
+                    (getattr(executor, "_processes", None) or {}).values()
+                ):
+                    process.kill()
+                executor.shutdown(wait=True, cancel_futures=True)
+            return
+        # after an error, work not yet started is dropped
+        executor.shutdown(wait=True, cancel_futures=kind is not None)
+
+
+def start_worker(parent: int) -> None:
+    """Run first in a forked worker (the pool's, the render helper): it ignores Ctrl-C
+    (`quiet_worker`) and ends when its parent does (`die_with_parent`)."""
+    quiet_worker()
+    die_with_parent(parent)
+
+
+def quiet_worker() -> None:
+    """A worker leaves Ctrl-C to the process that started it (which stops the workers):
+    a terminal's SIGINT reaches every process of the group, and a worker interrupted
+    would print a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def sigint_blocked() -> Iterator[None]:
+    """SIGINT held back (delivered when the block ends) in the main thread."""
+    if not hasattr(signal, "pthread_sigmask") or (
+        threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """A second Ctrl-C ignored while the first one's cleanup runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

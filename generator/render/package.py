@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from .. import ir
-from ..pool import die_with_parent
+from ..pool import sigint_blocked, start_worker
 from . import views
 from .formatting import Formatter
 from .memo import RenderMemo
@@ -113,7 +113,7 @@ def _render_share() -> dict[str, Piece]:
 
 
 def _helper(writer: Any, parent: int) -> None:
-    die_with_parent(parent)
+    start_worker(parent)
     try:
         writer.send(_render_share())
     except BaseException:  # noqa: BLE001 - the parent renders the share itself
@@ -133,13 +133,15 @@ def _rendered(job: _Job, todo: list[OutputFile], helpers: int) -> dict[str, Piec
     except OSError:  # no shared memory or semaphores here: render alone
         return {f.path: _render_file(job, f) for f in todo}
     _SHARED.update(job=job, todo=todo, counter=counter)
+    started = False
+    child = ctx.Process(target=_helper, args=(writer, os.getpid()), daemon=True)
     try:
-        child = ctx.Process(target=_helper, args=(writer, os.getpid()), daemon=True)
         try:
-            child.start()
+            with sigint_blocked():  # until the helper ignores it (see _helper)
+                child.start()
             started = True
         except OSError:  # no process to spare: this one renders everything
-            started = False
+            pass
         writer.close()
         out = _render_share()
         if started:
@@ -149,6 +151,11 @@ def _rendered(job: _Job, todo: list[OutputFile], helpers: int) -> dict[str, Piec
                 pass  # the helper died: what it had taken is rendered below
             child.join()
         reader.close()
+    except BaseException:  # Ctrl-C or an error: the helper's work is not wanted
+        if started and child.is_alive():
+            child.kill()
+            child.join()
+        raise
     finally:
         _SHARED.clear()
     for f in todo:  # whatever a helper that failed had taken (its error is raised here)

@@ -5,8 +5,10 @@ instead of stopping the run (exit 2 only with --strict)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -851,3 +853,51 @@ def test_an_unreadable_spec_directory_is_a_spec_error(
     with pytest.raises(SpecError) as caught:
         find_spec_files([Path("specs")])
     assert str(caught.value) == "specs#: cannot read directory: Permission denied"
+
+
+# ---- Ctrl-C --------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("later", [0.0, 0.5])  # while validating; while rendering
+def test_ctrl_c_is_one_line_and_exit_130_from_every_process(
+    later: float, tmp_path: Path
+) -> None:
+    paths = "".join(
+        f"  /widgets{i}/{{id}}:\n    get:\n      operationId: getWidget{i}\n"
+        "      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
+        "      responses:\n        '200':\n          description: ok\n"
+        "          content: {application/json: {schema: {$ref: '#/components/schemas/W'}}}\n"
+        for i in range(400)
+    )
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: Acme, version: '1'}\n"
+        "servers: [{url: 'https://api.acme.example'}]\npaths:\n"
+        + paths
+        + "components:\n  schemas:\n    W: {type: object, properties: {id: {type: string}}}\n"
+    )
+    args = ["generate", "--spec", "api.yaml", "--out", "out", "--no-cache"]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "generator", *args],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CIOGEN_JOBS": "2"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's job is
+    )
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children")
+    workers: list[str] = []
+    deadline = time.monotonic() + 60
+    while not workers and run.poll() is None and time.monotonic() < deadline:
+        workers = children.read_text().split() if children.exists() else []
+        time.sleep(0.01)
+    assert workers, "the run made no worker processes (or ended first)"
+    time.sleep(later)
+    workers += children.read_text().split()  # a render helper, by now
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = run.communicate(timeout=60)
+    assert (run.returncode, err) == (130, "interrupted\n")
+    time.sleep(0.2)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()]
+    assert not (tmp_path / "out").exists()
