@@ -19,6 +19,7 @@ from typing import NoReturn
 from . import __version__
 from .errors import RenderError, SpecError, UsageError
 from .pipeline import Options
+from .reserved import api_name_clash
 
 DEFAULTS: dict[str, str] = {
     "specs": "specs",
@@ -298,8 +299,6 @@ def options(args: argparse.Namespace) -> Options:
         else ("", "--name")
     )
     if name:
-        from .ir.naming import api_name_clash
-
         if not name.isidentifier() or not name[0].isupper():
             raise UsageError(
                 f"{where} {name!r} must be a PascalCase identifier (e.g. Acme)"

@@ -152,7 +152,7 @@ def all_list(names: list[str]) -> str:
 
 
 # What every package's `__init__` re-exports, by runtime module. Its error classes are
-# ir/naming.py's PACKAGE_ERRORS and DELIVERY_ERRORS (the names an API may not be given, so
+# reserved.py's PACKAGE_ERRORS and DELIVERY_ERRORS (the names an API may not be given, so
 # that `<Name>Error` replaces none of them): a test checks that the lists agree.
 _PACKAGE_EXPORTS = {
     "._base_client": ("APIResponse", "Limits"),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Finding
+from ..reserved import api_name_clash
 from ..spec.refs import Workspace
 from . import model as ir
 from .delivery import with_delivery
@@ -20,7 +21,7 @@ from .events import extract_events
 from .example_check import check_examples
 from .examples import with_examples
 from .groups import with_groups
-from .naming import api_name_clash, pascal
+from .naming import pascal
 from .operations import (
     OperationReader,
     text,

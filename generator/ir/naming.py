@@ -59,60 +59,6 @@ def pascal(text: str) -> str:
     return name
 
 
-# The error classes a generated package exports (codegen/modules.py's export lists hold
-# exactly these; a test checks). The package also exports its base class `Error` as
-# `<Name>Error`, and its testing kit subclasses `FakeApi` as `Fake<Name>`: a name that makes
-# either one of these would replace a real class (`--name NotFound` made NotFoundError
-# the base of every error).
-PACKAGE_ERRORS = frozenset(
-    {
-        "APIConnectionError",
-        "APIError",
-        "APIResponseValidationError",
-        "APITimeoutError",
-        "AuthenticationError",
-        "BadRequestError",
-        "ConflictError",
-        "Error",
-        "IncompleteMessageError",
-        "InternalServerError",
-        "InvalidCredentialError",
-        "MissingCredentialError",
-        "NotFoundError",
-        "PayloadTooLargeError",
-        "PermissionDeniedError",
-        "RateLimitError",
-        "UnprocessableEntityError",
-    }
-)
-DELIVERY_ERRORS = frozenset(
-    {
-        "DeliveryClosedError",
-        "MessageTooLargeError",
-        "QueueFullError",
-        "RejectedMessageError",
-        "SpoolLockedError",
-        "UndeliveredError",
-    }
-)
-TESTING_BASE = "FakeApi"
-
-
-def api_name_clash(name: str) -> str:
-    """What `name`, as the API's name, would make collide ("" if nothing): `<name>Error`
-    must be no other error class of the package (nor a built-in exception, which
-    `from package import *` would shadow) and `Fake<name>` not the testing kit's base.
-    """
-    error = f"{name}Error"
-    if error in PACKAGE_ERRORS or error in DELIVERY_ERRORS:
-        return f"{error} would replace the package's own {error} class"
-    if isinstance(getattr(builtins, error, None), type):
-        return f"{error} would shadow Python's built-in {error}"
-    if f"Fake{name}" == TESTING_BASE:
-        return f"Fake{name} would replace the testing kit's base class {TESTING_BASE}"
-    return ""
-
-
 # A module name is a file name too: a long inline model's name (an operation and a chain of
 # property names) would pass the file system's 255-byte limit.
 MODULE_NAME_LIMIT = 64

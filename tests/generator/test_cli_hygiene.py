@@ -20,7 +20,7 @@ from generator.cli import _read_table
 from generator.codegen.modules import _DELIVERY_EXPORTS, _PACKAGE_EXPORTS
 from generator.errors import SpecError
 from generator.ir.build import api_name
-from generator.ir.naming import DELIVERY_ERRORS, PACKAGE_ERRORS, TESTING_BASE
+from generator.reserved import DELIVERY_ERRORS, PACKAGE_ERRORS, TESTING_BASE
 from generator.spec.files import find_spec_files
 
 SCHEMES = """openapi: 3.0.3
@@ -744,6 +744,22 @@ def test_a_name_from_a_title_keeps_clear_of_the_packages_classes(
         text=True,
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_checking_a_name_does_not_import_the_ir(tmp_path: Path) -> None:
+    code = (
+        "import sys; from generator.cli import options, parser\n"
+        "options(parser().parse_args(['check', '--name', 'Acme']))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('generator.ir')))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert r.stdout.strip() == "[]", r.stderr
 
 
 def test_api_names_derived_from_titles_avoid_every_clash() -> None:
