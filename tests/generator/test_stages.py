@@ -9,12 +9,14 @@ from pathlib import Path
 from support.packages import ROOT
 
 GENERATOR = ROOT / "generator"
-# Each stage and what it may import from the generator; `errors` is shared by all.
+# Each stage and what it may import from the generator; `errors` is shared by all, and
+# `reserved` (the names an API may not be given: the IR names the API, the command line
+# checks --name) by the IR too. `render` starts its forked helper as `pool` starts a worker.
 MAY_IMPORT = {
     "spec": {"errors"},
-    "ir": {"errors", "spec"},
+    "ir": {"errors", "spec", "reserved"},
     "codegen": {"errors", "ir"},
-    "render": {"errors", "ir", "codegen"},
+    "render": {"errors", "ir", "codegen", "pool"},
     "runtime": set(),
 }
 
