@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import ir
 from ..ir import OBJECT
+from ..reserved import PACKAGE_ERRORS
 from .layout import alias_head
 from .text import py_literal
 from .types import (
@@ -152,29 +153,12 @@ def all_list(names: list[str]) -> str:
 
 
 # What every package's `__init__` re-exports, by runtime module. Its error classes are
-# reserved.py's PACKAGE_ERRORS and DELIVERY_ERRORS (the names an API may not be given, so
-# that `<Name>Error` replaces none of them): a test checks that the lists agree.
+# reserved.py's PACKAGE_ERRORS (and, with background delivery, DELIVERY_ERRORS: a test
+# checks that those lists agree), the names an API may not be given so that `<Name>Error`
+# replaces none of them.
 _PACKAGE_EXPORTS = {
     "._base_client": ("APIResponse", "Limits"),
-    "._errors": (
-        "APIConnectionError",
-        "APIError",
-        "APIResponseValidationError",
-        "APITimeoutError",
-        "AuthenticationError",
-        "BadRequestError",
-        "ConflictError",
-        "Error",
-        "IncompleteMessageError",
-        "InternalServerError",
-        "InvalidCredentialError",
-        "MissingCredentialError",
-        "NotFoundError",
-        "PayloadTooLargeError",
-        "PermissionDeniedError",
-        "RateLimitError",
-        "UnprocessableEntityError",
-    ),
+    "._errors": tuple(sorted(PACKAGE_ERRORS)),
     "._operations": ("OPERATIONS", "OperationInfo"),
     "._types": ("UNSET", "Timeout", "Unset"),
 }

@@ -11,12 +11,13 @@ from support.packages import ROOT
 GENERATOR = ROOT / "generator"
 # Each stage and what it may import from the generator; `errors` is shared by all, and
 # `reserved` (the names an API may not be given: the IR names the API, the command line
-# checks --name) by the IR too. `render` starts its forked helper as `pool` starts a worker,
-# and its manifest names spec files as the spec stage does (`check`'s fast path reads them).
+# checks --name, codegen exports the error classes it lists) by the IR and codegen too.
+# `render` starts its forked helper as `pool` starts a worker, and its manifest names spec
+# files as the spec stage does (`check`'s fast path reads them).
 MAY_IMPORT = {
     "spec": {"errors"},
     "ir": {"errors", "spec", "reserved"},
-    "codegen": {"errors", "ir"},
+    "codegen": {"errors", "ir", "reserved"},
     "render": {"errors", "spec", "ir", "codegen", "pool"},
     "runtime": set(),
 }
