@@ -206,16 +206,13 @@ DIGEST = SCHEMES.replace("[{missing: []}]", "[{challenged: []}]") + (
 )
 
 
-def test_an_http_scheme_needing_a_challenge_warns_and_sends_no_credential(
-    tmp_path: Path,
-) -> None:
-    """Digest was sent as `Authorization: Bearer <token>`, which no such server takes."""
-    spec = tmp_path / "acme.yaml"
-    spec.write_text(DIGEST)
+def _generate_acme(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """`text` as tmp_path/acme.yaml, generated into tmp_path/out/acme (checked to pass)."""
+    (tmp_path / "acme.yaml").write_text(text)
     r = run_cli(
         "generate",
         "--spec",
-        str(spec),
+        "acme.yaml",
         "--package",
         "acme",
         "--no-cache",
@@ -224,6 +221,14 @@ def test_an_http_scheme_needing_a_challenge_warns_and_sends_no_credential(
         cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_an_http_scheme_needing_a_challenge_warns_and_sends_no_credential(
+    tmp_path: Path,
+) -> None:
+    """Digest was sent as `Authorization: Bearer <token>`, which no such server takes."""
+    r = _generate_acme(tmp_path, DIGEST)
     assert (
         "warning: acme.yaml#/components/securitySchemes/challenged/scheme" in r.stderr
     )
@@ -241,20 +246,7 @@ BOTH_KEYS = SCHEMES.replace("[{missing: []}]", "[{hdrKey: [], queryKey: []}]") +
 
 def test_a_requirement_of_two_schemes_at_once_warns(tmp_path: Path) -> None:
     """The client sends one credential; the second key was dropped without a word."""
-    spec = tmp_path / "acme.yaml"
-    spec.write_text(BOTH_KEYS)
-    r = run_cli(
-        "generate",
-        "--spec",
-        str(spec),
-        "--package",
-        "acme",
-        "--no-cache",
-        "--out",
-        "out",
-        cwd=tmp_path,
-    )
-    assert r.returncode == 0, r.stderr
+    r = _generate_acme(tmp_path, BOTH_KEYS)
     (line,) = [x for x in r.stderr.splitlines() if "at once" in x]
     assert line.startswith("warning: acme.yaml#/paths/~1widgets/get/security")
     assert "hdrKey, queryKey" in line and "sends 'hdrKey' only" in line
