@@ -122,5 +122,6 @@ def build_api(
         routes=routes(operations, by_name),
         model_modules=model_modules(schemas, models),
     )
+    findings += [f for doc in ws.docs.values() for f in doc.duplicates]
     noticed = sorted(findings + schemas.findings, key=lambda f: (f.file, f.pointer))
     return api, noticed + example_findings

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import SpecError
+from ..errors import Finding, SpecError, escape
 from .files import display_name
 
 
@@ -81,6 +81,8 @@ class Document:
     data: dict[str, Any]
     sha256: str
     version: str  # "3.0" or "3.1"
+    # keys written twice in one mapping (the last one is what `data` holds)
+    duplicates: tuple[Finding, ...] = ()
 
     @cached_property
     def unit_digests(self) -> dict[str, str]:
@@ -122,11 +124,26 @@ def decode(raw: bytes, name: str) -> str:
 
 
 def parse_bytes(raw: bytes, name: str) -> Any:
+    return _parse(raw, name)[0]
+
+
+def _parse(raw: bytes, name: str) -> tuple[Any, tuple[Finding, ...]]:
+    """The file's data, and a warning for each key written twice in one mapping: YAML 1.2
+    forbids that and JSON leaves it undefined; both parsers keep the last one, so the first
+    is lost, which the user must hear about."""
     text = decode(raw, name)
     try:
         if name.lower().endswith(".json"):
-            return json.loads(text)
-        return _stringify_keys(yaml.load(text, Loader=_Loader))
+            return _json_data(text, name)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, ()
+            duplicates = _yaml_duplicates(node, name)
+            return _stringify_keys(loader.construct_document(node)), duplicates
+        finally:
+            loader.dispose()
     except json.JSONDecodeError as exc:
         raise SpecError(
             name, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
@@ -138,12 +155,73 @@ def parse_bytes(raw: bytes, name: str) -> Any:
         raise SpecError(name, "", f"invalid YAML{where}: {problem}") from None
 
 
-def _read(path: Path, name: str) -> tuple[bytes, Any]:
+_LOST = "the last one is used, the others are ignored"
+
+
+def _yaml_duplicates(root: yaml.Node, name: str) -> tuple[Finding, ...]:
+    """Keys written twice in a mapping of the YAML node tree (merge keys `<<` aside:
+    keys that override merged ones are what merging is for)."""
+    found: list[Finding] = []
+    seen_nodes: set[int] = set()  # anchors make a graph: each node is read once
+    todo: list[tuple[yaml.Node, str]] = [(root, "")]
+    while todo:
+        node, ptr = todo.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend((item, f"{ptr}/{i}") for i, item in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            lines: dict[str, int] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    continue
+                where = f"{ptr}/{escape(key.value)}"
+                if key.tag != "tag:yaml.org,2002:merge" and key.value in lines:
+                    first, line = lines[key.value], key.start_mark.line + 1
+                    message = f"key written twice (lines {first} and {line}): {_LOST}"
+                    found.append(Finding(name, where, message))
+                lines.setdefault(key.value, key.start_mark.line + 1)
+                todo.append((value, where))
+    return tuple(sorted(found, key=lambda f: f.pointer))
+
+
+def _json_data(text: str, name: str) -> tuple[Any, tuple[Finding, ...]]:
+    twice: dict[int, list[str]] = {}  # id of an object -> its keys written twice
+
+    def pairs_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):  # rare: only then are the keys counted
+            counts: dict[str, int] = {}
+            for key, _ in pairs:
+                counts[key] = counts.get(key, 0) + 1
+            twice[id(obj)] = sorted(k for k, n in counts.items() if n > 1)
+        return obj
+
+    data = json.loads(text, object_pairs_hook=pairs_to_dict)
+    if not twice:
+        return data, ()
+    found: list[Finding] = []
+    todo: list[tuple[Any, str]] = [(data, "")]
+    while todo:  # where the objects with keys written twice are
+        node, ptr = todo.pop()
+        if isinstance(node, dict):
+            for key in twice.get(id(node), ()):
+                found.append(
+                    Finding(name, f"{ptr}/{escape(key)}", f"key written twice: {_LOST}")
+                )
+            todo.extend((v, f"{ptr}/{escape(k)}") for k, v in node.items())
+        elif isinstance(node, list):
+            todo.extend((v, f"{ptr}/{i}") for i, v in enumerate(node))
+    return data, tuple(sorted(found, key=lambda f: f.pointer))
+
+
+def _read(path: Path, name: str) -> tuple[bytes, Any, tuple[Finding, ...]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SpecError(name, "", f"cannot read: {exc.strerror or exc}") from None
-    return raw, parse_bytes(raw, name)
+    return (raw, *_parse(raw, name))
 
 
 def _own_version(data: dict[str, Any]) -> str:
@@ -156,7 +234,7 @@ def read_document(path: Path, name: str = "") -> Document:
     """A spec file named on the command line: a whole OpenAPI 3.0 or 3.1 document. `name`
     is how messages name it (by default its path from the working directory)."""
     name = name or display_name(path)
-    raw, data = _read(path, name)
+    raw, data, duplicates = _read(path, name)
     if not isinstance(data, dict):
         raise SpecError(
             name, "", "not an OpenAPI document (expected a mapping at the top)"
@@ -172,7 +250,7 @@ def read_document(path: Path, name: str = "") -> Document:
         raise SpecError(
             name, "/openapi", f"unsupported OpenAPI version {version!r} (3.0/3.1)"
         )
-    return _document(path, name, raw, data, _own_version(data))
+    return _document(path, name, raw, data, _own_version(data), duplicates)
 
 
 def read_referenced(path: Path, version: str, name: str = "") -> Document:
@@ -180,15 +258,20 @@ def read_referenced(path: Path, version: str, name: str = "") -> Document:
     fragments), not necessarily a whole OpenAPI document. Its schemas are read in the
     version it declares, else in `version`, the referring document's."""
     name = name or display_name(path)
-    raw, data = _read(path, name)
+    raw, data, duplicates = _read(path, name)
     if not isinstance(data, dict):
         # OpenAPI's $ref targets are all objects; a file of another shape is not supported
         raise SpecError(name, "", "a file a $ref leads to must hold a mapping")
-    return _document(path, name, raw, data, _own_version(data) or version)
+    return _document(path, name, raw, data, _own_version(data) or version, duplicates)
 
 
 def _document(
-    path: Path, name: str, raw: bytes, data: dict[str, Any], version: str
+    path: Path,
+    name: str,
+    raw: bytes,
+    data: dict[str, Any],
+    version: str,
+    duplicates: tuple[Finding, ...],
 ) -> Document:
     return Document(
         path=path.resolve(),
@@ -196,4 +279,5 @@ def _document(
         data=data,
         sha256=hashlib.sha256(raw).hexdigest(),
         version=version,
+        duplicates=duplicates,
     )
