@@ -9,6 +9,7 @@ they stand.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,15 @@ from ..errors import SpecError, pointer
 from .files import display_name, find_spec_files, spec_base, spec_name
 from .reader import Document, read_document, read_referenced
 
+# RFC 6901: `~` is only ever `~0` or `~1`; an array index is decimal without leading zeros
+_BAD_TILDE = re.compile(r"~(?![01])")
+_INDEX = re.compile(r"0|[1-9][0-9]*")
+
 
 def unescape_pointer(fragment: str) -> list[str]:
     if fragment in ("", "/"):
         return [] if fragment == "" else [""]
-    if not fragment.startswith("/"):
+    if not fragment.startswith("/") or _BAD_TILDE.search(fragment):
         raise ValueError(fragment)
     return [
         unquote(p).replace("~1", "/").replace("~0", "~")
@@ -102,7 +107,11 @@ class Workspace:
         for part in parts:
             if isinstance(node, dict) and part in node:
                 node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            elif (
+                isinstance(node, list)
+                and _INDEX.fullmatch(part)
+                and int(part) < len(node)
+            ):
                 node = node[int(part)]
             else:
                 raise SpecError(

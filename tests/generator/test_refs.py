@@ -184,3 +184,27 @@ def test_a_schema_in_a_referenced_file_is_named_after_its_file_or_key() -> None:
     # the root's own component keeps its name; the other file's of that name comes next
     assert names["pathitem_elsewhere.yaml#/components/schemas/Thing"] == "Thing"
     assert names["lib/items.yaml#/components/schemas/Thing"] == "Thing2"
+
+
+@pytest.mark.parametrize(
+    ("fragment", "why"),
+    [
+        ("/components/schemas/A~2B", "not a JSON pointer"),
+        ("/x-shapes/01", "'01' not found"),  # RFC 6901: no leading zeros
+        ("/x-shapes/\u00b2", "'\u00b2' not found"),  # a digit, but not a decimal one
+    ],
+)
+def test_a_ref_that_is_no_rfc_6901_pointer_exits_2(
+    fragment: str, why: str, tmp_path: Path
+) -> None:
+    (tmp_path / "main.yaml").write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "x-shapes: [{type: string}, {type: integer}]\n"
+        "components:\n  schemas:\n"
+        "    A~B: {type: string}\n"
+        f"    User: {{type: object, properties: {{a: {{$ref: '#{fragment}'}}}}}}\n",
+        encoding="utf-8",
+    )
+    code, lines = _generate(tmp_path, "main.yaml")
+    where = "main.yaml#/components/schemas/User/properties/a/$ref"
+    assert code == 2 and lines == [f"error: {where}: broken $ref '#{fragment}': {why}"]
