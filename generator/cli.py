@@ -121,7 +121,7 @@ def _literal(table: str, key: str, value: str) -> object:
     Python reads it, with or without a trailing comment."""
     import ast
 
-    for text in (value, value.split(" #")[0].split("\t#")[0].strip()):
+    for text in (value, _uncommented(value)):
         try:
             return ast.literal_eval({"true": "True", "false": "False"}.get(text, text))
         except (ValueError, SyntaxError):
@@ -129,18 +129,34 @@ def _literal(table: str, key: str, value: str) -> object:
     raise UsageError(f"{CONFIG}: cannot read [{table}] {key.strip()} = {value}")
 
 
+def _uncommented(value: str) -> str:
+    return value.split(" #")[0].split("\t#")[0].strip()
+
+
 def _read_table(text: str, name: str) -> dict[str, object]:
     """A `[name]` table of `key = value` lines (Python < 3.11, which has no TOML reader):
-    strings, arrays of strings, numbers and booleans on one line each."""
+    strings, numbers and booleans on one line each, and arrays of strings on one line or
+    one item per line."""
     out: dict[str, object] = {}
     inside = False
-    for line in text.splitlines():
+    lines = iter(text.splitlines())
+    for line in lines:
         s = line.strip()
         if s.startswith("["):
             inside = s.split("#")[0].strip() == f"[{name}]"
         elif inside and "=" in s and not s.startswith("#"):
             key, _, value = s.partition("=")
-            out[key.strip().strip('"').strip("'")] = _literal(name, key, value.strip())
+            value = value.strip()
+            if _uncommented(value).startswith("[") and not value.endswith("]"):
+                # an array over several lines: read on to its closing bracket
+                parts = [_uncommented(value)]
+                while not parts[-1].endswith("]"):
+                    more = next(lines, None)
+                    if more is None:
+                        break
+                    parts.append(_uncommented(more))
+                value = " ".join(parts)
+            out[key.strip().strip('"').strip("'")] = _literal(name, key, value)
     return out
 
 

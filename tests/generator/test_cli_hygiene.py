@@ -18,7 +18,7 @@ from support.packages import DATA, ROOT, run_cli
 from generator import __version__
 from generator.cli import _read_table
 from generator.codegen.modules import _DELIVERY_EXPORTS, _PACKAGE_EXPORTS
-from generator.errors import SpecError
+from generator.errors import SpecError, UsageError
 from generator.ir.build import api_name
 from generator.reserved import DELIVERY_ERRORS, PACKAGE_ERRORS, TESTING_BASE
 from generator.spec.files import find_spec_files
@@ -610,6 +610,12 @@ def test_the_table_is_read_by_hand_where_python_has_no_tomllib() -> None:
     )
     table = _read_table(text, "tool.ciogen")
     assert table == {"specs": ["a", "b"], "package": "p", "cache": 3, "strict": True}
+    # the usual layout of a long array: one item a line, comments, a trailing comma
+    text = '[tool.ciogen]\nspecs = [  # ours\n  "a",\n  "b",  # two\n]\npackage = "p"\n'
+    assert _read_table(text, "tool.ciogen") == {"specs": ["a", "b"], "package": "p"}
+    text = '[tool.ciogen]\nspecs = [\n  "a",\n'  # never closed
+    with pytest.raises(UsageError, match="cannot read"):
+        _read_table(text, "tool.ciogen")
 
 
 def test_empty_options_are_refused(tmp_path: Path) -> None:
