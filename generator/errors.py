@@ -6,7 +6,13 @@ collected while the run goes on (`--strict` turns the first one into an error).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
+
+# Characters that would break a message over lines or hide part of it (C0 and C1 controls,
+# line and paragraph separators): a spec's key can hold any of them.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def escape(part: object) -> str:
@@ -22,6 +28,36 @@ def pointer(*parts: object) -> str:
     return "".join("/" + escape(part) for part in parts)
 
 
+def one_line(text: str) -> str:
+    """`text` with its control characters written as escapes (`\\n`, `\\x1b`)."""
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A spec value as a message quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def json_kind(value: Any) -> str:
+    """What a parsed JSON/YAML value is, in the spec's terms (`an array`, `null`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 @dataclass(frozen=True)
 class Finding:
     """A problem found in an input document: where it is and what it is."""
@@ -31,7 +67,8 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}#{self.pointer}: {self.message}"
+        # one line whatever the names in it hold: a message is read line by line
+        return one_line(f"{self.file}#{self.pointer}: {self.message}")
 
 
 class SpecError(Exception):

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
-from ..errors import Finding, SpecError, escape
+from ..errors import Finding, SpecError, escape, shown
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace
 from . import model as ir
-from .naming import dedupe, pascal, snake
+from .naming import bounded, dedupe, pascal, snake
 from .schemas import SchemaBuilder
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -209,11 +209,14 @@ class OperationReader:
 
     @staticmethod
     def surface_name(doc: Document) -> str:
-        """A root document's surface: `x-ciogen-surface`, else its title, else its file name."""
+        """A root document's surface: `x-ciogen-surface`, else its title, else its file name
+        (bounded: it names a module)."""
         explicit = extensions.surface(doc.data)
         if explicit:
-            return snake(explicit)
-        return snake(text(doc.data.get("info") or {}, "title") or doc.path.stem)
+            return bounded(snake(explicit))
+        return bounded(
+            snake(text(doc.data.get("info") or {}, "title") or doc.path.stem)
+        )
 
     def _server_surface(self, own: tuple[ir.Server, ...], home: str) -> str:
         """The surface of operations with servers of their own: named after the host; when
@@ -224,7 +227,7 @@ class OperationReader:
             return self._server_surfaces[urls]
         rest = re.sub(r"^[a-z]+://", "", own[0].url)
         host, _, base_path = rest.partition("/")
-        name = base = snake(host.split(".")[0] or "api")
+        name = base = bounded(snake(host.split(".")[0] or "api"))
         taken = set(self._server_surfaces.values()) | {home}
         segment = snake(base_path.split("/")[0]) if base_path else ""
         if name in taken and segment:
@@ -396,9 +399,11 @@ class OperationReader:
                 if not isinstance(node, dict) or not isinstance(node.get("name"), str):
                     raise SpecError(pdoc.name, where, "a parameter needs a name")
                 loc = node.get("in")
-                if loc not in PARAM_ORDER:
+                if not isinstance(loc, str) or loc not in PARAM_ORDER:
                     raise SpecError(
-                        pdoc.name, where + "/in", f"unknown parameter location {loc!r}"
+                        pdoc.name,
+                        where + "/in",
+                        f"unknown parameter location {shown(loc)}",
                     )
                 merged[(loc, node["name"])] = (pdoc, where, node)
         declared = re.findall(r"{([^}]+)}", path)

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import Finding, SpecError, escape
+from ..errors import Finding, SpecError, escape, json_kind, shown
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace, unescape_pointer
@@ -175,7 +175,10 @@ class SchemaBuilder:
             if not isinstance(schemas, dict):
                 continue
             for name in sorted(schemas):
-                rows.append((pascal(name), name, doc))
+                # a boolean schema (3.1) is no class, and a value of another type no
+                # schema (convert() says so where it is used)
+                if isinstance(schemas[name], dict):
+                    rows.append((pascal(name), name, doc))
         counts = Counter(base for base, _, _ in rows)
         wanted: list[str] = []
         for base_name, _, doc in rows:
@@ -212,7 +215,7 @@ class SchemaBuilder:
             return Schema(kind=ANY, source=f"{doc.name}#{ptr}")
         if not isinstance(node, dict):
             raise SpecError(
-                doc.name, ptr, f"a schema must be an object, got {type(node).__name__}"
+                doc.name, ptr, f"a schema must be an object, got {json_kind(node)}"
             )
         if "$ref" in node:
             return self._convert_ref(doc, ptr, node, hint)
@@ -397,8 +400,8 @@ class SchemaBuilder:
             return []
         values = raw if isinstance(raw, list) else [raw]
         for t in values:
-            if t not in ALL_TYPES:
-                raise SpecError(doc.name, ptr + "/type", f"unknown type {t!r}")
+            if not isinstance(t, str) or t not in ALL_TYPES:
+                raise SpecError(doc.name, ptr + "/type", f"unknown type {shown(t)}")
         return list(dict.fromkeys(values))
 
     @staticmethod
@@ -582,6 +585,8 @@ class SchemaBuilder:
                 common["nullable"] = True
                 continue
             variants.append(self.convert(doc, vptr, v, f"{hint}Variant{i + 1}"))
+        if not variants:  # `oneOf: [{type: "null"}]`: no value but null
+            return Schema(kind=PRIMITIVE, type="null", **common)
         if len(variants) == 1 and "discriminator" not in node:
             only = variants[0]
             return replace(

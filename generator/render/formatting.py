@@ -14,6 +14,7 @@ second.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import shutil
@@ -74,9 +75,22 @@ def format_sources(sources: dict[str, str]) -> dict[str, str]:
         )
         if done.returncode != 0:
             first = (done.stderr or done.stdout).strip().splitlines()
-            problem = first[0] if first else f"exit {done.returncode}"
+            problem = _syntax_error(sources) or (
+                first[0] if first else f"exit {done.returncode}"
+            )
             raise RenderError(f"generated code does not parse: {problem[:300]}")
         return {name: path.read_text(encoding="utf-8") for name, path in paths.items()}
+
+
+def _syntax_error(sources: dict[str, str]) -> str:
+    """Where the first source that is no Python fails to parse ("" if they all parse):
+    ruff, run quietly, does not say."""
+    for name in sorted(sources):
+        try:
+            ast.parse(sources[name], filename=name)
+        except SyntaxError as exc:
+            return f"{name} line {exc.lineno}: {exc.msg}"
+    return ""
 
 
 class Formatter:

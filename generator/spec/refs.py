@@ -96,6 +96,8 @@ class Workspace:
             tpath = (doc.path.parent / unquote(target)).resolve()
             if not tpath.exists():
                 raise SpecError(doc.name, where, f"broken $ref {ref!r}: file not found")
+            if tpath.is_dir():
+                raise SpecError(doc.name, where, f"broken $ref {ref!r}: a directory")
             tdoc = self.document(tpath, doc)
         try:
             parts = unescape_pointer(fragment)

@@ -39,7 +39,8 @@ from ..errors import Finding, pointer
 from . import units as U
 from .reader import Document, read_document
 
-_VALIDATOR_ID = "openapi-spec-validator-0.9.0/4"  # /4: findings kept per unit
+# /4: findings kept per unit; /5: a schema's own findings point into it
+_VALIDATOR_ID = "openapi-spec-validator-0.9.0/5"
 
 
 def _message(error: Any) -> str:
@@ -71,10 +72,36 @@ class _Seen(list):  # type: ignore[type-arg]
         return item in self._ids
 
 
-def _validator_class(version: str, by_unit: bool = False) -> Any:
+class _Locator:
+    """Where a node of a document stands, found by identity (the validator hands out the
+    document's own objects); the index is built on the first question only."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+        self._paths: dict[int, list[Any]] | None = None
+
+    def path(self, node: Any, walked: Iterable[Any]) -> list[Any]:
+        """`node`'s path in the document; `walked`, the path the validator took to it
+        (through `$ref`s), for a node of another file."""
+        if self._paths is None:
+            self._paths = {}
+            todo: list[tuple[Any, list[Any]]] = [(self._data, [])]
+            while todo:
+                value, at = todo.pop()
+                if isinstance(value, dict):
+                    self._paths.setdefault(id(value), at)
+                    todo.extend((v, [*at, k]) for k, v in value.items())
+                elif isinstance(value, list):
+                    todo.extend((v, [*at, i]) for i, v in enumerate(value))
+        return self._paths.get(id(node), list(walked))
+
+
+def _validator_class(version: str, by_unit: bool = False, data: Any = None) -> Any:
     """The validator for `version`, with its schema keyword's visit lists made `_Seen`.
     `by_unit`: its operation keyword notes operation ids instead of finding duplicates
-    (a unit walked on its own cannot see the others; see `_duplicate_ids`)."""
+    (a unit walked on its own cannot see the others; see `_duplicate_ids`). `data`: the
+    document validated, for a schema's own findings (e.g. `pattern` is no regular
+    expression) to point into the schema; the validator gives their place in it only."""
     from openapi_spec_validator.validation import (
         OpenAPIV30SpecValidator,
         OpenAPIV31SpecValidator,
@@ -82,12 +109,43 @@ def _validator_class(version: str, by_unit: bool = False) -> Any:
 
     base = OpenAPIV31SpecValidator if version == "3.1" else OpenAPIV30SpecValidator
     schema_keyword = base.keyword_validators["schema"]
+    locator = None if data is None else _Locator(data)
 
     class SchemaKeyword(schema_keyword):  # type: ignore[misc, valid-type]
         def __init__(self, registry: Any) -> None:
             super().__init__(registry)
             self.visited_schema_ids = _Seen()
             self.meta_checked_schema_ids = _Seen()
+
+        def _collect_properties(self, schema: Any) -> set[str]:
+            # The names `required` may list: those of the schema's properties and of the
+            # schemas under its allOf/anyOf/oneOf/items/not, each schema read once. The
+            # validator's own recursion has no guard: schemas that lead back to each
+            # other took it minutes (and to the recursion limit) on a page-long spec.
+            names: set[str] = set()
+            seen: set[int] = set()
+            todo = [schema]
+            while todo:
+                node = todo.pop()
+                value = node.read_value()
+                if id(value) in seen or not isinstance(value, dict):
+                    continue
+                seen.add(id(value))
+                if isinstance(value.get("properties"), dict):
+                    names.update((node / "properties").keys())
+                for key in ("allOf", "anyOf", "oneOf"):
+                    if isinstance(value.get(key), list):
+                        todo.extend(node / key)
+                for key in ("items", "not"):
+                    if key in value:
+                        todo.append(node / key)
+            return names
+
+        def _validate_schema_meta(self, schema: Any, schema_value: Any) -> Any:
+            err = super()._validate_schema_meta(schema, schema_value)
+            if err is not None and locator is not None:
+                err.path.extendleft(reversed(locator.path(schema_value, schema.parts)))
+            return err
 
     keywords = {**base.keyword_validators, "schema": SchemaKeyword}
     if by_unit:
@@ -135,7 +193,7 @@ def _errors(validator: Any, part: str) -> Any:
 
 def _validate_document(doc: Document, part: str = "all") -> list[Finding]:
     """The findings of one pass of the validator (`PARTS`), or of both ("all")."""
-    cls = _validator_class(doc.version)
+    cls = _validator_class(doc.version, data=doc.data)
     try:
         errors = list(_errors(cls(doc.data, base_uri=doc.path.as_uri()), part))
     # the validator itself can choke on odd input
@@ -230,7 +288,7 @@ def _walk(doc: Document, only: set[str] | None) -> Result:
     from openapi_spec_validator.validation.decorators import wraps_errors
     from openapi_spec_validator.validation.registries import KeywordValidatorRegistry
 
-    cls = _validator_class(doc.version, by_unit=True)
+    cls = _validator_class(doc.version, by_unit=True, data=doc.data)
     validator = cls(doc.data, base_uri=doc.path.as_uri())
     root = validator.schema_path
     shared = validator.keyword_validators_registry
