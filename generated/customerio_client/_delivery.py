@@ -521,7 +521,16 @@ class Delivery:
                 operation=self._operation,
             )
         spool = self._spool
-        rowid = spool.add(full) if spool is not None else 0
+        rowid = 0
+        if spool is not None:
+            # Checked again under the lock below; here so that a closed engine never
+            # writes to (or fails on) the spool it has already closed.
+            if self._closing:
+                raise self._closed_error()
+            try:
+                rowid = spool.add(full)
+            except RuntimeError:  # a close() in another thread shut the spool meanwhile
+                raise self._closed_error() from None
         with self._lock:
             if self._closing or (self._pending >= self._max_queue and not self._room()):
                 refused = self._refusal()
@@ -531,7 +540,15 @@ class Delivery:
                 self._add(item, size, rowid)
                 return True
         if spool is not None:
-            spool.remove([rowid])
+            try:
+                spool.remove([rowid])
+            except RuntimeError:
+                # A close() in another thread shut the spool after this message was
+                # written: it stays there with what close() left, for the next run.
+                raise DeliveryClosedError(
+                    "the delivery engine closed while this message was being queued; "
+                    "it stays in the spool and the next run sends it"
+                ) from None
         if refused is None:
             self._report_drop(item)
             return False

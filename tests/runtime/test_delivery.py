@@ -784,6 +784,22 @@ def test_a_spool_left_undelivered_at_close_is_kept_for_the_next_run(
     assert sorted(m["i"] for m in accepted(server).messages) == list(range(5))
 
 
+def test_an_enqueue_after_close_with_a_spool_is_refused_as_closed(
+    server, tmp_path
+) -> None:
+    """DeliveryClosedError after close, with a spool as without: not the spool's own
+    RuntimeError, and nothing is written to the file for the next run to send."""
+    spool = tmp_path / "outbox.sqlite"
+    delivery = make(server, spool_path=spool)
+    delivery.enqueue({"i": 1})
+    assert delivery.close()
+    with pytest.raises(DeliveryClosedError):
+        delivery.enqueue({"i": 2})
+    leftover = Spool(spool)
+    assert leftover.load() == []
+    leftover.close()
+
+
 def test_undelivered_messages_at_close_go_to_on_error(server) -> None:
     server.inject_faults(seed=5, error_rate=1.0, status=503)
     lost: list[tuple[list[dict], BaseException]] = []
