@@ -26,6 +26,10 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"
 )
 
+_UNREADABLE_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS unreadable (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"
+)
+
 
 class SpoolLockedError(Error):
     """Another process (or another engine in this one) has the spool open."""
@@ -108,6 +112,29 @@ class Spool:
                 "SELECT id, body FROM messages ORDER BY id"
             )
             return [(int(rowid), bytes(body)) for rowid, body in rows]
+
+    def set_aside(self, ids: list[int]) -> None:
+        """Move messages that cannot be sent to the table ``unreadable``, where they are
+        kept (for whoever looks into the file) and never sent, all in one transaction.
+        """
+        if not ids:
+            return
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN")
+            try:
+                conn.execute(_UNREADABLE_SCHEMA)
+                conn.executemany(
+                    "INSERT INTO unreadable (body) SELECT body FROM messages WHERE id = ?",
+                    [(i,) for i in ids],
+                )
+                conn.executemany(
+                    "DELETE FROM messages WHERE id = ?", [(i,) for i in ids]
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:

@@ -482,6 +482,21 @@ class Delivery:
         rows = self._spool.load()
         if not rows:
             return
+        # A row that is not a JSON object (damaged on disk, or written by something else)
+        # would make its whole batch unreadable to the API, and break on_error's decoding.
+        unreadable = [rowid for rowid, body in rows if not _is_json_object(body)]
+        if unreadable:
+            self._spool.set_aside(unreadable)
+            logger.warning(
+                "%d messages in the spool %s are not readable JSON objects: moved to its "
+                "table 'unreadable', not sent",
+                len(unreadable),
+                self._spool.path,
+            )
+            skip = set(unreadable)
+            rows = [row for row in rows if row[0] not in skip]
+            if not rows:
+                return
         logger.warning(
             "delivering %d messages left in the spool by an earlier process", len(rows)
         )
@@ -901,8 +916,10 @@ class Delivery:
         if delivered and batch.rowids:
             self._forget(batch.rowids)
         with self._lock:
-            if batch.abandoned:
-                # ``close`` already reported it (and counted it): nothing more to say.
+            if batch.abandoned or self._unsettled.get(batch.seq) is not batch:
+                # ``close`` already reported it (and counted it), or this is the worker's
+                # safety net after an error in an earlier settling of the same batch (a
+                # KeyError here would end the worker, and with it all later delivery).
                 return
             del self._unsettled[batch.seq]
             self._pending -= len(batch.items)
@@ -1127,6 +1144,13 @@ class Delivery:
         self._rng = random.Random()
         self._limiter = self._new_limiter()
         self._init_state()
+
+
+def _is_json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError both
+        return False
 
 
 def _path_of(url: str) -> str:

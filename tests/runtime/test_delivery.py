@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -798,6 +799,48 @@ def test_an_enqueue_after_close_with_a_spool_is_refused_as_closed(
     leftover = Spool(spool)
     assert leftover.load() == []
     leftover.close()
+
+
+def test_an_unreadable_spool_row_is_set_aside_and_the_rest_delivered(
+    server, tmp_path, caplog
+) -> None:
+    """A damaged row left in the spool must not take its batch with it: sent as it is,
+    it made the whole request unreadable (the API refuses it: every message in it lost),
+    and decoding it for on_error then killed the worker, so nothing queued later was
+    sent either. It is moved aside in the spool, with a log line; the rest arrive."""
+    spool = tmp_path / "outbox.sqlite"
+    damaged = [b'{"messageId":"bad-1","i":', b"[1]", b"\xff{}"]
+    earlier = Spool(spool)
+    earlier.add(b'{"messageId":"good-1"}')
+    for body in damaged:
+        earlier.add(body)
+    earlier.add(b'{"messageId":"good-2"}')
+    earlier.close()
+
+    taken = Accepting()
+
+    def strict(request: RecordedRequest):
+        if request.json is None:  # as the API does with a body that is not JSON
+            return 400, {"Content-Type": "application/json"}, b'{"errors":[]}'
+        return taken(request)
+
+    server.responder = strict
+    lost: list[list[dict]] = []
+    with caplog.at_level(logging.WARNING):
+        delivery = make(
+            server, spool_path=spool, workers=1, on_error=lambda m, e: lost.append(m)
+        )
+        delivery.enqueue({"messageId": "later"})
+        assert delivery.close(timeout=30)
+    assert sorted(taken.ids()) == ["good-1", "good-2", "later"]
+    assert lost == []
+    assert "3 messages in the spool" in caplog.text and "unreadable" in caplog.text
+    reopened = Spool(spool)
+    assert reopened.load() == []
+    reopened.close()
+    with sqlite3.connect(spool) as conn:
+        kept = [bytes(row[0]) for row in conn.execute("SELECT body FROM unreadable")]
+    assert sorted(kept) == sorted(damaged)
 
 
 def test_undelivered_messages_at_close_go_to_on_error(server) -> None:
