@@ -52,7 +52,7 @@ from ._retry import (
     retry_after_seconds,
 )
 from ._serde import format_datetime
-from ._spool import Spool, SpoolLockedError
+from ._spool import Spool, SpoolDamagedError, SpoolLockedError
 from ._transport import HTTPClientTransport, RawResponse, Transport
 from ._types import Timeout
 
@@ -68,6 +68,7 @@ __all__ = [
     "QueueFullError",
     "RateLimiter",
     "RejectedMessageError",
+    "SpoolDamagedError",
     "SpoolLockedError",
     "UndeliveredError",
     "iso_timestamp",
@@ -437,7 +438,13 @@ class Delivery:
         self._init_state()
         if self._spool_path is not None:
             self._spool = Spool(self._spool_path)
-            self._recover()
+            try:
+                self._recover()
+            except BaseException:
+                # An engine that failed to start must not keep the spool locked: the
+                # caller may move the file aside and try again in this process.
+                self._spool.close()
+                raise
         _LIVE.add(self)
 
     # ---- state -------------------------------------------------------------------------

@@ -41,6 +41,18 @@ class SpoolLockedError(Error):
         self.path = path
 
 
+class SpoolDamagedError(Error):
+    """The spool file is not an SQLite database, or a damaged one (truncated, overwritten):
+    its messages cannot be read. The file is left as it is."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"the spool {path} cannot be read ({reason}); it was left as it is: move it "
+            "aside to start a new spool (sqlite3's .recover may save some of its messages)"
+        )
+        self.path = path
+
+
 class Spool:
     """A file of encoded messages, each under an increasing integer id. Thread-safe."""
 
@@ -68,6 +80,9 @@ class Spool:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise SpoolLockedError(self.path) from None
             raise
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
+            conn.close()
+            raise SpoolDamagedError(self.path, str(exc)) from None
         self._conn: sqlite3.Connection | None = conn
 
     def _connection(self) -> sqlite3.Connection:
@@ -107,10 +122,15 @@ class Spool:
     def load(self) -> list[tuple[int, bytes]]:
         """Every message still stored, oldest first."""
         with self._lock:
-            rows = self._connection().execute(
-                "SELECT id, body FROM messages ORDER BY id"
-            )
-            return [(int(rowid), bytes(body)) for rowid, body in rows]
+            try:
+                rows = self._connection().execute(
+                    "SELECT id, body FROM messages ORDER BY id"
+                )
+                return [(int(rowid), bytes(body)) for rowid, body in rows]
+            except sqlite3.OperationalError:
+                raise
+            except sqlite3.DatabaseError as exc:  # pages missing or overwritten
+                raise SpoolDamagedError(self.path, str(exc)) from None
 
     def set_aside(self, ids: list[int]) -> None:
         """Move messages that cannot be sent to the table ``unreadable``, where they are

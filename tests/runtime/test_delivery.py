@@ -43,7 +43,7 @@ from generator.runtime._errors import (
     PayloadTooLargeError,
 )
 from generator.runtime._fake_server import FakeServer, RecordedRequest
-from generator.runtime._spool import Spool, SpoolLockedError
+from generator.runtime._spool import Spool, SpoolDamagedError, SpoolLockedError
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = REPO / "generator" / "runtime"
@@ -841,6 +841,33 @@ def test_an_unreadable_spool_row_is_set_aside_and_the_rest_delivered(
     with sqlite3.connect(spool) as conn:
         kept = [bytes(row[0]) for row in conn.execute("SELECT body FROM unreadable")]
     assert sorted(kept) == sorted(damaged)
+
+
+@pytest.mark.parametrize("damage", ["not a database", "truncated"])
+def test_a_damaged_spool_file_is_a_clear_error_and_is_left_as_it_is(
+    server, tmp_path, damage: str
+) -> None:
+    """A spool that cannot be read raises the package's own error naming the file (not
+    sqlite3's, which names none), keeps nothing locked, and leaves the file untouched:
+    once it is moved aside, the same process starts a new spool."""
+    spool = tmp_path / "outbox.sqlite"
+    if damage == "truncated":
+        earlier = Spool(spool)
+        for i in range(2_000):
+            earlier.add(json.dumps({"messageId": f"m-{i}", "pad": "x" * 200}).encode())
+        earlier.close()
+        spool.write_bytes(spool.read_bytes()[: spool.stat().st_size // 2])
+    else:
+        spool.write_bytes(b"this is no database " * 100)
+    before = spool.read_bytes()
+    with pytest.raises(SpoolDamagedError) as caught:
+        make(server, spool_path=spool)
+    assert str(spool) in str(caught.value) and caught.value.path == str(spool)
+    assert spool.read_bytes() == before
+    spool.rename(tmp_path / "damaged.sqlite")
+    fresh = make(server, spool_path=spool)
+    fresh.enqueue({"i": 1})
+    assert fresh.close()
 
 
 def test_undelivered_messages_at_close_go_to_on_error(server) -> None:
