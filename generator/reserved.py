@@ -41,6 +41,7 @@ DELIVERY_ERRORS = frozenset(
         "MessageTooLargeError",
         "QueueFullError",
         "RejectedMessageError",
+        "SpoolDamagedError",
         "SpoolLockedError",
         "UndeliveredError",
     }

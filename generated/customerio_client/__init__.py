@@ -35,7 +35,7 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._operations import OPERATIONS, OperationInfo
-from ._spool import SpoolLockedError
+from ._spool import SpoolDamagedError, SpoolLockedError
 from ._types import UNSET, Timeout, Unset
 from .app import AppClient, AsyncAppClient
 from .pipelines import AsyncPipelinesClient, PipelinesClient
@@ -85,6 +85,7 @@ __all__ = [
     "QueueFullError",
     "RateLimitError",
     "RejectedMessageError",
+    "SpoolDamagedError",
     "SpoolLockedError",
     "Timeout",
     "TrackClient",

@@ -172,7 +172,7 @@ _DELIVERY_EXPORTS = {
         "RejectedMessageError",
         "UndeliveredError",
     ),
-    "._spool": ("SpoolLockedError",),
+    "._spool": ("SpoolDamagedError", "SpoolLockedError"),
 }
 
 

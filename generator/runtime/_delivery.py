@@ -52,7 +52,7 @@ from ._retry import (
     retry_after_seconds,
 )
 from ._serde import format_datetime
-from ._spool import Spool, SpoolLockedError
+from ._spool import Spool, SpoolDamagedError, SpoolLockedError
 from ._transport import HTTPClientTransport, RawResponse, Transport
 from ._types import Timeout
 
@@ -68,6 +68,7 @@ __all__ = [
     "QueueFullError",
     "RateLimiter",
     "RejectedMessageError",
+    "SpoolDamagedError",
     "SpoolLockedError",
     "UndeliveredError",
     "iso_timestamp",
@@ -437,7 +438,13 @@ class Delivery:
         self._init_state()
         if self._spool_path is not None:
             self._spool = Spool(self._spool_path)
-            self._recover()
+            try:
+                self._recover()
+            except BaseException:
+                # An engine that failed to start must not keep the spool locked: the
+                # caller may move the file aside and try again in this process.
+                self._spool.close()
+                raise
         _LIVE.add(self)
 
     # ---- state -------------------------------------------------------------------------
@@ -482,6 +489,21 @@ class Delivery:
         rows = self._spool.load()
         if not rows:
             return
+        # A row that is not a JSON object (damaged on disk, or written by something else)
+        # would make its whole batch unreadable to the API, and break on_error's decoding.
+        unreadable = [rowid for rowid, body in rows if not _is_json_object(body)]
+        if unreadable:
+            self._spool.set_aside(unreadable)
+            logger.warning(
+                "%d messages in the spool %s are not readable JSON objects: moved to its "
+                "table 'unreadable', not sent",
+                len(unreadable),
+                self._spool.path,
+            )
+            skip = set(unreadable)
+            rows = [row for row in rows if row[0] not in skip]
+            if not rows:
+                return
         logger.warning(
             "delivering %d messages left in the spool by an earlier process", len(rows)
         )
@@ -520,7 +542,16 @@ class Delivery:
                 operation=self._operation,
             )
         spool = self._spool
-        rowid = spool.add(full) if spool is not None else 0
+        rowid = 0
+        if spool is not None:
+            # Checked again under the lock below; here so that a closed engine never
+            # writes to (or fails on) the spool it has already closed.
+            if self._closing:
+                raise self._closed_error()
+            try:
+                rowid = spool.add(full)
+            except RuntimeError:  # a close() in another thread shut the spool meanwhile
+                raise self._closed_error() from None
         with self._lock:
             if self._closing or (self._pending >= self._max_queue and not self._room()):
                 refused = self._refusal()
@@ -530,7 +561,15 @@ class Delivery:
                 self._add(item, size, rowid)
                 return True
         if spool is not None:
-            spool.remove([rowid])
+            try:
+                spool.remove([rowid])
+            except RuntimeError:
+                # A close() in another thread shut the spool after this message was
+                # written: it stays there with what close() left, for the next run.
+                raise DeliveryClosedError(
+                    "the delivery engine closed while this message was being queued; "
+                    "it stays in the spool and the next run sends it"
+                ) from None
         if refused is None:
             self._report_drop(item)
             return False
@@ -884,8 +923,10 @@ class Delivery:
         if delivered and batch.rowids:
             self._forget(batch.rowids)
         with self._lock:
-            if batch.abandoned:
-                # ``close`` already reported it (and counted it): nothing more to say.
+            if batch.abandoned or self._unsettled.get(batch.seq) is not batch:
+                # ``close`` already reported it (and counted it), or this is the worker's
+                # safety net after an error in an earlier settling of the same batch (a
+                # KeyError here would end the worker, and with it all later delivery).
                 return
             del self._unsettled[batch.seq]
             self._pending -= len(batch.items)
@@ -1110,6 +1151,13 @@ class Delivery:
         self._rng = random.Random()
         self._limiter = self._new_limiter()
         self._init_state()
+
+
+def _is_json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError both
+        return False
 
 
 def _path_of(url: str) -> str:

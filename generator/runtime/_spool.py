@@ -25,6 +25,10 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"
 )
 
+_UNREADABLE_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS unreadable (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"
+)
+
 
 class SpoolLockedError(Error):
     """Another process (or another engine in this one) has the spool open."""
@@ -33,6 +37,18 @@ class SpoolLockedError(Error):
         super().__init__(
             f"the spool {path} is in use by another process or delivery engine; "
             "give each process a spool path of its own"
+        )
+        self.path = path
+
+
+class SpoolDamagedError(Error):
+    """The spool file is not an SQLite database, or a damaged one (truncated, overwritten):
+    its messages cannot be read. The file is left as it is."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"the spool {path} cannot be read ({reason}); it was left as it is: move it "
+            "aside to start a new spool (sqlite3's .recover may save some of its messages)"
         )
         self.path = path
 
@@ -64,6 +80,9 @@ class Spool:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise SpoolLockedError(self.path) from None
             raise
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
+            conn.close()
+            raise SpoolDamagedError(self.path, str(exc)) from None
         self._conn: sqlite3.Connection | None = conn
 
     def _connection(self) -> sqlite3.Connection:
@@ -103,10 +122,38 @@ class Spool:
     def load(self) -> list[tuple[int, bytes]]:
         """Every message still stored, oldest first."""
         with self._lock:
-            rows = self._connection().execute(
-                "SELECT id, body FROM messages ORDER BY id"
-            )
-            return [(int(rowid), bytes(body)) for rowid, body in rows]
+            try:
+                rows = self._connection().execute(
+                    "SELECT id, body FROM messages ORDER BY id"
+                )
+                return [(int(rowid), bytes(body)) for rowid, body in rows]
+            except sqlite3.OperationalError:
+                raise
+            except sqlite3.DatabaseError as exc:  # pages missing or overwritten
+                raise SpoolDamagedError(self.path, str(exc)) from None
+
+    def set_aside(self, ids: list[int]) -> None:
+        """Move messages that cannot be sent to the table ``unreadable``, where they are
+        kept (for whoever looks into the file) and never sent, all in one transaction.
+        """
+        if not ids:
+            return
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN")
+            try:
+                conn.execute(_UNREADABLE_SCHEMA)
+                conn.executemany(
+                    "INSERT INTO unreadable (body) SELECT body FROM messages WHERE id = ?",
+                    [(i,) for i in ids],
+                )
+                conn.executemany(
+                    "DELETE FROM messages WHERE id = ?", [(i,) for i in ids]
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:

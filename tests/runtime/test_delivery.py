@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -42,7 +43,7 @@ from generator.runtime._errors import (
     PayloadTooLargeError,
 )
 from generator.runtime._fake_server import FakeServer, RecordedRequest
-from generator.runtime._spool import Spool, SpoolLockedError
+from generator.runtime._spool import Spool, SpoolDamagedError, SpoolLockedError
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = REPO / "generator" / "runtime"
@@ -782,6 +783,91 @@ def test_a_spool_left_undelivered_at_close_is_kept_for_the_next_run(
     second = make(server, spool_path=spool)
     assert second.close()
     assert sorted(m["i"] for m in accepted(server).messages) == list(range(5))
+
+
+def test_an_enqueue_after_close_with_a_spool_is_refused_as_closed(
+    server, tmp_path
+) -> None:
+    """DeliveryClosedError after close, with a spool as without: not the spool's own
+    RuntimeError, and nothing is written to the file for the next run to send."""
+    spool = tmp_path / "outbox.sqlite"
+    delivery = make(server, spool_path=spool)
+    delivery.enqueue({"i": 1})
+    assert delivery.close()
+    with pytest.raises(DeliveryClosedError):
+        delivery.enqueue({"i": 2})
+    leftover = Spool(spool)
+    assert leftover.load() == []
+    leftover.close()
+
+
+def test_an_unreadable_spool_row_is_set_aside_and_the_rest_delivered(
+    server, tmp_path, caplog
+) -> None:
+    """A damaged row left in the spool must not take its batch with it: sent as it is,
+    it made the whole request unreadable (the API refuses it: every message in it lost),
+    and decoding it for on_error then killed the worker, so nothing queued later was
+    sent either. It is moved aside in the spool, with a log line; the rest arrive."""
+    spool = tmp_path / "outbox.sqlite"
+    damaged = [b'{"messageId":"bad-1","i":', b"[1]", b"\xff{}"]
+    earlier = Spool(spool)
+    earlier.add(b'{"messageId":"good-1"}')
+    for body in damaged:
+        earlier.add(body)
+    earlier.add(b'{"messageId":"good-2"}')
+    earlier.close()
+
+    taken = Accepting()
+
+    def strict(request: RecordedRequest):
+        if request.json is None:  # as the API does with a body that is not JSON
+            return 400, {"Content-Type": "application/json"}, b'{"errors":[]}'
+        return taken(request)
+
+    server.responder = strict
+    lost: list[list[dict]] = []
+    with caplog.at_level(logging.WARNING):
+        delivery = make(
+            server, spool_path=spool, workers=1, on_error=lambda m, e: lost.append(m)
+        )
+        delivery.enqueue({"messageId": "later"})
+        assert delivery.close(timeout=30)
+    assert sorted(taken.ids()) == ["good-1", "good-2", "later"]
+    assert lost == []
+    assert "3 messages in the spool" in caplog.text and "unreadable" in caplog.text
+    reopened = Spool(spool)
+    assert reopened.load() == []
+    reopened.close()
+    with sqlite3.connect(spool) as conn:
+        kept = [bytes(row[0]) for row in conn.execute("SELECT body FROM unreadable")]
+    assert sorted(kept) == sorted(damaged)
+
+
+@pytest.mark.parametrize("damage", ["not a database", "truncated"])
+def test_a_damaged_spool_file_is_a_clear_error_and_is_left_as_it_is(
+    server, tmp_path, damage: str
+) -> None:
+    """A spool that cannot be read raises the package's own error naming the file (not
+    sqlite3's, which names none), keeps nothing locked, and leaves the file untouched:
+    once it is moved aside, the same process starts a new spool."""
+    spool = tmp_path / "outbox.sqlite"
+    if damage == "truncated":
+        earlier = Spool(spool)
+        for i in range(2_000):
+            earlier.add(json.dumps({"messageId": f"m-{i}", "pad": "x" * 200}).encode())
+        earlier.close()
+        spool.write_bytes(spool.read_bytes()[: spool.stat().st_size // 2])
+    else:
+        spool.write_bytes(b"this is no database " * 100)
+    before = spool.read_bytes()
+    with pytest.raises(SpoolDamagedError) as caught:
+        make(server, spool_path=spool)
+    assert str(spool) in str(caught.value) and caught.value.path == str(spool)
+    assert spool.read_bytes() == before
+    spool.rename(tmp_path / "damaged.sqlite")
+    fresh = make(server, spool_path=spool)
+    fresh.enqueue({"i": 1})
+    assert fresh.close()
 
 
 def test_undelivered_messages_at_close_go_to_on_error(server) -> None:
