@@ -493,8 +493,11 @@ def _part_name(name: Any) -> str:
 
 
 def _cookie_text(value: Any) -> str:
-    value = to_json(value)
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+    """A cookie's name or value, or one item of it, as RFC 6570's form expansion writes
+    it: percent-encoded but for the unreserved characters (so `;`, `,`, `=`, a space, a
+    quote or a non-ASCII letter can neither end the cookie nor make the header invalid,
+    and the server gets the text back by percent-decoding)."""
+    return quote(_scalar(value), safe="")
 
 
 def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
@@ -503,7 +506,9 @@ def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
 
     A cookie is `form` style, exploded, unless `styled` says otherwise: a list is one
     pair per item (`id=1; id=2`; `id=1,2` not exploded), an object one pair per property
-    (`a=1; b=x`; `obj=a,1,b,x` not exploded).
+    (`a=1; b=x`; `obj=a,1,b,x` not exploded). Names and values are percent-encoded as
+    that style's expansion does (`note=a%3B%20b`); the pairs are joined by `; ` as RFC
+    6265 joins cookies (the `&` of a form-style query would not separate them).
     """
     pairs = [part for part in parts if part]
     for name, value in values.items():
@@ -513,17 +518,18 @@ def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
         if _omitted(value):
             continue
         data = _structured(value)
+        key = _cookie_text(name)
         if isinstance(data, dict) and explode:
-            pairs += [f"{k}={_cookie_text(v)}" for k, v in data.items()]
+            pairs += [f"{_cookie_text(k)}={_cookie_text(v)}" for k, v in data.items()]
         elif isinstance(data, dict):
-            flat = [t for k, v in data.items() for t in (k, _cookie_text(v))]
-            pairs.append(f"{name}={','.join(flat)}")
+            flat = [_cookie_text(t) for k, v in data.items() for t in (k, v)]
+            pairs.append(f"{key}={','.join(flat)}")
         elif isinstance(data, list) and explode:
-            pairs += [f"{name}={_cookie_text(v)}" for v in data]
+            pairs += [f"{key}={_cookie_text(v)}" for v in data]
         elif isinstance(data, list):
-            pairs.append(f"{name}={','.join(_cookie_text(v) for v in data)}")
+            pairs.append(f"{key}={','.join(_cookie_text(v) for v in data)}")
         else:
-            pairs.append(f"{name}={_cookie_text(data)}")
+            pairs.append(f"{key}={_cookie_text(data)}")
     return "; ".join(pairs) or None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -279,6 +280,47 @@ def test_cookie_api_key_merges_with_cookie_parameter(out_dir: Path) -> None:
 
     _, seen = _recorded("apikey_cookie", out_dir, None, call)
     assert seen["headers"]["cookie"] == "SID=sid-secret-9876; theme=dark"
+
+
+# RFC 6265 4.1.1: a cookie's name and value are made of cookie-octets (no space, `"`, `,`,
+# `;` or `\`, nothing outside ASCII)
+_OCTETS = r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+"
+
+
+def test_cookie_values_are_percent_encoded_as_form_style_says(out_dir: Path) -> None:
+    """Each name and value of the Cookie header is percent-encoded (RFC 6570 form
+    expansion): the header has nothing but cookie-octets, and the server, decoding each,
+    reads back exactly what was given."""
+    from urllib.parse import unquote
+
+    pkg = _load(out_dir, "cookie_values")
+    note = 'a; admin=1, "q" \\ é'
+    with _answering("cookie_values", out_dir, [(204, "", b"")]) as server:
+        with pkg.CookieValuesClient(base_url=server.url, max_retries=0) as client:
+            client.get_session(
+                note=note,
+                tags=["x;y", "z w"],
+                flat=["a,b", "c"],
+                prefs={"lang;x": "pt=BR"},
+            )
+        header = server.requests[-1].headers["cookie"]
+    cookies = [pair.split("=", 1) for pair in header.split("; ")]
+    for name, value in cookies:
+        # `,` joins the items of a cookie not exploded, as OpenAPI's form style does
+        # (RFC 6265 has no such separator: OpenAPI 3.1.1's Appendix D says so)
+        for text in (name, *value.split(",")):
+            assert re.fullmatch(_OCTETS, text), header
+    assert [unquote(name) for name, _ in cookies] == [
+        "flat",
+        "note",
+        "lang;x",  # an exploded object: a cookie per property
+        "tags",
+        "tags",
+    ]
+    flat, *others = (value for _, value in cookies)
+    # not exploded: the items joined by a `,` of the style's, each item's own encoded
+    assert [unquote(item) for item in flat.split(",")] == ["a,b", "c"]
+    assert [unquote(value) for value in others] == [note, "pt=BR", "x;y", "z w"]
 
 
 # ---- names with backslashes (Redocly's demo: operationId `delete\PetById`) ------------------
