@@ -25,7 +25,7 @@ from datetime import date, datetime
 from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from ._errors import (
     APIConnectionError,
@@ -62,6 +62,11 @@ USER_AGENT: Final = f"{PACKAGE}/{VERSION} python/{platform.python_version()}"
 _PATH_PARAM: Final = re.compile(r"\{([^{}]+)\}")
 # What literal path text keeps as it is (RFC 3986 pchar, "/" and existing escapes).
 _PATH_TEXT: Final = "/%:@!$&'()*+,;=-._~"
+# The reserved characters an `allowReserved` query value keeps: RFC 3986's but for those
+# OpenAPI 3.1.1 (Parameter Object) leaves the application to encode still: `#[]`, not
+# allowed in a query, and `&=+`, which form-urlencoded gives a meaning to.
+_QUERY_RESERVED: Final = ":/?@!$'()*,;"
+_TRIPLE: Final = re.compile(r"(%[0-9A-Fa-f]{2})")
 # Shorter strings are not redacted from messages: they would match ordinary words.
 _MIN_SECRET_CHARS: Final = 6
 
@@ -335,12 +340,48 @@ def encode_path_text(text: str) -> str:
     return quote(text, safe=_PATH_TEXT)
 
 
+@dataclass(frozen=True)
+class Reserved:
+    """A query parameter's value whose spec says `allowReserved: true`."""
+
+    value: Any
+
+
+def reserved(value: Any) -> Any:
+    """`value` marked as an `allowReserved` parameter's (UNSET and None stay as they are:
+    not sent)."""
+    return value if _omitted(value) else Reserved(value)
+
+
+def _quote_reserved(text: str) -> str:
+    """RFC 6570's reserved expansion, as OpenAPI's `allowReserved` asks for in a query:
+    the reserved characters and percent-encoded triples go as they are, everything else
+    is percent-encoded; so are `#`, `[` and `]`, which a query cannot hold, and `&`, `=`
+    and `+`, which a form-urlencoded query gives a meaning to."""
+    pieces = _TRIPLE.split(text)
+    # the odd pieces are the triples the split kept
+    return "".join(
+        piece if i % 2 else quote(piece, safe=_QUERY_RESERVED)
+        for i, piece in enumerate(pieces)
+    )
+
+
 def encode_query(query: Mapping[str, Any]) -> str:
-    pairs: list[tuple[str, str]] = []
+    """A query string from names and values (a list: the name once per item). Names and
+    values are percent-encoded but for the unreserved characters; a `reserved` value
+    keeps what its `allowReserved` lets it keep."""
+    pairs: list[str] = []
     for name, value in query.items():
+        escape = _quote_all
+        if isinstance(value, Reserved):
+            value, escape = value.value, _quote_reserved
         values = value if isinstance(value, (list, tuple)) else [value]
-        pairs.extend((name, _scalar(item)) for item in values if not _omitted(item))
-    return urlencode(pairs, quote_via=quote)
+        pairs += [
+            f"{_quote_all(name)}={escape(_scalar(item))}"
+            for item in values
+            if not _omitted(item)
+        ]
+    return "&".join(pairs)
 
 
 def merge_headers(*layers: Mapping[str, Any]) -> dict[str, str]:
@@ -538,7 +579,9 @@ def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
 _DELIMITERS: Final = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
 
 
-def query_param(name: str, value: Any, style: str, explode: bool) -> dict[str, Any]:
+def query_param(
+    name: str, value: Any, style: str, explode: bool, allow_reserved: bool = False
+) -> dict[str, Any]:
     """The query parameters of an array- or object-valued parameter in its OpenAPI style.
 
     An array: exploded, one `name=v` per item (encode_query repeats a list); else one
@@ -546,11 +589,18 @@ def query_param(name: str, value: Any, style: str, explode: bool) -> dict[str, A
     (pipeDelimited). An object: `deepObject` gives `name[key]=v` (`name[key][inner]=v`
     deeper); exploded `form`, `key=v` for each property; else `name=key,v,key,v` (joined
     as an array is). UNSET and None items and properties are left out, and so is the
-    whole parameter when it is UNSET or None.
+    whole parameter when it is UNSET or None. With `allow_reserved` the values are
+    marked `reserved`.
     """
     if _omitted(value):
         return {}
-    data = _structured(value)
+    params = _query_params(name, _structured(value), style, explode)
+    if allow_reserved:
+        return {key: Reserved(v) for key, v in params.items()}
+    return params
+
+
+def _query_params(name: str, data: Any, style: str, explode: bool) -> dict[str, Any]:
     delimiter = _DELIMITERS.get(style, ",")
     if isinstance(data, dict):
         if style == "deepObject":

@@ -419,7 +419,7 @@ def _operation_imports(
             code.append(value)
             if p.location == "query" and p.structured:
                 _add(imports, "._base_client", "query_param")
-            for helper in ("styled", "json_param"):
+            for helper in ("styled", "json_param", "reserved"):
                 if value.startswith(helper + "("):
                     _add(imports, "._base_client", helper)
         if op.body is not None:

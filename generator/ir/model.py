@@ -176,6 +176,9 @@ class Parameter:
     # the media type of a parameter given by `content` instead of `schema` ("" otherwise):
     # a JSON one sends the value JSON-encoded
     content_type: str = ""
+    # `allowReserved: true` on a query parameter given by `schema`: its values keep RFC
+    # 3986's reserved characters that a query may hold as they are (reserved expansion)
+    allow_reserved: bool = False
 
     @property
     def structured(self) -> bool:

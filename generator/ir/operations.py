@@ -473,6 +473,10 @@ class OperationReader:
             style=style,
             explode=node.get("explode", style == "form") is not False,
             content_type=ctype,
+            # OpenAPI gives it to query parameters serialized by their `style` only
+            allow_reserved=loc == "query"
+            and not ctype
+            and node.get("allowReserved") is True,
         )
 
     @staticmethod

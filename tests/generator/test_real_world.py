@@ -811,6 +811,30 @@ def test_parameters_are_written_in_their_styles(out_dir: Path) -> None:
     assert headers["cookie"] == "flat=f1,f2; n=3; tags=t1; tags=t2"
 
 
+def test_allow_reserved_query_values_keep_reserved_characters(out_dir: Path) -> None:
+    """`allowReserved: true` is RFC 6570's reserved expansion: RFC 3986's reserved
+    characters and percent-encoded triples go as they are, all else is encoded; but for
+    `#`, `[` and `]`, which a query cannot hold, and `&`, `=` and `+`, which a
+    form-urlencoded query gives a meaning to (OpenAPI 3.1.1, Parameter Object)."""
+    pkg = _load(out_dir, "allow_reserved")
+    path = "/a b/c:d?e@f!$'()*,;=&+#[]%41%zz é"
+    with _answering("allow_reserved", out_dir, [(204, "", b"")]) as server:
+        with pkg.AllowReservedClient(base_url=server.url, max_retries=0) as client:
+            client.list_files(
+                path=path, plain="/a:b", paths=["x/y", "p;q"], joined=["m/n", "o"]
+            )
+        request = server.requests[-1]
+    assert request.raw_query == (
+        "joined=m/n,o"
+        "&path=/a%20b/c:d?e@f!$'()*,;%3D%26%2B%23%5B%5D%41%25zz%20%C3%A9"
+        "&paths=x/y&paths=p;q"
+        "&plain=%2Fa%3Ab"  # without allowReserved: every reserved character encoded
+    )
+    # the triple `%41` was the caller's own encoding of `A`
+    assert request.query["path"] == ["/a b/c:d?e@f!$'()*,;=&+#[]A%zz é"]
+    assert request.query["joined"] == ["m/n,o"]
+
+
 # ---- structured properties of form and multipart bodies ---------------------------------
 
 
