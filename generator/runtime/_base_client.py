@@ -122,12 +122,30 @@ class Call:
     # "binary"; per status ("201", "2XX") where the operation's answers differ
     response_format: str = "json"
     response_formats: Mapping[str, str] = field(default_factory=dict)
+    # per status, the other media types it declares that are read as "text" or "binary"
+    # (lower-case, no parameters; "" for an undeclared status), when any status has some
+    response_media: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def format_of(self, status: int) -> str:
         """How the body of a successful answer of this status is read."""
         formats = self.response_formats
         found = formats.get(str(status)) or formats.get(f"{str(status)[:1]}XX")
         return found or self.response_format
+
+    def format_sent(self, status: int, content_type: str) -> str:
+        """How the body of a successful answer is read given the Content-Type it came
+        with: as that type when its status declares it among others (`type/*` matching
+        too), else as the status's first declared type (`format_of`), as a server may
+        well label JSON text/plain."""
+        media = self.response_media
+        declared: Mapping[str, str] = {}
+        for key in (str(status), f"{str(status)[:1]}XX", ""):
+            if key in media:
+                declared = media[key]
+                break
+        sent = content_type.split(";", 1)[0].strip().lower()
+        found = declared.get(sent) or declared.get(sent.split("/", 1)[0] + "/*")
+        return found or self.format_of(status)
 
 
 @dataclass(frozen=True)
@@ -794,10 +812,14 @@ def _success(
     parse: Callable[[Any], T] | StatusParser[T],
     retries: int,
 ) -> APIResponse[T]:
-    kind = call.format_of(raw.status)
-    body = decode_body(raw.body, kind, raw.headers.get("content-type", ""))
+    content_type = raw.headers.get("content-type", "")
+    kind = call.format_sent(raw.status, content_type)
+    body = decode_body(raw.body, kind, content_type)
     try:
-        if isinstance(parse, StatusParser):
+        if kind != call.format_of(raw.status):
+            # another of the status's media types: its str or bytes is the data
+            data = body
+        elif isinstance(parse, StatusParser):
             data = parse.parse(body, raw.status)
         else:
             data = parse(body)

@@ -10,6 +10,7 @@ them, to stay fast), and behave on the wire against their own FakeServer.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import math
 import re
@@ -763,6 +764,72 @@ def test_an_async_client_returns_binary_answers_as_bytes(out_dir: Path) -> None:
 
     with _answering("response_media", out_dir, [(200, "image/png", b"[]")]) as server:
         assert asyncio.run(main(server.url)) == b"[]"
+
+
+def test_a_response_of_several_media_types_is_read_as_the_one_sent(out_dir: Path) -> None:
+    """A status declaring several media types is decoded by the Content-Type the server
+    sent: JSON into the model, text (XML too) as str, a binary type as bytes; a type it
+    does not declare is read as the first declared one, as before."""
+    pkg = _load(out_dir, "response_alternatives")
+    models = _load(out_dir, "response_alternatives", "models")
+    report = models.Report(id_="r1")
+    replies = [
+        (200, "application/json", b'{"id":"r1"}'),
+        (200, "text/plain; charset=latin-1", b"caf\xe9"),
+        (203, "text/plain", b"not yet"),  # an undeclared 2xx: read as the 200 is
+        (202, "application/json", b'{"position":2}'),
+        (200, "application/xml", b"<report><id>r1</id></report>"),
+        (200, "Application/JSON; charset=utf-8", b'{"id":"r1"}'),
+        (200, "application/pdf", b"%PDF-1.7\n\xe2\xe3"),
+        (200, "application/json", b'{"id":"r1"}'),
+        (200, "application/octet-stream", b"\x00\xff"),
+        (200, "text/csv", b"a,b\n"),
+        (200, "text/html", b"{}"),  # undeclared: read as the first declared type
+    ]
+    with _answering("response_alternatives", out_dir, replies) as server:
+        with pkg.ResponseAlternativesClient(base_url=server.url, max_retries=0) as c:
+            got = [
+                c.get_report("r").data,
+                c.get_report("r").data,
+                c.get_report("r").data,
+                c.get_report("r").data,
+                c.get_document("d").data,
+                c.get_document("d").data,
+                c.get_archive("a").data,
+                c.get_archive("a").data,
+                c.get_export("e").data,
+                c.get_export("e").data,
+                c.get_export("e").data,
+            ]
+        accept = server.requests[-1].headers.get("accept")
+    assert got == [
+        report,
+        "café",
+        "not yet",
+        models.Queued(position=2),
+        "<report><id>r1</id></report>",
+        report,
+        b"%PDF-1.7\n\xe2\xe3",
+        report,
+        b"\x00\xff",
+        "a,b\n",
+        b"{}",
+    ]
+    # a call that asks for what it can read asks for every type
+    assert accept == "application/octet-stream, text/csv"
+    # the methods say so to a type checker
+    returns = {
+        name: inspect.signature(
+            getattr(pkg.ResponseAlternativesClient, name)
+        ).return_annotation
+        for name in ("get_report", "get_document", "get_archive", "get_export")
+    }
+    assert returns == {
+        "get_report": "APIResponse[Report | str | Queued | None]",
+        "get_document": "APIResponse[Report | str | None]",
+        "get_archive": "APIResponse[Report | bytes | None]",
+        "get_export": "APIResponse[bytes | str]",
+    }
 
 
 # ---- parameters in their OpenAPI styles ------------------------------------------------
