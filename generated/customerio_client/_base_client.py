@@ -509,19 +509,18 @@ def _encode_form(fields: Mapping[str, Any], encodings: Mapping[str, Encoding]) -
 def _encode_multipart(
     fields: Mapping[str, Any], encodings: Mapping[str, Encoding]
 ) -> tuple[bytes, str]:
-    """RFC 7578: bytes become file parts (a list of them one part each, under the same
-    name), structured values JSON parts, the rest text; a part's encoding may name its
-    Content-Type."""
+    """RFC 7578: bytes become file parts, objects JSON parts, the rest text; a list is
+    one part per item, all under its name (RFC 7578 4.3, as OpenAPI encodes an array
+    property), its UNSET and None items left out. A property's encoding may name its
+    parts' Content-Type (a JSON one sends even a string as JSON text)."""
     boundary = uuid.uuid4().hex
     out = bytearray()
     for name, value in fields.items():
-        if _omitted(value):
-            continue
         declared = encodings.get(name, _FORM).content_type
-        files = isinstance(value, (list, tuple)) and all(
-            isinstance(item, (bytes, bytearray)) for item in value
-        )
-        for item in value if files else [value]:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if _omitted(item):
+                continue
             out += f"--{boundary}\r\n".encode() + _part(name, item, declared)
             out += b"\r\n"
     out += f"--{boundary}--\r\n".encode()
@@ -535,10 +534,13 @@ def _part(name: str, value: Any, declared: str) -> bytes:
         head = f'{disposition}; filename="{_part_name(name)}"\r\n'
         kind = declared or "application/octet-stream"
         return f"{head}Content-Type: {kind}\r\n\r\n".encode() + bytes(value)
-    if isinstance(value, (Mapping, list)):
+    structured = isinstance(value, (Mapping, list, tuple)) or callable(
+        getattr(value, "to_dict", None)
+    )
+    if structured or _is_json_type(declared):
         kind = declared or "application/json"
         return f"{disposition}\r\nContent-Type: {kind}\r\n\r\n".encode() + (
-            encode_json(value)
+            encode_json(to_json(value))
         )
     head = f"{disposition}\r\n" + (f"Content-Type: {declared}\r\n" if declared else "")
     return f"{head}\r\n".encode() + _scalar(value).encode("utf-8")

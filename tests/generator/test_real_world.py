@@ -923,10 +923,27 @@ def test_form_bodies_write_objects_in_their_style_never_as_a_repr(
     assert encoded == 'meta[a]=q&data={"x":1}&ids=1,2'
 
 
-def test_multipart_sends_one_file_part_per_item_of_an_array(out_dir: Path) -> None:
+def _multipart_parts(request: Any) -> list[tuple[Any, ...]]:
+    """(name, filename, Content-Type, content) of each part of a multipart request."""
     import email.parser
     import email.policy
 
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        head + request.body
+    )
+    return [
+        (
+            p.get_param("name", header="content-disposition"),
+            p.get_filename(),
+            p.get_content_type(),
+            p.get_payload(decode=True),
+        )
+        for p in message.iter_parts()
+    ]
+
+
+def test_multipart_sends_one_file_part_per_item_of_an_array(out_dir: Path) -> None:
     pkg = _load(out_dir, "form_bodies")
     with _answering("form_bodies", out_dir, [(204, "", b"")]) as server:
         with pkg.FormBodiesClient(base_url=server.url, max_retries=0) as client:
@@ -939,25 +956,45 @@ def test_multipart_sends_one_file_part_per_item_of_an_array(out_dir: Path) -> No
                 }
             )
         request = server.requests[-1]
-    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        head + request.body
-    )
-    parts = [
-        (
-            p.get_param("name", header="content-disposition"),
-            p.get_filename(),
-            p.get_content_type(),
-            p.get_payload(decode=True),
-        )
-        for p in message.iter_parts()
-    ]
-    assert parts == [
+    assert _multipart_parts(request) == [
         ("file", "file", "image/png", b"\x89PNG"),
         ("files", "files", "application/octet-stream", b"one"),
         ("files", "files", "application/octet-stream", b"\x00two"),
         ("extra", None, "application/json", b'{"k":1}'),
         ("note", None, "text/plain", b"n"),
+    ]
+
+
+def test_multipart_sends_one_part_per_item_of_any_array(out_dir: Path) -> None:
+    """OpenAPI's multipart encoding: an array property is one part per item, all under
+    its name (RFC 7578 4.3), an item that is an object or array a JSON part; a part's
+    declared contentType applies to each item's part (JSON text for a JSON one)."""
+    pkg = _load(out_dir, "form_bodies")
+    with _answering("form_bodies", out_dir, [(204, "", b"")]) as server:
+        with pkg.FormBodiesClient(base_url=server.url, max_retries=0) as client:
+            client.upload_batch(
+                {
+                    "tags": ["a", "b c", None],
+                    "counts": [1, 2],
+                    "entries": [{"k": 1}, {"k": 2}],
+                    "matrix": [[1, 2], [3]],
+                    "notes": ["# one"],
+                    "labels": ["x"],
+                }
+            )
+        request = server.requests[-1]
+    json_part = "application/json"
+    assert _multipart_parts(request) == [
+        ("tags", None, "text/plain", b"a"),
+        ("tags", None, "text/plain", b"b c"),
+        ("counts", None, "text/plain", b"1"),
+        ("counts", None, "text/plain", b"2"),
+        ("entries", None, json_part, b'{"k":1}'),
+        ("entries", None, json_part, b'{"k":2}'),
+        ("matrix", None, json_part, b"[1,2]"),
+        ("matrix", None, json_part, b"[3]"),
+        ("notes", None, "text/markdown", b"# one"),
+        ("labels", None, json_part, b'"x"'),  # JSON, as its encoding says
     ]
 
 
