@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import fields
-from typing import Any
+from typing import Any, Final
 
 from .. import ir
 from ..ir import OBJECT
@@ -286,17 +286,22 @@ def _top_level(found: str) -> list[str]:
     return [*parts, found[start:]]
 
 
+_KIND_TYPES: Final = {ir.TEXT_BODY: "str", ir.BINARY_BODY: "bytes"}
+
+
 def answer_type(r: ir.Response) -> str:
     """The data type of one success response: its schema's type (None added for a JSON
-    body, which may be null or empty), None for a 204, Any for one with no content."""
+    body, which may be null or empty), then str or bytes for its other media types read
+    as text or bytes; None for a 204, Any for one with no content."""
     if not r.schema:
         return "None" if r.status in ir.NO_CONTENT else "Any"
-    found = annotation(r.schema)
-    if r.body_kind in (ir.TEXT_BODY, ir.BINARY_BODY):  # a str or bytes, never None
-        return found
-    if "None" in _top_level(found):  # None at the top level already
-        return found
-    return f"{found} | None"
+    found = _top_level(annotation(r.schema))
+    parts = dict.fromkeys(p for p in found if p != "None")
+    parts.update(dict.fromkeys(_KIND_TYPES[kind] for _, kind in r.other_media))
+    # a text or binary body is a str or bytes, never None (unless its schema says so)
+    if "None" in found or r.body_kind not in _KIND_TYPES:
+        parts["None"] = None
+    return " | ".join(parts)
 
 
 def return_type(op: ir.Operation) -> str:
@@ -419,7 +424,7 @@ def _operation_imports(
             code.append(value)
             if p.location == "query" and p.structured:
                 _add(imports, "._base_client", "query_param")
-            for helper in ("styled", "json_param"):
+            for helper in ("styled", "json_param", "reserved"):
                 if value.startswith(helper + "("):
                     _add(imports, "._base_client", helper)
         if op.body is not None:

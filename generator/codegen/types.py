@@ -90,8 +90,12 @@ def param_value(p: ir.Parameter) -> str:
     time turned into whole seconds (the text form of a datetime is ISO-8601), JSON text
     for one given by `content: application/json`, and marked with its style where a path,
     header or cookie parameter has one other than its location's default (a query
-    parameter's style is the template's `query_param`)."""
+    parameter's style is the template's `query_param`); marked `reserved` when it is an
+    `allowReserved` query parameter's scalar value (`query_param` marks the values of an
+    array or object one)."""
     value = f"unix_time({p.py_name})" if is_unix_time(p.schema) else p.py_name
+    if p.allow_reserved and not p.structured:
+        return f"reserved({value})"
     if p.content_type:
         json_media = p.content_type.split(";")[0].strip().lower()
         if json_media == "application/json" or json_media.endswith("+json"):

@@ -176,6 +176,9 @@ class Parameter:
     # the media type of a parameter given by `content` instead of `schema` ("" otherwise):
     # a JSON one sends the value JSON-encoded
     content_type: str = ""
+    # `allowReserved: true` on a query parameter given by `schema`: its values keep RFC
+    # 3986's reserved characters that a query may hold as they are (reserved expansion)
+    allow_reserved: bool = False
 
     @property
     def structured(self) -> bool:
@@ -247,6 +250,10 @@ class Response:
     schema: Schema | None = None
     examples: tuple[MediaExample, ...] = ()
     body_kind: str = ""  # JSON_BODY, TEXT_BODY, BINARY_BODY; "" when it has no content
+    # (media type, body kind) of each other type the status declares that is read
+    # otherwise than `content_type` (text or bytes): the client reads the type the server
+    # sent. Lower-case, without parameters; a `*/*` one is left out (it matches anything).
+    other_media: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -338,8 +345,7 @@ class Operation:
         return tuple(
             r
             for r in self.successes[1:]
-            if (r.schema, r.body_kind or JSON_BODY, r.status in NO_CONTENT)
-            != (first.schema, first.body_kind or JSON_BODY, first.status in NO_CONTENT)
+            if _read_as(r) != _read_as(first)
         )
 
     @property
@@ -359,13 +365,35 @@ class Operation:
         return kinds
 
     @property
+    def response_media(self) -> tuple[tuple[str, dict[str, str]], ...]:
+        """(status, {media type: body kind}) of every 2XX response, and under "" the first
+        one's (what an answer of an undeclared status is read as), when one declares
+        other media types read otherwise than its own; else (). The runtime reads an
+        answer by the type it came with when its status lists that type."""
+        if not any(r.other_media for r in self.successes):
+            return ()
+        media = [(r.status, dict(r.other_media)) for r in self.successes]
+        return (*media, ("", media[0][1]))
+
+    @property
     def accept(self) -> str:
         """The Accept header of a call whose answer is not JSON: the 2XX responses'
         media types ("" when every one is JSON or has no content)."""
         if all(r.body_kind in ("", JSON_BODY) for r in self.successes):
             return ""
-        types = dict.fromkeys(r.content_type for r in self.successes if r.content_type)
+        types = dict.fromkeys(
+            t
+            for r in self.successes
+            for t in (r.content_type, *(media for media, _ in r.other_media))
+            if t
+        )
         return ", ".join(types)
+
+
+def _read_as(r: Response) -> tuple[Any, ...]:
+    """What tells apart how two responses' bodies are read and typed."""
+    kinds = frozenset(kind for _, kind in r.other_media)
+    return (r.schema, r.body_kind or JSON_BODY, r.status in NO_CONTENT, kinds)
 
 
 @dataclass(frozen=True)

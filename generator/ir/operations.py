@@ -478,6 +478,10 @@ class OperationReader:
             style=style,
             explode=node.get("explode", style == "form") is not False,
             content_type=ctype,
+            # OpenAPI gives it to query parameters serialized by their `style` only
+            allow_reserved=loc == "query"
+            and not ctype
+            and node.get("allowReserved") is True,
         )
 
     @staticmethod
@@ -591,6 +595,7 @@ class OperationReader:
             schema = None
             ctype = kind = ""
             examples: tuple[ir.MediaExample, ...] = ()
+            other_media: tuple[tuple[str, str], ...] = ()
             if isinstance(content, dict) and content:
                 ctype = self.pick_content_type(content)
                 media = content[ctype] if isinstance(content[ctype], dict) else {}
@@ -607,6 +612,7 @@ class OperationReader:
                 examples = self._examples(rdoc, media, mptr)
                 kind = body_kind(ctype, schema)
                 schema = body_schema(kind, schema)
+                other_media = self._other_media(rdoc, content, ctype, kind, rptr)
             out.append(
                 ir.Response(
                     status=code.upper() if "X" in code.upper() else code,
@@ -615,9 +621,39 @@ class OperationReader:
                     schema=schema,
                     examples=examples,
                     body_kind=kind,
+                    other_media=other_media,
                 )
             )
         return tuple(out)
+
+    def _other_media(
+        self, doc: Document, content: dict[str, Any], ctype: str, kind: str, where: str
+    ) -> tuple[tuple[str, str], ...]:
+        """The response's other media types that are read otherwise than `ctype` (as
+        text or bytes), with how (see ir.Response.other_media). A JSON one is read as
+        `ctype` is: it is that type (JSON comes first) or a wildcard; and a `*/*` one
+        would match every answer."""
+        out: dict[str, str] = {}
+        for t in sorted(content):
+            media = t.split(";", 1)[0].strip().lower()
+            if t == ctype or media.startswith("*"):
+                continue
+            node = content[t] if isinstance(content[t], dict) else {}
+            sptr = f"{where}/content/{escape(t)}/schema"
+            _, _, snode = self.ws.deref(doc, node.get("schema"), sptr)
+            # what body_kind asks of a schema: whether it is a (binary) string
+            schema = None
+            if isinstance(snode, dict) and snode.get("type") == "string":
+                fmt = snode.get("format")
+                schema = ir.Schema(
+                    kind=ir.PRIMITIVE,
+                    type="string",
+                    format=fmt if isinstance(fmt, str) else "",
+                )
+            other = body_kind(media, schema)
+            if other not in (kind, ir.JSON_BODY):
+                out.setdefault(media, other)
+        return tuple(out.items())
 
     def read_webhooks(self, doc: Document) -> None:
         hooks = doc.data.get("webhooks") or {}

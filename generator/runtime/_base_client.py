@@ -24,7 +24,7 @@ from datetime import date, datetime
 from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from ._errors import (
     APIConnectionError,
@@ -61,6 +61,11 @@ USER_AGENT: Final = f"{PACKAGE}/{VERSION} python/{platform.python_version()}"
 _PATH_PARAM: Final = re.compile(r"\{([^{}]+)\}")
 # What literal path text keeps as it is (RFC 3986 pchar, "/" and existing escapes).
 _PATH_TEXT: Final = "/%:@!$&'()*+,;=-._~"
+# The reserved characters an `allowReserved` query value keeps: RFC 3986's but for those
+# OpenAPI 3.1.1 (Parameter Object) leaves the application to encode still: `#[]`, not
+# allowed in a query, and `&=+`, which form-urlencoded gives a meaning to.
+_QUERY_RESERVED: Final = ":/?@!$'()*,;"
+_TRIPLE: Final = re.compile(r"(%[0-9A-Fa-f]{2})")
 # Shorter strings are not redacted from messages: they would match ordinary words.
 _MIN_SECRET_CHARS: Final = 6
 
@@ -117,12 +122,30 @@ class Call:
     # "binary"; per status ("201", "2XX") where the operation's answers differ
     response_format: str = "json"
     response_formats: Mapping[str, str] = field(default_factory=dict)
+    # per status, the other media types it declares that are read as "text" or "binary"
+    # (lower-case, no parameters; "" for an undeclared status), when any status has some
+    response_media: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def format_of(self, status: int) -> str:
         """How the body of a successful answer of this status is read."""
         formats = self.response_formats
         found = formats.get(str(status)) or formats.get(f"{str(status)[:1]}XX")
         return found or self.response_format
+
+    def format_sent(self, status: int, content_type: str) -> str:
+        """How the body of a successful answer is read given the Content-Type it came
+        with: as that type when its status declares it among others (`type/*` matching
+        too), else as the status's first declared type (`format_of`), as a server may
+        well label JSON text/plain."""
+        media = self.response_media
+        declared: Mapping[str, str] = {}
+        for key in (str(status), f"{str(status)[:1]}XX", ""):
+            if key in media:
+                declared = media[key]
+                break
+        sent = content_type.split(";", 1)[0].strip().lower()
+        found = declared.get(sent) or declared.get(sent.split("/", 1)[0] + "/*")
+        return found or self.format_of(status)
 
 
 @dataclass(frozen=True)
@@ -334,12 +357,48 @@ def encode_path_text(text: str) -> str:
     return quote(text, safe=_PATH_TEXT)
 
 
+@dataclass(frozen=True)
+class Reserved:
+    """A query parameter's value whose spec says `allowReserved: true`."""
+
+    value: Any
+
+
+def reserved(value: Any) -> Any:
+    """`value` marked as an `allowReserved` parameter's (UNSET and None stay as they are:
+    not sent)."""
+    return value if _omitted(value) else Reserved(value)
+
+
+def _quote_reserved(text: str) -> str:
+    """RFC 6570's reserved expansion, as OpenAPI's `allowReserved` asks for in a query:
+    the reserved characters and percent-encoded triples go as they are, everything else
+    is percent-encoded; so are `#`, `[` and `]`, which a query cannot hold, and `&`, `=`
+    and `+`, which a form-urlencoded query gives a meaning to."""
+    pieces = _TRIPLE.split(text)
+    # the odd pieces are the triples the split kept
+    return "".join(
+        piece if i % 2 else quote(piece, safe=_QUERY_RESERVED)
+        for i, piece in enumerate(pieces)
+    )
+
+
 def encode_query(query: Mapping[str, Any]) -> str:
-    pairs: list[tuple[str, str]] = []
+    """A query string from names and values (a list: the name once per item). Names and
+    values are percent-encoded but for the unreserved characters; a `reserved` value
+    keeps what its `allowReserved` lets it keep."""
+    pairs: list[str] = []
     for name, value in query.items():
+        escape = _quote_all
+        if isinstance(value, Reserved):
+            value, escape = value.value, _quote_reserved
         values = value if isinstance(value, (list, tuple)) else [value]
-        pairs.extend((name, _scalar(item)) for item in values if not _omitted(item))
-    return urlencode(pairs, quote_via=quote)
+        pairs += [
+            f"{_quote_all(name)}={escape(_scalar(item))}"
+            for item in values
+            if not _omitted(item)
+        ]
+    return "&".join(pairs)
 
 
 def merge_headers(*layers: Mapping[str, Any]) -> dict[str, str]:
@@ -449,19 +508,18 @@ def _encode_form(fields: Mapping[str, Any], encodings: Mapping[str, Encoding]) -
 def _encode_multipart(
     fields: Mapping[str, Any], encodings: Mapping[str, Encoding]
 ) -> tuple[bytes, str]:
-    """RFC 7578: bytes become file parts (a list of them one part each, under the same
-    name), structured values JSON parts, the rest text; a part's encoding may name its
-    Content-Type."""
+    """RFC 7578: bytes become file parts, objects JSON parts, the rest text; a list is
+    one part per item, all under its name (RFC 7578 4.3, as OpenAPI encodes an array
+    property), its UNSET and None items left out. A property's encoding may name its
+    parts' Content-Type (a JSON one sends even a string as JSON text)."""
     boundary = uuid.uuid4().hex
     out = bytearray()
     for name, value in fields.items():
-        if _omitted(value):
-            continue
         declared = encodings.get(name, _FORM).content_type
-        files = isinstance(value, (list, tuple)) and all(
-            isinstance(item, (bytes, bytearray)) for item in value
-        )
-        for item in value if files else [value]:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if _omitted(item):
+                continue
             out += f"--{boundary}\r\n".encode() + _part(name, item, declared)
             out += b"\r\n"
     out += f"--{boundary}--\r\n".encode()
@@ -475,10 +533,13 @@ def _part(name: str, value: Any, declared: str) -> bytes:
         head = f'{disposition}; filename="{_part_name(name)}"\r\n'
         kind = declared or "application/octet-stream"
         return f"{head}Content-Type: {kind}\r\n\r\n".encode() + bytes(value)
-    if isinstance(value, (Mapping, list)):
+    structured = isinstance(value, (Mapping, list, tuple)) or callable(
+        getattr(value, "to_dict", None)
+    )
+    if structured or _is_json_type(declared):
         kind = declared or "application/json"
         return f"{disposition}\r\nContent-Type: {kind}\r\n\r\n".encode() + (
-            encode_json(value)
+            encode_json(to_json(value))
         )
     head = f"{disposition}\r\n" + (f"Content-Type: {declared}\r\n" if declared else "")
     return f"{head}\r\n".encode() + _scalar(value).encode("utf-8")
@@ -492,8 +553,11 @@ def _part_name(name: Any) -> str:
 
 
 def _cookie_text(value: Any) -> str:
-    value = to_json(value)
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+    """A cookie's name or value, or one item of it, as RFC 6570's form expansion writes
+    it: percent-encoded but for the unreserved characters (so `;`, `,`, `=`, a space, a
+    quote or a non-ASCII letter can neither end the cookie nor make the header invalid,
+    and the server gets the text back by percent-decoding)."""
+    return quote(_scalar(value), safe="")
 
 
 def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
@@ -502,7 +566,9 @@ def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
 
     A cookie is `form` style, exploded, unless `styled` says otherwise: a list is one
     pair per item (`id=1; id=2`; `id=1,2` not exploded), an object one pair per property
-    (`a=1; b=x`; `obj=a,1,b,x` not exploded).
+    (`a=1; b=x`; `obj=a,1,b,x` not exploded). Names and values are percent-encoded as
+    that style's expansion does (`note=a%3B%20b`); the pairs are joined by `; ` as RFC
+    6265 joins cookies (the `&` of a form-style query would not separate them).
     """
     pairs = [part for part in parts if part]
     for name, value in values.items():
@@ -512,17 +578,18 @@ def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
         if _omitted(value):
             continue
         data = _structured(value)
+        key = _cookie_text(name)
         if isinstance(data, dict) and explode:
-            pairs += [f"{k}={_cookie_text(v)}" for k, v in data.items()]
+            pairs += [f"{_cookie_text(k)}={_cookie_text(v)}" for k, v in data.items()]
         elif isinstance(data, dict):
-            flat = [t for k, v in data.items() for t in (k, _cookie_text(v))]
-            pairs.append(f"{name}={','.join(flat)}")
+            flat = [_cookie_text(t) for k, v in data.items() for t in (k, v)]
+            pairs.append(f"{key}={','.join(flat)}")
         elif isinstance(data, list) and explode:
-            pairs += [f"{name}={_cookie_text(v)}" for v in data]
+            pairs += [f"{key}={_cookie_text(v)}" for v in data]
         elif isinstance(data, list):
-            pairs.append(f"{name}={','.join(_cookie_text(v) for v in data)}")
+            pairs.append(f"{key}={','.join(_cookie_text(v) for v in data)}")
         else:
-            pairs.append(f"{name}={_cookie_text(data)}")
+            pairs.append(f"{key}={_cookie_text(data)}")
     return "; ".join(pairs) or None
 
 
@@ -531,7 +598,9 @@ def cookie_header(values: Mapping[str, Any], *parts: str | None) -> str | None:
 _DELIMITERS: Final = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
 
 
-def query_param(name: str, value: Any, style: str, explode: bool) -> dict[str, Any]:
+def query_param(
+    name: str, value: Any, style: str, explode: bool, allow_reserved: bool = False
+) -> dict[str, Any]:
     """The query parameters of an array- or object-valued parameter in its OpenAPI style.
 
     An array: exploded, one `name=v` per item (encode_query repeats a list); else one
@@ -539,11 +608,18 @@ def query_param(name: str, value: Any, style: str, explode: bool) -> dict[str, A
     (pipeDelimited). An object: `deepObject` gives `name[key]=v` (`name[key][inner]=v`
     deeper); exploded `form`, `key=v` for each property; else `name=key,v,key,v` (joined
     as an array is). UNSET and None items and properties are left out, and so is the
-    whole parameter when it is UNSET or None.
+    whole parameter when it is UNSET or None. With `allow_reserved` the values are
+    marked `reserved`.
     """
     if _omitted(value):
         return {}
-    data = _structured(value)
+    params = _query_params(name, _structured(value), style, explode)
+    if allow_reserved:
+        return {key: Reserved(v) for key, v in params.items()}
+    return params
+
+
+def _query_params(name: str, data: Any, style: str, explode: bool) -> dict[str, Any]:
     delimiter = _DELIMITERS.get(style, ",")
     if isinstance(data, dict):
         if style == "deepObject":
@@ -738,10 +814,14 @@ def _success(
     parse: Callable[[Any], T] | StatusParser[T],
     retries: int,
 ) -> APIResponse[T]:
-    kind = call.format_of(raw.status)
-    body = decode_body(raw.body, kind, raw.headers.get("content-type", ""))
+    content_type = raw.headers.get("content-type", "")
+    kind = call.format_sent(raw.status, content_type)
+    body = decode_body(raw.body, kind, content_type)
     try:
-        if isinstance(parse, StatusParser):
+        if kind != call.format_of(raw.status):
+            # another of the status's media types: its str or bytes is the data
+            data = body
+        elif isinstance(parse, StatusParser):
             data = parse.parse(body, raw.status)
         else:
             data = parse(body)

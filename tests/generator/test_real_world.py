@@ -10,8 +10,10 @@ them, to stay fast), and behave on the wire against their own FakeServer.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import math
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -279,6 +281,47 @@ def test_cookie_api_key_merges_with_cookie_parameter(out_dir: Path) -> None:
 
     _, seen = _recorded("apikey_cookie", out_dir, None, call)
     assert seen["headers"]["cookie"] == "SID=sid-secret-9876; theme=dark"
+
+
+# RFC 6265 4.1.1: a cookie's name and value are made of cookie-octets (no space, `"`, `,`,
+# `;` or `\`, nothing outside ASCII)
+_OCTETS = r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+"
+
+
+def test_cookie_values_are_percent_encoded_as_form_style_says(out_dir: Path) -> None:
+    """Each name and value of the Cookie header is percent-encoded (RFC 6570 form
+    expansion): the header has nothing but cookie-octets, and the server, decoding each,
+    reads back exactly what was given."""
+    from urllib.parse import unquote
+
+    pkg = _load(out_dir, "cookie_values")
+    note = 'a; admin=1, "q" \\ é'
+    with _answering("cookie_values", out_dir, [(204, "", b"")]) as server:
+        with pkg.CookieValuesClient(base_url=server.url, max_retries=0) as client:
+            client.get_session(
+                note=note,
+                tags=["x;y", "z w"],
+                flat=["a,b", "c"],
+                prefs={"lang;x": "pt=BR"},
+            )
+        header = server.requests[-1].headers["cookie"]
+    cookies = [pair.split("=", 1) for pair in header.split("; ")]
+    for name, value in cookies:
+        # `,` joins the items of a cookie not exploded, as OpenAPI's form style does
+        # (RFC 6265 has no such separator: OpenAPI 3.1.1's Appendix D says so)
+        for text in (name, *value.split(",")):
+            assert re.fullmatch(_OCTETS, text), header
+    assert [unquote(name) for name, _ in cookies] == [
+        "flat",
+        "note",
+        "lang;x",  # an exploded object: a cookie per property
+        "tags",
+        "tags",
+    ]
+    flat, *others = (value for _, value in cookies)
+    # not exploded: the items joined by a `,` of the style's, each item's own encoded
+    assert [unquote(item) for item in flat.split(",")] == ["a,b", "c"]
+    assert [unquote(value) for value in others] == [note, "pt=BR", "x;y", "z w"]
 
 
 # ---- names with backslashes (Redocly's demo: operationId `delete\PetById`) ------------------
@@ -723,6 +766,72 @@ def test_an_async_client_returns_binary_answers_as_bytes(out_dir: Path) -> None:
         assert asyncio.run(main(server.url)) == b"[]"
 
 
+def test_a_response_of_several_media_types_is_read_as_the_one_sent(out_dir: Path) -> None:
+    """A status declaring several media types is decoded by the Content-Type the server
+    sent: JSON into the model, text (XML too) as str, a binary type as bytes; a type it
+    does not declare is read as the first declared one, as before."""
+    pkg = _load(out_dir, "response_alternatives")
+    models = _load(out_dir, "response_alternatives", "models")
+    report = models.Report(id_="r1")
+    replies = [
+        (200, "application/json", b'{"id":"r1"}'),
+        (200, "text/plain; charset=latin-1", b"caf\xe9"),
+        (203, "text/plain", b"not yet"),  # an undeclared 2xx: read as the 200 is
+        (202, "application/json", b'{"position":2}'),
+        (200, "application/xml", b"<report><id>r1</id></report>"),
+        (200, "Application/JSON; charset=utf-8", b'{"id":"r1"}'),
+        (200, "application/pdf", b"%PDF-1.7\n\xe2\xe3"),
+        (200, "application/json", b'{"id":"r1"}'),
+        (200, "application/octet-stream", b"\x00\xff"),
+        (200, "text/csv", b"a,b\n"),
+        (200, "text/html", b"{}"),  # undeclared: read as the first declared type
+    ]
+    with _answering("response_alternatives", out_dir, replies) as server:
+        with pkg.ResponseAlternativesClient(base_url=server.url, max_retries=0) as c:
+            got = [
+                c.get_report("r").data,
+                c.get_report("r").data,
+                c.get_report("r").data,
+                c.get_report("r").data,
+                c.get_document("d").data,
+                c.get_document("d").data,
+                c.get_archive("a").data,
+                c.get_archive("a").data,
+                c.get_export("e").data,
+                c.get_export("e").data,
+                c.get_export("e").data,
+            ]
+        accept = server.requests[-1].headers.get("accept")
+    assert got == [
+        report,
+        "café",
+        "not yet",
+        models.Queued(position=2),
+        "<report><id>r1</id></report>",
+        report,
+        b"%PDF-1.7\n\xe2\xe3",
+        report,
+        b"\x00\xff",
+        "a,b\n",
+        b"{}",
+    ]
+    # a call that asks for what it can read asks for every type
+    assert accept == "application/octet-stream, text/csv"
+    # the methods say so to a type checker
+    returns = {
+        name: inspect.signature(
+            getattr(pkg.ResponseAlternativesClient, name)
+        ).return_annotation
+        for name in ("get_report", "get_document", "get_archive", "get_export")
+    }
+    assert returns == {
+        "get_report": "APIResponse[Report | str | Queued | None]",
+        "get_document": "APIResponse[Report | str | None]",
+        "get_archive": "APIResponse[Report | bytes | None]",
+        "get_export": "APIResponse[bytes | str]",
+    }
+
+
 # ---- parameters in their OpenAPI styles ------------------------------------------------
 
 
@@ -769,6 +878,30 @@ def test_parameters_are_written_in_their_styles(out_dir: Path) -> None:
     assert headers["cookie"] == "flat=f1,f2; n=3; tags=t1; tags=t2"
 
 
+def test_allow_reserved_query_values_keep_reserved_characters(out_dir: Path) -> None:
+    """`allowReserved: true` is RFC 6570's reserved expansion: RFC 3986's reserved
+    characters and percent-encoded triples go as they are, all else is encoded; but for
+    `#`, `[` and `]`, which a query cannot hold, and `&`, `=` and `+`, which a
+    form-urlencoded query gives a meaning to (OpenAPI 3.1.1, Parameter Object)."""
+    pkg = _load(out_dir, "allow_reserved")
+    path = "/a b/c:d?e@f!$'()*,;=&+#[]%41%zz é"
+    with _answering("allow_reserved", out_dir, [(204, "", b"")]) as server:
+        with pkg.AllowReservedClient(base_url=server.url, max_retries=0) as client:
+            client.list_files(
+                path=path, plain="/a:b", paths=["x/y", "p;q"], joined=["m/n", "o"]
+            )
+        request = server.requests[-1]
+    assert request.raw_query == (
+        "joined=m/n,o"
+        "&path=/a%20b/c:d?e@f!$'()*,;%3D%26%2B%23%5B%5D%41%25zz%20%C3%A9"
+        "&paths=x/y&paths=p;q"
+        "&plain=%2Fa%3Ab"  # without allowReserved: every reserved character encoded
+    )
+    # the triple `%41` was the caller's own encoding of `A`
+    assert request.query["path"] == ["/a b/c:d?e@f!$'()*,;=&+#[]A%zz é"]
+    assert request.query["joined"] == ["m/n,o"]
+
+
 # ---- structured properties of form and multipart bodies ---------------------------------
 
 
@@ -790,10 +923,27 @@ def test_form_bodies_write_objects_in_their_style_never_as_a_repr(
     assert encoded == 'meta[a]=q&data={"x":1}&ids=1,2'
 
 
-def test_multipart_sends_one_file_part_per_item_of_an_array(out_dir: Path) -> None:
+def _multipart_parts(request: Any) -> list[tuple[Any, ...]]:
+    """(name, filename, Content-Type, content) of each part of a multipart request."""
     import email.parser
     import email.policy
 
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        head + request.body
+    )
+    return [
+        (
+            p.get_param("name", header="content-disposition"),
+            p.get_filename(),
+            p.get_content_type(),
+            p.get_payload(decode=True),
+        )
+        for p in message.iter_parts()
+    ]
+
+
+def test_multipart_sends_one_file_part_per_item_of_an_array(out_dir: Path) -> None:
     pkg = _load(out_dir, "form_bodies")
     with _answering("form_bodies", out_dir, [(204, "", b"")]) as server:
         with pkg.FormBodiesClient(base_url=server.url, max_retries=0) as client:
@@ -806,25 +956,45 @@ def test_multipart_sends_one_file_part_per_item_of_an_array(out_dir: Path) -> No
                 }
             )
         request = server.requests[-1]
-    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        head + request.body
-    )
-    parts = [
-        (
-            p.get_param("name", header="content-disposition"),
-            p.get_filename(),
-            p.get_content_type(),
-            p.get_payload(decode=True),
-        )
-        for p in message.iter_parts()
-    ]
-    assert parts == [
+    assert _multipart_parts(request) == [
         ("file", "file", "image/png", b"\x89PNG"),
         ("files", "files", "application/octet-stream", b"one"),
         ("files", "files", "application/octet-stream", b"\x00two"),
         ("extra", None, "application/json", b'{"k":1}'),
         ("note", None, "text/plain", b"n"),
+    ]
+
+
+def test_multipart_sends_one_part_per_item_of_any_array(out_dir: Path) -> None:
+    """OpenAPI's multipart encoding: an array property is one part per item, all under
+    its name (RFC 7578 4.3), an item that is an object or array a JSON part; a part's
+    declared contentType applies to each item's part (JSON text for a JSON one)."""
+    pkg = _load(out_dir, "form_bodies")
+    with _answering("form_bodies", out_dir, [(204, "", b"")]) as server:
+        with pkg.FormBodiesClient(base_url=server.url, max_retries=0) as client:
+            client.upload_batch(
+                {
+                    "tags": ["a", "b c", None],
+                    "counts": [1, 2],
+                    "entries": [{"k": 1}, {"k": 2}],
+                    "matrix": [[1, 2], [3]],
+                    "notes": ["# one"],
+                    "labels": ["x"],
+                }
+            )
+        request = server.requests[-1]
+    json_part = "application/json"
+    assert _multipart_parts(request) == [
+        ("tags", None, "text/plain", b"a"),
+        ("tags", None, "text/plain", b"b c"),
+        ("counts", None, "text/plain", b"1"),
+        ("counts", None, "text/plain", b"2"),
+        ("entries", None, json_part, b'{"k":1}'),
+        ("entries", None, json_part, b'{"k":2}'),
+        ("matrix", None, json_part, b"[1,2]"),
+        ("matrix", None, json_part, b"[3]"),
+        ("notes", None, "text/markdown", b"# one"),
+        ("labels", None, json_part, b'"x"'),  # JSON, as its encoding says
     ]
 
 
