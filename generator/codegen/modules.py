@@ -304,6 +304,12 @@ def answer_type(r: ir.Response) -> str:
     return " | ".join(parts)
 
 
+def other_answers(r: ir.Response) -> list[tuple[str, str]]:
+    """(Python type, media type) of each other media type a success response may come
+    as, read as text or bytes (REFERENCE.md lists them beside its schema's type)."""
+    return [(_KIND_TYPES[kind], media) for media, kind in r.other_media]
+
+
 def return_type(op: ir.Operation) -> str:
     """What a method's response data is: the success response's type, or the union of
     every 2XX response's type when the client tells them apart by status (None last)."""

@@ -79,6 +79,7 @@ FILTERS: dict[str, Any] = {
     "item_type": modules.item_type,
     "json_payload": modules.json_payload,
     "return_type": modules.return_type,
+    "other_answers": modules.other_answers,
     "parse_expression": modules.parse_expression,
     "models_module_imports": modules.models_module_imports,
     "models_checking_imports": modules.models_checking_imports,
