@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib
 import json
 import os
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 from support.packages import DATA, ROOT, generate, imported, run_cli
+from support.py39 import not_python_39
 
 PY = sys.executable
 
@@ -847,45 +847,7 @@ def test_generated_comments_and_docstrings_are_wrapped() -> None:
     assert not long, long
 
 
-def _runtime_unions(tree: ast.AST, lazy: bool) -> list[int]:
-    """Lines where `X | Y` of types is evaluated when the module runs (Python 3.10+ only):
-    a type alias's value, a cast's or isinstance's type, and, in a module without
-    `from __future__ import annotations` (`lazy`), an annotation."""
-    found = []
-    for node in ast.walk(tree):
-        value: ast.AST | None = None
-        if (
-            isinstance(node, ast.AnnAssign)
-            and ast.unparse(node.annotation) == "TypeAlias"
-        ):
-            value = node.value
-        elif isinstance(node, (ast.AnnAssign, ast.arg)) and not lazy:
-            value = node.annotation
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not lazy:
-            value = node.returns
-        elif isinstance(node, ast.Call) and ast.unparse(node.func) in (
-            "cast",
-            "isinstance",
-            "issubclass",
-        ):
-            value = node.args[0] if ast.unparse(node.func) == "cast" else node.args[-1]
-        if value is not None and any(
-            isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr)
-            for n in ast.walk(value)
-        ):
-            found.append(getattr(node, "lineno", 0))
-    return found
-
-
 def test_generated_code_is_python_39_syntax_without_runtime_unions() -> None:
     """What a Python 3.9 interpreter (not on every machine: see above) would refuse, found
     without one: syntax newer than 3.9, and `X | Y` evaluated at run time."""
-    package = ROOT / "generated" / "customerio_client"
-    problems = []
-    for path in sorted(package.rglob("*.py")):
-        source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source, filename=str(path), feature_version=(3, 9))
-        lazy = "from __future__ import annotations" in source
-        found = _runtime_unions(tree, lazy)
-        problems += [f"{path.relative_to(package)}:{n}" for n in found]
-    assert problems == []
+    assert not_python_39(ROOT / "generated" / "customerio_client") == []

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from support.packages import imported
+from support.py39 import not_python_39
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "openapi" / "realworld"
@@ -112,6 +113,15 @@ def test_packages_pass_mypy_strict(out_dir: Path) -> None:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_packages_are_python_39(out_dir: Path) -> None:
+    problems = [
+        f"{_package(s)}/{found}"
+        for s in SPECS
+        for found in not_python_39(out_dir / _package(s))
+    ]
+    assert problems == []
 
 
 def test_packages_pass_ruff(out_dir: Path) -> None:
