@@ -580,7 +580,8 @@ class AppClient(BaseClient):
     ) -> APIResponse[Any]:
         """Get a person's attributes
 
-        `GET /v1/customers/{customer_id}/attributes` (operationId `getCustomerAttributes`).
+        `GET /v1/customers/{customer_id}/attributes` (operationId
+        `getCustomerAttributes`).
 
         Args:
             customer_id: path `customer_id`.
@@ -635,10 +636,9 @@ class AppClient(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every item of every page of `get_customer_messages`, fetched as they are consumed: each
-        next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none (or gives one already
-        followed)."""
+        """Every item of every page of `get_customer_messages`, fetched as they are
+        consumed: each next page is asked for with `start` set to the previous one's
+        `next` cursor, until a page has none (or gives one already followed)."""
         return iterate_pages(
             lambda cursor: self.get_customer_messages(
                 customer_id,
@@ -780,10 +780,9 @@ class AppClient(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every item of every page of `list_messages`, fetched as they are consumed: each
-        next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none (or gives one already
-        followed)."""
+        """Every item of every page of `list_messages`, fetched as they are consumed:
+        each next page is asked for with `start` set to the previous one's `next`
+        cursor, until a page has none (or gives one already followed)."""
         return iterate_pages(
             lambda cursor: self.list_messages(
                 limit=limit,
@@ -862,10 +861,9 @@ class AppClient(BaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
     ) -> Iterator[PersonIdentifiers]:
-        """Every item of every page of `search_customers`, fetched as they are consumed: each
-        next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none (or gives one already
-        followed)."""
+        """Every item of every page of `search_customers`, fetched as they are consumed:
+        each next page is asked for with `start` set to the previous one's `next`
+        cursor, until a page has none (or gives one already followed)."""
         return iterate_pages(
             lambda cursor: self.search_customers(
                 body,
@@ -1209,7 +1207,8 @@ class AsyncAppClient(AsyncBaseClient):
     ) -> APIResponse[Any]:
         """Get a person's attributes
 
-        `GET /v1/customers/{customer_id}/attributes` (operationId `getCustomerAttributes`).
+        `GET /v1/customers/{customer_id}/attributes` (operationId
+        `getCustomerAttributes`).
 
         Args:
             customer_id: path `customer_id`.
@@ -1264,10 +1263,9 @@ class AsyncAppClient(AsyncBaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every item of every page of `get_customer_messages`, fetched as they are consumed: each
-        next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none (or gives one already
-        followed)."""
+        """Every item of every page of `get_customer_messages`, fetched as they are
+        consumed: each next page is asked for with `start` set to the previous one's
+        `next` cursor, until a page has none (or gives one already followed)."""
         return aiterate_pages(
             lambda cursor: self.get_customer_messages(
                 customer_id,
@@ -1409,10 +1407,9 @@ class AsyncAppClient(AsyncBaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every item of every page of `list_messages`, fetched as they are consumed: each
-        next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none (or gives one already
-        followed)."""
+        """Every item of every page of `list_messages`, fetched as they are consumed:
+        each next page is asked for with `start` set to the previous one's `next`
+        cursor, until a page has none (or gives one already followed)."""
         return aiterate_pages(
             lambda cursor: self.list_messages(
                 limit=limit,
@@ -1491,10 +1488,9 @@ class AsyncAppClient(AsyncBaseClient):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[PersonIdentifiers]:
-        """Every item of every page of `search_customers`, fetched as they are consumed: each
-        next page is asked for with `start` set to the previous one's
-        `next` cursor, until a page has none (or gives one already
-        followed)."""
+        """Every item of every page of `search_customers`, fetched as they are consumed:
+        each next page is asked for with `start` set to the previous one's `next`
+        cursor, until a page has none (or gives one already followed)."""
         return aiterate_pages(
             lambda cursor: self.search_customers(
                 body,

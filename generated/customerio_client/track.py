@@ -362,7 +362,8 @@ class TrackClient(BaseClient):
     ) -> APIResponse[Any]:
         """Add people to a manual segment
 
-        `POST /api/v1/segments/{segment_id}/add_customers` (operationId `addCustomersToSegment`).
+        `POST /api/v1/segments/{segment_id}/add_customers` (operationId
+        `addCustomersToSegment`).
 
         Args:
             segment_id: path `segment_id`.
@@ -449,7 +450,8 @@ class TrackClient(BaseClient):
 
         Remove a device token from a person.
 
-        `DELETE /api/v1/customers/{identifier}/devices/{device_id}` (operationId `deleteDevice`).
+        `DELETE /api/v1/customers/{identifier}/devices/{device_id}` (operationId
+        `deleteDevice`).
 
         Args:
             identifier: path `identifier`.
@@ -536,7 +538,8 @@ class TrackClient(BaseClient):
     ) -> APIResponse[Any]:
         """Remove people from a manual segment
 
-        `POST /api/v1/segments/{segment_id}/remove_customers` (operationId `removeCustomersFromSegment`).
+        `POST /api/v1/segments/{segment_id}/remove_customers` (operationId
+        `removeCustomersFromSegment`).
 
         Args:
             segment_id: path `segment_id`.
@@ -717,7 +720,8 @@ class TrackClient(BaseClient):
         profile; identifying the person afterwards creates a new, empty one. No request
         body.
 
-        `POST /api/v1/customers/{identifier}/unsuppress` (operationId `unsuppressPerson`).
+        `POST /api/v1/customers/{identifier}/unsuppress` (operationId
+        `unsuppressPerson`).
 
         Args:
             identifier: path `identifier`. The person's id, email address, or cio_id
@@ -803,7 +807,8 @@ class AsyncTrackClient(AsyncBaseClient):
     ) -> APIResponse[Any]:
         """Add people to a manual segment
 
-        `POST /api/v1/segments/{segment_id}/add_customers` (operationId `addCustomersToSegment`).
+        `POST /api/v1/segments/{segment_id}/add_customers` (operationId
+        `addCustomersToSegment`).
 
         Args:
             segment_id: path `segment_id`.
@@ -890,7 +895,8 @@ class AsyncTrackClient(AsyncBaseClient):
 
         Remove a device token from a person.
 
-        `DELETE /api/v1/customers/{identifier}/devices/{device_id}` (operationId `deleteDevice`).
+        `DELETE /api/v1/customers/{identifier}/devices/{device_id}` (operationId
+        `deleteDevice`).
 
         Args:
             identifier: path `identifier`.
@@ -977,7 +983,8 @@ class AsyncTrackClient(AsyncBaseClient):
     ) -> APIResponse[Any]:
         """Remove people from a manual segment
 
-        `POST /api/v1/segments/{segment_id}/remove_customers` (operationId `removeCustomersFromSegment`).
+        `POST /api/v1/segments/{segment_id}/remove_customers` (operationId
+        `removeCustomersFromSegment`).
 
         Args:
             segment_id: path `segment_id`.
@@ -1158,7 +1165,8 @@ class AsyncTrackClient(AsyncBaseClient):
         profile; identifying the person afterwards creates a new, empty one. No request
         body.
 
-        `POST /api/v1/customers/{identifier}/unsuppress` (operationId `unsuppressPerson`).
+        `POST /api/v1/customers/{identifier}/unsuppress` (operationId
+        `unsuppressPerson`).
 
         Args:
             identifier: path `identifier`. The person's id, email address, or cio_id
