@@ -98,7 +98,13 @@ class Workspace:
                 raise SpecError(doc.name, where, f"broken $ref {ref!r}: file not found")
             if tpath.is_dir():
                 raise SpecError(doc.name, where, f"broken $ref {ref!r}: a directory")
-            tdoc = self.document(tpath, doc)
+            try:
+                tdoc = self.document(tpath, doc)
+            except SpecError as exc:  # the file's own problem; say which $ref led there
+                f = exc.finding
+                raise SpecError(
+                    f.file, f.pointer, f"{f.message} (reached by {doc.name}#{where})"
+                ) from None
         try:
             parts = unescape_pointer(fragment)
         except ValueError:

@@ -165,9 +165,12 @@ def test_a_referenced_file_that_is_no_mapping_exits_2(tmp_path: Path) -> None:
         "components:\n  schemas:\n    A: {$ref: 'list.yaml#/0'}\n"
     )
     code, lines = _generate(tmp_path, "main.yaml")
-    assert code == 2 and lines == [
-        "error: list.yaml#: a file a $ref leads to must hold a mapping"
-    ]
+    # the file at fault, and the $ref that led to it
+    expected = (
+        "error: list.yaml#: a file a $ref leads to must hold a mapping "
+        "(reached by main.yaml#/components/schemas/A/$ref)"
+    )
+    assert code == 2 and lines == [expected]
 
 
 def test_a_schema_in_a_referenced_file_is_named_after_its_file_or_key() -> None:
