@@ -189,3 +189,31 @@ def test_a_ref_to_a_directory_is_a_broken_ref(tmp_path: Path, ref: str) -> None:
     assert code == 2
     where = "api.yaml#/components/schemas/Thing/properties/name/$ref"
     assert err == [f"error: {where}: broken $ref {ref!r}: a directory"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "why"),
+    [("x" * 300 + ".yaml", "file name too long"), ("a%00b.yaml", "embedded null byte")],
+)
+def test_a_ref_to_a_file_name_the_system_refuses_is_a_broken_ref(
+    tmp_path: Path, ref: str, why: str
+) -> None:
+    data = _spec()
+    data["components"]["schemas"]["Thing"]["properties"]["name"] = {"$ref": ref}
+    code, err = _generate(tmp_path, data)
+    assert code == 2
+    where = "api.yaml#/components/schemas/Thing/properties/name/$ref"
+    assert len(err) == 1 and err[0].startswith(f"error: {where}: broken $ref "), err
+    assert err[0].endswith(f": not a file name ({why})"), err
+
+
+def test_a_ref_in_an_example_value_is_not_read_as_a_file_name(tmp_path: Path) -> None:
+    """An example may hold any data, `$ref` keys too: the search for the files a document's
+    refs reach read those as file names, and a NUL byte in one stopped the run."""
+    (tmp_path / "lib.yaml").write_text("Name: {type: string}\n", encoding="utf-8")
+    data = _spec()
+    thing = data["components"]["schemas"]["Thing"]
+    thing["properties"]["name"] = {"$ref": "lib.yaml#/Name"}
+    thing["example"] = {"name": {"$ref": "a\x00b"}}
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
