@@ -342,11 +342,7 @@ class Operation:
         first = self.success
         if first is None:
             return ()
-        return tuple(
-            r
-            for r in self.successes[1:]
-            if _read_as(r) != _read_as(first)
-        )
+        return tuple(r for r in self.successes[1:] if _read_as(r) != _read_as(first))
 
     @property
     def response_format(self) -> str:

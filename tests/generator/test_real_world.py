@@ -766,7 +766,9 @@ def test_an_async_client_returns_binary_answers_as_bytes(out_dir: Path) -> None:
         assert asyncio.run(main(server.url)) == b"[]"
 
 
-def test_a_response_of_several_media_types_is_read_as_the_one_sent(out_dir: Path) -> None:
+def test_a_response_of_several_media_types_is_read_as_the_one_sent(
+    out_dir: Path,
+) -> None:
     """A status declaring several media types is decoded by the Content-Type the server
     sent: JSON into the model, text (XML too) as str, a binary type as bytes; a type it
     does not declare is read as the first declared one, as before."""
