@@ -25,6 +25,7 @@ from ..errors import Finding, SpecError, escape, json_kind, shown
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace, unescape_pointer
+from .examples import TOO_DEEP, too_deep
 from .model import (
     ANY,
     ARRAY,
@@ -151,6 +152,8 @@ class SchemaBuilder:
         self.inline_cache: dict[Key, Schema] = {}
         self.component_keys: dict[Key, str] = {}
         self.findings: list[Finding] = []  # what was noticed and worked around
+        # schema examples found too deep: a schema may be converted more than once
+        self._too_deep: set[tuple[str, str]] = set()
         # class name -> the component whose conversion made it (itself for a component or
         # an operation's inline schema): the models module it is written to
         self.owner: dict[str, str] = {}
@@ -351,10 +354,16 @@ class SchemaBuilder:
             "nullable": nullable,
             "source": where,
         }
-        if "default" in node:
+        if "default" in node and not too_deep(node["default"]):
+            # only a primitive default is ever used; the IR is pickled (the render
+            # memo), which a value nested thousands of levels deep would not survive
             common.update(default=node["default"], has_default=True)
         if "example" in node:
-            common.update(example=node["example"], has_example=True)
+            if not too_deep(node["example"]):
+                common.update(example=node["example"], has_example=True)
+            elif (doc.name, ptr) not in self._too_deep:
+                self._too_deep.add((doc.name, ptr))
+                self.findings.append(Finding(doc.name, f"{ptr}/example", TOO_DEEP))
         common["extensions"] = tuple(sorted(extensions.of_schema(node).items()))
 
         if "allOf" in node:
@@ -481,6 +490,8 @@ class SchemaBuilder:
             schema = self.convert(doc, pptr, pnode, name + pascal(wire))
             pdict = pnode if isinstance(pnode, dict) else {}
             one_way = pdict.get("readOnly") is True or pdict.get("writeOnly") is True
+            own_default = pdict.get("default")
+            own = "default" in pdict and not too_deep(own_default)
             properties.append(
                 Property(
                     name=wire,
@@ -490,8 +501,8 @@ class SchemaBuilder:
                     # read-only (write-only) property binds responses (requests) alone
                     required=wire in required and not one_way,
                     description=schema.description,
-                    default=pdict.get("default", schema.default),
-                    has_default="default" in pdict or schema.has_default,
+                    default=own_default if own else schema.default,
+                    has_default=own or schema.has_default,
                     read_only=pdict.get("readOnly") is True,
                     write_only=pdict.get("writeOnly") is True,
                 )

@@ -217,3 +217,48 @@ def test_a_ref_in_an_example_value_is_not_read_as_a_file_name(tmp_path: Path) ->
     thing["example"] = {"name": {"$ref": "a\x00b"}}
     code, err = _generate(tmp_path, data)
     assert code == 0, err
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for i in range(depth):
+        value = {"a": value} if i % 2 else [value]
+    return value
+
+
+def test_an_example_too_deep_for_a_python_literal_is_not_shipped(
+    tmp_path: Path,
+) -> None:
+    """CPython's parser refuses more than 200 nested brackets: a 150-level example was
+    written into fixtures.py as one literal, and the package did not import."""
+    data = _spec()
+    body = data["paths"]["/things"]["post"]["requestBody"]["content"]
+    body["application/json"]["examples"]["one"]["value"] = {
+        "name": "a",
+        "deep": _nested(150),
+    }
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    where = "api.yaml#/paths/~1things/post/requestBody/content/application~1json"
+    assert f"warning: {where}/examples/one: example not used: it nests more" in (
+        "\n".join(err)
+    ), err
+    for module in (tmp_path / "out" / "pk").rglob("*.py"):
+        compile(module.read_text(encoding="utf-8"), str(module), "exec")
+
+
+def test_a_default_nested_thousands_of_levels_deep_is_no_error(tmp_path: Path) -> None:
+    """Only a primitive `default` is ever used, but the IR kept every one, and pickling it
+    (the render memo's key) ran out of stack: "schemas nest too deeply", no pointer."""
+    data = _spec()
+    data["components"]["schemas"]["Thing"]["properties"]["meta"] = {
+        "type": "object",
+        "default": "DEEP",
+    }
+    depth = 12_000
+    text = json.dumps(data).replace('"DEEP"', '{"a": ' * depth + "1" + "}" * depth)
+    spec = tmp_path / "api.json"
+    spec.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pk")
+    assert r.returncode == 0, r.stderr[-500:]
