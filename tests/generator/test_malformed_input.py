@@ -262,3 +262,38 @@ def test_a_default_nested_thousands_of_levels_deep_is_no_error(tmp_path: Path) -
     out = tmp_path / "out"
     r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pk")
     assert r.returncode == 0, r.stderr[-500:]
+
+
+@pytest.mark.parametrize(
+    ("alias", "where"), [("&x [1, *x]", "/x-loop/1"), ("&x {k: *x}", "/x-loop/k")]
+)
+def test_a_yaml_alias_inside_the_node_it_names_exits_2(
+    tmp_path: Path, alias: str, where: str
+) -> None:
+    """It has no JSON form; copying it recursed until the recursion limit, and the error
+    was "schemas nest or reference each other too deeply", naming no pointer."""
+    spec = tmp_path / "api.yaml"
+    text = yaml.safe_dump(_spec()) + f"x-loop: {alias}\n"
+    spec.write_text(text, encoding="utf-8")
+    r = run_cli("validate", "--spec", str(spec))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [
+        f"error: api.yaml#{where}: a YAML alias inside the node it names (a cycle)"
+    ]
+
+
+def test_a_yaml_example_nested_thousands_of_levels_deep_is_read(
+    tmp_path: Path,
+) -> None:
+    depth = 12_000
+    spec = tmp_path / "api.yaml"
+    deep = "[" * depth + "1" + "]" * depth
+    data = _spec()
+    body = data["paths"]["/things"]["post"]["requestBody"]["content"]
+    body["application/json"]["examples"]["one"]["value"] = "DEEP"
+    text = yaml.safe_dump(data).replace("value: DEEP", f"value: {deep}")
+    spec.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pk")
+    assert r.returncode == 0, r.stderr[-500:]
+    assert "example not used: it nests more than" in r.stderr
