@@ -140,6 +140,38 @@ def _may_be_class(node: Any) -> bool:
     return node.get("additionalProperties") in (None, False)  # else a map
 
 
+# Arrays, maps and unions nested with no model class between them are written as one
+# nested type (`list[dict[str, list[...]]]`) and one nested decoding expression; CPython's
+# parser stops at 200 nested brackets, and no real API nests a tenth of this.
+MAX_INLINE_NESTING = 50
+
+
+def _inline_nesting(schema: Schema | None) -> int:
+    """How many arrays, maps and unions `schema` nests without a model class between."""
+    deepest = 0
+    todo = [(schema, 0)]
+    while todo:
+        s, depth = todo.pop()
+        if s is None or s.class_name or s.kind not in (ARRAY, MAP, UNION):
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_INLINE_NESTING:
+            break
+        todo.extend((v, depth + 1) for v in (s.items, *s.variants))
+    return deepest
+
+
+def _check_nesting(doc: Document, ptr: str, item: Schema | None) -> None:
+    if _inline_nesting(item) >= MAX_INLINE_NESTING:
+        raise SpecError(
+            doc.name,
+            ptr,
+            f"arrays, maps and unions nest more than {MAX_INLINE_NESTING} levels deep "
+            "here with no named object schema between them (the generated type would "
+            "not parse)",
+        )
+
+
 class SchemaBuilder:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
@@ -395,6 +427,7 @@ class SchemaBuilder:
             ):  # tuple validation (3.0 forbids, some specs do it)
                 items = {}
             item = self.convert(doc, ptr + "/items", items, hint + "Item")
+            _check_nesting(doc, ptr, item)
             return Schema(kind=ARRAY, items=item, **common)
         if kind in PRIMITIVE_TYPES:
             fmt = str(node["format"]) if isinstance(node.get("format"), str) else ""
@@ -479,6 +512,7 @@ class SchemaBuilder:
                 doc.name, ptr + "/additionalProperties", "must be a boolean or schema"
             )
         if not props:
+            _check_nesting(doc, ptr, additional)
             return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
         name = class_name or self._new_name(hint)
         wires = list(props)
@@ -750,6 +784,7 @@ class SchemaBuilder:
         py = field_names([p.name for p in props])
         props = tuple(replace(p, py_name=n) for p, n in zip(props, py))
         if not props:
+            _check_nesting(doc, ptr, additional)
             return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
         model = Schema(
             kind=OBJECT,

@@ -297,3 +297,27 @@ def test_a_yaml_example_nested_thousands_of_levels_deep_is_read(
     r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pk")
     assert r.returncode == 0, r.stderr[-500:]
     assert "example not used: it nests more than" in r.stderr
+
+
+@pytest.mark.parametrize("keyword", ["items", "additionalProperties"])
+def test_arrays_or_maps_nested_too_deep_for_python_exit_2(
+    tmp_path: Path, keyword: str
+) -> None:
+    """250 inline levels made `list[list[...]]` 250 brackets deep: ruff formatted it,
+    CPython's parser (200 at most) did not, and the package was written anyway."""
+    schema: Data = {"type": "string"}
+    for _ in range(250):
+        kind = "array" if keyword == "items" else "object"
+        schema = {"type": kind, keyword: schema}
+    data = _spec()
+    data["components"]["schemas"]["Thing"]["properties"]["deep"] = schema
+    code, err = _generate(tmp_path, data)
+    assert code == 2, err
+    assert len(err) == 1, err
+    where = f"api.yaml#/components/schemas/Thing/properties/deep/{keyword}/"
+    assert err[0].startswith(f"error: {where}"), err
+    assert err[0].endswith(
+        ": arrays, maps and unions nest more than 50 levels deep here with no named "
+        "object schema between them (the generated type would not parse)"
+    ), err
+    assert not (tmp_path / "out").exists()
