@@ -22,6 +22,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from ..errors import Finding, SpecError
 from ..spec.reader import Document
@@ -49,15 +50,25 @@ def _refs(node: Any, out: set[str]) -> None:
             _refs(value, out)
 
 
+def _target(referrer: Path, target: str) -> Path | None:
+    """The file a `$ref`'s file part names, as the resolver reads it (None: no file can
+    be so named; any `$ref` in an example's value is seen here, and none of those is read).
+    """
+    try:
+        return (referrer.parent / unquote(target)).resolve()
+    except (OSError, ValueError):
+        return None
+
+
 def closure_hashes(ws: Workspace) -> dict[str, str]:
     """For each document: a hash over it and every document its `$ref`s reach."""
     direct: dict[Path, set[Path]] = {}
     for doc in ws.docs.values() if len(ws.docs) > 1 else ():  # alone, it reaches itself
         targets: set[str] = set()
         _refs(doc.data, targets)
-        direct[doc.path] = {(doc.path.parent / t).resolve() for t in targets} & set(
-            ws.docs
-        )
+        direct[doc.path] = {
+            path for t in targets if (path := _target(doc.path, t)) is not None
+        } & set(ws.docs)
     out: dict[str, str] = {}
     for doc in ws.docs.values():
         seen, todo = {doc.path}, [doc.path]

@@ -57,6 +57,29 @@ FORMAT_VALUES: dict[str, str] = {
     "json-pointer": "/example",
 }
 
+# How deep a spec's example may nest to be shipped: it is written as a Python literal, and
+# CPython's parser refuses more than 200 nested brackets (the module around it adds a few).
+LITERAL_DEPTH = 100
+TOO_DEEP = (
+    f"example not used: it nests more than {LITERAL_DEPTH} arrays or objects deep "
+    "(the generated code writes it as one Python literal)"
+)
+
+
+def too_deep(value: Any) -> bool:
+    """Does `value` nest more than `LITERAL_DEPTH` arrays/objects deep? (Without recursion:
+    the value may nest thousands of levels.)"""
+    todo: list[tuple[Any, int]] = [(value, 0)]
+    while todo:
+        node, depth = todo.pop()
+        if isinstance(node, (dict, list)):
+            if depth >= LITERAL_DEPTH:
+                return True
+            items = node.values() if isinstance(node, dict) else node
+            todo.extend((v, depth + 1) for v in items)
+    return False
+
+
 _PRIMITIVE_VALUES: dict[str, Any] = {
     "integer": 1,
     "number": 1.5,

@@ -18,6 +18,7 @@ from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace
 from . import model as ir
+from .examples import TOO_DEEP, too_deep
 from .naming import bounded, dedupe, pascal, snake
 from .schemas import SchemaBuilder
 
@@ -512,7 +513,15 @@ class OperationReader:
                 )
                 if isinstance(ex, dict) and "value" in ex:
                     out.append(ir.MediaExample(name, ex["value"], text(ex, "summary")))
-        return tuple(out)
+        kept = []
+        for ex in out:
+            if too_deep(ex.value):
+                at = "/example" if ex.name == "example" and "example" in media else ""
+                at = at or f"/examples/{escape(ex.name)}"
+                self.schemas.findings.append(Finding(doc.name, where + at, TOO_DEEP))
+            else:
+                kept.append(ex)
+        return tuple(kept)
 
     def _request_body(
         self, doc: Document, raw: Any, where: str, hint: str

@@ -25,6 +25,7 @@ from ..errors import Finding, SpecError, escape, json_kind, shown
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace, unescape_pointer
+from .examples import TOO_DEEP, too_deep
 from .model import (
     ANY,
     ARRAY,
@@ -139,6 +140,38 @@ def _may_be_class(node: Any) -> bool:
     return node.get("additionalProperties") in (None, False)  # else a map
 
 
+# Arrays, maps and unions nested with no model class between them are written as one
+# nested type (`list[dict[str, list[...]]]`) and one nested decoding expression; CPython's
+# parser stops at 200 nested brackets, and no real API nests a tenth of this.
+MAX_INLINE_NESTING = 50
+
+
+def _inline_nesting(schema: Schema | None) -> int:
+    """How many arrays, maps and unions `schema` nests without a model class between."""
+    deepest = 0
+    todo = [(schema, 0)]
+    while todo:
+        s, depth = todo.pop()
+        if s is None or s.class_name or s.kind not in (ARRAY, MAP, UNION):
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_INLINE_NESTING:
+            break
+        todo.extend((v, depth + 1) for v in (s.items, *s.variants))
+    return deepest
+
+
+def _check_nesting(doc: Document, ptr: str, item: Schema | None) -> None:
+    if _inline_nesting(item) >= MAX_INLINE_NESTING:
+        raise SpecError(
+            doc.name,
+            ptr,
+            f"arrays, maps and unions nest more than {MAX_INLINE_NESTING} levels deep "
+            "here with no named object schema between them (the generated type would "
+            "not parse)",
+        )
+
+
 class SchemaBuilder:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
@@ -151,6 +184,8 @@ class SchemaBuilder:
         self.inline_cache: dict[Key, Schema] = {}
         self.component_keys: dict[Key, str] = {}
         self.findings: list[Finding] = []  # what was noticed and worked around
+        # schema examples found too deep: a schema may be converted more than once
+        self._too_deep: set[tuple[str, str]] = set()
         # class name -> the component whose conversion made it (itself for a component or
         # an operation's inline schema): the models module it is written to
         self.owner: dict[str, str] = {}
@@ -351,10 +386,16 @@ class SchemaBuilder:
             "nullable": nullable,
             "source": where,
         }
-        if "default" in node:
+        if "default" in node and not too_deep(node["default"]):
+            # only a primitive default is ever used; the IR is pickled (the render
+            # memo), which a value nested thousands of levels deep would not survive
             common.update(default=node["default"], has_default=True)
         if "example" in node:
-            common.update(example=node["example"], has_example=True)
+            if not too_deep(node["example"]):
+                common.update(example=node["example"], has_example=True)
+            elif (doc.name, ptr) not in self._too_deep:
+                self._too_deep.add((doc.name, ptr))
+                self.findings.append(Finding(doc.name, f"{ptr}/example", TOO_DEEP))
         common["extensions"] = tuple(sorted(extensions.of_schema(node).items()))
 
         if "allOf" in node:
@@ -386,6 +427,7 @@ class SchemaBuilder:
             ):  # tuple validation (3.0 forbids, some specs do it)
                 items = {}
             item = self.convert(doc, ptr + "/items", items, hint + "Item")
+            _check_nesting(doc, ptr, item)
             return Schema(kind=ARRAY, items=item, **common)
         if kind in PRIMITIVE_TYPES:
             fmt = str(node["format"]) if isinstance(node.get("format"), str) else ""
@@ -470,6 +512,7 @@ class SchemaBuilder:
                 doc.name, ptr + "/additionalProperties", "must be a boolean or schema"
             )
         if not props:
+            _check_nesting(doc, ptr, additional)
             return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
         name = class_name or self._new_name(hint)
         wires = list(props)
@@ -481,6 +524,8 @@ class SchemaBuilder:
             schema = self.convert(doc, pptr, pnode, name + pascal(wire))
             pdict = pnode if isinstance(pnode, dict) else {}
             one_way = pdict.get("readOnly") is True or pdict.get("writeOnly") is True
+            own_default = pdict.get("default")
+            own = "default" in pdict and not too_deep(own_default)
             properties.append(
                 Property(
                     name=wire,
@@ -490,8 +535,8 @@ class SchemaBuilder:
                     # read-only (write-only) property binds responses (requests) alone
                     required=wire in required and not one_way,
                     description=schema.description,
-                    default=pdict.get("default", schema.default),
-                    has_default="default" in pdict or schema.has_default,
+                    default=own_default if own else schema.default,
+                    has_default=own or schema.has_default,
                     read_only=pdict.get("readOnly") is True,
                     write_only=pdict.get("writeOnly") is True,
                 )
@@ -739,6 +784,7 @@ class SchemaBuilder:
         py = field_names([p.name for p in props])
         props = tuple(replace(p, py_name=n) for p, n in zip(props, py))
         if not props:
+            _check_nesting(doc, ptr, additional)
             return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
         model = Schema(
             kind=OBJECT,

@@ -99,13 +99,63 @@ class Document:
         return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def _stringify_keys(node: Any) -> Any:
-    """YAML allows non-string keys (`200:`); OpenAPI means strings."""
+class _Deep(Exception):
+    pass
+
+
+def _stringify_keys(root: Any, name: str) -> Any:
+    """YAML allows non-string keys (`200:`); OpenAPI means strings. A copy in which every
+    alias gets a copy of its own, as JSON would have it."""
+    try:
+        return _stringified(root, 0)
+    except _Deep:
+        return _stringified_deep(root, name)
+
+
+def _stringified(node: Any, depth: int) -> Any:
+    if depth > 500:  # unusual: the slower copy below sees cycles and needs no stack
+        raise _Deep
     if isinstance(node, dict):
-        return {str(k): _stringify_keys(v) for k, v in node.items()}
+        return {str(k): _stringified(v, depth + 1) for k, v in node.items()}
     if isinstance(node, list):
-        return [_stringify_keys(v) for v in node]
+        return [_stringified(v, depth + 1) for v in node]
     return node
+
+
+def _stringified_deep(root: Any, name: str) -> Any:
+    """`_stringify_keys` without recursion (an example may nest thousands of levels); an
+    alias inside the node it names (`a: &x [*x]`) has no JSON form and is an error."""
+
+    def fresh(node: Any) -> Any:
+        return {} if isinstance(node, dict) else [] if isinstance(node, list) else node
+
+    out = fresh(root)
+    inside: set[int] = set()  # the nodes being copied: the path from the root
+    # (source, copy, pointer), or (source, None, "") once its items are done
+    todo: list[tuple[Any, Any, str]] = [(root, out, "")]
+    while todo:
+        node, copy, ptr = todo.pop()
+        if copy is None:
+            inside.discard(id(node))
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        inside.add(id(node))
+        todo.append((node, None, ""))
+        pairs = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in pairs:
+            where = f"{ptr}/{escape(str(key))}"
+            if isinstance(value, (dict, list)) and id(value) in inside:
+                raise SpecError(
+                    name, where, "a YAML alias inside the node it names (a cycle)"
+                )
+            item = fresh(value)
+            if isinstance(copy, dict):
+                copy[str(key)] = item
+            else:
+                copy.append(item)
+            todo.append((value, item, where))
+    return out
 
 
 def decode(raw: bytes, name: str) -> str:
@@ -141,7 +191,7 @@ def _parse(raw: bytes, name: str) -> tuple[Any, tuple[Finding, ...]]:
             if node is None:
                 return None, ()
             duplicates = _yaml_duplicates(node, name)
-            return _stringify_keys(loader.construct_document(node)), duplicates
+            return _stringify_keys(loader.construct_document(node), name), duplicates
         finally:
             loader.dispose()
     except json.JSONDecodeError as exc:

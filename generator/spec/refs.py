@@ -9,14 +9,16 @@ they stand.
 
 from __future__ import annotations
 
+import errno
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ..errors import SpecError, pointer
+from ..errors import SpecError, pointer, shown
 from .files import display_name, find_spec_files, spec_base, spec_name
 from .reader import Document, read_document, read_referenced
 
@@ -34,6 +36,12 @@ def unescape_pointer(fragment: str) -> list[str]:
         unquote(p).replace("~1", "/").replace("~0", "~")
         for p in fragment[1:].split("/")
     ]
+
+
+def _os_reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc)  # ValueError: "embedded null byte"
 
 
 @dataclass
@@ -93,10 +101,19 @@ class Workspace:
             )
         tdoc = doc
         if target:
-            tpath = (doc.path.parent / unquote(target)).resolve()
-            if not tpath.exists():
-                raise SpecError(doc.name, where, f"broken $ref {ref!r}: file not found")
-            if tpath.is_dir():
+            try:
+                tpath = (doc.path.parent / unquote(target)).resolve()
+                # stat, not exists(): exists() raises for a name the OS refuses (too
+                # long, a NUL byte) instead of saying False
+                is_dir = stat.S_ISDIR(tpath.stat().st_mode)
+            except (OSError, ValueError) as exc:
+                why = "file not found"
+                if isinstance(exc, ValueError) or exc.errno != errno.ENOENT:
+                    why = f"not a file name ({_os_reason(exc)})"
+                raise SpecError(
+                    doc.name, where, f"broken $ref {shown(ref)}: {why}"
+                ) from None
+            if is_dir:
                 raise SpecError(doc.name, where, f"broken $ref {ref!r}: a directory")
             try:
                 tdoc = self.document(tpath, doc)

@@ -116,12 +116,17 @@ def _validator_class(version: str, by_unit: bool = False, data: Any = None) -> A
             super().__init__(registry)
             self.visited_schema_ids = _Seen()
             self.meta_checked_schema_ids = _Seen()
+            # id of a schema (the document's own dicts, alive all along) -> its names
+            self.collected: dict[int, frozenset[str]] = {}
 
         def _collect_properties(self, schema: Any) -> set[str]:
             # The names `required` may list: those of the schema's properties and of the
             # schemas under its allOf/anyOf/oneOf/items/not, each schema read once. The
             # validator's own recursion has no guard: schemas that lead back to each
             # other took it minutes (and to the recursion limit) on a page-long spec.
+            # It asks again for every allOf member it visits, inner ones first: a
+            # schema's answer is kept, or a chain of n nested allOfs is read n*n/2 times
+            # (800 took a minute).
             names: set[str] = set()
             seen: set[int] = set()
             todo = [schema]
@@ -131,6 +136,9 @@ def _validator_class(version: str, by_unit: bool = False, data: Any = None) -> A
                 if id(value) in seen or not isinstance(value, dict):
                     continue
                 seen.add(id(value))
+                if id(value) in self.collected:
+                    names.update(self.collected[id(value)])
+                    continue
                 if isinstance(value.get("properties"), dict):
                     names.update((node / "properties").keys())
                 for key in ("allOf", "anyOf", "oneOf"):
@@ -139,6 +147,7 @@ def _validator_class(version: str, by_unit: bool = False, data: Any = None) -> A
                 for key in ("items", "not"):
                     if key in value:
                         todo.append(node / key)
+            self.collected[id(schema.read_value())] = frozenset(names)
             return names
 
         def _validate_schema_meta(self, schema: Any, schema_value: Any) -> Any:

@@ -189,3 +189,166 @@ def test_a_ref_to_a_directory_is_a_broken_ref(tmp_path: Path, ref: str) -> None:
     assert code == 2
     where = "api.yaml#/components/schemas/Thing/properties/name/$ref"
     assert err == [f"error: {where}: broken $ref {ref!r}: a directory"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "why"),
+    [("x" * 300 + ".yaml", "file name too long"), ("a%00b.yaml", "embedded null byte")],
+)
+def test_a_ref_to_a_file_name_the_system_refuses_is_a_broken_ref(
+    tmp_path: Path, ref: str, why: str
+) -> None:
+    data = _spec()
+    data["components"]["schemas"]["Thing"]["properties"]["name"] = {"$ref": ref}
+    code, err = _generate(tmp_path, data)
+    assert code == 2
+    where = "api.yaml#/components/schemas/Thing/properties/name/$ref"
+    assert len(err) == 1 and err[0].startswith(f"error: {where}: broken $ref "), err
+    assert err[0].endswith(f": not a file name ({why})"), err
+
+
+def test_a_ref_in_an_example_value_is_not_read_as_a_file_name(tmp_path: Path) -> None:
+    """An example may hold any data, `$ref` keys too: the search for the files a document's
+    refs reach read those as file names, and a NUL byte in one stopped the run."""
+    (tmp_path / "lib.yaml").write_text("Name: {type: string}\n", encoding="utf-8")
+    data = _spec()
+    thing = data["components"]["schemas"]["Thing"]
+    thing["properties"]["name"] = {"$ref": "lib.yaml#/Name"}
+    thing["example"] = {"name": {"$ref": "a\x00b"}}
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for i in range(depth):
+        value = {"a": value} if i % 2 else [value]
+    return value
+
+
+def test_an_example_too_deep_for_a_python_literal_is_not_shipped(
+    tmp_path: Path,
+) -> None:
+    """CPython's parser refuses more than 200 nested brackets: a 150-level example was
+    written into fixtures.py as one literal, and the package did not import."""
+    data = _spec()
+    body = data["paths"]["/things"]["post"]["requestBody"]["content"]
+    body["application/json"]["examples"]["one"]["value"] = {
+        "name": "a",
+        "deep": _nested(150),
+    }
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    where = "api.yaml#/paths/~1things/post/requestBody/content/application~1json"
+    assert f"warning: {where}/examples/one: example not used: it nests more" in (
+        "\n".join(err)
+    ), err
+    for module in (tmp_path / "out" / "pk").rglob("*.py"):
+        compile(module.read_text(encoding="utf-8"), str(module), "exec")
+
+
+def test_a_default_nested_thousands_of_levels_deep_is_no_error(tmp_path: Path) -> None:
+    """Only a primitive `default` is ever used, but the IR kept every one, and pickling it
+    (the render memo's key) ran out of stack: "schemas nest too deeply", no pointer."""
+    data = _spec()
+    data["components"]["schemas"]["Thing"]["properties"]["meta"] = {
+        "type": "object",
+        "default": "DEEP",
+    }
+    depth = 12_000
+    text = json.dumps(data).replace('"DEEP"', '{"a": ' * depth + "1" + "}" * depth)
+    spec = tmp_path / "api.json"
+    spec.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pk")
+    assert r.returncode == 0, r.stderr[-500:]
+
+
+@pytest.mark.parametrize(
+    ("alias", "where"), [("&x [1, *x]", "/x-loop/1"), ("&x {k: *x}", "/x-loop/k")]
+)
+def test_a_yaml_alias_inside_the_node_it_names_exits_2(
+    tmp_path: Path, alias: str, where: str
+) -> None:
+    """It has no JSON form; copying it recursed until the recursion limit, and the error
+    was "schemas nest or reference each other too deeply", naming no pointer."""
+    spec = tmp_path / "api.yaml"
+    text = yaml.safe_dump(_spec()) + f"x-loop: {alias}\n"
+    spec.write_text(text, encoding="utf-8")
+    r = run_cli("validate", "--spec", str(spec))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [
+        f"error: api.yaml#{where}: a YAML alias inside the node it names (a cycle)"
+    ]
+
+
+def test_a_yaml_example_nested_thousands_of_levels_deep_is_read(
+    tmp_path: Path,
+) -> None:
+    depth = 12_000
+    spec = tmp_path / "api.yaml"
+    deep = "[" * depth + "1" + "]" * depth
+    data = _spec()
+    body = data["paths"]["/things"]["post"]["requestBody"]["content"]
+    body["application/json"]["examples"]["one"]["value"] = "DEEP"
+    text = yaml.safe_dump(data).replace("value: DEEP", f"value: {deep}")
+    spec.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pk")
+    assert r.returncode == 0, r.stderr[-500:]
+    assert "example not used: it nests more than" in r.stderr
+
+
+@pytest.mark.parametrize("keyword", ["items", "additionalProperties"])
+def test_arrays_or_maps_nested_too_deep_for_python_exit_2(
+    tmp_path: Path, keyword: str
+) -> None:
+    """250 inline levels made `list[list[...]]` 250 brackets deep: ruff formatted it,
+    CPython's parser (200 at most) did not, and the package was written anyway."""
+    schema: Data = {"type": "string"}
+    for _ in range(250):
+        kind = "array" if keyword == "items" else "object"
+        schema = {"type": kind, keyword: schema}
+    data = _spec()
+    data["components"]["schemas"]["Thing"]["properties"]["deep"] = schema
+    code, err = _generate(tmp_path, data)
+    assert code == 2, err
+    assert len(err) == 1, err
+    where = f"api.yaml#/components/schemas/Thing/properties/deep/{keyword}/"
+    assert err[0].startswith(f"error: {where}"), err
+    assert err[0].endswith(
+        ": arrays, maps and unions nest more than 50 levels deep here with no named "
+        "object schema between them (the generated type would not parse)"
+    ), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_chain_of_nested_all_ofs_is_read_once_per_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The validator asks for the property names under every allOf member it meets, and
+    each answer read the whole chain below: n nested allOfs cost n*n/2 schema reads (800
+    took a minute). Counted, not timed: the reads grow as the chain does."""
+    from jsonschema_path import SchemaPath
+
+    from generator.spec import validate
+    from generator.spec.reader import read_document
+
+    depth = 100
+    inner = json.dumps({"type": "object", "properties": {"name": {"type": "string"}}})
+    chain = '{"allOf": [' * depth + inner + "]}" * depth
+    spec = tmp_path / "api.json"
+    text = json.dumps(_spec(Deep="DEEP")).replace('"DEEP"', chain)
+    spec.write_text(text, encoding="utf-8")
+    reads = 0
+    read_value = SchemaPath.read_value
+
+    def counted(self: SchemaPath) -> Any:
+        nonlocal reads
+        reads += 1
+        return read_value(self)
+
+    monkeypatch.setattr(SchemaPath, "read_value", counted)
+    assert validate._validate_document(read_document(spec)) == []
+    # about 4 per level; reading the chain again at every level made it 5,155
+    assert reads < 10 * depth
