@@ -107,12 +107,14 @@ class Workspace:
                 # long, a NUL byte) instead of saying False
                 is_dir = stat.S_ISDIR(tpath.stat().st_mode)
             except (OSError, ValueError) as exc:
-                why = "file not found"
+                # the whole $ref where it can be found as it is written; a name the OS
+                # refuses may be thousands of characters
+                why = f"broken $ref {ref!r}: file not found"
                 if isinstance(exc, ValueError) or exc.errno != errno.ENOENT:
-                    why = f"not a file name ({_os_reason(exc)})"
-                raise SpecError(
-                    doc.name, where, f"broken $ref {shown(ref)}: {why}"
-                ) from None
+                    why = (
+                        f"broken $ref {shown(ref)}: not a file name ({_os_reason(exc)})"
+                    )
+                raise SpecError(doc.name, where, why) from None
             if is_dir:
                 raise SpecError(doc.name, where, f"broken $ref {ref!r}: a directory")
             try:
