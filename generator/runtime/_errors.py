@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from ._types import Headers
+
 # Checked in this order; the first present wins. The API's own id first, then the ids
 # added by the AWS and Cloudflare front ends, which support can also trace.
 REQUEST_ID_HEADERS: Final = ("x-request-id", "x-amzn-requestid", "cf-ray")
@@ -51,7 +53,8 @@ class APIError(Error):
         self.method = method
         self.path = path
         self.retries = retries
-        self.headers: dict[str, str] = dict(headers)
+        # looked up in any case: `exc.headers["Retry-After"]`
+        self.headers: dict[str, str] = Headers(headers)
 
     def __repr__(self) -> str:
         return (

@@ -354,6 +354,32 @@ def test_error_message_reads_the_api_error_shapes(
     assert caught.value.body == payload
 
 
+def test_response_and_error_headers_are_looked_up_in_any_case(
+    server: FakeServer,
+) -> None:
+    headers = {"X-RateLimit-Remaining": "7", "Retry-After": "0"}
+    server.responder = json_reply(200, {}, headers)
+    client = make_client("PipelinesClient", base_url=server.url, max_retries=0)
+    response = _track_call(client)
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers.get("X-RateLimit-Remaining") == "7"
+    assert "retry-after" in response.headers and "RETRY-AFTER" in response.headers
+    assert response.headers.get("X-Missing") is None
+    assert dict(response.headers)["x-ratelimit-remaining"] == "7"  # names lower-cased
+
+    async def call_async() -> Any:
+        async with AsyncPipelinesClient(CDP_KEY, base_url=server.url) as client:
+            return await client.track(**request_kwargs("pipelinesTrack"))
+
+    assert asyncio.run(call_async()).headers["X-RateLimit-Remaining"] == "7"
+
+    server.responder = json_reply(429, {}, {"Retry-After": "120"})
+    with pytest.raises(RateLimitError) as caught:
+        _track_call(client)
+    assert caught.value.headers["Retry-After"] == "120"
+    assert caught.value.headers.get("X-Request-Id") == REQUEST_ID
+
+
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
 def test_client_errors_are_never_retried(server: FakeServer, status: int) -> None:
     server.fail_next(1, status=status)
