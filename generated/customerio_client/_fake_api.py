@@ -179,13 +179,21 @@ class FakeApi(FakeServer):
         delay: float = 0.0,
         drop: bool = False,
         headers: Mapping[str, str] | None = None,
-        body: bytes = b"",
+        body: Any = b"",
     ) -> None:
         """Make the next `times` calls of the operation fail: answer `status` (with `headers`
         and `body`), after `delay` seconds, or close the connection unanswered if `drop`.
+
+        `body` is sent as it is when bytes, else as `set_response` sends one: JSON (an
+        error body such as `{"meta": {"error": "..."}}`), None for an empty body.
         """
         self._check(operation_id)
-        failure = _Failure(status, dict(headers or {}), body, delay, drop)
+        if isinstance(body, (bytes, bytearray)):
+            reply_headers, payload = dict(headers or {}), bytes(body)
+        else:
+            media = self._media.get(operation_id, "")
+            _, reply_headers, payload = self._reply(status, body, headers, media)
+        failure = _Failure(status, reply_headers, payload, delay, drop)
         with self._lock:
             queue = self._operation_failures.setdefault(operation_id, deque())
             queue.extend([failure] * times)

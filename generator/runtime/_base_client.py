@@ -43,7 +43,7 @@ from ._transport import (
     RawResponse,
     Transport,
 )
-from ._types import DEFAULT_TIMEOUT, UNSET, Timeout
+from ._types import DEFAULT_TIMEOUT, UNSET, Headers, Timeout
 from ._version import PACKAGE, VERSION
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class PreparedRequest:
 @dataclass(frozen=True)
 class APIResponse(Generic[T]):
     status_code: int
-    headers: Mapping[str, str]
+    headers: Mapping[str, str]  # names lower-cased; looked up in any case
     data: T
     raw: bytes = field(repr=False)
     retries: int = 0
@@ -829,7 +829,7 @@ def _success(
         raise _mismatch(request, raw, body, retries, exc) from exc
     return APIResponse(
         status_code=raw.status,
-        headers=raw.headers,
+        headers=Headers(raw.headers),
         data=data,
         raw=raw.body,
         retries=retries,

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from ._types import Headers
+
 # Checked in this order; the first present wins. The API's own id first, then the ids
 # added by the AWS and Cloudflare front ends, which support can also trace.
 REQUEST_ID_HEADERS: Final = ("x-request-id", "x-amzn-requestid", "cf-ray")
@@ -51,7 +53,8 @@ class APIError(Error):
         self.method = method
         self.path = path
         self.retries = retries
-        self.headers: dict[str, str] = dict(headers)
+        # looked up in any case: `exc.headers["Retry-After"]`
+        self.headers: dict[str, str] = Headers(headers)
 
     def __repr__(self) -> str:
         return (
@@ -217,7 +220,8 @@ def request_id_from(headers: Mapping[str, str]) -> str | None:
 
 def error_detail(body: Any) -> str:
     """The API's own explanation, in the shapes error bodies commonly take (`meta.error`,
-    `errors[0].detail`, `error`, `message`, `detail`), else a prefix of the body."""
+    `meta.errors`, `errors[].detail`, `error`, `error.message`, `message`, `detail`), else a
+    prefix of the body. Several errors are joined with "; "."""
     if isinstance(body, Mapping):
         found = _detail_from_mapping(body)
         if found:
@@ -232,20 +236,28 @@ def error_detail(body: Any) -> str:
     return _shorten(text)
 
 
-def _detail_from_mapping(body: Mapping[str, Any]) -> str:
+def _detail_from_mapping(body: Mapping[str, Any], depth: int = 0) -> str:
     meta = body.get("meta")
-    if isinstance(meta, Mapping) and meta.get("error"):
-        return str(meta["error"])
+    if isinstance(meta, Mapping) and depth < 2:
+        found = _detail_from_mapping(meta, depth + 1)
+        if found:
+            return found
     errors = body.get("errors")
     if isinstance(errors, list) and errors:
-        first = errors[0]
-        if isinstance(first, Mapping):
-            return str(first.get("detail") or first.get("message") or first)
-        return str(first)
+        return "; ".join(_detail_text(error, depth) for error in errors)
     for key in ("error", "message", "detail"):
         if body.get(key):
-            return str(body[key])
+            return _detail_text(body[key], depth)
     return ""
+
+
+def _detail_text(value: Any, depth: int) -> str:
+    # an error that is an object ({"message": ...}, {"detail": ...}) says it in one of its
+    # fields; JSON text (not a Python repr) when none of them is there
+    if isinstance(value, Mapping):
+        found = _detail_from_mapping(value, depth + 1) if depth < 2 else ""
+        return found or json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
 
 
 def _shorten(text: str) -> str:

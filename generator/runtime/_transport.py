@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ._errors import APIConnectionError, APITimeoutError
-from ._types import Timeout
+from ._types import Headers, Timeout
 
 # (scheme, host, port): connections are only reused for the exact same origin.
 _Origin = tuple[str, str, int]
@@ -42,13 +42,9 @@ class RawResponse:
         return self.headers.get(name.lower())
 
 
-def lower_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+def lower_headers(items: Iterable[tuple[str, str]]) -> Headers:
     """Lower-case the names; a repeated header becomes one comma-joined value (RFC 9110)."""
-    merged: dict[str, str] = {}
-    for name, value in items:
-        key = name.lower()
-        merged[key] = f"{merged[key]}, {value}" if key in merged else value
-    return merged
+    return Headers(items)
 
 
 class Transport(Protocol):

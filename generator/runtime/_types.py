@@ -1,12 +1,15 @@
-"""Small shared types: the ``UNSET`` sentinel and the ``Timeout`` pair."""
+"""Small shared types: the ``UNSET`` sentinel, the ``Timeout`` pair and response ``Headers``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Literal, final
+from typing import Any, ClassVar, Final, Literal, TypeVar, final, overload
 
 # Parsed JSON as the standard library's json module returns it.
 JSON = Any
+
+_T = TypeVar("_T")
 
 
 @final
@@ -70,3 +73,49 @@ class Timeout:
 
 
 DEFAULT_TIMEOUT: Final[Timeout] = Timeout(connect=5.0, read=30.0)
+
+
+class Headers(dict[str, str]):
+    """A response's headers: a dict whose names are lower-cased, looked up in any case
+    (``headers["Retry-After"]``, ``headers.get("x-request-id")``), as HTTP names are. A name
+    given several times holds its values joined by ", " (RFC 9110)."""
+
+    def __init__(
+        self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()
+    ) -> None:
+        super().__init__()
+        pairs = items.items() if isinstance(items, Mapping) else items
+        for name, value in pairs:
+            key = name.lower()
+            current = super().get(key)
+            super().__setitem__(
+                key, value if current is None else f"{current}, {value}"
+            )
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(_lower(name))
+
+    def __setitem__(self, name: str, value: str) -> None:
+        super().__setitem__(_lower(name), value)
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(_lower(name))
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(_lower(name))
+
+    @overload
+    def get(self, name: str, default: None = None, /) -> str | None: ...
+
+    @overload
+    def get(self, name: str, default: str, /) -> str: ...
+
+    @overload
+    def get(self, name: str, default: _T, /) -> str | _T: ...
+
+    def get(self, name: str, default: Any = None, /) -> Any:
+        return super().get(_lower(name), default)
+
+
+def _lower(name: object) -> Any:
+    return name.lower() if isinstance(name, str) else name

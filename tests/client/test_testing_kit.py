@@ -20,6 +20,7 @@ from customerio_client import (
     OPERATIONS,
     APIConnectionError,
     APITimeoutError,
+    BadRequestError,
     InternalServerError,
     PipelinesClient,
     TrackClient,
@@ -142,6 +143,23 @@ def test_failures_are_per_operation(
     cio.assert_called("pipelinesTrack", times=3)
     cio.reset()
     assert pipelines.track(**fixtures.request("pipelinesTrack")).retries == 0
+
+
+def test_a_failure_answers_with_a_json_error_body(
+    cio: FakeCustomerIO, pipelines: PipelinesClient
+) -> None:
+    # the error body the API would send, given as JSON like set_response's
+    error = {"meta": {"error": "userId is too long"}}
+    cio.fail("pipelinesIdentify", status=400, body=error)
+    with pytest.raises(BadRequestError) as caught:
+        pipelines.identify(**fixtures.request("pipelinesIdentify"))
+    assert caught.value.body == error
+    assert str(caught.value).endswith(": userId is too long")
+    assert pipelines.identify(**fixtures.request("pipelinesIdentify")).status_code == 200
+    cio.fail("pipelinesIdentify", status=400, body=b"not json")  # bytes go as they are
+    with pytest.raises(BadRequestError) as caught:
+        pipelines.identify(**fixtures.request("pipelinesIdentify"))
+    assert caught.value.body == "not json"
 
 
 def test_fail_next_applies_to_any_request(

@@ -321,6 +321,65 @@ def test_error_statuses_map_to_classes(
     assert err.retries == 0
 
 
+@pytest.mark.parametrize(
+    ("payload", "detail"),
+    [
+        # the Error schema the Track and App specs give: meta.errors, a list of strings
+        (
+            {"meta": {"errors": ["email is invalid", "id is too long"]}},
+            "email is invalid; id is too long",
+        ),
+        # every error of a JSON:API-style list, not only the first
+        (
+            {"errors": [{"detail": "bad email"}, {"detail": "bad id"}]},
+            "bad email; bad id",
+        ),
+        # an error that is an object says it in its message, not as a Python repr
+        (
+            {"error": {"message": "plan not allowed", "type": "invalid"}},
+            "plan not allowed",
+        ),
+    ],
+)
+def test_error_message_reads_the_api_error_shapes(
+    server: FakeServer, payload: Any, detail: str
+) -> None:
+    server.responder = json_reply(400, payload)
+    client = make_client("TrackClient", base_url=server.url, max_retries=0)
+    with pytest.raises(BadRequestError) as caught:
+        client.identify_customer("u-1", body={"email": "a@example.com"})
+    assert str(caught.value) == (
+        f"400 Bad Request from PUT /api/v1/customers/u-1 (request id {REQUEST_ID}): {detail}"
+    )
+    assert caught.value.body == payload
+
+
+def test_response_and_error_headers_are_looked_up_in_any_case(
+    server: FakeServer,
+) -> None:
+    headers = {"X-RateLimit-Remaining": "7", "Retry-After": "0"}
+    server.responder = json_reply(200, {}, headers)
+    client = make_client("PipelinesClient", base_url=server.url, max_retries=0)
+    response = _track_call(client)
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers.get("X-RateLimit-Remaining") == "7"
+    assert "retry-after" in response.headers and "RETRY-AFTER" in response.headers
+    assert response.headers.get("X-Missing") is None
+    assert dict(response.headers)["x-ratelimit-remaining"] == "7"  # names lower-cased
+
+    async def call_async() -> Any:
+        async with AsyncPipelinesClient(CDP_KEY, base_url=server.url) as client:
+            return await client.track(**request_kwargs("pipelinesTrack"))
+
+    assert asyncio.run(call_async()).headers["X-RateLimit-Remaining"] == "7"
+
+    server.responder = json_reply(429, {}, {"Retry-After": "120"})
+    with pytest.raises(RateLimitError) as caught:
+        _track_call(client)
+    assert caught.value.headers["Retry-After"] == "120"
+    assert caught.value.headers.get("X-Request-Id") == REQUEST_ID
+
+
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
 def test_client_errors_are_never_retried(server: FakeServer, status: int) -> None:
     server.fail_next(1, status=status)
