@@ -155,7 +155,9 @@ def test_a_failure_answers_with_a_json_error_body(
         pipelines.identify(**fixtures.request("pipelinesIdentify"))
     assert caught.value.body == error
     assert str(caught.value).endswith(": userId is too long")
-    assert pipelines.identify(**fixtures.request("pipelinesIdentify")).status_code == 200
+    assert (
+        pipelines.identify(**fixtures.request("pipelinesIdentify")).status_code == 200
+    )
     cio.fail("pipelinesIdentify", status=400, body=b"not json")  # bytes go as they are
     with pytest.raises(BadRequestError) as caught:
         pipelines.identify(**fixtures.request("pipelinesIdentify"))
