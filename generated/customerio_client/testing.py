@@ -15,7 +15,8 @@ be told to fail calls, and has assertion helpers::
 
 Failures: `server.fail(operation_id, status=503, times=2)` makes the next two calls of that
 operation fail; `body=` is their answer (JSON, or bytes as they are), `delay=` (seconds)
-answers late, `drop=True` closes the connection without an answer. `server.fail_next(n, ...)` does the same for the next `n` requests, whatever they are.
+answers late, `drop=True` closes the connection without an answer.
+`server.fail_next(n, ...)` does the same for the next `n` requests, whatever they are.
 
 pytest: import the fixtures into your `conftest.py` (this module does not need pytest itself;
 the fixtures exist only when pytest can be imported)::
