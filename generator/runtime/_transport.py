@@ -238,7 +238,11 @@ class HTTPClientTransport:
     def _take_idle(self, origin: _Origin) -> http.client.HTTPConnection | None:
         with self._lock:
             if self._closed:
-                raise RuntimeError("HTTPClientTransport is closed")
+                raise RuntimeError(
+                    "the client's connections are closed (by its close() or the end of"
+                    " its `with` block, or the transport given to it was closed): make a"
+                    " new client"
+                )
             idle = self._idle.get(origin)
             # Most recently used first: the likeliest to still be open.
             return idle.pop() if idle else None

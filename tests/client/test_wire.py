@@ -227,6 +227,15 @@ def test_retries_after_server_errors(server: FakeServer) -> None:
     assert len(sleeps.delays) == 2
 
 
+def test_a_closed_client_says_so(server: FakeServer) -> None:
+    """It named an internal class ("HTTPClientTransport is closed")."""
+    with make_client("PipelinesClient", base_url=server.url, max_retries=0) as client:
+        _track_call(client)
+    with pytest.raises(RuntimeError, match=r"^the client's connections are closed"):
+        _track_call(client)
+    assert len(server.requests) == 1
+
+
 def test_gives_up_after_max_retries(server: FakeServer) -> None:
     server.fail_next(3, status=503, headers={"X-Request-Id": REQUEST_ID})
     client = make_client("PipelinesClient", base_url=server.url, max_retries=2)
