@@ -8,6 +8,7 @@ input or usage (one line naming the file and JSON pointer, never a traceback), a
 from __future__ import annotations
 
 import argparse
+import datetime
 import keyword
 import os
 import shlex
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .errors import RenderError, SpecError, UsageError
+from .errors import RenderError, SpecError, UsageError, json_kind
 from .pipeline import Options
 from .reserved import api_name_clash
 
@@ -41,17 +42,11 @@ def _config_error(key: str, problem: str) -> UsageError:
 
 def _toml_type(value: object) -> str:
     """How TOML calls a value's type (for messages)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
     if isinstance(value, dict):
         return "a table"
-    return "a date or time"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return "a date or time"
+    return json_kind(value)
 
 
 def read_config(root: Path) -> dict[str, str | list[str]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from ._errors import Error
@@ -28,6 +29,8 @@ _SCHEMA = (
 _UNREADABLE_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS unreadable (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"
 )
+_SET_ASIDE = "INSERT INTO unreadable (body) SELECT body FROM messages WHERE id = ?"
+_DELETE = "DELETE FROM messages WHERE id = ?"
 
 
 class SpoolLockedError(Error):
@@ -105,19 +108,9 @@ class Spool:
 
     def remove(self, ids: list[int]) -> None:
         """Forget delivered (or given up) messages, all in one transaction."""
-        if not ids:
-            return
-        with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN")
-            try:
-                conn.executemany(
-                    "DELETE FROM messages WHERE id = ?", [(i,) for i in ids]
-                )
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        rows = [(i,) for i in ids]
+        if rows:
+            self._in_one_transaction(lambda conn: conn.executemany(_DELETE, rows))
 
     def load(self) -> list[tuple[int, bytes]]:
         """Every message still stored, oldest first."""
@@ -136,20 +129,23 @@ class Spool:
         """Move messages that cannot be sent to the table ``unreadable``, where they are
         kept (for whoever looks into the file) and never sent, all in one transaction.
         """
-        if not ids:
-            return
+        rows = [(i,) for i in ids]
+
+        def move(conn: sqlite3.Connection) -> None:
+            conn.execute(_UNREADABLE_SCHEMA)
+            conn.executemany(_SET_ASIDE, rows)
+            conn.executemany(_DELETE, rows)
+
+        if rows:
+            self._in_one_transaction(move)
+
+    def _in_one_transaction(self, work: Callable[[sqlite3.Connection], object]) -> None:
+        """`work` on the connection as one transaction: all of it or none."""
         with self._lock:
             conn = self._connection()
             conn.execute("BEGIN")
             try:
-                conn.execute(_UNREADABLE_SCHEMA)
-                conn.executemany(
-                    "INSERT INTO unreadable (body) SELECT body FROM messages WHERE id = ?",
-                    [(i,) for i in ids],
-                )
-                conn.executemany(
-                    "DELETE FROM messages WHERE id = ?", [(i,) for i in ids]
-                )
+                work(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
