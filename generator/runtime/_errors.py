@@ -169,10 +169,9 @@ class IncompleteMessageError(Error, ValueError):
         choices: tuple[str, ...] = (),
     ) -> None:
         wanted = " or ".join(" and ".join(names) for names in alternatives)
+        # plural: no article to get wrong ("a 'identify' message")
         text = (
-            f"a {kind!r} message needs {wanted}"
-            if kind
-            else f"a message needs {wanted}"
+            f"{kind!r} messages need {wanted}" if kind else f"a message needs {wanted}"
         )
         if choices:
             text += f" set to one of: {', '.join(choices)}"

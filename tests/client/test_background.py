@@ -277,8 +277,9 @@ def test_a_semantic_event_missing_a_property_is_refused_by_track_and_enqueue(
         ({"event": "Signed Up", "userId": "u"}, "needs type set to one of: alias, "),
         ({"type": "trak", "event": "Signed Up", "userId": "u"}, "needs type set to"),
         ({"type": "track", "event": "Signed Up"}, "userId or anonymousId or groupId"),
-        ({"type": "track", "userId": "u"}, "'track' message needs event"),
-        ({"type": "alias", "userId": "u"}, "'alias' message needs previousId"),
+        ({"type": "track", "userId": "u"}, "'track' messages need event"),
+        ({"type": "alias", "userId": "u"}, "'alias' messages need previousId"),
+        ({"type": "identify"}, "'identify' messages need userId or anonymousId"),
     ],
 )
 def test_a_mapping_is_held_to_the_rules_of_the_kind_it_names(
@@ -297,7 +298,7 @@ def test_track_v2_messages_need_a_person_identifier_whichever_way_they_come(
     """specs/README.md: Identifiers requires one of id, email or cio_id; a nested object's
     rule holds for a typed call with a mapping or an empty model, and for `enqueue`, which
     must also name the action of its entity type."""
-    person = "a 'person_event' message needs identifiers.id or identifiers.email or"
+    person = "'person_event' messages need identifiers.id or identifiers.email or"
     with BackgroundTrackClient("site-123456", "key-123456", base_url=cio.url) as client:
         with pytest.raises(IncompleteMessageError, match=person):
             client.person_event(identifiers={}, name="x")
@@ -309,10 +310,10 @@ def test_track_v2_messages_need_a_person_identifier_whichever_way_they_come(
             )
         with pytest.raises(IncompleteMessageError, match="primary.id or"):
             client.person_merge(primary={"email": ""}, secondary={"id": "2"})
-        with pytest.raises(IncompleteMessageError, match="needs device.platform"):
+        with pytest.raises(IncompleteMessageError, match="need device.platform"):
             client.person_add_device(identifiers={"id": "1"}, device={"token": "t"})
         with pytest.raises(
-            IncompleteMessageError, match="'person' message needs action set to one of"
+            IncompleteMessageError, match="'person' messages need action set to one of"
         ):
             client.enqueue({"type": "person", "identifiers": {"id": "1"}, "name": "x"})
         with pytest.raises(IncompleteMessageError, match="cio_object_id"):
