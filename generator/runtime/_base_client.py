@@ -235,7 +235,7 @@ def decode_body(raw: bytes, kind: str = "json", content_type: str = "") -> Any:
     if kind == "binary":
         return raw
     if kind == "text":
-        return raw.decode(_charset(content_type), errors="replace")
+        return _decode_text(raw, _charset(content_type))
     if not raw.strip():
         return None
     text = raw.decode("utf-8", errors="replace")
@@ -243,6 +243,17 @@ def decode_body(raw: bytes, kind: str = "json", content_type: str = "") -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _decode_text(raw: bytes, charset: str) -> str:
+    """`raw` as text in `charset`, UTF-8 when that codec cannot decode bytes to text with
+    replacement (`rot13` and `base64` are codecs Python knows but no text encoding;
+    `idna` refuses `errors="replace"`): the server named it, the caller cannot fix it.
+    """
+    try:
+        return raw.decode(charset, errors="replace")
+    except (LookupError, UnicodeError):
+        return raw.decode("utf-8", errors="replace")
 
 
 def _charset(content_type: str) -> str:

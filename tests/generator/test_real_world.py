@@ -738,6 +738,23 @@ def test_binary_and_text_answers_are_returned_as_they_are(out_dir: Path) -> None
     assert accept[4] == "application/json"
 
 
+def test_a_charset_that_is_no_text_encoding_reads_as_utf_8(out_dir: Path) -> None:
+    """Python knows `rot13` and `base64` as codecs, but they turn no bytes into text, and
+    `idna` will not replace what it cannot decode: a server naming one gets its text read
+    as UTF-8, never a LookupError or UnicodeError out of the call."""
+    pkg = _load(out_dir, "response_media")
+    replies = [
+        (200, "text/plain; charset=rot13", b"caf\xc3\xa9"),
+        (200, "text/plain; charset=base64", b"abc"),
+        (200, "text/plain; charset=idna", b"\xff1"),
+        (200, "text/plain; charset=no-such-codec", b"ok"),
+    ]
+    with _answering("response_media", out_dir, replies) as server:
+        with pkg.ResponseMediaClient(base_url=server.url, max_retries=0) as client:
+            got = [client.get_version().data for _ in replies]
+    assert got == ["café", "abc", "\ufffd1", "ok"]
+
+
 def test_each_success_status_is_decoded_with_its_own_schema(out_dir: Path) -> None:
     pkg = _load(out_dir, "response_media")
     models = _load(out_dir, "response_media", "models")
