@@ -220,16 +220,23 @@ def error_detail(body: Any) -> str:
     """The API's own explanation, in the shapes error bodies commonly take (`meta.error`,
     `errors[0].detail`, `error`, `message`, `detail`), else a prefix of the body."""
     if isinstance(body, Mapping):
-        found = _detail_from_mapping(body)
+        try:
+            found = _detail_from_mapping(body)
+        except RecursionError:  # str() of a deeply nested `errors[0]`
+            found = ""
         if found:
             return _shorten(found)
     if body is None or body == "":
         return ""
-    text = (
-        body
-        if isinstance(body, str)
-        else json.dumps(body, ensure_ascii=False, default=str)
-    )
+    try:
+        text = (
+            body
+            if isinstance(body, str)
+            else json.dumps(body, ensure_ascii=False, default=str)
+        )
+    except RecursionError:
+        # a body nested as deep as the parser could go: no text of it is worth quoting
+        return ""
     return _shorten(text)
 
 
