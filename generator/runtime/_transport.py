@@ -28,6 +28,7 @@ _Origin = tuple[str, str, int]
 _STALE_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 _MAX_CAUSE_CHARS = 200
+_READ_PIECE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ class HTTPClientTransport:
             conn.close()
             raise
         try:
-            data = response.read()
+            data = _read_body(response)
         except BaseException:
             conn.close()
             raise
@@ -257,6 +258,23 @@ class HTTPClientTransport:
                     idle.append(conn)
                     return
         conn.close()
+
+
+def _read_body(response: http.client.HTTPResponse) -> bytes:
+    """The whole body, read a piece at a time. `read()` asks the socket's buffer for as
+    many bytes as the Content-Length says at once, so a server declaring 10**15 bytes
+    made the client allocate that much (MemoryError) or fail to (OverflowError) before
+    a byte arrived; pieces grow only with what the server actually sends."""
+    pieces: list[bytes] = []
+    while True:
+        piece = response.read(_READ_PIECE)
+        if not piece:
+            break
+        pieces.append(piece)
+    # read(n) returns short at the end of the stream instead of raising
+    if response.length:
+        raise http.client.IncompleteRead(b"".join(pieces), response.length)
+    return b"".join(pieces)
 
 
 def _import_httpx() -> ModuleType:

@@ -1,0 +1,103 @@
+"""The generated client against servers that answer badly, byte for byte.
+
+FakeServer writes well-formed HTTP; the answers here are not (a Content-Length no body
+fills, a body compressed as nothing can decompress), so a server on 127.0.0.1 writes
+each one as raw bytes. Whatever arrives, a call returns or raises the package's own
+error: never a bare MemoryError, OverflowError or an httpx exception.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import make_client
+from customerio_client import APIConnectionError
+
+
+class RawServer:
+    """Answers every request on 127.0.0.1 with the next of `answers` (raw bytes), then
+    closes the connection (so a body shorter than its Content-Length ends)."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self.answers = list(answers)
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while self.answers:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                _read_request(conn)
+                conn.sendall(self.answers.pop(0))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._sock.close()
+        self._thread.join(5)
+
+
+def _read_request(conn: socket.socket) -> None:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            want = int(value)
+            while len(body) < want:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                body += chunk
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Any]:
+    servers: list[RawServer] = []
+
+    def start(*answers: bytes) -> RawServer:
+        server = RawServer(list(answers))
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def _answer(head: str, body: bytes) -> bytes:
+    return f"HTTP/1.1 {head}\r\n".encode() + b"\r\n" + body
+
+
+@pytest.mark.parametrize("length", [10**15, 10**30])
+def test_a_content_length_no_body_fills_is_a_connection_error(
+    raw_server: Any, length: int
+) -> None:
+    """The body is read as it arrives: a server declaring petabytes and sending two
+    bytes is an answer cut short, not a MemoryError (10**15) or an OverflowError (more
+    than an index holds) from allocating what was declared."""
+    answer = _answer(
+        f"200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}",
+        b"{}",
+    )
+    server = raw_server(answer)
+    client = make_client("AppClient", base_url=server.url, max_retries=0)
+    with pytest.raises(APIConnectionError) as caught:
+        client.list_campaigns()
+    assert "IncompleteRead" in str(caught.value)
+    client.close()
