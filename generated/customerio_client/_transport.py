@@ -326,7 +326,10 @@ class HTTPXTransport:
             )
         except httpx.TimeoutException as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
+            # not only TransportError: a body its Content-Encoding does not decode
+            # (DecodingError) and a redirect loop a client following redirects gives up
+            # on (TooManyRedirects) are answers no caller can use either
             raise connection_error(exc, method, url) from exc
         return _httpx_response(response)
 
@@ -375,7 +378,10 @@ class AsyncHTTPXTransport:
             )
         except httpx.TimeoutException as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
+            # not only TransportError: a body its Content-Encoding does not decode
+            # (DecodingError) and a redirect loop a client following redirects gives up
+            # on (TooManyRedirects) are answers no caller can use either
             raise connection_error(exc, method, url) from exc
         return _httpx_response(response)
 

@@ -8,6 +8,7 @@ error: never a bare MemoryError, OverflowError or an httpx exception.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -101,3 +102,54 @@ def test_a_content_length_no_body_fills_is_a_connection_error(
         client.list_campaigns()
     assert "IncompleteRead" in str(caught.value)
     client.close()
+
+
+def _gzip_garbage() -> bytes:
+    return _answer(
+        "200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        "Content-Length: 9",
+        b"\x1f\x8bnotgzip",
+    )
+
+
+def test_an_undecodable_body_through_httpx_is_a_connection_error(
+    raw_server: Any,
+) -> None:
+    """httpx decompresses a body by its Content-Encoding and raises DecodingError, no
+    TransportError, when it cannot; and an httpx client of the caller's that follows
+    redirects raises TooManyRedirects on a loop. Both are the package's
+    APIConnectionError, from the sync httpx transport as from the async client."""
+    httpx = pytest.importorskip("httpx")
+    from customerio_client._transport import HTTPXTransport
+
+    loop = _answer("302 Found\r\nLocation: /v1/campaigns\r\nContent-Length: 0", b"")
+    server = raw_server(_gzip_garbage(), _gzip_garbage(), *[loop] * 30)
+
+    async def call_async() -> Any:
+        client = make_client("AsyncAppClient", base_url=server.url, max_retries=0)
+        try:
+            return await client.list_campaigns()
+        finally:
+            await client.aclose()
+
+    with pytest.raises(APIConnectionError) as undecodable:
+        asyncio.run(call_async())
+    assert "DecodingError" in str(undecodable.value)
+    transport = HTTPXTransport()
+    client = make_client(
+        "AppClient", base_url=server.url, max_retries=0, transport=transport
+    )
+    with pytest.raises(APIConnectionError) as again:
+        client.list_campaigns()
+    assert "DecodingError" in str(again.value)
+    transport.close()
+    with httpx.Client(follow_redirects=True, max_redirects=3) as own:
+        client = make_client(
+            "AppClient",
+            base_url=server.url,
+            max_retries=0,
+            transport=HTTPXTransport(own),
+        )
+        with pytest.raises(APIConnectionError) as looping:
+            client.list_campaigns()
+    assert "TooManyRedirects" in str(looping.value)
