@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import importlib
+import selectors
 import socket
 import ssl
 import threading
@@ -169,6 +170,13 @@ class HTTPClientTransport:
         timeout: Timeout,
     ) -> RawResponse:
         conn = self._take_idle(origin)
+        while conn is not None and _has_input(conn):
+            # An idle connection has nothing to say. Bytes waiting on it are the rest
+            # of an answer that should have had no body (a 204 or a 304 with one, which
+            # http.client does not read) and would be read as the next answer's status
+            # line; or the server closed it. Either way it can carry no request.
+            conn.close()
+            conn = self._take_idle(origin)
         if conn is not None:
             try:
                 return self._exchange(
@@ -258,6 +266,15 @@ class HTTPClientTransport:
                     idle.append(conn)
                     return
         conn.close()
+
+
+def _has_input(conn: http.client.HTTPConnection) -> bool:
+    """Whether the connection's socket is readable right now (data or end of stream)."""
+    if conn.sock is None:
+        return True
+    with selectors.DefaultSelector() as selector:
+        selector.register(conn.sock, selectors.EVENT_READ)
+        return bool(selector.select(0))
 
 
 def _read_body(response: http.client.HTTPResponse) -> bytes:

@@ -47,12 +47,20 @@ class RawServer:
         self._thread.join(5)
 
 
-def _read_request(conn: socket.socket) -> None:
+def _read_request(conn: socket.socket) -> bool:
+    """Read one request; False when the client closed the connection instead."""
+    try:
+        return _read_one(conn)
+    except ConnectionResetError:  # closed with our stray bytes still unread
+        return False
+
+
+def _read_one(conn: socket.socket) -> bool:
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
         if not chunk:
-            return
+            return False
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     for line in head.split(b"\r\n"):
@@ -62,8 +70,9 @@ def _read_request(conn: socket.socket) -> None:
             while len(body) < want:
                 chunk = conn.recv(65536)
                 if not chunk:
-                    return
+                    return False
                 body += chunk
+    return True
 
 
 @pytest.fixture
@@ -81,8 +90,11 @@ def raw_server() -> Iterator[Any]:
         server.stop()
 
 
-def _answer(head: str, body: bytes) -> bytes:
-    return f"HTTP/1.1 {head}\r\n".encode() + b"\r\n" + body
+def _answer(head: str, body: bytes, *, close: bool = True) -> bytes:
+    """An answer's bytes; one RawServer writes says it closes the connection after it
+    (a client would otherwise send its next request on it)."""
+    end = "Connection: close\r\n" if close else ""
+    return f"HTTP/1.1 {head}\r\n{end}".encode() + b"\r\n" + body
 
 
 @pytest.mark.parametrize("length", [10**15, 10**30])
@@ -153,3 +165,59 @@ def test_an_undecodable_body_through_httpx_is_a_connection_error(
         with pytest.raises(APIConnectionError) as looping:
             client.list_campaigns()
     assert "TooManyRedirects" in str(looping.value)
+
+
+class KeepAliveServer(RawServer):
+    """Like RawServer, but keeps each connection open for the next request; and writes
+    a 204's body only once `release` is set, after the client has read its head (the
+    bytes would otherwise arrive with the head and be dropped with its buffer)."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        super().__init__(answers)
+        self.release = threading.Event()
+        self.released = threading.Event()
+
+    def _serve(self) -> None:
+        while self.answers:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            while self.answers and _read_request(conn):
+                head, sep, body = self.answers.pop(0).partition(b"\r\n\r\n")
+                conn.sendall(head + sep)
+                if head.startswith(b"HTTP/1.1 204"):
+                    self.release.wait(5)
+                conn.sendall(body)
+                self.released.set()
+
+
+def test_a_body_on_a_204_does_not_become_the_next_answer() -> None:
+    """http.client reads no body after a 204, so the bytes a server sends anyway stay
+    on the keep-alive connection; the next call on it read them as its status line
+    (BadStatusLine: a connection error for a request the server had answered, which
+    quoted the stray bytes). A pooled connection with bytes waiting is closed, and the
+    call goes out on a new one."""
+    no_content = _answer(
+        "204 No Content\r\nContent-Type: application/json", b"{}", close=False
+    )
+    ok = _answer(
+        "200 OK\r\nContent-Type: application/json\r\nContent-Length: 2",
+        b"[]",
+        close=False,
+    )
+    server = KeepAliveServer([no_content, ok])
+    server.start()
+    client = make_client("AppClient", base_url=server.url, max_retries=0)
+    first = client.list_campaigns()
+    server.release.set()
+    assert server.released.wait(5)
+    second = client.list_campaigns()
+    client.close()
+    server.stop()
+    assert (first.status_code, first.data) == (204, None)
+    assert (second.status_code, second.data) == (200, [])
