@@ -14,10 +14,11 @@ import selectors
 import socket
 import ssl
 import threading
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
 from ._errors import APIConnectionError, APITimeoutError
@@ -218,9 +219,13 @@ class HTTPClientTransport:
         except BaseException:
             conn.close()
             raise
-        result = RawResponse(
-            response.status, lower_headers(response.getheaders()), data
-        )
+        headers = lower_headers(response.getheaders())
+        try:
+            data = _decoded(data, headers.get("content-encoding", ""))
+        except BaseException:
+            conn.close()
+            raise
+        result = RawResponse(response.status, headers, data)
         self._release(origin, conn, reusable=not response.will_close)
         return result
 
@@ -267,6 +272,50 @@ class HTTPClientTransport:
                     idle.append(conn)
                     return
         conn.close()
+
+
+class UndecodableBodyError(http.client.HTTPException):
+    """A body that does not decompress as its Content-Encoding says (cut short, or no
+    such stream at all)."""
+
+
+# zlib's window bits for each content coding this transport decodes
+_CODINGS: Final = {
+    "gzip": 16 + zlib.MAX_WBITS,
+    "x-gzip": 16 + zlib.MAX_WBITS,
+    "deflate": zlib.MAX_WBITS,
+}
+
+
+def _decoded(body: bytes, content_encoding: str) -> bytes:
+    """The body without the content codings its Content-Encoding lists, last applied
+    first. http.client asks for none, but a server or a proxy in front of it may
+    compress anyway, and the httpx transports decode what they get: the sync client
+    handed such a body on compressed, to be read as JSON or returned as a file. A body
+    in a coding zlib does not know (`br`, `zstd`) stays as it came, as with httpx."""
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not body or not codings or any(c not in _CODINGS for c in codings):
+        return body
+    for coding in reversed(codings):
+        body = _decompress(body, coding)
+    return body
+
+
+def _decompress(body: bytes, coding: str) -> bytes:
+    # servers send raw DEFLATE as `deflate` as often as the zlib format it names
+    tries = [_CODINGS[coding], *([-zlib.MAX_WBITS] if coding == "deflate" else [])]
+    for wbits in tries:
+        stream = zlib.decompressobj(wbits)
+        try:
+            out = stream.decompress(body) + stream.flush()
+        except zlib.error:
+            continue
+        if stream.eof:  # else the stream was cut short
+            return out
+    raise UndecodableBodyError(
+        f"the body does not decompress as its Content-Encoding {coding} says"
+    )
 
 
 def _has_input(conn: http.client.HTTPConnection) -> bool:

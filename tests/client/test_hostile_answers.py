@@ -9,8 +9,10 @@ error: never a bare MemoryError, OverflowError or an httpx exception.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 import threading
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -221,3 +223,36 @@ def test_a_body_on_a_204_does_not_become_the_next_answer() -> None:
     server.stop()
     assert (first.status_code, first.data) == (204, None)
     assert (second.status_code, second.data) == (200, [])
+
+
+def test_a_compressed_body_is_decompressed_by_the_sync_client(raw_server: Any) -> None:
+    """http.client asks for no compression but a server (or a proxy) may compress
+    anyway: the sync client decodes gzip and deflate as the async one (httpx) does,
+    instead of reading the compressed bytes as JSON. One that does not decompress, or
+    is cut short, is a connection error; a coding zlib does not know is left as it is.
+    """
+    data = b'[{"id": 1}]'
+    deflated = zlib.compress(data)
+    raw_deflate = deflated[2:-4]
+    head = "200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
+    answers = [
+        _answer(head.format(len(z)) + f"Content-Encoding: {coding}", z)
+        for coding, z in [
+            ("gzip", gzip.compress(data)),
+            ("deflate", deflated),
+            ("deflate", raw_deflate),
+            ("identity, gzip", gzip.compress(data)),
+            ("zz-unknown", data),
+            ("gzip", b"\x1f\x8bnotgzip"),
+            ("gzip", gzip.compress(data)[:-6]),
+        ]
+    ]
+    server = raw_server(*answers)
+    client = make_client("AppClient", base_url=server.url, max_retries=0)
+    got = [client.list_campaigns().data for _ in range(5)]
+    assert got == [[{"id": 1}]] * 5
+    for _ in range(2):
+        with pytest.raises(APIConnectionError) as caught:
+            client.list_campaigns()
+        assert "does not decompress as its Content-Encoding gzip" in str(caught.value)
+    client.close()
