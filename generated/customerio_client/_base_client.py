@@ -33,6 +33,7 @@ from ._errors import (
     IncompleteMessageError,
     PayloadTooLargeError,
     error_for_response,
+    redact_connection_error,
     request_id_from,
 )
 from ._retry import DEFAULT_MAX_RETRIES, decide
@@ -910,7 +911,7 @@ def _final_error(
             secrets=secrets,
         )
     outcome.retries = retries
-    return outcome
+    return redact_connection_error(outcome, secrets)
 
 
 class _ClientCore:

@@ -270,6 +270,22 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def redact_connection_error(
+    exc: APIConnectionError, secrets: Iterable[str]
+) -> APIConnectionError:
+    """`exc` with the credentials taken out of its message. A transport's message quotes
+    what the HTTP library said about a malformed answer, such as the status line it
+    could not read, and a server may echo the request's Authorization header as one."""
+    message = redact(exc.message, secrets)
+    if message != exc.message:
+        exc.message = message
+        exc.args = (message,)
+        # the library's own exception, the cause, quotes the same text
+        exc.__cause__ = None
+        exc.__suppress_context__ = True
+    return exc
+
+
 def _status_phrase(status: int) -> str:
     try:
         return http.HTTPStatus(status).phrase

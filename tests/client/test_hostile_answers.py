@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import importlib.util
 import socket
 import threading
+import traceback
 import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import make_client
+from conftest import SECRETS, make_client
 from customerio_client import APIConnectionError
 
 
@@ -256,3 +258,57 @@ def test_a_compressed_body_is_decompressed_by_the_sync_client(raw_server: Any) -
             client.list_campaigns()
         assert "does not decompress as its Content-Encoding gzip" in str(caught.value)
     client.close()
+
+
+class EchoServer(RawServer):
+    """Answers each request with its own Authorization line as the status line."""
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                lines = data.split(b"\r\n")
+                auth = [x for x in lines if x.lower().startswith(b"authorization:")]
+                conn.sendall(b"".join(auth[:1]) + b"\r\n\r\n")
+
+
+def test_a_status_line_echoing_the_credentials_is_redacted() -> None:
+    """The transports' messages quote the status line the HTTP library could not read;
+    a server echoing the request's Authorization header as one put the API key into
+    the APIConnectionError's message, and into its cause's."""
+    server = EchoServer([])
+    server.start()
+    sync = make_client("AppClient", base_url=server.url, max_retries=0)
+    with pytest.raises(APIConnectionError) as caught:
+        sync.list_campaigns()
+    errors = [caught.value]
+    if importlib.util.find_spec("httpx") is not None:
+
+        async def call_async() -> Any:
+            client = make_client("AsyncAppClient", base_url=server.url, max_retries=0)
+            try:
+                return await client.list_campaigns()
+            finally:
+                await client.aclose()
+
+        with pytest.raises(APIConnectionError) as caught_async:
+            asyncio.run(call_async())
+        errors.append(caught_async.value)
+    sync.close()
+    server.stop()
+    for error in errors:
+        assert "[REDACTED]" in str(error)
+        shown = "".join(
+            traceback.format_exception(type(error), error, error.__traceback__)
+        )
+        for secret in SECRETS:
+            assert secret not in shown and secret not in repr(error)
