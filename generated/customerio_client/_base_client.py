@@ -33,6 +33,7 @@ from ._errors import (
     IncompleteMessageError,
     PayloadTooLargeError,
     error_for_response,
+    redact_connection_error,
     request_id_from,
 )
 from ._retry import DEFAULT_MAX_RETRIES, decide
@@ -236,14 +237,34 @@ def decode_body(raw: bytes, kind: str = "json", content_type: str = "") -> Any:
     if kind == "binary":
         return raw
     if kind == "text":
-        return raw.decode(_charset(content_type), errors="replace")
+        return _decode_text(raw, _charset(content_type))
+    return _decode_json(raw)[0]
+
+
+def _decode_json(raw: bytes) -> tuple[Any, str]:
+    """`decode_body`'s "json" reading, and why the text is not JSON when it is not ("" when
+    it is, or is empty). JSON nested deeper than Python's recursion limit is no JSON this
+    client can read: the parser's RecursionError would otherwise escape the call."""
     if not raw.strip():
-        return None
+        return None, ""
     text = raw.decode("utf-8", errors="replace")
     try:
-        return json.loads(text)
+        return json.loads(text), ""
+    except RecursionError:
+        return text, "the body nests JSON too deeply to decode"
     except ValueError:
-        return text
+        return text, "the body is not JSON"
+
+
+def _decode_text(raw: bytes, charset: str) -> str:
+    """`raw` as text in `charset`, UTF-8 when that codec cannot decode bytes to text with
+    replacement (`rot13` and `base64` are codecs Python knows but no text encoding;
+    `idna` refuses `errors="replace"`): the server named it, the caller cannot fix it.
+    """
+    try:
+        return raw.decode(charset, errors="replace")
+    except (LookupError, UnicodeError):
+        return raw.decode("utf-8", errors="replace")
 
 
 def _charset(content_type: str) -> str:
@@ -804,8 +825,9 @@ def _is_success(status: int) -> bool:
 
 # What decoding a body that does not match its schema raises: a missing field (KeyError),
 # a value of another type or shape (TypeError, AttributeError), text that does not parse as
-# its format says (ValueError).
-_MISMATCH = (KeyError, TypeError, ValueError, AttributeError)
+# its format says (ValueError), nesting deeper than the decoders can recurse (a recursive
+# schema's models decode one level per call: RecursionError).
+_MISMATCH = (KeyError, TypeError, ValueError, AttributeError, RecursionError)
 
 
 def _success(
@@ -817,7 +839,11 @@ def _success(
 ) -> APIResponse[T]:
     content_type = raw.headers.get("content-type", "")
     kind = call.format_sent(raw.status, content_type)
-    body = decode_body(raw.body, kind, content_type)
+    problem = ""
+    if kind == "json":
+        body, problem = _decode_json(raw.body)
+    else:
+        body = decode_body(raw.body, kind, content_type)
     try:
         if kind != call.format_of(raw.status):
             # another of the status's media types: its str or bytes is the data
@@ -827,7 +853,7 @@ def _success(
         else:
             data = parse(body)
     except _MISMATCH as exc:
-        raise _mismatch(request, raw, body, retries, exc) from exc
+        raise _mismatch(request, raw, body, retries, exc, problem) from exc
     return APIResponse(
         status_code=raw.status,
         headers=Headers(raw.headers),
@@ -839,12 +865,20 @@ def _success(
 
 
 def _mismatch(
-    request: PreparedRequest, raw: RawResponse, body: Any, retries: int, exc: Exception
+    request: PreparedRequest,
+    raw: RawResponse,
+    body: Any,
+    retries: int,
+    exc: Exception,
+    problem: str = "",
 ) -> APIResponseValidationError:
     # the key name of a missing field says what is wrong; other messages may quote data
     what = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
     if not isinstance(exc, KeyError) and len(what) > 200:
         what = type(exc).__name__
+    if problem:
+        # what a decoder made of text that is no JSON says nothing useful
+        what = problem
     request_id = request_id_from(raw.headers)
     message = (
         f"{raw.status} from {request.method} {request.path}"
@@ -877,7 +911,7 @@ def _final_error(
             secrets=secrets,
         )
     outcome.retries = retries
-    return outcome
+    return redact_connection_error(outcome, secrets)
 
 
 class _ClientCore:

@@ -44,7 +44,13 @@ from ._base_client import (
     merge_headers,
     secrets_of,
 )
-from ._errors import APIConnectionError, Error, PayloadTooLargeError, error_for_response
+from ._errors import (
+    APIConnectionError,
+    Error,
+    PayloadTooLargeError,
+    error_for_response,
+    redact_connection_error,
+)
 from ._retry import (
     MAX_RETRY_AFTER,
     MAX_RETRY_DELAY,
@@ -861,6 +867,7 @@ class Delivery:
             )
         if isinstance(outcome, APIConnectionError):
             outcome.retries = retries
+            return redact_connection_error(outcome, self._secrets)
         return outcome
 
     def _refused(self, response: RawResponse, count: int) -> dict[int, dict[str, Any]]:

@@ -223,16 +223,23 @@ def error_detail(body: Any) -> str:
     `meta.errors`, `errors[].detail`, `error`, `error.message`, `message`, `detail`), else a
     prefix of the body. Several errors are joined with "; "."""
     if isinstance(body, Mapping):
-        found = _detail_from_mapping(body)
+        try:
+            found = _detail_from_mapping(body)
+        except RecursionError:  # str() of a deeply nested `errors[0]`
+            found = ""
         if found:
             return _shorten(found)
     if body is None or body == "":
         return ""
-    text = (
-        body
-        if isinstance(body, str)
-        else json.dumps(body, ensure_ascii=False, default=str)
-    )
+    try:
+        text = (
+            body
+            if isinstance(body, str)
+            else json.dumps(body, ensure_ascii=False, default=str)
+        )
+    except RecursionError:
+        # a body nested as deep as the parser could go: no text of it is worth quoting
+        return ""
     return _shorten(text)
 
 
@@ -273,6 +280,22 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if secret:
             text = text.replace(secret, _REDACTED)
     return text
+
+
+def redact_connection_error(
+    exc: APIConnectionError, secrets: Iterable[str]
+) -> APIConnectionError:
+    """`exc` with the credentials taken out of its message. A transport's message quotes
+    what the HTTP library said about a malformed answer, such as the status line it
+    could not read, and a server may echo the request's Authorization header as one."""
+    message = redact(exc.message, secrets)
+    if message != exc.message:
+        exc.message = message
+        exc.args = (message,)
+        # the library's own exception, the cause, quotes the same text
+        exc.__cause__ = None
+        exc.__suppress_context__ = True
+    return exc
 
 
 def _status_phrase(status: int) -> str:

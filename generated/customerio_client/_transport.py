@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import http.client
 import importlib
+import selectors
 import socket
 import ssl
 import threading
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
 from ._errors import APIConnectionError, APITimeoutError
@@ -29,6 +31,7 @@ _Origin = tuple[str, str, int]
 _STALE_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 _MAX_CAUSE_CHARS = 200
+_READ_PIECE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,13 @@ class HTTPClientTransport:
         timeout: Timeout,
     ) -> RawResponse:
         conn = self._take_idle(origin)
+        while conn is not None and _has_input(conn):
+            # An idle connection has nothing to say. Bytes waiting on it are the rest
+            # of an answer that should have had no body (a 204 or a 304 with one, which
+            # http.client does not read) and would be read as the next answer's status
+            # line; or the server closed it. Either way it can carry no request.
+            conn.close()
+            conn = self._take_idle(origin)
         if conn is not None:
             try:
                 return self._exchange(
@@ -201,13 +211,17 @@ class HTTPClientTransport:
             conn.close()
             raise
         try:
-            data = response.read()
+            data = _read_body(response)
         except BaseException:
             conn.close()
             raise
-        result = RawResponse(
-            response.status, lower_headers(response.getheaders()), data
-        )
+        headers = lower_headers(response.getheaders())
+        try:
+            data = _decoded(data, headers.get("content-encoding", ""))
+        except BaseException:
+            conn.close()
+            raise
+        result = RawResponse(response.status, headers, data)
         self._release(origin, conn, reusable=not response.will_close)
         return result
 
@@ -260,6 +274,76 @@ class HTTPClientTransport:
         conn.close()
 
 
+class UndecodableBodyError(http.client.HTTPException):
+    """A body that does not decompress as its Content-Encoding says (cut short, or no
+    such stream at all)."""
+
+
+# zlib's window bits for each content coding this transport decodes
+_CODINGS: Final = {
+    "gzip": 16 + zlib.MAX_WBITS,
+    "x-gzip": 16 + zlib.MAX_WBITS,
+    "deflate": zlib.MAX_WBITS,
+}
+
+
+def _decoded(body: bytes, content_encoding: str) -> bytes:
+    """The body without the content codings its Content-Encoding lists, last applied
+    first. http.client asks for none, but a server or a proxy in front of it may
+    compress anyway, and the httpx transports decode what they get: the sync client
+    handed such a body on compressed, to be read as JSON or returned as a file. A body
+    in a coding zlib does not know (`br`, `zstd`) stays as it came, as with httpx."""
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not body or not codings or any(c not in _CODINGS for c in codings):
+        return body
+    for coding in reversed(codings):
+        body = _decompress(body, coding)
+    return body
+
+
+def _decompress(body: bytes, coding: str) -> bytes:
+    # servers send raw DEFLATE as `deflate` as often as the zlib format it names
+    tries = [_CODINGS[coding], *([-zlib.MAX_WBITS] if coding == "deflate" else [])]
+    for wbits in tries:
+        stream = zlib.decompressobj(wbits)
+        try:
+            out = stream.decompress(body) + stream.flush()
+        except zlib.error:
+            continue
+        if stream.eof:  # else the stream was cut short
+            return out
+    raise UndecodableBodyError(
+        f"the body does not decompress as its Content-Encoding {coding} says"
+    )
+
+
+def _has_input(conn: http.client.HTTPConnection) -> bool:
+    """Whether the connection's socket is readable right now (data or end of stream)."""
+    if conn.sock is None:
+        return True
+    with selectors.DefaultSelector() as selector:
+        selector.register(conn.sock, selectors.EVENT_READ)
+        return bool(selector.select(0))
+
+
+def _read_body(response: http.client.HTTPResponse) -> bytes:
+    """The whole body, read a piece at a time. `read()` asks the socket's buffer for as
+    many bytes as the Content-Length says at once, so a server declaring 10**15 bytes
+    made the client allocate that much (MemoryError) or fail to (OverflowError) before
+    a byte arrived; pieces grow only with what the server actually sends."""
+    pieces: list[bytes] = []
+    while True:
+        piece = response.read(_READ_PIECE)
+        if not piece:
+            break
+        pieces.append(piece)
+    # read(n) returns short at the end of the stream instead of raising
+    if response.length:
+        raise http.client.IncompleteRead(b"".join(pieces), response.length)
+    return b"".join(pieces)
+
+
 def _import_httpx() -> ModuleType:
     try:
         return importlib.import_module("httpx")
@@ -308,7 +392,10 @@ class HTTPXTransport:
             )
         except httpx.TimeoutException as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
+            # not only TransportError: a body its Content-Encoding does not decode
+            # (DecodingError) and a redirect loop a client following redirects gives up
+            # on (TooManyRedirects) are answers no caller can use either
             raise connection_error(exc, method, url) from exc
         return _httpx_response(response)
 
@@ -357,7 +444,10 @@ class AsyncHTTPXTransport:
             )
         except httpx.TimeoutException as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
+            # not only TransportError: a body its Content-Encoding does not decode
+            # (DecodingError) and a redirect loop a client following redirects gives up
+            # on (TooManyRedirects) are answers no caller can use either
             raise connection_error(exc, method, url) from exc
         return _httpx_response(response)
 

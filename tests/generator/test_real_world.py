@@ -738,6 +738,59 @@ def test_binary_and_text_answers_are_returned_as_they_are(out_dir: Path) -> None
     assert accept[4] == "application/json"
 
 
+def test_a_charset_that_is_no_text_encoding_reads_as_utf_8(out_dir: Path) -> None:
+    """Python knows `rot13` and `base64` as codecs, but they turn no bytes into text, and
+    `idna` will not replace what it cannot decode: a server naming one gets its text read
+    as UTF-8, never a LookupError or UnicodeError out of the call."""
+    pkg = _load(out_dir, "response_media")
+    replies = [
+        (200, "text/plain; charset=rot13", b"caf\xc3\xa9"),
+        (200, "text/plain; charset=base64", b"abc"),
+        (200, "text/plain; charset=idna", b"\xff1"),
+        (200, "text/plain; charset=no-such-codec", b"ok"),
+    ]
+    with _answering("response_media", out_dir, replies) as server:
+        with pkg.ResponseMediaClient(base_url=server.url, max_retries=0) as client:
+            got = [client.get_version().data for _ in replies]
+    assert got == ["café", "abc", "\ufffd1", "ok"]
+
+
+def test_json_nested_deeper_than_python_recurses_is_the_packages_error(
+    out_dir: Path,
+) -> None:
+    """JSON the parser cannot nest into, or a recursive model its decoders cannot (one
+    call per level), is a body that does not match its schema; on an error status it
+    is the status's error. Never a RecursionError out of the call."""
+    pkg = _load(out_dir, "recursive_union")
+    errors = _load(out_dir, "recursive_union", "_errors")
+    limit = sys.getrecursionlimit()
+    too_deep = b"[" * 100_000 + b"]" * 100_000
+    # parses on some Pythons, while the decoder's one call per level goes too deep
+    deep_tree = b"[" * (limit - 60) + b'{"value": "x"}' + b"]" * (limit - 60)
+    replies = [
+        (200, "application/json", too_deep),
+        (200, "application/json", deep_tree),
+        (400, "application/json", deep_tree),
+        (500, "application/json", too_deep),
+    ]
+    caught = []
+    with _answering("recursive_union", out_dir, replies) as server:
+        with pkg.RecursiveUnionClient(base_url=server.url, max_retries=0) as client:
+            for _ in replies:
+                with pytest.raises(errors.APIError) as info:
+                    client.get_tree()
+                caught.append(info.value)
+    kinds = [type(exc).__name__ for exc in caught]
+    assert kinds == [
+        "APIResponseValidationError",
+        "APIResponseValidationError",
+        "BadRequestError",
+        "InternalServerError",
+    ]
+    assert "nests JSON too deeply" in str(caught[0])
+    assert len(str(caught[3])) < 400  # the detail quoted is a short prefix
+
+
 def test_each_success_status_is_decoded_with_its_own_schema(out_dir: Path) -> None:
     pkg = _load(out_dir, "response_media")
     models = _load(out_dir, "response_media", "models")
