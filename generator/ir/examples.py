@@ -72,11 +72,13 @@ def too_deep(value: Any) -> bool:
     todo: list[tuple[Any, int]] = [(value, 0)]
     while todo:
         node, depth = todo.pop()
-        if isinstance(node, (dict, list)):
-            if depth >= LITERAL_DEPTH:
-                return True
-            items = node.values() if isinstance(node, dict) else node
-            todo.extend((v, depth + 1) for v in items)
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth >= LITERAL_DEPTH:
+            return True
+        items = node.values() if isinstance(node, dict) else node
+        # only containers nest: most of an example's values are not pushed at all
+        todo += [(v, depth + 1) for v in items if isinstance(v, (dict, list))]
     return False
 
 
