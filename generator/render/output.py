@@ -134,17 +134,21 @@ def refusal(package_dir: Path) -> str | None:
     target = target_of(package_dir)
     if package_dir.is_symlink() and not target.is_dir():
         return f"{package_dir} is a symbolic link to {target}, which is not a directory"
-    if not os.path.lexists(target):
+    # One listing, not several looks: another run's swap (two renames) may take the
+    # package away and put the new one in between two looks, and a look at each moment
+    # saw "a directory without a manifest" that was never there.
+    try:
+        names = os.listdir(target)
+    except FileNotFoundError:
         return None
-    if not target.is_dir():
+    except NotADirectoryError:
         return (
             f"{package_dir} exists and is not a directory; ciogen will not replace it"
         )
-    try:
-        if (target / MANIFEST).is_file() or not any(target.iterdir()):
-            return None
     except OSError as exc:
         return f"cannot read {package_dir}: {exc.strerror or exc}"
+    if MANIFEST in names or not names:
+        return None
     return (
         f"{package_dir} is not a package ciogen wrote (not empty, no {MANIFEST}); "
         "move it away or choose another --out or --package"

@@ -209,18 +209,14 @@ class HTTPClientTransport:
         except BaseException:
             conn.close()
             raise
+        answer_headers = lower_headers(response.getheaders())
         try:
-            data = _read_body(response)
+            coding = answer_headers.get("content-encoding", "")
+            data = _decoded(_read_body(response), coding)
         except BaseException:
             conn.close()
             raise
-        headers = lower_headers(response.getheaders())
-        try:
-            data = _decoded(data, headers.get("content-encoding", ""))
-        except BaseException:
-            conn.close()
-            raise
-        result = RawResponse(response.status, headers, data)
+        result = RawResponse(response.status, answer_headers, data)
         self._release(origin, conn, reusable=not response.will_close)
         return result
 
