@@ -120,6 +120,15 @@ def test_a_content_length_no_body_fills_is_a_connection_error(
     client.close()
 
 
+async def _list_campaigns_async(url: str) -> Any:
+    """One call on an async client made for it, closed after."""
+    client = make_client("AsyncAppClient", base_url=url, max_retries=0)
+    try:
+        return await client.list_campaigns()
+    finally:
+        await client.aclose()
+
+
 def _gzip_garbage() -> bytes:
     return _answer(
         "200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
@@ -141,15 +150,8 @@ def test_an_undecodable_body_through_httpx_is_a_connection_error(
     loop = _answer("302 Found\r\nLocation: /v1/campaigns\r\nContent-Length: 0", b"")
     server = raw_server(_gzip_garbage(), _gzip_garbage(), *[loop] * 30)
 
-    async def call_async() -> Any:
-        client = make_client("AsyncAppClient", base_url=server.url, max_retries=0)
-        try:
-            return await client.list_campaigns()
-        finally:
-            await client.aclose()
-
     with pytest.raises(APIConnectionError) as undecodable:
-        asyncio.run(call_async())
+        asyncio.run(_list_campaigns_async(server.url))
     assert "DecodingError" in str(undecodable.value)
     transport = HTTPXTransport()
     client = make_client(
@@ -293,15 +295,8 @@ def test_a_status_line_echoing_the_credentials_is_redacted() -> None:
     errors = [caught.value]
     if importlib.util.find_spec("httpx") is not None:
 
-        async def call_async() -> Any:
-            client = make_client("AsyncAppClient", base_url=server.url, max_retries=0)
-            try:
-                return await client.list_campaigns()
-            finally:
-                await client.aclose()
-
         with pytest.raises(APIConnectionError) as caught_async:
-            asyncio.run(call_async())
+            asyncio.run(_list_campaigns_async(server.url))
         errors.append(caught_async.value)
     sync.close()
     server.stop()
