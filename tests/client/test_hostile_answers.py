@@ -39,9 +39,12 @@ class RawServer:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
-            with conn:
-                _read_request(conn)
-                conn.sendall(self.answers.pop(0))
+            self._handle(conn)
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            _read_request(conn)
+            conn.sendall(self.answers.pop(0))
 
     def start(self) -> None:
         self._thread.start()
@@ -183,13 +186,9 @@ class KeepAliveServer(RawServer):
         self.release = threading.Event()
         self.released = threading.Event()
 
-    def _serve(self) -> None:
-        while self.answers:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+    def _handle(self, conn: socket.socket) -> None:
+        # each connection on a thread of its own: it stays open between requests
+        threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
 
     def _answer(self, conn: socket.socket) -> None:
         with conn:
