@@ -3,14 +3,18 @@
 
 `to_json` turns anything a user may pass (models, enums, datetimes, dicts, lists) into plain
 JSON data, dropping fields that were never set. The `parse_*` and `decode_enum` helpers go
-the other way for the generated `from_dict` methods.
+the other way for the generated `from_dict` methods, and `where_decoding_failed` says which
+field a body that did not match its schema failed at.
 """
 
 from __future__ import annotations
 
 import datetime
 import enum
+import linecache
+import re
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any, TypeVar
 
 from ._types import Unset
@@ -174,3 +178,72 @@ def to_form(value: Any) -> Any:
             if not isinstance(v, Unset)
         }
     return to_json(value)
+
+
+_MODELS = __name__.rpartition(".")[0] + ".models."
+# `data["name"]` or `data.get("name"` in a generated `from_dict`: the field's wire name
+_WIRE_NAME = re.compile(r'data(?:\[|\.get\()("(?:[^"\\]|\\.)*")')
+_KEYWORD = re.compile(r"(\s*)\w+=")
+
+
+def where_decoding_failed(tb: TracebackType | None) -> tuple[str, str]:
+    """Where a failed decoding was, from its traceback: (the fields that led there,
+    innermost first: `field "created" of Message, in field "messages" of ListMessages`;
+    what was wrong when a model was given something other than an object, else "").
+    ("", "") when it failed outside the models' `from_dict` methods.
+
+    Only the error path pays for this: the generated `from_dict` stays one plain
+    expression per field, and the field is found from the line each frame failed on (one
+    keyword argument of the `return cls(...)` per field, as the generator writes them).
+    """
+    steps: list[str] = []
+    wrong = ""
+    while tb is not None and not wrong:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "from_dict" and str(
+            frame.f_globals.get("__name__", "")
+        ).startswith(_MODELS):
+            owner = frame.f_locals.get("cls")
+            model = owner.__name__ if isinstance(owner, type) else "a model"
+            data = frame.f_locals.get("data")
+            if not isinstance(data, Mapping):
+                wrong = f"{model} wants an object, got {_kind(data)}"
+            else:
+                name = _failing_field(frame.f_code.co_filename, tb.tb_lineno)
+                steps.append(f"field {name} of {model}" if name else model)
+        tb = tb.tb_next
+    return ", in ".join(reversed(steps)), wrong
+
+
+def _failing_field(filename: str, lineno: int) -> str:
+    """The quoted wire name of the keyword argument of `return cls(` that holds line
+    `lineno`, or "" (no source to read, or a line outside the fields)."""
+    lines = [linecache.getline(filename, n) for n in range(lineno, 0, -1)]
+    start = next(
+        (i for i, t in enumerate(lines) if t.lstrip().startswith("return cls(")), -1
+    )
+    if start <= 0:  # not inside the field arguments (or no source)
+        return ""
+    indent = len(lines[start]) - len(lines[start].lstrip()) + 4
+    for i in range(start):  # up from the failing line: the nearest argument above it
+        keyword = _KEYWORD.match(lines[i])
+        if keyword and len(keyword.group(1)) == indent:
+            # this argument runs from line i down to the failing line (index 0)
+            found = _WIRE_NAME.search("".join(reversed(lines[: i + 1])))
+            return found.group(1) if found else ""
+    return ""
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind in words (`a list`, `null`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__

@@ -36,7 +36,7 @@ from ._errors import (
     request_id_from,
 )
 from ._retry import DEFAULT_MAX_RETRIES, decide
-from ._serde import format_datetime, to_json
+from ._serde import format_datetime, to_json, where_decoding_failed
 from ._transport import (
     AsyncHTTPXTransport,
     AsyncTransport,
@@ -875,14 +875,20 @@ def _mismatch(
     what = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
     if not isinstance(exc, KeyError) and len(what) > 200:
         what = type(exc).__name__
+    where = ""
     if problem:
         # what a decoder made of text that is no JSON says nothing useful
         what = problem
+    else:
+        where, wrong = where_decoding_failed(exc.__traceback__)
+        what = wrong or what
     request_id = request_id_from(raw.headers)
     message = (
         f"{raw.status} from {request.method} {request.path}"
         + (f" (request id {request_id})" if request_id else "")
-        + f": the response does not match its schema: {what}"
+        + ": the response does not match its schema"
+        + (f" at {where}" if where else "")
+        + f": {what}"
     )
     return APIResponseValidationError(
         message,

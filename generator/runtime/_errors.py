@@ -67,8 +67,9 @@ class APIResponseValidationError(APIError):
     """A success response whose body does not match the schema the spec gives it.
 
     Nothing is lost: `body` holds the parsed JSON as it came, with the status, headers and
-    request id; the message names what did not match (a missing field, a date that does not
-    parse), never the values.
+    request id; the message names where (the field, and the models that led to it) and what
+    did not match (a missing field, a date that does not parse, a list where an object
+    belongs), never the values.
     """
 
 

@@ -269,6 +269,43 @@ def test_a_field_of_the_wrong_type_raises_the_typed_error(cio: FakeCustomerIO) -
     assert caught.value.body == {"messages": "text"}
 
 
+_NESTED = 'PersonIdentifiers, in field "identifiers" of CustomerSearchPage'
+SEARCH_ANSWERS = [
+    (
+        {"identifiers": [{"email": "a", "id": "1", "cio_id": "c"}, {"email": "b"}]},
+        f"at field \"id\" of {_NESTED}: missing field 'id'",
+    ),
+    (
+        {"identifiers": [7]},
+        'at field "identifiers" of CustomerSearchPage: PersonIdentifiers wants an object',
+    ),
+    ({"ids": None}, 'at field "ids" of CustomerSearchPage: '),
+    (["a", "list"], "schema: CustomerSearchPage wants an object, got a list"),
+]
+
+
+@pytest.mark.parametrize("body,says", SEARCH_ANSWERS)
+def test_a_mismatched_answer_names_the_field_and_model(
+    cio: FakeCustomerIO, body: object, says: str
+) -> None:
+    cio.set_response("searchCustomers", body)
+
+    async def in_async() -> str:
+        async with AsyncAppClient("app-key-123456", base_url=cio.url) as app:
+            with pytest.raises(APIResponseValidationError) as caught:
+                await app.search_customers({"filter": {}})
+        return str(caught.value)
+
+    with AppClient("app-key-123456", base_url=cio.url) as app:
+        with pytest.raises(APIResponseValidationError) as caught:
+            app.search_customers({"filter": {}})
+    for message in (str(caught.value), asyncio.run(in_async())):
+        assert message.startswith(
+            "200 from POST /v1/customers: the response does not match its schema"
+        )
+        assert says in message
+
+
 # ---- pagination: start/limit and the next cursor ------------------------------------------
 
 PAGES = {"": (["m1", "m2"], "c2"), "c2": (["m3"], "c3"), "c3": ([], "")}

@@ -120,3 +120,43 @@ def test_an_enum_value_the_spec_does_not_list_still_parses() -> None:
     assert new.device.platform == "visionos"
     assert not isinstance(new.device.platform, models.DeviceRequestDevicePlatform)
     assert new.to_dict() == {"device": {"id": "t", "platform": "visionos"}}
+
+
+# ---- a body that does not match: which field of which model --------------------------------
+
+OBJECT_MODELS = sorted(
+    m.class_name for m in API.models if m.kind == ir.OBJECT and m.properties
+)
+
+
+def _decode_error(class_name: str, value: Any) -> tuple[Exception, tuple[str, str]]:
+    from customerio_client._serde import where_decoding_failed
+
+    with pytest.raises((KeyError, TypeError, ValueError, AttributeError)) as caught:
+        getattr(models, class_name).from_dict(value)
+    return caught.value, where_decoding_failed(caught.value.__traceback__)
+
+
+@pytest.mark.parametrize("class_name", OBJECT_MODELS)
+def test_a_model_given_no_object_says_so(class_name: str) -> None:
+    _, (where, wrong) = _decode_error(class_name, 5)
+    assert (where, wrong) == ("", f"{class_name} wants an object, got a number")
+
+
+@pytest.mark.parametrize(
+    "class_name",
+    [
+        name
+        for name in OBJECT_MODELS
+        if any(
+            p.required
+            for p in next(m for m in API.models if m.class_name == name).properties
+        )
+    ],
+)
+def test_a_missing_required_field_is_named_with_its_model(class_name: str) -> None:
+    # every model's generated from_dict is read the same way: the field is found from
+    # the line the decoding failed on, whatever the shape of the field's expression
+    error, (where, wrong) = _decode_error(class_name, {})
+    assert isinstance(error, KeyError) and not wrong
+    assert where == f'field "{error.args[0]}" of {class_name}'
