@@ -6,6 +6,7 @@ collected while the run goes on (`--strict` turns the first one into an error).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +37,14 @@ def one_line(text: str) -> str:
 
 
 def shown(value: Any, limit: int = 60) -> str:
-    """A spec value as a message quotes it: its repr, cut short."""
+    """A spec value as a message quotes it, cut short: a string as its repr, anything else
+    spelled as the spec's author wrote it (`null`, `true`, `["a", 1]`, not Python's)."""
     text = repr(value)
+    if not isinstance(value, str):
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):  # not JSON: a YAML date, say
+            pass
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

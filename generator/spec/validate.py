@@ -35,20 +35,32 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import Finding, pointer
+from ..errors import Finding, pointer, shown
 from . import units as U
 from .reader import Document, read_document
 
-# /4: findings kept per unit; /5: a schema's own findings point into it
-_VALIDATOR_ID = "openapi-spec-validator-0.9.0/5"
+# /4: findings kept per unit; /5: a schema's own findings point into it; /6: a
+# oneOf branch's finding points at that branch
+_VALIDATOR_ID = "openapi-spec-validator-0.9.0/6"
 
 
-def _message(error: Any) -> str:
-    # oneOf/anyOf failures hide the useful error in `context`; take the deepest one.
+def _deepest(error: Any) -> Any:
+    """oneOf/anyOf failures hide the useful error in `context`: the deepest one."""
     best = error
     while getattr(best, "context", None):
         best = max(best.context, key=lambda e: len(list(e.absolute_path)))
-    text = str(getattr(best, "message", best)).splitlines()[0]
+    return best
+
+
+def _message(error: Any) -> str:
+    best = _deepest(error)
+    types = getattr(best, "validator_value", None)
+    if getattr(best, "validator", None) == "type":
+        # the value as the spec's author wrote it (`null`, not Python's `None`)
+        wanted = types if isinstance(types, list) else [types]
+        text = f"{shown(best.instance)} is not of type " + ", ".join(map(repr, wanted))
+    else:
+        text = str(getattr(best, "message", best)).splitlines()[0]
     return text[:300]
 
 
@@ -232,7 +244,8 @@ def _findings(doc: Document, errors: Any, data: Any) -> list[Finding]:
     and what."""
     out = []
     for err in errors:
-        path = list(getattr(err, "absolute_path", []) or [])
+        # where the error the message is about stands (below a oneOf, its branch's)
+        path = list(getattr(_deepest(err), "absolute_path", []) or [])
         if not path:  # e.g. a `default` of the wrong type: the validator says not where
             path = _where(data, getattr(err, "instance", data)) or []
         out.append(Finding(doc.name, pointer(*path), _message(err)))

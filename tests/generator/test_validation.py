@@ -97,6 +97,49 @@ def test_flaws_are_found_as_the_stock_validator_finds_them(
     assert ours == _stock(spec)
 
 
+MISTYPED = """\
+openapi: 3.0.3
+info: {title: Mistyped, version: "1"}
+paths:
+  /a:
+    get:
+      parameters:
+        - {name: q, in: query, schema: {type: string, maxLength: -1}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {a: {type: [string, "null"]}}}
+components:
+  schemas:
+    X: {type: object, nullable: ~}
+"""
+
+
+def test_a_finding_points_at_the_keyword_and_quotes_the_value_as_written(
+    tmp_path: Path,
+) -> None:
+    # the validator's error for these is a oneOf over the places a schema may stand; the
+    # finding points where the branch that fits failed, not at the parameter or response
+    spec = tmp_path / "mistyped.yaml"
+    spec.write_text(MISTYPED)
+    found = {(f.pointer, f.message) for f in _found(spec)}
+    schema = "/paths/~1a/get/responses/200/content/application~1json/schema"
+    assert found == {
+        (
+            "/paths/~1a/get/parameters/0/schema/maxLength",
+            "-1 is less than the minimum of 0",
+        ),
+        (f"{schema}/properties/a/type", '["string", "null"] is not of type \'string\''),
+        ("/components/schemas/X/nullable", "null is not of type 'boolean'"),
+    }
+
+
+def _found(spec: Path) -> list[Finding]:
+    return validate._validate_document(read_document(spec))
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.name)
 def test_every_test_document_gets_the_stock_findings(spec: Path) -> None:
     assert _ours(spec) == _stock(spec)
