@@ -234,7 +234,7 @@ def _failing_field(filename: str, lineno: int) -> str:
 
 
 def _kind(value: Any) -> str:
-    """A JSON value's kind in words (`a list`, `null`)."""
+    """A JSON value's kind in JSON's words (`an array`, `null`): what the body held."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -244,5 +244,5 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
+        return "an array"
+    return type(value).__name__  # never an object here: a Mapping was wanted

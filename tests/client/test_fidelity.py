@@ -280,7 +280,7 @@ SEARCH_ANSWERS = [
         'at field "identifiers" of CustomerSearchPage: PersonIdentifiers wants an object',
     ),
     ({"ids": None}, 'at field "ids" of CustomerSearchPage: '),
-    (["a", "list"], "schema: CustomerSearchPage wants an object, got a list"),
+    (["a", "list"], "schema: CustomerSearchPage wants an object, got an array"),
 ]
 
 
