@@ -220,8 +220,9 @@ class BackgroundTrackClient(BackgroundClient):
     next client on the file sends what `close()` left, and a transient failure is never
     given up on: past `max_retries` the batch stays in the spool and is retried until
     delivered or closed (meanwhile the queue fills and `on_full` applies; `flush()` and
-    `close()` without a timeout wait the outage out). A resend after a lost answer may
-    deliver a message twice (this API has no message id).
+    `close()` stop waiting for it once its retries ran out, as they would without a
+    spool). A resend after a lost answer may deliver a message twice (this API has no
+    message id).
     """
 
     REGIONS = REGIONS

@@ -11,7 +11,8 @@ counted as failed or dropped (with a log line giving counts, never content), or,
 it stays on disk for the next process. Requests are retried whole, and only the ones that
 failed; a message keeps its id across retries, so the API can drop the copies that a lost
 response makes unavoidable. With a spool, a transient failure is retried for as long as the
-engine runs: only an answer that will fail the same way again is given up on.
+engine runs (``flush`` and ``close`` wait for it only up to its retries, as without a spool):
+only an answer that will fail the same way again is given up on.
 """
 
 from __future__ import annotations
@@ -823,6 +824,8 @@ class Delivery:
                 self._paused_until = max(self._paused_until, now + pause)
             heappush(self._retry, (now + delay, batch.seq, batch))
             self._work.notify()
+            if batch.retries == self._max_retries + 1:
+                self._settled.notify_all()  # a flush waits no longer for it
         self._log_retry(batch, delay, status)
 
     def _log_retry(self, batch: _Batch, delay: float, status: int | None) -> None:
@@ -1067,9 +1070,11 @@ class Delivery:
 
         True when every message queued before the call was delivered and nothing was given
         up on since the previous flush; False when the timeout passed first or something
-        was lost (``on_error`` was told). With a spool, an outage is waited out (its
-        retries do not run out): give a timeout. Raises RuntimeError at once on a thread
-        sending for this engine (in ``on_error``): it would wait for itself.
+        was lost (``on_error`` was told). With a spool, a batch whose retries ran out
+        counts as settled here (flush waits no longer than it would without a spool) but
+        not as delivered: it stays in the spool and goes on being retried. Raises
+        RuntimeError at once on a thread sending for this engine (in ``on_error``): it
+        would wait for itself.
         """
         self._refuse_on_sender("flush")
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -1082,22 +1087,43 @@ class Delivery:
             # No thread can start (interpreter shutdown): send from this one.
             self._run(inline=True, deadline=deadline)
         with self._lock:
-            while self._unsettled and next(iter(self._unsettled)) <= target:
+            while True:
+                waiting, kept = self._outstanding(target)
+                if not waiting:
+                    break
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
                 self._settled.wait(remaining)
             lost = self._failed + self._dropped
-            clean = lost == self._lost_mark
+            clean = lost == self._lost_mark and not kept
             self._lost_mark = lost
             return clean
+
+    def _outstanding(self, target: int) -> tuple[bool, bool]:
+        """Of the batches up to ``target`` not settled yet (under the lock): whether any
+        is still worth waiting for, and whether any is kept in the spool past its
+        retries."""
+        kept = False
+        for seq, batch in self._unsettled.items():  # in sequence order
+            if seq > target:
+                break
+            if not self._is_kept(batch):
+                return True, kept
+            kept = True
+        return False, kept
+
+    def _is_kept(self, batch: _Batch) -> bool:
+        """Past its retries and still retried: only a batch in the spool gets there."""
+        return batch.retries > self._max_retries
 
     def close(self, timeout: float | None = None) -> bool:
         """Deliver what is queued (waiting up to ``timeout``), then stop. Idempotent.
 
         Messages still undelivered when the time runs out are handed to ``on_error`` and
-        counted as dropped; with a spool they stay in it for the next process instead (and
-        without a timeout an outage is waited out, as in ``flush``).
+        counted as dropped; with a spool they stay in it for the next process instead, and
+        a batch whose retries ran out is not waited for (as in ``flush``): closing takes
+        no longer in an outage than it would without a spool.
         True when everything was delivered. Raises RuntimeError at once, changing nothing,
         on a thread sending for this engine (in ``on_error``), as ``flush`` does.
         """

@@ -829,7 +829,10 @@ def test_a_spooled_batch_is_retried_past_max_retries_until_delivered(
     with caplog.at_level(logging.INFO):
         for i in range(3):
             delivery.enqueue({"i": i, "email": f"person{i}@example.com"})
-        assert delivery.flush(timeout=60)
+        # flush stops waiting once the retries ran out (not delivered: False); the batch
+        # goes on being retried from the spool
+        assert not delivery.flush(timeout=60)
+        assert wait_until(lambda: delivery.stats.sent == 3)
         assert delivery.close()
     assert lost == []
     ids = accepted(server).ids()
@@ -864,7 +867,13 @@ def test_a_spooled_batch_failing_at_close_stays_for_the_next_run_not_on_error(
         first.enqueue({"i": i})
     # Four attempts of the one batch: twice what max_retries=1 allows (or a give-up).
     assert wait_until(lambda: lost or len(server.requests) >= 4)
-    assert not first.close(timeout=0.2)
+    # close without a timeout: a batch past its retries is not waited for, so it returns
+    # while the outage lasts (a thread, so that a close that waits fails the test)
+    closed: list[bool] = []
+    closing = threading.Thread(target=lambda: closed.append(first.close()))
+    closing.start()
+    closing.join(60)
+    assert closed == [False]
     assert lost == []
     assert (first.stats.failed, first.stats.dropped) == (0, 0)
     assert sorted(m["i"] for m in spooled(spool)) == list(range(5))
@@ -896,6 +905,8 @@ def test_a_non_transient_refusal_with_a_spool_goes_to_on_error_and_leaves_the_sp
     )
     for i in range(3):
         delivery.enqueue({"i": i})
+    # the batch outlives its retries in the background (close would not wait for it)
+    assert wait_until(lambda: bool(lost))
     assert not delivery.close(timeout=60)
     ((messages, exc),) = lost
     assert sorted(m["i"] for m in messages) == [0, 1, 2]
