@@ -11,7 +11,9 @@ A message is never dropped silently: it is delivered, or it is handed to ``on_er
 counted as failed or dropped (with a log line giving counts, never content), or, with a spool,
 it stays on disk for the next process. Requests are retried whole, and only the ones that
 failed; a message keeps its id across retries, so the API can drop the copies that a lost
-response makes unavoidable.
+response makes unavoidable. With a spool, a transient failure is retried for as long as the
+engine runs (``flush`` and ``close`` wait for it only up to its retries, as without a spool):
+only an answer that will fail the same way again is given up on.
 """
 
 from __future__ import annotations
@@ -350,6 +352,19 @@ class Delivery:
     Thread-safe: any number of threads may ``enqueue`` at once. Use as a context manager,
     or call ``close()``; at interpreter exit it closes itself (waiting ``exit_timeout``).
     Request headers (credentials) are never shown in its repr or its logs.
+
+    A request that fails for a transient reason (no response, or a status
+    ``is_retryable_status`` accepts: 408, 429, 5xx) is retried with backoff, up to
+    ``max_retries`` times; any other status is given up on at once. ``spool_path`` names
+    an SQLite file holding every message until it is delivered or given up on: a crash
+    loses nothing, what ``close`` leaves is sent by the next engine on the file, and a
+    transient failure is never given up on (past ``max_retries`` the batch stays in the
+    spool and is retried with the same backoff until delivered or closed; meanwhile the
+    queue fills and ``on_full`` applies). A resend after a lost answer carries the same
+    ids (``message_id_field``), so the API can drop the copy. ``on_error(messages,
+    exception)`` gets every message given up on: refused (a non-retryable status, or
+    listed by a partial failure), out of retries without a spool, dropped by a full
+    queue, or, without a spool, still queued when ``close`` ran out of time.
     """
 
     def __init__(
@@ -789,7 +804,7 @@ class Delivery:
             return
         status = outcome.status if isinstance(outcome, RawResponse) else None
         headers = outcome.headers if isinstance(outcome, RawResponse) else {}
-        plan = self._retry_plan(status, headers, batch.retries)
+        plan = self._retry_plan(status, headers, batch)
         if plan is None:
             self._finish(batch, None, self._final_error(outcome, batch.retries))
             return
@@ -810,15 +825,43 @@ class Delivery:
                 self._paused_until = max(self._paused_until, now + pause)
             heappush(self._retry, (now + delay, batch.seq, batch))
             self._work.notify()
-        logger.info(
-            "%s: retry %d of %d for a batch of %d messages in %.2fs (%s)",
-            self._operation,
-            batch.retries,
-            self._max_retries,
-            len(batch.items),
-            delay,
-            "no response" if status is None else f"status {status}",
-        )
+            if batch.retries == self._max_retries + 1:
+                self._settled.notify_all()  # a flush waits no longer for it
+        self._log_retry(batch, delay, status)
+
+    def _log_retry(self, batch: _Batch, delay: float, status: int | None) -> None:
+        """One line per retry, with counts only; a warning once when a batch in the spool
+        runs out of retries and, instead of being given up on, goes on being retried."""
+        why = "no response" if status is None else f"status {status}"
+        count = len(batch.items)
+        if batch.retries <= self._max_retries:
+            logger.info(
+                "%s: retry %d of %d for a batch of %d messages in %.2fs (%s)",
+                self._operation,
+                batch.retries,
+                self._max_retries,
+                count,
+                delay,
+                why,
+            )
+        elif batch.retries == self._max_retries + 1:
+            logger.warning(
+                "%s: a batch of %d messages is past max_retries=%d (%s); it stays in "
+                "the spool and is retried until delivered",
+                self._operation,
+                count,
+                self._max_retries,
+                why,
+            )
+        else:
+            logger.info(
+                "%s: retry %d (kept in the spool) for a batch of %d messages in %.2fs (%s)",
+                self._operation,
+                batch.retries,
+                count,
+                delay,
+                why,
+            )
 
     def _stamp_prefix(self, stamp: bytes) -> bytes:
         return self._stamp_key + b'"' + stamp + b'"'
@@ -836,23 +879,27 @@ class Delivery:
         return body
 
     def _retry_plan(
-        self, status: int | None, headers: Mapping[str, str], retries: int
+        self, status: int | None, headers: Mapping[str, str], batch: _Batch
     ) -> tuple[float, bool] | None:
         """(delay, whether the server asked for it), or None: give up.
 
-        The same rules as ``_retry.decide`` except one: a Retry-After longer than
-        MAX_RETRY_AFTER is waited out for that long rather than given up on, since nobody
-        is blocked on a background send and giving up would lose the messages.
+        The same rules as ``_retry.decide`` except two, since nobody is blocked on a
+        background send and giving up would lose the messages: a Retry-After longer than
+        MAX_RETRY_AFTER is waited out for that long rather than given up on, and a batch
+        in the spool is not given up on when its retries run out (only a status that will
+        fail the same way again ends it).
         """
         if status is not None and not is_retryable_status(status):
             return None
-        if retries >= self._max_retries:
+        # Rows in the spool (rowids) outlast any outage: giving them up would throw away
+        # what the user asked the spool to keep.
+        if batch.retries >= self._max_retries and not batch.rowids:
             return None
         if status is not None:
             asked = retry_after_seconds(headers)
             if asked is not None:
                 return min(asked, MAX_RETRY_AFTER), True
-        return min(backoff_delay(retries, self._rng), self._max_backoff), False
+        return min(backoff_delay(batch.retries, self._rng), self._max_backoff), False
 
     def _final_error(self, outcome: RawResponse | Exception, retries: int) -> Exception:
         if isinstance(outcome, RawResponse):
@@ -1024,8 +1071,11 @@ class Delivery:
 
         True when every message queued before the call was delivered and nothing was given
         up on since the previous flush; False when the timeout passed first or something
-        was lost (``on_error`` was told). Raises RuntimeError at once on a thread sending
-        for this engine (in ``on_error``): it would wait for itself.
+        was lost (``on_error`` was told). With a spool, a batch whose retries ran out
+        counts as settled here (flush waits no longer than it would without a spool) but
+        not as delivered: it stays in the spool and goes on being retried. Raises
+        RuntimeError at once on a thread sending for this engine (in ``on_error``): it
+        would wait for itself.
         """
         self._refuse_on_sender("flush")
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -1038,21 +1088,43 @@ class Delivery:
             # No thread can start (interpreter shutdown): send from this one.
             self._run(inline=True, deadline=deadline)
         with self._lock:
-            while self._unsettled and next(iter(self._unsettled)) <= target:
+            while True:
+                waiting, kept = self._outstanding(target)
+                if not waiting:
+                    break
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
                 self._settled.wait(remaining)
             lost = self._failed + self._dropped
-            clean = lost == self._lost_mark
+            clean = lost == self._lost_mark and not kept
             self._lost_mark = lost
             return clean
+
+    def _outstanding(self, target: int) -> tuple[bool, bool]:
+        """Of the batches up to ``target`` not settled yet (under the lock): whether any
+        is still worth waiting for, and whether any is kept in the spool past its
+        retries."""
+        kept = False
+        for seq, batch in self._unsettled.items():  # in sequence order
+            if seq > target:
+                break
+            if not self._is_kept(batch):
+                return True, kept
+            kept = True
+        return False, kept
+
+    def _is_kept(self, batch: _Batch) -> bool:
+        """Past its retries and still retried: only a batch in the spool gets there."""
+        return batch.retries > self._max_retries
 
     def close(self, timeout: float | None = None) -> bool:
         """Deliver what is queued (waiting up to ``timeout``), then stop. Idempotent.
 
         Messages still undelivered when the time runs out are handed to ``on_error`` and
-        counted as dropped; with a spool they stay in it for the next process instead.
+        counted as dropped; with a spool they stay in it for the next process instead, and
+        a batch whose retries ran out is not waited for (as in ``flush``): closing takes
+        no longer in an outage than it would without a spool.
         True when everything was delivered. Raises RuntimeError at once, changing nothing,
         on a thread sending for this engine (in ``on_error``), as ``flush`` does.
         """

@@ -212,6 +212,17 @@ class BackgroundTrackClient(BackgroundClient):
     with the API's reason in `details`); it runs on a worker thread for messages given
     up on after sending, where `flush()` and `close()` raise RuntimeError at once rather
     than wait for that very thread.
+
+    A request that fails for a transient reason (no response, 408, 429, 5xx) is retried
+    with backoff up to `max_retries` times, then given up on; any other status is given
+    up on at once. With `spool_path` (an SQLite file, one client at a time) every
+    message stays on disk until it is delivered or given up on: a crash loses none, the
+    next client on the file sends what `close()` left, and a transient failure is never
+    given up on: past `max_retries` the batch stays in the spool and is retried until
+    delivered or closed (meanwhile the queue fills and `on_full` applies; `flush()` and
+    `close()` stop waiting for it once its retries ran out, as they would without a
+    spool). A resend after a lost answer may deliver a message twice (this API has no
+    message id).
     """
 
     REGIONS = REGIONS

@@ -132,8 +132,8 @@ class BackgroundClient:
     SemanticEventError (ValueErrors both) go to the caller, and nothing is queued.
     `flush()` waits for everything enqueued so far and says whether it was all delivered;
     `close()` (or leaving a `with` block) also stops the workers. At interpreter exit the
-    queue is delivered within the exit timeout, and what is left then is reported, never
-    dropped silently.
+    queue is delivered within the exit timeout, and what is left then is reported (with a
+    spool, kept in it for the next run), never dropped silently.
 
     With `on_full="drop"`, a message a full queue refuses is handed to `on_error` (with
     its message id in it) before the call returns, and the call still returns that id:

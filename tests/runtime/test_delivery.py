@@ -785,6 +785,137 @@ def test_a_spool_left_undelivered_at_close_is_kept_for_the_next_run(
     assert sorted(m["i"] for m in accepted(server).messages) == list(range(5))
 
 
+# ---- a spool outlasts an outage ------------------------------------------------------------
+
+
+def wait_until(condition, timeout: float = 60.0) -> bool:
+    """Poll `condition` until it holds; False when `timeout` (generous) ran out first."""
+    done = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return True
+        done.wait(0.01)
+    return bool(condition())
+
+
+def spooled(path: Path) -> list[dict]:
+    """The messages a closed engine left in the spool at `path`."""
+    spool = Spool(path)
+    try:
+        return [json.loads(body) for _, body in spool.load()]
+    finally:
+        spool.close()
+
+
+@pytest.mark.parametrize("outage", ["status 503", "no answer"])
+def test_a_spooled_batch_is_retried_past_max_retries_until_delivered(
+    server, tmp_path, caplog, outage: str
+) -> None:
+    """With a spool, a transient failure is never given up on in-process: the batch stays
+    in the spool and is retried with backoff until the API takes each message, once."""
+    spool = tmp_path / "outbox.sqlite"
+    if outage == "status 503":
+        server.fail_next(4, 503)
+    else:
+        server.fail_next(4, drop=True)  # the connection closed without any answer
+    lost: list[BaseException] = []
+    delivery = make(
+        server,
+        spool_path=spool,
+        max_retries=1,
+        flush_interval=60,  # one batch: flush seals it
+        on_error=lambda m, e: lost.append(e),
+    )
+    with caplog.at_level(logging.INFO):
+        for i in range(3):
+            delivery.enqueue({"i": i, "email": f"person{i}@example.com"})
+        # flush stops waiting once the retries ran out (not delivered: False); the batch
+        # goes on being retried from the spool
+        assert not delivery.flush(timeout=60)
+        assert wait_until(lambda: delivery.stats.sent == 3)
+        assert delivery.close()
+    assert lost == []
+    ids = accepted(server).ids()
+    assert len(ids) == len(set(ids)) == 3
+    assert sorted(m["i"] for m in accepted(server).messages) == [0, 1, 2]
+    assert len(server.requests) >= 5  # four failures, then the delivery
+    stats = delivery.stats
+    assert (stats.sent, stats.failed, stats.dropped, stats.pending) == (3, 0, 0, 0)
+    assert spooled(spool) == []
+    kept = [r for r in caplog.records if "stays in the spool" in r.getMessage()]
+    assert len(kept) == 1 and kept[0].levelno == logging.WARNING
+    assert "retry 2 of 1" not in caplog.text and "(kept in the spool)" in caplog.text
+    assert "person" not in caplog.text and "tok-SECRET" not in caplog.text
+
+
+def test_a_spooled_batch_failing_at_close_stays_for_the_next_run_not_on_error(
+    server, tmp_path
+) -> None:
+    """Closed while the outage lasts and past max_retries: nothing is reported as failed,
+    the messages stay in the spool, and the next engine on it delivers them."""
+    spool = tmp_path / "outbox.sqlite"
+    server.inject_faults(seed=5, error_rate=1.0, status=503)
+    lost: list[BaseException] = []
+    first = make(
+        server,
+        spool_path=spool,
+        max_retries=1,
+        batch_size=5,
+        on_error=lambda m, e: lost.append(e),
+    )
+    for i in range(5):
+        first.enqueue({"i": i})
+    # Four attempts of the one batch: twice what max_retries=1 allows (or a give-up).
+    assert wait_until(lambda: lost or len(server.requests) >= 4)
+    # close without a timeout: a batch past its retries is not waited for, so it returns
+    # while the outage lasts (a thread, so that a close that waits fails the test)
+    closed: list[bool] = []
+    closing = threading.Thread(target=lambda: closed.append(first.close()))
+    closing.start()
+    closing.join(60)
+    assert closed == [False]
+    assert lost == []
+    assert (first.stats.failed, first.stats.dropped) == (0, 0)
+    assert sorted(m["i"] for m in spooled(spool)) == list(range(5))
+    server.reset()
+    server.responder = Accepting()
+    second = make(server, spool_path=spool, on_error=lambda m, e: lost.append(e))
+    assert second.close()
+    assert sorted(m["i"] for m in accepted(server).messages) == list(range(5))
+    assert lost == [] and spooled(spool) == []
+
+
+@pytest.mark.parametrize("outage", [0, 3])
+def test_a_non_transient_refusal_with_a_spool_goes_to_on_error_and_leaves_the_spool(
+    server, tmp_path, outage: int
+) -> None:
+    """A 400 will fail the same way again: with a spool as without, the batch is given to
+    on_error once and removed from the spool, even after an outage longer than
+    max_retries (which the spool made it outlast)."""
+    spool = tmp_path / "outbox.sqlite"
+    server.fail_next(outage, 503)
+    server.fail_next(1, 400, body=b'{"errors":[{"message":"bad"}]}')
+    lost: list[tuple[list[dict], BaseException]] = []
+    delivery = make(
+        server,
+        spool_path=spool,
+        max_retries=1,
+        batch_size=3,
+        on_error=lambda m, e: lost.append((m, e)),
+    )
+    for i in range(3):
+        delivery.enqueue({"i": i})
+    # the batch outlives its retries in the background (close would not wait for it)
+    assert wait_until(lambda: bool(lost))
+    assert not delivery.close(timeout=60)
+    ((messages, exc),) = lost
+    assert sorted(m["i"] for m in messages) == [0, 1, 2]
+    assert isinstance(exc, BadRequestError) and exc.retries == outage
+    assert len(server.requests) == outage + 1
+    assert (delivery.stats.sent, delivery.stats.failed) == (0, 3)
+    assert accepted(server).messages == [] and spooled(spool) == []
+
+
 def test_an_enqueue_after_close_with_a_spool_is_refused_as_closed(
     server, tmp_path
 ) -> None:
