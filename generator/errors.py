@@ -48,6 +48,16 @@ def shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def respelled(message: str, instance: Any) -> str:
+    """A JSON Schema validator's message, which starts with the Python repr of the value it
+    is about, with that value `shown` instead: spelled as the spec's author wrote it and cut
+    short (a failing example can be megabytes)."""
+    quoted = repr(instance)
+    if message.startswith(quoted):
+        return shown(instance) + message[len(quoted) :]
+    return message
+
+
 def json_kind(value: Any) -> str:
     """What a parsed JSON/YAML value is, in the spec's terms (`an array`, `null`)."""
     if value is None:

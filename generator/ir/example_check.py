@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ..errors import Finding, SpecError
+from ..errors import Finding, SpecError, respelled
 from ..spec.reader import Document
 from ..spec.refs import Workspace
 from ..spec.units import ROOT, local_refs, refs_of, shape_digest, unit_of, units
 from . import model as ir
 
-# /6: an operation's inline schema is keyed on itself, not on its path item
-_CHECKER_ID = "openapi-schema-validator-0.9.0/6"
+# /6: an operation's inline schema is keyed on itself, not on its path item; /7: the
+# error reported is jsonschema's best match, its value cut short
+_CHECKER_ID = "openapi-schema-validator-0.9.0/7"
 # How a problem begins when the schema validator could not use the schema at all: an
 # unknown `type`, `required: 0`, a `pattern` that is no regular expression, `$ref`s that
 # lead back to themselves. The spec validator's warnings say what is wrong with it.
@@ -231,11 +232,13 @@ class CachedChecker:
 
 class ExampleChecker:
     def __init__(self, ws: Workspace) -> None:
+        from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
         from openapi_schema_validator import OAS30Validator, OAS31Validator
         from referencing import Registry, Resource
         from referencing.jsonschema import DRAFT4, DRAFT202012
 
         self._v30, self._v31 = OAS30Validator, OAS31Validator
+        self._best_match = best_match
         registry: Any = Registry()
         self.by_name: dict[str, Document] = {}
         for doc in ws.docs.values():
@@ -256,9 +259,12 @@ class ExampleChecker:
         cls = self._v31 if doc.version == "3.1" else self._v30
         validator = cls({"$ref": doc.path.as_uri() + "#" + ptr}, registry=self.registry)
         try:
-            for err in validator.iter_errors(value):
+            # the error jsonschema itself would report (below a oneOf, the branch's)
+            err = self._best_match(validator.iter_errors(value))
+            if err is not None:
                 where = "/".join(str(p) for p in err.absolute_path)
-                return f"{err.message[:200]}" + (f" (at {where})" if where else "")
+                said = respelled(err.message, err.instance)[:200]
+                return said + (f" (at {where})" if where else "")
         # a malformed schema makes the validator raise whatever its keyword code meets
         # (RecursionError too, for $refs that lead back to themselves)
         except Exception as exc:  # noqa: BLE001

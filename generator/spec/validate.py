@@ -35,7 +35,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import Finding, pointer, shown
+from ..errors import Finding, pointer, respelled
 from . import units as U
 from .reader import Document, read_document
 
@@ -54,13 +54,9 @@ def _deepest(error: Any) -> Any:
 
 def _message(error: Any) -> str:
     best = _deepest(error)
-    types = getattr(best, "validator_value", None)
-    if getattr(best, "validator", None) == "type":
-        # the value as the spec's author wrote it (`null`, not Python's `None`)
-        wanted = types if isinstance(types, list) else [types]
-        text = f"{shown(best.instance)} is not of type " + ", ".join(map(repr, wanted))
-    else:
-        text = str(getattr(best, "message", best)).splitlines()[0]
+    text = str(getattr(best, "message", best)).splitlines()[0]
+    if hasattr(best, "instance"):
+        text = respelled(text, best.instance)
     return text[:300]
 
 

@@ -744,6 +744,70 @@ def test_example_findings_are_cached_without_losing_the_warning(tmp_path: Path) 
     assert runs[1].stdout.splitlines()[-1] == "not imported"
 
 
+def test_an_example_finding_says_what_failed_where_without_quoting_the_example(
+    tmp_path: Path,
+) -> None:
+    """The message is the error jsonschema finds most relevant (inside an array, the
+    item's), and the value it quotes is cut short and spelled as JSON: a failing example
+    can be megabytes, and `None`/`True` are not what the spec's author wrote."""
+    pet = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "tags": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "label": {"type": "string"},
+                        "on": {"type": "boolean"},
+                    },
+                },
+            },
+        },
+    }
+    examples = {
+        "deep": {"value": {"name": "x" * 500, "tags": [{"label": "a"}, {"label": 1}]}},
+        "whole": {"value": [{"name": "y" * 500, "on": True, "gone": None}]},
+    }
+    spec = tmp_path / "pets.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "openapi": "3.1.0",
+                "info": {"title": "t", "version": "1"},
+                "paths": {
+                    "/pets": {
+                        "post": {
+                            "operationId": "addPet",
+                            "requestBody": {
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "#/components/schemas/Pet"},
+                                        "examples": examples,
+                                    }
+                                }
+                            },
+                            "responses": {"204": {"description": "ok"}},
+                        }
+                    }
+                },
+                "components": {"schemas": {"Pet": pet}},
+            }
+        )
+    )
+    r = run_cli("validate", "--spec", str(spec), "--no-cache", cwd=tmp_path)
+    found = {
+        line.split("/examples/")[1]
+        for line in r.stderr.splitlines()
+        if "/examples/" in line
+    }
+    said = "example does not match its schema"
+    deep = f"deep: {said}: 1 is not of type 'string' (at tags/1/label)"
+    cut = '[{"name": "' + "y" * 46 + "..."
+    assert found == {deep, f"whole: {said}: {cut} is not of type 'object'"}, r.stderr
+
+
 def test_a_finding_without_a_location_is_placed_at_its_default(tmp_path: Path) -> None:
     """openapi-spec-validator reports a `default` of the wrong type with no path at all; the
     warning (and --strict's error) still names the pointer of that default."""
