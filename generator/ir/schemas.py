@@ -146,6 +146,27 @@ def _may_be_class(node: Any) -> bool:
 MAX_INLINE_NESTING = 50
 
 
+# Keys that say something about a value without constraining it: an allOf part with only
+# these (and extensions) adds nothing to the type of its siblings.
+_ANNOTATIONS = frozenset(
+    {
+        "description",
+        "title",
+        "example",
+        "examples",
+        "deprecated",
+        "externalDocs",
+        "$comment",
+    }
+)
+
+
+def _annotation_only(part: Any) -> bool:
+    return isinstance(part, dict) and all(
+        k in _ANNOTATIONS or k.startswith("x-") for k in part
+    )
+
+
 def _inline_nesting(schema: Schema | None) -> int:
     """How many arrays, maps and unions `schema` nests without a model class between."""
     deepest = 0
@@ -723,12 +744,24 @@ class SchemaBuilder:
         has_own = any(
             k in rest for k in ("properties", "required", "additionalProperties")
         )
-        if len(parts) == 1 and not has_own and not class_name:
-            one = self.convert(doc, ptr + "/allOf/0", parts[0], hint)
+        # `allOf: [{$ref: Expression}, {description: ...}]`: a reference with a
+        # description of its own (common in documents converted from other formats), and
+        # the schema the reference leads to may be the one being built (a recursive field)
+        typed = [(i, p) for i, p in enumerate(parts) if not _annotation_only(p)]
+        if len(typed) == 1 and not has_own and not class_name:
+            at, part = typed[0]
+            one = self.convert(doc, f"{ptr}/allOf/{at}", part, hint)
+            noted = [
+                p["description"]
+                for p in parts
+                if p is not part and isinstance(p.get("description"), str)
+            ]
             return replace(
                 one,
                 nullable=one.nullable or common["nullable"],
-                description=common["description"] or one.description,
+                description=common["description"]
+                or next((d for d in noted if d), "")
+                or one.description,
             )
         if not has_own and not any(self._may_be_object(doc, p) for p in parts):
             # `allOf: [{$ref: SomeEnum}, {description: ...}]` and the like: not an object

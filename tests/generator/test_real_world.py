@@ -381,6 +381,20 @@ def test_allof_of_a_base_reached_through_a_union_of_its_subclasses(
     assert {f for f in models.AndFilter.__dataclass_fields__} >= {"parent", "and_"}
 
 
+def test_allof_of_a_reference_and_a_description_is_the_reference(
+    out_dir: Path,
+) -> None:
+    models = _load(out_dir, "allof_described_ref", "models")
+    data = {"Not": {"And": [{"Dimension": "AZ"}]}, "Dimension": "REGION"}
+    expr = models.Expression.from_dict(data)
+    assert isinstance(expr.not_, models.Expression)
+    assert expr.not_.and_[0].dimension is models.Dimension.AZ
+    assert expr.to_dict() == data
+    # the part's description documents the field; no copy of Expression is made for it
+    assert "Results that do not match" in (models.Expression.__doc__ or "")
+    assert [n for n in models.__all__ if n.startswith("Expression")] == ["Expression"]
+
+
 # ---- servers of a path's own ---------------------------------------------------------------
 
 
