@@ -698,9 +698,21 @@ class SchemaBuilder:
                 if ("#" in target or "/" in target or "." in target)
                 else ("#/components/schemas/" + target)
             )
-            tdoc, tptr, tnode = self.ws.resolve(
-                doc, ref, ptr + "/discriminator/mapping"
-            )
+            where = f"{ptr}/discriminator/mapping/{escape(str(value))}"
+            try:
+                tdoc, tptr, tnode = self.ws.resolve(doc, ref, where)
+            except SpecError as exc:
+                # A bundler that left a mapping pointing into the files it bundled: the
+                # variants are all there, and a mapping only says which one a value is.
+                self.findings.append(
+                    Finding(
+                        doc.name,
+                        where,
+                        f"{exc.finding.message}; values that say {shown(value)} are "
+                        "decoded by shape",
+                    )
+                )
+                continue
             linked = self.convert(tdoc, tptr, tnode, str(value))
             if not linked.class_name:
                 # Invalid, but real documents do it (GitHub's maps a value to an array):
@@ -708,7 +720,7 @@ class SchemaBuilder:
                 self.findings.append(
                     Finding(
                         doc.name,
-                        f"{ptr}/discriminator/mapping/{escape(str(value))}",
+                        where,
                         f"{value!r} maps to a schema that is no object model; values "
                         "that say so are decoded as raw data",
                     )
