@@ -966,6 +966,33 @@ def test_parameters_are_written_in_their_styles(out_dir: Path) -> None:
     assert headers["cookie"] == "flat=f1,f2; n=3; tags=t1; tags=t2"
 
 
+def test_a_query_string_or_fragment_in_a_path_key_is_no_part_of_the_path(
+    out_dir: Path,
+) -> None:
+    pkg = _load(out_dir, "query_in_path_keys")
+    with _answering("query_in_path_keys", out_dir, [(204, "", b"")] * 6) as server:
+        with pkg.QueryInPathKeysClient(base_url=server.url, max_retries=0) as client:
+            client.search_photos(text="cats & dogs")
+            client.get_photo_info(photo_id="p1")
+            client.get_alerts(lat=1.5, lon=2)
+            client.get_picture("u 1", key="k1", size="s")
+            client.untag_resource("a/b", tag_keys=["t1", "t2"])
+            client.list_things(x_amz_target="Service.ListThings")
+        sent = [(r.method, r.path, r.raw_query) for r in server.requests]
+    assert sent == [
+        ("GET", "/rest", "method=photos.search&text=cats%20%26%20dogs"),
+        # a pair whose parameter is declared too is the parameter's to send
+        ("GET", "/rest", "method=photos.getInfo&photo_id=p1"),
+        ("GET", "/alerts", "lat=1.5&lon=2"),
+        ("GET", "/users/u%201/pic", "key=k1&size=s"),
+        ("DELETE", "/tags/a%2Fb", "tagKeys=t1&tagKeys=t2"),
+        ("POST", "/", ""),
+    ]
+    # the key's variables are asked for once, under the names the query sends
+    params = inspect.signature(pkg.QueryInPathKeysClient.get_picture).parameters
+    assert [n for n in params if n != "self"][:3] == ["user_id", "key", "size"]
+
+
 def test_allow_reserved_query_values_keep_reserved_characters(out_dir: Path) -> None:
     """`allowReserved: true` is RFC 6570's reserved expansion: RFC 3986's reserved
     characters and percent-encoded triples go as they are, all else is encoded; but for
