@@ -266,6 +266,8 @@ class OperationReader:
             raise SpecError(doc.name, "/paths", "paths must be an object")
         root_servers = servers(doc.data.get("servers"), doc, "/servers")
         for path in sorted(paths):
+            if path.startswith("x-"):  # an extension: the Paths object allows them
+                continue
             idoc, pptr, item = self._path_item(doc, path, paths[path])
             path_servers = servers(item.get("servers"), idoc, pptr + "/servers")
             for method in HTTP_METHODS:
@@ -648,6 +650,8 @@ class OperationReader:
 
         out: list[ir.Response] = []
         for code in sorted(raw, key=order):
+            if code.startswith("x-"):  # an extension: the Responses object allows them
+                continue
             rdoc, rptr, node = self.ws.deref(doc, raw[code], f"{where}/{escape(code)}")
             if not isinstance(node, dict):
                 raise SpecError(rdoc.name, rptr, "a response must be an object")
