@@ -415,7 +415,8 @@ def _operation_imports(
         _add(imports, "._types", "Timeout")
     if any(limit_names[op.operation_id] not in ("", "LIMITS") for op in ops):
         _add(imports, "._base_client", "Limits")  # an operation's own limits
-    if needs["query_key"] or (needs["cookie_key"] and needs["cookies"]):
+    # a client whose operations are all in groups sends none itself
+    if ops and (needs["query_key"] or (needs["cookie_key"] and needs["cookies"])):
         _add(imports, "dataclasses", "replace")
     if needs["cookies"]:
         _add(imports, "._base_client", "cookie_header")

@@ -34,7 +34,11 @@ PACKAGE_PREFIX = (
 
 
 # specs generated with options of their own
-GROUPED = {"grouped": ("--group-by", "tag"), "long_names": ("--group-by", "tag")}
+GROUPED = {
+    "grouped": ("--group-by", "tag"),
+    "grouped_query_key": ("--group-by", "tag"),
+    "long_names": ("--group-by", "tag"),
+}
 
 
 def _package(spec: Path) -> str:
@@ -256,6 +260,16 @@ def test_query_api_key_is_sent_and_redacted(out_dir: Path) -> None:
     assert data is not None and data.temp == 1.5
     assert seen["query"] == {"city": ["Oslo"], "appid": ["secret-key-12345"]}
     assert seen["headers"]["cookie"] == "session=s1"
+
+
+def test_grouped_operations_send_a_query_key(out_dir: Path) -> None:
+    pkg = _load(out_dir, "grouped_query_key")
+    with _answering("grouped_query_key", out_dir, [(204, "", b"")] * 2) as server:
+        with pkg.GroupedQueryKeyClient("k1", base_url=server.url) as client:
+            client.boards.get_board("b1")
+            client.cards.list_cards()
+        sent = [(r.path, r.raw_query) for r in server.requests]
+    assert sent == [("/boards/b1", "key=k1"), ("/cards", "key=k1")]
 
 
 def test_query_api_key_not_in_error_messages(out_dir: Path) -> None:
