@@ -228,6 +228,9 @@ def test_docstrings_keep_spec_text(out_dir: Path) -> None:
     doc = models.Note.__doc__ or ""
     assert '"""' in doc and "trailing backslash \\" in doc
     assert 'say "hi"' in doc
+    # a field's text is shown as a comment shows it: the invisible character as its escape
+    assert "an invisible\\u200b space" in doc
+    assert models.Note.from_dict({"mark": "a\u200bb"}).to_dict() == {"mark": "a\u200bb"}
 
 
 # ---- API keys outside headers, cookie parameters ---------------------------------------
@@ -407,7 +410,6 @@ def test_allof_of_a_reference_and_a_description_is_the_reference(
     # the part's description documents the field; no copy of Expression is made for it
     assert "Results that do not match" in (models.Expression.__doc__ or "")
     assert [n for n in models.__all__ if n.startswith("Expression")] == ["Expression"]
-
 
 # ---- servers of a path's own ---------------------------------------------------------------
 
