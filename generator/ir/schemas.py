@@ -201,6 +201,8 @@ class SchemaBuilder:
         self.in_progress: set[Key] = set()
         # unfinished models an allOf is re-reading (see _unfinished_part)
         self.expanding: set[Key] = set()
+        # models something links to: an allOf part that is one stays a class of its own
+        self.linked: set[str] = set()
         self.taken: set[str] = set(RESERVED_MODEL_NAMES)
         self.inline_cache: dict[Key, Schema] = {}
         self.component_keys: dict[Key, str] = {}
@@ -328,6 +330,7 @@ class SchemaBuilder:
     def _model_link(self, doc: Document, ptr: str, node: Any, key: Key) -> Schema:
         """A reference to a (possibly still unfinished) component: build it once, then link."""
         name = self.component_keys.get(key) or self.names[key]
+        self.linked.add(name)
         if name not in self.models and key not in self.in_progress:
             self.in_progress.add(key)
             self._owners.append(name)
@@ -823,7 +826,9 @@ class SchemaBuilder:
                     r for r in part.get("required", []) or [] if isinstance(r, str)
                 )
         for part_name in scratch:  # its fields are the merged model's now
-            self.models.pop(part_name, None)
+            # unless a $ref to the part (`#/.../allOf/0`) already links to it
+            if part_name not in self.linked:
+                self.models.pop(part_name, None)
         required = list(dict.fromkeys(required))
         props = tuple(replace(p, required=p.name in required) for p in merged.values())
         py = field_names([p.name for p in props])

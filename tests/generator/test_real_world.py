@@ -411,6 +411,15 @@ def test_allof_of_a_reference_and_a_description_is_the_reference(
     assert "Results that do not match" in (models.Expression.__doc__ or "")
     assert [n for n in models.__all__ if n.startswith("Expression")] == ["Expression"]
 
+
+def test_a_field_that_refs_an_allof_part_links_to_that_part(out_dir: Path) -> None:
+    models = _load(out_dir, "allof_part_ref", "models")
+    data = {"resources": {"count": 2, "droplets": {"count": 1}}}
+    answer = models.ListTagsResponse.from_dict(data)
+    assert answer.resources.droplets.count == 1
+    assert answer.to_dict() == data
+
+
 # ---- servers of a path's own ---------------------------------------------------------------
 
 
