@@ -43,14 +43,21 @@ PER_CALL = (
 
 
 @functools.cache  # names repeat across thousands of modules
-def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    """A natural sort key (`Item2` before `Item10`), as ruff compares names: a run of
-    digits by its value, anything else character by character, where every other
-    character sorts after the digits. A run of other characters is kept whole: where one
-    run is a prefix of the other, the shorter is followed by digits or by nothing, which
-    sort first either way, so the order is the same as with one entry per character."""
+def _natural(text: str) -> tuple[tuple[int | str, ...], ...]:
+    """A natural sort key (`Item2` before `Item10`), as ruff compares names (the `natord`
+    crate, after strnatcmp): a run of digits by its value, but one led by a zero (a
+    module name's hash, `_0385a420`) as a fraction, digit by digit and before the others;
+    anything else character by character, where every other character sorts after the
+    digits. A run of other characters is kept whole: where one run is a prefix of the
+    other, the shorter is followed by digits or by nothing, which sort first either way,
+    so the order is the same as with one entry per character."""
     return tuple(
-        (0, int(run)) if run.isdigit() else (1, run) for run in _RUNS.findall(text)
+        (
+            ((0, 0, run) if run[0] == "0" else (0, 1, len(run), run))
+            if run.isdigit()
+            else (1, run)
+        )
+        for run in _RUNS.findall(text)
     )
 
 
@@ -408,7 +415,8 @@ def _operation_imports(
         _add(imports, "._types", "Timeout")
     if any(limit_names[op.operation_id] not in ("", "LIMITS") for op in ops):
         _add(imports, "._base_client", "Limits")  # an operation's own limits
-    if needs["query_key"] or (needs["cookie_key"] and needs["cookies"]):
+    # a client whose operations are all in groups sends none itself
+    if ops and (needs["query_key"] or (needs["cookie_key"] and needs["cookies"])):
         _add(imports, "dataclasses", "replace")
     if needs["cookies"]:
         _add(imports, "._base_client", "cookie_header")

@@ -20,9 +20,10 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _KEEP = re.compile(r"^\s*(\||#|>|    |\t)")  # tables, headings, quotes, indented code
 _ITEM = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)")
 # What may not stand raw in generated source: control characters other than a newline
-# (a form feed or a tab would change how the code is read or laid out) and lone surrogates
-# (no file can hold them as UTF-8). Inside strings they are written as escapes.
-_UNSAFE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\ud800-\udfff]")
+# (a form feed or a tab would change how the code is read or laid out), lone surrogates
+# (no file can hold them as UTF-8) and the zero-width space (invisible, and ruff's
+# PLE2515 in a string). Inside strings they are written as escapes.
+_UNSAFE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u200b\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -34,7 +35,7 @@ def _escape_in_docstring(match: re.Match[str]) -> str:
     # A lone surrogate is shown as its escape, as text: CPython cannot make a class whose
     # docstring holds one (it encodes the docstring as UTF-8).
     escaped = _escape(match)
-    return "\\" + escaped if escaped.startswith("\\u") else escaped
+    return "\\" + escaped if "\ud800" <= match.group() <= "\udfff" else escaped
 
 
 def py_literal(value: Any) -> str:

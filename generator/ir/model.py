@@ -285,6 +285,8 @@ class Operation:
     parameters: tuple[
         Parameter, ...
     ] = ()  # path first (in path order), then query, header
+    # query pairs sent with every call, as written in the path's key (`/rest?method=x`)
+    fixed_query: tuple[tuple[str, str], ...] = ()
     body: RequestBody | None = None
     responses: tuple[Response, ...] = ()
     limits: Limits = field(default_factory=Limits)  # effective: surface limits + own

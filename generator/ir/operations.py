@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Optional
+from urllib.parse import unquote
 
 from ..errors import Finding, SpecError, escape, shown
 from ..spec import extensions
@@ -120,6 +121,24 @@ def derive_operation_id(method: str, path: str) -> str:
         elif seg:
             parts.append(snake(seg))
     return "_".join(parts)
+
+
+def split_path_key(key: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A key of `paths` -> (the path requests go to, the query pairs written after a `?`).
+
+    Real documents write a query string into a key (`/rest?method=flickr.photos.search`,
+    `/alerts?lat={lat}`), or a fragment that only tells apart operations on one path
+    (`/#X-Amz-Target=Service.Action`). Neither is part of the path on the wire (written
+    there they would be percent-encoded into it), and a fragment is never sent at all.
+    """
+    rest = key.partition("#")[0]
+    path, _, query = rest.partition("?")
+    pairs = []
+    for item in query.split("&"):
+        if item:
+            name, _, value = item.partition("=")
+            pairs.append((unquote(name), unquote(value)))
+    return path, tuple(pairs)
 
 
 def _region_of(server: dict[str, Any], index: int) -> str:
@@ -247,6 +266,8 @@ class OperationReader:
             raise SpecError(doc.name, "/paths", "paths must be an object")
         root_servers = servers(doc.data.get("servers"), doc, "/servers")
         for path in sorted(paths):
+            if path.startswith("x-"):  # an extension: the Paths object allows them
+                continue
             idoc, pptr, item = self._path_item(doc, path, paths[path])
             path_servers = servers(item.get("servers"), idoc, pptr + "/servers")
             for method in HTTP_METHODS:
@@ -313,14 +334,20 @@ class OperationReader:
             raise SpecError(
                 doc.name, optr + "/operationId", "operationId must be a string"
             )
+        # derived from the whole key: keys that differ only after a `?` or `#` are
+        # different operations
         op_id = op_id or derive_operation_id(method, path)
         hint = pascal(op_id)
-        params = self._parameters(doc, path, item, op, pptr, optr, hint)
+        wire_path, pairs = split_path_key(path)
+        params, fixed = self._parameters(
+            doc, wire_path, pairs, item, op, pptr, optr, hint
+        )
         return ir.Operation(
             operation_id=op_id,
             py_name="",
             method=method.upper(),
-            path=path,
+            path=wire_path,
+            fixed_query=fixed,
             surface=surface,
             summary=text(op, "summary"),
             description=text(op, "description"),
@@ -381,12 +408,15 @@ class OperationReader:
         self,
         doc: Document,
         path: str,
+        pairs: tuple[tuple[str, str], ...],
         item: dict[str, Any],
         op: dict[str, Any],
         pptr: str,
         optr: str,
         hint: str,
-    ) -> tuple[ir.Parameter, ...]:
+    ) -> tuple[tuple[ir.Parameter, ...], tuple[tuple[str, str], ...]]:
+        """The operation's parameters, and the query pairs of its key sent as they are
+        (`pairs`: what its key has after a `?`, see split_path_key)."""
         merged: dict[tuple[str, str], tuple[Document, str, dict[str, Any]]] = {}
         for base, raw in ((pptr, item.get("parameters")), (optr, op.get("parameters"))):
             if raw is None:
@@ -408,6 +438,28 @@ class OperationReader:
                     )
                 merged[(loc, node["name"])] = (pdoc, where, node)
         declared = re.findall(r"{([^}]+)}", path)
+        fixed: dict[str, str] = {}
+        for name, value in pairs:
+            var = re.fullmatch(r"{([^{}]+)}", value)
+            if var is None:
+                if ("query", name) not in merged:  # a declared parameter says more
+                    fixed.setdefault(name, value)
+                continue
+            if ("query", name) in merged:
+                continue
+            # `?key={apiKey}` declared as a path parameter (its variable is in the key):
+            # it is sent in the query, under the key's name
+            undeclared = (doc, optr, {"required": True, "schema": {"type": "string"}})
+            pdoc, where, node = (
+                merged.get(("path", var.group(1)), undeclared)
+                if var.group(1) in declared
+                else merged.pop(("path", var.group(1)), undeclared)
+            )
+            merged[("query", name)] = (
+                pdoc,
+                where,
+                {**node, "in": "query", "name": name},
+            )
         for name in declared:
             if ("path", name) not in merged:
                 # a template variable with no declaration still has to be passed
@@ -429,10 +481,11 @@ class OperationReader:
 
         keys = sorted(merged, key=order)
         py_names = dedupe([snake(name) for _, name in keys], reserved=ARG_RESERVED)
-        return tuple(
+        params = tuple(
             self._parameter(*merged[key], key[0], py_name, hint)
             for key, py_name in zip(keys, py_names)
         )
+        return params, tuple(fixed.items())
 
     def _parameter(
         self,
@@ -597,6 +650,8 @@ class OperationReader:
 
         out: list[ir.Response] = []
         for code in sorted(raw, key=order):
+            if code.startswith("x-"):  # an extension: the Responses object allows them
+                continue
             rdoc, rptr, node = self.ws.deref(doc, raw[code], f"{where}/{escape(code)}")
             if not isinstance(node, dict):
                 raise SpecError(rdoc.name, rptr, "a response must be an object")

@@ -146,6 +146,27 @@ def _may_be_class(node: Any) -> bool:
 MAX_INLINE_NESTING = 50
 
 
+# Keys that say something about a value without constraining it: an allOf part with only
+# these (and extensions) adds nothing to the type of its siblings.
+_ANNOTATIONS = frozenset(
+    {
+        "description",
+        "title",
+        "example",
+        "examples",
+        "deprecated",
+        "externalDocs",
+        "$comment",
+    }
+)
+
+
+def _annotation_only(part: Any) -> bool:
+    return isinstance(part, dict) and all(
+        k in _ANNOTATIONS or k.startswith("x-") for k in part
+    )
+
+
 def _inline_nesting(schema: Schema | None) -> int:
     """How many arrays, maps and unions `schema` nests without a model class between."""
     deepest = 0
@@ -180,6 +201,8 @@ class SchemaBuilder:
         self.in_progress: set[Key] = set()
         # unfinished models an allOf is re-reading (see _unfinished_part)
         self.expanding: set[Key] = set()
+        # models something links to: an allOf part that is one stays a class of its own
+        self.linked: set[str] = set()
         self.taken: set[str] = set(RESERVED_MODEL_NAMES)
         self.inline_cache: dict[Key, Schema] = {}
         self.component_keys: dict[Key, str] = {}
@@ -307,6 +330,7 @@ class SchemaBuilder:
     def _model_link(self, doc: Document, ptr: str, node: Any, key: Key) -> Schema:
         """A reference to a (possibly still unfinished) component: build it once, then link."""
         name = self.component_keys.get(key) or self.names[key]
+        self.linked.add(name)
         if name not in self.models and key not in self.in_progress:
             self.in_progress.add(key)
             self._owners.append(name)
@@ -677,9 +701,21 @@ class SchemaBuilder:
                 if ("#" in target or "/" in target or "." in target)
                 else ("#/components/schemas/" + target)
             )
-            tdoc, tptr, tnode = self.ws.resolve(
-                doc, ref, ptr + "/discriminator/mapping"
-            )
+            where = f"{ptr}/discriminator/mapping/{escape(str(value))}"
+            try:
+                tdoc, tptr, tnode = self.ws.resolve(doc, ref, where)
+            except SpecError as exc:
+                # A bundler that left a mapping pointing into the files it bundled: the
+                # variants are all there, and a mapping only says which one a value is.
+                self.findings.append(
+                    Finding(
+                        doc.name,
+                        where,
+                        f"{exc.finding.message}; values that say {shown(value)} are "
+                        "decoded by shape",
+                    )
+                )
+                continue
             linked = self.convert(tdoc, tptr, tnode, str(value))
             if not linked.class_name:
                 # Invalid, but real documents do it (GitHub's maps a value to an array):
@@ -687,7 +723,7 @@ class SchemaBuilder:
                 self.findings.append(
                     Finding(
                         doc.name,
-                        f"{ptr}/discriminator/mapping/{escape(str(value))}",
+                        where,
                         f"{value!r} maps to a schema that is no object model; values "
                         "that say so are decoded as raw data",
                     )
@@ -723,12 +759,24 @@ class SchemaBuilder:
         has_own = any(
             k in rest for k in ("properties", "required", "additionalProperties")
         )
-        if len(parts) == 1 and not has_own and not class_name:
-            one = self.convert(doc, ptr + "/allOf/0", parts[0], hint)
+        # `allOf: [{$ref: Expression}, {description: ...}]`: a reference with a
+        # description of its own (common in documents converted from other formats), and
+        # the schema the reference leads to may be the one being built (a recursive field)
+        typed = [(i, p) for i, p in enumerate(parts) if not _annotation_only(p)]
+        if len(typed) == 1 and not has_own and not class_name:
+            at, part = typed[0]
+            one = self.convert(doc, f"{ptr}/allOf/{at}", part, hint)
+            noted = [
+                p["description"]
+                for p in parts
+                if p is not part and isinstance(p.get("description"), str)
+            ]
             return replace(
                 one,
                 nullable=one.nullable or common["nullable"],
-                description=common["description"] or one.description,
+                description=common["description"]
+                or next((d for d in noted if d), "")
+                or one.description,
             )
         if not has_own and not any(self._may_be_object(doc, p) for p in parts):
             # `allOf: [{$ref: SomeEnum}, {description: ...}]` and the like: not an object
@@ -778,7 +826,9 @@ class SchemaBuilder:
                     r for r in part.get("required", []) or [] if isinstance(r, str)
                 )
         for part_name in scratch:  # its fields are the merged model's now
-            self.models.pop(part_name, None)
+            # unless a $ref to the part (`#/.../allOf/0`) already links to it
+            if part_name not in self.linked:
+                self.models.pop(part_name, None)
         required = list(dict.fromkeys(required))
         props = tuple(replace(p, required=p.name in required) for p in merged.values())
         py = field_names([p.name for p in props])

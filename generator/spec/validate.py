@@ -164,7 +164,21 @@ def _validator_class(version: str, by_unit: bool = False, data: Any = None) -> A
                 err.path.extendleft(reversed(locator.path(schema_value, schema.parts)))
             return err
 
-    keywords = {**base.keyword_validators, "schema": SchemaKeyword}
+    paths_keyword = base.keyword_validators["paths"]
+
+    class PathsKeyword(paths_keyword):  # type: ignore[misc, valid-type]
+        def __call__(self, paths: Any) -> Any:
+            # The Paths object allows extensions, which the validator would walk as path
+            # items (and stop at the first that is not an object)
+            for url, path_item in paths.items():
+                if not str(url).startswith("x-"):
+                    yield from self.path_validator(url, path_item)
+
+    keywords = {
+        **base.keyword_validators,
+        "schema": SchemaKeyword,
+        "paths": PathsKeyword,
+    }
     if by_unit:
         operation_keyword = base.keyword_validators["operation"]
 
@@ -334,6 +348,8 @@ def _walk(doc: Document, only: set[str] | None) -> Result:
         if "paths" in root:
             for url, item in (root / "paths").items():
                 key = pointer("paths", url)
+                if str(url).startswith("x-"):  # an extension (see PathsKeyword)
+                    continue
                 if only is None or key in only:
                     run(key, lambda reg: reg["path"](url, item))  # noqa: B023
         if "components" in root and "schemas" in (root / "components"):

@@ -162,6 +162,47 @@ def test_a_union_of_null_alone_is_null(tmp_path: Path) -> None:
     assert fields["gone"] == "None | Unset"
 
 
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("models/kinds.yml#/circle", "file not found"),
+        ("#/components/schemas/Gone", "'Gone' not found"),
+    ],
+)
+def test_a_discriminator_mapping_that_leads_nowhere_is_a_warning(
+    tmp_path: Path, target: str, why: str
+) -> None:
+    data = _spec(
+        Circle={
+            "type": "object",
+            "required": ["kind"],
+            "properties": {"kind": {"type": "string"}, "r": {"type": "number"}},
+        },
+        Square={
+            "type": "object",
+            "required": ["kind"],
+            "properties": {"kind": {"type": "string"}, "side": {"type": "number"}},
+        },
+    )
+    data["components"]["schemas"]["Thing"]["properties"]["shape"] = {
+        "oneOf": [
+            {"$ref": "#/components/schemas/Circle"},
+            {"$ref": "#/components/schemas/Square"},
+        ],
+        "discriminator": {
+            "propertyName": "kind",
+            "mapping": {"circle": target, "square": "#/components/schemas/Square"},
+        },
+    }
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    where = "api.yaml#/components/schemas/Thing/properties/shape/discriminator/mapping"
+    assert any(
+        line.startswith(f"warning: {where}/circle: broken $ref {target!r}: {why}")
+        for line in err
+    ), err
+
+
 def test_schemas_that_lead_back_to_each_other_do_not_stop_the_validator(
     tmp_path: Path,
 ) -> None:

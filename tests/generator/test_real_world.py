@@ -34,7 +34,11 @@ PACKAGE_PREFIX = (
 
 
 # specs generated with options of their own
-GROUPED = {"grouped": ("--group-by", "tag"), "long_names": ("--group-by", "tag")}
+GROUPED = {
+    "grouped": ("--group-by", "tag"),
+    "grouped_query_key": ("--group-by", "tag"),
+    "long_names": ("--group-by", "tag"),
+}
 
 
 def _package(spec: Path) -> str:
@@ -224,6 +228,9 @@ def test_docstrings_keep_spec_text(out_dir: Path) -> None:
     doc = models.Note.__doc__ or ""
     assert '"""' in doc and "trailing backslash \\" in doc
     assert 'say "hi"' in doc
+    # a field's text is shown as a comment shows it: the invisible character as its escape
+    assert "an invisible\\u200b space" in doc
+    assert models.Note.from_dict({"mark": "a\u200bb"}).to_dict() == {"mark": "a\u200bb"}
 
 
 # ---- API keys outside headers, cookie parameters ---------------------------------------
@@ -256,6 +263,16 @@ def test_query_api_key_is_sent_and_redacted(out_dir: Path) -> None:
     assert data is not None and data.temp == 1.5
     assert seen["query"] == {"city": ["Oslo"], "appid": ["secret-key-12345"]}
     assert seen["headers"]["cookie"] == "session=s1"
+
+
+def test_grouped_operations_send_a_query_key(out_dir: Path) -> None:
+    pkg = _load(out_dir, "grouped_query_key")
+    with _answering("grouped_query_key", out_dir, [(204, "", b"")] * 2) as server:
+        with pkg.GroupedQueryKeyClient("k1", base_url=server.url) as client:
+            client.boards.get_board("b1")
+            client.cards.list_cards()
+        sent = [(r.path, r.raw_query) for r in server.requests]
+    assert sent == [("/boards/b1", "key=k1"), ("/cards", "key=k1")]
 
 
 def test_query_api_key_not_in_error_messages(out_dir: Path) -> None:
@@ -379,6 +396,28 @@ def test_allof_of_a_base_reached_through_a_union_of_its_subclasses(
     assert isinstance(prop.parent.and_[0], models.PropFilter)
     assert prop.to_dict() == data
     assert {f for f in models.AndFilter.__dataclass_fields__} >= {"parent", "and_"}
+
+
+def test_allof_of_a_reference_and_a_description_is_the_reference(
+    out_dir: Path,
+) -> None:
+    models = _load(out_dir, "allof_described_ref", "models")
+    data = {"Not": {"And": [{"Dimension": "AZ"}]}, "Dimension": "REGION"}
+    expr = models.Expression.from_dict(data)
+    assert isinstance(expr.not_, models.Expression)
+    assert expr.not_.and_[0].dimension is models.Dimension.AZ
+    assert expr.to_dict() == data
+    # the part's description documents the field; no copy of Expression is made for it
+    assert "Results that do not match" in (models.Expression.__doc__ or "")
+    assert [n for n in models.__all__ if n.startswith("Expression")] == ["Expression"]
+
+
+def test_a_field_that_refs_an_allof_part_links_to_that_part(out_dir: Path) -> None:
+    models = _load(out_dir, "allof_part_ref", "models")
+    data = {"resources": {"count": 2, "droplets": {"count": 1}}}
+    answer = models.ListTagsResponse.from_dict(data)
+    assert answer.resources.droplets.count == 1
+    assert answer.to_dict() == data
 
 
 # ---- servers of a path's own ---------------------------------------------------------------
@@ -950,6 +989,33 @@ def test_parameters_are_written_in_their_styles(out_dir: Path) -> None:
         "a=1,b=x",
     )
     assert headers["cookie"] == "flat=f1,f2; n=3; tags=t1; tags=t2"
+
+
+def test_a_query_string_or_fragment_in_a_path_key_is_no_part_of_the_path(
+    out_dir: Path,
+) -> None:
+    pkg = _load(out_dir, "query_in_path_keys")
+    with _answering("query_in_path_keys", out_dir, [(204, "", b"")] * 6) as server:
+        with pkg.QueryInPathKeysClient(base_url=server.url, max_retries=0) as client:
+            client.search_photos(text="cats & dogs")
+            client.get_photo_info(photo_id="p1")
+            client.get_alerts(lat=1.5, lon=2)
+            client.get_picture("u 1", key="k1", size="s")
+            client.untag_resource("a/b", tag_keys=["t1", "t2"])
+            client.list_things(x_amz_target="Service.ListThings")
+        sent = [(r.method, r.path, r.raw_query) for r in server.requests]
+    assert sent == [
+        ("GET", "/rest", "method=photos.search&text=cats%20%26%20dogs"),
+        # a pair whose parameter is declared too is the parameter's to send
+        ("GET", "/rest", "method=photos.getInfo&photo_id=p1"),
+        ("GET", "/alerts", "lat=1.5&lon=2"),
+        ("GET", "/users/u%201/pic", "key=k1&size=s"),
+        ("DELETE", "/tags/a%2Fb", "tagKeys=t1&tagKeys=t2"),
+        ("POST", "/", ""),
+    ]
+    # the key's variables are asked for once, under the names the query sends
+    params = inspect.signature(pkg.QueryInPathKeysClient.get_picture).parameters
+    assert [n for n in params if n != "self"][:3] == ["user_id", "key", "size"]
 
 
 def test_allow_reserved_query_values_keep_reserved_characters(out_dir: Path) -> None:
