@@ -40,8 +40,9 @@ from . import units as U
 from .reader import Document, read_document
 
 # /4: findings kept per unit; /5: a schema's own findings point into it; /6: a
-# oneOf branch's finding points at that branch
-_VALIDATOR_ID = "openapi-spec-validator-0.9.0/6"
+# oneOf branch's finding points at that branch; /7: extensions in the Paths object are
+# not walked as path items
+_VALIDATOR_ID = "openapi-spec-validator-0.9.0/7"
 
 
 def _deepest(error: Any) -> Any:
