@@ -788,13 +788,14 @@ def with_body_rules(
     model's to_dict does (`unix_time_fields`); and the field sets one of which any body
     must fill (`one_of`)."""
     out = []
+    reach = unix_time_models(models)
     for s in surfaces:
         ops = []
         for op in s.operations:
             body = op.body
             if body is not None:
                 constants, by_variant = body_constants(body.schema, models)
-                paths = unix_time_paths(body.schema, models)
+                paths = unix_time_paths(body.schema, models, reach=reach)
                 one_of = _resolved(body.schema, models).required_one_of
                 if constants or by_variant or paths or one_of:
                     body = replace(
@@ -891,15 +892,46 @@ def _common_constants(objects: list[ir.Schema]) -> Constants:
 UnixPath = tuple[Optional[str], ...]  # None: each item of an array
 
 
+def unix_time_models(models: Mapping[str, ir.Schema]) -> frozenset[str]:
+    """The models from which `unix_time_paths` can reach a unix-time field: a walk into
+    any other finds nothing, and (every path through a richly linked model graph being
+    walked) would take time exponential in its depth."""
+    links: dict[str, set[str]] = {}  # model -> the models whose fields link to it
+    found: list[str] = []
+    for name, model in models.items():
+        todo = [model]
+        while todo:
+            schema = todo.pop()
+            if schema.ref:
+                links.setdefault(schema.ref, set()).add(name)
+            elif _is_unix_time(schema):
+                found.append(name)
+            else:
+                todo += [p.schema for p in schema.properties]
+                todo += [*schema.variants, *([schema.items] if schema.items else [])]
+    reach = set(found)
+    while found:
+        for linker in links.get(found.pop(), ()):
+            if linker not in reach:
+                reach.add(linker)
+                found.append(linker)
+    return frozenset(reach)
+
+
 def unix_time_paths(
     schema: ir.Schema,
     models: Mapping[str, ir.Schema],
     seen: frozenset[str] = frozenset(),
+    reach: frozenset[str] | None = None,
 ) -> tuple[UnixPath, ...]:
     """Key paths from `schema` to every unix-time field, through object fields, array items
     (None) and a union's variants. A union's path is kept only when no variant has
     something else there (a datetime cannot be sent as seconds for one and as text for
-    another)."""
+    another). `reach`: `unix_time_models(models)`, when the caller has it already."""
+    if reach is None:
+        reach = unix_time_models(models)
+    if schema.ref and schema.ref not in reach:
+        return ()
     followed = _follow(schema, models, seen)
     if followed is None:  # a recursive model: its fields were listed above
         return ()
@@ -911,17 +943,21 @@ def unix_time_paths(
                 out.append((p.name,))
             else:
                 out += [
-                    (p.name, *rest) for rest in unix_time_paths(p.schema, models, seen)
+                    (p.name, *rest)
+                    for rest in unix_time_paths(p.schema, models, seen, reach)
                 ]
     elif model.kind == ir.ARRAY and model.items is not None:
         if _is_unix_time(model.items):
             out.append((None,))
         else:
             out += [
-                (None, *rest) for rest in unix_time_paths(model.items, models, seen)
+                (None, *rest)
+                for rest in unix_time_paths(model.items, models, seen, reach)
             ]
     elif model.kind == ir.UNION:
-        found = [p for v in model.variants for p in unix_time_paths(v, models, seen)]
+        found = [
+            p for v in model.variants for p in unix_time_paths(v, models, seen, reach)
+        ]
         out += [
             path
             for path in dict.fromkeys(found)

@@ -230,3 +230,58 @@ def test_a_union_body_s_unix_time_path_needs_every_variant_to_agree(
         ("items", None, "at"),
         ("items", None, "seen"),
     )
+
+
+def _layered_models(depth: int, unix_at_bottom: bool) -> dict[str, ir.Schema]:
+    """Models L0..L<depth>, each with two fields linking to the next: 2**depth paths from
+    L0 to the bottom one, which has a unix-time field or a string."""
+    leaf = ir.Schema(
+        kind=ir.PRIMITIVE,
+        type="integer" if unix_at_bottom else "string",
+        format="unix-time" if unix_at_bottom else "",
+    )
+    models = {
+        f"L{depth}": ir.Schema(
+            kind=ir.OBJECT,
+            class_name=f"L{depth}",
+            properties=(
+                ir.Property(name="at", py_name="at", schema=leaf, required=True),
+            ),
+        )
+    }
+    for n in range(depth - 1, -1, -1):
+        link = ir.Schema(kind=ir.OBJECT, class_name=f"L{n + 1}", ref=f"L{n + 1}")
+        fields = tuple(
+            ir.Property(name=f, py_name=f, schema=link, required=True)
+            for f in ("left", "right")
+        )
+        models[f"L{n}"] = ir.Schema(
+            kind=ir.OBJECT, class_name=f"L{n}", properties=fields
+        )
+    return models
+
+
+def test_unix_time_paths_do_not_walk_models_that_lead_to_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Microsoft Graph's models link to each other so richly that walking every path
+    from a body never ended; models from which no unix-time field is reachable are
+    not entered at all (the test counts the models entered, not time)."""
+    from generator.ir import operations
+
+    entered: list[str] = []
+    follow = operations._follow
+
+    def counting(schema: ir.Schema, models: Any, seen: frozenset[str]) -> Any:
+        entered.append(schema.ref)
+        return follow(schema, models, seen)
+
+    monkeypatch.setattr(operations, "_follow", counting)
+    models = _layered_models(12, unix_at_bottom=False)  # 4,096 paths
+    top = ir.Schema(kind=ir.OBJECT, class_name="L0", ref="L0")
+    assert operations.unix_time_paths(top, models) == ()
+    assert len(entered) == 0
+    # with a unix-time field at the bottom every path leads there, and all are found
+    models = _layered_models(4, unix_at_bottom=True)
+    paths = operations.unix_time_paths(top, models)
+    assert len(paths) == 2**4 and all(p[-1] == "at" and len(p) == 5 for p in paths)
