@@ -83,7 +83,7 @@ def start_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, Pending, list[Fi
     does not answer is started on `pool` and left running (its findings come from the
     returned `Pending`), so it overlaps whatever the caller does next."""
     from .ir.build import build_api
-    from .spec import validate
+    from .spec import digest_memo, validate
     from .spec.refs import load
 
     # Parsing and building the IR make many long-lived objects and little garbage: the
@@ -93,6 +93,8 @@ def start_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, Pending, list[Fi
     gc.disable()
     try:
         ws = load(opts.specs)
+        docs = list(ws.docs.values())
+        digest_memo.attach(docs, opts.cache_dir)
         pending = validate.start(ws.roots, opts.cache_dir, pool.submit)
         api, findings = build_api(
             ws,
@@ -102,6 +104,7 @@ def start_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, Pending, list[Fi
             cache_dir=opts.cache_dir,
             group_by=opts.group_by,
         )
+        digest_memo.store(docs, opts.cache_dir)
     finally:
         if collecting:
             gc.enable()

@@ -93,12 +93,45 @@ def input_hashes(options: dict[str, str]) -> dict[str, str]:
 
 
 def read_tree(package_dir: Path) -> dict[str, bytes]:
+    """Every file under package_dir by its path in the package ("/"-separated), but the
+    manifest and anything under `__pycache__`."""
+    return {rel: _read(path) for rel, path in _files(package_dir).items()}
+
+
+def _files(package_dir: Path) -> dict[str, str]:
+    """The files `read_tree` reads: path in the package -> path on disk, sorted.
+    (os.scandir: a huge API's package has thousands of files, and pathlib's walk took
+    longer than reading them.)"""
     if not package_dir.is_dir():
         return {}
-    out: dict[str, bytes] = {}
-    for p in sorted(package_dir.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts and p.name != MANIFEST:
-            out[str(p.relative_to(package_dir))] = p.read_bytes()
+    out: dict[str, str] = {}
+    todo = [("", str(package_dir))]
+    while todo:
+        prefix, folder = todo.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name == "__pycache__":
+                    continue
+                if entry.is_dir():
+                    todo.append((f"{prefix}{entry.name}/", entry.path))
+                elif entry.is_file() and entry.name != MANIFEST:
+                    out[prefix + entry.name] = entry.path
+    return dict(sorted(out.items()))
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _signature(package_dir: Path) -> list[tuple[str, int, int, int]]:
+    """What tells whether the files under package_dir changed since they were read: their
+    paths, inodes, sizes and modification times (a run replaces the whole directory, so
+    each of its files is a new inode)."""
+    out = []
+    for rel, path in _files(package_dir).items():
+        st = os.stat(path)
+        out.append((rel, st.st_ino, st.st_size, st.st_mtime_ns))
     return out
 
 
@@ -156,10 +189,15 @@ def refusal(package_dir: Path) -> str | None:
 
 
 def changed_paths(
-    package_dir: Path, files: dict[str, bytes], manifest: bytes
+    package_dir: Path,
+    files: dict[str, bytes],
+    manifest: bytes,
+    current: dict[str, bytes] | None = None,
 ) -> list[str] | None:
-    """The paths a write would change (or remove); None when nothing at all would change."""
-    current = read_tree(package_dir)
+    """The paths a write would change (or remove); None when nothing at all would change.
+    `current`: what package_dir holds, when it was just read."""
+    if current is None:
+        current = read_tree(package_dir)
     changed = sorted(
         {k for k in files if current.get(k) != files[k]} | (set(current) - set(files))
     )
@@ -187,12 +225,20 @@ def write_package(
     if why:
         raise UsageError(why)
     target = target_of(package_dir)
+    # What the package held, read before taking the lock, with the signature it had
+    # throughout the read: reused under the lock while the signature is the same (a
+    # huge API's package is thousands of files, and most runs find no other run there).
+    seen: tuple[list[tuple[str, int, int, int]], dict[str, bytes]] | None = None
     try:
-        fresh = changed_paths(target, files, manifest) is None and not leftovers(target)
+        before = _signature(target)
+        current = read_tree(target)
+        if changed_paths(target, files, manifest, current) is None:
+            if not leftovers(target):
+                return []
+        elif before == _signature(target):
+            seen = (before, current)
     except OSError:  # another run's swap under way: look again under the lock
-        fresh = False
-    if fresh:
-        return []
+        pass
     target.parent.mkdir(parents=True, exist_ok=True)
     with locked(target, package_dir, on_wait, lock_timeout):
         why = refusal(package_dir)  # again: what stands there now is what is replaced
@@ -200,7 +246,10 @@ def write_package(
             raise UsageError(why)
         for path in leftovers(target):
             shutil.rmtree(path, ignore_errors=True)
-        changed = changed_paths(target, files, manifest)
+        if seen is not None and seen[0] == _signature(target):
+            changed = changed_paths(target, files, manifest, seen[1])
+        else:
+            changed = changed_paths(target, files, manifest)
         if changed is None:
             return []
         _write(target, files, manifest, changed)
@@ -295,9 +344,10 @@ def _write(
     # is for whoever imports it, not only for the user who generated it
     file_mode = tmp.stat().st_mode & 0o666
     try:
+        for folder in sorted({Path(rel).parent for rel in files}):
+            (tmp / folder).mkdir(parents=True, exist_ok=True)
         for rel, data in files.items():
             target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
             if rel not in changed:
                 _keep(package_dir / rel, target, file_mode)
             else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,10 @@ class Document:
     version: str  # "3.0" or "3.1"
     # keys written twice in one mapping (the last one is what `data` holds)
     duplicates: tuple[Finding, ...] = ()
+    # the digests of the last run's units, when a cache keeps them (digest_memo.py)
+    digest_memo: dict[bytes, str] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @cached_property
     def unit_digests(self) -> dict[str, str]:
@@ -90,7 +94,7 @@ class Document:
         the validation and of the example check survive an edit to it."""
         from .units import digests
 
-        return digests(self.data)
+        return digests(self.data, self.digest_memo)
 
     @cached_property
     def shape_sha256(self) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote
@@ -117,13 +118,41 @@ def shape_digest(node: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def digests(data: dict[str, Any]) -> dict[str, str]:
+def digests(
+    data: dict[str, Any], memo: dict[bytes, str] | None = None
+) -> dict[str, str]:
     """The root's digest and each unit's, in document order. The root's covers the
-    units' names (not their content): adding or removing a unit changes it."""
+    units' names (not their content): adding or removing a unit changes it.
+
+    `memo` carries digests from one run to the next (digest_memo.py): a unit's content,
+    as `content_key` spells it, -> its digest. A unit found in it is not walked again;
+    it is left holding this document's units only."""
     nodes = units(data)
     out = {ROOT: shape_digest(skeleton(data))}
-    out.update((key, shape_digest(node)) for key, node in nodes.items())
+    if memo is None:
+        out.update((key, shape_digest(node)) for key, node in nodes.items())
+        return out
+    fresh: dict[bytes, str] = {}
+    for key, node in nodes.items():
+        content = content_key(node)
+        if content is None:
+            out[key] = shape_digest(node)
+            continue
+        digest = fresh.get(content) or memo.get(content) or shape_digest(node)
+        out[key] = fresh[content] = digest
+    memo.clear()
+    memo.update(fresh)
     return out
+
+
+def content_key(node: Any) -> bytes | None:
+    """A key for exactly this content (prose included), much cheaper than a walk: equal
+    keys mean equal values in the same order. None for what `marshal` cannot write (a
+    YAML timestamp, nesting too deep), which is then walked every run."""
+    try:
+        return hashlib.sha256(marshal.dumps(node, 2)).digest()
+    except ValueError:
+        return None
 
 
 def body_digest(data: dict[str, Any]) -> str:

@@ -684,3 +684,89 @@ def test_an_example_whose_schema_reaches_the_root_is_rechecked_when_the_root_cha
     assert run() == []
     kind["enum"] = ["other"]
     assert len(run()) == 1
+
+
+def _memo_doc(tmp_path: Path, text: str) -> Any:
+    from generator.spec.reader import read_document
+
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    return read_document(path)
+
+
+def test_unit_digests_kept_between_runs_walk_only_what_an_edit_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest memo answers for every unit whose content did not change; a changed
+    unit, and only it, is walked again, and the digests are those a run without the memo
+    works out (prose left out as ever)."""
+    from generator.spec import digest_memo, units
+
+    cache = tmp_path / "cache"
+    walked: list[Any] = []
+    real = units.shape_digest
+    monkeypatch.setattr(units, "shape_digest", lambda n: walked.append(n) or real(n))
+    source = (DATA / "coverage31.yaml").read_text()
+    doc = _memo_doc(tmp_path, source)
+    digest_memo.attach([doc], cache)
+    first = doc.unit_digests
+    assert len(walked) == len(first)  # nothing known yet: the root and every unit
+    digest_memo.store([doc], cache)
+
+    edited = source.replace("enum: [fast, slow]", "enum: [fast]", 1)
+    assert edited != source
+    walked.clear()
+    doc = _memo_doc(tmp_path, edited)
+    digest_memo.attach([doc], cache)
+    second = doc.unit_digests
+    changed = [k for k in first if first[k] != second[k]]
+    assert len(changed) == 1 and changed[0] != units.ROOT
+    assert len(walked) == 2  # the root (always) and the edited unit
+    assert second == units.digests(_memo_doc(tmp_path, edited).data)
+    digest_memo.store([doc], cache)
+
+    # a prose edit: walked again (its content changed), the same digest (prose left out)
+    prose = edited.replace("enum: [fast]", "enum: [fast]\n          description: Fast.")
+    walked.clear()
+    doc = _memo_doc(tmp_path, prose)
+    digest_memo.attach([doc], cache)
+    assert doc.unit_digests == second and len(walked) == 2
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x00garbage", b"\xe9\x05\x00\x00\x00"])
+def test_a_damaged_digest_memo_is_ignored(tmp_path: Path, garbage: bytes) -> None:
+    from generator.spec import digest_memo, units
+
+    cache = tmp_path / "cache"
+    doc = _memo_doc(tmp_path, (DATA / "coverage31.yaml").read_text())
+    digest_memo.attach([doc], cache)
+    expected = doc.unit_digests
+    digest_memo.store([doc], cache)
+    (memo,) = (cache / "units").iterdir()
+    memo.write_bytes(garbage)
+    doc = _memo_doc(tmp_path, (DATA / "coverage31.yaml").read_text())
+    digest_memo.attach([doc], cache)
+    assert doc.unit_digests == expected == units.digests(doc.data)
+
+
+def test_a_unit_marshal_cannot_write_is_digested_every_run() -> None:
+    """A unit nested deeper than `marshal` goes has no memo key: it is walked every run,
+    with the digest a run without the memo gives it."""
+    from generator.spec import units
+
+    deep: Any = "leaf"
+    for _ in range(2100):
+        deep = {"x": deep}
+    data = {
+        "openapi": "3.1.0",
+        "components": {"schemas": {"Deep": deep, "Flat": {"type": "string"}}},
+    }
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)  # as the CLI does
+    try:
+        assert units.content_key(deep) is None
+        memo: dict[bytes, str] = {}
+        assert units.digests(data, memo) == units.digests(data)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(memo) == 1  # the flat unit only

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,39 @@ def test_an_interrupted_swap_puts_the_old_package_back(
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in package.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["p"]
+
+
+def test_a_package_another_run_wrote_while_this_one_waited_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a run read before it took the lock is reused only while the package is
+    unchanged: another run that wrote it meanwhile is seen, and the paths reported are
+    those this write changed."""
+    package = tmp_path / "p"
+    write_package(package, FILES, b"{}\n")
+    theirs = {**FILES, "models/cat.py": b"class Cat: ...\n"}
+    mine = {**FILES, "__init__.py": b"x = 2\n"}
+    real = output.locked
+
+    @contextmanager
+    def after_another_run(*args: Any, **kwargs: Any) -> Iterator[None]:
+        monkeypatch.setattr(output, "locked", real)
+        write_package(package, theirs, b"{}\n")  # it held the lock first
+        with real(*args, **kwargs):
+            yield
+
+    monkeypatch.setattr(output, "locked", after_another_run)
+    assert write_package(package, mine, b"{}\n") == ["__init__.py", "models/cat.py"]
+    assert output.read_tree(package) == mine
+
+
+def test_a_tree_is_read_by_paths_in_the_package(tmp_path: Path) -> None:
+    package = tmp_path / "p"
+    write_package(package, FILES, b"{}\n")
+    (package / "models" / "__pycache__").mkdir()
+    (package / "models" / "__pycache__" / "pet.pyc").write_bytes(b"\0")
+    assert output.read_tree(package) == FILES
+    assert output.read_tree(tmp_path / "missing") == {}
 
 
 def test_leftovers_name_their_run(tmp_path: Path) -> None:
