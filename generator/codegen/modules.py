@@ -232,13 +232,31 @@ def method_parameters(op: ir.Operation) -> list[str]:
         out.append("*")
     if body and not body.required:
         out.append(f"body: {body_type(op)} | Unset = UNSET")
-    out += [f"{p.py_name}: {annotation(p.schema)}" for p in named if p.required]
+    out += [
+        f"{p.py_name}: {annotation(p.schema)}"
+        for p in named
+        if p.required and constant_value(p) is None
+    ]
+    out += [
+        f"{p.py_name}: {annotation(p.schema)} = {constant_value(p)}"
+        for p in named
+        if constant_value(p) is not None
+    ]
     out += [
         f"{p.py_name}: {annotation(p.schema)} | Unset = UNSET"
         for p in named
         if not p.required
     ]
     return out
+
+
+def constant_value(p: ir.Parameter) -> str | None:
+    """The one value a required parameter admits, as Python; None when it admits more.
+    Such a parameter (Azure's `api-version`, the `X-Amz-Target` header of AWS's JSON APIs)
+    is filled in: the caller can only repeat what the spec already says."""
+    if p.required and p.schema.is_constant and not p.schema.class_name:
+        return py_literal(p.schema.enum_values[0])
+    return None
 
 
 def client_parameters(op: ir.Operation) -> list[str]:

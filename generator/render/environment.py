@@ -73,6 +73,7 @@ FILTERS: dict[str, Any] = {
     "limits_names": modules.limits_names,
     "limits_call": modules.limits_call,
     "method_parameters": modules.method_parameters,
+    "constant_value": modules.constant_value,
     "client_parameters": modules.client_parameters,
     "call_arguments": modules.call_arguments,
     "pager_arguments": modules.pager_arguments,

@@ -275,6 +275,34 @@ def test_grouped_operations_send_a_query_key(out_dir: Path) -> None:
     assert sent == [("/boards/b1", "key=k1"), ("/cards", "key=k1")]
 
 
+def test_a_required_parameter_of_one_value_is_filled_in(out_dir: Path) -> None:
+    """The caller need not repeat what the spec says (`api-version`, `X-Amz-Target`);
+    a required parameter of several values, or an optional one, is still the caller's.
+    """
+    pkg = _load(out_dir, "constant_parameters")
+    method = pkg.ConstantParametersClient.touch_thing
+    signature = inspect.signature(method)
+    assert signature.parameters["api_version"].default == "2023-01-01"
+    assert signature.parameters["x_amz_target"].default == "Things.Touch"
+    assert signature.parameters["level"].default == 3
+    assert signature.parameters["mode"].default is inspect.Parameter.empty
+    assert 'always "2023-01-01" (filled in)' in (method.__doc__ or "")
+    with _answering("constant_parameters", out_dir, [(204, "", b"")] * 2) as server:
+        with pkg.ConstantParametersClient(base_url=server.url) as client:
+            client.touch_thing("t1", mode="b")
+            client.touch_thing("t1", mode="a", note="only")
+        sent = [
+            (r.path, r.query, r.headers.get("x-amz-target")) for r in server.requests
+        ]
+    constant = {"api-version": ["2023-01-01"], "level": ["3"]}
+    assert sent == [
+        ("/things/t1", {**constant, "mode": ["b"]}, "Things.Touch"),
+        ("/things/t1", {**constant, "mode": ["a"], "note": ["only"]}, "Things.Touch"),
+    ]
+    with pytest.raises(TypeError, match="mode"):
+        signature.bind(None, "t1")  # a self, an id and no mode
+
+
 def test_query_api_key_not_in_error_messages(out_dir: Path) -> None:
     pkg = _load(out_dir, "apikey_query")
     fake = _load(out_dir, "apikey_query", "_fake_server")
