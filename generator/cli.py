@@ -228,6 +228,14 @@ def parser() -> argparse.ArgumentParser:
             action="store_true",
             help=f"do not read or write the cache ([tool.ciogen] cache, else {CACHE_DIR}/)",
         )
+        if name == "generate":
+            c.add_argument(
+                "-q",
+                "--quiet",
+                action="store_true",
+                help="do not list the specs' warnings, only count them (validate lists "
+                "them)",
+            )
         if name == "check":
             c.add_argument(
                 "--full",
@@ -350,7 +358,7 @@ def _notice(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def cmd_generate(opts: Options) -> int:
+def cmd_generate(opts: Options, quiet: bool = False, argv: Sequence[str] = ()) -> int:
     from .pipeline import render
     from .render.output import refusal, write_package
 
@@ -359,7 +367,15 @@ def cmd_generate(opts: Options) -> int:
     if why:
         raise UsageError(why)
     result = render(opts)
-    _warn(result.findings)
+    if not quiet:
+        _warn(result.findings)
+    elif result.findings:
+        # a huge third-party spec can have hundreds, the same on every run
+        print(
+            f"{len(result.findings)} warning(s) not shown; "
+            f"`{validate_command(argv)}` lists them",
+            file=sys.stderr,
+        )
     try:
         changed = write_package(where, result.files, result.manifest, _notice)
     except OSError as exc:
@@ -377,9 +393,19 @@ def cmd_generate(opts: Options) -> int:
 def regenerate_command(argv: Sequence[str]) -> str:
     """The command that brings a stale tree up to date: this one, as `generate`, with the
     same options (so a hook user sees exactly what to run)."""
-    args = [a for a in argv if a != "--full"]
-    if "check" in args:
-        args[args.index("check")] = "generate"
+    return _as_command(argv, "check", "generate", ("--full",))
+
+
+def validate_command(argv: Sequence[str]) -> str:
+    """The `validate` command that lists the warnings a quiet `generate` only counted."""
+    return _as_command(argv, "generate", "validate", ("-q", "--quiet"))
+
+
+def _as_command(argv: Sequence[str], old: str, new: str, drop: Sequence[str]) -> str:
+    """This run's command line as command `new`, without the options in `drop`."""
+    args = [a for a in argv if a not in drop]
+    if old in args:
+        args[args.index(old)] = new
     return "ciogen " + " ".join(shlex.quote(a) for a in args)
 
 
@@ -461,7 +487,7 @@ def _main(argv: list[str]) -> int:
     try:
         opts = options(args)
         if args.command == "generate":
-            return cmd_generate(opts)
+            return cmd_generate(opts, args.quiet, argv)
         if args.command == "check":
             return cmd_check(opts, args.full, argv)
         return cmd_validate(opts)

@@ -188,6 +188,27 @@ def test_a_package_for_another_api_carries_no_customerio_names(tmp_path: Path) -
     )
 
 
+def test_a_quiet_generate_counts_the_warnings_and_names_what_lists_them(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(SCHEMES)
+    base = ("--spec", "acme.yaml", "--package", "acme", "--no-cache", "--out", "out")
+    loud = run_cli("generate", *base, cwd=tmp_path)
+    listed = [l for l in loud.stderr.splitlines() if l.startswith("warning: ")]
+    assert loud.returncode == 0 and listed, loud.stderr
+    quiet = run_cli("generate", "-q", *base, cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "warning: " not in quiet.stderr
+    command = "ciogen validate --spec acme.yaml --package acme --no-cache --out out"
+    assert quiet.stderr.strip() == (
+        f"{len(listed)} warning(s) not shown; `{command}` lists them"
+    )
+    assert "file(s) written" in quiet.stdout or "up to date" in quiet.stdout
+    named = run_cli(*command.split()[1:], cwd=tmp_path)
+    assert [l for l in named.stderr.splitlines() if l.startswith("warning: ")] == listed
+
+
 def test_an_undefined_security_scheme_warns_and_generates(tmp_path: Path) -> None:
     spec = tmp_path / "acme.yaml"
     spec.write_text(SCHEMES)
