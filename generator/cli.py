@@ -410,30 +410,46 @@ def _as_command(argv: Sequence[str], old: str, new: str, drop: Sequence[str]) ->
 
 
 def cmd_check(opts: Options, full: bool, argv: Sequence[str]) -> int:
-    from .render.output import fast_check, read_tree, unified_diff
+    from .render.output import fast_check, read_tree, settled, unified_diff
 
     package_dir = opts.out / opts.package
-    if package_dir.exists() and not package_dir.is_dir():
-        raise UsageError(f"{package_dir} exists and is not a directory")
+
+    def look() -> str:
+        """The package's state: missing, empty, in sync (the manifest proves it), or to
+        be compared with a fresh render."""
+        if package_dir.exists() and not package_dir.is_dir():
+            raise UsageError(f"{package_dir} exists and is not a directory")
+        if not package_dir.exists():
+            return "missing"
+        if not any(package_dir.iterdir()):
+            return "empty"
+        if not full and fast_check(
+            package_dir, _spec_files(opts), [str(s) for s in opts.specs], opts.hashed()
+        ):
+            return "in sync"
+        return "render"
+
     try:
-        there = package_dir.exists() and any(package_dir.iterdir())
+        # as no run is writing it: a `generate` under way is waited for
+        state = settled(package_dir, look)
     except OSError as exc:
         raise UsageError(f"cannot read {package_dir}: {exc.strerror or exc}") from None
-    if not there:
-        state = "missing" if not package_dir.exists() else "empty"
+    if state in ("missing", "empty"):
         print(
             f"{package_dir}: {state}; run `{regenerate_command(argv)}`", file=sys.stderr
         )
         return 1
-    if not full and fast_check(
-        package_dir, _spec_files(opts), [str(s) for s in opts.specs], opts.hashed()
-    ):
+    if state == "in sync":
         print(f"{package_dir}: in sync")
         return 0
     from .pipeline import render
 
     result = render(opts)
-    stale, diff = unified_diff(result.files, read_tree(package_dir), str(package_dir))
+    try:
+        on_disk = settled(package_dir, lambda: read_tree(package_dir))
+    except OSError as exc:
+        raise UsageError(f"cannot read {package_dir}: {exc.strerror or exc}") from None
+    stale, diff = unified_diff(result.files, on_disk, str(package_dir))
     if not stale:
         print(f"{package_dir}: in sync")
         return 0

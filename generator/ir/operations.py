@@ -904,11 +904,14 @@ def unix_time_models(models: Mapping[str, ir.Schema]) -> frozenset[str]:
             schema = todo.pop()
             if schema.ref:
                 links.setdefault(schema.ref, set()).add(name)
-            elif _is_unix_time(schema):
-                found.append(name)
+            elif schema.kind == ir.PRIMITIVE:  # a leaf (most nodes: no lists made)
+                if schema.format == "unix-time":
+                    found.append(name)
             else:
-                todo += [p.schema for p in schema.properties]
-                todo += [*schema.variants, *([schema.items] if schema.items else [])]
+                todo.extend(p.schema for p in schema.properties)
+                todo.extend(schema.variants)
+                if schema.items is not None:
+                    todo.append(schema.items)
     reach = set(found)
     while found:
         for linker in links.get(found.pop(), ()):

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import UsageError
 from ..spec.files import spec_base, spec_name
@@ -45,6 +46,8 @@ MANIFEST = ".ciogen-manifest.json"
 # LOCK_NOTICE seconds and gives up (exit 2) after LOCK_TIMEOUT.
 LOCK_NOTICE = 1.0
 LOCK_TIMEOUT = 300.0
+
+T = TypeVar("T")
 
 
 def sha256_file(path: Path) -> str:
@@ -325,6 +328,69 @@ def locked(
         except OSError:
             pass
         os.close(fd)
+
+
+def settled(
+    package_dir: Path, read: Callable[[], T], timeout: float = LOCK_TIMEOUT
+) -> T:
+    """`read()` of package_dir as no run is writing it (what `check` sees). While a write
+    is under way (a run holds the lock file beside the package) this waits for it to end;
+    a read that fails, or that a write began during (a swap can take the package away
+    between two looks), is done again. The lock file is only locked, never created:
+    `check` writes nothing, and works in a read-only checkout."""
+    path = lock_file(target_of(package_dir))
+    deadline = time.monotonic() + timeout
+    while True:
+        _wait_unlocked(path, deadline)
+        before = _identity(path)
+        try:
+            result = read()
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise
+            continue
+        if _identity(path) == before and not _held(path):
+            return result
+        if time.monotonic() >= deadline:
+            raise UsageError(
+                f"{package_dir}: another ciogen run has been writing it for more than "
+                f"{timeout:g} s (lock file {path})"
+            )
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which lock file stands at `path`, and when it was last taken (None: none)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def _held(path: Path) -> bool:
+    """Whether a run holds the lock file at `path` (a run killed outright leaves the file
+    behind, unheld)."""
+    if not HAVE_FLOCK:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False  # no locks on this filesystem
+    finally:
+        os.close(fd)
+
+
+def _wait_unlocked(path: Path, deadline: float) -> None:
+    """Return once no run holds the lock file at `path`, or at the deadline."""
+    while _held(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _holder(fd: int) -> str:

@@ -706,7 +706,13 @@ def test_unit_digests_kept_between_runs_walk_only_what_an_edit_touched(
     walked: list[Any] = []
     real = units.shape_digest
     monkeypatch.setattr(units, "shape_digest", lambda n: walked.append(n) or real(n))
-    source = (DATA / "coverage31.yaml").read_text()
+    source = (
+        (DATA / "coverage31.yaml")
+        .read_text()
+        .replace(
+            "enum: [fast, slow]", "enum: [fast, slow]\n          description: Fast."
+        )
+    )
     doc = _memo_doc(tmp_path, source)
     digest_memo.attach([doc], cache)
     first = doc.unit_digests
@@ -726,7 +732,8 @@ def test_unit_digests_kept_between_runs_walk_only_what_an_edit_touched(
     digest_memo.store([doc], cache)
 
     # a prose edit: walked again (its content changed), the same digest (prose left out)
-    prose = edited.replace("enum: [fast]", "enum: [fast]\n          description: Fast.")
+    prose = edited.replace("description: Fast.", "description: Faster.")
+    assert prose != edited
     walked.clear()
     doc = _memo_doc(tmp_path, prose)
     digest_memo.attach([doc], cache)

@@ -132,3 +132,66 @@ def test_runs_into_one_package_at_once_take_turns(tmp_path: Path) -> None:
     names = sorted(p.name for p in package.iterdir())
     assert names == [".ciogen-manifest.json", "__init__.py", f"m{last}.py", "models"]
     assert [p.name for p in tmp_path.iterdir()] == ["p"]
+
+
+@pytest.mark.skipif(
+    not output.HAVE_FLOCK, reason="runs are not serialised without flock"
+)
+def test_check_waits_for_a_write_under_way_and_sees_its_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `check` that starts while a `generate` has moved the package aside (between the
+    two renames of its swap) waits for the write to end: no "missing", no traceback."""
+    import threading
+
+    from generator.cli import main
+
+    spec = ROOT / "tests" / "data" / "openapi" / "realworld" / "lint_clean.yaml"
+    base = ["--spec", str(spec), "--out", str(tmp_path), "--package", "p", "--no-cache"]
+    assert main(["generate", *base]) == 0
+    package = tmp_path / "p"
+    aside = tmp_path / ".p.ciogen-old-1-x"
+    swapping, waiting = threading.Event(), threading.Event()
+    sleep = output.time.sleep
+
+    def noted_sleep(seconds: float) -> None:
+        waiting.set()  # `check` found the lock held
+        sleep(seconds)
+
+    def writer() -> None:
+        with output.locked(package, package):
+            package.rename(aside)
+            swapping.set()
+            waiting.wait(timeout=60)
+            aside.rename(package)
+
+    monkeypatch.setattr(output.time, "sleep", noted_sleep)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    swapping.wait(timeout=60)
+    capsys.readouterr()
+    code = main(["check", *base])
+    thread.join()
+    assert waiting.is_set()
+    assert (code, capsys.readouterr().out.strip()) == (0, f"{package}: in sync")
+
+
+def test_a_lock_file_a_killed_run_left_does_not_hold_check(tmp_path: Path) -> None:
+    package = tmp_path / "p"
+    write_package(package, FILES, b"{}\n")
+    output.lock_file(package).write_text("12345\n")  # nobody holds it
+    assert output.settled(package, lambda: output.read_tree(package), 5) == FILES
+
+
+def test_a_read_a_swap_broke_is_done_again(tmp_path: Path) -> None:
+    package = tmp_path / "p"
+    write_package(package, FILES, b"{}\n")
+    reads: list[int] = []
+
+    def read() -> dict[str, bytes]:
+        reads.append(1)
+        if len(reads) == 1:
+            raise FileNotFoundError("the package went away mid-read")
+        return output.read_tree(package)
+
+    assert output.settled(package, read, 5) == FILES and len(reads) == 2
