@@ -48,6 +48,7 @@ LOCK_NOTICE = 1.0
 LOCK_TIMEOUT = 300.0
 
 T = TypeVar("T")
+_READ_ATTEMPTS = 5  # by `settled`, of a read that fails
 
 
 def sha256_file(path: Path) -> str:
@@ -340,14 +341,19 @@ def settled(
     `check` writes nothing, and works in a read-only checkout."""
     path = lock_file(target_of(package_dir))
     deadline = time.monotonic() + timeout
+    failed = 0
     while True:
         _wait_unlocked(path, deadline)
         before = _identity(path)
         try:
             result = read()
         except OSError:
-            if time.monotonic() >= deadline:
+            # a swap's doing is gone by the next look (the writer holds the lock until
+            # the package is back, and is waited for above); anything else stays
+            failed += 1
+            if failed >= _READ_ATTEMPTS or time.monotonic() >= deadline:
                 raise
+            time.sleep(0.05)
             continue
         if _identity(path) == before and not _held(path):
             return result

@@ -195,3 +195,18 @@ def test_a_read_a_swap_broke_is_done_again(tmp_path: Path) -> None:
         return output.read_tree(package)
 
     assert output.settled(package, read, 5) == FILES and len(reads) == 2
+
+
+def test_a_read_that_keeps_failing_is_reported_at_once(tmp_path: Path) -> None:
+    """An unreadable package is not a write under way: no waiting out the lock timeout."""
+    package = tmp_path / "p"
+    write_package(package, FILES, b"{}\n")
+    reads: list[int] = []
+
+    def read() -> dict[str, bytes]:
+        reads.append(1)
+        raise PermissionError("no")
+
+    with pytest.raises(PermissionError):
+        output.settled(package, read, 300)
+    assert len(reads) == output._READ_ATTEMPTS
