@@ -28,9 +28,9 @@ from ._fake_server import FakeServer, RecordedRequest, Reply, _Failure
 
 # ---- routing: request -> operation id ------------------------------------------------------
 
-# (operation id, method, path template, body property, its values): one row of the route
-# table `testing.py` takes from the specs.
-RouteRow = tuple[str, str, str, str, tuple[str, ...]]
+# (operation id, method, path template, body property, its values, what every call carries
+# in its query and headers): one row of the route table `testing.py` takes from the specs.
+RouteRow = tuple[str, str, str, str, tuple[str, ...], tuple[tuple[str, str, str], ...]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,18 @@ class _Route:
     # A body property that tells operations sharing a path apart, and its values.
     prop: str
     values: tuple[str, ...]
+    # ("query" or "header", name, value) every call carries: a query pair written in the
+    # path key (`/rest?method=...`), a constant parameter (an `X-Amz-Target` header).
+    fixed: tuple[tuple[str, str, str], ...]
+
+    def carried_by(self, request: RecordedRequest) -> bool:
+        for where, name, value in self.fixed:
+            if where == "header":
+                if request.headers.get(name) != value:
+                    return False
+            elif value not in request.query.get(name, ()):
+                return False
+        return True
 
 
 def compile_path(template: str) -> re.Pattern[str]:
@@ -56,18 +68,19 @@ def compile_path(template: str) -> re.Pattern[str]:
 
 
 class Router:
-    """The operation a recorded request calls, by method, path and body.
+    """The operation a recorded request calls, by method, path, query, headers and body.
 
-    `table` lists every operation, most specific first (fewer path parameters, then bodies
-    told apart by a property). Among the operations matching the method and path, the first
-    whose body property holds one of its values wins, then the first with no such property,
-    then the first.
+    `table` lists every operation, most specific first (fewer path parameters, then more
+    query pairs and headers its calls always carry, then bodies told apart by a property).
+    Among the operations matching the method and path whose fixed query pairs and headers
+    the request carries, the first whose body property holds one of its values wins, then
+    the first with no such property, then the first.
     """
 
     def __init__(self, table: Sequence[RouteRow]) -> None:
         self._routes = tuple(
-            _Route(operation_id, method, compile_path(path), prop, values)
-            for operation_id, method, path, prop, values in table
+            _Route(operation_id, method, compile_path(path), prop, values, fixed)
+            for operation_id, method, path, prop, values, fixed in table
         )
         self.operation_ids = frozenset(r.operation_id for r in self._routes)
 
@@ -76,7 +89,9 @@ class Router:
         candidates = [
             r
             for r in self._routes
-            if r.method == request.method and r.pattern.fullmatch(request.path)
+            if r.method == request.method
+            and r.pattern.fullmatch(request.path)
+            and r.carried_by(request)
         ]
         body = request.json
         for r in candidates:

@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import fixtures
-from ._fake_api import ApiFacts, FakeApi, Router, import_pytest
+from ._fake_api import ApiFacts, FakeApi, Router, RouteRow, import_pytest
 from ._fake_server import RecordedRequest
 from .app import AppClient
 from .pipelines import PipelinesClient
@@ -53,9 +53,10 @@ __all__ = [
 
 # ---- routing: request -> operation id ------------------------------------------------------
 
-# (operation id, method, path template, body property, its values), most specific first:
-# fewer path parameters, then bodies told apart by a property.
-_ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
+# (operation id, method, path template, body property, its values, what every call carries
+# in its query and headers), most specific first: fewer path parameters, then more of what
+# calls carry, then bodies told apart by a property.
+_ROUTE_TABLE: list[RouteRow] = [
     (
         "trackActionEvent",
         "POST",
@@ -72,6 +73,7 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
             "User Suppressed",
             "User Unsuppressed",
         ),
+        (),
     ),
     (
         "trackEmailEvent",
@@ -86,6 +88,7 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
             "Email Opened",
             "Email Unsubscribed",
         ),
+        (),
     ),
     (
         "trackEntityV2",
@@ -93,6 +96,7 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
         "/api/v2/entity",
         "type",
         ("delivery", "object", "person"),
+        (),
     ),
     (
         "trackMobileAppEvent",
@@ -108,60 +112,78 @@ _ROUTE_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
             "Application Uninstalled",
             "Application Updated",
         ),
+        (),
     ),
-    ("createCollection", "POST", "/v1/collections", "", ()),
-    ("createSegment", "POST", "/v1/segments", "", ()),
-    ("exportCustomers", "POST", "/v1/exports/customers", "", ()),
-    ("listCampaigns", "GET", "/v1/campaigns", "", ()),
-    ("listCollections", "GET", "/v1/collections", "", ()),
-    ("listExports", "GET", "/v1/exports", "", ()),
-    ("listMessages", "GET", "/v1/messages", "", ()),
-    ("listSegments", "GET", "/v1/segments", "", ()),
-    ("mergePeople", "POST", "/api/v1/merge_customers", "", ()),
-    ("pipelinesAlias", "POST", "/v1/alias", "", ()),
-    ("pipelinesBatch", "POST", "/v1/batch", "", ()),
-    ("pipelinesGroup", "POST", "/v1/group", "", ()),
-    ("pipelinesIdentify", "POST", "/v1/identify", "", ()),
-    ("pipelinesPage", "POST", "/v1/page", "", ()),
-    ("pipelinesScreen", "POST", "/v1/screen", "", ()),
-    ("pipelinesTrack", "POST", "/v1/track", "", ()),
-    ("searchCustomers", "POST", "/v1/customers", "", ()),
-    ("sendTransactionalEmail", "POST", "/v1/send/email", "", ()),
-    ("sendTransactionalPush", "POST", "/v1/send/push", "", ()),
-    ("sendTransactionalSms", "POST", "/v1/send/sms", "", ()),
-    ("trackAnonymousEvent", "POST", "/api/v1/events", "", ()),
-    ("trackBatchV2", "POST", "/api/v2/batch", "", ()),
+    ("createCollection", "POST", "/v1/collections", "", (), ()),
+    ("createSegment", "POST", "/v1/segments", "", (), ()),
+    ("exportCustomers", "POST", "/v1/exports/customers", "", (), ()),
+    ("listCampaigns", "GET", "/v1/campaigns", "", (), ()),
+    ("listCollections", "GET", "/v1/collections", "", (), ()),
+    ("listExports", "GET", "/v1/exports", "", (), ()),
+    ("listMessages", "GET", "/v1/messages", "", (), ()),
+    ("listSegments", "GET", "/v1/segments", "", (), ()),
+    ("mergePeople", "POST", "/api/v1/merge_customers", "", (), ()),
+    ("pipelinesAlias", "POST", "/v1/alias", "", (), ()),
+    ("pipelinesBatch", "POST", "/v1/batch", "", (), ()),
+    ("pipelinesGroup", "POST", "/v1/group", "", (), ()),
+    ("pipelinesIdentify", "POST", "/v1/identify", "", (), ()),
+    ("pipelinesPage", "POST", "/v1/page", "", (), ()),
+    ("pipelinesScreen", "POST", "/v1/screen", "", (), ()),
+    ("pipelinesTrack", "POST", "/v1/track", "", (), ()),
+    ("searchCustomers", "POST", "/v1/customers", "", (), ()),
+    ("sendTransactionalEmail", "POST", "/v1/send/email", "", (), ()),
+    ("sendTransactionalPush", "POST", "/v1/send/push", "", (), ()),
+    ("sendTransactionalSms", "POST", "/v1/send/sms", "", (), ()),
+    ("trackAnonymousEvent", "POST", "/api/v1/events", "", (), ()),
+    ("trackBatchV2", "POST", "/api/v2/batch", "", (), ()),
     (
         "addCustomersToSegment",
         "POST",
         "/api/v1/segments/{segment_id}/add_customers",
         "",
         (),
+        (),
     ),
-    ("addDevice", "PUT", "/api/v1/customers/{identifier}/devices", "", ()),
-    ("deleteCustomer", "DELETE", "/api/v1/customers/{identifier}", "", ()),
-    ("getCampaign", "GET", "/v1/campaigns/{campaign_id}", "", ()),
-    ("getCampaignMetrics", "GET", "/v1/campaigns/{campaign_id}/metrics", "", ()),
-    ("getCustomerAttributes", "GET", "/v1/customers/{customer_id}/attributes", "", ()),
-    ("getCustomerMessages", "GET", "/v1/customers/{customer_id}/messages", "", ()),
-    ("getCustomerSegments", "GET", "/v1/customers/{customer_id}/segments", "", ()),
-    ("identifyCustomer", "PUT", "/api/v1/customers/{identifier}", "", ()),
+    ("addDevice", "PUT", "/api/v1/customers/{identifier}/devices", "", (), ()),
+    ("deleteCustomer", "DELETE", "/api/v1/customers/{identifier}", "", (), ()),
+    ("getCampaign", "GET", "/v1/campaigns/{campaign_id}", "", (), ()),
+    ("getCampaignMetrics", "GET", "/v1/campaigns/{campaign_id}/metrics", "", (), ()),
+    (
+        "getCustomerAttributes",
+        "GET",
+        "/v1/customers/{customer_id}/attributes",
+        "",
+        (),
+        (),
+    ),
+    ("getCustomerMessages", "GET", "/v1/customers/{customer_id}/messages", "", (), ()),
+    ("getCustomerSegments", "GET", "/v1/customers/{customer_id}/segments", "", (), ()),
+    ("identifyCustomer", "PUT", "/api/v1/customers/{identifier}", "", (), ()),
     (
         "removeCustomersFromSegment",
         "POST",
         "/api/v1/segments/{segment_id}/remove_customers",
         "",
         (),
+        (),
     ),
-    ("suppressPerson", "POST", "/api/v1/customers/{identifier}/suppress", "", ()),
-    ("trackCustomerEvent", "POST", "/api/v1/customers/{identifier}/events", "", ()),
-    ("triggerBroadcast", "POST", "/v1/campaigns/{broadcast_id}/triggers", "", ()),
-    ("unsuppressPerson", "POST", "/api/v1/customers/{identifier}/unsuppress", "", ()),
+    ("suppressPerson", "POST", "/api/v1/customers/{identifier}/suppress", "", (), ()),
+    ("trackCustomerEvent", "POST", "/api/v1/customers/{identifier}/events", "", (), ()),
+    ("triggerBroadcast", "POST", "/v1/campaigns/{broadcast_id}/triggers", "", (), ()),
+    (
+        "unsuppressPerson",
+        "POST",
+        "/api/v1/customers/{identifier}/unsuppress",
+        "",
+        (),
+        (),
+    ),
     (
         "deleteDevice",
         "DELETE",
         "/api/v1/customers/{identifier}/devices/{device_id}",
         "",
+        (),
         (),
     ),
 ]

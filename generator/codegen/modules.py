@@ -254,9 +254,7 @@ def constant_value(p: ir.Parameter) -> str | None:
     """The one value a required parameter admits, as Python; None when it admits more.
     Such a parameter (Azure's `api-version`, the `X-Amz-Target` header of AWS's JSON APIs)
     is filled in: the caller can only repeat what the spec already says."""
-    if p.required and p.schema.is_constant and not p.schema.class_name:
-        return py_literal(p.schema.enum_values[0])
-    return None
+    return py_literal(p.schema.enum_values[0]) if p.is_constant else None
 
 
 def client_parameters(op: ir.Operation) -> list[str]:

@@ -186,6 +186,13 @@ class Parameter:
         a primitive, an enum or a `content` parameter's text is sent as it is."""
         return self.schema.kind not in (PRIMITIVE, ENUM) and not self.content_type
 
+    @property
+    def is_constant(self) -> bool:
+        """A required parameter that admits one value (Azure's `api-version`, the
+        `X-Amz-Target` header of AWS's JSON APIs): the client fills it in, and it tells
+        apart operations that share a method and path."""
+        return self.required and self.schema.is_constant and not self.schema.class_name
+
 
 @dataclass(frozen=True)
 class MediaExample:
@@ -582,6 +589,10 @@ class Route:
     path: str  # path template
     body_field: str = ""  # a body property that tells operations on one path apart
     body_values: tuple[str, ...] = ()  # its values for this operation
+    # (query or header, name, value) that every call of the operation carries: the pairs
+    # of its path key's query (`/rest?method=...`) and its constant parameters; header
+    # names lower-cased
+    fixed: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

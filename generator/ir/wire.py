@@ -162,17 +162,35 @@ def _route_discriminator(
     return "", ()
 
 
+def _route_fixed(op: ir.Operation) -> tuple[tuple[str, str, str], ...]:
+    """What every call of `op` carries in its query and headers (`ir.Route.fixed`)."""
+    out = {("query", name, value) for name, value in op.fixed_query}
+    for p in op.parameters:
+        if p.is_constant and p.location in ("query", "header"):
+            name = p.name.lower() if p.location == "header" else p.name
+            out.add((p.location, name, str(p.schema.enum_values[0])))
+    return tuple(sorted(out))
+
+
 def routes(
     operations: tuple[ir.Operation, ...], models: Models
 ) -> tuple[ir.Route, ...]:
-    """A route per operation, most specific first: fewer path parameters, then bodies told
-    apart by a property, then by operation id."""
+    """A route per operation, most specific first: fewer path parameters, then more fixed
+    query pairs and headers, then bodies told apart by a property, then by operation id.
+    """
     rows: list[ir.Route] = []
     for op in operations:
         prop, values = _route_discriminator(op, models)
-        rows.append(ir.Route(op.operation_id, op.method, op.path, prop, values))
+        fixed = _route_fixed(op)
+        rows.append(ir.Route(op.operation_id, op.method, op.path, prop, values, fixed))
     return tuple(
         sorted(
-            rows, key=lambda r: (r.path.count("{"), not r.body_values, r.operation_id)
+            rows,
+            key=lambda r: (
+                r.path.count("{"),
+                -len(r.fixed),
+                not r.body_values,
+                r.operation_id,
+            ),
         )
     )

@@ -1023,15 +1023,19 @@ def test_a_query_string_or_fragment_in_a_path_key_is_no_part_of_the_path(
     out_dir: Path,
 ) -> None:
     pkg = _load(out_dir, "query_in_path_keys")
-    with _answering("query_in_path_keys", out_dir, [(204, "", b"")] * 6) as server:
+    testing = _load(out_dir, "query_in_path_keys", "testing")
+    with _answering("query_in_path_keys", out_dir, [(204, "", b"")] * 7) as server:
         with pkg.QueryInPathKeysClient(base_url=server.url, max_retries=0) as client:
             client.search_photos(text="cats & dogs")
             client.get_photo_info(photo_id="p1")
             client.get_alerts(lat=1.5, lon=2)
             client.get_picture("u 1", key="k1", size="s")
             client.untag_resource("a/b", tag_keys=["t1", "t2"])
-            client.list_things(x_amz_target="Service.ListThings")
+            client.list_things()  # the header is filled in
+            client.get_thing()
         sent = [(r.method, r.path, r.raw_query) for r in server.requests]
+        targets = [r.headers.get("x-amz-target") for r in server.requests]
+        routed = [testing.route(r) for r in server.requests]
     assert sent == [
         ("GET", "/rest", "method=photos.search&text=cats%20%26%20dogs"),
         # a pair whose parameter is declared too is the parameter's to send
@@ -1040,6 +1044,18 @@ def test_a_query_string_or_fragment_in_a_path_key_is_no_part_of_the_path(
         ("GET", "/users/u%201/pic", "key=k1&size=s"),
         ("DELETE", "/tags/a%2Fb", "tagKeys=t1&tagKeys=t2"),
         ("POST", "/", ""),
+        ("POST", "/", ""),
+    ]
+    assert targets[-2:] == ["Service.ListThings", "Service.GetThing"]
+    # the testing kit tells apart calls on one method and path by what they carry
+    assert routed == [
+        "searchPhotos",
+        "getPhotoInfo",
+        "getAlerts",
+        "getPicture",
+        "untagResource",
+        "listThings",
+        "getThing",
     ]
     # the key's variables are asked for once, under the names the query sends
     params = inspect.signature(pkg.QueryInPathKeysClient.get_picture).parameters
