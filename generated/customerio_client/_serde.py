@@ -137,7 +137,8 @@ def json_object(value: Any) -> dict[str, Any]:
 
 
 def not_an_object(name: str, value: Any) -> TypeError:
-    """The error of the decoder of model `name` given a JSON value that is no object."""
+    """The error of the decoder of `name` (a model, or a union of models told apart by a
+    discriminator) given a JSON value that is no object."""
     return TypeError(f"{name} wants an object, got {_kind(value)}")
 
 

@@ -661,6 +661,8 @@ def models_module_imports(
             _add(imports, "typing", "Any", "Union")
             if m.discriminator:
                 _add(imports, "typing", "cast")
+                if m.discriminator.objects_only:
+                    _add(imports, "._serde", "not_an_object")
                 code.append("Mapping dict[str, Any]")
             else:
                 _add(imports, "._serde", "no_variant")

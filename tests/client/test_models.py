@@ -191,8 +191,10 @@ def _minimal(s: ir.Schema) -> Any:
 
 
 def _takes_objects_only(s: ir.Schema) -> bool:
-    """Whether every value of `s` is a JSON object (a model, a map)."""
+    """Whether every value of `s` is a JSON object (a model, a map, a union of models)."""
     s = MODELS.get(s.ref or s.class_name, s)
+    if s.kind == ir.UNION:
+        return bool(s.discriminator and s.discriminator.objects_only)
     return s.kind in (ir.OBJECT, ir.MAP)
 
 
@@ -207,7 +209,7 @@ NOT_OBJECTS = [([["a", 1]], "an array"), ("ab", "a string")]
 
 def _wrong_kinds() -> list[tuple[str, str, Any, str]]:
     """(model, field, a value of the wrong kind, what decoding it says) for every field of
-    every object model that is an array, an object or a map."""
+    every object model that is an array, an object or a map, or a union of objects."""
     rows = []
     for m in API.models:
         if m.kind != ir.OBJECT:
@@ -248,7 +250,7 @@ def test_a_field_of_the_wrong_json_kind_is_named_and_never_converted(
 
 def _wrong_items() -> list[tuple[str, str, str]]:
     """(model, array field, what an item that is no object says) for every array field
-    whose items are objects (models, maps)."""
+    whose items are objects (models, maps, unions of models)."""
     return sorted(
         (m.class_name, p.name, f"{_wants_an_object(p.schema.items)}, got a string")
         for m in API.models
@@ -270,6 +272,7 @@ def test_there_are_array_and_object_fields_to_check() -> None:
     assert len(WRONG_KINDS) >= 300
     in_arrays = {says.split(",")[0] for _, _, says in WRONG_ITEMS}
     assert {"expected an object", "PersonIdentifiers wants an object"} <= in_arrays
+    assert {"BatchItem wants an object", "EntityV2 wants an object"} <= in_arrays
 
 
 @pytest.mark.parametrize(
