@@ -20,7 +20,7 @@ from ._base_client import (
     warn_renamed,
 )
 from ._retry import DEFAULT_MAX_RETRIES
-from ._serde import to_json
+from ._serde import json_object, to_json
 from ._transport import AsyncTransport, Transport
 from ._types import DEFAULT_TIMEOUT, Timeout
 from .events import check_track_call
@@ -66,7 +66,7 @@ def _alias_call(body: Alias | Mapping[str, Any]) -> Call:
 
 
 def _parse_alias(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 def _batch_call(body: Batch | Mapping[str, Any]) -> Call:
@@ -86,7 +86,7 @@ def _batch_call(body: Batch | Mapping[str, Any]) -> Call:
 
 
 def _parse_batch(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 def _group_call(body: Group | Mapping[str, Any]) -> Call:
@@ -104,7 +104,7 @@ def _group_call(body: Group | Mapping[str, Any]) -> Call:
 
 
 def _parse_group(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 def _identify_call(body: Identify | Mapping[str, Any]) -> Call:
@@ -122,7 +122,7 @@ def _identify_call(body: Identify | Mapping[str, Any]) -> Call:
 
 
 def _parse_identify(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 def _page_call(body: Page | Mapping[str, Any]) -> Call:
@@ -140,7 +140,7 @@ def _page_call(body: Page | Mapping[str, Any]) -> Call:
 
 
 def _parse_page(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 def _screen_call(body: Screen | Mapping[str, Any]) -> Call:
@@ -158,7 +158,7 @@ def _screen_call(body: Screen | Mapping[str, Any]) -> Call:
 
 
 def _parse_screen(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 def _track_call(body: Track | Mapping[str, Any]) -> Call:
@@ -178,7 +178,7 @@ def _track_call(body: Track | Mapping[str, Any]) -> Call:
 
 
 def _parse_track(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 def _track_action_event_call(body: TrackActionEventRequest) -> Call:
@@ -196,7 +196,7 @@ def _track_action_event_call(body: TrackActionEventRequest) -> Call:
 
 
 def _parse_track_action_event(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 def _track_email_event_call(body: TrackEmailEventRequest) -> Call:
@@ -214,7 +214,7 @@ def _track_email_event_call(body: TrackEmailEventRequest) -> Call:
 
 
 def _parse_track_email_event(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 def _track_mobile_app_event_call(body: TrackMobileAppEventRequest) -> Call:
@@ -232,7 +232,7 @@ def _track_mobile_app_event_call(body: TrackMobileAppEventRequest) -> Call:
 
 
 def _parse_track_mobile_app_event(data: Any) -> dict[str, Any] | None:
-    return None if data is None else dict(data)
+    return None if data is None else json_object(data)
 
 
 class PipelinesClient(BaseClient):

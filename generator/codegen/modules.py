@@ -137,6 +137,8 @@ def _add_types(imports: dict[str, set[str]], code: str) -> None:
     for helper in (
         "unix_time",
         "decode_enum",
+        "json_array",
+        "json_object",
         "parse_date",
         "parse_datetime",
         "is_date_text",
@@ -675,15 +677,16 @@ def models_module_imports(
             _add(imports, "typing", "Any", "Union")
             if m.discriminator:
                 _add(imports, "typing", "cast")
+                if m.discriminator.objects_only:
+                    _add(imports, "._serde", "not_an_object")
                 code.append("Mapping dict[str, Any]")
             else:
                 _add(imports, "._serde", "no_variant")
             for v in m.variants:
-                code += [
-                    annotation(v),
-                    variant_decode(v, "data"),
-                    " ".join(matcher_checks(v, "data")),
-                ]
+                code.append(annotation(v))
+                if not m.discriminator:  # it decodes by shape, with these
+                    code.append(variant_decode(v, "data"))
+                    code.append(" ".join(matcher_checks(v, "data")))
             # an alias annotated as one (see layout.alias_head): its quoted variants are
             # type expressions either way
             if "TypeAlias" in alias_head(m.class_name):

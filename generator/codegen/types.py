@@ -131,14 +131,18 @@ def _decode(s: ir.Schema, expr: str, depth: int) -> str:
         return f"decode_enum({s.class_name}, {expr})"
     if k == UNION and s.class_name:
         return f"decode_{s.class_name}({expr})"
+    # a container is checked for its JSON kind before it is copied or walked (_serde's
+    # json_array, json_object): `list("ab")` and `dict([["a", 1]])` would pass as data
     if k == ARRAY:
         item = decode(s.items or ir.Schema(kind=ANY), var, depth + 1)
-        return f"list({expr})" if item == var else f"[{item} for {var} in {expr}]"
+        array = f"json_array({expr})"
+        return array if item == var else f"[{item} for {var} in {array}]"
     if k == MAP:
         item = decode(s.items or ir.Schema(kind=ANY), var, depth + 1)
+        obj = f"json_object({expr})"
         if item == var:
-            return f"dict({expr})"
-        return f"{{k{depth}: {item} for k{depth}, {var} in {expr}.items()}}"
+            return obj
+        return f"{{k{depth}: {item} for k{depth}, {var} in {obj}.items()}}"
     if k == PRIMITIVE and s.type == "string" and s.format in ("date-time", "date"):
         return f"parse_{'datetime' if s.format == 'date-time' else 'date'}({expr})"
     return expr

@@ -100,6 +100,9 @@ class Discriminator:
     mapping: tuple[tuple[str, str], ...]  # (value, schema class_name), sorted by value
     # mapped classes that are unions themselves (decoded by their own decoder, not from_dict)
     unions: tuple[str, ...] = ()
+    # every variant (and every variant of a variant that is a union) is an object model or
+    # a map: the decoder refuses any other JSON value instead of keeping it as raw data
+    objects_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -952,8 +952,12 @@ def _with_variant_shapes(model: Schema, models: dict[str, Schema]) -> Schema:
                 {c for _, c in disc.mapping if c in models and models[c].kind == UNION}
             )
         )
-        if nested:
-            model = replace(model, discriminator=replace(disc, unions=nested))
+        objects_only = _objects_only(model, models, {model.class_name})
+        if nested or objects_only:
+            model = replace(
+                model,
+                discriminator=replace(disc, unions=nested, objects_only=objects_only),
+            )
     variants = tuple(
         (
             replace(v, required=models[v.ref].required)
@@ -963,6 +967,26 @@ def _with_variant_shapes(model: Schema, models: dict[str, Schema]) -> Schema:
         for v in model.variants
     )
     return model if variants == model.variants else replace(model, variants=variants)
+
+
+def _objects_only(union: Schema, models: dict[str, Schema], seen: set[str]) -> bool:
+    """Whether every value of `union` is a JSON object: each variant an object model or a
+    map, never null, or a union (followed through its link; `seen` ends a cycle) of such.
+    """
+    for v in union.variants:
+        if v.nullable:
+            return False
+        if v.kind == UNION:
+            inner = models.get(v.ref or v.class_name)
+            if inner is None or inner.nullable:
+                return False
+            if inner.class_name not in seen:
+                seen.add(inner.class_name)
+                if not _objects_only(inner, models, seen):
+                    return False
+        elif v.kind not in (OBJECT, MAP):
+            return False
+    return True
 
 
 def model_modules(

@@ -50,8 +50,18 @@ def base_url_for(
     if base_url:
         return base_url.rstrip("/")
     if region not in regions:
-        choices = ", ".join(repr(r) for r in regions)
-        raise ValueError(f"{client}: unknown region {region!r} (choose from {choices})")
+        # `region="EU"` means "eu": any case names a region, when it names only one
+        same = [
+            r
+            for r in regions
+            if isinstance(region, str) and r.lower() == region.lower()
+        ]
+        if len(same) != 1:
+            choices = ", ".join(repr(r) for r in regions)
+            raise ValueError(
+                f"{client}: unknown region {region!r} (choose from {choices})"
+            )
+        region = same[0]
     url = regions[region]
     if "://" not in url:
         raise ValueError(

@@ -1,9 +1,9 @@
 """Conversion between model objects and JSON-ready data.
 
 `to_json` turns anything a user may pass (models, enums, datetimes, dicts, lists) into plain
-JSON data, dropping fields that were never set. The `parse_*` and `decode_enum` helpers go
-the other way for the generated `from_dict` methods, and `where_decoding_failed` says which
-field a body that did not match its schema failed at.
+JSON data, dropping fields that were never set. The `parse_*`, `json_array`, `json_object`
+and `decode_enum` helpers go the other way for the generated `from_dict` methods, and
+`where_decoding_failed` says which field a body that did not match its schema failed at.
 """
 
 from __future__ import annotations
@@ -112,9 +112,38 @@ def is_datetime_text(value: str) -> bool:
     return True
 
 
+def json_array(value: Any) -> list[Any]:
+    """A JSON array's items, as a new list.
+
+    Any other JSON value raises TypeError saying what came (`expected an array, got a
+    string`): `list()` would split a string into its characters and keep only an object's
+    keys, so a response of the wrong shape would pass as data.
+    """
+    if isinstance(value, list):
+        return list(value)
+    raise TypeError(f"expected an array, got {_kind(value)}")
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    """A JSON object, as a new dict.
+
+    Any other JSON value raises TypeError saying what came (`expected an object, got an
+    array`): `dict()` would take an array of pairs for an object.
+    """
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"expected an object, got {_kind(value)}")
+
+
+def not_an_object(name: str, value: Any) -> TypeError:
+    """The error of the decoder of `name` (a model, or a union of models told apart by a
+    discriminator) given a JSON value that is no object."""
+    return TypeError(f"{name} wants an object, got {_kind(value)}")
+
+
 def no_variant(union: str, value: Any) -> ValueError:
     """The error of a union decoder given a value that has none of its variants' shapes."""
-    return ValueError(f"{type(value).__name__} value matches no variant of {union}")
+    return ValueError(f"{_kind(value)} matches no variant of {union}")
 
 
 def decode_enum(cls: type[E], value: Any) -> E | Any:
@@ -192,8 +221,9 @@ def where_decoding_failed(tb: TracebackType | None) -> tuple[str, str]:
     ("", "") when it failed outside the models' `from_dict` methods.
 
     Only the error path pays for this: the generated `from_dict` stays one plain
-    expression per field, and the field is found from the line each frame failed on (one
-    keyword argument of the `return cls(...)` per field, as the generator writes them).
+    expression per field, and the field is found from the keyword argument of `return
+    cls(...)` that holds the line each frame failed on (one per field, as the generator
+    writes them).
     """
     steps: list[str] = []
     wrong = ""
@@ -206,7 +236,7 @@ def where_decoding_failed(tb: TracebackType | None) -> tuple[str, str]:
             model = owner.__name__ if isinstance(owner, type) else "a model"
             data = frame.f_locals.get("data")
             if not isinstance(data, Mapping):
-                wrong = f"{model} wants an object, got {_kind(data)}"
+                wrong = str(not_an_object(model, data))
             else:
                 name = _failing_field(frame.f_code.co_filename, tb.tb_lineno)
                 steps.append(f"field {name} of {model}" if name else model)
@@ -227,10 +257,23 @@ def _failing_field(filename: str, lineno: int) -> str:
     for i in range(start):  # up from the failing line: the nearest argument above it
         keyword = _KEYWORD.match(lines[i])
         if keyword and len(keyword.group(1)) == indent:
-            # this argument runs from line i down to the failing line (index 0)
-            found = _WIRE_NAME.search("".join(reversed(lines[: i + 1])))
+            found = _WIRE_NAME.search(_argument(filename, lineno - i, indent))
             return found.group(1) if found else ""
     return ""
+
+
+def _argument(filename: str, first: int, indent: int) -> str:
+    """The text of the keyword argument that starts on line `first`: down to the next
+    argument at its `indent` or the end of the call. All of it, not only the lines down
+    to the failing one: the line an error is reported on may come before the field's name
+    (`[` of a comprehension black split over lines, whose iterable holds the name)."""
+    text = [linecache.getline(filename, first)]
+    line = linecache.getline(filename, first + 1)
+    # its own lines are indented deeper; its closing `),` holds no name
+    while line.strip() and len(line) - len(line.lstrip()) > indent:
+        text.append(line)
+        line = linecache.getline(filename, first + len(text))
+    return "".join(text)
 
 
 def _kind(value: Any) -> str:
@@ -245,4 +288,6 @@ def _kind(value: Any) -> str:
         return "a string"
     if isinstance(value, list):
         return "an array"
-    return type(value).__name__  # never an object here: a Mapping was wanted
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__  # no JSON value: a caller's own

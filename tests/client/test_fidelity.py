@@ -267,6 +267,9 @@ def test_a_field_of_the_wrong_type_raises_the_typed_error(cio: FakeCustomerIO) -
         with pytest.raises(APIResponseValidationError) as caught:
             app.list_messages()
     assert caught.value.body == {"messages": "text"}
+    assert str(caught.value).endswith(
+        'at field "messages" of ListMessagesResponse: expected an array, got a string'
+    )
 
 
 _NESTED = 'PersonIdentifiers, in field "identifiers" of CustomerSearchPage'
@@ -279,7 +282,19 @@ SEARCH_ANSWERS = [
         {"identifiers": [7]},
         'at field "identifiers" of CustomerSearchPage: PersonIdentifiers wants an object',
     ),
-    ({"ids": None}, 'at field "ids" of CustomerSearchPage: '),
+    (
+        {"ids": None},
+        'at field "ids" of CustomerSearchPage: expected an array, got null',
+    ),
+    # `list()` made the first ['a', 'b', 'c']; the second's keys were taken for items
+    (
+        {"ids": "abc"},
+        'at field "ids" of CustomerSearchPage: expected an array, got a string',
+    ),
+    (
+        {"identifiers": {"email": "a"}},
+        'at field "identifiers" of CustomerSearchPage: expected an array, got an object',
+    ),
     (["a", "list"], "schema: CustomerSearchPage wants an object, got an array"),
 ]
 
@@ -304,6 +319,35 @@ def test_a_mismatched_answer_names_the_field_and_model(
             "200 from POST /v1/customers: the response does not match its schema"
         )
         assert says in message
+
+
+@pytest.mark.parametrize(
+    "body,kind", [([["success", True]], "an array"), ("ok", "a string")]
+)
+def test_an_answer_that_is_no_object_is_never_made_one(
+    cio: FakeCustomerIO, body: object, kind: str
+) -> None:
+    """A Pipelines call answers a free-form object: `dict()` made an array of pairs
+    one, and a string an error about "dictionary update sequence" elements."""
+    cio.set_response("pipelinesIdentify", body)
+    says = (
+        "200 from POST /v1/identify: the response does not match its schema: "
+        f"expected an object, got {kind}"
+    )
+
+    async def in_async() -> APIResponseValidationError:
+        async with AsyncPipelinesClient("cdp-key-123456", base_url=cio.url) as cdp:
+            with pytest.raises(APIResponseValidationError) as caught:
+                await cdp.identify({"userId": "u-1"})
+        return caught.value
+
+    with PipelinesClient("cdp-key-123456", base_url=cio.url) as cdp:
+        with pytest.raises(APIResponseValidationError) as caught:
+            cdp.identify({"userId": "u-1"})
+    for error in (caught.value, asyncio.run(in_async())):
+        assert str(error) == says
+        assert error.body == body and isinstance(error.__cause__, TypeError)
+    assert len(cio.calls("pipelinesIdentify")) == 2
 
 
 # ---- pagination: start/limit and the next cursor ------------------------------------------

@@ -160,3 +160,140 @@ def test_a_missing_required_field_is_named_with_its_model(class_name: str) -> No
     error, (where, wrong) = _decode_error(class_name, {})
     assert isinstance(error, KeyError) and not wrong
     assert where == f'field "{error.args[0]}" of {class_name}'
+
+
+# ---- a field of the wrong JSON kind: never converted, always named ------------------------
+
+MODELS = {m.class_name: m for m in API.models}
+
+
+def _minimal(s: ir.Schema) -> Any:
+    """A small JSON value of `s` that decodes: its required fields only."""
+    s = MODELS.get(s.ref or s.class_name, s)
+    if s.kind == ir.OBJECT:
+        return {p.name: _minimal(p.schema) for p in s.properties if p.required}
+    if s.kind == ir.UNION:
+        if s.discriminator:
+            tag, cls = s.discriminator.mapping[0]
+            return {**_minimal(MODELS[cls]), s.discriminator.property_name: tag}
+        return _minimal(s.variants[0])
+    if s.kind == ir.ARRAY:
+        return []
+    if s.kind == ir.MAP:
+        return {}
+    if s.kind == ir.ENUM:
+        return s.enum_values[0]
+    if s.kind == ir.PRIMITIVE:
+        if s.format in ("date-time", "date"):
+            return "2024-01-15T10:30:00Z" if s.format == "date-time" else "2024-01-15"
+        return {"string": "x", "integer": 1, "number": 1.5, "boolean": True}.get(s.type)
+    return None
+
+
+def _takes_objects_only(s: ir.Schema) -> bool:
+    """Whether every value of `s` is a JSON object (a model, a map, a union of models)."""
+    s = MODELS.get(s.ref or s.class_name, s)
+    if s.kind == ir.UNION:
+        return bool(s.discriminator and s.discriminator.objects_only)
+    return s.kind in (ir.OBJECT, ir.MAP)
+
+
+def _wants_an_object(s: ir.Schema) -> str:
+    """What decoding a value of `s` that is no object says (its name, when it has one)."""
+    return f"{s.class_name} wants an object" if s.class_name else "expected an object"
+
+
+NOT_ARRAYS = [("text", "a string"), (5, "a number"), ({"a": 1}, "an object")]
+NOT_OBJECTS = [([["a", 1]], "an array"), ("ab", "a string")]
+
+
+def _wrong_kinds() -> list[tuple[str, str, Any, str]]:
+    """(model, field, a value of the wrong kind, what decoding it says) for every field of
+    every object model that is an array, an object or a map, or a union of objects."""
+    rows = []
+    for m in API.models:
+        if m.kind != ir.OBJECT:
+            continue
+        for p in m.properties:
+            s = p.schema
+            if s.kind == ir.ARRAY:
+                rows += [
+                    (m.class_name, p.name, value, f"expected an array, got {kind}")
+                    for value, kind in NOT_ARRAYS
+                ]
+            elif _takes_objects_only(s):
+                rows += [
+                    (m.class_name, p.name, value, f"{_wants_an_object(s)}, got {kind}")
+                    for value, kind in NOT_OBJECTS
+                ]
+    return sorted(rows, key=lambda r: (r[0], r[1], r[3]))
+
+
+WRONG_KINDS = _wrong_kinds()
+
+
+@pytest.mark.parametrize(
+    "class_name,name,value,says",
+    WRONG_KINDS,
+    ids=[f"{c}.{n}-{s.rpartition(' ')[2]}" for c, n, _, s in WRONG_KINDS],
+)
+def test_a_field_of_the_wrong_json_kind_is_named_and_never_converted(
+    class_name: str, name: str, value: Any, says: str
+) -> None:
+    """`list("text")` would be its characters and `dict([["a", 1]])` an object: each
+    raises instead, and says which field wanted what and what came (in JSON's words)."""
+    data = _minimal(MODELS[class_name])
+    decode(class_name, data)  # the rest of the object decodes
+    error, (where, wrong) = _decode_error(class_name, {**data, name: value})
+    assert (where, wrong or str(error)) == (f'field "{name}" of {class_name}', says)
+
+
+def _wrong_items() -> list[tuple[str, str, str]]:
+    """(model, array field, what an item that is no object says) for every array field
+    whose items are objects (models, maps, unions of models)."""
+    return sorted(
+        (m.class_name, p.name, f"{_wants_an_object(p.schema.items)}, got a string")
+        for m in API.models
+        if m.kind == ir.OBJECT
+        for p in m.properties
+        if p.schema.kind == ir.ARRAY
+        and p.schema.items is not None
+        and _takes_objects_only(p.schema.items)
+    )
+
+
+WRONG_ITEMS = _wrong_items()
+
+
+def test_there_are_array_and_object_fields_to_check() -> None:
+    wanted = {says.split(",")[0] for _, _, _, says in WRONG_KINDS}
+    assert {"expected an array", "expected an object"} <= wanted
+    assert "Context wants an object" in wanted  # a model
+    assert len(WRONG_KINDS) >= 300
+    in_arrays = {says.split(",")[0] for _, _, says in WRONG_ITEMS}
+    assert {"expected an object", "PersonIdentifiers wants an object"} <= in_arrays
+    assert {"BatchItem wants an object", "EntityV2 wants an object"} <= in_arrays
+
+
+@pytest.mark.parametrize(
+    "class_name,name,says", WRONG_ITEMS, ids=[f"{c}.{n}" for c, n, _ in WRONG_ITEMS]
+)
+def test_an_array_item_of_the_wrong_json_kind_is_named(
+    class_name: str, name: str, says: str
+) -> None:
+    field = next(p for p in MODELS[class_name].properties if p.name == name)
+    assert field.schema.items is not None
+    data = {
+        **_minimal(MODELS[class_name]),
+        name: [_minimal(field.schema.items), "text"],
+    }
+    error, (where, wrong) = _decode_error(class_name, data)
+    assert (where, wrong or str(error)) == (f'field "{name}" of {class_name}', says)
+
+
+def test_arrays_and_objects_of_the_right_kind_decode_to_copies() -> None:
+    emails, data = ["a@example.com"], {"plan": "pro"}
+    trigger = models.BroadcastTrigger.from_dict({"emails": emails, "data": data})
+    assert trigger.emails == emails and type(trigger.emails) is list
+    assert trigger.data == data and type(trigger.data) is dict
+    assert trigger.emails is not emails and trigger.data is not data

@@ -160,10 +160,20 @@ def test_default_region_is_us(client_name: str) -> None:
 
 
 @pytest.mark.parametrize("client_name", sorted(CLIENT_NAMES))
-@pytest.mark.parametrize("region", ["", "US", "au", "eu "])
+@pytest.mark.parametrize("region", ["", "au", "eu ", "e u"])
 def test_unknown_region_is_rejected(client_name: str, region: str) -> None:
-    with pytest.raises(ValueError, match="region"):
+    with pytest.raises(ValueError, match=f"unknown region {region!r}"):
         make_client(client_name, region=region)
+
+
+@pytest.mark.parametrize("client_name", sorted(CLIENT_NAMES))
+@pytest.mark.parametrize("region", ["US", "EU", "Eu"])
+def test_a_region_in_any_case_selects_that_region(
+    client_name: str, region: str
+) -> None:
+    """Customer.io writes its regions US and EU; the client's names are lowercase."""
+    client = make_client(client_name, region=region)
+    assert client.base_url == client_class(client_name).REGIONS[region.lower()]
 
 
 @pytest.mark.parametrize("client_name", sorted(CLIENT_NAMES))

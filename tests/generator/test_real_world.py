@@ -633,6 +633,24 @@ def test_a_discriminated_union_whose_branch_is_a_union_decodes(out_dir: Path) ->
     )
 
 
+def test_a_discriminated_union_of_objects_refuses_any_other_value(
+    out_dir: Path,
+) -> None:
+    """Every value of `Entity` is an object: a string or an array was handed back as the
+    raw "dict"; it raises now, naming the union. A union that maps a value to an array
+    (lint_clean's `getContent`, as GitHub's description does) keeps an array as it came.
+    """
+    models = _load(out_dir, "nested_union", "models")
+    for value, kind in (("person", "a string"), ([{"type": "person"}], "an array")):
+        with pytest.raises(TypeError, match=f"^Entity wants an object, got {kind}$"):
+            models.decode_Entity(value)
+    with pytest.raises(TypeError, match="^PersonOperation wants an object, got null$"):
+        models.decode_PersonOperation(None)
+    entries = [{"name": "a"}]
+    lint = _load(out_dir, "lint_clean", "models")
+    assert lint.decode_GetContentResponse(entries) is entries
+
+
 # ---- operations grouped by tag ------------------------------------------------------------
 
 

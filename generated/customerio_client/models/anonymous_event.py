@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json, unix_time
+from .._serde import json_object, to_json, unix_time
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -69,7 +69,7 @@ class AnonymousEvent:
             name=data["name"],
             type_=data.get("type", UNSET),
             timestamp=data.get("timestamp", UNSET),
-            data=(dict(data["data"]) if "data" in data else UNSET),
+            data=(json_object(data["data"]) if "data" in data else UNSET),
             id_=data.get("id", UNSET),
             anonymous_id=data.get("anonymous_id", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import to_json
+from .._serde import json_array, json_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class Batch:
         known = {"batch", "context", "integrations"}
         return cls(
             batch=(
-                [decode_BatchItem(x0) for x0 in data["batch"]]
+                [decode_BatchItem(x0) for x0 in json_array(data["batch"])]
                 if "batch" in data
                 else UNSET
             ),
@@ -74,7 +74,7 @@ class Batch:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                dict(data["integrations"]) if "integrations" in data else UNSET
+                json_object(data["integrations"]) if "integrations" in data else UNSET
             ),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Union, cast
 
+from .._serde import not_an_object
+
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
@@ -39,7 +41,8 @@ BatchItem: TypeAlias = Union[
 
 def decode_BatchItem(data: Any) -> BatchItem:
     """Pick the variant by "type", never by trial; a value the spec
-    does not map (a variant this client does not know yet) is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict, and a
+    JSON value that is no object (every variant is one) is a TypeError."""
     from .alias import Alias
     from .group import Group
     from .identify import Identify
@@ -47,7 +50,9 @@ def decode_BatchItem(data: Any) -> BatchItem:
     from .screen import Screen
     from .track import Track
 
-    tag = data.get("type") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise not_an_object("BatchItem", data)
+    tag = data.get("type")
     if tag == "alias":
         return Alias.from_dict(data)
     if tag == "group":

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import to_json
+from .._serde import json_array, to_json
 
 if TYPE_CHECKING:
     from .entity_v2 import EntityV2
@@ -45,6 +45,6 @@ class BatchV2:
 
         known = {"batch"}
         return cls(
-            batch=[decode_EntityV2(x0) for x0 in data["batch"]],
+            batch=[decode_EntityV2(x0) for x0 in json_array(data["batch"])],
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

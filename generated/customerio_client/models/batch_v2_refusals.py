@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import json_array, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -44,7 +44,10 @@ class BatchV2Refusals:
         known = {"errors"}
         return cls(
             errors=(
-                [BatchV2RefusalsErrorsItem.from_dict(x0) for x0 in data["errors"]]
+                [
+                    BatchV2RefusalsErrorsItem.from_dict(x0)
+                    for x0 in json_array(data["errors"])
+                ]
                 if "errors" in data
                 else UNSET
             ),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import json_array, json_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -88,12 +88,14 @@ class BroadcastTrigger:
             "id_ignore_missing",
         }
         return cls(
-            data=(dict(data["data"]) if "data" in data else UNSET),
-            recipients=(dict(data["recipients"]) if "recipients" in data else UNSET),
-            emails=(list(data["emails"]) if "emails" in data else UNSET),
-            ids=(list(data["ids"]) if "ids" in data else UNSET),
+            data=(json_object(data["data"]) if "data" in data else UNSET),
+            recipients=(
+                json_object(data["recipients"]) if "recipients" in data else UNSET
+            ),
+            emails=(json_array(data["emails"]) if "emails" in data else UNSET),
+            ids=(json_array(data["ids"]) if "ids" in data else UNSET),
             per_user_data=(
-                [dict(x0) for x0 in data["per_user_data"]]
+                [json_object(x0) for x0 in json_array(data["per_user_data"])]
                 if "per_user_data" in data
                 else UNSET
             ),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .._serde import decode_enum, to_json
+from .._serde import decode_enum, json_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -134,7 +134,7 @@ class Context:
                 if "channel" in data
                 else UNSET
             ),
-            campaign=(dict(data["campaign"]) if "campaign" in data else UNSET),
+            campaign=(json_object(data["campaign"]) if "campaign" in data else UNSET),
             page=(ContextPage.from_dict(data["page"]) if "page" in data else UNSET),
             library=(
                 ContextLibrary.from_dict(data["library"])

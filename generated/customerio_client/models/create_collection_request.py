@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import json_array, json_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -51,7 +51,11 @@ class CreateCollectionRequest:
         known = {"name", "data", "url"}
         return cls(
             name=data["name"],
-            data=([dict(x0) for x0 in data["data"]] if "data" in data else UNSET),
+            data=(
+                [json_object(x0) for x0 in json_array(data["data"])]
+                if "data" in data
+                else UNSET
+            ),
             url=data.get("url", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import json_object, to_json
 
 __all__ = [
     "CustomerSearch",
@@ -40,6 +40,6 @@ class CustomerSearch:
     def from_dict(cls, data: Mapping[str, Any]) -> CustomerSearch:
         known = {"filter"}
         return cls(
-            filter_=dict(data["filter"]),
+            filter_=json_object(data["filter"]),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import to_json
+from .._serde import json_array, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -58,11 +58,14 @@ class CustomerSearchPage:
         known = {"identifiers", "ids", "next"}
         return cls(
             identifiers=(
-                [PersonIdentifiers.from_dict(x0) for x0 in data["identifiers"]]
+                [
+                    PersonIdentifiers.from_dict(x0)
+                    for x0 in json_array(data["identifiers"])
+                ]
                 if "identifiers" in data
                 else UNSET
             ),
-            ids=(list(data["ids"]) if "ids" in data else UNSET),
+            ids=(json_array(data["ids"]) if "ids" in data else UNSET),
             next_=data.get("next", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

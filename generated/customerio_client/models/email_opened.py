@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import parse_datetime, to_json
+from .._serde import json_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class EmailOpened:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                dict(data["integrations"]) if "integrations" in data else UNSET
+                json_object(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},

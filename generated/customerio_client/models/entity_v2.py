@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Union, cast
 
+from .._serde import not_an_object
+
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
@@ -33,12 +35,15 @@ EntityV2: TypeAlias = Union[
 
 def decode_EntityV2(data: Any) -> EntityV2:
     """Pick the variant by "type", never by trial; a value the spec
-    does not map (a variant this client does not know yet) is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict, and a
+    JSON value that is no object (every variant is one) is a TypeError."""
     from .delivery_event import DeliveryEvent
     from .object_operation import decode_ObjectOperation
     from .person_operation import decode_PersonOperation
 
-    tag = data.get("type") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise not_an_object("EntityV2", data)
+    tag = data.get("type")
     if tag == "delivery":
         return DeliveryEvent.from_dict(data)
     if tag == "object":

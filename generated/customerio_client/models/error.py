@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import json_array, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -77,6 +77,6 @@ class ErrorMeta:
         known = {"error", "errors"}
         return cls(
             error=data.get("error", UNSET),
-            errors=(list(data["errors"]) if "errors" in data else UNSET),
+            errors=(json_array(data["errors"]) if "errors" in data else UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

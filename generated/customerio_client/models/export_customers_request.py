@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import json_object, to_json
 
 __all__ = [
     "ExportCustomersRequest",
@@ -42,6 +42,6 @@ class ExportCustomersRequest:
     def from_dict(cls, data: Mapping[str, Any]) -> ExportCustomersRequest:
         known = {"filters"}
         return cls(
-            filters=dict(data["filters"]),
+            filters=json_object(data["filters"]),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import parse_datetime, to_json
+from .._serde import json_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -121,9 +121,9 @@ class Group:
             type_=data.get("type", "group"),
             user_id=data.get("userId", UNSET),
             anonymous_id=data.get("anonymousId", UNSET),
-            traits=(dict(data["traits"]) if "traits" in data else UNSET),
+            traits=(json_object(data["traits"]) if "traits" in data else UNSET),
             integrations=(
-                dict(data["integrations"]) if "integrations" in data else UNSET
+                json_object(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             sent_at=(parse_datetime(data["sentAt"]) if "sentAt" in data else UNSET),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import json_array, json_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -48,7 +48,9 @@ class ListMessagesResponse:
         known = {"messages", "next"}
         return cls(
             messages=(
-                [dict(x0) for x0 in data["messages"]] if "messages" in data else UNSET
+                [json_object(x0) for x0 in json_array(data["messages"])]
+                if "messages" in data
+                else UNSET
             ),
             next_=data.get("next", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import to_json
+from .._serde import json_array, json_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -66,9 +66,14 @@ class ObjectIdentifyAnonymous:
             identifiers=ObjectIdentifiers.from_dict(data["identifiers"]),
             type_=data.get("type", "object"),
             action=data.get("action", "identify_anonymous"),
-            attributes=(dict(data["attributes"]) if "attributes" in data else UNSET),
+            attributes=(
+                json_object(data["attributes"]) if "attributes" in data else UNSET
+            ),
             cio_relationships=(
-                [PersonRelationship.from_dict(x0) for x0 in data["cio_relationships"]]
+                [
+                    PersonRelationship.from_dict(x0)
+                    for x0 in json_array(data["cio_relationships"])
+                ]
                 if "cio_relationships" in data
                 else UNSET
             ),

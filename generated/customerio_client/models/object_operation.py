@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Union, cast
 
+from .._serde import not_an_object
+
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
@@ -37,14 +39,17 @@ ObjectOperation: TypeAlias = Union[
 
 def decode_ObjectOperation(data: Any) -> ObjectOperation:
     """Pick the variant by "action", never by trial; a value the spec
-    does not map (a variant this client does not know yet) is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict, and a
+    JSON value that is no object (every variant is one) is a TypeError."""
     from .object_add_relationships import ObjectAddRelationships
     from .object_delete import ObjectDelete
     from .object_delete_relationships import ObjectDeleteRelationships
     from .object_identify import ObjectIdentify
     from .object_identify_anonymous import ObjectIdentifyAnonymous
 
-    tag = data.get("action") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise not_an_object("ObjectOperation", data)
+    tag = data.get("action")
     if tag == "add_relationships":
         return ObjectAddRelationships.from_dict(data)
     if tag == "delete":

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import to_json
+from .._serde import json_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class ObjectRelationship:
                 else UNSET
             ),
             relationship_attributes=(
-                dict(data["relationship_attributes"])
+                json_object(data["relationship_attributes"])
                 if "relationship_attributes" in data
                 else UNSET
             ),

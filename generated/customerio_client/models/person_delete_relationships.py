@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import to_json
+from .._serde import json_array, to_json
 
 if TYPE_CHECKING:
     from .identifiers import Identifiers
@@ -59,7 +59,8 @@ class PersonDeleteRelationships:
         return cls(
             identifiers=Identifiers.from_dict(data["identifiers"]),
             cio_relationships=[
-                ObjectRelationship.from_dict(x0) for x0 in data["cio_relationships"]
+                ObjectRelationship.from_dict(x0)
+                for x0 in json_array(data["cio_relationships"])
             ],
             type_=data.get("type", "person"),
             action=data.get("action", "delete_relationships"),

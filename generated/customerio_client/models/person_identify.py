@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import to_json, unix_time
+from .._serde import json_array, to_json, unix_time
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -87,7 +87,10 @@ class PersonIdentify:
             ),
             timestamp=data.get("timestamp", UNSET),
             cio_relationships=(
-                [ObjectRelationship.from_dict(x0) for x0 in data["cio_relationships"]]
+                [
+                    ObjectRelationship.from_dict(x0)
+                    for x0 in json_array(data["cio_relationships"])
+                ]
                 if "cio_relationships" in data
                 else UNSET
             ),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Union, cast
 
+from .._serde import not_an_object
+
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
@@ -50,7 +52,8 @@ PersonOperation: TypeAlias = Union[
 
 def decode_PersonOperation(data: Any) -> PersonOperation:
     """Pick the variant by "action", never by trial; a value the spec
-    does not map (a variant this client does not know yet) is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict, and a
+    JSON value that is no object (every variant is one) is a TypeError."""
     from .person_add_device import PersonAddDevice
     from .person_add_relationships import PersonAddRelationships
     from .person_delete import PersonDelete
@@ -64,7 +67,9 @@ def decode_PersonOperation(data: Any) -> PersonOperation:
     from .person_suppress import PersonSuppress
     from .person_unsuppress import PersonUnsuppress
 
-    tag = data.get("action") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise not_an_object("PersonOperation", data)
+    tag = data.get("action")
     if tag == "add_device":
         return PersonAddDevice.from_dict(data)
     if tag == "add_relationships":

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import to_json, unix_time
+from .._serde import json_object, to_json, unix_time
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -82,6 +82,8 @@ class PersonPage:
             action=data.get("action", "page"),
             id_=data.get("id", UNSET),
             timestamp=data.get("timestamp", UNSET),
-            attributes=(dict(data["attributes"]) if "attributes" in data else UNSET),
+            attributes=(
+                json_object(data["attributes"]) if "attributes" in data else UNSET
+            ),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

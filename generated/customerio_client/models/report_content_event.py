@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import decode_enum, parse_datetime, to_json
+from .._serde import decode_enum, json_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ class ReportContentEvent:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                dict(data["integrations"]) if "integrations" in data else UNSET
+                json_object(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},

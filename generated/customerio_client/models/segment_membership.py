@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import json_array, to_json
 
 __all__ = [
     "SegmentMembership",
@@ -41,6 +41,6 @@ class SegmentMembership:
     def from_dict(cls, data: Mapping[str, Any]) -> SegmentMembership:
         known = {"ids"}
         return cls(
-            ids=list(data["ids"]),
+            ids=json_array(data["ids"]),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from .._serde import no_variant, to_json
+from .._serde import json_object, no_variant, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -114,9 +114,11 @@ class SendEmailRequest:
             subject=data.get("subject", UNSET),
             body=data.get("body", UNSET),
             message_data=(
-                dict(data["message_data"]) if "message_data" in data else UNSET
+                json_object(data["message_data"]) if "message_data" in data else UNSET
             ),
-            attachments=(dict(data["attachments"]) if "attachments" in data else UNSET),
+            attachments=(
+                json_object(data["attachments"]) if "attachments" in data else UNSET
+            ),
             disable_message_retention=data.get("disable_message_retention", UNSET),
             send_to_unsubscribed=data.get("send_to_unsubscribed", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},

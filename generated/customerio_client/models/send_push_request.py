@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from .._serde import no_variant, to_json
+from .._serde import json_object, no_variant, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class SendPushRequest:
             title=data.get("title", UNSET),
             message=data.get("message", UNSET),
             message_data=(
-                dict(data["message_data"]) if "message_data" in data else UNSET
+                json_object(data["message_data"]) if "message_data" in data else UNSET
             ),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import json_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -52,6 +52,8 @@ class SendResponse:
         return cls(
             delivery_id=data.get("delivery_id", UNSET),
             queued_at=data.get("queued_at", UNSET),
-            recipient=(dict(data["recipient"]) if "recipient" in data else UNSET),
+            recipient=(
+                json_object(data["recipient"]) if "recipient" in data else UNSET
+            ),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

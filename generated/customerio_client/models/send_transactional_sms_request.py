@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import to_json
+from .._serde import json_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class SendTransactionalSmsRequest:
             to=data["to"],
             identifiers=Identifiers.from_dict(data["identifiers"]),
             message_data=(
-                dict(data["message_data"]) if "message_data" in data else UNSET
+                json_object(data["message_data"]) if "message_data" in data else UNSET
             ),
             additional_properties={k: v for k, v in data.items() if k not in known},
         )

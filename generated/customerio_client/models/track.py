@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import parse_datetime, to_json
+from .._serde import json_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -128,9 +128,11 @@ class Track:
             user_id=data.get("userId", UNSET),
             anonymous_id=data.get("anonymousId", UNSET),
             group_id=data.get("groupId", UNSET),
-            properties=(dict(data["properties"]) if "properties" in data else UNSET),
+            properties=(
+                json_object(data["properties"]) if "properties" in data else UNSET
+            ),
             integrations=(
-                dict(data["integrations"]) if "integrations" in data else UNSET
+                json_object(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             sent_at=(parse_datetime(data["sentAt"]) if "sentAt" in data else UNSET),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Union, cast
 
+from .._serde import not_an_object
+
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
@@ -43,7 +45,8 @@ TrackActionEventRequest: TypeAlias = Union[
 
 def decode_TrackActionEventRequest(data: Any) -> TrackActionEventRequest:
     """Pick the variant by "event", never by trial; a value the spec
-    does not map (a variant this client does not know yet) is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict, and a
+    JSON value that is no object (every variant is one) is a TypeError."""
     from .device_created_or_updated import DeviceCreatedOrUpdated
     from .device_deleted import DeviceDeleted
     from .object_deleted import ObjectDeleted
@@ -54,7 +57,9 @@ def decode_TrackActionEventRequest(data: Any) -> TrackActionEventRequest:
     from .user_suppressed import UserSuppressed
     from .user_unsuppressed import UserUnsuppressed
 
-    tag = data.get("event") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise not_an_object("TrackActionEventRequest", data)
+    tag = data.get("event")
     if tag == "Device Created or Updated":
         return DeviceCreatedOrUpdated.from_dict(data)
     if tag == "Device Deleted":

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Union, cast
 
+from .._serde import not_an_object
+
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
@@ -37,7 +39,8 @@ TrackEmailEventRequest: TypeAlias = Union[
 
 def decode_TrackEmailEventRequest(data: Any) -> TrackEmailEventRequest:
     """Pick the variant by "event", never by trial; a value the spec
-    does not map (a variant this client does not know yet) is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict, and a
+    JSON value that is no object (every variant is one) is a TypeError."""
     from .email_bounced import EmailBounced
     from .email_delivered import EmailDelivered
     from .email_link_clicked import EmailLinkClicked
@@ -45,7 +48,9 @@ def decode_TrackEmailEventRequest(data: Any) -> TrackEmailEventRequest:
     from .email_opened import EmailOpened
     from .email_unsubscribed import EmailUnsubscribed
 
-    tag = data.get("event") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise not_an_object("TrackEmailEventRequest", data)
+    tag = data.get("event")
     if tag == "Email Bounced":
         return EmailBounced.from_dict(data)
     if tag == "Email Delivered":

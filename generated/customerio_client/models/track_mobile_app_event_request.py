@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Union, cast
 
+from .._serde import not_an_object
+
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
 
@@ -39,7 +41,8 @@ TrackMobileAppEventRequest: TypeAlias = Union[
 
 def decode_TrackMobileAppEventRequest(data: Any) -> TrackMobileAppEventRequest:
     """Pick the variant by "event", never by trial; a value the spec
-    does not map (a variant this client does not know yet) is kept as the raw dict."""
+    does not map (a variant this client does not know yet) is kept as the raw dict, and a
+    JSON value that is no object (every variant is one) is a TypeError."""
     from .application_backgrounded import ApplicationBackgrounded
     from .application_crashed import ApplicationCrashed
     from .application_foregrounded import ApplicationForegrounded
@@ -48,7 +51,9 @@ def decode_TrackMobileAppEventRequest(data: Any) -> TrackMobileAppEventRequest:
     from .application_uninstalled import ApplicationUninstalled
     from .application_updated import ApplicationUpdated
 
-    tag = data.get("event") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise not_an_object("TrackMobileAppEventRequest", data)
+    tag = data.get("event")
     if tag == "Application Backgrounded":
         return ApplicationBackgrounded.from_dict(data)
     if tag == "Application Crashed":

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import parse_datetime, to_json
+from .._serde import json_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -93,7 +93,9 @@ class UserUnsuppressed:
             user_id=data["userId"],
             type_=data.get("type", "track"),
             event=data.get("event", "User Unsuppressed"),
-            properties=(dict(data["properties"]) if "properties" in data else UNSET),
+            properties=(
+                json_object(data["properties"]) if "properties" in data else UNSET
+            ),
             timestamp=(
                 parse_datetime(data["timestamp"]) if "timestamp" in data else UNSET
             ),
@@ -101,7 +103,7 @@ class UserUnsuppressed:
                 Context.from_dict(data["context"]) if "context" in data else UNSET
             ),
             integrations=(
-                dict(data["integrations"]) if "integrations" in data else UNSET
+                json_object(data["integrations"]) if "integrations" in data else UNSET
             ),
             message_id=data.get("messageId", UNSET),
             additional_properties={k: v for k, v in data.items() if k not in known},
