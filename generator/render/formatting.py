@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import RenderError
-from .packs import read_pack, write_pack
+from .packs import Pack
 
 # Everything that decides the layout, part of every cache key: change with ruff's pin.
 _STYLE = ("--isolated", "--line-length", "88", "--target-version", "py39")
@@ -96,15 +96,17 @@ def _syntax_error(sources: dict[str, str]) -> str:
 class Formatter:
     """Formats files, answering from a cache what it formatted before.
 
-    The cache is one file per output package, `cache_dir/format/<pack>.marshal`: the formatted
-    text of each file with the key of the text it came from. Reading and writing one file
-    costs much less than one per output file (a huge API has thousands). It holds the files
-    of the last run only, and is rewritten only when a file had to be formatted.
+    The cache is one pack per output package, `cache_dir/format/<pack>.marshal` (packs.py):
+    the formatted text of each file with the key of the text it came from. Reading and
+    writing one file costs much less than one per output file (a huge API has thousands).
+    It holds the files of the last run only, and is written only when a file had to be
+    formatted (most often only its delta: what changed).
     """
 
     def __init__(self, cache_dir: Path | None, pack: str = "default") -> None:
         where = cache_dir / _CACHE_SUBDIR if cache_dir else None
         self.path = where / f"{pack}.marshal" if where else None
+        self._pack = Pack(self.path)
         self._entries: dict[str, list[str]] | None = None
 
     @staticmethod
@@ -155,9 +157,9 @@ class Formatter:
 
     def _load(self) -> dict[str, list[str]]:
         if self._entries is None:
-            self._entries = read_pack(self.path)
+            self._entries = self._pack.load()
         return self._entries
 
     def _store(self, entries: dict[str, list[str]]) -> None:
         self._entries = entries
-        write_pack(self.path, entries)
+        self._pack.store(entries)

@@ -777,3 +777,60 @@ def test_a_unit_marshal_cannot_write_is_digested_every_run() -> None:
     finally:
         sys.setrecursionlimit(limit)
     assert len(memo) == 1  # the flat unit only
+
+
+def _pack_entries(n: int, size: int = 1000) -> dict[str, list[str]]:
+    return {f"m{i}.py": [f"key{i}", "x" * size] for i in range(n)}
+
+
+def test_a_pack_writes_only_what_changed_until_the_delta_grows(tmp_path: Path) -> None:
+    """A few changed entries go to the delta beside the base, which is left as it was;
+    once the delta is a good part of the base, the base is written whole and the delta
+    removed. Every write reads back as exactly the entries stored."""
+    from generator.render.packs import Pack
+
+    path = tmp_path / "format" / "p.marshal"
+    delta = path.with_name("p.marshal.delta")
+    first = _pack_entries(40)
+    Pack(path).store(first)
+    base = path.read_bytes()
+    assert not delta.exists()
+
+    second = {**first, "m1.py": ["new1", "y" * 1000], "new.py": ["k", "z"]}
+    del second["m2.py"]
+    Pack(path).store(second)
+    assert path.read_bytes() == base and delta.exists()
+    assert Pack(path).load() == second
+
+    third = dict(second)
+    for i in range(3, 30):  # most of them: cheaper to write the base again
+        third[f"m{i}.py"] = [f"other{i}", "w" * 1000]
+    Pack(path).store(third)
+    assert path.read_bytes() != base and not delta.exists()
+    assert Pack(path).load() == third
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x00garbage", b"\xe9\x05\x00\x00\x00"])
+def test_a_damaged_pack_delta_reads_as_no_change(
+    tmp_path: Path, garbage: bytes
+) -> None:
+    from generator.render.packs import Pack
+
+    path = tmp_path / "p.marshal"
+    first = _pack_entries(40)
+    Pack(path).store(first)
+    Pack(path).store({**first, "m1.py": ["new1", "y"]})
+    path.with_name("p.marshal.delta").write_bytes(garbage)
+    assert Pack(path).load() == first
+
+
+def test_the_formatting_cache_answers_from_its_delta(tmp_path: Path) -> None:
+    """A file formatted again goes to the delta; the next run finds it there."""
+    sources = {f"m{i}.py": f"x{i} = ( {i} )\n" for i in range(40)}
+    Formatter(tmp_path).format_all(sources)
+    edited = {**sources, "m3.py": "x3 = ( 33 )\n"}
+    assert Formatter(tmp_path).format_all(edited)["m3.py"] == "x3 = 33\n"
+    assert sorted(p.name for p in (tmp_path / "format").iterdir())[1].endswith(".delta")
+    again = Formatter(tmp_path)
+    assert again.cached("m3.py", edited["m3.py"]) == "x3 = 33\n"
+    assert again.cached("m4.py", sources["m4.py"]) == "x4 = 4\n"
