@@ -94,7 +94,7 @@ def start_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, Pending, list[Fi
     try:
         ws = load(opts.specs)
         docs = list(ws.docs.values())
-        digest_memo.attach(docs, opts.cache_dir)
+        kept = digest_memo.attach(docs, opts.cache_dir)
         pending = validate.start(ws.roots, opts.cache_dir, pool.submit)
         api, findings = build_api(
             ws,
@@ -104,7 +104,7 @@ def start_and_build(opts: Options, pool: Pool) -> tuple[ir.Api, Pending, list[Fi
             cache_dir=opts.cache_dir,
             group_by=opts.group_by,
         )
-        digest_memo.store(docs, opts.cache_dir)
+        digest_memo.store(docs, opts.cache_dir, kept)
     finally:
         if collecting:
             gc.enable()

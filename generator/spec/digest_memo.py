@@ -40,24 +40,32 @@ def _read(path: Path) -> dict[bytes, str]:
     }
 
 
-def attach(docs: list[Document], cache_dir: Path | None) -> None:
-    """Give each document the digests its file kept (before any digest is asked for)."""
+Kept = dict[Path, dict[bytes, str]]
+
+
+def attach(docs: list[Document], cache_dir: Path | None) -> Kept:
+    """Give each document the digests its file kept (before any digest is asked for);
+    returns a copy of what each file held, for `store`."""
+    kept: Kept = {}
     if cache_dir is None:
-        return
+        return kept
     for doc in docs:
         doc.digest_memo = _read(_path(cache_dir, doc))
+        kept[doc.path] = dict(doc.digest_memo)
+    return kept
 
 
-def store(docs: list[Document], cache_dir: Path | None) -> None:
-    """Keep this run's digests of the documents whose digests were worked out."""
+def store(docs: list[Document], cache_dir: Path | None, kept: Kept) -> None:
+    """Keep this run's digests of the documents whose digests were worked out, where they
+    differ from what the file held (`kept`, from `attach`)."""
     if cache_dir is None:
         return
     for doc in docs:
         if doc.digest_memo is None or "unit_digests" not in doc.__dict__:
             continue  # never asked for: what the file holds is still right
-        path = _path(cache_dir, doc)
-        if _read(path) == doc.digest_memo:
+        if kept.get(doc.path) == doc.digest_memo:
             continue
+        path = _path(cache_dir, doc)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -714,22 +714,22 @@ def test_unit_digests_kept_between_runs_walk_only_what_an_edit_touched(
         )
     )
     doc = _memo_doc(tmp_path, source)
-    digest_memo.attach([doc], cache)
+    kept = digest_memo.attach([doc], cache)
     first = doc.unit_digests
     assert len(walked) == len(first)  # nothing known yet: the root and every unit
-    digest_memo.store([doc], cache)
+    digest_memo.store([doc], cache, kept)
 
     edited = source.replace("enum: [fast, slow]", "enum: [fast]", 1)
     assert edited != source
     walked.clear()
     doc = _memo_doc(tmp_path, edited)
-    digest_memo.attach([doc], cache)
+    kept = digest_memo.attach([doc], cache)
     second = doc.unit_digests
     changed = [k for k in first if first[k] != second[k]]
     assert len(changed) == 1 and changed[0] != units.ROOT
     assert len(walked) == 2  # the root (always) and the edited unit
     assert second == units.digests(_memo_doc(tmp_path, edited).data)
-    digest_memo.store([doc], cache)
+    digest_memo.store([doc], cache, kept)
 
     # a prose edit: walked again (its content changed), the same digest (prose left out)
     prose = edited.replace("description: Fast.", "description: Faster.")
@@ -746,13 +746,13 @@ def test_a_damaged_digest_memo_is_ignored(tmp_path: Path, garbage: bytes) -> Non
 
     cache = tmp_path / "cache"
     doc = _memo_doc(tmp_path, (DATA / "coverage31.yaml").read_text())
-    digest_memo.attach([doc], cache)
+    kept = digest_memo.attach([doc], cache)
     expected = doc.unit_digests
-    digest_memo.store([doc], cache)
+    digest_memo.store([doc], cache, kept)
     (memo,) = (cache / "units").iterdir()
     memo.write_bytes(garbage)
     doc = _memo_doc(tmp_path, (DATA / "coverage31.yaml").read_text())
-    digest_memo.attach([doc], cache)
+    assert digest_memo.attach([doc], cache) == {doc.path: {}}  # read as empty
     assert doc.unit_digests == expected == units.digests(doc.data)
 
 
