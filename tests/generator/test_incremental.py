@@ -834,3 +834,61 @@ def test_the_formatting_cache_answers_from_its_delta(tmp_path: Path) -> None:
     again = Formatter(tmp_path)
     assert again.cached("m3.py", edited["m3.py"]) == "x3 = 33\n"
     assert again.cached("m4.py", sources["m4.py"]) == "x4 = 4\n"
+
+
+# One edit after another to a copy of specs/: (file, text, replacement). Prose, a code
+# change, an enum reduced to one value (a parameter the client then fills in), a new
+# property, a renamed operation, then everything back as it was (every cache then holds
+# answers of other versions).
+NEW_PROPERTY = "        _update:\n          type: boolean\n        nickname:\n          type: string\n"
+EDITS = [
+    ("track.yaml", "summary: Create or update a person", "summary: Create one person"),
+    (
+        "track.yaml",
+        "      operationId: identifyCustomer\n",
+        "      operationId: identifyCustomer\n      deprecated: true\n",
+    ),
+    ("app.yaml", "          - '1'\n          - '2'\n", "          - '1'\n"),
+    (
+        "track.yaml",
+        "        _update:\n          type: boolean\n",
+        NEW_PROPERTY,
+    ),
+    ("app.yaml", "operationId: listCampaigns", "operationId: listAllCampaigns"),
+]
+
+
+def test_warm_runs_after_each_edit_write_what_a_run_without_cache_writes(
+    tmp_path: Path,
+) -> None:
+    """Every cache (unit digests, validation, example checks, render memo, formatting
+    packs and their deltas) answers only what a run from nothing would work out: after
+    each edit, and after going back, a warm run writes the same bytes and warnings as a
+    run with --no-cache."""
+    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    originals = {p.name: p.read_text() for p in (tmp_path / "specs").glob("*.yaml")}
+
+    def both() -> None:
+        warm = run_cli("generate", "--spec", "specs", "--out", "warm", cwd=tmp_path)
+        shutil.rmtree(tmp_path / "cold", ignore_errors=True)
+        cold = run_cli(
+            "generate", "--spec", "specs", "--out", "cold", "--no-cache", cwd=tmp_path
+        )
+        assert warm.returncode == cold.returncode == 0, warm.stderr + cold.stderr
+        assert tree(tmp_path / "warm") == tree(tmp_path / "cold")
+        warned = [line for line in warm.stderr.splitlines() if "warning" in line]
+        assert warned == [
+            line for line in cold.stderr.splitlines() if "warning" in line
+        ]
+
+    both()
+    for name, old, new in EDITS:
+        spec = tmp_path / "specs" / name
+        text = spec.read_text()
+        assert text.count(old) == 1, (name, old)
+        spec.write_text(text.replace(old, new))
+        both()
+    for name, text in originals.items():
+        (tmp_path / "specs" / name).write_text(text)
+    both()
+    assert (tmp_path / ".ciogen-cache" / "format").is_dir()
