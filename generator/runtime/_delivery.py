@@ -363,7 +363,8 @@ class Delivery:
     ids (``message_id_field``), so the API can drop the copy. ``on_error(messages,
     exception)`` gets every message given up on: refused (a non-retryable status, or
     listed by a partial failure), out of retries without a spool, dropped by a full
-    queue, or, without a spool, still queued when ``close`` ran out of time.
+    queue, or, without a spool, still queued when ``close`` ran out of time or sent when an
+    unexpected exception was raised (with a spool such a batch is retried, and logged).
     """
 
     def __init__(
@@ -734,11 +735,12 @@ class Delivery:
                 batch = self._next_batch(inline, deadline)
                 if batch is None:
                     return
+                tries = batch.retries
                 try:
                     self._attempt(batch)
                 except Exception:  # a bug must not stop delivery of everything else
                     logger.exception("delivery worker failed while sending a batch")
-                    self._finish(batch, None, Error("internal error while sending"))
+                    self._after_unexpected(batch, tries)
         finally:
             sender.active = False
 
@@ -807,7 +809,27 @@ class Delivery:
         if plan is None:
             self._finish(batch, None, self._final_error(outcome, batch.retries))
             return
-        delay, asked = plan
+        self._schedule_retry(batch, *plan, status)
+
+    def _after_unexpected(self, batch: _Batch, tries: int) -> None:
+        """Settle a batch whose attempt raised something unexpected: a bug, or an error
+        of its own from a custom transport. Without a spool the batch is given up on
+        (``on_error`` gets it). A batch in the spool is retried like one in an outage
+        instead: giving it up would delete what the spool was asked to keep."""
+        if not batch.rowids:
+            self._finish(batch, None, Error("internal error while sending"))
+            return
+        with self._lock:
+            unsettled = self._unsettled.get(batch.seq) is batch
+        if unsettled and batch.retries == tries:  # not settled or rescheduled already
+            plan = self._retry_plan(None, {}, batch)
+            if plan is not None:  # always, for a batch in the spool
+                self._schedule_retry(batch, *plan, None)
+
+    def _schedule_retry(
+        self, batch: _Batch, delay: float, asked: bool, status: int | None
+    ) -> None:
+        """Queue the batch's next attempt after ``delay`` (``asked``: by the server)."""
         with self._lock:
             if batch.abandoned:
                 return

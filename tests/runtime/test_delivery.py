@@ -44,6 +44,7 @@ from generator.runtime._errors import (
 )
 from generator.runtime._fake_server import FakeServer, RecordedRequest
 from generator.runtime._spool import Spool, SpoolDamagedError, SpoolLockedError
+from generator.runtime._transport import HTTPClientTransport
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = REPO / "generator" / "runtime"
@@ -914,6 +915,65 @@ def test_a_non_transient_refusal_with_a_spool_goes_to_on_error_and_leaves_the_sp
     assert len(server.requests) == outage + 1
     assert (delivery.stats.sent, delivery.stats.failed) == (0, 3)
     assert accepted(server).messages == [] and spooled(spool) == []
+
+
+class Faulty:
+    """A custom transport over the real one whose first `faults` sends raise an error of
+    its own (not one the engine knows as a connection failure)."""
+
+    def __init__(self, faults: int) -> None:
+        self.inner = HTTPClientTransport()
+        self.faults = faults
+        self.lock = threading.Lock()
+
+    def send(self, *args: object, **kwargs: object):
+        with self.lock:
+            self.faults -= 1
+            fail = self.faults >= 0
+        if fail:
+            raise ValueError("the custom transport broke")
+        return self.inner.send(*args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize("spool", [False, True])
+def test_an_unexpected_exception_while_sending_never_loses_a_spooled_batch(
+    server, tmp_path, caplog, spool: bool
+) -> None:
+    """An error the engine does not know (a bug, or a custom transport's own) gives the
+    batch to on_error without a spool; with one, the batch stays in it and is retried
+    until the API takes it (it was deleted from the spool before)."""
+    path = tmp_path / "outbox.sqlite"
+    transport = Faulty(faults=3)
+    lost: list[tuple[list[dict], BaseException]] = []
+    delivery = make(
+        server,
+        transport=transport,
+        spool_path=path if spool else None,
+        max_retries=1,
+        batch_size=3,
+        on_error=lambda m, e: lost.append((m, e)),
+    )
+    with caplog.at_level(logging.INFO):
+        for i in range(3):
+            delivery.enqueue({"i": i})
+        if spool:
+            assert wait_until(lambda: delivery.stats.sent == 3)
+        assert delivery.close(timeout=60) is spool
+    transport.close()
+    assert "delivery worker failed while sending a batch" in caplog.text
+    if spool:
+        assert lost == [] and spooled(path) == []
+        assert sorted(m["i"] for m in accepted(server).messages) == [0, 1, 2]
+        assert (delivery.stats.sent, delivery.stats.failed) == (3, 0)
+    else:
+        ((messages, exc),) = lost
+        assert sorted(m["i"] for m in messages) == [0, 1, 2]
+        assert "internal error" in str(exc)
+        assert accepted(server).messages == []
+        assert (delivery.stats.sent, delivery.stats.failed) == (0, 3)
 
 
 def test_an_enqueue_after_close_with_a_spool_is_refused_as_closed(
