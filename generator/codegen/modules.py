@@ -662,6 +662,7 @@ def models_module_imports(
         _add(imports, "dataclasses", "dataclass", "field")
         _add(imports, "collections.abc", "Mapping")
         _add(imports, "typing", "Any")
+        _add(imports, "._serde", "not_an_object")
         code.append("to_json(")
     elsewhere: dict[str, set[str]] = {}
     for m in models:

@@ -138,9 +138,18 @@ def _decode_error(class_name: str, value: Any) -> tuple[Exception, tuple[str, st
 
 
 @pytest.mark.parametrize("class_name", OBJECT_MODELS)
-def test_a_model_given_no_object_says_so(class_name: str) -> None:
-    _, (where, wrong) = _decode_error(class_name, 5)
-    assert (where, wrong) == ("", f"{class_name} wants an object, got a number")
+@pytest.mark.parametrize(
+    "value, kind", [(5, "a number"), ("text", "a string"), ([{}], "an array")]
+)
+def test_a_model_given_no_object_says_so(
+    class_name: str, value: Any, kind: str
+) -> None:
+    # the model's own from_dict says it (a user may call it on a webhook's payload), not
+    # only a client call that reads the traceback
+    error, (where, wrong) = _decode_error(class_name, value)
+    assert isinstance(error, TypeError)
+    assert str(error) == f"{class_name} wants an object, got {kind}"
+    assert (where, wrong) == ("", str(error))
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,12 @@
 Models are dataclasses: attribute access, keyword construction and a readable `repr`, with
 no dependency beyond the standard library. `to_dict()` gives the JSON to send (fields left
 UNSET are omitted; an explicit None is sent as null) and `from_dict()` reads JSON back,
-keeping fields the spec does not list in `additional_properties`. An array or object field
-given another kind of JSON value is never converted (a string is no array of its
-characters, an array of pairs no object): it raises `TypeError` (`expected an array, got a
-string`), which a client call reports as `APIResponseValidationError` naming the field.
+keeping fields the spec does not list in `additional_properties`; it raises `KeyError` for
+a required field that is missing and `TypeError` for a value that is no JSON object. An
+array or object field given another kind of JSON value is never converted (a string is no
+array of its characters, an array of pairs no object): it raises `TypeError` (`expected an
+array, got a string`), which a client call reports as `APIResponseValidationError` naming
+the field.
 
 Every model is importable from here (`from customerio_client.models import Name`); each one
 lives in a module of this package, imported the first time one of its names is used, so a

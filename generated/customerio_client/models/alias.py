@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -54,6 +54,8 @@ class Alias:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Alias:
+        if not isinstance(data, Mapping):
+            raise not_an_object("Alias", data)
         known = {"type", "previousId", "userId", "messageId"}
         return cls(
             previous_id=data["previousId"],

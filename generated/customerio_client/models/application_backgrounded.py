@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -76,6 +76,8 @@ class ApplicationBackgrounded:
     def from_dict(cls, data: Mapping[str, Any]) -> ApplicationBackgrounded:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ApplicationBackgrounded", data)
         known = {
             "userId",
             "type",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ class ApplicationInstalled:
     def from_dict(cls, data: Mapping[str, Any]) -> ApplicationInstalled:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ApplicationInstalled", data)
         known = {
             "userId",
             "type",
@@ -136,6 +138,8 @@ class ApplicationInstalledProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ApplicationInstalledProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ApplicationInstalledProperties", data)
         known = {"version", "build"}
         return cls(
             version=data.get("version", UNSET),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ class ApplicationOpened:
     def from_dict(cls, data: Mapping[str, Any]) -> ApplicationOpened:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ApplicationOpened", data)
         known = {
             "userId",
             "type",
@@ -148,6 +150,8 @@ class ApplicationOpenedProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ApplicationOpenedProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ApplicationOpenedProperties", data)
         known = {"from_background", "referring_application", "url", "version", "build"}
         return cls(
             from_background=data.get("from_background", UNSET),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ class ApplicationUpdated:
     def from_dict(cls, data: Mapping[str, Any]) -> ApplicationUpdated:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ApplicationUpdated", data)
         known = {
             "userId",
             "type",
@@ -144,6 +146,8 @@ class ApplicationUpdatedProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ApplicationUpdatedProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ApplicationUpdatedProperties", data)
         known = {"previous_version", "previous_build", "version", "build"}
         return cls(
             previous_version=data.get("previous_version", UNSET),

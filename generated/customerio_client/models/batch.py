@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import json_array, json_object, to_json
+from .._serde import json_array, json_object, not_an_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ class Batch:
         from .batch_item import decode_BatchItem
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("Batch", data)
         known = {"batch", "context", "integrations"}
         return cls(
             batch=(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import json_array, to_json
+from .._serde import json_array, not_an_object, to_json
 
 if TYPE_CHECKING:
     from .entity_v2 import EntityV2
@@ -43,6 +43,8 @@ class BatchV2:
     def from_dict(cls, data: Mapping[str, Any]) -> BatchV2:
         from .entity_v2 import decode_EntityV2
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("BatchV2", data)
         known = {"batch"}
         return cls(
             batch=[decode_EntityV2(x0) for x0 in json_array(data["batch"])],

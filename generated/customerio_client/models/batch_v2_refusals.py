@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_array, to_json
+from .._serde import json_array, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -41,6 +41,8 @@ class BatchV2Refusals:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BatchV2Refusals:
+        if not isinstance(data, Mapping):
+            raise not_an_object("BatchV2Refusals", data)
         known = {"errors"}
         return cls(
             errors=(
@@ -89,6 +91,8 @@ class BatchV2RefusalsErrorsItem:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BatchV2RefusalsErrorsItem:
+        if not isinstance(data, Mapping):
+            raise not_an_object("BatchV2RefusalsErrorsItem", data)
         known = {"batch_index", "reason", "field", "message"}
         return cls(
             batch_index=data.get("batch_index", UNSET),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_array, json_object, to_json
+from .._serde import json_array, json_object, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -76,6 +76,8 @@ class BroadcastTrigger:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BroadcastTrigger:
+        if not isinstance(data, Mapping):
+            raise not_an_object("BroadcastTrigger", data)
         known = {
             "data",
             "recipients",

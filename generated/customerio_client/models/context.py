@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .._serde import decode_enum, json_object, to_json
+from .._serde import decode_enum, json_object, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -109,6 +109,8 @@ class Context:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Context:
+        if not isinstance(data, Mapping):
+            raise not_an_object("Context", data)
         known = {
             "active",
             "ip",
@@ -192,6 +194,8 @@ class ContextApp:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContextApp:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ContextApp", data)
         known = {"name", "namespace", "version", "build"}
         return cls(
             name=data.get("name", UNSET),
@@ -265,6 +269,8 @@ class ContextDevice:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContextDevice:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ContextDevice", data)
         known = {
             "id",
             "advertisingId",
@@ -329,6 +335,8 @@ class ContextLibrary:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContextLibrary:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ContextLibrary", data)
         known = {"name", "version"}
         return cls(
             name=data.get("name", UNSET),
@@ -371,6 +379,8 @@ class ContextNetwork:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContextNetwork:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ContextNetwork", data)
         known = {"bluetooth", "carrier", "cellular", "wifi"}
         return cls(
             bluetooth=data.get("bluetooth", UNSET),
@@ -407,6 +417,8 @@ class ContextOs:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContextOs:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ContextOs", data)
         known = {"name", "version"}
         return cls(
             name=data.get("name", UNSET),
@@ -454,6 +466,8 @@ class ContextPage:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContextPage:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ContextPage", data)
         known = {"path", "referrer", "search", "title", "url"}
         return cls(
             path=data.get("path", UNSET),
@@ -488,6 +502,8 @@ class ContextTraits:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContextTraits:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ContextTraits", data)
         known = {"email"}
         return cls(
             email=data.get("email", UNSET),

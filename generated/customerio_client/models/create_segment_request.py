@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 
 if TYPE_CHECKING:
     from .create_segment_request_segment import CreateSegmentRequestSegment
@@ -43,6 +43,8 @@ class CreateSegmentRequest:
     def from_dict(cls, data: Mapping[str, Any]) -> CreateSegmentRequest:
         from .create_segment_request_segment import CreateSegmentRequestSegment
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("CreateSegmentRequest", data)
         known = {"segment"}
         return cls(
             segment=CreateSegmentRequestSegment.from_dict(data["segment"]),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -43,6 +43,8 @@ class CreateSegmentRequestSegment:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CreateSegmentRequestSegment:
+        if not isinstance(data, Mapping):
+            raise not_an_object("CreateSegmentRequestSegment", data)
         known = {"name", "description"}
         return cls(
             name=data["name"],

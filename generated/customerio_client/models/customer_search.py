@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_object, to_json
+from .._serde import json_object, not_an_object, to_json
 
 __all__ = [
     "CustomerSearch",
@@ -38,6 +38,8 @@ class CustomerSearch:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CustomerSearch:
+        if not isinstance(data, Mapping):
+            raise not_an_object("CustomerSearch", data)
         known = {"filter"}
         return cls(
             filter_=json_object(data["filter"]),

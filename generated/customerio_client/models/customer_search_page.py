@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import json_array, to_json
+from .._serde import json_array, not_an_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ class CustomerSearchPage:
     def from_dict(cls, data: Mapping[str, Any]) -> CustomerSearchPage:
         from .person_identifiers import PersonIdentifiers
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("CustomerSearchPage", data)
         known = {"identifiers", "ids", "next"}
         return cls(
             identifiers=(

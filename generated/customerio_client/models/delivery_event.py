@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
-from .._serde import decode_enum, to_json
+from .._serde import decode_enum, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -57,6 +57,8 @@ class DeliveryEvent:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeliveryEvent:
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeliveryEvent", data)
         known = {"type", "action", "identifiers", "name", "attributes"}
         return cls(
             identifiers=DeliveryEventIdentifiers.from_dict(data["identifiers"]),
@@ -89,6 +91,8 @@ class DeliveryEventAttributes:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeliveryEventAttributes:
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeliveryEventAttributes", data)
         known = {"device_token"}
         return cls(
             device_token=data["device_token"],
@@ -118,6 +122,8 @@ class DeliveryEventIdentifiers:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeliveryEventIdentifiers:
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeliveryEventIdentifiers", data)
         known = {"id"}
         return cls(
             id_=data.get("id", UNSET),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .._serde import decode_enum, to_json
+from .._serde import decode_enum, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -63,6 +63,8 @@ class DeviceAttributes:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeviceAttributes:
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeviceAttributes", data)
         known = {
             "device_os",
             "device_model",

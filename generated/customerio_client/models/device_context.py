@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .._serde import decode_enum, to_json
+from .._serde import decode_enum, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -43,6 +43,8 @@ class DeviceContext:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeviceContext:
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeviceContext", data)
         known = {"device"}
         return cls(
             device=DeviceContextDevice.from_dict(data["device"]),
@@ -75,6 +77,8 @@ class DeviceContextDevice:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeviceContextDevice:
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeviceContextDevice", data)
         known = {"token", "type"}
         return cls(
             token=data["token"],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .._serde import decode_enum, to_json, unix_time
+from .._serde import decode_enum, not_an_object, to_json, unix_time
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ class DeviceRequest:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeviceRequest:
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeviceRequest", data)
         known = {"device"}
         return cls(
             device=DeviceRequestDevice.from_dict(data["device"]),
@@ -88,6 +90,8 @@ class DeviceRequestDevice:
     def from_dict(cls, data: Mapping[str, Any]) -> DeviceRequestDevice:
         from .device_attributes import DeviceAttributes
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeviceRequestDevice", data)
         known = {"id", "platform", "last_used", "attributes"}
         return cls(
             id_=data["id"],

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 
 __all__ = [
     "DeviceToken",
@@ -38,6 +38,8 @@ class DeviceToken:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DeviceToken:
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeviceToken", data)
         known = {"token"}
         return cls(
             token=data["token"],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .._serde import decode_enum, to_json, unix_time
+from .._serde import decode_enum, not_an_object, to_json, unix_time
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ class DeviceV2:
     def from_dict(cls, data: Mapping[str, Any]) -> DeviceV2:
         from .device_attributes import DeviceAttributes
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("DeviceV2", data)
         known = {"token", "platform", "last_used", "attributes"}
         return cls(
             token=data["token"],

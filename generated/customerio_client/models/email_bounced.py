@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -75,6 +75,8 @@ class EmailBounced:
     def from_dict(cls, data: Mapping[str, Any]) -> EmailBounced:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("EmailBounced", data)
         known = {
             "userId",
             "type",
@@ -137,6 +139,8 @@ class EmailBouncedProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EmailBouncedProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("EmailBouncedProperties", data)
         known = {"email_id", "email_subject", "campaign_id", "campaign_name"}
         return cls(
             email_id=data["email_id"],

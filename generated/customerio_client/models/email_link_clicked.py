@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -75,6 +75,8 @@ class EmailLinkClicked:
     def from_dict(cls, data: Mapping[str, Any]) -> EmailLinkClicked:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("EmailLinkClicked", data)
         known = {
             "userId",
             "type",
@@ -145,6 +147,8 @@ class EmailLinkClickedProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EmailLinkClickedProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("EmailLinkClickedProperties", data)
         known = {
             "email_id",
             "email_subject",

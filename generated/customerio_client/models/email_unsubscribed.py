@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -76,6 +76,8 @@ class EmailUnsubscribed:
     def from_dict(cls, data: Mapping[str, Any]) -> EmailUnsubscribed:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("EmailUnsubscribed", data)
         known = {
             "userId",
             "type",
@@ -147,6 +149,8 @@ class EmailUnsubscribedProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EmailUnsubscribedProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("EmailUnsubscribedProperties", data)
         known = {
             "email_id",
             "email_subject",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_array, to_json
+from .._serde import json_array, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -41,6 +41,8 @@ class Error:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Error:
+        if not isinstance(data, Mapping):
+            raise not_an_object("Error", data)
         known = {"meta"}
         return cls(
             meta=(ErrorMeta.from_dict(data["meta"]) if "meta" in data else UNSET),
@@ -74,6 +76,8 @@ class ErrorMeta:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ErrorMeta:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ErrorMeta", data)
         known = {"error", "errors"}
         return cls(
             error=data.get("error", UNSET),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_object, to_json, unix_time
+from .._serde import json_object, not_an_object, to_json, unix_time
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -57,6 +57,8 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
+        if not isinstance(data, Mapping):
+            raise not_an_object("Event", data)
         known = {"name", "type", "timestamp", "data", "id"}
         return cls(
             name=data["name"],

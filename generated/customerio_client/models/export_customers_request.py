@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_object, to_json
+from .._serde import json_object, not_an_object, to_json
 
 __all__ = [
     "ExportCustomersRequest",
@@ -40,6 +40,8 @@ class ExportCustomersRequest:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExportCustomersRequest:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ExportCustomersRequest", data)
         known = {"filters"}
         return cls(
             filters=json_object(data["filters"]),

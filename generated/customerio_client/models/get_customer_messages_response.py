@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_array, json_object, to_json
+from .._serde import json_array, json_object, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -45,6 +45,8 @@ class GetCustomerMessagesResponse:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GetCustomerMessagesResponse:
+        if not isinstance(data, Mapping):
+            raise not_an_object("GetCustomerMessagesResponse", data)
         known = {"messages", "next"}
         return cls(
             messages=(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -48,6 +48,8 @@ class Identifiers:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Identifiers:
+        if not isinstance(data, Mapping):
+            raise not_an_object("Identifiers", data)
         known = {"id", "email", "cio_id"}
         return cls(
             id_=data.get("id", UNSET),

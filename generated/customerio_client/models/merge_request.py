@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 
 if TYPE_CHECKING:
     from .identifiers import Identifiers
@@ -46,6 +46,8 @@ class MergeRequest:
     def from_dict(cls, data: Mapping[str, Any]) -> MergeRequest:
         from .identifiers import Identifiers
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("MergeRequest", data)
         known = {"primary", "secondary"}
         return cls(
             primary=Identifiers.from_dict(data["primary"]),

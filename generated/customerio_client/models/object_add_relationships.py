@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_array, to_json
+from .._serde import json_array, not_an_object, to_json
 
 if TYPE_CHECKING:
     from .object_identifiers import ObjectIdentifiers
@@ -55,6 +55,8 @@ class ObjectAddRelationships:
         from .object_identifiers import ObjectIdentifiers
         from .person_relationship import PersonRelationship
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ObjectAddRelationships", data)
         known = {"type", "action", "identifiers", "cio_relationships"}
         return cls(
             identifiers=ObjectIdentifiers.from_dict(data["identifiers"]),

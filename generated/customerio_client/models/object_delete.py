@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 
 if TYPE_CHECKING:
     from .object_identifiers import ObjectIdentifiers
@@ -50,6 +50,8 @@ class ObjectDelete:
     def from_dict(cls, data: Mapping[str, Any]) -> ObjectDelete:
         from .object_identifiers import ObjectIdentifiers
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ObjectDelete", data)
         known = {"type", "action", "identifiers"}
         return cls(
             identifiers=ObjectIdentifiers.from_dict(data["identifiers"]),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -82,6 +82,8 @@ class ObjectDeleted:
     def from_dict(cls, data: Mapping[str, Any]) -> ObjectDeleted:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ObjectDeleted", data)
         known = {
             "anonymousId",
             "type",
@@ -136,6 +138,8 @@ class ObjectDeletedProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ObjectDeletedProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ObjectDeletedProperties", data)
         known = {"objectId", "objectTypeId"}
         return cls(
             object_id=data["objectId"],

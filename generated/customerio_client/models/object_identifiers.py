@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -48,6 +48,8 @@ class ObjectIdentifiers:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ObjectIdentifiers:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ObjectIdentifiers", data)
         known = {"object_type_id", "object_id", "cio_object_id"}
         return cls(
             object_type_id=data.get("object_type_id", UNSET),

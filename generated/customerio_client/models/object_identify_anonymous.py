@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_array, json_object, to_json
+from .._serde import json_array, json_object, not_an_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ class ObjectIdentifyAnonymous:
         from .object_identifiers import ObjectIdentifiers
         from .person_relationship import PersonRelationship
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ObjectIdentifyAnonymous", data)
         known = {"type", "action", "identifiers", "attributes", "cio_relationships"}
         return cls(
             identifiers=ObjectIdentifiers.from_dict(data["identifiers"]),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import json_object, to_json
+from .._serde import json_object, not_an_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ class ObjectRelationship:
     def from_dict(cls, data: Mapping[str, Any]) -> ObjectRelationship:
         from .object_identifiers import ObjectIdentifiers
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ObjectRelationship", data)
         known = {"identifiers", "relationship_attributes"}
         return cls(
             identifiers=(

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -108,6 +108,8 @@ class Page:
     def from_dict(cls, data: Mapping[str, Any]) -> Page:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("Page", data)
         known = {
             "type",
             "userId",

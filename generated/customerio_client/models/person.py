@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json, unix_time
+from .._serde import not_an_object, to_json, unix_time
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -49,6 +49,8 @@ class Person:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Person:
+        if not isinstance(data, Mapping):
+            raise not_an_object("Person", data)
         known = {"email", "created_at", "_update"}
         return cls(
             email=data.get("email", UNSET),

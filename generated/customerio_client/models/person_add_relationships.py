@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_array, to_json
+from .._serde import json_array, not_an_object, to_json
 
 if TYPE_CHECKING:
     from .identifiers import Identifiers
@@ -55,6 +55,8 @@ class PersonAddRelationships:
         from .identifiers import Identifiers
         from .object_relationship import ObjectRelationship
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonAddRelationships", data)
         known = {"type", "action", "identifiers", "cio_relationships"}
         return cls(
             identifiers=Identifiers.from_dict(data["identifiers"]),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 
 if TYPE_CHECKING:
     from .device_token import DeviceToken
@@ -54,6 +54,8 @@ class PersonDeleteDevice:
         from .device_token import DeviceToken
         from .identifiers import Identifiers
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonDeleteDevice", data)
         known = {"type", "action", "identifiers", "device"}
         return cls(
             identifiers=Identifiers.from_dict(data["identifiers"]),

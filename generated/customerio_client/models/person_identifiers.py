@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 
 __all__ = [
     "PersonIdentifiers",
@@ -44,6 +44,8 @@ class PersonIdentifiers:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PersonIdentifiers:
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonIdentifiers", data)
         known = {"email", "id", "cio_id"}
         return cls(
             email=data["email"],

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_array, to_json, unix_time
+from .._serde import json_array, not_an_object, to_json, unix_time
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ class PersonIdentify:
         from .identifiers import Identifiers
         from .object_relationship import ObjectRelationship
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonIdentify", data)
         known = {
             "type",
             "action",
@@ -120,6 +122,8 @@ class PersonIdentifyAttributes:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PersonIdentifyAttributes:
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonIdentifyAttributes", data)
         known = {"_update"}
         return cls(
             update=data.get("_update", UNSET),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 
 if TYPE_CHECKING:
     from .identifiers import Identifiers
@@ -52,6 +52,8 @@ class PersonMerge:
     def from_dict(cls, data: Mapping[str, Any]) -> PersonMerge:
         from .identifiers import Identifiers
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonMerge", data)
         known = {"type", "action", "primary", "secondary"}
         return cls(
             primary=Identifiers.from_dict(data["primary"]),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, to_json, unix_time
+from .._serde import json_object, not_an_object, to_json, unix_time
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -66,6 +66,8 @@ class PersonPage:
     def from_dict(cls, data: Mapping[str, Any]) -> PersonPage:
         from .identifiers import Identifiers
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonPage", data)
         known = {
             "type",
             "action",

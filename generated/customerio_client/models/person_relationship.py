@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_object, to_json
+from .._serde import json_object, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -47,6 +47,8 @@ class PersonRelationship:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PersonRelationship:
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonRelationship", data)
         known = {"identifiers", "relationship_attributes"}
         return cls(
             identifiers=(
@@ -97,6 +99,8 @@ class PersonRelationshipIdentifiers:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PersonRelationshipIdentifiers:
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonRelationshipIdentifiers", data)
         known = {"id", "email", "cio_id", "anonymous_id"}
         return cls(
             id_=data.get("id", UNSET),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 
 if TYPE_CHECKING:
     from .identifiers import Identifiers
@@ -49,6 +49,8 @@ class PersonUnsuppress:
     def from_dict(cls, data: Mapping[str, Any]) -> PersonUnsuppress:
         from .identifiers import Identifiers
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("PersonUnsuppress", data)
         known = {"type", "action", "identifiers"}
         return cls(
             identifiers=Identifiers.from_dict(data["identifiers"]),

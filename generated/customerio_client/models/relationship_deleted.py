@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import json_object, parse_datetime, to_json
+from .._serde import json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -78,6 +78,8 @@ class RelationshipDeleted:
     def from_dict(cls, data: Mapping[str, Any]) -> RelationshipDeleted:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("RelationshipDeleted", data)
         known = {
             "userId",
             "type",
@@ -132,6 +134,8 @@ class RelationshipDeletedProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RelationshipDeletedProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("RelationshipDeletedProperties", data)
         known = {"objectId", "objectTypeId"}
         return cls(
             object_id=data["objectId"],

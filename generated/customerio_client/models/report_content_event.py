@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import decode_enum, json_object, parse_datetime, to_json
+from .._serde import decode_enum, json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -91,6 +91,8 @@ class ReportContentEvent:
     def from_dict(cls, data: Mapping[str, Any]) -> ReportContentEvent:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ReportContentEvent", data)
         known = {
             "userId",
             "anonymousId",
@@ -151,6 +153,8 @@ class ReportContentEventProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReportContentEventProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ReportContentEventProperties", data)
         known = {"actionType", "contentId", "templateId"}
         return cls(
             action_type=decode_enum(

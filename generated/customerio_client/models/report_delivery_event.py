@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._serde import decode_enum, json_object, parse_datetime, to_json
+from .._serde import decode_enum, json_object, not_an_object, parse_datetime, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -91,6 +91,8 @@ class ReportDeliveryEvent:
     def from_dict(cls, data: Mapping[str, Any]) -> ReportDeliveryEvent:
         from .context import Context
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("ReportDeliveryEvent", data)
         known = {
             "userId",
             "anonymousId",
@@ -163,6 +165,8 @@ class ReportDeliveryEventProperties:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReportDeliveryEventProperties:
+        if not isinstance(data, Mapping):
+            raise not_an_object("ReportDeliveryEventProperties", data)
         known = {"deliveryId", "metric", "recipient", "reason", "actionValue", "href"}
         return cls(
             delivery_id=data["deliveryId"],

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_array, to_json
+from .._serde import json_array, not_an_object, to_json
 
 __all__ = [
     "SegmentMembership",
@@ -39,6 +39,8 @@ class SegmentMembership:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SegmentMembership:
+        if not isinstance(data, Mapping):
+            raise not_an_object("SegmentMembership", data)
         known = {"ids"}
         return cls(
             ids=json_array(data["ids"]),

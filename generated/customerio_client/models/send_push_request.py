@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
-from .._serde import json_object, no_variant, to_json
+from .._serde import json_object, no_variant, not_an_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -66,6 +66,8 @@ class SendPushRequest:
     def from_dict(cls, data: Mapping[str, Any]) -> SendPushRequest:
         from .identifiers import Identifiers
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("SendPushRequest", data)
         known = {
             "transactional_message_id",
             "to",

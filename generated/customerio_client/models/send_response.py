@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import json_object, to_json
+from .._serde import json_object, not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -48,6 +48,8 @@ class SendResponse:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SendResponse:
+        if not isinstance(data, Mapping):
+            raise not_an_object("SendResponse", data)
         known = {"delivery_id", "queued_at", "recipient"}
         return cls(
             delivery_id=data.get("delivery_id", UNSET),

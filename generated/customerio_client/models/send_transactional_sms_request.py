@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._serde import json_object, to_json
+from .._serde import json_object, not_an_object, to_json
 from .._types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class SendTransactionalSmsRequest:
             decode_SendTransactionalSmsRequestTransactionalMessageId,
         )
 
+        if not isinstance(data, Mapping):
+            raise not_an_object("SendTransactionalSmsRequest", data)
         known = {"transactional_message_id", "to", "identifiers", "message_data"}
         return cls(
             transactional_message_id=decode_SendTransactionalSmsRequestTransactionalMessageId(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._serde import to_json
+from .._serde import not_an_object, to_json
 from .._types import UNSET, Unset
 
 __all__ = [
@@ -40,6 +40,8 @@ class TriggerBroadcastResponse:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TriggerBroadcastResponse:
+        if not isinstance(data, Mapping):
+            raise not_an_object("TriggerBroadcastResponse", data)
         known = {"id"}
         return cls(
             id_=data.get("id", UNSET),
