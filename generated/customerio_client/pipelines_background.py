@@ -103,8 +103,10 @@ class BackgroundPipelinesClient(BackgroundClient):
     given up on: past `max_retries` the batch stays in the spool and is retried until
     delivered or closed (meanwhile the queue fills and `on_full` applies; `flush()` and
     `close()` stop waiting for it once its retries ran out, as they would without a
-    spool). A resend after a lost answer keeps each message's `messageId`, so the API
-    can drop the copy.
+    spool). Several processes (a server's workers, forked children) share a `spool_dir`
+    instead: each client takes a file of its own there (`spool-N.sqlite`, one no live
+    process holds), and takes over what stopped processes left in the others. A resend
+    after a lost answer keeps each message's `messageId`, so the API can drop the copy.
     """
 
     REGIONS = REGIONS
@@ -129,6 +131,7 @@ class BackgroundPipelinesClient(BackgroundClient):
         timeout: float | Timeout = 15.0,
         exit_timeout: float = 10.0,
         spool_path: str | Path | None = None,
+        spool_dir: str | Path | None = None,
     ) -> None:
         _auth.require(
             "BackgroundPipelinesClient",
@@ -171,6 +174,7 @@ class BackgroundPipelinesClient(BackgroundClient):
             timeout=timeout,
             exit_timeout=exit_timeout,
             spool_path=spool_path,
+            spool_dir=spool_dir,
             kinds=(
                 _ALIAS,
                 _GROUP,

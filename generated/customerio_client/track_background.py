@@ -221,8 +221,10 @@ class BackgroundTrackClient(BackgroundClient):
     given up on: past `max_retries` the batch stays in the spool and is retried until
     delivered or closed (meanwhile the queue fills and `on_full` applies; `flush()` and
     `close()` stop waiting for it once its retries ran out, as they would without a
-    spool). A resend after a lost answer may deliver a message twice (this API has no
-    message id).
+    spool). Several processes (a server's workers, forked children) share a `spool_dir`
+    instead: each client takes a file of its own there (`spool-N.sqlite`, one no live
+    process holds), and takes over what stopped processes left in the others. A resend
+    after a lost answer may deliver a message twice (this API has no message id).
     """
 
     REGIONS = REGIONS
@@ -247,6 +249,7 @@ class BackgroundTrackClient(BackgroundClient):
         timeout: float | Timeout = 15.0,
         exit_timeout: float = 10.0,
         spool_path: str | Path | None = None,
+        spool_dir: str | Path | None = None,
     ) -> None:
         _auth.require(
             "BackgroundTrackClient",
@@ -289,6 +292,7 @@ class BackgroundTrackClient(BackgroundClient):
             timeout=timeout,
             exit_timeout=exit_timeout,
             spool_path=spool_path,
+            spool_dir=spool_dir,
             kinds=(
                 _DELIVERY,
                 _OBJECT_ADD_RELATIONSHIPS,

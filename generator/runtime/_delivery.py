@@ -60,7 +60,7 @@ from ._retry import (
     retry_after_seconds,
 )
 from ._serde import format_datetime
-from ._spool import Spool, SpoolDamagedError, SpoolLockedError
+from ._spool import Spool, SpoolDamagedError, SpoolLockedError, adopt, claim
 from ._transport import HTTPClientTransport, RawResponse, Transport
 from ._types import Timeout
 
@@ -359,12 +359,15 @@ class Delivery:
     loses nothing, what ``close`` leaves is sent by the next engine on the file, and a
     transient failure is never given up on (past ``max_retries`` the batch stays in the
     spool and is retried with the same backoff until delivered or closed; meanwhile the
-    queue fills and ``on_full`` applies). A resend after a lost answer carries the same
-    ids (``message_id_field``), so the API can drop the copy. ``on_error(messages,
-    exception)`` gets every message given up on: refused (a non-retryable status, or
-    listed by a partial failure), out of retries without a spool, dropped by a full
-    queue, or, without a spool, still queued when ``close`` ran out of time or sent when an
-    unexpected exception was raised (with a spool such a batch is retried, and logged).
+    queue fills and ``on_full`` applies). ``spool_dir`` names a directory of such files
+    shared by several processes (a server's workers, forked children): each engine takes
+    one that no live process holds, and takes over what dead processes left in the
+    others. A resend after a lost answer carries the same ids (``message_id_field``), so
+    the API can drop the copy. ``on_error(messages, exception)`` gets every message given
+    up on: refused (a non-retryable status, or listed by a partial failure), out of
+    retries without a spool, dropped by a full queue, or, without a spool, still queued
+    when ``close`` ran out of time or sent when an unexpected exception was raised (with a
+    spool such a batch is retried, and logged).
     """
 
     def __init__(
@@ -386,6 +389,7 @@ class Delivery:
         timeout: float | Timeout = DEFAULT_DELIVERY_TIMEOUT,
         exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
         spool_path: str | Path | None = None,
+        spool_dir: str | Path | None = None,
     ) -> None:
         if batch_size < 1 or max_queue_size < 1 or workers < 1:
             raise ValueError("batch_size, max_queue_size and workers must be 1 or more")
@@ -395,6 +399,8 @@ class Delivery:
             )
         if on_full not in ("block", "drop"):
             raise ValueError('on_full must be "block" or "drop"')
+        if spool_path is not None and spool_dir is not None:
+            raise ValueError("give spool_path or spool_dir, not both")
         self._endpoint = endpoint
         self._url = endpoint.url
         self._operation = f"POST {_path_of(endpoint.url)}"
@@ -453,20 +459,17 @@ class Delivery:
         self._limiter = self._new_limiter()
 
         self._spool_path = None if spool_path is None else str(spool_path)
+        self._spool_dir = None if spool_dir is None else str(spool_dir)
         self._spool: Spool | None = None
         self._forked_spool = False
+        # In a forked child of an engine with a spool directory: a spool of its own is
+        # claimed by the first enqueue (a child that sends nothing makes no file).
+        self._unclaimed = False
         self._closing = False
         self._closed = False
         self._init_state()
-        if self._spool_path is not None:
-            self._spool = Spool(self._spool_path)
-            try:
-                self._recover()
-            except BaseException:
-                # An engine that failed to start must not keep the spool locked: the
-                # caller may move the file aside and try again in this process.
-                self._spool.close()
-                raise
+        if self._spool_path is not None or self._spool_dir is not None:
+            self._start_spool()
         _LIVE.add(self)
 
     # ---- state -------------------------------------------------------------------------
@@ -474,6 +477,7 @@ class Delivery:
     def _init_state(self) -> None:
         """Fresh queue, counters and locks: at construction, and in a forked child."""
         self._lock = threading.Lock()
+        self._claiming = threading.Lock()  # see ``_claim_in_child``
         self._work = threading.Condition(self._lock)  # workers wait here for batches
         self._space = threading.Condition(self._lock)  # producers wait here for room
         self._settled = threading.Condition(self._lock)  # flush waits here
@@ -504,6 +508,50 @@ class Delivery:
         requests = self._endpoint.rate_requests
         per = self._endpoint.rate_per_seconds
         return RateLimiter(requests, per) if requests and per else None
+
+    def _start_spool(self) -> None:
+        """Open the spool (the file, or a free one of the directory) and queue what an
+        earlier process left in it."""
+        if self._spool_path is not None:
+            spool = Spool(self._spool_path)
+        else:
+            assert self._spool_dir is not None
+            spool, damaged = claim(self._spool_dir)
+            self._log_damaged(damaged)
+        try:
+            if self._spool_dir is not None:
+                moved, damaged = adopt(spool, self._spool_dir)
+                self._log_damaged(damaged)
+                if moved:
+                    logger.warning(
+                        "took over %d messages left in other spools of %s",
+                        moved,
+                        self._spool_dir,
+                    )
+            self._spool = spool
+            self._recover()
+        except BaseException:
+            # An engine that failed to start must not keep the spool locked: the
+            # caller may move the file aside and try again in this process.
+            self._spool = None
+            spool.close()
+            raise
+
+    def _log_damaged(self, paths: list[str]) -> None:
+        for path in paths:
+            logger.warning(
+                "the spool %s cannot be read: passed over and left as it is (move it "
+                "aside; sqlite3's .recover may save some of its messages)",
+                path,
+            )
+
+    def _claim_in_child(self) -> None:
+        """A forked child's first enqueue: a spool of its own in the directory."""
+        with self._claiming:
+            if not self._unclaimed or self._closing:  # closed: the enqueue refuses
+                return
+            self._start_spool()
+            self._unclaimed = False
 
     def _recover(self) -> None:
         """Queue what an earlier process left in the spool."""
@@ -563,6 +611,8 @@ class Delivery:
                 size=size,
                 operation=self._operation,
             )
+        if self._unclaimed:
+            self._claim_in_child()
         spool = self._spool
         rowid = 0
         if spool is not None:
@@ -633,8 +683,9 @@ class Delivery:
     def _closed_error(self) -> DeliveryClosedError:
         if self._forked_spool:
             return DeliveryClosedError(
-                "this delivery engine has a spool and was inherited through fork(); a "
-                "child process must create its own, with a spool path of its own"
+                "this delivery engine has a spool file and was inherited through fork(); "
+                "a child process must create its own, with a spool path of its own (or "
+                "give engines a spool_dir: a forked child takes a spool of its own there)"
             )
         return DeliveryClosedError("the delivery engine is closed; nothing was queued")
 
@@ -1239,10 +1290,13 @@ class Delivery:
         if self._spool is not None:
             self._spool.abandon()
             self._spool = None
-            # The spool belongs to the parent, which holds its lock: this copy must not
-            # pretend to be durable.
-            self._forked_spool = True
-            self._closing = True
+            if self._spool_dir is not None:
+                self._unclaimed = True
+            else:
+                # The spool belongs to the parent, which holds its lock: this copy must
+                # not pretend to be durable.
+                self._forked_spool = True
+                self._closing = True
         if self._owns_transport:
             # The pooled connections are the parent's sockets; never touched again here.
             _INHERITED.append(self._transport)

@@ -8,10 +8,16 @@ One process at a time: the connection takes SQLite's exclusive lock when it open
 it until it closes. The operating system drops the lock when its process dies, however it
 dies, so a crashed producer never leaves the spool locked; a second live process gets
 ``SpoolLockedError`` at once instead of sending the first one's messages a second time.
+
+Several processes (a web server's workers, forked children) share a spool *directory*
+instead: each takes the first of its files ``spool-0.sqlite``, ``spool-1.sqlite``, ... that
+no live process holds (``claim``), so the process that replaces a dead one sends what it
+left, and it takes over the messages of files nobody holds any more (``adopt``).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -31,6 +37,7 @@ _UNREADABLE_SCHEMA = (
 )
 _SET_ASIDE = "INSERT INTO unreadable (body) SELECT body FROM messages WHERE id = ?"
 _DELETE = "DELETE FROM messages WHERE id = ?"
+_INSERT = "INSERT INTO messages (body) VALUES (?)"
 
 
 class SpoolLockedError(Error):
@@ -59,13 +66,13 @@ class SpoolDamagedError(Error):
 class Spool:
     """A file of encoded messages, each under an increasing integer id. Thread-safe."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, wait: float = 0.05) -> None:
         self.path = str(path)
         self._lock = threading.Lock()
         # A short busy timeout: a spool held by a live process stays held, so waiting for
         # it would only delay the error.
         conn = sqlite3.connect(
-            self.path, timeout=0.05, isolation_level=None, check_same_thread=False
+            self.path, timeout=wait, isolation_level=None, check_same_thread=False
         )
         try:
             # Exclusive locking before WAL: no shared-memory index, and the lock taken by the
@@ -96,15 +103,19 @@ class Spool:
     def add(self, body: bytes) -> int:
         """Store one message; its id once the write is in the log."""
         with self._lock:
-            cursor = self._connection().execute(
-                "INSERT INTO messages (body) VALUES (?)", (body,)
-            )
+            cursor = self._connection().execute(_INSERT, (body,))
             rowid = cursor.lastrowid
         if (
             rowid is None
         ):  # sqlite3 sets it after every INSERT; this is for the type checker
             raise RuntimeError("the spool did not return an id")
         return rowid
+
+    def add_all(self, bodies: list[bytes]) -> None:
+        """Store several messages, all in one transaction."""
+        rows = [(body,) for body in bodies]
+        if rows:
+            self._in_one_transaction(lambda conn: conn.executemany(_INSERT, rows))
 
     def remove(self, ids: list[int]) -> None:
         """Forget delivered (or given up) messages, all in one transaction."""
@@ -167,3 +178,68 @@ class Spool:
             _ABANDONED.append(self._conn)
         self._conn = None
         self._lock = threading.Lock()
+
+
+_SLOT = re.compile(r"spool-(0|[1-9][0-9]*)\.sqlite")
+
+
+def slots(directory: str | Path) -> list[Path]:
+    """The spool files of a spool directory, by slot number."""
+    found = []
+    for path in Path(directory).iterdir():
+        match = _SLOT.fullmatch(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return [path for _, path in sorted(found)]
+
+
+def claim(directory: str | Path) -> tuple[Spool, list[str]]:
+    """The first spool of `directory` (made if missing) that no live process holds, a new
+    one when every one is held; with the paths of damaged ones it passed over (they are
+    left as they are)."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    damaged: list[str] = []
+    index = 0
+    while True:
+        try:
+            # no wait: a held spool stays held, and the next slot is free to try
+            return Spool(folder / f"spool-{index}.sqlite", wait=0.0), damaged
+        except SpoolLockedError:
+            pass
+        except SpoolDamagedError as exc:
+            damaged.append(exc.path)
+        index += 1
+
+
+def adopt(own: Spool, directory: str | Path) -> tuple[int, list[str]]:
+    """Move into `own` the messages of the other spools of `directory` that no live process
+    holds (left by a process that died or stopped for good); the number moved, and the
+    paths of damaged spools passed over.
+
+    Each is copied and committed before it is deleted where it was: a crash in between
+    sends those messages twice (with their ids, so the API can drop the copies), never none.
+    """
+    moved = 0
+    damaged: list[str] = []
+    for path in slots(directory):
+        if str(path) == own.path:
+            continue
+        try:
+            other = Spool(path, wait=0.0)
+        except SpoolLockedError:
+            continue
+        except SpoolDamagedError as exc:
+            damaged.append(exc.path)
+            continue
+        try:
+            rows = other.load()
+            if rows:
+                own.add_all([body for _, body in rows])
+                other.remove([rowid for rowid, _ in rows])
+                moved += len(rows)
+        except SpoolDamagedError as exc:
+            damaged.append(exc.path)
+        finally:
+            other.close()
+    return moved, damaged

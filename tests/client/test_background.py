@@ -6,6 +6,7 @@ fake server (real HTTP on 127.0.0.1). The engine itself is tests/runtime/test_de
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import subprocess
 import sys
@@ -223,6 +224,50 @@ def test_what_is_queued_at_exit_is_delivered(
     )
     assert done.returncode == 0, done.stderr
     assert len(batch_items(cio, "pipelinesBatch")) == 50
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_preforked_workers_share_a_spool_dir_a_file_each(
+    cio: FakeCustomerIO, tmp_path: Path
+) -> None:
+    """A client made before the fork (a web server's preloaded app) keeps working in each
+    worker with a spool: each one takes a file of its own in `spool_dir`."""
+    outbox = tmp_path / "outbox"
+    script = tmp_path / "server.py"
+    script.write_text(textwrap.dedent(f"""
+            import os
+            from customerio_client import BackgroundPipelinesClient
+            client = BackgroundPipelinesClient("cdp-key-123456", base_url={cio.url!r},
+                                               spool_dir={str(outbox)!r})
+            client.track(user_id="master", event="booted")
+            workers = []
+            for w in range(3):
+                pid = os.fork()
+                if pid == 0:
+                    for n in range(10):
+                        client.track(user_id=f"w{{w}}", event=f"e{{n}}")
+                    os._exit(0 if client.close(timeout=30) else 1)
+                workers.append(pid)
+            codes = [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in workers]
+            assert codes == [0, 0, 0], codes
+            assert client.close(timeout=30)
+            """))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        env={"PYTHONPATH": str(ROOT / "generated")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    items = batch_items(cio, "pipelinesBatch")
+    assert sorted((i["userId"], i["event"]) for i in items) == sorted(
+        [("master", "booted")]
+        + [(f"w{w}", f"e{n}") for w in range(3) for n in range(10)]
+    )
+    files = sorted(p.name for p in outbox.glob("spool-*.sqlite"))
+    assert files == [f"spool-{n}.sqlite" for n in range(len(files))]
+    assert 2 <= len(files) <= 4  # the master's, and one per worker alive at once
 
 
 def test_an_event_of_a_group_alone_is_queued(cio: FakeCustomerIO) -> None:

@@ -714,7 +714,7 @@ from generator.runtime._delivery import BatchEndpoint, Delivery
 endpoint = BatchEndpoint(url=sys.argv[1] + "/v1/batch", items_field="batch",
                          message_id_field="messageId", sent_at_field="sentAt")
 delivery = Delivery(endpoint, {"Authorization": "Bearer tok-123456"}, batch_size=10,
-                    flush_interval=0.05, spool_path=sys.argv[2])
+                    flush_interval=0.05, **{sys.argv[3]: sys.argv[2]})
 i = 0
 while True:
     delivery.enqueue({"messageId": f"m-{i}", "i": i})
@@ -723,11 +723,23 @@ while True:
 """
 
 
-def test_the_spool_loses_nothing_when_the_producer_is_killed(server, tmp_path) -> None:
-    spool = tmp_path / "outbox.sqlite"
+@pytest.mark.parametrize("option", ["spool_path", "spool_dir"])
+def test_the_spool_loses_nothing_when_the_producer_is_killed(
+    server, tmp_path, option: str
+) -> None:
+    given = tmp_path / ("outbox.sqlite" if option == "spool_path" else "outbox")
+    # with a directory, the first process takes its first file
+    spool = given if option == "spool_path" else given / "spool-0.sqlite"
     accepted(server).delay = 0.2  # slow answers: plenty is still queued at the kill
     producer = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(_PRODUCER), server.url, str(spool)],
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(_PRODUCER),
+            server.url,
+            str(given),
+            option,
+        ],
         cwd=REPO,
         env=dict(os.environ, PYTHONPATH=str(REPO)),
         stdout=subprocess.PIPE,
@@ -742,7 +754,7 @@ def test_the_spool_loses_nothing_when_the_producer_is_killed(server, tmp_path) -
     delivered_before = set(accepted(server).ids())
     assert len(delivered_before) < 400  # it really was killed mid-run
     accepted(server).delay = 0.0
-    restarted = make(server, spool_path=spool)
+    restarted = make(server, **{option: given})
     assert restarted.stats.pending > 0
     assert restarted.close()
     assert set(acknowledged) <= set(accepted(server).ids())
@@ -784,6 +796,123 @@ def test_a_spool_left_undelivered_at_close_is_kept_for_the_next_run(
     second = make(server, spool_path=spool)
     assert second.close()
     assert sorted(m["i"] for m in accepted(server).messages) == list(range(5))
+
+
+# ---- a spool directory: several processes, a file each ------------------------------------
+
+
+def test_engines_on_one_spool_dir_take_a_file_each_and_deliver(
+    server, tmp_path
+) -> None:
+    folder = tmp_path / "spools" / "outbox"  # made when missing
+    first = make(server, spool_dir=folder)
+    second = make(server, spool_dir=folder)
+    assert sorted(p.name for p in folder.glob("*.sqlite")) == [
+        "spool-0.sqlite",
+        "spool-1.sqlite",
+    ]
+    for i in range(5):
+        first.enqueue({"i": i})
+        second.enqueue({"i": 10 + i})
+    assert first.close() and second.close()
+    got = sorted(m["i"] for m in accepted(server).messages)
+    assert got == [*range(5), *range(10, 15)]
+    assert (
+        spooled(folder / "spool-0.sqlite") == spooled(folder / "spool-1.sqlite") == []
+    )
+    with pytest.raises(ValueError, match="not both"):
+        make(server, spool_path=tmp_path / "x.sqlite", spool_dir=folder)
+
+
+def test_a_spool_dir_engine_takes_over_the_files_no_live_process_holds(
+    server, tmp_path, caplog
+) -> None:
+    """What engines that stopped for good left (a server that now runs fewer workers) is
+    not stranded in files nobody takes again: the next engine moves it into its own."""
+    folder = tmp_path / "outbox"
+    server.inject_faults(seed=5, error_rate=1.0, status=503)
+    lost: list[BaseException] = []
+    engines = [
+        make(
+            server,
+            spool_dir=folder,
+            max_retries=50,
+            on_error=lambda m, e: lost.append(e),
+        )
+        for _ in range(3)
+    ]
+    for n, engine in enumerate(engines[1:], start=1):
+        for i in range(4):
+            engine.enqueue({"n": n, "i": i})
+        assert not engine.close(timeout=0.2)  # in the outage: kept in its file
+    assert lost == []
+    assert len(spooled(folder / "spool-2.sqlite")) == 4
+    assert engines[0].close()  # the one left takes nothing: it started first
+    server.reset()
+    server.responder = Accepting()
+    with caplog.at_level(logging.WARNING):
+        after = make(server, spool_dir=folder)  # takes spool-0, the first free one
+        assert after.stats.pending == 8
+        assert after.close()
+    assert "took over 8 messages left in other spools" in caplog.text
+    got = sorted((m["n"], m["i"]) for m in accepted(server).messages)
+    assert got == [(n, i) for n in (1, 2) for i in range(4)]
+    for name in ("spool-0.sqlite", "spool-1.sqlite", "spool-2.sqlite"):
+        assert spooled(folder / name) == []
+
+
+def test_a_damaged_file_in_a_spool_dir_is_passed_over_and_left_as_it_is(
+    server, tmp_path, caplog
+) -> None:
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    junk = b"this is no SQLite database, but it may be someone's data" * 100
+    (folder / "spool-0.sqlite").write_bytes(junk)
+    with caplog.at_level(logging.WARNING):
+        delivery = make(server, spool_dir=folder)
+        delivery.enqueue({"i": 1})
+        assert delivery.close()
+    assert "spool-0.sqlite cannot be read: passed over" in caplog.text
+    assert (folder / "spool-0.sqlite").read_bytes() == junk
+    assert (folder / "spool-1.sqlite").exists()
+    assert [m["i"] for m in accepted(server).messages] == [1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+@pytest.mark.parametrize("option", ["spool_path", "spool_dir"])
+def test_a_forked_child_of_a_spooled_engine(server, tmp_path, option: str) -> None:
+    """A child cannot share its parent's spool file: with spool_path its engine refuses
+    to queue (it would not be durable); with spool_dir it takes a file of its own at its
+    first enqueue and delivers from there (a web server's preforked workers)."""
+    given = tmp_path / ("outbox.sqlite" if option == "spool_path" else "outbox")
+    delivery = make(server, flush_interval=60, batch_size=1000, **{option: given})
+    for i in range(20):
+        delivery.enqueue({"who": "parent", "i": i})
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            if option == "spool_path":
+                try:
+                    delivery.enqueue({"who": "child", "i": 0})
+                except DeliveryClosedError as exc:
+                    code = 0 if "spool_dir" in str(exc) else 3
+            else:
+                assert not (given / "spool-1.sqlite").exists()  # not before it sends
+                for i in range(10):
+                    delivery.enqueue({"who": "child", "i": i})
+                assert (given / "spool-1.sqlite").exists()
+                code = 0 if delivery.close(timeout=20) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert delivery.close()
+    got = sorted((m["who"], m["i"]) for m in accepted(server).messages)
+    children = [("child", i) for i in range(10)] if option == "spool_dir" else []
+    assert got == children + [("parent", i) for i in range(20)]
+    if option == "spool_dir":
+        assert spooled(given / "spool-1.sqlite") == []
 
 
 # ---- a spool outlasts an outage ------------------------------------------------------------
