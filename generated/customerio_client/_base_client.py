@@ -45,7 +45,7 @@ from ._transport import (
     RawResponse,
     Transport,
 )
-from ._types import DEFAULT_TIMEOUT, UNSET, Headers, Timeout
+from ._types import DEFAULT_TIMEOUT, UNSET, Headers, Timeout, Unset
 from ._version import PACKAGE, VERSION
 
 if TYPE_CHECKING:
@@ -209,6 +209,8 @@ def _scalar(value: Any) -> str:
 
 
 def _json_default(value: Any) -> Any:
+    if isinstance(value, Unset):  # an enum, but its value is no data
+        raise TypeError("UNSET is no JSON value: leave the field out instead")
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (bytes, bytearray)):  # `format: binary` in a JSON body

@@ -181,6 +181,8 @@ def to_json(value: Any) -> Any:
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return to_dict()
+    if isinstance(value, Unset):  # an enum, but its value is no data
+        raise TypeError("UNSET is no JSON value: leave the field out instead")
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime.datetime):

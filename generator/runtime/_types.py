@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Literal, TypeVar, final, overload
+from enum import Enum
+from typing import Any, Final, Literal, TypeVar, overload
 
 # Parsed JSON as the standard library's json module returns it.
 JSON = Any
@@ -12,19 +13,15 @@ JSON = Any
 _T = TypeVar("_T")
 
 
-@final
-class Unset:
+class Unset(Enum):
     """Type of ``UNSET``: an argument the caller did not pass.
 
-    ``None`` is a value some APIs accept (it clears a field), so "not given" needs its own marker.
+    ``None`` is a value some APIs accept (it clears a field), so "not given" needs its own
+    marker. An enum of one member, so that type checkers narrow ``x is not UNSET`` as they
+    narrow ``isinstance(x, Unset)`` (and copies and pickles stay the one member).
     """
 
-    _instance: ClassVar[Unset | None] = None
-
-    def __new__(cls) -> Unset:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    UNSET = "UNSET"
 
     def __bool__(self) -> Literal[False]:
         return False
@@ -32,18 +29,11 @@ class Unset:
     def __repr__(self) -> str:
         return "UNSET"
 
-    def __copy__(self) -> Unset:
-        return self
-
-    def __deepcopy__(self, memo: object) -> Unset:
-        return self
-
-    def __reduce__(self) -> str:
-        # Unpickling looks the module-level name up again, so the singleton survives a round trip.
+    def __str__(self) -> str:
         return "UNSET"
 
 
-UNSET: Final[Unset] = Unset()
+UNSET: Final = Unset.UNSET
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,6 +105,39 @@ def test_unset_is_omitted_and_explicit_null_is_sent() -> None:
     assert "traits" not in ident.to_dict() and ident.traits is UNSET
     body = models.Track(event="e", user_id="u", integrations=None).to_dict()
     assert body["integrations"] is None
+
+
+def test_unset_narrows_for_type_checkers_and_is_never_sent(tmp_path: Path) -> None:
+    """`x is not UNSET` narrows an optional field under mypy --strict (as isinstance
+    does), so user code needs no cast; UNSET where a value must be is an error, never
+    the text "UNSET"."""
+    user = tmp_path / "user.py"
+    user.write_text(textwrap.dedent("""
+        from customerio_client import UNSET, Unset
+        from customerio_client.models import Identify
+
+        def plan(person: Identify) -> str:
+            if person.anonymous_id is not UNSET and person.anonymous_id is not None:
+                return person.anonymous_id.upper()
+            return "none"
+
+        def traits(person: Identify) -> int:
+            if isinstance(person.traits, Unset) or person.traits is None:
+                return 0
+            return len(person.traits)
+        """))
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "c")]
+        + [str(user)],
+        env={"MYPYPATH": str(ROOT / "generated"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with pytest.raises(TypeError, match="UNSET is no JSON value"):
+        models.Track(event="e", user_id="u", properties={"tags": [UNSET]}).to_dict()
+    assert f"{UNSET}" == str(UNSET) == repr(UNSET) == "UNSET"
 
 
 def test_datetimes_are_accepted_and_sent_as_iso8601() -> None:

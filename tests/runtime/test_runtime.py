@@ -238,7 +238,8 @@ def test_unset_is_a_falsy_singleton(rt) -> None:
     unset = rt.types.UNSET
     assert not unset
     assert repr(unset) == "UNSET"
-    assert rt.types.Unset() is unset
+    assert type(unset) is rt.types.Unset and list(rt.types.Unset) == [unset]
+    assert str(unset) == "UNSET"
     assert copy.deepcopy(unset) is unset
     assert pickle.loads(pickle.dumps(unset)) is unset
 
