@@ -513,16 +513,16 @@ class Delivery:
     def _start_spool(self) -> None:
         """Open the spool (the file, or a free one of the directory) and queue what an
         earlier process left in it."""
+        damaged: list[str] = []
         if self._spool_path is not None:
             spool = Spool(self._spool_path)
         else:
             assert self._spool_dir is not None
             spool, damaged = claim(self._spool_dir)
-            self._log_damaged(damaged)
         try:
             if self._spool_dir is not None:
-                moved, damaged = adopt(spool, self._spool_dir)
-                self._log_damaged(damaged)
+                moved, also_damaged = adopt(spool, self._spool_dir)
+                self._log_damaged(sorted({*damaged, *also_damaged}))
                 if moved:
                     logger.warning(
                         "took over %d messages left in other spools of %s",
