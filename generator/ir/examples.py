@@ -5,7 +5,8 @@ Every function here is pure and deterministic: the same models always give the s
 (no clock, no randomness, no set iteration).
 
 An example comes from the spec when it has one (only examples the spec stage found valid and
-whose date-time/date/email/uuid/uri strings really have that format; the first by name),
+whose date-time/date/email/uuid/uri strings really have that format, and that are of the
+JSON kind the IR gives their schemas: an object for a model; the first by name),
 otherwise it is synthesized from the schema:
 
 - objects get their required properties, the first alternative of `required_one_of`, and any
@@ -228,26 +229,43 @@ _FORMAT_CHECKS: dict[str, re.Pattern[str]] = {
 }
 
 
-def formats_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) -> bool:
-    """Do the strings in `value` match the formats their schemas name (where checkable)?"""
+def example_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) -> bool:
+    """Would the package's decoders take `value`: an object, map or array where the model
+    has one, and strings in the formats their schemas name (where checkable)?
+
+    The spec stage checks examples by JSON Schema, where a schema without `type` admits
+    any kind of value; the IR makes such a schema with `properties` an object model, whose
+    decoder refuses a string (an example the fake API answered with would fail the call).
+    """
     if depth > MAX_DEPTH * 4:
         return True
     s = resolve(schema, models)
+    if value is not None and not _kind_ok(s, value):
+        return False
     if s.kind == PRIMITIVE and isinstance(value, str) and s.format in _FORMAT_CHECKS:
         return _FORMAT_CHECKS[s.format].fullmatch(value) is not None
     if s.kind == ARRAY and isinstance(value, list) and s.items is not None:
-        return all(formats_ok(v, s.items, models, depth + 1) for v in value)
+        return all(example_ok(v, s.items, models, depth + 1) for v in value)
     if s.kind == MAP and isinstance(value, dict) and s.items is not None:
-        return all(formats_ok(v, s.items, models, depth + 1) for v in value.values())
+        return all(example_ok(v, s.items, models, depth + 1) for v in value.values())
     if s.kind == OBJECT and isinstance(value, dict):
         props = {p.name: p.schema for p in s.properties}
         for key, item in value.items():
             sub = props.get(key, s.additional)
-            if sub is not None and not formats_ok(item, sub, models, depth + 1):
+            if sub is not None and not example_ok(item, sub, models, depth + 1):
                 return False
         return True
     if s.kind == UNION and s.variants:
-        return any(formats_ok(value, v, models, depth + 1) for v in s.variants)
+        return any(example_ok(value, v, models, depth + 1) for v in s.variants)
+    return True
+
+
+def _kind_ok(s: ir.Schema, value: Any) -> bool:
+    """Is a (non-null) value of the JSON kind the schema's decoder wants?"""
+    if s.kind in (OBJECT, MAP):
+        return isinstance(value, dict)
+    if s.kind == ARRAY:
+        return isinstance(value, list)
     return True
 
 
@@ -255,7 +273,7 @@ def _first_valid(
     examples: tuple[ir.MediaExample, ...], schema: ir.Schema | None, models: Models
 ) -> tuple[bool, Any]:
     for ex in sorted(examples, key=lambda e: e.name):
-        if ex.valid and (schema is None or formats_ok(ex.value, schema, models)):
+        if ex.valid and (schema is None or example_ok(ex.value, schema, models)):
             return True, ex.value
     return False, None
 
@@ -317,7 +335,7 @@ def example_response(op: ir.Operation, models: Models) -> Any:
 def example_event(ev: ir.SemanticEvent, models: Models) -> Any:
     """A semantic event's example track call: the spec's, or one built from its schema."""
     if ev.has_example and (
-        ev.schema is None or formats_ok(ev.example, ev.schema, models)
+        ev.schema is None or example_ok(ev.example, ev.schema, models)
     ):
         return ev.example
     if ev.schema is None:

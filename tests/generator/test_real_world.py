@@ -1242,3 +1242,23 @@ def test_an_alias_component_is_the_schema_it_names(out_dir: Path) -> None:
     with _json_server(fake.FakeServer, {"name": "Rex"}) as server:
         with pkg.AliasComponentsClient(base_url=server.url) as client:
             assert client.get_pet("p1").data == models.Animal(name="Rex")
+
+
+def test_the_fake_api_answers_no_example_its_client_refuses(out_dir: Path) -> None:
+    """A schema with `properties` and no `type` admits a string by JSON Schema, so a string
+    example passed the spec's check; the package models it as an object, and the fake API
+    answered every call with a value the client refused (Xero's Folder, Azure's DdlName)."""
+    pkg = _load(out_dir, "typeless_examples")
+    models = _load(out_dir, "typeless_examples", "models")
+    fixtures = _load(out_dir, "typeless_examples", "fixtures")
+    testing = _load(out_dir, "typeless_examples", "testing")
+    assert isinstance(fixtures.request("createFolder")["body"], dict)
+    assert isinstance(fixtures.response("createFolder"), dict)
+    assert isinstance(fixtures.response("getPartition")["parentName"], dict)
+    with testing.FakeTypelessExamples() as server:
+        with pkg.TypelessExamplesClient(base_url=server.url) as client:
+            folder = client.create_folder(**fixtures.request("createFolder"))
+            assert isinstance(folder.data, models.Folder)
+            partition = client.get_partition().data
+            assert isinstance(partition.parent_name, models.DdlName)
+
