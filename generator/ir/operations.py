@@ -33,6 +33,14 @@ ARG_RESERVED = (
     "extra_query",
 )
 PARAM_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+# header parameters OpenAPI says to ignore (the media types and the security schemes set
+# these headers); compared in lower case, as HTTP names headers
+IGNORED_HEADERS = ("accept", "content-type", "authorization")
+IGNORED_HEADER = (
+    "parameter ignored: OpenAPI ignores a header parameter named Accept, Content-Type "
+    "or Authorization (the responses, the request body and the security schemes say "
+    "what these headers hold)"
+)
 # OpenAPI's `style` of a parameter that names none, by location
 DEFAULT_STYLES = {
     "path": "simple",
@@ -436,6 +444,11 @@ class OperationReader:
                         where + "/in",
                         f"unknown parameter location {shown(loc)}",
                     )
+                if loc == "header" and node["name"].lower() in IGNORED_HEADERS:
+                    self.schemas.findings.append(
+                        Finding(pdoc.name, where, IGNORED_HEADER)
+                    )
+                    continue
                 merged[(loc, node["name"])] = (pdoc, where, node)
         declared = re.findall(r"{([^}]+)}", path)
         fixed: dict[str, str] = {}

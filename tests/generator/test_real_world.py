@@ -1247,7 +1247,8 @@ def test_an_alias_component_is_the_schema_it_names(out_dir: Path) -> None:
 def test_the_fake_api_answers_no_example_its_client_refuses(out_dir: Path) -> None:
     """A schema with `properties` and no `type` admits a string by JSON Schema, so a string
     example passed the spec's check; the package models it as an object, and the fake API
-    answered every call with a value the client refused (Xero's Folder, Azure's DdlName)."""
+    answered every call with a value the client refused (Xero's Folder, Azure's DdlName).
+    """
     pkg = _load(out_dir, "typeless_examples")
     models = _load(out_dir, "typeless_examples", "models")
     fixtures = _load(out_dir, "typeless_examples", "fixtures")
@@ -1262,3 +1263,22 @@ def test_the_fake_api_answers_no_example_its_client_refuses(out_dir: Path) -> No
             partition = client.get_partition().data
             assert isinstance(partition.parent_name, models.DdlName)
 
+
+def test_accept_content_type_and_authorization_parameters_are_ignored(
+    out_dir: Path,
+) -> None:
+    """OpenAPI says to ignore them; an Accept parameter beside the response's media type
+    wrote a header dict with "Accept" twice (spoonacular), which ruff refuses."""
+    pkg = _load(out_dir, "ignored_headers")
+    params = inspect.signature(pkg.IgnoredHeadersClient.draw_widget).parameters
+    assert "x_trace" in params
+    assert not {"accept", "content_type", "authorization"} & set(params)
+    with _answering(
+        "ignored_headers", out_dir, [(200, "text/html", b"<b/>")]
+    ) as server:
+        with pkg.IgnoredHeadersClient(base_url=server.url) as client:
+            assert client.draw_widget(7, body={"size": 2}, x_trace="t").data == "<b/>"
+        seen = server.requests[-1].headers
+    assert seen["accept"] == "text/html"
+    assert seen["content-type"] == "application/x-www-form-urlencoded"
+    assert seen["x-trace"] == "t" and "authorization" not in seen
