@@ -1282,3 +1282,21 @@ def test_accept_content_type_and_authorization_parameters_are_ignored(
     assert seen["accept"] == "text/html"
     assert seen["content-type"] == "application/x-www-form-urlencoded"
     assert seen["x-trace"] == "t" and "authorization" not in seen
+
+
+def test_the_testing_kit_routes_by_the_path_with_more_literal_text(
+    out_dir: Path,
+) -> None:
+    """`/v1/{name}` also matches `/v1/x:getIamPolicy` and `/{path}/{name}` matches
+    `/a/b.rw.html`: with as many parameters, the router took the operation whose id sorts
+    first (Google's custom methods, AEM)."""
+    pkg = _load(out_dir, "route_literals")
+    testing = _load(out_dir, "route_literals", "testing")
+    with testing.FakeRouteLiterals() as server:
+        with pkg.RouteLiteralsClient(base_url=server.url) as client:
+            client.b_get_iam_policy("r1")
+            client.a_get("r1")
+            client.b_post_node_rw("p", "n")
+            client.a_post_node("p", "n")
+        routed = [testing.route(r) for r in server.requests]
+    assert routed == ["b.getIamPolicy", "a.get", "b.postNodeRw", "a.postNode"]
