@@ -1300,3 +1300,18 @@ def test_the_testing_kit_routes_by_the_path_with_more_literal_text(
             client.a_post_node("p", "n")
         routed = [testing.route(r) for r in server.requests]
     assert routed == ["b.getIamPolicy", "a.get", "b.postNodeRw", "a.postNode"]
+
+
+def test_the_fake_api_answers_a_204_without_a_body(out_dir: Path) -> None:
+    """A 204 given a JSON schema (SendGrid) had its example written after the status line
+    and headers; the client reads no body after a 204, so the next answer on the
+    connection began with those bytes, failed, and the call was sent again."""
+    pkg = _load(out_dir, "no_content_schema")
+    testing = _load(out_dir, "no_content_schema", "testing")
+    with testing.FakeNoContentSchema() as server:
+        with pkg.NoContentSchemaClient(base_url=server.url) as client:
+            answers = [client.delete_rules() for _ in range(3)]
+        assert [a.retries for a in answers] == [0, 0, 0]
+        assert [a.status_code for a in answers] == [204, 204, 204]
+        assert len(server.requests) == 3
+        assert len({r.connection_id for r in server.requests}) == 1
