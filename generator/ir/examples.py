@@ -15,7 +15,10 @@ otherwise it is synthesized from the schema:
 - strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
   `example-<name>` built from the property or parameter name;
 - arrays hold one item; maps are empty; recursion through required properties stops at
-  `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill).
+  `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill): a
+  required object is left out there only when it is a model already being filled (a
+  cycle) or the value is `LITERAL_DEPTH` deep, so a deep model that does not recurse is
+  complete (a required field left out makes the client refuse the whole answer).
 """
 
 from __future__ import annotations
@@ -133,13 +136,17 @@ def synth(
     *,
     mode: str = "request",
     depth: int = 0,
+    within: frozenset[str] = frozenset(),
 ) -> Any:
     """A deterministic example value for `schema`.
 
     `hint` (a property or parameter name) names generic strings; `mode` is "request" (leave
-    out readOnly properties) or "response" (leave out writeOnly ones).
+    out readOnly properties) or "response" (leave out writeOnly ones); `within` holds the
+    models (class names) whose values enclose this one.
     """
     s = resolve(schema, models)
+    if s.class_name:
+        within = within | {s.class_name}
     k = s.kind
     if k == ENUM:
         return s.enum_values[0] if s.enum_values else None
@@ -149,13 +156,13 @@ def synth(
         if depth >= MAX_DEPTH:
             return []
         item = s.items or ir.Schema(kind=ANY)
-        return [synth(item, models, hint, mode=mode, depth=depth + 1)]
+        return [synth(item, models, hint, mode=mode, depth=depth + 1, within=within)]
     if k == MAP:
         return {}
     if k == UNION:
-        return _union(s, models, hint, mode, depth)
+        return _union(s, models, hint, mode, depth, within)
     if k == OBJECT:
-        return _object(s, models, mode, depth)
+        return _object(s, models, mode, depth, within)
     return _hint_text(hint)  # ANY: a plain string is as good as anything
 
 
@@ -168,11 +175,18 @@ def _primitive(s: ir.Schema, hint: str) -> Any:
     return _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
 
 
-def _union(s: ir.Schema, models: Models, hint: str, mode: str, depth: int) -> Any:
+def _union(
+    s: ir.Schema,
+    models: Models,
+    hint: str,
+    mode: str,
+    depth: int,
+    within: frozenset[str],
+) -> Any:
     if not s.variants:
         return _hint_text(hint)
     variant = s.variants[0]
-    value = synth(variant, models, hint, mode=mode, depth=depth)
+    value = synth(variant, models, hint, mode=mode, depth=depth, within=within)
     disc = s.discriminator
     if disc is not None and isinstance(value, dict):
         name = resolve(variant, models).class_name
@@ -183,7 +197,9 @@ def _union(s: ir.Schema, models: Models, hint: str, mode: str, depth: int) -> An
     return value
 
 
-def _object(s: ir.Schema, models: Models, mode: str, depth: int) -> dict[str, Any]:
+def _object(
+    s: ir.Schema, models: Models, mode: str, depth: int, within: frozenset[str]
+) -> dict[str, Any]:
     wanted = list(s.required)
     if s.required_one_of:
         wanted += [n for n in s.required_one_of[0] if n not in wanted]
@@ -199,16 +215,26 @@ def _object(s: ir.Schema, models: Models, mode: str, depth: int) -> dict[str, An
         if fixed:
             out[p.name] = value
         elif required:
-            target = resolve(p.schema, models)
-            if depth >= MAX_DEPTH and target.kind in (OBJECT, UNION):
+            if _stops(resolve(p.schema, models), depth, within):
                 continue  # the recursion stops here
-            out[p.name] = synth(p.schema, models, p.name, mode=mode, depth=depth + 1)
+            out[p.name] = synth(
+                p.schema, models, p.name, mode=mode, depth=depth + 1, within=within
+            )
     for (
         name
     ) in wanted:  # required names without a property schema (allowed by JSON Schema)
         if name not in known:
             out[name] = _hint_text(name)
     return out
+
+
+def _stops(target: ir.Schema, depth: int, within: frozenset[str]) -> bool:
+    """Is a required object or union past `MAX_DEPTH` left out: a model already being
+    filled (a cycle, which would never end), or anything once the value is too deep to be
+    written as one literal? A deep model that does not recur is filled in full."""
+    if depth < MAX_DEPTH or target.kind not in (OBJECT, UNION):
+        return False
+    return target.class_name in within or depth >= LITERAL_DEPTH
 
 
 # ---- operations and events ---------------------------------------------------------------

@@ -1315,3 +1315,22 @@ def test_the_fake_api_answers_a_204_without_a_body(out_dir: Path) -> None:
         assert [a.status_code for a in answers] == [204, 204, 204]
         assert len(server.requests) == 3
         assert len({r.connection_id for r in server.requests}) == 1
+
+
+def test_a_deep_answer_that_does_not_recur_is_synthesized_in_full(
+    out_dir: Path,
+) -> None:
+    pkg = _load(out_dir, "deep_required")
+    fixtures = _load(out_dir, "deep_required", "fixtures")
+    testing = _load(out_dir, "deep_required", "testing")
+    with testing.FakeDeepRequired() as server:
+        with pkg.DeepRequiredClient(base_url=server.url) as client:
+            level = client.list_bookings().data
+    for _ in range(12):
+        level = level.next_
+    assert level.amount == 1
+    # a model that contains itself has no complete value: it still stops
+    node, depth = fixtures.response("getNode"), 0
+    while node:
+        node, depth = node.get("child"), depth + 1
+    assert 0 < depth < 20
