@@ -33,13 +33,14 @@ ARG_RESERVED = (
     "extra_query",
 )
 PARAM_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
-# header parameters OpenAPI says to ignore (the media types and the security schemes set
-# these headers); compared in lower case, as HTTP names headers
-IGNORED_HEADERS = ("accept", "content-type", "authorization")
+# header parameters OpenAPI says to ignore that the client sets itself, from the media
+# types of the responses and the request body (a parameter beside them wrote the header
+# dict with "Accept" twice); compared in lower case, as HTTP names headers. OpenAPI also
+# ignores `Authorization`, which is kept: many specs describe their credentials only so.
+IGNORED_HEADERS = ("accept", "content-type")
 IGNORED_HEADER = (
-    "parameter ignored: OpenAPI ignores a header parameter named Accept, Content-Type "
-    "or Authorization (the responses, the request body and the security schemes say "
-    "what these headers hold)"
+    "parameter ignored: OpenAPI ignores a header parameter named Accept or Content-Type "
+    "(the media types of the responses and the request body set these headers)"
 )
 # OpenAPI's `style` of a parameter that names none, by location
 DEFAULT_STYLES = {

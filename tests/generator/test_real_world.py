@@ -1264,24 +1264,26 @@ def test_the_fake_api_answers_no_example_its_client_refuses(out_dir: Path) -> No
             assert isinstance(partition.parent_name, models.DdlName)
 
 
-def test_accept_content_type_and_authorization_parameters_are_ignored(
-    out_dir: Path,
-) -> None:
+def test_accept_and_content_type_parameters_are_ignored(out_dir: Path) -> None:
     """OpenAPI says to ignore them; an Accept parameter beside the response's media type
-    wrote a header dict with "Accept" twice (spoonacular), which ruff refuses."""
+    wrote a header dict with "Accept" twice (spoonacular), which ruff refuses. An
+    Authorization parameter is kept (some specs describe their credentials only so)."""
     pkg = _load(out_dir, "ignored_headers")
     params = inspect.signature(pkg.IgnoredHeadersClient.draw_widget).parameters
-    assert "x_trace" in params
-    assert not {"accept", "content_type", "authorization"} & set(params)
+    assert {"x_trace", "authorization"} <= set(params)
+    assert not {"accept", "content_type"} & set(params)
     with _answering(
         "ignored_headers", out_dir, [(200, "text/html", b"<b/>")]
     ) as server:
         with pkg.IgnoredHeadersClient(base_url=server.url) as client:
-            assert client.draw_widget(7, body={"size": 2}, x_trace="t").data == "<b/>"
+            answer = client.draw_widget(
+                7, body={"size": 2}, x_trace="t", authorization="Token k"
+            )
+            assert answer.data == "<b/>"
         seen = server.requests[-1].headers
     assert seen["accept"] == "text/html"
     assert seen["content-type"] == "application/x-www-form-urlencoded"
-    assert seen["x-trace"] == "t" and "authorization" not in seen
+    assert seen["x-trace"] == "t" and seen["authorization"] == "Token k"
 
 
 def test_the_testing_kit_routes_by_the_path_with_more_literal_text(
