@@ -1336,3 +1336,31 @@ def test_a_deep_answer_that_does_not_recur_is_synthesized_in_full(
     while node:
         node, depth = node.get("child"), depth + 1
     assert 0 < depth < 20
+
+
+def test_a_union_of_arrays_is_told_apart_by_its_items(out_dir: Path) -> None:
+    """Each array variant was tested by `isinstance(data, list)` alone, so the second was
+    never picked (GitHub's starred repositories, with or without `starred_at`)."""
+    pkg = _load(out_dir, "array_union")
+    models = _load(out_dir, "array_union", "models")
+    repo = {"id": 1, "name": "r", "full_name": "o/r"}
+    replies = [
+        (200, "application/json", json.dumps([repo]).encode()),
+        (
+            200,
+            "application/json",
+            json.dumps([{"starred_at": "t", "repo": repo}]).encode(),
+        ),
+        (200, "application/json", b'[["a", "b"]]'),
+        (200, "application/json", b"[1, 2]"),
+    ]
+    with _answering("array_union", out_dir, replies) as server:
+        with pkg.ArrayUnionClient(base_url=server.url) as client:
+            plain = client.list_starred().data
+            starred = client.list_starred().data
+            rows = client.list_values().data
+            numbers = client.list_values().data
+    assert plain == [models.Repository.from_dict(repo)]
+    assert isinstance(starred[0], models.StarredRepository)
+    assert starred[0].repo == plain[0]
+    assert rows == [["a", "b"]] and numbers == [1, 2]
