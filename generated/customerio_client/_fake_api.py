@@ -71,7 +71,8 @@ class Router:
     """The operation a recorded request calls, by method, path, query, headers and body.
 
     `table` lists every operation, most specific first (fewer path parameters, then more
-    query pairs and headers its calls always carry, then bodies told apart by a property).
+    literal text in the path, then more query pairs and headers its calls always carry,
+    then bodies told apart by a property).
     Among the operations matching the method and path whose fixed query pairs and headers
     the request carries, the first whose body property holds one of its values wins, then
     the first with no such property, then the first.

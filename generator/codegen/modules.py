@@ -26,10 +26,10 @@ from .types import (
     encode,
     field_default,
     field_type,
-    matcher_checks,
     model_names,
     ordered_fields,
     param_value,
+    shape_tests,
     typing_names,
     variant_decode,
 )
@@ -687,7 +687,8 @@ def models_module_imports(
                 code.append(annotation(v))
                 if not m.discriminator:  # it decodes by shape, with these
                     code.append(variant_decode(v, "data"))
-                    code.append(" ".join(matcher_checks(v, "data")))
+            if not m.discriminator:
+                code += [test for _, test in shape_tests(m.variants)]
             # an alias annotated as one (see layout.alias_head): its quoted variants are
             # type expressions either way
             if "TypeAlias" in alias_head(m.class_name):

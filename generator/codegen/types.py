@@ -149,16 +149,20 @@ def _decode(s: ir.Schema, expr: str, depth: int) -> str:
 
 
 def variant_decode(s: ir.Schema, expr: str) -> str:
-    """`decode` for a union's variant, once `matcher` has picked it: a one-value enum is
-    that value itself (so its type checker sees the literal, not the JSON value)."""
+    """`decode` for a union's variant, once its test (`shape_tests`) has picked it: a
+    one-value enum is that value itself (so its type checker sees the literal, not the
+    JSON value)."""
     if s.kind == ENUM and s.is_constant and not s.class_name:
         return py_literal(s.enum_values[0])
     return decode(s, expr)
 
 
-def matcher_checks(s: ir.Schema, expr: str) -> list[str]:
+def matcher_checks(
+    s: ir.Schema, expr: str, depth: int = 0, items: bool = False
+) -> list[str]:
     """The checks, joined with `and`, that the JSON value `expr` has this variant's shape:
     unions without a discriminator are decoded by shape, never by trying each variant.
+    With `items`, an array's items are checked too (see `shape_tests`).
     """
     k = s.kind
     if k == OBJECT:
@@ -168,7 +172,8 @@ def matcher_checks(s: ir.Schema, expr: str) -> list[str]:
     if k == MAP:
         return [f"isinstance({expr}, Mapping)"]
     if k == ARRAY:
-        return [f"isinstance({expr}, list)"]
+        checks = [f"isinstance({expr}, list)"]
+        return checks + _items_checks(s, expr, depth) if items else checks
     if k == ENUM:
         return [f"{expr} in {py_literal(tuple(s.enum_values))}"]
     if k == PRIMITIVE:
@@ -187,6 +192,21 @@ def matcher_checks(s: ir.Schema, expr: str) -> list[str]:
     return ["True"]
 
 
+def _items_checks(s: ir.Schema, expr: str, depth: int) -> list[str]:
+    """That every item of the array `expr` has the shape of the variant's items: two
+    array variants are told apart by what they hold (GitHub's starred repositories, with
+    or without the time they were starred); an empty array is the first array variant.
+    """
+    item = s.items
+    if item is None:
+        return []
+    var = f"x{depth}"
+    checks = matcher_checks(item, var, depth + 1, items=True)
+    if checks == ["True"]:
+        return []
+    return [f"all({' and '.join(checks)} for {var} in {expr})"]
+
+
 def json_type(s: ir.Schema) -> str:
     """The JSON type a value of `s` has ("any" where a union or Any allows several)."""
     if s.kind in (OBJECT, MAP):
@@ -200,9 +220,18 @@ def json_type(s: ir.Schema) -> str:
     return "any"
 
 
-def matcher(s: ir.Schema, expr: str) -> str:
-    """`matcher_checks` as one expression."""
-    return " and ".join(matcher_checks(s, expr))
+def shape_tests(variants: tuple[ir.Schema, ...]) -> list[tuple[ir.Schema, str]]:
+    """A union's distinct variants in the order they are tested (`by_shape`), each with
+    its test of the JSON value `data`. Every array variant but the last tested also
+    checks its items' shape (two arrays are told apart by what they hold; without it the
+    second was never picked); the last takes any array, so decoding it says which item
+    is wrong, as it does for a union of one array variant."""
+    ordered = by_shape(distinct_variants(variants))
+    last = next((v for v in reversed(ordered) if v.kind == ARRAY), None)
+    return [
+        (v, " and ".join(matcher_checks(v, "data", items=v is not last)))
+        for v in ordered
+    ]
 
 
 def distinct_variants(variants: tuple[ir.Schema, ...]) -> list[ir.Schema]:
@@ -221,9 +250,12 @@ def distinct_variants(variants: tuple[ir.Schema, ...]) -> list[ir.Schema]:
 def by_shape(variants: tuple[ir.Schema, ...] | list[ir.Schema]) -> list[ir.Schema]:
     """Union variants in the order their shapes are tested: objects that require more keys
     first (an object requiring none matches every object), strings of a known format before
-    other strings (dates before date-times), the spec's order otherwise."""
+    other strings (dates before date-times), arrays as their items, the spec's order
+    otherwise."""
 
     def rank(v: ir.Schema) -> int:
+        if v.kind == ARRAY and v.items is not None:
+            return rank(v.items)  # arrays by their items, alike
         if v.kind == OBJECT:
             return -len(v.required)
         if v.kind == PRIMITIVE and v.type == "string" and v.format in _TEXT_CHECKS:

@@ -5,7 +5,8 @@ Every function here is pure and deterministic: the same models always give the s
 (no clock, no randomness, no set iteration).
 
 An example comes from the spec when it has one (only examples the spec stage found valid and
-whose date-time/date/email/uuid/uri strings really have that format; the first by name),
+whose date-time/date/email/uuid/uri strings really have that format, and that are of the
+JSON kind the IR gives their schemas: an object for a model; the first by name),
 otherwise it is synthesized from the schema:
 
 - objects get their required properties, the first alternative of `required_one_of`, and any
@@ -14,7 +15,10 @@ otherwise it is synthesized from the schema:
 - strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
   `example-<name>` built from the property or parameter name;
 - arrays hold one item; maps are empty; recursion through required properties stops at
-  `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill).
+  `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill): a
+  required object is left out there only when it is a model already being filled (a
+  cycle) or the value is `LITERAL_DEPTH` deep, so a deep model that does not recurse is
+  complete (a required field left out makes the client refuse the whole answer).
 """
 
 from __future__ import annotations
@@ -132,13 +136,17 @@ def synth(
     *,
     mode: str = "request",
     depth: int = 0,
+    within: frozenset[str] = frozenset(),
 ) -> Any:
     """A deterministic example value for `schema`.
 
     `hint` (a property or parameter name) names generic strings; `mode` is "request" (leave
-    out readOnly properties) or "response" (leave out writeOnly ones).
+    out readOnly properties) or "response" (leave out writeOnly ones); `within` holds the
+    models (class names) whose values enclose this one.
     """
     s = resolve(schema, models)
+    if s.class_name:
+        within = within | {s.class_name}
     k = s.kind
     if k == ENUM:
         return s.enum_values[0] if s.enum_values else None
@@ -148,13 +156,13 @@ def synth(
         if depth >= MAX_DEPTH:
             return []
         item = s.items or ir.Schema(kind=ANY)
-        return [synth(item, models, hint, mode=mode, depth=depth + 1)]
+        return [synth(item, models, hint, mode=mode, depth=depth + 1, within=within)]
     if k == MAP:
         return {}
     if k == UNION:
-        return _union(s, models, hint, mode, depth)
+        return _union(s, models, hint, mode, depth, within)
     if k == OBJECT:
-        return _object(s, models, mode, depth)
+        return _object(s, models, mode, depth, within)
     return _hint_text(hint)  # ANY: a plain string is as good as anything
 
 
@@ -167,11 +175,18 @@ def _primitive(s: ir.Schema, hint: str) -> Any:
     return _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
 
 
-def _union(s: ir.Schema, models: Models, hint: str, mode: str, depth: int) -> Any:
+def _union(
+    s: ir.Schema,
+    models: Models,
+    hint: str,
+    mode: str,
+    depth: int,
+    within: frozenset[str],
+) -> Any:
     if not s.variants:
         return _hint_text(hint)
     variant = s.variants[0]
-    value = synth(variant, models, hint, mode=mode, depth=depth)
+    value = synth(variant, models, hint, mode=mode, depth=depth, within=within)
     disc = s.discriminator
     if disc is not None and isinstance(value, dict):
         name = resolve(variant, models).class_name
@@ -182,7 +197,9 @@ def _union(s: ir.Schema, models: Models, hint: str, mode: str, depth: int) -> An
     return value
 
 
-def _object(s: ir.Schema, models: Models, mode: str, depth: int) -> dict[str, Any]:
+def _object(
+    s: ir.Schema, models: Models, mode: str, depth: int, within: frozenset[str]
+) -> dict[str, Any]:
     wanted = list(s.required)
     if s.required_one_of:
         wanted += [n for n in s.required_one_of[0] if n not in wanted]
@@ -198,16 +215,26 @@ def _object(s: ir.Schema, models: Models, mode: str, depth: int) -> dict[str, An
         if fixed:
             out[p.name] = value
         elif required:
-            target = resolve(p.schema, models)
-            if depth >= MAX_DEPTH and target.kind in (OBJECT, UNION):
+            if _stops(resolve(p.schema, models), depth, within):
                 continue  # the recursion stops here
-            out[p.name] = synth(p.schema, models, p.name, mode=mode, depth=depth + 1)
+            out[p.name] = synth(
+                p.schema, models, p.name, mode=mode, depth=depth + 1, within=within
+            )
     for (
         name
     ) in wanted:  # required names without a property schema (allowed by JSON Schema)
         if name not in known:
             out[name] = _hint_text(name)
     return out
+
+
+def _stops(target: ir.Schema, depth: int, within: frozenset[str]) -> bool:
+    """Is a required object or union past `MAX_DEPTH` left out: a model already being
+    filled (a cycle, which would never end), or anything once the value is too deep to be
+    written as one literal? A deep model that does not recur is filled in full."""
+    if depth < MAX_DEPTH or target.kind not in (OBJECT, UNION):
+        return False
+    return target.class_name in within or depth >= LITERAL_DEPTH
 
 
 # ---- operations and events ---------------------------------------------------------------
@@ -228,26 +255,43 @@ _FORMAT_CHECKS: dict[str, re.Pattern[str]] = {
 }
 
 
-def formats_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) -> bool:
-    """Do the strings in `value` match the formats their schemas name (where checkable)?"""
+def example_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) -> bool:
+    """Would the package's decoders take `value`: an object, map or array where the model
+    has one, and strings in the formats their schemas name (where checkable)?
+
+    The spec stage checks examples by JSON Schema, where a schema without `type` admits
+    any kind of value; the IR makes such a schema with `properties` an object model, whose
+    decoder refuses a string (an example the fake API answered with would fail the call).
+    """
     if depth > MAX_DEPTH * 4:
         return True
     s = resolve(schema, models)
+    if value is not None and not _kind_ok(s, value):
+        return False
     if s.kind == PRIMITIVE and isinstance(value, str) and s.format in _FORMAT_CHECKS:
         return _FORMAT_CHECKS[s.format].fullmatch(value) is not None
     if s.kind == ARRAY and isinstance(value, list) and s.items is not None:
-        return all(formats_ok(v, s.items, models, depth + 1) for v in value)
+        return all(example_ok(v, s.items, models, depth + 1) for v in value)
     if s.kind == MAP and isinstance(value, dict) and s.items is not None:
-        return all(formats_ok(v, s.items, models, depth + 1) for v in value.values())
+        return all(example_ok(v, s.items, models, depth + 1) for v in value.values())
     if s.kind == OBJECT and isinstance(value, dict):
         props = {p.name: p.schema for p in s.properties}
         for key, item in value.items():
             sub = props.get(key, s.additional)
-            if sub is not None and not formats_ok(item, sub, models, depth + 1):
+            if sub is not None and not example_ok(item, sub, models, depth + 1):
                 return False
         return True
     if s.kind == UNION and s.variants:
-        return any(formats_ok(value, v, models, depth + 1) for v in s.variants)
+        return any(example_ok(value, v, models, depth + 1) for v in s.variants)
+    return True
+
+
+def _kind_ok(s: ir.Schema, value: Any) -> bool:
+    """Is a (non-null) value of the JSON kind the schema's decoder wants?"""
+    if s.kind in (OBJECT, MAP):
+        return isinstance(value, dict)
+    if s.kind == ARRAY:
+        return isinstance(value, list)
     return True
 
 
@@ -255,7 +299,7 @@ def _first_valid(
     examples: tuple[ir.MediaExample, ...], schema: ir.Schema | None, models: Models
 ) -> tuple[bool, Any]:
     for ex in sorted(examples, key=lambda e: e.name):
-        if ex.valid and (schema is None or formats_ok(ex.value, schema, models)):
+        if ex.valid and (schema is None or example_ok(ex.value, schema, models)):
             return True, ex.value
     return False, None
 
@@ -317,7 +361,7 @@ def example_response(op: ir.Operation, models: Models) -> Any:
 def example_event(ev: ir.SemanticEvent, models: Models) -> Any:
     """A semantic event's example track call: the spec's, or one built from its schema."""
     if ev.has_example and (
-        ev.schema is None or formats_ok(ev.example, ev.schema, models)
+        ev.schema is None or example_ok(ev.example, ev.schema, models)
     ):
         return ev.example
     if ev.schema is None:

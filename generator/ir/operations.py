@@ -33,6 +33,15 @@ ARG_RESERVED = (
     "extra_query",
 )
 PARAM_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+# header parameters OpenAPI says to ignore that the client sets itself, from the media
+# types of the responses and the request body (a parameter beside them wrote the header
+# dict with "Accept" twice); compared in lower case, as HTTP names headers. OpenAPI also
+# ignores `Authorization`, which is kept: many specs describe their credentials only so.
+IGNORED_HEADERS = ("accept", "content-type")
+IGNORED_HEADER = (
+    "parameter ignored: OpenAPI ignores a header parameter named Accept or Content-Type "
+    "(the media types of the responses and the request body set these headers)"
+)
 # OpenAPI's `style` of a parameter that names none, by location
 DEFAULT_STYLES = {
     "path": "simple",
@@ -436,6 +445,11 @@ class OperationReader:
                         where + "/in",
                         f"unknown parameter location {shown(loc)}",
                     )
+                if loc == "header" and node["name"].lower() in IGNORED_HEADERS:
+                    self.schemas.findings.append(
+                        Finding(pdoc.name, where, IGNORED_HEADER)
+                    )
+                    continue
                 merged[(loc, node["name"])] = (pdoc, where, node)
         declared = re.findall(r"{([^}]+)}", path)
         fixed: dict[str, str] = {}

@@ -941,8 +941,9 @@ def finished_models(builder: SchemaBuilder) -> tuple[Schema, ...]:
 
 def _with_variant_shapes(model: Schema, models: dict[str, Schema]) -> Schema:
     """A union whose object variants are links to models, with each link's `required` filled
-    in from its model: a union without a discriminator is decoded by those keys. (A link
-    made while its model was still being built could not know them.)"""
+    in from its model (also as an array variant's items): a union without a discriminator
+    is decoded by those keys. (A link made while its model was still being built could not
+    know them.)"""
     if model.kind != UNION or not model.variants:
         return model
     disc = model.discriminator
@@ -958,15 +959,21 @@ def _with_variant_shapes(model: Schema, models: dict[str, Schema]) -> Schema:
                 model,
                 discriminator=replace(disc, unions=nested, objects_only=objects_only),
             )
-    variants = tuple(
-        (
-            replace(v, required=models[v.ref].required)
-            if v.ref and v.kind == OBJECT and v.ref in models and not v.required
-            else v
-        )
-        for v in model.variants
-    )
+    variants = tuple(_shaped(v, models) for v in model.variants)
     return model if variants == model.variants else replace(model, variants=variants)
+
+
+def _shaped(variant: Schema, models: dict[str, Schema]) -> Schema:
+    """A union's variant with the `required` of its object links filled in, and of the
+    links an array variant holds as items (two array variants are told apart by their
+    items' keys)."""
+    v = variant
+    if v.ref and v.kind == OBJECT and v.ref in models and not v.required:
+        return replace(v, required=models[v.ref].required)
+    if v.kind == ARRAY and v.items is not None:
+        items = _shaped(v.items, models)
+        return v if items == v.items else replace(v, items=items)
+    return v
 
 
 def _objects_only(union: Schema, models: dict[str, Schema], seen: set[str]) -> bool:

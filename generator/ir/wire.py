@@ -8,6 +8,7 @@ assertions use these; none of them is written in a template.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import model as ir
@@ -19,6 +20,8 @@ from .model import ANY, ARRAY, MAP, OBJECT, UNION
 # "context" object ("context.device"); see events.py.
 PROPERTIES_FIELD = "properties"
 CONTEXT_FIELD = "context"
+# a path template's parameter, as the testing kit's router matches it (runtime/_fake_api.py)
+_PATH_PARAM = re.compile(r"\{[^{}]+\}")
 
 
 def _fixed_fields(schema: ir.Schema, models: Models) -> dict[str, Any]:
@@ -175,8 +178,13 @@ def _route_fixed(op: ir.Operation) -> tuple[tuple[str, str, str], ...]:
 def routes(
     operations: tuple[ir.Operation, ...], models: Models
 ) -> tuple[ir.Route, ...]:
-    """A route per operation, most specific first: fewer path parameters, then more fixed
-    query pairs and headers, then bodies told apart by a property, then by operation id.
+    """A route per operation, most specific first: fewer path parameters, then more
+    literal text in the path, then more fixed query pairs and headers, then bodies told
+    apart by a property, then by operation id.
+
+    Literal text matters where templates have as many parameters: `/v1/{name}` also
+    matches every path of `/v1/{resource}:getIamPolicy` (Google's custom methods), and
+    `/{path}/{name}` every path of `/{path}/{name}.rw.html`.
     """
     rows: list[ir.Route] = []
     for op in operations:
@@ -188,6 +196,7 @@ def routes(
             rows,
             key=lambda r: (
                 r.path.count("{"),
+                -len(_PATH_PARAM.sub("", r.path)),
                 -len(r.fixed),
                 not r.body_values,
                 r.operation_id,

@@ -168,17 +168,26 @@ class _Handler(BaseHTTPRequestHandler):
         return request
 
     def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        bodiless = _bodiless(status)
         try:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
+            if not bodiless:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command != "HEAD" and not bodiless:
                 self.wfile.write(body)
         except OSError:
             # The client gave up (a timeout test): nothing left to answer.
             self.close_connection = True
+
+
+def _bodiless(status: int) -> bool:
+    """A status whose answer HTTP says has no body (1xx, 204, 304), whatever the script
+    gives: a client reads none, so bytes written after it would be taken for the start
+    of the next answer on the connection (a spec can give a 204 a JSON schema)."""
+    return status < 200 or status in (204, 304)
 
 
 class FakeServer:

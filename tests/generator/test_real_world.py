@@ -1242,3 +1242,125 @@ def test_an_alias_component_is_the_schema_it_names(out_dir: Path) -> None:
     with _json_server(fake.FakeServer, {"name": "Rex"}) as server:
         with pkg.AliasComponentsClient(base_url=server.url) as client:
             assert client.get_pet("p1").data == models.Animal(name="Rex")
+
+
+def test_the_fake_api_answers_no_example_its_client_refuses(out_dir: Path) -> None:
+    """A schema with `properties` and no `type` admits a string by JSON Schema, so a string
+    example passed the spec's check; the package models it as an object, and the fake API
+    answered every call with a value the client refused (Xero's Folder, Azure's DdlName).
+    """
+    pkg = _load(out_dir, "typeless_examples")
+    models = _load(out_dir, "typeless_examples", "models")
+    fixtures = _load(out_dir, "typeless_examples", "fixtures")
+    testing = _load(out_dir, "typeless_examples", "testing")
+    assert isinstance(fixtures.request("createFolder")["body"], dict)
+    assert isinstance(fixtures.response("createFolder"), dict)
+    assert isinstance(fixtures.response("getPartition")["parentName"], dict)
+    with testing.FakeTypelessExamples() as server:
+        with pkg.TypelessExamplesClient(base_url=server.url) as client:
+            folder = client.create_folder(**fixtures.request("createFolder"))
+            assert isinstance(folder.data, models.Folder)
+            partition = client.get_partition().data
+            assert isinstance(partition.parent_name, models.DdlName)
+
+
+def test_accept_and_content_type_parameters_are_ignored(out_dir: Path) -> None:
+    """OpenAPI says to ignore them; an Accept parameter beside the response's media type
+    wrote a header dict with "Accept" twice (spoonacular), which ruff refuses. An
+    Authorization parameter is kept (some specs describe their credentials only so)."""
+    pkg = _load(out_dir, "ignored_headers")
+    params = inspect.signature(pkg.IgnoredHeadersClient.draw_widget).parameters
+    assert {"x_trace", "authorization"} <= set(params)
+    assert not {"accept", "content_type"} & set(params)
+    with _answering(
+        "ignored_headers", out_dir, [(200, "text/html", b"<b/>")]
+    ) as server:
+        with pkg.IgnoredHeadersClient(base_url=server.url) as client:
+            answer = client.draw_widget(
+                7, body={"size": 2}, x_trace="t", authorization="Token k"
+            )
+            assert answer.data == "<b/>"
+        seen = server.requests[-1].headers
+    assert seen["accept"] == "text/html"
+    assert seen["content-type"] == "application/x-www-form-urlencoded"
+    assert seen["x-trace"] == "t" and seen["authorization"] == "Token k"
+
+
+def test_the_testing_kit_routes_by_the_path_with_more_literal_text(
+    out_dir: Path,
+) -> None:
+    """`/v1/{name}` also matches `/v1/x:getIamPolicy` and `/{path}/{name}` matches
+    `/a/b.rw.html`: with as many parameters, the router took the operation whose id sorts
+    first (Google's custom methods, AEM)."""
+    pkg = _load(out_dir, "route_literals")
+    testing = _load(out_dir, "route_literals", "testing")
+    with testing.FakeRouteLiterals() as server:
+        with pkg.RouteLiteralsClient(base_url=server.url) as client:
+            client.b_get_iam_policy("r1")
+            client.a_get("r1")
+            client.b_post_node_rw("p", "n")
+            client.a_post_node("p", "n")
+        routed = [testing.route(r) for r in server.requests]
+    assert routed == ["b.getIamPolicy", "a.get", "b.postNodeRw", "a.postNode"]
+
+
+def test_the_fake_api_answers_a_204_without_a_body(out_dir: Path) -> None:
+    """A 204 given a JSON schema (SendGrid) had its example written after the status line
+    and headers; the client reads no body after a 204, so the next answer on the
+    connection began with those bytes, failed, and the call was sent again."""
+    pkg = _load(out_dir, "no_content_schema")
+    testing = _load(out_dir, "no_content_schema", "testing")
+    with testing.FakeNoContentSchema() as server:
+        with pkg.NoContentSchemaClient(base_url=server.url) as client:
+            answers = [client.delete_rules() for _ in range(3)]
+        assert [a.retries for a in answers] == [0, 0, 0]
+        assert [a.status_code for a in answers] == [204, 204, 204]
+        assert len(server.requests) == 3
+        assert len({r.connection_id for r in server.requests}) == 1
+
+
+def test_a_deep_answer_that_does_not_recur_is_synthesized_in_full(
+    out_dir: Path,
+) -> None:
+    pkg = _load(out_dir, "deep_required")
+    fixtures = _load(out_dir, "deep_required", "fixtures")
+    testing = _load(out_dir, "deep_required", "testing")
+    with testing.FakeDeepRequired() as server:
+        with pkg.DeepRequiredClient(base_url=server.url) as client:
+            level = client.list_bookings().data
+    for _ in range(12):
+        level = level.next_
+    assert level.amount == 1
+    # a model that contains itself has no complete value: it still stops
+    node, depth = fixtures.response("getNode"), 0
+    while node:
+        node, depth = node.get("child"), depth + 1
+    assert 0 < depth < 20
+
+
+def test_a_union_of_arrays_is_told_apart_by_its_items(out_dir: Path) -> None:
+    """Each array variant was tested by `isinstance(data, list)` alone, so the second was
+    never picked (GitHub's starred repositories, with or without `starred_at`)."""
+    pkg = _load(out_dir, "array_union")
+    models = _load(out_dir, "array_union", "models")
+    repo = {"id": 1, "name": "r", "full_name": "o/r"}
+    replies = [
+        (200, "application/json", json.dumps([repo]).encode()),
+        (
+            200,
+            "application/json",
+            json.dumps([{"starred_at": "t", "repo": repo}]).encode(),
+        ),
+        (200, "application/json", b'[["a", "b"]]'),
+        (200, "application/json", b"[1, 2]"),
+    ]
+    with _answering("array_union", out_dir, replies) as server:
+        with pkg.ArrayUnionClient(base_url=server.url) as client:
+            plain = client.list_starred().data
+            starred = client.list_starred().data
+            rows = client.list_values().data
+            numbers = client.list_values().data
+    assert plain == [models.Repository.from_dict(repo)]
+    assert isinstance(starred[0], models.StarredRepository)
+    assert starred[0].repo == plain[0]
+    assert rows == [["a", "b"]] and numbers == [1, 2]
