@@ -29,7 +29,7 @@ from .operations import (
     with_pagination,
 )
 from .schemas import SchemaBuilder, finished_models, model_modules
-from .surfaces import build_surfaces, mark_event_checks
+from .surfaces import build_surfaces, mark_event_checks, same_shape_paths
 from .wire import routes, wire_facts
 
 
@@ -123,5 +123,6 @@ def build_api(
         model_modules=model_modules(schemas, models),
     )
     findings += [f for doc in ws.docs.values() for f in doc.duplicates]
+    findings += [f for doc in roots for f in same_shape_paths(doc)]
     noticed = sorted(findings + schemas.findings, key=lambda f: (f.file, f.pointer))
     return api, noticed + example_findings

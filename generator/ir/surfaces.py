@@ -8,11 +8,12 @@ method names. Every operation of every input ends up in a surface, or the run st
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import fields, replace
 
-from ..errors import Finding, SpecError, escape
+from ..errors import Finding, SpecError, escape, pointer, shown
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace
@@ -21,6 +22,7 @@ from .naming import dedupe, pascal, snake
 from .operations import OperationReader, OperationRow, limits, servers, text
 
 CLIENT_RESERVED = ("close", "aclose", "base_url")  # what the base clients define
+_TEMPLATE_PARAM = re.compile(r"\{[^{}]*\}")
 _LIMIT_FIELDS = tuple(f.name for f in fields(ir.Limits) if f.name != "source")
 
 
@@ -297,3 +299,30 @@ def mark_event_checks(
         )
         out.append(replace(s, operations=ops))
     return tuple(out)
+
+
+def same_shape_paths(doc: Document) -> list[Finding]:
+    """The paths of `doc` that differ from an earlier one (in sorted order) only in the
+    names of their parameters (`/v2/{logName}`, `/v2/{metricName}`). OpenAPI forbids them:
+    a server cannot tell their calls apart, and neither can the testing kit's fake API,
+    which routes them all to one. Each client method still calls its own path."""
+    paths = doc.data.get("paths")
+    if not isinstance(paths, dict):
+        return []
+    first: dict[str, str] = {}
+    found: list[Finding] = []
+    for path in sorted(p for p in paths if not p.startswith("x-")):
+        shape = _TEMPLATE_PARAM.sub("{}", path)
+        if shape not in first:
+            first[shape] = path
+            continue
+        found.append(
+            Finding(
+                doc.name,
+                pointer("paths", path),
+                f"path {shown(path)} differs from {shown(first[shape])} only in the "
+                "names of its parameters, which OpenAPI forbids: their calls cannot be "
+                "told apart (the testing kit's fake API routes them all to one)",
+            )
+        )
+    return found

@@ -295,6 +295,43 @@ def test_a_discriminator_mapping_to_an_array_warns_and_generates(
     assert r.returncode == 2
 
 
+SAME_SHAPE_PATHS = """\
+openapi: 3.0.3
+info: {title: Acme, version: "1"}
+paths:
+  /v2/{logName}:
+    parameters:
+      - {name: logName, in: path, required: true, schema: {type: string}}
+    delete: {operationId: deleteLog, responses: {"204": {description: gone}}}
+  /v2/{metricName}:
+    parameters:
+      - {name: metricName, in: path, required: true, schema: {type: string}}
+    delete: {operationId: deleteMetric, responses: {"204": {description: gone}}}
+  /v2/{metricName}/points:
+    parameters:
+      - {name: metricName, in: path, required: true, schema: {type: string}}
+    get: {operationId: listPoints, responses: {"204": {description: none}}}
+"""
+
+
+def test_paths_that_differ_only_in_parameter_names_warn_and_generate(
+    tmp_path: Path,
+) -> None:
+    """OpenAPI forbids them (no server can tell their calls apart, nor the testing kit's
+    fake API); Google's and Azure's published documents have some, so it is a warning.
+    """
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(SAME_SHAPE_PATHS)
+    base = ("--spec", str(spec), "--package", "acme", "--no-cache")
+    r = run_cli("generate", *base, "--out", "out", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if "names of its parameters" in x]
+    assert line.startswith("warning: acme.yaml#/paths/~1v2~1{metricName}: path ")
+    assert "'/v2/{logName}'" in line and "OpenAPI forbids" in line
+    r = run_cli("generate", *base, "--out", "strict", "--strict", cwd=tmp_path)
+    assert r.returncode == 2
+
+
 # ---- what `generate` may replace ------------------------------------------------------------
 
 
