@@ -26,9 +26,18 @@ def format_datetime(value: datetime.datetime) -> str:
 
     A naive datetime is taken as local time, as Python's own `datetime.timestamp()` and
     `astimezone()` take it, and converted: nothing is ever sent without its offset.
+    The year always has four digits (strftime's %Y wrote year 1, .NET's DateTime.MinValue
+    that Azure answers for "never", as "1"). A time that leaves datetime's range once in UTC
+    (year 1 east of UTC, year 9999 west of it) keeps its own offset; a naive one that local
+    time cannot place there takes local time's offset of today.
     """
-    utc = value.astimezone(datetime.timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    try:
+        utc = value.astimezone(datetime.timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        if value.utcoffset() is None:
+            value = value.replace(tzinfo=datetime.datetime.now().astimezone().tzinfo)
+        return value.isoformat(timespec="milliseconds")
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def unix_time(value: Any) -> Any:

@@ -9,6 +9,7 @@ them, to stay fast), and behave on the wire against their own FakeServer.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import inspect
 import json
@@ -1364,3 +1365,56 @@ def test_a_union_of_arrays_is_told_apart_by_its_items(out_dir: Path) -> None:
     assert isinstance(starred[0], models.StarredRepository)
     assert starred[0].repo == plain[0]
     assert rows == [["a", "b"]] and numbers == [1, 2]
+
+
+def test_a_datetime_at_the_edge_of_the_range_is_sent_as_a_date_time(
+    out_dir: Path,
+) -> None:
+    """Azure's "never" is .NET's DateTime.MinValue, 0001-01-01T00:00:00Z: sent back, %Y
+    wrote it "1-01-01T00:00:00.000Z"; a time that leaves datetime's range once in UTC
+    raised OverflowError from the call."""
+    pkg = _load(out_dir, "early_datetime")
+    models = _load(out_dir, "early_datetime", "models")
+    answer = {
+        "name": "j",
+        "backupPointInTime": "0001-01-01T00:00:00Z",
+        "clearedAtTime": "9999-12-31T23:59:59-01:00",
+    }
+    replies = [
+        (200, "application/json", json.dumps(answer).encode()),
+        (204, "", b""),
+        (204, "", b""),
+        (200, "application/json", json.dumps(answer).encode()),
+    ]
+    early = datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc)
+    east = datetime.datetime(
+        1, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=1))
+    )
+    with _answering("early_datetime", out_dir, replies) as server:
+        with pkg.EarlyDatetimeClient(base_url=server.url, max_retries=0) as client:
+            job = client.get_job("j1").data
+            assert job.backup_point_in_time == early
+            client.put_job("j1", body=job)
+            client.put_job(
+                "j1",
+                body=models.Job(
+                    name="k",
+                    backup_point_in_time=east,
+                    cleared_at_time=datetime.datetime(1, 1, 1, 12),  # naive: local
+                ),
+            )
+            client.get_job("j1", since=early)
+        sent = [r.json for r in server.requests[1:3]]
+        query = server.requests[3].query
+    assert sent[0] == {
+        "name": "j",
+        "backupPointInTime": "0001-01-01T00:00:00.000Z",
+        "clearedAtTime": "9999-12-31T23:59:59.000-01:00",
+    }
+    assert datetime.datetime.fromisoformat(sent[1]["backupPointInTime"]) == east
+    # local time at year 1 has no offset Python can compute outside UTC: today's is used
+    assert re.fullmatch(
+        r"0001-01-0[12]T\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)",
+        sent[1]["clearedAtTime"],
+    )
+    assert query["since"] == ["0001-01-01T00:00:00.000Z"]
