@@ -1418,3 +1418,23 @@ def test_a_datetime_at_the_edge_of_the_range_is_sent_as_a_date_time(
         sent[1]["clearedAtTime"],
     )
     assert query["since"] == ["0001-01-01T00:00:00.000Z"]
+
+
+def test_a_union_of_nullable_variants_admits_null(out_dir: Path) -> None:
+    """Mist's insight metrics: an array of `anyOf` object, integer, number or string, each
+    `nullable: true`; its decoder refused the null of the spec's own example."""
+    pkg = _load(out_dir, "nullable_variants")
+    testing = _load(out_dir, "nullable_variants", "testing")
+    models = _load(out_dir, "nullable_variants", "models")
+    with testing.FakeNullableVariants() as server:
+        with pkg.NullableVariantsClient(base_url=server.url) as client:
+            metrics = client.list_metrics().data
+    assert metrics["num_clients"].example == [18, None, 15]
+    assert metrics["num_clients"].latest is None
+    assert metrics["num_clients"].to_dict() == {
+        "example": [18, None, 15],
+        "latest": None,
+        "unit": "",
+    }
+    sample = models.Metric.from_dict({"latest": {"value": 1.5}}).latest
+    assert isinstance(sample, models.Sample) and sample.value == 1.5
