@@ -1438,3 +1438,83 @@ def test_a_union_of_nullable_variants_admits_null(out_dir: Path) -> None:
     }
     sample = models.Metric.from_dict({"latest": {"value": 1.5}}).latest
     assert isinstance(sample, models.Sample) and sample.value == 1.5
+
+
+class _Python39Datetime(datetime.datetime):
+    """`datetime.fromisoformat` as Python 3.9 and 3.10 have it: only what `isoformat`
+    writes (a fraction of 3 or 6 digits, an offset with a colon, no `Z`)."""
+
+    _FORM = re.compile(
+        r"\d{4}-\d\d-\d\d(.\d\d(:\d\d(:\d\d(\.\d{3}(\d{3})?)?)?)?"
+        r"([+-]\d\d:\d\d(:\d\d(\.\d{6})?)?)?)?"
+    )
+
+    @classmethod
+    def fromisoformat(cls, date_string: str) -> Any:
+        if not cls._FORM.fullmatch(date_string):
+            raise ValueError(f"Invalid isoformat string: {date_string!r}")
+        return datetime.datetime.fromisoformat(date_string)
+
+
+def test_date_times_of_any_precision_are_read_on_every_python(
+    out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Azure's seven fractional digits (2017-04-26T06:37:50.8082715Z), one digit, and an
+    offset without a colon: valid date-times that fromisoformat refuses before 3.11, so
+    the client refused the answer on Python 3.9 and 3.10."""
+    pkg = _load(out_dir, "datetime_precision")
+    serde = _load(out_dir, "datetime_precision", "_serde")
+    monkeypatch.setattr(
+        serde,
+        "datetime",
+        type(
+            "datetime39",
+            (),
+            {
+                "datetime": _Python39Datetime,
+                "date": datetime.date,
+                "timezone": datetime.timezone,
+                "timedelta": datetime.timedelta,
+            },
+        ),
+    )
+    times = [
+        "2017-04-26T06:37:50.8082715Z",
+        "2021-01-01T00:00:00.5Z",
+        "2015-01-01T05:18:23-0700",
+        "2021-01-01T00:00:00.123+01:00",
+    ]
+    answer = [{"recoveryPointTime": t, "expiresAt": t} for t in times]
+    with _answering(
+        "datetime_precision",
+        out_dir,
+        [(200, "application/json", json.dumps(answer).encode())],
+    ) as server:
+        with pkg.DatetimePrecisionClient(base_url=server.url) as client:
+            points = client.list_recovery_points().data
+    utc = datetime.timezone.utc
+    expected = [
+        datetime.datetime(2017, 4, 26, 6, 37, 50, 808271, tzinfo=utc),
+        datetime.datetime(2021, 1, 1, 0, 0, 0, 500000, tzinfo=utc),
+        datetime.datetime(
+            2015,
+            1,
+            1,
+            5,
+            18,
+            23,
+            tzinfo=datetime.timezone(datetime.timedelta(hours=-7)),
+        ),
+        datetime.datetime(
+            2021,
+            1,
+            1,
+            0,
+            0,
+            0,
+            123000,
+            tzinfo=datetime.timezone(datetime.timedelta(hours=1)),
+        ),
+    ]
+    assert [p.recovery_point_time for p in points] == expected
+    assert [p.expires_at for p in points] == expected
