@@ -17,6 +17,7 @@ import math
 import re
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -1518,3 +1519,28 @@ def test_date_times_of_any_precision_are_read_on_every_python(
     ]
     assert [p.recovery_point_time for p in points] == expected
     assert [p.expires_at for p in points] == expected
+
+
+def test_a_form_media_type_with_a_parameter_or_capitals_is_sent_as_a_form(
+    out_dir: Path,
+) -> None:
+    """`application/x-www-form-urlencoded;charset=UTF-8` (as Spring writes it) and
+    `Multipart/Form-Data`: the client compared the whole text, case and parameter
+    included, so the body went out as JSON under a form Content-Type."""
+    pkg = _load(out_dir, "form_media_params")
+    testing = _load(out_dir, "form_media_params", "testing")
+    with testing.FakeFormMediaParams() as server:
+        with pkg.FormMediaParamsClient(base_url=server.url) as client:
+            client.create_token(body={"grant_type": "password", "scope": ["a", "b"]})
+            client.upload(body={"file": b"\x00\x01", "name": "n"})
+        form, upload = server.requests
+    assert (
+        form.headers["content-type"]
+        == "application/x-www-form-urlencoded;charset=UTF-8"
+    )
+    assert urllib.parse.parse_qsl(form.body.decode()) == [
+        ("grant_type", "password"),
+        ("scope", "a,b"),
+    ]
+    assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="file"' in upload.body and b'name="name"' in upload.body
