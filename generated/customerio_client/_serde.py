@@ -27,9 +27,18 @@ def format_datetime(value: datetime.datetime) -> str:
 
     A naive datetime is taken as local time, as Python's own `datetime.timestamp()` and
     `astimezone()` take it, and converted: nothing is ever sent without its offset.
+    The year always has four digits (strftime's %Y wrote year 1, .NET's DateTime.MinValue
+    that Azure answers for "never", as "1"). A time that leaves datetime's range once in UTC
+    (year 1 east of UTC, year 9999 west of it) keeps its own offset; a naive one that local
+    time cannot place there takes local time's offset of today.
     """
-    utc = value.astimezone(datetime.timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    try:
+        utc = value.astimezone(datetime.timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        if value.utcoffset() is None:
+            value = value.replace(tzinfo=datetime.datetime.now().astimezone().tzinfo)
+        return value.isoformat(timespec="milliseconds")
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def unix_time(value: Any) -> Any:
@@ -79,11 +88,34 @@ def parse_datetime(value: Any) -> datetime.datetime:
         raise TypeError(
             f"expected an ISO-8601 date-time string, got {type(value).__name__}"
         )
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
-        return datetime.datetime.fromisoformat(text)
+        return datetime.datetime.fromisoformat(_isoformat_text(value))
     except ValueError:
         raise ValueError("not an ISO-8601 date-time") from None
+
+
+# RFC 3339's date-time, with ISO-8601's offsets without a colon (-0700) and a comma
+_RFC3339 = re.compile(
+    r"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2})?)(?:[.,](\d+))?"
+    r"([Zz]|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+def _isoformat_text(value: str) -> str:
+    """The date-time `value` in the one form `datetime.fromisoformat` reads on every
+    Python: before 3.11 it refused a fraction of other than 3 or 6 digits (Azure sends 7:
+    2017-04-26T06:37:50.8082715Z), `Z` and an offset without a colon. Text of no such
+    form is left to fromisoformat as it is."""
+    m = _RFC3339.fullmatch(value)
+    if m is None:
+        return value
+    clock, fraction, zone = m.groups()
+    text = clock + ("." + fraction[:6].ljust(6, "0") if fraction else "")
+    if zone is None:
+        return text
+    if zone in ("Z", "z"):
+        return text + "+00:00"
+    return text + zone[:3] + ":" + (zone[3:].lstrip(":") or "00")
 
 
 def parse_date(value: Any) -> datetime.date:

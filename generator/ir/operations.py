@@ -562,8 +562,9 @@ class OperationReader:
             if t.endswith("+json") or t.startswith("application/json"):
                 return t
         for preferred in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            if preferred in content:
-                return preferred
+            for t in types:
+                if t.split(";", 1)[0].strip().lower() == preferred:
+                    return t
         return types[0]
 
     def _examples(
@@ -626,7 +627,9 @@ class OperationReader:
         spec gives none is the runtime's: form style, exploded; a part by its value)."""
         raw = media.get("encoding")
         if not isinstance(raw, dict) or not (
-            ctype.startswith(("application/x-www-form-urlencoded", "multipart/"))
+            ctype.lower().startswith(
+                ("application/x-www-form-urlencoded", "multipart/")
+            )
         ):
             return ()
         out = []

@@ -654,6 +654,10 @@ class SchemaBuilder:
                 common["nullable"] = True
                 continue
             variants.append(self.convert(doc, vptr, v, f"{hint}Variant{i + 1}"))
+            if variants[-1].nullable:
+                # null is a value of that variant, so of the union: decoders test the
+                # variants by their JSON type, which null is none of (Mist's metrics)
+                common["nullable"] = True
         if not variants:  # `oneOf: [{type: "null"}]`: no value but null
             return Schema(kind=PRIMITIVE, type="null", **common)
         if len(variants) == 1 and "discriminator" not in node:

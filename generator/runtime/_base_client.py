@@ -497,10 +497,12 @@ def _encode_body(
         return None, content_type
     if isinstance(body, (bytes, bytearray)):
         return bytes(body), content_type
-    form = content_type == "application/x-www-form-urlencoded"
-    if form and isinstance(body, Mapping):
+    # by the media type alone, in any case (`...urlencoded;charset=UTF-8`, as Spring
+    # writes it, went out as JSON)
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/x-www-form-urlencoded" and isinstance(body, Mapping):
         return _encode_form(body, encodings or {}), content_type
-    if content_type.startswith("multipart/form-data") and isinstance(body, Mapping):
+    if media == "multipart/form-data" and isinstance(body, Mapping):
         return _encode_multipart(body, encodings or {})
     if isinstance(body, str) and "json" not in content_type:
         return body.encode("utf-8"), content_type

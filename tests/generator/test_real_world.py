@@ -9,6 +9,7 @@ them, to stay fast), and behave on the wire against their own FakeServer.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import inspect
 import json
@@ -16,6 +17,7 @@ import math
 import re
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -1364,3 +1366,181 @@ def test_a_union_of_arrays_is_told_apart_by_its_items(out_dir: Path) -> None:
     assert isinstance(starred[0], models.StarredRepository)
     assert starred[0].repo == plain[0]
     assert rows == [["a", "b"]] and numbers == [1, 2]
+
+
+def test_a_datetime_at_the_edge_of_the_range_is_sent_as_a_date_time(
+    out_dir: Path,
+) -> None:
+    """Azure's "never" is .NET's DateTime.MinValue, 0001-01-01T00:00:00Z: sent back, %Y
+    wrote it "1-01-01T00:00:00.000Z"; a time that leaves datetime's range once in UTC
+    raised OverflowError from the call."""
+    pkg = _load(out_dir, "early_datetime")
+    models = _load(out_dir, "early_datetime", "models")
+    answer = {
+        "name": "j",
+        "backupPointInTime": "0001-01-01T00:00:00Z",
+        "clearedAtTime": "9999-12-31T23:59:59-01:00",
+    }
+    replies = [
+        (200, "application/json", json.dumps(answer).encode()),
+        (204, "", b""),
+        (204, "", b""),
+        (200, "application/json", json.dumps(answer).encode()),
+    ]
+    early = datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc)
+    east = datetime.datetime(
+        1, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=1))
+    )
+    with _answering("early_datetime", out_dir, replies) as server:
+        with pkg.EarlyDatetimeClient(base_url=server.url, max_retries=0) as client:
+            job = client.get_job("j1").data
+            assert job.backup_point_in_time == early
+            client.put_job("j1", body=job)
+            client.put_job(
+                "j1",
+                body=models.Job(
+                    name="k",
+                    backup_point_in_time=east,
+                    cleared_at_time=datetime.datetime(1, 1, 1, 12),  # naive: local
+                ),
+            )
+            client.get_job("j1", since=early)
+        sent = [r.json for r in server.requests[1:3]]
+        query = server.requests[3].query
+    assert sent[0] == {
+        "name": "j",
+        "backupPointInTime": "0001-01-01T00:00:00.000Z",
+        "clearedAtTime": "9999-12-31T23:59:59.000-01:00",
+    }
+    assert datetime.datetime.fromisoformat(sent[1]["backupPointInTime"]) == east
+    # local time at year 1 has no offset Python can compute outside UTC: today's is used
+    assert re.fullmatch(
+        r"0001-01-0[12]T\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)",
+        sent[1]["clearedAtTime"],
+    )
+    assert query["since"] == ["0001-01-01T00:00:00.000Z"]
+
+
+def test_a_union_of_nullable_variants_admits_null(out_dir: Path) -> None:
+    """Mist's insight metrics: an array of `anyOf` object, integer, number or string, each
+    `nullable: true`; its decoder refused the null of the spec's own example."""
+    pkg = _load(out_dir, "nullable_variants")
+    testing = _load(out_dir, "nullable_variants", "testing")
+    models = _load(out_dir, "nullable_variants", "models")
+    with testing.FakeNullableVariants() as server:
+        with pkg.NullableVariantsClient(base_url=server.url) as client:
+            metrics = client.list_metrics().data
+    assert metrics["num_clients"].example == [18, None, 15]
+    assert metrics["num_clients"].latest is None
+    assert metrics["num_clients"].to_dict() == {
+        "example": [18, None, 15],
+        "latest": None,
+        "unit": "",
+    }
+    sample = models.Metric.from_dict({"latest": {"value": 1.5}}).latest
+    assert isinstance(sample, models.Sample) and sample.value == 1.5
+
+
+class _Python39Datetime(datetime.datetime):
+    """`datetime.fromisoformat` as Python 3.9 and 3.10 have it: only what `isoformat`
+    writes (a fraction of 3 or 6 digits, an offset with a colon, no `Z`)."""
+
+    _FORM = re.compile(
+        r"\d{4}-\d\d-\d\d(.\d\d(:\d\d(:\d\d(\.\d{3}(\d{3})?)?)?)?"
+        r"([+-]\d\d:\d\d(:\d\d(\.\d{6})?)?)?)?"
+    )
+
+    @classmethod
+    def fromisoformat(cls, date_string: str) -> Any:
+        if not cls._FORM.fullmatch(date_string):
+            raise ValueError(f"Invalid isoformat string: {date_string!r}")
+        return datetime.datetime.fromisoformat(date_string)
+
+
+def test_date_times_of_any_precision_are_read_on_every_python(
+    out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Azure's seven fractional digits (2017-04-26T06:37:50.8082715Z), one digit, and an
+    offset without a colon: valid date-times that fromisoformat refuses before 3.11, so
+    the client refused the answer on Python 3.9 and 3.10."""
+    pkg = _load(out_dir, "datetime_precision")
+    serde = _load(out_dir, "datetime_precision", "_serde")
+    monkeypatch.setattr(
+        serde,
+        "datetime",
+        type(
+            "datetime39",
+            (),
+            {
+                "datetime": _Python39Datetime,
+                "date": datetime.date,
+                "timezone": datetime.timezone,
+                "timedelta": datetime.timedelta,
+            },
+        ),
+    )
+    times = [
+        "2017-04-26T06:37:50.8082715Z",
+        "2021-01-01T00:00:00.5Z",
+        "2015-01-01T05:18:23-0700",
+        "2021-01-01T00:00:00.123+01:00",
+    ]
+    answer = [{"recoveryPointTime": t, "expiresAt": t} for t in times]
+    with _answering(
+        "datetime_precision",
+        out_dir,
+        [(200, "application/json", json.dumps(answer).encode())],
+    ) as server:
+        with pkg.DatetimePrecisionClient(base_url=server.url) as client:
+            points = client.list_recovery_points().data
+    utc = datetime.timezone.utc
+    expected = [
+        datetime.datetime(2017, 4, 26, 6, 37, 50, 808271, tzinfo=utc),
+        datetime.datetime(2021, 1, 1, 0, 0, 0, 500000, tzinfo=utc),
+        datetime.datetime(
+            2015,
+            1,
+            1,
+            5,
+            18,
+            23,
+            tzinfo=datetime.timezone(datetime.timedelta(hours=-7)),
+        ),
+        datetime.datetime(
+            2021,
+            1,
+            1,
+            0,
+            0,
+            0,
+            123000,
+            tzinfo=datetime.timezone(datetime.timedelta(hours=1)),
+        ),
+    ]
+    assert [p.recovery_point_time for p in points] == expected
+    assert [p.expires_at for p in points] == expected
+
+
+def test_a_form_media_type_with_a_parameter_or_capitals_is_sent_as_a_form(
+    out_dir: Path,
+) -> None:
+    """`application/x-www-form-urlencoded;charset=UTF-8` (as Spring writes it) and
+    `Multipart/Form-Data`: the client compared the whole text, case and parameter
+    included, so the body went out as JSON under a form Content-Type."""
+    pkg = _load(out_dir, "form_media_params")
+    testing = _load(out_dir, "form_media_params", "testing")
+    with testing.FakeFormMediaParams() as server:
+        with pkg.FormMediaParamsClient(base_url=server.url) as client:
+            client.create_token(body={"grant_type": "password", "scope": ["a", "b"]})
+            client.upload(body={"file": b"\x00\x01", "name": "n"})
+        form, upload = server.requests
+    assert (
+        form.headers["content-type"]
+        == "application/x-www-form-urlencoded;charset=UTF-8"
+    )
+    assert urllib.parse.parse_qsl(form.body.decode()) == [
+        ("grant_type", "password"),
+        ("scope", "a,b"),
+    ]
+    assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="file"' in upload.body and b'name="name"' in upload.body
