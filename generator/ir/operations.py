@@ -42,6 +42,11 @@ IGNORED_HEADER = (
     "parameter ignored: OpenAPI ignores a header parameter named Accept or Content-Type "
     "(the media types of the responses and the request body set these headers)"
 )
+# a request body the client can only write as JSON, declared under another media type
+SENT_AS_JSON = (
+    "the body is sent as JSON under {media}: the client writes a structured body as "
+    "JSON, a form or multipart, never in another format (such as XML)"
+)
 # OpenAPI's `style` of a parameter that names none, by location
 DEFAULT_STYLES = {
     "path": "simple",
@@ -85,6 +90,21 @@ def body_kind(content_type: str, schema: ir.Schema | None) -> str:
     if "*" in media:
         return ir.TEXT_BODY if string else ir.JSON_BODY
     return ir.BINARY_BODY
+
+
+def writes_as_declared(content_type: str, schema: ir.Schema) -> bool:
+    """Does the client write a request body of this schema as its media type says? A
+    structured value (an object, array, map or union) is written as JSON, a form or
+    multipart; under any other type (XML, octet-stream, an empty or invalid type) it is
+    still JSON. A wildcard (`*/*`) admits JSON."""
+    if schema.kind not in (ir.OBJECT, ir.ARRAY, ir.MAP, ir.UNION):
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return (
+        is_json_media(media)
+        or "*" in media
+        or media in ("application/x-www-form-urlencoded", "multipart/form-data")
+    )
 
 
 def body_schema(kind: str, schema: ir.Schema | None) -> ir.Schema | None:
@@ -611,6 +631,11 @@ class OperationReader:
             if snode is not None
             else ir.Schema(kind=ir.ANY)
         )
+        if not writes_as_declared(ctype, schema):
+            message = SENT_AS_JSON.format(
+                media=shown(ctype) if ctype else "no media type"
+            )
+            self.schemas.findings.append(Finding(bdoc.name, mptr, message))
         return ir.RequestBody(
             content_type=ctype,
             schema=schema,

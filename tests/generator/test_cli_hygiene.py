@@ -332,6 +332,61 @@ def test_paths_that_differ_only_in_parameter_names_warn_and_generate(
     assert r.returncode == 2
 
 
+SENT_AS_JSON = """\
+openapi: 3.0.3
+info: {title: Acme, version: "1"}
+paths:
+  /users:
+    post:
+      operationId: createUser
+      requestBody:
+        content:
+          text/xml:
+            schema:
+              type: object
+              properties: {name: {type: string}}
+      responses: {"204": {description: made}}
+  /notes:
+    post:
+      operationId: addNote
+      requestBody:
+        content:
+          "":
+            schema: {type: array, items: {type: string}}
+      responses: {"204": {description: added}}
+  /blobs:
+    post:
+      operationId: putBlob
+      requestBody:
+        content:
+          application/xml: {schema: {type: string}}
+      responses: {"204": {description: stored}}
+"""
+
+
+def test_a_structured_body_under_a_media_type_it_is_not_written_in_warns(
+    tmp_path: Path,
+) -> None:
+    """An object under text/xml (AWS's query APIs) or under an empty media type went out
+    as JSON without a word; a string body under XML is sent as it is (no warning)."""
+    spec = tmp_path / "acme.yaml"
+    spec.write_text(SENT_AS_JSON)
+    r = run_cli(
+        "generate", "--spec", str(spec), "--package", "acme", "--no-cache", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    lines = [x for x in r.stderr.splitlines() if "sent as JSON" in x]
+    assert len(lines) == 2, r.stderr
+    assert lines[0].startswith(
+        "warning: acme.yaml#/paths/~1notes/post/requestBody/content/: "
+    )
+    assert "under no media type" in lines[0]
+    assert lines[1].startswith(
+        "warning: acme.yaml#/paths/~1users/post/requestBody/content/text~1xml: "
+    )
+    assert "under 'text/xml'" in lines[1] and "never in another format" in lines[1]
+
+
 # ---- what `generate` may replace ------------------------------------------------------------
 
 
