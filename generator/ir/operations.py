@@ -32,6 +32,8 @@ ARG_RESERVED = (
     "extra_headers",
     "extra_query",
 )
+# a path template's parameter (`{name}`)
+PATH_PARAM = re.compile(r"\{[^{}]+\}")
 PARAM_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
 # header parameters OpenAPI says to ignore that the client sets itself, from the media
 # types of the responses and the request body (a parameter beside them wrote the header

@@ -8,7 +8,6 @@ method names. Every operation of every input ends up in a surface, or the run st
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import fields, replace
@@ -19,10 +18,16 @@ from ..spec.reader import Document
 from ..spec.refs import Workspace
 from . import model as ir
 from .naming import dedupe, pascal, snake
-from .operations import OperationReader, OperationRow, limits, servers, text
+from .operations import (
+    PATH_PARAM,
+    OperationReader,
+    OperationRow,
+    limits,
+    servers,
+    text,
+)
 
 CLIENT_RESERVED = ("close", "aclose", "base_url")  # what the base clients define
-_TEMPLATE_PARAM = re.compile(r"\{[^{}]*\}")
 _LIMIT_FIELDS = tuple(f.name for f in fields(ir.Limits) if f.name != "source")
 
 
@@ -312,7 +317,7 @@ def same_shape_paths(doc: Document) -> list[Finding]:
     first: dict[str, str] = {}
     found: list[Finding] = []
     for path in sorted(p for p in paths if not p.startswith("x-")):
-        shape = _TEMPLATE_PARAM.sub("{}", path)
+        shape = PATH_PARAM.sub("{}", path)
         if shape not in first:
             first[shape] = path
             continue

@@ -8,20 +8,18 @@ assertions use these; none of them is written in a template.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from . import model as ir
 from .examples import Models, fixed_value, resolve
 from .model import ANY, ARRAY, MAP, OBJECT, UNION
+from .operations import PATH_PARAM
 
 # Where the IR places a semantic event's fields (`ir.EventProperty.location`): its own
 # properties in the track call's "properties" object, context fields in sub-objects of its
 # "context" object ("context.device"); see events.py.
 PROPERTIES_FIELD = "properties"
 CONTEXT_FIELD = "context"
-# a path template's parameter, as the testing kit's router matches it (runtime/_fake_api.py)
-_PATH_PARAM = re.compile(r"\{[^{}]+\}")
 
 
 def _fixed_fields(schema: ir.Schema, models: Models) -> dict[str, Any]:
@@ -196,7 +194,7 @@ def routes(
             rows,
             key=lambda r: (
                 r.path.count("{"),
-                -len(_PATH_PARAM.sub("", r.path)),
+                -len(PATH_PARAM.sub("", r.path)),
                 -len(r.fixed),
                 not r.body_values,
                 r.operation_id,

@@ -320,14 +320,11 @@ def test_paths_that_differ_only_in_parameter_names_warn_and_generate(
     """OpenAPI forbids them (no server can tell their calls apart, nor the testing kit's
     fake API); Google's and Azure's published documents have some, so it is a warning.
     """
-    spec = tmp_path / "acme.yaml"
-    spec.write_text(SAME_SHAPE_PATHS)
-    base = ("--spec", str(spec), "--package", "acme", "--no-cache")
-    r = run_cli("generate", *base, "--out", "out", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
+    r = _generate_acme(tmp_path, SAME_SHAPE_PATHS)
     (line,) = [x for x in r.stderr.splitlines() if "names of its parameters" in x]
     assert line.startswith("warning: acme.yaml#/paths/~1v2~1{metricName}: path ")
     assert "'/v2/{logName}'" in line and "OpenAPI forbids" in line
+    base = ("--spec", "acme.yaml", "--package", "acme", "--no-cache")
     r = run_cli("generate", *base, "--out", "strict", "--strict", cwd=tmp_path)
     assert r.returncode == 2
 
@@ -369,12 +366,7 @@ def test_a_structured_body_under_a_media_type_it_is_not_written_in_warns(
 ) -> None:
     """An object under text/xml (AWS's query APIs) or under an empty media type went out
     as JSON without a word; a string body under XML is sent as it is (no warning)."""
-    spec = tmp_path / "acme.yaml"
-    spec.write_text(SENT_AS_JSON)
-    r = run_cli(
-        "generate", "--spec", str(spec), "--package", "acme", "--no-cache", cwd=tmp_path
-    )
-    assert r.returncode == 0, r.stderr
+    r = _generate_acme(tmp_path, SENT_AS_JSON)
     lines = [x for x in r.stderr.splitlines() if "sent as JSON" in x]
     assert len(lines) == 2, r.stderr
     assert lines[0].startswith(
