@@ -407,6 +407,27 @@ def _quote_reserved(text: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Delimited:
+    """A query value whose parts are joined by `delimiter` (an array or object parameter
+    not exploded). Each part is percent-encoded on its own and a comma between them is
+    not, as RFC 6570 expands a list (`ids=1,2`), so a comma inside a part (`a%2Cb`) stays
+    told apart from the one between parts."""
+
+    parts: tuple[str, ...]
+    delimiter: str = ","
+
+    def __str__(self) -> str:
+        return self.delimiter.join(self.parts)
+
+
+def _encode_value(value: Any, escape: Callable[[str], str]) -> str:
+    if isinstance(value, Delimited):
+        between = "," if value.delimiter == "," else _quote_all(value.delimiter)
+        return between.join(escape(part) for part in value.parts)
+    return escape(_scalar(value))
+
+
 def encode_query(query: Mapping[str, Any]) -> str:
     """A query string from names and values (a list: the name once per item). Names and
     values are percent-encoded but for the unreserved characters; a `reserved` value
@@ -418,7 +439,7 @@ def encode_query(query: Mapping[str, Any]) -> str:
             value, escape = value.value, _quote_reserved
         values = value if isinstance(value, (list, tuple)) else [value]
         pairs += [
-            f"{_quote_all(name)}={escape(_scalar(item))}"
+            f"{_quote_all(name)}={_encode_value(item, escape)}"
             for item in values
             if not _omitted(item)
         ]
@@ -652,11 +673,10 @@ def _query_params(name: str, data: Any, style: str, explode: bool) -> dict[str, 
             return _deep_object(name, data)
         if explode:
             return data
-        return {
-            name: delimiter.join(t for k, v in data.items() for t in (k, _scalar(v)))
-        }
+        parts = tuple(t for k, v in data.items() for t in (k, _scalar(v)))
+        return {name: Delimited(parts, delimiter)}
     if isinstance(data, list) and not explode:
-        return {name: delimiter.join(_scalar(v) for v in data)}
+        return {name: Delimited(tuple(_scalar(v) for v in data), delimiter)}
     return {name: data}
 
 

@@ -1026,7 +1026,7 @@ def test_parameters_are_written_in_their_styles(out_dir: Path) -> None:
         request.path == "/items/1,2/.lab/.l1.l2/;mtx=m1,m2/;mtxs=e1;mtxs=e2/a,1,b,x%20y"
     )
     assert request.raw_query == (
-        "csv=3%2C4&filter=%7B%22x%22%3A1%7D&many=a&many=b%20c&pipe=p1%7Cp2"
+        "csv=3,4&filter=%7B%22x%22%3A1%7D&many=a&many=b%20c&pipe=p1%7Cp2"
         "&space=s1%20s2"
     )
     assert request.query["filter"] == ['{"x":1}']

@@ -391,12 +391,22 @@ def test_query_params_in_their_styles(rt) -> None:
     assert query_param("f", {"a": {"b": 1}, "c": None}, "deepObject", True) == {
         "f[a][b]": 1
     }
-    assert query_param("s", [1, 2], "spaceDelimited", False) == {"s": "1 2"}
+    encode_query = rt.base_client.encode_query
+    assert encode_query(query_param("s", [1, 2], "spaceDelimited", False)) == "s=1%202"
     assert query_param("s", [1, 2], "spaceDelimited", True) == {"s": [1, 2]}
-    assert query_param("o", {"a": 1, "b": "x"}, "pipeDelimited", False) == {
-        "o": "a|1|b|x"
-    }
+    pipe = query_param("o", {"a": 1, "b": "x"}, "pipeDelimited", False)
+    assert encode_query(pipe) == "o=a%7C1%7Cb%7Cx"
+    assert str(pipe["o"]) == "a|1|b|x"
     assert query_param("u", rt.types.UNSET, "form", True) == {}
+    # form, not exploded: the commas between items go as they are (RFC 6570), so a comma
+    # inside an item, percent-encoded, is not taken for one
+    assert encode_query(query_param("c", ["a,b", "c d"], "form", False)) == (
+        "c=a%2Cb,c%20d"
+    )
+    assert encode_query(query_param("m", {"k": "v,w"}, "form", False)) == "m=k,v%2Cw"
+    # allowReserved keeps the reserved characters of each item as they are
+    reserved = query_param("r", ["a/b", "c?"], "form", False, allow_reserved=True)
+    assert encode_query(reserved) == "r=a/b,c?"
     # an object no style takes apart is JSON text, never a Python repr
     assert rt.base_client.encode_query({"i": [{"a": 1}]}) == "i=%7B%22a%22%3A1%7D"
 
