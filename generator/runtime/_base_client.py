@@ -200,7 +200,7 @@ def _scalar(value: Any) -> str:
         value = value.value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):  # as in a body: UTC, milliseconds, `Z`
+    if isinstance(value, datetime):  # as in a body: UTC, `Z`
         return format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()

@@ -22,7 +22,8 @@ E = TypeVar("E", bound=enum.Enum)
 
 
 def format_datetime(value: datetime.datetime) -> str:
-    """ISO-8601 in UTC with milliseconds and a `Z`.
+    """ISO-8601 in UTC with a `Z`: with milliseconds, or microseconds when the value has
+    them (nothing it holds is dropped).
 
     A naive datetime is taken as local time, as Python's own `datetime.timestamp()` and
     `astimezone()` take it, and converted: nothing is ever sent without its offset.
@@ -31,13 +32,14 @@ def format_datetime(value: datetime.datetime) -> str:
     (year 1 east of UTC, year 9999 west of it) keeps its own offset; a naive one that local
     time cannot place there takes local time's offset of today.
     """
+    timespec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
     try:
         utc = value.astimezone(datetime.timezone.utc)
     except (OverflowError, ValueError, OSError):
         if value.utcoffset() is None:
             value = value.replace(tzinfo=datetime.datetime.now().astimezone().tzinfo)
-        return value.isoformat(timespec="milliseconds")
-    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+        return value.isoformat(timespec=timespec)
+    return utc.replace(tzinfo=None).isoformat(timespec=timespec) + "Z"
 
 
 def unix_time(value: Any) -> Any:

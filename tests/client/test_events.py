@@ -282,7 +282,7 @@ def test_full_call_validates_against_spec(name: str) -> None:
         kwargs["extra_properties"] = {"custom_flag": True}
     payload = construct(name, **kwargs)
     validate_against_spec(payload)
-    assert payload["timestamp"] == "2024-01-15T10:30:00.123Z"
+    assert payload["timestamp"] == "2024-01-15T10:30:00.123456Z"
     assert payload["context"]["ip"] == "192.0.2.1"
     assert payload["integrations"] == {"All": False, "Segment": True}
     for f in spec.fields:
@@ -401,13 +401,20 @@ def test_report_delivery_event_carries_delivery_id_and_metric() -> None:
     validate_against_spec(by_raw)
 
 
-def test_timestamps_are_sent_in_utc_with_milliseconds() -> None:
+def test_timestamps_are_sent_in_utc_with_milliseconds_or_finer() -> None:
+    """Milliseconds, or microseconds when the time has them: nothing it holds is cut off
+    (a fraction finer than Python's microseconds cannot be held at all)."""
     tz = datetime.timezone(datetime.timedelta(hours=-5))
     cases = [
         (datetime.datetime(2024, 1, 15, 5, 30, tzinfo=tz), "2024-01-15T10:30:00.000Z"),
         ("2024-01-15T10:30:00Z", "2024-01-15T10:30:00.000Z"),
         ("2024-01-15T12:30:00.5+02:00", "2024-01-15T10:30:00.500Z"),
-        ("2024-01-15T10:30:00.123456789Z", "2024-01-15T10:30:00.123Z"),
+        ("2024-01-15T10:30:00.123456789Z", "2024-01-15T10:30:00.123456Z"),
+        ("2024-01-15T10:30:00.123400Z", "2024-01-15T10:30:00.123400Z"),
+        (
+            datetime.datetime(2024, 1, 15, 5, 30, 0, 7, tzinfo=tz),
+            "2024-01-15T10:30:00.000007Z",
+        ),
         ("2024-01-15T10:30:00.000Z", "2024-01-15T10:30:00.000Z"),
     ]
     for given, sent in cases:

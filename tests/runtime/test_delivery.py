@@ -359,7 +359,7 @@ def test_a_naive_datetime_is_sent_in_utc_with_its_offset(server) -> None:
     (message,) = accepted(server).messages
     utc = naive.astimezone(timezone.utc)
     assert message["naive"] == utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    assert message["aware"] == "2024-01-01T12:00:00.123Z"
+    assert message["aware"] == "2024-01-01T12:00:00.123456Z"  # to the microsecond
 
 
 # ---- giving up -----------------------------------------------------------------------------
