@@ -105,7 +105,8 @@ def build_api(
             (op for s in surfaces for op in s.operations), key=lambda o: o.operation_id
         )
     )
-    titles = [s.title for s in surfaces]
+    # surfaces split off by their servers keep their document's title
+    titles = list(dict.fromkeys(s.title for s in surfaces))
     api = ir.Api(
         title=titles[0] if len(titles) == 1 else package,
         name=name
