@@ -46,6 +46,7 @@ FILTERS: dict[str, Any] = {
     "md_cell": markdown.cell,
     "md_code": markdown.code,
     "md_prose": markdown.prose,
+    "md_block": markdown.block,
     "md_yes": markdown.yes,
     # types
     "annotation": types.annotation,

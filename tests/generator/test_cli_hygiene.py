@@ -1024,7 +1024,13 @@ def test_ctrl_c_is_one_line_and_exit_130_from_every_process(
 
 SPLIT_BY_SERVER = """\
 openapi: 3.0.3
-info: {title: Acme API, version: "1"}
+info:
+  title: Acme API
+  version: "1"
+  description: |
+    ## About
+
+    Pings, *fast*.
 servers: [{url: "https://api.acme.test"}]
 paths:
   /ping:
@@ -1053,6 +1059,10 @@ def test_the_readme_names_each_title_once_and_lists_only_what_the_package_has(
     assert "Every operation is listed in [REFERENCE.md]" in readme
     init = (tmp_path / "out" / "acme" / "__init__.py").read_text()
     assert '"""Acme API: a typed Python client' in init
+    # the description the two surfaces share is shown once
+    reference = (tmp_path / "out" / "acme" / "REFERENCE.md").read_text()
+    assert reference.count("**About**\n\nPings, *fast*.") == 1
+    assert "Described under [AcmeApiClient](#acmeapiclient)." in reference
     ours = (ROOT / "generated" / "customerio_client" / "README.md").read_text()
     assert "The errors of calls and deliveries derive from" in ours
     assert "Every operation, model and semantic event is listed" in ours

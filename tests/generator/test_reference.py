@@ -69,3 +69,32 @@ def test_spec_text_cannot_break_a_table_or_inline_code() -> None:
     assert markdown.code("") == "-"
     assert markdown.prose("one\n\n  two\tthree") == "one two three"
     assert (markdown.yes(True), markdown.yes(0)) == ("yes", "no")
+    # an HTML comment that never ends would hide the rest of the file
+    assert markdown.prose("see <!-- here") == "see &lt;!-- here"
+    assert markdown.prose("a <!-- b --> c") == "a <!-- b --> c"
+
+
+def test_an_apis_own_description_keeps_its_markdown_and_cannot_break_the_file() -> None:
+    """A surface's description (the document's info.description) used to be run into one
+    line: its headings, lists and tables came out as one paragraph of `## Intro 1. Go to
+    ... | Name | ...`."""
+    from generator.codegen import markdown
+
+    text = (
+        "Intro.\r\n\r\n\r\n## Get a key ##\n1. Go there.\n2. Click.\f\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |   \n\n#\n"
+        "```sh\n# a comment, not a heading\n\n\ncurl x\n```\n"
+        "###### deep\n~~~\nleft open"
+    )
+    assert markdown.block(text) == (
+        "Intro.\n\n**Get a key**\n1. Go there.\n2. Click.\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "```sh\n# a comment, not a heading\n\n\ncurl x\n```\n"
+        "**deep**\n~~~\nleft open\n~~~"
+    )
+    # headings become bold lines: none can take the anchor of this file's own sections
+    assert markdown.block("# Models\ntext") == "**Models**\ntext"
+    assert markdown.block("x <!-- never closed\n\n") == "x &lt;!-- never closed"
+    # the Pipelines description's sections and event table, as their author wrote them
+    assert "\n**Get an API key**\n\n1. Go to the tab and click Sources.\n" in REFERENCE
+    assert "\n| Event Name | Description |\n|---|---|\n" in REFERENCE
