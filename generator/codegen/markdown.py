@@ -60,9 +60,8 @@ def block(text: Any) -> str:
             if heading:
                 title = heading.group(1).rstrip("#").strip()
                 line = f"**{title}**" if title else ""
-        if (
-            line or fence or (out and out[-1])
-        ):  # no leading blank line, nor runs of them
+        # no blank line first, nor two in a row (but as they are inside code)
+        if line or fence or (out and out[-1]):
             out.append(line)
     if fence:
         out.append(fence)
