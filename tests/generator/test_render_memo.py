@@ -306,3 +306,20 @@ def test_a_formatted_text_gone_after_the_memo_answered_is_rendered(
         RenderMemo(cache, "pets"),
     )
     assert files == expected
+
+
+def test_an_operations_description_changes_only_its_module_readme_and_init(
+    tmp_path: Path,
+) -> None:
+    """The docstring's module, and the two files that carry the specs' digest. REFERENCE.md
+    (which shows no operation's description) stays as it was: its header held the digest,
+    so every edit rewrote it, 5 MB for GitHub's API."""
+    spec = tmp_path / "pets.json"
+    doc = _doc()
+    spec.write_text(json.dumps(doc))
+    before = _render(spec, None)
+    doc["paths"]["/owners/{id}"]["get"]["description"] = "Finds an owner, quickly."
+    spec.write_text(json.dumps(doc))
+    after = _render(spec, None)
+    changed = sorted(p for p in after if after[p] != before.get(p))
+    assert changed == ["README.md", "__init__.py", "pets_groups/owners.py"]
