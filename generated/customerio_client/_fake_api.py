@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._base_client import encode_path_text
+from ._encoding import encode_path_text
 from ._fake_server import FakeServer, RecordedRequest, Reply, _Failure
 
 # ---- routing: request -> operation id ------------------------------------------------------

@@ -437,7 +437,7 @@ def _operation_imports(
     if ops and (needs["query_key"] or (needs["cookie_key"] and needs["cookies"])):
         _add(imports, "dataclasses", "replace")
     if needs["cookies"]:
-        _add(imports, "._base_client", "cookie_header")
+        _add(imports, "._encoding", "cookie_header")
     if needs["aliases"]:
         _add(imports, "._base_client", "warn_renamed")
     if needs["pages"]:
@@ -455,13 +455,13 @@ def _operation_imports(
             value = param_value(p)
             code.append(value)
             if p.location == "query" and p.structured:
-                _add(imports, "._base_client", "query_param")
+                _add(imports, "._encoding", "query_param")
             for helper in ("styled", "json_param", "reserved"):
                 if value.startswith(helper + "("):
-                    _add(imports, "._base_client", helper)
+                    _add(imports, "._encoding", helper)
         if op.body is not None:
             if op.body.encodings:
-                _add(imports, "._base_client", "Encoding")
+                _add(imports, "._encoding", "Encoding")
             model_names(op.body.schema, used)
             code.append(
                 json_payload(op) if "json" in op.body.content_type else "to_form("

@@ -77,7 +77,7 @@ def is_unix_time(s: ir.Schema) -> bool:
 
 
 # the style and explode of a path, header or cookie parameter that names neither: the
-# runtime writes these itself (_base_client._expand, cookie_header)
+# runtime writes these itself (_encoding._expand, cookie_header)
 _PLAIN_STYLES = {
     "path": ("simple", False),
     "header": ("simple", False),

@@ -38,13 +38,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
-from ._base_client import (
-    USER_AGENT,
-    _json_default,
-    decode_body,
-    merge_headers,
-    secrets_of,
-)
+from ._base_client import USER_AGENT, decode_body, secrets_of
+from ._encoding import _json_default, merge_headers
 from ._errors import (
     APIConnectionError,
     Error,

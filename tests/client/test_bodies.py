@@ -104,7 +104,7 @@ def test_binary_fields_of_a_multipart_model_are_file_parts(pkg: Any) -> None:
 
 
 def test_bytes_in_a_json_body_are_base64(pkg: Any) -> None:
-    from bodies_pkg._base_client import encode_json
+    from bodies_pkg._encoding import encode_json
     from bodies_pkg._serde import to_json
 
     assert to_json({"a": b"\x00\x01"}) == {"a": b"\x00\x01"}

@@ -37,6 +37,7 @@ MODULES = (
     "_errors",
     "_retry",
     "_transport",
+    "_encoding",
     "_base_client",
     "_fake_server",
 )
@@ -372,7 +373,7 @@ def test_missing_or_empty_path_param_is_rejected(rt, server, make_client) -> Non
 
 
 def test_path_params_in_their_styles(rt, server, make_client) -> None:
-    styled = rt.base_client.styled
+    styled = rt.encoding.styled
     client = make_client()
     params = {
         "a": ["x,y", "z"],  # a comma inside a value is escaped, the separator is not
@@ -387,11 +388,11 @@ def test_path_params_in_their_styles(rt, server, make_client) -> None:
 
 
 def test_query_params_in_their_styles(rt) -> None:
-    query_param = rt.base_client.query_param
+    query_param = rt.encoding.query_param
     assert query_param("f", {"a": {"b": 1}, "c": None}, "deepObject", True) == {
         "f[a][b]": 1
     }
-    encode_query = rt.base_client.encode_query
+    encode_query = rt.encoding.encode_query
     assert encode_query(query_param("s", [1, 2], "spaceDelimited", False)) == "s=1%202"
     assert query_param("s", [1, 2], "spaceDelimited", True) == {"s": [1, 2]}
     pipe = query_param("o", {"a": 1, "b": "x"}, "pipeDelimited", False)
@@ -408,7 +409,7 @@ def test_query_params_in_their_styles(rt) -> None:
     reserved = query_param("r", ["a/b", "c?"], "form", False, allow_reserved=True)
     assert encode_query(reserved) == "r=a/b,c?"
     # an object no style takes apart is JSON text, never a Python repr
-    assert rt.base_client.encode_query({"i": [{"a": 1}]}) == "i=%7B%22a%22%3A1%7D"
+    assert rt.encoding.encode_query({"i": [{"a": 1}]}) == "i=%7B%22a%22%3A1%7D"
 
 
 def test_success_bodies_are_read_as_the_call_declares(rt, server, make_client) -> None:
