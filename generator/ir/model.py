@@ -385,9 +385,14 @@ class Operation:
 
     @property
     def accept(self) -> str:
-        """The Accept header of a call whose answer is not JSON: the 2XX responses'
-        media types ("" when every one is JSON or has no content)."""
-        if all(r.body_kind in ("", JSON_BODY) for r in self.successes):
+        """The Accept header of a call whose answer is not plain JSON: the 2XX responses'
+        media types ("" when every one is `application/json`, a wildcard or has no
+        content, which the client's default `Accept: application/json` asks for; a
+        `+json` type such as `application/hal+json` is another type, named here)."""
+        if all(
+            r.body_kind in ("", JSON_BODY) and _plain_json(r.content_type)
+            for r in self.successes
+        ):
             return ""
         types = dict.fromkeys(
             t
@@ -396,6 +401,12 @@ class Operation:
             if t
         )
         return ", ".join(types)
+
+
+def _plain_json(content_type: str) -> bool:
+    """Whether `Accept: application/json` asks for this media type."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("", "application/json") or "*" in media
 
 
 def _read_as(r: Response) -> tuple[Any, ...]:
