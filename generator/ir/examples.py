@@ -13,7 +13,9 @@ otherwise it is synthesized from the schema:
   property whose schema is a single fixed value (a one-value enum or const);
 - enums give their first value, unions their first variant (with the discriminator value set);
 - strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
-  `example-<name>` built from the property or parameter name;
+  `example-<name>` built from the property or parameter name, cut or padded with `x` to
+  the schema's `maxLength` and `minLength` (a `pattern` is not followed); a number of
+  `format: int32` or `int64` is a whole number;
 - arrays hold one item; maps are empty; recursion through required properties stops at
   `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill): a
   required object is left out there only when it is a model already being filled (a
@@ -85,6 +87,8 @@ def too_deep(value: Any) -> bool:
         todo += [(v, depth + 1) for v in items if isinstance(v, (dict, list))]
     return False
 
+
+INTEGER_FORMATS = ("int32", "int64")
 
 _PRIMITIVE_VALUES: dict[str, Any] = {
     "integer": 1,
@@ -172,7 +176,20 @@ def _primitive(s: ir.Schema, hint: str) -> Any:
     for present, value in ((s.has_example, s.example), (s.has_default, s.default)):
         if present and value is not None and _fits(s, value):
             return value
+    if s.type == "number" and s.format in INTEGER_FORMATS:
+        return 1  # `type: number, format: int32`: a strict server wants a whole number
+    if s.type == "string":
+        return _sized(_hint_text(hint), s.min_length, s.max_length)
     return _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
+
+
+def _sized(text: str, min_length: int | None, max_length: int | None) -> str:
+    """`text` cut to `max_length`, or padded with `x` to `min_length`."""
+    if max_length is not None and len(text) > max_length:
+        text = text[:max_length]
+    if min_length is not None and len(text) < min_length:
+        text += "x" * (min_length - len(text))
+    return text
 
 
 def _union(

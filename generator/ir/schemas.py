@@ -457,6 +457,11 @@ class SchemaBuilder:
             fmt = str(node["format"]) if isinstance(node.get("format"), str) else ""
             if kind == "string" and node.get("contentEncoding") == "base64":
                 fmt = fmt or "byte"
+            if kind == "string":
+                common.update(
+                    min_length=_length(node.get("minLength")),
+                    max_length=_length(node.get("maxLength")),
+                )
             return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)
         return Schema(kind=ANY, **common)
 
@@ -932,6 +937,13 @@ class SchemaBuilder:
         if not out.source:
             changes["source"] = common["source"]
         return replace(out, **changes)
+
+
+def _length(value: Any) -> int | None:
+    """A minLength or maxLength as given (None when it is no non-negative integer)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if value >= 0 and value == int(value) else None
 
 
 def finished_models(builder: SchemaBuilder) -> tuple[Schema, ...]:

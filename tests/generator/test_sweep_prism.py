@@ -40,13 +40,15 @@ def _load(stem: str, module: str = "") -> ModuleType:
 
 
 def _answering(stem: str, replies: list[tuple[int, str, Any]]) -> Any:
-    """A FakeServer answering each request with the next (status, content type, JSON)."""
+    """A FakeServer answering each request with the next (status, content type, JSON);
+    None is no body."""
     fake = _load(stem, "_fake_server")
     queue = list(replies)
 
     def reply(request: Any) -> Any:
         status, content_type, body = queue.pop(0)
-        return status, {"Content-Type": content_type}, json.dumps(body).encode()
+        raw = b"" if body is None else json.dumps(body).encode()
+        return status, {"Content-Type": content_type} if raw else {}, raw
 
     return fake.FakeServer(responder=reply)
 
@@ -80,3 +82,30 @@ def test_json_answers_of_another_media_type_are_asked_for(out_dir: Path) -> None
         "application/json",  # every answer is plain JSON: the client's default
         "application/json",  # a wildcard takes it too
     ]
+
+
+def test_fixtures_keep_to_length_limits_and_whole_number_formats(
+    out_dir: Path,
+) -> None:
+    pkg = _load("prism_fixture_lengths")
+    fixtures = _load("prism_fixture_lengths", "fixtures")
+    kwargs = fixtures.request("tagResource")
+    assert kwargs == {
+        "resource_arn": "example-resourceArnx",  # padded to minLength 20
+        "page_size": 1,
+        "body": {
+            "accountId": "example-acco",  # cut to 12
+            "currency": "exa",
+            "code": "",
+            "note": "example-note" + "x" * 18,  # the allOf's referenced limit
+        },
+    }
+    with _answering("prism_fixture_lengths", [(204, "", None)]) as server:
+        with pkg.PrismFixtureLengthsClient(
+            base_url=server.url, max_retries=0
+        ) as client:
+            client.tag_resource(**kwargs)
+        sent = server.requests[-1]
+    assert sent.path == "/tags/example-resourceArnx"
+    assert sent.query == {"pageSize": ["1"]}
+    assert json.loads(sent.body) == kwargs["body"]
