@@ -341,15 +341,16 @@ class Operation:
     def success(self) -> Response | None:
         """The first 2XX response (the one an answer of an undeclared 2xx status is read as,
         and the one examples and the fake server use)."""
-        for r in self.responses:
-            if r.status.startswith("2"):
-                return r
-        return None
+        found = self.successes
+        return found[0] if found else None
 
     @property
     def successes(self) -> tuple[Response, ...]:
-        """Every 2XX response, exact statuses first (each is decoded with its own schema)."""
-        return tuple(r for r in self.responses if r.status.startswith("2"))
+        """Every 2XX response, exact statuses first (each is decoded with its own schema).
+        An operation that declares none is answered as its `default` response says (OpenAPI:
+        `default` covers every status not declared): that one then."""
+        found = tuple(r for r in self.responses if r.status.startswith("2"))
+        return found or tuple(r for r in self.responses if r.status == "default")
 
     @property
     def status_answers(self) -> tuple[Response, ...]:

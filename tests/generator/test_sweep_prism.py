@@ -109,3 +109,34 @@ def test_fixtures_keep_to_length_limits_and_whole_number_formats(
     assert sent.path == "/tags/example-resourceArnx"
     assert sent.query == {"pageSize": ["1"]}
     assert json.loads(sent.body) == kwargs["body"]
+
+
+def test_an_operation_without_2xx_answers_reads_its_default_answer(
+    out_dir: Path,
+) -> None:
+    pkg = _load("prism_default_only")
+    models = _load("prism_default_only", "models")
+    fake = _load("prism_default_only", "_fake_server")
+    png = b"\x89PNG\r\n\x1a\n\x00\xff"
+    replies = [
+        (200, {"Content-Type": "image/png"}, png),
+        (200, {"Content-Type": "text/plain"}, b"Europe/Oslo\n"),
+        (200, {"Content-Type": "application/json"}, b'{"name": "Europe/Oslo"}'),
+        (204, {}, b""),
+    ]
+    with fake.FakeServer(responder=lambda request: replies.pop(0)) as server:
+        with pkg.PrismDefaultOnlyClient(base_url=server.url, max_retries=0) as client:
+            chart = client.get_chart().data
+            zones = client.get_timezones().data
+            zone = client.get_zone().data
+            client.post_nothing()
+        accept = [r.headers.get("accept") for r in server.requests]
+    assert chart == png
+    assert zones == "Europe/Oslo\n"
+    assert zone == models.Zone(name="Europe/Oslo")
+    assert accept == [
+        "image/png, image/svg+xml",
+        "text/plain",
+        "application/json",
+        "application/json",
+    ]
