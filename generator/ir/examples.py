@@ -14,7 +14,8 @@ otherwise it is synthesized from the schema:
 - enums give their first value, unions their first variant (with the discriminator value set);
 - strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
   `example-<name>` built from the property or parameter name, cut or padded with `x` to
-  the schema's `maxLength` and `minLength` (a `pattern` is not followed); a number of
+  the schema's `maxLength` and `minLength`, or, when the schema's `pattern` does not find
+  that, a short text it does find (see `patterns`); a number of
   `format: int32` or `int64` is a whole number;
 - arrays hold one item; maps are empty; recursion through required properties stops at
   `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill): a
@@ -31,6 +32,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import model as ir
+from . import patterns
 from .model import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
 
 Models = Mapping[str, ir.Schema]
@@ -179,8 +181,21 @@ def _primitive(s: ir.Schema, hint: str) -> Any:
     if s.type == "number" and s.format in INTEGER_FORMATS:
         return 1  # `type: number, format: int32`: a strict server wants a whole number
     if s.type == "string":
-        return _sized(_hint_text(hint), s.min_length, s.max_length)
+        return _text(s, hint)
     return _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
+
+
+def _text(s: ir.Schema, hint: str) -> str:
+    """`example-<hint>` in the schema's length limits; when its `pattern` does not find
+    that, a text the pattern does find (in the limits too), if one can be told."""
+    text = _sized(_hint_text(hint), s.min_length, s.max_length)
+    if not s.pattern or patterns.finds(s.pattern, text):
+        return text
+    sample = patterns.sample(s.pattern)
+    if sample is None:
+        return text
+    sized = _sized(sample, s.min_length, s.max_length)
+    return sized if patterns.finds(s.pattern, sized) else text
 
 
 def _sized(text: str, min_length: int | None, max_length: int | None) -> str:

@@ -130,10 +130,11 @@ class Schema:
     # PRIMITIVE
     type: str = ""  # string, integer, number, boolean, null
     format: str = ""  # date-time, date, binary, ...
-    # a string's minLength and maxLength (None when the spec gives none): synthesized
-    # examples keep to them
+    # a string's minLength and maxLength (None when the spec gives none) and pattern:
+    # synthesized examples keep to them
     min_length: int | None = None
     max_length: int | None = None
+    pattern: str = ""  # a string's `pattern` (a regular expression), as given
     # ENUM
     enum_type: str = ""  # string or integer (mixed enums become string + raw values)
     enum_values: tuple[Any, ...] = ()

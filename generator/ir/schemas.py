@@ -458,9 +458,11 @@ class SchemaBuilder:
             if kind == "string" and node.get("contentEncoding") == "base64":
                 fmt = fmt or "byte"
             if kind == "string":
+                pattern = node.get("pattern")
                 common.update(
                     min_length=_length(node.get("minLength")),
                     max_length=_length(node.get("maxLength")),
+                    pattern=pattern if isinstance(pattern, str) else "",
                 )
             return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)
         return Schema(kind=ANY, **common)

@@ -140,3 +140,31 @@ def test_an_operation_without_2xx_answers_reads_its_default_answer(
         "application/json",
         "application/json",
     ]
+
+
+def test_fixtures_are_found_by_their_patterns(out_dir: Path) -> None:
+    pkg = _load("prism_fixture_patterns")
+    fixtures = _load("prism_fixture_patterns", "fixtures")
+    kwargs = fixtures.request("updateFax")
+    sid = "FX" + "0" * 32  # the pattern's, 34 long as minLength and maxLength say
+    assert kwargs == {
+        "sid": sid,
+        "x_ticket": "a" * 40,
+        "body": {
+            "roleArn": "arn:a:a:a:a:a" + "x" * 7,  # padded to minLength 20, still found
+            "region": "af-central-0",
+            "name": "a",
+            "protocol": "example-protocol",  # found as it is: kept
+            "label": "example-label",  # \p{L}: Python does not read it
+            "code": "NOK",  # the spec's own example comes first
+        },
+    }
+    with _answering("prism_fixture_patterns", [(204, "", None)]) as server:
+        with pkg.PrismFixturePatternsClient(
+            base_url=server.url, max_retries=0
+        ) as client:
+            client.update_fax(**kwargs)
+        sent = server.requests[-1]
+    assert sent.path == f"/faxes/{sid}"
+    assert sent.headers["x-ticket"] == "a" * 40
+    assert json.loads(sent.body) == kwargs["body"]
