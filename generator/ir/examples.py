@@ -17,7 +17,8 @@ otherwise it is synthesized from the schema:
   the schema's `maxLength` and `minLength`, or, when the schema's `pattern` does not find
   that, a short text it does find (see `patterns`); a number of
   `format: int32` or `int64` is a whole number;
-- arrays hold one item; maps are empty; recursion through required properties stops at
+- arrays hold one item; maps are empty, or hold the entries their `minProperties` asks
+  for (`<name>1`, ...; at most `MAX_ENTRIES`); recursion through required properties stops at
   `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill): a
   required object is left out there only when it is a model already being filled (a
   cycle) or the value is `LITERAL_DEPTH` deep, so a deep model that does not recurse is
@@ -39,6 +40,7 @@ Models = Mapping[str, ir.Schema]
 """Named models by class name (what a `ref` links to)."""
 
 MAX_DEPTH = 8
+MAX_ENTRIES = 50  # a map's minProperties is filled up to this many entries
 
 # Values for string formats. Chosen to be valid under a strict format checker.
 FORMAT_VALUES: dict[str, str] = {
@@ -164,7 +166,15 @@ def synth(
         item = s.items or ir.Schema(kind=ANY)
         return [synth(item, models, hint, mode=mode, depth=depth + 1, within=within)]
     if k == MAP:
-        return {}
+        if not s.min_properties or depth >= MAX_DEPTH:
+            return {}
+        value = s.items or ir.Schema(kind=ANY)
+        return {
+            f"{hint or 'key'}{n}": synth(
+                value, models, hint, mode=mode, depth=depth + 1, within=within
+            )
+            for n in range(1, min(s.min_properties, MAX_ENTRIES) + 1)
+        }
     if k == UNION:
         return _union(s, models, hint, mode, depth, within)
     if k == OBJECT:

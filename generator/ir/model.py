@@ -147,6 +147,7 @@ class Schema:
     additional_allowed: bool = True  # False when additionalProperties: false
     # ARRAY / MAP
     items: Schema | None = None
+    min_properties: int | None = None  # a map's minProperties (examples fill it)
     # UNION
     variants: tuple[Schema, ...] = ()
     discriminator: Discriminator | None = None

@@ -544,7 +544,12 @@ class SchemaBuilder:
             )
         if not props:
             _check_nesting(doc, ptr, additional)
-            return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
+            return Schema(
+                kind=MAP,
+                items=additional or Schema(kind=ANY),
+                min_properties=_length(node.get("minProperties")),
+                **common,
+            )
         name = class_name or self._new_name(hint)
         wires = list(props)
         py = field_names(wires)

@@ -168,3 +168,21 @@ def test_fixtures_are_found_by_their_patterns(out_dir: Path) -> None:
     assert sent.path == f"/faxes/{sid}"
     assert sent.headers["x-ticket"] == "a" * 40
     assert json.loads(sent.body) == kwargs["body"]
+
+
+def test_fixture_maps_hold_the_entries_min_properties_asks_for(out_dir: Path) -> None:
+    pkg = _load("prism_fixture_map_size")
+    fixtures = _load("prism_fixture_map_size", "fixtures")
+    kwargs = fixtures.request("tagResource")
+    assert kwargs["body"] == {
+        "tags": {"tags1": "example-tags"},
+        "limits": {"limits1": 1, "limits2": 1},
+        "labels": {},  # no minProperties: empty as before
+    }
+    with _answering("prism_fixture_map_size", [(204, "", None)]) as server:
+        with pkg.PrismFixtureMapSizeClient(
+            base_url=server.url, max_retries=0
+        ) as client:
+            client.tag_resource(**kwargs)
+        sent = server.requests[-1]
+    assert json.loads(sent.body) == kwargs["body"]
