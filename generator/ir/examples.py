@@ -9,8 +9,9 @@ whose date-time/date/email/uuid/uri strings really have that format, and that ar
 JSON kind the IR gives their schemas: an object for a model; the first by name),
 otherwise it is synthesized from the schema:
 
-- objects get their required properties, the first alternative of `required_one_of`, and any
-  property whose schema is a single fixed value (a one-value enum or const);
+- objects get their required properties (a required name no property describes gets a
+  value of `additionalProperties`' schema), the first alternative of `required_one_of`,
+  and any property whose schema is a single fixed value (a one-value enum or const);
 - enums give their first value, unions their first variant (with the discriminator value set);
 - strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
   `example-<name>` built from the property or parameter name, cut or padded with `x` to
@@ -166,14 +167,18 @@ def synth(
         item = s.items or ir.Schema(kind=ANY)
         return [synth(item, models, hint, mode=mode, depth=depth + 1, within=within)]
     if k == MAP:
-        if not s.min_properties or depth >= MAX_DEPTH:
+        if depth >= MAX_DEPTH:
             return {}
         value = s.items or ir.Schema(kind=ANY)
+        keys = list(s.required_unlisted)
+        n = 0
+        while len(keys) < min(s.min_properties or 0, MAX_ENTRIES):
+            n += 1
+            if f"{hint or 'key'}{n}" not in keys:
+                keys.append(f"{hint or 'key'}{n}")
         return {
-            f"{hint or 'key'}{n}": synth(
-                value, models, hint, mode=mode, depth=depth + 1, within=within
-            )
-            for n in range(1, min(s.min_properties, MAX_ENTRIES) + 1)
+            key: synth(value, models, key, mode=mode, depth=depth + 1, within=within)
+            for key in keys
         }
     if k == UNION:
         return _union(s, models, hint, mode, depth, within)
@@ -242,7 +247,7 @@ def _union(
 def _object(
     s: ir.Schema, models: Models, mode: str, depth: int, within: frozenset[str]
 ) -> dict[str, Any]:
-    wanted = list(s.required)
+    wanted = list(s.required) + list(s.required_unlisted)
     if s.required_one_of:
         wanted += [n for n in s.required_one_of[0] if n not in wanted]
     out: dict[str, Any] = {}
@@ -262,11 +267,14 @@ def _object(
             out[p.name] = synth(
                 p.schema, models, p.name, mode=mode, depth=depth + 1, within=within
             )
-    for (
-        name
-    ) in wanted:  # required names without a property schema (allowed by JSON Schema)
-        if name not in known:
-            out[name] = _hint_text(name)
+    # required names without a property schema (allowed by JSON Schema): a value of
+    # additionalProperties' schema
+    extra = s.additional or ir.Schema(kind=ANY)
+    for name in wanted:
+        if name not in known and name not in out:
+            out[name] = synth(
+                extra, models, name, mode=mode, depth=depth + 1, within=within
+            )
     return out
 
 

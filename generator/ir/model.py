@@ -142,6 +142,9 @@ class Schema:
     # OBJECT
     properties: tuple[Property, ...] = ()
     required: tuple[str, ...] = ()  # wire names
+    # required names no property describes (JSON Schema allows them; MAP too): examples
+    # give them a value
+    required_unlisted: tuple[str, ...] = ()
     required_one_of: tuple[tuple[str, ...], ...] = ()  # anyOf of `required` lists
     additional: Schema | None = None  # additionalProperties schema (ANY for `true`)
     additional_allowed: bool = True  # False when additionalProperties: false

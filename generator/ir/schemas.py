@@ -548,6 +548,7 @@ class SchemaBuilder:
                 kind=MAP,
                 items=additional or Schema(kind=ANY),
                 min_properties=_length(node.get("minProperties")),
+                required_unlisted=tuple(dict.fromkeys(required)),
                 **common,
             )
         name = class_name or self._new_name(hint)
@@ -582,6 +583,9 @@ class SchemaBuilder:
             class_name=name,
             properties=tuple(properties),
             required=tuple(r for r in required if r in props),
+            required_unlisted=tuple(
+                r for r in dict.fromkeys(required) if r not in props
+            ),
             required_one_of=self._required_one_of(node),
             additional=additional,
             additional_allowed=additional is not None,
@@ -825,16 +829,14 @@ class SchemaBuilder:
             if piece.kind == OBJECT:
                 for p in piece.properties:
                     merged[p.name] = p
-                required.extend(piece.required)
+                required.extend(piece.required + piece.required_unlisted)
                 one_of.extend(piece.required_one_of)
                 if not piece.additional_allowed:
                     additional = None
-            elif (
-                piece.kind == MAP
-                and piece.items is not None
-                and piece.items.kind != ANY
-            ):
-                additional = piece.items
+            elif piece.kind == MAP:
+                required.extend(piece.required_unlisted)
+                if piece.items is not None and piece.items.kind != ANY:
+                    additional = piece.items
             # anything else (a union of objects, an annotation-only part) adds no fields of
             # its own: what it allows stays reachable through additional_properties
             if isinstance(part, dict):
@@ -851,12 +853,18 @@ class SchemaBuilder:
         props = tuple(replace(p, py_name=n) for p, n in zip(props, py))
         if not props:
             _check_nesting(doc, ptr, additional)
-            return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
+            return Schema(
+                kind=MAP,
+                items=additional or Schema(kind=ANY),
+                required_unlisted=tuple(required),
+                **common,
+            )
         model = Schema(
             kind=OBJECT,
             class_name=name,
             properties=props,
             required=tuple(r for r in required if r in merged),
+            required_unlisted=tuple(r for r in required if r not in merged),
             required_one_of=tuple(one_of),
             additional=additional,
             additional_allowed=additional is not None,

@@ -175,7 +175,7 @@ def test_fixture_maps_hold_the_entries_min_properties_asks_for(out_dir: Path) ->
     fixtures = _load("prism_fixture_map_size", "fixtures")
     kwargs = fixtures.request("tagResource")
     assert kwargs["body"] == {
-        "tags": {"tags1": "example-tags"},
+        "tags": {"tags1": "example-tags1"},
         "limits": {"limits1": 1, "limits2": 1},
         "labels": {},  # no minProperties: empty as before
     }
@@ -186,3 +186,26 @@ def test_fixture_maps_hold_the_entries_min_properties_asks_for(out_dir: Path) ->
             client.tag_resource(**kwargs)
         sent = server.requests[-1]
     assert json.loads(sent.body) == kwargs["body"]
+
+
+def test_fixtures_give_required_names_no_property_describes(out_dir: Path) -> None:
+    pkg = _load("prism_required_unlisted")
+    fixtures = _load("prism_required_unlisted", "fixtures")
+    models = _load("prism_required_unlisted", "models")
+    kwargs = fixtures.request("createAssetType")
+    assert kwargs["body"] == {
+        "setting": {"name": "example-name"},
+        "counts": {"total": 1},  # additionalProperties' schema
+        "merged": {"name": "example-name", "rate": "example-rate"},
+    }
+    with _answering("prism_required_unlisted", [(204, "", None)]) as server:
+        with pkg.PrismRequiredUnlistedClient(
+            base_url=server.url, max_retries=0
+        ) as client:
+            client.create_asset_type(**kwargs)
+        sent = server.requests[-1]
+    assert json.loads(sent.body) == kwargs["body"]
+    # the model keeps such a name among its additional properties, both ways
+    setting = models.Setting.from_dict({"name": "n"})
+    assert setting.additional_properties == {"name": "n"}
+    assert setting.to_dict() == {"name": "n"}
