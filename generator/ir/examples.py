@@ -42,6 +42,7 @@ Models = Mapping[str, ir.Schema]
 
 MAX_DEPTH = 8
 MAX_ENTRIES = 50  # a map's minProperties is filled up to this many entries
+MAX_PADDED = 10_000  # a string's minLength is filled up to this many characters
 
 # Values for string formats. Chosen to be valid under a strict format checker.
 FORMAT_VALUES: dict[str, str] = {
@@ -214,11 +215,12 @@ def _text(s: ir.Schema, hint: str) -> str:
 
 
 def _sized(text: str, min_length: int | None, max_length: int | None) -> str:
-    """`text` cut to `max_length`, or padded with `x` to `min_length`."""
+    """`text` cut to `max_length`, or padded with `x` to `min_length` (at most to
+    `MAX_PADDED` characters: a spec's minLength can be any number)."""
     if max_length is not None and len(text) > max_length:
         text = text[:max_length]
     if min_length is not None and len(text) < min_length:
-        text += "x" * (min_length - len(text))
+        text += "x" * (min(min_length, MAX_PADDED) - len(text))
     return text
 
 

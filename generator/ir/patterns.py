@@ -10,6 +10,7 @@ group) gives none.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import warnings
@@ -137,6 +138,7 @@ def _text(parsed: Any, groups: dict[int, str], some: bool) -> str | None:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)
 def finds(pattern: str, text: str) -> bool:
     """Does `pattern` find `text` (False for a pattern Python cannot read)?"""
     try:
@@ -147,6 +149,7 @@ def finds(pattern: str, text: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=4096)
 def sample(pattern: str) -> str | None:
     """A short text `pattern` finds (JSON Schema's `pattern` is searched, not anchored),
     or None when it cannot tell one (a feature it does not write, an expression Python

@@ -90,6 +90,8 @@ def test_fixtures_keep_to_length_limits_and_whole_number_formats(
     pkg = _load("prism_fixture_lengths")
     fixtures = _load("prism_fixture_lengths", "fixtures")
     kwargs = fixtures.request("tagResource")
+    token = kwargs.pop("x_token")
+    assert token == "example-X-Token" + "x" * (10_000 - 15)  # padded, up to a bound
     assert kwargs == {
         "resource_arn": "example-resourceArnx",  # padded to minLength 20
         "page_size": 1,
@@ -104,9 +106,10 @@ def test_fixtures_keep_to_length_limits_and_whole_number_formats(
         with pkg.PrismFixtureLengthsClient(
             base_url=server.url, max_retries=0
         ) as client:
-            client.tag_resource(**kwargs)
+            client.tag_resource(**kwargs, x_token=token)
         sent = server.requests[-1]
     assert sent.path == "/tags/example-resourceArnx"
+    assert sent.headers["x-token"] == token
     assert sent.query == {"pageSize": ["1"]}
     assert json.loads(sent.body) == kwargs["body"]
 
