@@ -3,7 +3,8 @@
 
 Each example is the spec's own (the first valid one by name, formats included) where it
 gives one, otherwise built from the schema: required fields, one-value enums, the first enum
-value, formats respected, arrays of one item. Use them in tests and as a starting point for real calls::
+value, formats, length limits and patterns respected (as far as Python reads a pattern),
+arrays of one item. Use them in tests and as a starting point for real calls::
 
     from customerio_client import OPERATIONS, fixtures
 

@@ -9,12 +9,17 @@ whose date-time/date/email/uuid/uri strings really have that format, and that ar
 JSON kind the IR gives their schemas: an object for a model; the first by name),
 otherwise it is synthesized from the schema:
 
-- objects get their required properties, the first alternative of `required_one_of`, and any
-  property whose schema is a single fixed value (a one-value enum or const);
+- objects get their required properties (a required name no property describes gets a
+  value of `additionalProperties`' schema), the first alternative of `required_one_of`,
+  and any property whose schema is a single fixed value (a one-value enum or const);
 - enums give their first value, unions their first variant (with the discriminator value set);
 - strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
-  `example-<name>` built from the property or parameter name;
-- arrays hold one item; maps are empty; recursion through required properties stops at
+  `example-<name>` built from the property or parameter name, cut or padded with `x` to
+  the schema's `maxLength` and `minLength`, or, when the schema's `pattern` does not find
+  that, a short text it does find (see `patterns`); a number of
+  `format: int32` or `int64` is a whole number;
+- arrays hold one item; maps are empty, or hold the entries their `minProperties` asks
+  for (`<name>1`, ...; at most `MAX_ENTRIES`); recursion through required properties stops at
   `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill): a
   required object is left out there only when it is a model already being filled (a
   cycle) or the value is `LITERAL_DEPTH` deep, so a deep model that does not recurse is
@@ -29,12 +34,15 @@ from dataclasses import replace
 from typing import Any
 
 from . import model as ir
+from . import patterns
 from .model import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
 
 Models = Mapping[str, ir.Schema]
 """Named models by class name (what a `ref` links to)."""
 
 MAX_DEPTH = 8
+MAX_ENTRIES = 50  # a map's minProperties is filled up to this many entries
+MAX_PADDED = 10_000  # a string's minLength is filled up to this many characters
 
 # Values for string formats. Chosen to be valid under a strict format checker.
 FORMAT_VALUES: dict[str, str] = {
@@ -85,6 +93,8 @@ def too_deep(value: Any) -> bool:
         todo += [(v, depth + 1) for v in items if isinstance(v, (dict, list))]
     return False
 
+
+INTEGER_FORMATS = ("int32", "int64")
 
 _PRIMITIVE_VALUES: dict[str, Any] = {
     "integer": 1,
@@ -158,7 +168,19 @@ def synth(
         item = s.items or ir.Schema(kind=ANY)
         return [synth(item, models, hint, mode=mode, depth=depth + 1, within=within)]
     if k == MAP:
-        return {}
+        if depth >= MAX_DEPTH:
+            return {}
+        value = s.items or ir.Schema(kind=ANY)
+        keys = list(s.required_unlisted)
+        n = 0
+        while len(keys) < min(s.min_properties or 0, MAX_ENTRIES):
+            n += 1
+            if f"{hint or 'key'}{n}" not in keys:
+                keys.append(f"{hint or 'key'}{n}")
+        return {
+            key: synth(value, models, key, mode=mode, depth=depth + 1, within=within)
+            for key in keys
+        }
     if k == UNION:
         return _union(s, models, hint, mode, depth, within)
     if k == OBJECT:
@@ -172,7 +194,34 @@ def _primitive(s: ir.Schema, hint: str) -> Any:
     for present, value in ((s.has_example, s.example), (s.has_default, s.default)):
         if present and value is not None and _fits(s, value):
             return value
+    if s.type == "number" and s.format in INTEGER_FORMATS:
+        return 1  # `type: number, format: int32`: a strict server wants a whole number
+    if s.type == "string":
+        return _text(s, hint)
     return _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
+
+
+def _text(s: ir.Schema, hint: str) -> str:
+    """`example-<hint>` in the schema's length limits; when its `pattern` does not find
+    that, a text the pattern does find (in the limits too), if one can be told."""
+    text = _sized(_hint_text(hint), s.min_length, s.max_length)
+    if not s.pattern or patterns.finds(s.pattern, text):
+        return text
+    sample = patterns.sample(s.pattern)
+    if sample is None:
+        return text
+    sized = _sized(sample, s.min_length, s.max_length)
+    return sized if patterns.finds(s.pattern, sized) else text
+
+
+def _sized(text: str, min_length: int | None, max_length: int | None) -> str:
+    """`text` cut to `max_length`, or padded with `x` to `min_length` (at most to
+    `MAX_PADDED` characters: a spec's minLength can be any number)."""
+    if max_length is not None and len(text) > max_length:
+        text = text[:max_length]
+    if min_length is not None and len(text) < min_length:
+        text += "x" * (min(min_length, MAX_PADDED) - len(text))
+    return text
 
 
 def _union(
@@ -200,7 +249,7 @@ def _union(
 def _object(
     s: ir.Schema, models: Models, mode: str, depth: int, within: frozenset[str]
 ) -> dict[str, Any]:
-    wanted = list(s.required)
+    wanted = list(s.required) + list(s.required_unlisted)
     if s.required_one_of:
         wanted += [n for n in s.required_one_of[0] if n not in wanted]
     out: dict[str, Any] = {}
@@ -220,11 +269,14 @@ def _object(
             out[p.name] = synth(
                 p.schema, models, p.name, mode=mode, depth=depth + 1, within=within
             )
-    for (
-        name
-    ) in wanted:  # required names without a property schema (allowed by JSON Schema)
-        if name not in known:
-            out[name] = _hint_text(name)
+    # required names without a property schema (allowed by JSON Schema): a value of
+    # additionalProperties' schema
+    extra = s.additional or ir.Schema(kind=ANY)
+    for name in wanted:
+        if name not in known and name not in out:
+            out[name] = synth(
+                extra, models, name, mode=mode, depth=depth + 1, within=within
+            )
     return out
 
 

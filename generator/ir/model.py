@@ -130,6 +130,11 @@ class Schema:
     # PRIMITIVE
     type: str = ""  # string, integer, number, boolean, null
     format: str = ""  # date-time, date, binary, ...
+    # a string's minLength and maxLength (None when the spec gives none) and pattern:
+    # synthesized examples keep to them
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str = ""  # a string's `pattern` (a regular expression), as given
     # ENUM
     enum_type: str = ""  # string or integer (mixed enums become string + raw values)
     enum_values: tuple[Any, ...] = ()
@@ -137,11 +142,15 @@ class Schema:
     # OBJECT
     properties: tuple[Property, ...] = ()
     required: tuple[str, ...] = ()  # wire names
+    # required names no property describes (JSON Schema allows them; MAP too): examples
+    # give them a value
+    required_unlisted: tuple[str, ...] = ()
     required_one_of: tuple[tuple[str, ...], ...] = ()  # anyOf of `required` lists
     additional: Schema | None = None  # additionalProperties schema (ANY for `true`)
     additional_allowed: bool = True  # False when additionalProperties: false
     # ARRAY / MAP
     items: Schema | None = None
+    min_properties: int | None = None  # a map's minProperties (examples fill it)
     # UNION
     variants: tuple[Schema, ...] = ()
     discriminator: Discriminator | None = None
@@ -337,15 +346,16 @@ class Operation:
     def success(self) -> Response | None:
         """The first 2XX response (the one an answer of an undeclared 2xx status is read as,
         and the one examples and the fake server use)."""
-        for r in self.responses:
-            if r.status.startswith("2"):
-                return r
-        return None
+        found = self.successes
+        return found[0] if found else None
 
     @property
     def successes(self) -> tuple[Response, ...]:
-        """Every 2XX response, exact statuses first (each is decoded with its own schema)."""
-        return tuple(r for r in self.responses if r.status.startswith("2"))
+        """Every 2XX response, exact statuses first (each is decoded with its own schema).
+        An operation that declares none is answered as its `default` response says (OpenAPI:
+        `default` covers every status not declared): that one then."""
+        found = tuple(r for r in self.responses if r.status.startswith("2"))
+        return found or tuple(r for r in self.responses if r.status == "default")
 
     @property
     def status_answers(self) -> tuple[Response, ...]:
@@ -385,9 +395,14 @@ class Operation:
 
     @property
     def accept(self) -> str:
-        """The Accept header of a call whose answer is not JSON: the 2XX responses'
-        media types ("" when every one is JSON or has no content)."""
-        if all(r.body_kind in ("", JSON_BODY) for r in self.successes):
+        """The Accept header of a call whose answer is not plain JSON: the 2XX responses'
+        media types ("" when every one is `application/json`, a wildcard or has no
+        content, which the client's default `Accept: application/json` asks for; a
+        `+json` type such as `application/hal+json` is another type, named here)."""
+        if all(
+            r.body_kind in ("", JSON_BODY) and _plain_json(r.content_type)
+            for r in self.successes
+        ):
             return ""
         types = dict.fromkeys(
             t
@@ -396,6 +411,12 @@ class Operation:
             if t
         )
         return ", ".join(types)
+
+
+def _plain_json(content_type: str) -> bool:
+    """Whether `Accept: application/json` asks for this media type."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("", "application/json") or "*" in media
 
 
 def _read_as(r: Response) -> tuple[Any, ...]:

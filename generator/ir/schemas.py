@@ -457,6 +457,13 @@ class SchemaBuilder:
             fmt = str(node["format"]) if isinstance(node.get("format"), str) else ""
             if kind == "string" and node.get("contentEncoding") == "base64":
                 fmt = fmt or "byte"
+            if kind == "string":
+                pattern = node.get("pattern")
+                common.update(
+                    min_length=_length(node.get("minLength")),
+                    max_length=_length(node.get("maxLength")),
+                    pattern=pattern if isinstance(pattern, str) else "",
+                )
             return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)
         return Schema(kind=ANY, **common)
 
@@ -537,7 +544,13 @@ class SchemaBuilder:
             )
         if not props:
             _check_nesting(doc, ptr, additional)
-            return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
+            return Schema(
+                kind=MAP,
+                items=additional or Schema(kind=ANY),
+                min_properties=_length(node.get("minProperties")),
+                required_unlisted=tuple(dict.fromkeys(required)),
+                **common,
+            )
         name = class_name or self._new_name(hint)
         wires = list(props)
         py = field_names(wires)
@@ -570,6 +583,9 @@ class SchemaBuilder:
             class_name=name,
             properties=tuple(properties),
             required=tuple(r for r in required if r in props),
+            required_unlisted=tuple(
+                r for r in dict.fromkeys(required) if r not in props
+            ),
             required_one_of=self._required_one_of(node),
             additional=additional,
             additional_allowed=additional is not None,
@@ -813,16 +829,14 @@ class SchemaBuilder:
             if piece.kind == OBJECT:
                 for p in piece.properties:
                     merged[p.name] = p
-                required.extend(piece.required)
+                required.extend(piece.required + piece.required_unlisted)
                 one_of.extend(piece.required_one_of)
                 if not piece.additional_allowed:
                     additional = None
-            elif (
-                piece.kind == MAP
-                and piece.items is not None
-                and piece.items.kind != ANY
-            ):
-                additional = piece.items
+            elif piece.kind == MAP:
+                required.extend(piece.required_unlisted)
+                if piece.items is not None and piece.items.kind != ANY:
+                    additional = piece.items
             # anything else (a union of objects, an annotation-only part) adds no fields of
             # its own: what it allows stays reachable through additional_properties
             if isinstance(part, dict):
@@ -839,12 +853,18 @@ class SchemaBuilder:
         props = tuple(replace(p, py_name=n) for p, n in zip(props, py))
         if not props:
             _check_nesting(doc, ptr, additional)
-            return Schema(kind=MAP, items=additional or Schema(kind=ANY), **common)
+            return Schema(
+                kind=MAP,
+                items=additional or Schema(kind=ANY),
+                required_unlisted=tuple(required),
+                **common,
+            )
         model = Schema(
             kind=OBJECT,
             class_name=name,
             properties=props,
             required=tuple(r for r in required if r in merged),
+            required_unlisted=tuple(r for r in required if r not in merged),
             required_one_of=tuple(one_of),
             additional=additional,
             additional_allowed=additional is not None,
@@ -932,6 +952,13 @@ class SchemaBuilder:
         if not out.source:
             changes["source"] = common["source"]
         return replace(out, **changes)
+
+
+def _length(value: Any) -> int | None:
+    """A minLength or maxLength as given (None when it is no non-negative integer)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if value >= 0 and value == int(value) else None
 
 
 def finished_models(builder: SchemaBuilder) -> tuple[Schema, ...]:

@@ -1,0 +1,173 @@
+"""A short text a schema's `pattern` (a regular expression) finds, for examples.
+
+Written from the standard library's own parse of the expression: each literal as it is,
+a class's first character (or, negated, a plain one it leaves out), a branch's first
+alternative, a repeat's least count (at least one where it allows, else none), anchors
+and lookarounds as nothing; the text is then checked with `re.search` and dropped when
+the pattern does not find it. A pattern Python cannot read (`\\p{L}`, a JavaScript named
+group) gives none.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+import warnings
+from typing import Any
+
+MAX_TEXT = 200  # longer samples are not used (a fixture stays readable)
+
+
+def _parser() -> Any:
+    """The standard library's regular expression parser (`re._parser` from 3.11)."""
+    for name in ("re._parser", "sre_parse"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None  # pragma: no cover
+
+
+_SRE = _parser()
+
+
+def _category(name: str) -> str | None:
+    return {
+        "CATEGORY_DIGIT": "0",
+        "CATEGORY_WORD": "a",
+        "CATEGORY_SPACE": " ",
+        "CATEGORY_NOT_DIGIT": "a",
+        "CATEGORY_NOT_WORD": "-",
+        "CATEGORY_NOT_SPACE": "a",
+    }.get(name)
+
+
+def _char_in(items: list[tuple[Any, Any]]) -> str | None:
+    """A character of a class `[...]`."""
+    sre = _SRE
+    if items and items[0][0] is sre.NEGATE:
+        # anything the class leaves out: try a few plain characters
+        pattern = _unparse_class(items[1:])
+        if pattern is None:
+            return None
+        for c in "a0A_-. ~":
+            if not re.fullmatch(pattern, c):
+                return c
+        return None
+    for op, av in items:
+        if op is sre.LITERAL:
+            return chr(av)
+        if op is sre.RANGE:
+            return chr(av[0])
+        if op is sre.CATEGORY:
+            return _category(str(av))
+    return None
+
+
+def _unparse_class(items: list[tuple[Any, Any]]) -> str | None:
+    sre = _SRE
+    out = []
+    for op, av in items:
+        if op is sre.LITERAL:
+            out.append(re.escape(chr(av)))
+        elif op is sre.RANGE:
+            out.append(f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}")
+        elif op is sre.CATEGORY:
+            code = {
+                "CATEGORY_DIGIT": r"\d",
+                "CATEGORY_WORD": r"\w",
+                "CATEGORY_SPACE": r"\s",
+                "CATEGORY_NOT_DIGIT": r"\D",
+                "CATEGORY_NOT_WORD": r"\W",
+                "CATEGORY_NOT_SPACE": r"\S",
+            }.get(str(av))
+            if code is None:
+                return None
+            out.append(code)
+        else:
+            return None
+    return "[" + "".join(out) + "]" if out else None
+
+
+def _text(parsed: Any, groups: dict[int, str], some: bool) -> str | None:
+    """A text of each part: a class's first character, a branch's first alternative, a
+    repeat's least count (at least one when `some` and the repeat allows it); None for
+    what it cannot write."""
+    sre = _SRE
+    repeats = tuple(
+        getattr(sre, n, None) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+    )
+    out: list[str] = []
+    for op, av in parsed:
+        piece: str | None
+        if op is sre.LITERAL:
+            piece = chr(av)
+        elif op is sre.NOT_LITERAL:
+            piece = "a" if av != ord("a") else "b"
+        elif op is sre.ANY:
+            piece = "a"
+        elif op is sre.IN:
+            piece = _char_in(av)
+        elif op is sre.CATEGORY:
+            piece = _category(str(av))
+        elif op in repeats:
+            low, high, sub = av
+            one = _text(sub, groups, some)
+            count = low if low or not some else min(1, high)
+            too_long = one is None or count * len(one) > MAX_TEXT
+            piece = None if too_long else one * count
+        elif op is sre.BRANCH:
+            piece = _text(av[1][0], groups, some)
+        elif op is sre.SUBPATTERN:
+            group, sub = av[0], av[-1]
+            piece = _text(sub, groups, some)
+            if piece is not None and group is not None:
+                groups[group] = piece
+        elif op is getattr(sre, "ATOMIC_GROUP", None):
+            piece = _text(av, groups, some)
+        elif op is sre.GROUPREF:
+            piece = groups.get(av)
+        elif op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            piece = ""  # anchors and lookarounds write nothing (checked at the end)
+        else:
+            piece = None
+        if piece is None:
+            return None
+        out.append(piece)
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def finds(pattern: str, text: str) -> bool:
+    """Does `pattern` find `text` (False for a pattern Python cannot read)?"""
+    try:
+        with warnings.catch_warnings():  # "possible nested set" and the like
+            warnings.simplefilter("ignore")
+            return re.search(pattern, text) is not None
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return False
+
+
+@functools.lru_cache(maxsize=4096)
+def sample(pattern: str) -> str | None:
+    """A short text `pattern` finds (JSON Schema's `pattern` is searched, not anchored),
+    or None when it cannot tell one (a feature it does not write, an expression Python
+    does not read)."""
+    if _SRE is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = re.compile(pattern)
+            parsed = _SRE.parse(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return None
+    for some in (True, False):  # rather "a" than "" for `[a-z]*`, when it matches
+        try:
+            text = _text(parsed, {}, some)
+        except (RecursionError, ValueError, OverflowError):
+            return None
+        if text is not None and len(text) <= MAX_TEXT and compiled.search(text):
+            return text
+    return None
