@@ -207,10 +207,8 @@ def _object(
     known = {p.name for p in s.properties}
     for p in s.properties:
         required = p.name in wanted
-        if not required and (
-            (mode == "request" and p.read_only) or (mode == "response" and p.write_only)
-        ):
-            continue
+        if (mode == "request" and p.read_only) or (mode == "response" and p.write_only):
+            continue  # the other direction's, even where `required` names it
         fixed, value = fixed_value(p.schema, models)
         if fixed:
             out[p.name] = value
