@@ -738,13 +738,18 @@ class SchemaBuilder:
         for v in variants:
             if v.kind != OBJECT or not v.class_name or v.class_name in mapped:
                 continue
-            # implicit mapping: the variant's single-value enum for the property, else its name
+            # implicit mapping: the variant's single-value enum for the property, else the
+            # name of its component schema (its key, whatever class name it got); an inline
+            # variant has no name to say, so its values are decoded by shape
             model = self.models.get(v.class_name, v)
-            value = v.class_name
+            value = _component_key(model.source)
             for p in model.properties:
                 if p.name == prop and p.schema.is_constant:
                     value = str(p.schema.enum_values[0])
-            pairs.setdefault(value, v.class_name)
+            if value:
+                pairs.setdefault(value, v.class_name)
+        if not pairs:
+            return None  # it names no variant: the union is decoded by shape
         return Discriminator(property_name=prop, mapping=tuple(sorted(pairs.items())))
 
     def _all_of(
@@ -1014,3 +1019,15 @@ def model_modules(
         (m.class_name, module[builder.owner.get(m.class_name, m.class_name)])
         for m in models
     )
+
+
+def _component_key(source: str) -> str:
+    """The key of the component schema defined at `source` (`file#/components/schemas/Pet`:
+    `Pet`), "" for a schema defined anywhere else (inline: no name of its own)."""
+    try:
+        parts = unescape_pointer(source.partition("#")[2])
+    except ValueError:
+        return ""
+    if len(parts) == 3 and parts[:2] == ["components", "schemas"]:
+        return parts[2]
+    return ""

@@ -57,3 +57,24 @@ def test_example_request_leaves_out_required_read_only_properties(
     assert call.json == {"name": "example-name", "secret": "example-secret"}
     assert response.status_code == 201
     assert response.data.to_dict() == fixtures.response("createThing")
+
+
+def test_an_inline_variant_is_named_by_no_discriminator_value(out_dir: Path) -> None:
+    stem = "roundtrip_inline_discriminator"
+    pkg, fixtures = _load(stem), _load(stem, "fixtures")
+    models, testing = _load(stem, "models"), _load(stem, "testing")
+    # an inline variant has no schema name: the example sends a value the enum allows
+    kwargs = fixtures.request("postAction")
+    assert kwargs["body"] == {"type": "assign"}
+    # a component's value is its key, though its class is renamed (`Any` is taken)
+    assert fixtures.response("getPet") == {"kind": "Any"}
+    answer = {"kind": "Any", "anything": "x"}
+    with testing.FakeRoundtripInlineDiscriminator() as server:
+        server.set_response("getPet", answer)
+        with pkg.RoundtripInlineDiscriminatorClient(base_url=server.url) as client:
+            client.post_action(**kwargs)
+            pet = client.get_pet().data
+        (call,) = server.calls("postAction")
+    assert call.json == {"type": "assign"}
+    assert isinstance(pet, models.Any2) and pet.anything == "x"
+    assert pet.to_dict() == answer
