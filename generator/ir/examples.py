@@ -23,6 +23,7 @@ otherwise it is synthesized from the schema:
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -267,7 +268,9 @@ def example_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) ->
     if value is not None and not _kind_ok(s, value):
         return False
     if s.kind == PRIMITIVE and isinstance(value, str) and s.format in _FORMAT_CHECKS:
-        return _FORMAT_CHECKS[s.format].fullmatch(value) is not None
+        if _FORMAT_CHECKS[s.format].fullmatch(value) is None:
+            return False
+        return s.format not in ("date", "date-time") or _on_the_calendar(value)
     if s.kind == ARRAY and isinstance(value, list) and s.items is not None:
         return all(example_ok(v, s.items, models, depth + 1) for v in value)
     if s.kind == MAP and isinstance(value, dict) and s.items is not None:
@@ -281,6 +284,19 @@ def example_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) ->
         return True
     if s.kind == UNION and s.variants:
         return any(example_ok(value, v, models, depth + 1) for v in s.variants)
+    return True
+
+
+def _on_the_calendar(value: str) -> bool:
+    """Is a well-formed date or date-time (the start of `value`, as `_FORMAT_CHECKS` has
+    it) one the calendar has? The client's decoder refuses 2018-02-30 (Azure's billing
+    examples) and 24:00:00, however well-formed the text is."""
+    try:
+        datetime.date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+        if len(value) > 10:
+            datetime.time(int(value[11:13]), int(value[14:16]), int(value[17:19]))
+    except ValueError:
+        return False
     return True
 
 

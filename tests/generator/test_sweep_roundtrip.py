@@ -78,3 +78,15 @@ def test_an_inline_variant_is_named_by_no_discriminator_value(out_dir: Path) -> 
     assert call.json == {"type": "assign"}
     assert isinstance(pet, models.Any2) and pet.anything == "x"
     assert pet.to_dict() == answer
+
+
+def test_the_example_answer_has_dates_the_calendar_has(out_dir: Path) -> None:
+    stem = "roundtrip_impossible_date"
+    pkg, fixtures = _load(stem), _load(stem, "fixtures")
+    testing = _load(stem, "testing")
+    answer = {"id": "c", "periodEnd": "2020-02-29T23:59:59Z", "due": "2020-02-29"}
+    assert fixtures.response("listInvoices") == answer
+    with testing.FakeRoundtripImpossibleDate() as server:
+        with pkg.RoundtripImpossibleDateClient(base_url=server.url) as client:
+            invoice = client.list_invoices().data
+    assert invoice.to_dict() == {**answer, "periodEnd": "2020-02-29T23:59:59.000Z"}
