@@ -24,12 +24,18 @@ otherwise it is synthesized from the schema:
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from . import model as ir
+
+try:  # the parser behind `re`: public as sre_parse before Python 3.11
+    from re import _parser as _sre_parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python 3.9 and 3.10
+    import sre_parse as _sre_parser  # type: ignore[no-redef]
 from .model import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
 
 Models = Mapping[str, ir.Schema]
@@ -86,6 +92,19 @@ def too_deep(value: Any) -> bool:
         todo += [(v, depth + 1) for v in items if isinstance(v, (dict, list))]
     return False
 
+
+# The JSON Schema keywords that bound a value (kept in `Schema.bounds`): a value built for
+# an example keeps within them, so a server checking them takes the example call.
+BOUNDS = (
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minProperties",
+)
 
 _PRIMITIVE_VALUES: dict[str, Any] = {
     "integer": 1,
@@ -159,7 +178,11 @@ def synth(
         item = s.items or ir.Schema(kind=ANY)
         return [synth(item, models, hint, mode=mode, depth=depth + 1, within=within)]
     if k == MAP:
-        return {}
+        if not dict(s.bounds).get("minProperties") or depth >= MAX_DEPTH:
+            return {}
+        item = s.items or ir.Schema(kind=ANY)
+        value = synth(item, models, hint, mode=mode, depth=depth + 1, within=within)
+        return {_hint_text(hint): value}
     if k == UNION:
         return _union(s, models, hint, mode, depth, within)
     if k == OBJECT:
@@ -173,7 +196,150 @@ def _primitive(s: ir.Schema, hint: str) -> Any:
     for present, value in ((s.has_example, s.example), (s.has_default, s.default)):
         if present and value is not None and _fits(s, value):
             return value
-    return _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
+    value = _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
+    bounds = dict(s.bounds)
+    if s.type == "string" and isinstance(value, str):
+        return _bounded_text(value, bounds)
+    if s.type in ("integer", "number") and bounds:
+        return _bounded_number(value, bounds, s.type == "integer")
+    return value
+
+
+def _bounded_text(value: str, bounds: Mapping[str, Any]) -> str:
+    """`value`, or a string that keeps the schema's `pattern` and length bounds where one
+    can be made (a pattern of a form `_from_pattern` cannot write keeps `value`)."""
+    low = int(bounds.get("minLength", 0))
+    high = bounds.get("maxLength")
+    pattern = bounds.get("pattern")
+    if isinstance(pattern, str):
+        for text in (value, _from_pattern(pattern, low)):
+            if text is not None and _keeps(text, pattern, low, high):
+                return text
+        return value
+    value = value + "x" * (low - len(value))
+    return value[: int(high)] if high is not None and high >= low else value
+
+
+# What a character class or category of a pattern is written with: the first of these
+# it admits (for a negated class, the first it does not exclude).
+_CANDIDATES = "a0A_-. x"
+
+
+def _from_pattern(pattern: str, low: int = 0) -> str | None:
+    """A short string `pattern` matches, written from its parse tree (Python's `re`
+    syntax, which JSON Schema's common patterns share): each repeat its least count, or
+    one more where that text would be empty or shorter than `low`; None for a pattern it
+    cannot write (back references, lookarounds, a syntax `re` refuses)."""
+    try:
+        tree = _sre_parser.parse(pattern)
+        for extra in (0, 1):
+            text = _written(list(tree), extra)
+            if len(text) >= max(low, 1) or extra:
+                return text
+    except (re.error, _Unwritable, RecursionError, OverflowError, ValueError):
+        return None
+    return None
+
+
+class _Unwritable(Exception):
+    """A part of a pattern `_written` does not write."""
+
+
+def _written(items: list[Any], extra: int) -> str:
+    out: list[str] = []
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(av))
+        elif name in ("ANY", "NOT_LITERAL", "IN", "CATEGORY"):
+            out.append(_character(name, av))
+        elif name == "SUBPATTERN":
+            out.append(_written(list(av[-1]), extra))
+        elif name == "ATOMIC_GROUP":
+            out.append(_written(list(av), extra))
+        elif name == "BRANCH":
+            out.append(_written(list(av[1][0]), extra))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            least, most, sub = av
+            count = least + extra if least + extra <= most else least
+            if count > 1000:
+                raise _Unwritable(name)
+            out.append(_written(list(sub), extra) * count)
+        elif name != "AT":  # anchors write nothing
+            raise _Unwritable(name)
+    return "".join(out)
+
+
+def _character(name: str, av: Any) -> str:
+    """A character that the class (IN), category, `.` or negated literal admits."""
+    if name == "ANY":
+        return "a"
+    if name == "NOT_LITERAL":
+        return "a" if av != ord("a") else "b"
+    items = [(str(o), a) for o, a in av] if name == "IN" else [("CATEGORY", av)]
+    negated = bool(items) and items[0][0] == "NEGATE"
+    if negated:
+        items = items[1:]
+    if not negated and items and items[0][0] == "LITERAL":
+        return chr(items[0][1])
+    if not negated and items and items[0][0] == "RANGE":
+        return chr(items[0][1][0])
+    for c in _CANDIDATES:
+        if _in_class(c, items) != negated:
+            return c
+    raise _Unwritable(name)
+
+
+_CATEGORY_TESTS = {
+    "CATEGORY_DIGIT": str.isdigit,
+    "CATEGORY_SPACE": str.isspace,
+    "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
+}
+
+
+def _in_class(c: str, items: list[tuple[str, Any]]) -> bool:
+    for op, av in items:
+        if op == "LITERAL" and ord(c) == av:
+            return True
+        if op == "RANGE" and av[0] <= ord(c) <= av[1]:
+            return True
+        if op == "CATEGORY":
+            category = str(av)
+            negated = category.startswith("CATEGORY_NOT_")
+            test = _CATEGORY_TESTS.get(category.replace("_NOT_", "_"))
+            if test is None:
+                raise _Unwritable(category)
+            if test(c) != negated:
+                return True
+    return False
+
+
+def _keeps(text: str, pattern: str, low: int, high: Any) -> bool:
+    try:
+        found = re.search(pattern, text) is not None
+    except (re.error, RecursionError):
+        return False
+    return found and len(text) >= low and (high is None or len(text) <= high)
+
+
+def _bounded_number(value: Any, bounds: Mapping[str, Any], integer: bool) -> Any:
+    """`value` moved within `minimum`/`maximum` (and their exclusive forms, booleans in
+    OpenAPI 3.0, numbers in 3.1)."""
+    step = 1 if integer else 0.5
+    for key, exclusive, sign in (
+        ("minimum", "exclusiveMinimum", 1),
+        ("maximum", "exclusiveMaximum", -1),
+    ):
+        bound, strict = bounds.get(key), bounds.get(exclusive)
+        if not isinstance(strict, bool) and isinstance(strict, (int, float)):
+            bound, strict = strict, True  # 3.1: the exclusive bound is the number
+        if not isinstance(bound, (int, float)) or isinstance(bound, bool):
+            continue
+        if (value - bound) * sign < 0 or (strict is True and value == bound):
+            value = bound + (step * sign if strict is True else 0)
+    if integer and isinstance(value, float):
+        value = math.ceil(value) if math.isfinite(value) and abs(value) < 1e18 else 1
+    return value
 
 
 def _union(

@@ -155,6 +155,9 @@ class Schema:
     extensions: tuple[
         tuple[str, Any], ...
     ] = ()  # its x-ciogen-* keys (spec.extensions)
+    # the JSON Schema bounds an example value must keep (`pattern`, `minLength`,
+    # `maximum`, `minProperties`...: examples.BOUNDS), as (keyword, value) pairs
+    bounds: tuple[tuple[str, Any], ...] = ()
 
     @property
     def is_constant(self) -> bool:

@@ -25,7 +25,7 @@ from ..errors import Finding, SpecError, escape, json_kind, shown
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace, unescape_pointer
-from .examples import TOO_DEEP, too_deep
+from .examples import BOUNDS, TOO_DEEP, too_deep
 from .model import (
     ANY,
     ARRAY,
@@ -421,6 +421,9 @@ class SchemaBuilder:
                 self._too_deep.add((doc.name, ptr))
                 self.findings.append(Finding(doc.name, f"{ptr}/example", TOO_DEEP))
         common["extensions"] = tuple(sorted(extensions.of_schema(node).items()))
+        common["bounds"] = tuple(
+            (k, node[k]) for k in BOUNDS if _bound_ok(k, node.get(k))
+        )
 
         if "allOf" in node:
             return self._all_of(doc, ptr, node, hint, class_name, common)
@@ -1031,3 +1034,13 @@ def _component_key(source: str) -> str:
     if len(parts) == 3 and parts[:2] == ["components", "schemas"]:
         return parts[2]
     return ""
+
+
+def _bound_ok(keyword: str, value: Any) -> bool:
+    """Is `value` a usable value of the bound `keyword` (a string pattern, a number, or
+    a boolean exclusive bound as OpenAPI 3.0 writes it)?"""
+    if keyword == "pattern":
+        return isinstance(value, str)
+    if keyword in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool):
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -10,9 +10,11 @@ the real command line and exercised against its own testing kit (a real HTTP ser
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from support.packages import generate, imported
@@ -90,3 +92,29 @@ def test_the_example_answer_has_dates_the_calendar_has(out_dir: Path) -> None:
         with pkg.RoundtripImpossibleDateClient(base_url=server.url) as client:
             invoice = client.list_invoices().data
     assert invoice.to_dict() == {**answer, "periodEnd": "2020-02-29T23:59:59.000Z"}
+
+
+def _within_bounds(body: dict[str, Any]) -> None:
+    assert re.search(r"^core-network-([0-9a-f]{8,17})$", body["CoreNetworkId"])
+    assert re.search(r"^[A-Z]{3,3}$", body["Currency"])
+    assert len(body["Country"]) <= 2 and len(body["Label"]) >= 20
+    assert re.search(r"^[^\s@]+@[a-z]+\.(com|org)$", body["Code"])
+    assert len(body["Tags"]) >= 1
+    assert all(re.search("^[a-z]+$", v) for v in body["Tags"].values())
+    assert 5 <= body["Count"] <= 10 and 0 <= body["Ratio"] < 1
+
+
+def test_examples_keep_the_schemas_bounds(out_dir: Path) -> None:
+    stem = "roundtrip_bounded_examples"
+    pkg, fixtures = _load(stem), _load(stem, "fixtures")
+    testing = _load(stem, "testing")
+    kwargs = fixtures.request("createAttachment")
+    assert re.fullmatch("[0-9]+", kwargs["network_number"])  # never an empty segment
+    _within_bounds(kwargs["body"])
+    _within_bounds(fixtures.response("createAttachment"))
+    with testing.FakeRoundtripBoundedExamples() as server:
+        with pkg.RoundtripBoundedExamplesClient(base_url=server.url) as client:
+            answer = client.create_attachment(**kwargs).data
+        (call,) = server.calls("createAttachment")
+    _within_bounds(call.json)
+    assert answer.to_dict() == fixtures.response("createAttachment")
