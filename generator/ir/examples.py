@@ -208,8 +208,10 @@ def _primitive(s: ir.Schema, hint: str) -> Any:
 def _bounded_text(value: str, bounds: Mapping[str, Any]) -> str:
     """`value`, or a string that keeps the schema's `pattern` and length bounds where one
     can be made (a pattern of a form `_from_pattern` cannot write keeps `value`)."""
-    low = int(bounds.get("minLength", 0))
-    high = bounds.get("maxLength")
+    low, high = bounds.get("minLength", 0), bounds.get("maxLength")
+    if not 0 <= low <= _LONGEST:  # also NaN: such a bound is not met
+        return value
+    low = int(low)
     pattern = bounds.get("pattern")
     if isinstance(pattern, str):
         for text in (value, _from_pattern(pattern, low)):
@@ -219,6 +221,10 @@ def _bounded_text(value: str, bounds: Mapping[str, Any]) -> str:
     value = value + "x" * (low - len(value))
     return value[: int(high)] if high is not None and high >= low else value
 
+
+# The longest text an example is made to be: a longer `minLength` (or a pattern that asks
+# for more) is not met, rather than written out in the fixtures module.
+_LONGEST = 1000
 
 # What a character class or category of a pattern is written with: the first of these
 # it admits (for a negated class, the first it does not exclude).
@@ -234,6 +240,8 @@ def _from_pattern(pattern: str, low: int = 0) -> str | None:
         tree = _sre_parser.parse(pattern)
         for extra in (0, 1):
             text = _written(list(tree), extra)
+            if len(text) > _LONGEST:
+                return None
             if len(text) >= max(low, 1) or extra:
                 return text
     except (re.error, _Unwritable, RecursionError, OverflowError, ValueError):
@@ -262,7 +270,7 @@ def _written(items: list[Any], extra: int) -> str:
         elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
             least, most, sub = av
             count = least + extra if least + extra <= most else least
-            if count > 1000:
+            if count > _LONGEST:
                 raise _Unwritable(name)
             out.append(_written(list(sub), extra) * count)
         elif name != "AT":  # anchors write nothing
@@ -334,6 +342,8 @@ def _bounded_number(value: Any, bounds: Mapping[str, Any], integer: bool) -> Any
         if not isinstance(strict, bool) and isinstance(strict, (int, float)):
             bound, strict = strict, True  # 3.1: the exclusive bound is the number
         if not isinstance(bound, (int, float)) or isinstance(bound, bool):
+            continue
+        if not math.isfinite(bound):
             continue
         if (value - bound) * sign < 0 or (strict is True and value == bound):
             value = bound + (step * sign if strict is True else 0)

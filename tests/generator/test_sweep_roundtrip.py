@@ -102,6 +102,7 @@ def _within_bounds(body: dict[str, Any]) -> None:
     assert len(body["Tags"]) >= 1
     assert all(re.search("^[a-z]+$", v) for v in body["Tags"].values())
     assert 5 <= body["Count"] <= 10 and 0 <= body["Ratio"] < 1
+    assert len(body["Huge"]) < 100
 
 
 def test_examples_keep_the_schemas_bounds(out_dir: Path) -> None:
