@@ -550,7 +550,9 @@ class SchemaBuilder:
             pptr = ptr + "/properties/" + escape(wire)
             schema = self.convert(doc, pptr, pnode, name + pascal(wire))
             pdict = pnode if isinstance(pnode, dict) else {}
-            one_way = pdict.get("readOnly") is True or pdict.get("writeOnly") is True
+            read_only = self._marked(doc, pptr, pdict, "readOnly")
+            write_only = self._marked(doc, pptr, pdict, "writeOnly")
+            one_way = read_only or write_only
             own_default = pdict.get("default")
             own = "default" in pdict and not too_deep(own_default)
             properties.append(
@@ -564,8 +566,8 @@ class SchemaBuilder:
                     description=schema.description,
                     default=own_default if own else schema.default,
                     has_default=own or schema.has_default,
-                    read_only=pdict.get("readOnly") is True,
-                    write_only=pdict.get("writeOnly") is True,
+                    read_only=read_only,
+                    write_only=write_only,
                 )
             )
         model = Schema(
@@ -579,6 +581,25 @@ class SchemaBuilder:
             **common,
         )
         return self._register(name, model, doc, ptr)
+
+    def _marked(self, doc: Document, ptr: str, node: dict[str, Any], key: str) -> bool:
+        """Is a property schema `readOnly` (`writeOnly`): by its own keyword, or by the
+        schema its `$ref` leads to (`id: {$ref: IdReadOnly}`, the keyword being one of
+        that schema's)? A $ref that does not resolve says nothing (it is reported where
+        the schema is converted)."""
+        for _ in range(16):  # a chain of aliases; a cycle is reported elsewhere
+            if node.get(key) is True:
+                return True
+            if "$ref" not in node:
+                return False
+            try:
+                doc, ptr, target = self.ws.resolve(doc, node["$ref"], ptr + "/$ref")
+            except SpecError:
+                return False
+            if not isinstance(target, dict):
+                return False
+            node = target
+        return False
 
     def _register(self, name: str, model: Schema, doc: Document, ptr: str) -> Schema:
         key = (doc.path, ptr)

@@ -119,3 +119,28 @@ def test_examples_keep_the_schemas_bounds(out_dir: Path) -> None:
         (call,) = server.calls("createAttachment")
     _within_bounds(call.json)
     assert answer.to_dict() == fixtures.response("createAttachment")
+
+
+def test_read_only_through_a_ref_binds_one_direction(out_dir: Path) -> None:
+    stem = "roundtrip_read_only_ref"
+    pkg, fixtures = _load(stem), _load(stem, "fixtures")
+    models, testing = _load(stem, "models"), _load(stem, "testing")
+    kwargs = fixtures.request("addBlob")
+    assert kwargs["body"] == {
+        "name": "example-name",
+        "upload_token": "example-upload_token",
+    }
+    assert fixtures.response("addBlob") == {
+        "id": "example-id",
+        "created": "2024-01-01T00:00:00.000Z",
+        "name": "example-name",
+    }
+    blob = models.Blob(name="b", upload_token="t")  # nothing read-only is asked for
+    with testing.FakeRoundtripReadOnlyRef() as server:
+        with pkg.RoundtripReadOnlyRefClient(base_url=server.url) as client:
+            client.add_blob(**kwargs)
+            answer = client.add_blob(blob).data
+        first, second = server.calls("addBlob")
+    assert first.json == kwargs["body"]
+    assert second.json == {"name": "b", "upload_token": "t"}
+    assert answer.to_dict() == fixtures.response("addBlob")
