@@ -2,8 +2,9 @@
 """Example data for every operation and semantic event, taken from the specs.
 
 Each example is the spec's own (the first valid one by name, formats included) where it
-gives one, otherwise built from the schema: required fields, one-value enums, the first enum
-value, formats respected, arrays of one item. Use them in tests and as a starting point for real calls::
+gives one, otherwise built from the schema: required fields (but read-only ones in requests
+and write-only ones in answers), one-value enums, the first enum value, formats, patterns and
+bounds respected, arrays of one item. Use them in tests and as a starting point for real calls::
 
     from customerio_client import OPERATIONS, fixtures
 
