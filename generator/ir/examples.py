@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -214,9 +215,13 @@ def _bounded_text(value: str, bounds: Mapping[str, Any]) -> str:
     low = int(low)
     pattern = bounds.get("pattern")
     if isinstance(pattern, str):
-        for text in (value, _from_pattern(pattern, low)):
-            if text is not None and _keeps(text, pattern, low, high):
-                return text
+        with warnings.catch_warnings():
+            # `re` warns of syntax it may read otherwise one day (`[[a-z]`, a "possible
+            # nested set"): the spec's pattern, nothing the run could act on
+            warnings.simplefilter("ignore")
+            for text in (value, _from_pattern(pattern, low)):
+                if text is not None and _keeps(text, pattern, low, high):
+                    return text
         return value
     value = value + "x" * (low - len(value))
     return value[: int(high)] if high is not None and high >= low else value
