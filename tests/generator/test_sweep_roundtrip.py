@@ -103,7 +103,6 @@ def _within_bounds(body: dict[str, Any]) -> None:
     assert all(re.search("^[a-z]+$", v) for v in body["Tags"].values())
     assert 5 <= body["Count"] <= 10 and 0 <= body["Ratio"] < 1
     assert len(body["Huge"]) < 100
-    assert body["Nested"] and set(body["Nested"]) <= set("[abcdefghijklmnopqrstuvwxyz")
 
 
 def test_examples_keep_the_schemas_bounds(out_dir: Path) -> None:
@@ -147,12 +146,42 @@ def test_read_only_through_a_ref_binds_one_direction(out_dir: Path) -> None:
     assert answer.to_dict() == fixtures.response("addBlob")
 
 
+# `re` warns of this pattern ("possible nested set"). The spec is written by the test (not
+# kept under tests/data, where every document is validated and the validator's own compile
+# of the pattern warns too).
+NESTED_SET_SPEC = """
+openapi: 3.0.3
+info: {title: Nested Set, version: "1"}
+paths:
+  /codes:
+    post:
+      operationId: postCode
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [code]
+              properties:
+                code: {type: string, pattern: "^[[a-z]+$"}
+      responses:
+        "204": {description: done}
+"""
+
+
 def test_a_pattern_re_warns_of_is_written_without_a_warning(tmp_path: Path) -> None:
-    spec = DATA / "roundtrip_bounded_examples.yaml"
-    args = ("generate", "--spec", str(spec), "--out", str(tmp_path), "--no-cache")
+    spec = tmp_path / "nested_set.yaml"
+    spec.write_text(NESTED_SET_SPEC, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ("generate", "--spec", str(spec), "--out", str(out), "--no-cache")
     result = run_cli(*args, "--package", "swrt_warned", PYTHONWARNINGS="default")
     assert result.returncode == 0, result.stderr
     # (the spec validator's own compile of the pattern may still warn; the example
     # builder, which writes a value for it, must not)
     warned = [line for line in result.stderr.splitlines() if "Warning" in line]
     assert not [line for line in warned if "generator" in line], warned
+    with imported(out):
+        fixtures = importlib.import_module("swrt_warned.fixtures")
+        code = fixtures.request("postCode")["body"]["code"]
+    assert code and set(code) <= set("[abcdefghijklmnopqrstuvwxyz")
