@@ -2,9 +2,10 @@
 """Example data for every operation and semantic event, taken from the specs.
 
 Each example is the spec's own (the first valid one by name, formats included) where it
-gives one, otherwise built from the schema: required fields, one-value enums, the first enum
-value, formats, length limits and patterns respected (as far as Python reads a pattern),
-arrays of one item. Use them in tests and as a starting point for real calls::
+gives one, otherwise built from the schema: required fields (but read-only ones in requests
+and write-only ones in answers), one-value enums, the first enum value, formats, length
+limits, numeric bounds and patterns respected (as far as Python reads a pattern), arrays of
+one item. Use them in tests and as a starting point for real calls::
 
     from customerio_client import OPERATIONS, fixtures
 

@@ -15,9 +15,10 @@ otherwise it is synthesized from the schema:
 - enums give their first value, unions their first variant (with the discriminator value set);
 - strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
   `example-<name>` built from the property or parameter name, cut or padded with `x` to
-  the schema's `maxLength` and `minLength`, or, when the schema's `pattern` does not find
-  that, a short text it does find (see `patterns`); a number of
-  `format: int32` or `int64` is a whole number;
+  the schema's `maxLength` and `minLength` (one of at most `MAX_PADDED`), or, when the
+  schema's `pattern` does not find that, a short text it does find (see `patterns`);
+- numbers are 1 (1.5 for `type: number`), or what the schema's `minimum` and `maximum`
+  allow; a number of `format: int32` or `int64` is a whole number;
 - arrays hold one item; maps are empty, or hold the entries their `minProperties` asks
   for (`<name>1`, ...; at most `MAX_ENTRIES`); recursion through required properties stops at
   `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill): a
@@ -28,6 +29,8 @@ otherwise it is synthesized from the schema:
 
 from __future__ import annotations
 
+import datetime
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -42,7 +45,9 @@ Models = Mapping[str, ir.Schema]
 
 MAX_DEPTH = 8
 MAX_ENTRIES = 50  # a map's minProperties is filled up to this many entries
-MAX_PADDED = 10_000  # a string's minLength is filled up to this many characters
+# A longer minLength is not met (the short text is kept): a fixture stays readable, and a
+# spec's minLength can be any number
+MAX_PADDED = 1000
 
 # Values for string formats. Chosen to be valid under a strict format checker.
 FORMAT_VALUES: dict[str, str] = {
@@ -194,11 +199,42 @@ def _primitive(s: ir.Schema, hint: str) -> Any:
     for present, value in ((s.has_example, s.example), (s.has_default, s.default)):
         if present and value is not None and _fits(s, value):
             return value
-    if s.type == "number" and s.format in INTEGER_FORMATS:
-        return 1  # `type: number, format: int32`: a strict server wants a whole number
     if s.type == "string":
         return _text(s, hint)
+    if s.type in ("integer", "number"):
+        # `type: number, format: int32`: a strict server wants a whole number
+        whole = s.type == "integer" or s.format in INTEGER_FORMATS
+        return _bounded_number(s, whole)
     return _PRIMITIVE_VALUES.get(s.type, _hint_text(hint))
+
+
+def _bounded_number(s: ir.Schema, whole: bool) -> int | float:
+    """1 (1.5 for a number) when the schema's minimum and maximum allow it, else the least
+    whole number they allow (the middle of the range, or one past its one bound, for a
+    number); when that too falls outside (a range with no whole number in it), 1 or 1.5.
+    """
+    value: int | float = 1 if whole else _PRIMITIVE_VALUES["number"]
+    if _within(s, value):
+        return value
+    low, high = s.minimum, s.maximum
+    candidate: int | float
+    if whole:
+        least = None if low is None else math.floor(low) + 1
+        if low is not None and not s.exclusive_minimum and low == math.floor(low):
+            least = int(low)
+        candidate = least if least is not None else math.ceil(high or 0) - 1
+    elif low is not None and high is not None:
+        candidate = (low + high) / 2
+    else:
+        candidate = low + 1 if low is not None else (high or 0) - 1
+    return candidate if _within(s, candidate) else value
+
+
+def _within(s: ir.Schema, value: float) -> bool:
+    low, high = s.minimum, s.maximum
+    above = low is None or value > low or (value == low and not s.exclusive_minimum)
+    below = high is None or value < high or (value == high and not s.exclusive_maximum)
+    return above and below
 
 
 def _text(s: ir.Schema, hint: str) -> str:
@@ -215,12 +251,12 @@ def _text(s: ir.Schema, hint: str) -> str:
 
 
 def _sized(text: str, min_length: int | None, max_length: int | None) -> str:
-    """`text` cut to `max_length`, or padded with `x` to `min_length` (at most to
-    `MAX_PADDED` characters: a spec's minLength can be any number)."""
+    """`text` cut to `max_length`, or padded with `x` to `min_length` (one of at most
+    `MAX_PADDED`)."""
     if max_length is not None and len(text) > max_length:
         text = text[:max_length]
-    if min_length is not None and len(text) < min_length:
-        text += "x" * (min(min_length, MAX_PADDED) - len(text))
+    if min_length is not None and len(text) < min_length <= MAX_PADDED:
+        text += "x" * (min_length - len(text))
     return text
 
 
@@ -256,10 +292,8 @@ def _object(
     known = {p.name for p in s.properties}
     for p in s.properties:
         required = p.name in wanted
-        if not required and (
-            (mode == "request" and p.read_only) or (mode == "response" and p.write_only)
-        ):
-            continue
+        if (mode == "request" and p.read_only) or (mode == "response" and p.write_only):
+            continue  # the other direction's, even where `required` names it
         fixed, value = fixed_value(p.schema, models)
         if fixed:
             out[p.name] = value
@@ -321,7 +355,9 @@ def example_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) ->
     if value is not None and not _kind_ok(s, value):
         return False
     if s.kind == PRIMITIVE and isinstance(value, str) and s.format in _FORMAT_CHECKS:
-        return _FORMAT_CHECKS[s.format].fullmatch(value) is not None
+        if _FORMAT_CHECKS[s.format].fullmatch(value) is None:
+            return False
+        return s.format not in ("date", "date-time") or _on_the_calendar(value)
     if s.kind == ARRAY and isinstance(value, list) and s.items is not None:
         return all(example_ok(v, s.items, models, depth + 1) for v in value)
     if s.kind == MAP and isinstance(value, dict) and s.items is not None:
@@ -335,6 +371,19 @@ def example_ok(value: Any, schema: ir.Schema, models: Models, depth: int = 0) ->
         return True
     if s.kind == UNION and s.variants:
         return any(example_ok(value, v, models, depth + 1) for v in s.variants)
+    return True
+
+
+def _on_the_calendar(value: str) -> bool:
+    """Is a well-formed date or date-time (the start of `value`, as `_FORMAT_CHECKS` has
+    it) one the calendar has? The client's decoder refuses 2018-02-30 (Azure's billing
+    examples) and 24:00:00, however well-formed the text is."""
+    try:
+        datetime.date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+        if len(value) > 10:
+            datetime.time(int(value[11:13]), int(value[14:16]), int(value[17:19]))
+    except ValueError:
+        return False
     return True
 
 

@@ -135,6 +135,12 @@ class Schema:
     min_length: int | None = None
     max_length: int | None = None
     pattern: str = ""  # a string's `pattern` (a regular expression), as given
+    # a number's minimum and maximum (None when the spec gives none, or no finite number)
+    # and whether each is exclusive: synthesized examples keep within them
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
     # ENUM
     enum_type: str = ""  # string or integer (mixed enums become string + raw values)
     enum_values: tuple[Any, ...] = ()

@@ -16,6 +16,7 @@ model, and recursive references end in a named link rather than a loop.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -464,6 +465,8 @@ class SchemaBuilder:
                     max_length=_length(node.get("maxLength")),
                     pattern=pattern if isinstance(pattern, str) else "",
                 )
+            if kind in ("integer", "number"):
+                common.update(_number_bounds(node))
             return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)
         return Schema(kind=ANY, **common)
 
@@ -560,7 +563,9 @@ class SchemaBuilder:
             pptr = ptr + "/properties/" + escape(wire)
             schema = self.convert(doc, pptr, pnode, name + pascal(wire))
             pdict = pnode if isinstance(pnode, dict) else {}
-            one_way = pdict.get("readOnly") is True or pdict.get("writeOnly") is True
+            read_only = self._marked(doc, pptr, pdict, "readOnly")
+            write_only = self._marked(doc, pptr, pdict, "writeOnly")
+            one_way = read_only or write_only
             own_default = pdict.get("default")
             own = "default" in pdict and not too_deep(own_default)
             properties.append(
@@ -574,8 +579,8 @@ class SchemaBuilder:
                     description=schema.description,
                     default=own_default if own else schema.default,
                     has_default=own or schema.has_default,
-                    read_only=pdict.get("readOnly") is True,
-                    write_only=pdict.get("writeOnly") is True,
+                    read_only=read_only,
+                    write_only=write_only,
                 )
             )
         model = Schema(
@@ -592,6 +597,25 @@ class SchemaBuilder:
             **common,
         )
         return self._register(name, model, doc, ptr)
+
+    def _marked(self, doc: Document, ptr: str, node: dict[str, Any], key: str) -> bool:
+        """Is a property schema `readOnly` (`writeOnly`): by its own keyword, or by the
+        schema its `$ref` leads to (`id: {$ref: IdReadOnly}`, the keyword being one of
+        that schema's)? A $ref that does not resolve says nothing (it is reported where
+        the schema is converted)."""
+        for _ in range(16):  # a chain of aliases; a cycle is reported elsewhere
+            if node.get(key) is True:
+                return True
+            if "$ref" not in node:
+                return False
+            try:
+                doc, ptr, target = self.ws.resolve(doc, node["$ref"], ptr + "/$ref")
+            except SpecError:
+                return False
+            if not isinstance(target, dict):
+                return False
+            node = target
+        return False
 
     def _register(self, name: str, model: Schema, doc: Document, ptr: str) -> Schema:
         key = (doc.path, ptr)
@@ -754,13 +778,18 @@ class SchemaBuilder:
         for v in variants:
             if v.kind != OBJECT or not v.class_name or v.class_name in mapped:
                 continue
-            # implicit mapping: the variant's single-value enum for the property, else its name
+            # implicit mapping: the variant's single-value enum for the property, else the
+            # name of its component schema (its key, whatever class name it got); an inline
+            # variant has no name to say, so its values are decoded by shape
             model = self.models.get(v.class_name, v)
-            value = v.class_name
+            value = _component_key(model.source)
             for p in model.properties:
                 if p.name == prop and p.schema.is_constant:
                     value = str(p.schema.enum_values[0])
-            pairs.setdefault(value, v.class_name)
+            if value:
+                pairs.setdefault(value, v.class_name)
+        if not pairs:
+            return None  # it names no variant: the union is decoded by shape
         return Discriminator(property_name=prop, mapping=tuple(sorted(pairs.items())))
 
     def _all_of(
@@ -1040,4 +1069,41 @@ def model_modules(
     return tuple(
         (m.class_name, module[builder.owner.get(m.class_name, m.class_name)])
         for m in models
+    )
+
+
+def _component_key(source: str) -> str:
+    """The key of the component schema defined at `source` (`file#/components/schemas/Pet`:
+    `Pet`), "" for a schema defined anywhere else (inline: no name of its own)."""
+    try:
+        parts = unescape_pointer(source.partition("#")[2])
+    except ValueError:
+        return ""
+    if len(parts) == 3 and parts[:2] == ["components", "schemas"]:
+        return parts[2]
+    return ""
+
+
+def _number_bounds(node: dict[str, Any]) -> dict[str, Any]:
+    """A number's `minimum` and `maximum`, each with whether it is exclusive: OpenAPI 3.0
+    writes that as a boolean beside the bound, 3.1 gives the exclusive bound itself."""
+    out: dict[str, Any] = {}
+    for bound, exclusive in (
+        ("minimum", "exclusiveMinimum"),
+        ("maximum", "exclusiveMaximum"),
+    ):
+        value, strict = node.get(bound), node.get(exclusive)
+        if _finite(strict):
+            value, strict = strict, True
+        if _finite(value):
+            out[bound] = value
+            out["exclusive_" + bound] = strict is True
+    return out
+
+
+def _finite(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
     )
