@@ -48,6 +48,7 @@ MAX_ENTRIES = 50  # a map's minProperties is filled up to this many entries
 # A longer minLength is not met (the short text is kept): a fixture stays readable, and a
 # spec's minLength can be any number
 MAX_PADDED = 1000
+NO_BOUNDS = ir.Bounds()
 
 # Values for string formats. Chosen to be valid under a strict format checker.
 FORMAT_VALUES: dict[str, str] = {
@@ -178,7 +179,7 @@ def synth(
         value = s.items or ir.Schema(kind=ANY)
         keys = list(s.required_unlisted)
         n = 0
-        while len(keys) < min(s.min_properties or 0, MAX_ENTRIES):
+        while len(keys) < min((s.bounds or NO_BOUNDS).min_properties or 0, MAX_ENTRIES):
             n += 1
             if f"{hint or 'key'}{n}" not in keys:
                 keys.append(f"{hint or 'key'}{n}")
@@ -214,40 +215,44 @@ def _bounded_number(s: ir.Schema, whole: bool) -> int | float:
     number); when that too falls outside (a range with no whole number in it), 1 or 1.5.
     """
     value: int | float = 1 if whole else _PRIMITIVE_VALUES["number"]
-    if _within(s, value):
+    if _within(s.bounds, value):
         return value
-    low, high = s.minimum, s.maximum
+    b = s.bounds or NO_BOUNDS
+    low, high = b.minimum, b.maximum
     candidate: int | float
     if whole:
         least = None if low is None else math.floor(low) + 1
-        if low is not None and not s.exclusive_minimum and low == math.floor(low):
+        if low is not None and not b.exclusive_minimum and low == math.floor(low):
             least = int(low)
         candidate = least if least is not None else math.ceil(high or 0) - 1
     elif low is not None and high is not None:
         candidate = (low + high) / 2
     else:
         candidate = low + 1 if low is not None else (high or 0) - 1
-    return candidate if _within(s, candidate) else value
+    return candidate if _within(s.bounds, candidate) else value
 
 
-def _within(s: ir.Schema, value: float) -> bool:
-    low, high = s.minimum, s.maximum
-    above = low is None or value > low or (value == low and not s.exclusive_minimum)
-    below = high is None or value < high or (value == high and not s.exclusive_maximum)
+def _within(b: ir.Bounds | None, value: float) -> bool:
+    if b is None:
+        return True
+    low, high = b.minimum, b.maximum
+    above = low is None or value > low or (value == low and not b.exclusive_minimum)
+    below = high is None or value < high or (value == high and not b.exclusive_maximum)
     return above and below
 
 
 def _text(s: ir.Schema, hint: str) -> str:
     """`example-<hint>` in the schema's length limits; when its `pattern` does not find
     that, a text the pattern does find (in the limits too), if one can be told."""
-    text = _sized(_hint_text(hint), s.min_length, s.max_length)
-    if not s.pattern or patterns.finds(s.pattern, text):
+    b = s.bounds or NO_BOUNDS
+    text = _sized(_hint_text(hint), b.min_length, b.max_length)
+    if not b.pattern or patterns.finds(b.pattern, text):
         return text
-    sample = patterns.sample(s.pattern)
+    sample = patterns.sample(b.pattern)
     if sample is None:
         return text
-    sized = _sized(sample, s.min_length, s.max_length)
-    return sized if patterns.finds(s.pattern, sized) else text
+    sized = _sized(sample, b.min_length, b.max_length)
+    return sized if patterns.finds(b.pattern, sized) else text
 
 
 def _sized(text: str, min_length: int | None, max_length: int | None) -> str:

@@ -95,6 +95,24 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """What a value must keep within beyond its type (examples built from the schema keep to
+    it): a string's length and `pattern` (as given), a number's range (a bound of no finite
+    number is left out; 3.0's boolean and 3.1's numeric exclusive bounds alike), a map's
+    least number of entries. One object for the few schemas that state any, so the many
+    that state none carry nothing."""
+
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+    min_properties: int | None = None
+
+
+@dataclass(frozen=True)
 class Discriminator:
     property_name: str  # wire name of the discriminating property
     mapping: tuple[tuple[str, str], ...]  # (value, schema class_name), sorted by value
@@ -130,17 +148,6 @@ class Schema:
     # PRIMITIVE
     type: str = ""  # string, integer, number, boolean, null
     format: str = ""  # date-time, date, binary, ...
-    # a string's minLength and maxLength (None when the spec gives none) and pattern:
-    # synthesized examples keep to them
-    min_length: int | None = None
-    max_length: int | None = None
-    pattern: str = ""  # a string's `pattern` (a regular expression), as given
-    # a number's minimum and maximum (None when the spec gives none, or no finite number)
-    # and whether each is exclusive: synthesized examples keep within them
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: bool = False
-    exclusive_maximum: bool = False
     # ENUM
     enum_type: str = ""  # string or integer (mixed enums become string + raw values)
     enum_values: tuple[Any, ...] = ()
@@ -156,7 +163,6 @@ class Schema:
     additional_allowed: bool = True  # False when additionalProperties: false
     # ARRAY / MAP
     items: Schema | None = None
-    min_properties: int | None = None  # a map's minProperties (examples fill it)
     # UNION
     variants: tuple[Schema, ...] = ()
     discriminator: Discriminator | None = None
@@ -170,6 +176,7 @@ class Schema:
     extensions: tuple[
         tuple[str, Any], ...
     ] = ()  # its x-ciogen-* keys (spec.extensions)
+    bounds: Bounds | None = None  # None when the spec states none
 
     @property
     def is_constant(self) -> bool:

@@ -35,6 +35,7 @@ from .model import (
     OBJECT,
     PRIMITIVE,
     UNION,
+    Bounds,
     Discriminator,
     Property,
     Schema,
@@ -458,15 +459,7 @@ class SchemaBuilder:
             fmt = str(node["format"]) if isinstance(node.get("format"), str) else ""
             if kind == "string" and node.get("contentEncoding") == "base64":
                 fmt = fmt or "byte"
-            if kind == "string":
-                pattern = node.get("pattern")
-                common.update(
-                    min_length=_length(node.get("minLength")),
-                    max_length=_length(node.get("maxLength")),
-                    pattern=pattern if isinstance(pattern, str) else "",
-                )
-            if kind in ("integer", "number"):
-                common.update(_number_bounds(node))
+            common["bounds"] = _bounds(node, kind)
             return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)
         return Schema(kind=ANY, **common)
 
@@ -550,7 +543,7 @@ class SchemaBuilder:
             return Schema(
                 kind=MAP,
                 items=additional or Schema(kind=ANY),
-                min_properties=_length(node.get("minProperties")),
+                bounds=_bounds(node, "object"),
                 required_unlisted=tuple(dict.fromkeys(required)),
                 **common,
             )
@@ -563,8 +556,7 @@ class SchemaBuilder:
             pptr = ptr + "/properties/" + escape(wire)
             schema = self.convert(doc, pptr, pnode, name + pascal(wire))
             pdict = pnode if isinstance(pnode, dict) else {}
-            read_only = self._marked(doc, pptr, pdict, "readOnly")
-            write_only = self._marked(doc, pptr, pdict, "writeOnly")
+            read_only, write_only = self._one_way(doc, pptr, pdict)
             one_way = read_only or write_only
             own_default = pdict.get("default")
             own = "default" in pdict and not too_deep(own_default)
@@ -598,24 +590,27 @@ class SchemaBuilder:
         )
         return self._register(name, model, doc, ptr)
 
-    def _marked(self, doc: Document, ptr: str, node: dict[str, Any], key: str) -> bool:
-        """Is a property schema `readOnly` (`writeOnly`): by its own keyword, or by the
+    def _one_way(
+        self, doc: Document, ptr: str, node: dict[str, Any]
+    ) -> tuple[bool, bool]:
+        """Is a property schema `readOnly`, `writeOnly`: by its own keyword, or by the
         schema its `$ref` leads to (`id: {$ref: IdReadOnly}`, the keyword being one of
         that schema's)? A $ref that does not resolve says nothing (it is reported where
         the schema is converted)."""
+        read_only = write_only = False
         for _ in range(16):  # a chain of aliases; a cycle is reported elsewhere
-            if node.get(key) is True:
-                return True
+            read_only = read_only or node.get("readOnly") is True
+            write_only = write_only or node.get("writeOnly") is True
             if "$ref" not in node:
-                return False
+                break
             try:
                 doc, ptr, target = self.ws.resolve(doc, node["$ref"], ptr + "/$ref")
             except SpecError:
-                return False
+                break
             if not isinstance(target, dict):
-                return False
+                break
             node = target
-        return False
+        return read_only, write_only
 
     def _register(self, name: str, model: Schema, doc: Document, ptr: str) -> Schema:
         key = (doc.path, ptr)
@@ -1084,21 +1079,43 @@ def _component_key(source: str) -> str:
     return ""
 
 
-def _number_bounds(node: dict[str, Any]) -> dict[str, Any]:
-    """A number's `minimum` and `maximum`, each with whether it is exclusive: OpenAPI 3.0
-    writes that as a boolean beside the bound, 3.1 gives the exclusive bound itself."""
-    out: dict[str, Any] = {}
-    for bound, exclusive in (
-        ("minimum", "exclusiveMinimum"),
-        ("maximum", "exclusiveMaximum"),
-    ):
-        value, strict = node.get(bound), node.get(exclusive)
-        if _finite(strict):
-            value, strict = strict, True
-        if _finite(value):
-            out[bound] = value
-            out["exclusive_" + bound] = strict is True
-    return out
+# The keywords of `Bounds`, by the kind of schema they bound
+_BOUND_KEYWORDS = {
+    "string": ("minLength", "maxLength", "pattern"),
+    "integer": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"),
+    "number": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"),
+    "object": ("minProperties",),
+}
+
+
+def _bounds(node: dict[str, Any], kind: str) -> Bounds | None:
+    """The bounds a schema of `kind` states (`Bounds`), None when it states none."""
+    if not any(k in node for k in _BOUND_KEYWORDS.get(kind, ())):
+        return None  # most schemas
+    found: dict[str, Any] = {}
+    if kind == "string":
+        found.update(
+            min_length=_length(node.get("minLength")),
+            max_length=_length(node.get("maxLength")),
+        )
+        if isinstance(node.get("pattern"), str):
+            found["pattern"] = node["pattern"]
+    elif kind in ("integer", "number"):
+        for bound, exclusive in (
+            ("minimum", "exclusiveMinimum"),
+            ("maximum", "exclusiveMaximum"),
+        ):
+            # OpenAPI 3.0 writes a boolean beside the bound, 3.1 the exclusive bound itself
+            value, strict = node.get(bound), node.get(exclusive)
+            if _finite(strict):
+                value, strict = strict, True
+            if _finite(value):
+                found[bound] = value
+                found["exclusive_" + bound] = strict is True
+    elif kind == "object":
+        found["min_properties"] = _length(node.get("minProperties"))
+    stated = {k: v for k, v in found.items() if v is not None}
+    return Bounds(**stated) if stated else None
 
 
 def _finite(value: Any) -> bool:
