@@ -65,7 +65,8 @@ class APIError(Error):
 
 
 class APIResponseValidationError(APIError):
-    """A success response whose body does not match the schema the spec gives it.
+    """An answer (a 2xx, or a 3xx the operation documents) whose body does not match the
+    schema the spec gives it.
 
     Nothing is lost: `body` holds the parsed JSON as it came, with the status, headers and
     request id; the message names where (the field, and the models that led to it) and what

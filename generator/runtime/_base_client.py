@@ -2,7 +2,8 @@
 
 A call is planned once (URL, headers, body, message ids, size limits) by ``plan``, which has
 ``_encoding`` write its parameters and body; the sync and async loops then only send, and ask
-``_retry.decide`` what to do about each failure.
+``_retry.decide`` what to do about each failure. A call's answer is a 2xx or a 3xx its
+operation documents (``Call.answered``); no redirect is followed.
 """
 
 from __future__ import annotations
@@ -104,25 +105,41 @@ class Call:
     body_one_of: tuple[tuple[str, ...], ...] = ()
     # the spec's `encoding` of a form or multipart body's properties, by name
     body_encoding: Mapping[str, Encoding] = field(default_factory=dict)
-    # how a successful answer's body is read (see `decode_body`): "json", "text" or
-    # "binary"; per status ("201", "2XX") where the operation's answers differ
+    # how the body of an answer (see `answered`) is read (see `decode_body`): "json",
+    # "text" or "binary"; per status ("201", "2XX") where the operation's answers differ
     response_format: str = "json"
     response_formats: Mapping[str, str] = field(default_factory=dict)
     # per status, the other media types it declares that are read as "text" or "binary"
     # (lower-case, no parameters; "" for an undeclared status), when any status has some
     response_media: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # the 3xx statuses the operation documents ("302", or "3XX" for the whole range): an
+    # answer of one is the call's answer, as a 2xx is; any other 3xx is an error
+    documented_3xx: tuple[str, ...] = ()
+
+    def answered(self, status: int) -> bool:
+        """Whether an answer of this status is the call's answer (an APIResponse), not an
+        error: any 2xx, and a 3xx the operation documents. A 3xx is handed back as it
+        is, never followed: the request carries the credentials (Authorization, an API
+        key), which a redirect to another host would give away. The caller reads where
+        it points from its Location header and decides."""
+        if 200 <= status < 300:
+            return True
+        documented = self.documented_3xx
+        return 300 <= status < 400 and (
+            str(status) in documented or "3XX" in documented
+        )
 
     def format_of(self, status: int) -> str:
-        """How the body of a successful answer of this status is read."""
+        """How the body of an answer of this status is read."""
         formats = self.response_formats
         found = formats.get(str(status)) or formats.get(f"{str(status)[:1]}XX")
         return found or self.response_format
 
     def format_sent(self, status: int, content_type: str) -> str:
-        """How the body of a successful answer is read given the Content-Type it came
-        with: as that type when its status declares it among others (`type/*` matching
-        too), else as the status's first declared type (`format_of`), as a server may
-        well label JSON text/plain."""
+        """How the body of an answer is read given the Content-Type it came with: as
+        that type when its status declares it among others (`type/*` matching too),
+        else as the status's first declared type (`format_of`), as a server may well
+        label JSON text/plain."""
         media = self.response_media
         declared: Mapping[str, str] = {}
         for key in (str(status), f"{str(status)[:1]}XX", ""):
@@ -136,8 +153,8 @@ class Call:
 
 @dataclass(frozen=True)
 class StatusParser(Generic[T]):
-    """What a successful answer decodes into, when the spec gives each status its own
-    schema: `parse(data, status)`."""
+    """What an answer decodes into, when the spec gives each status its own schema:
+    `parse(data, status)`."""
 
     parse: Callable[[Any, int], T]
 
@@ -415,10 +432,6 @@ def _check_base_url(base_url: str) -> None:
         raise ValueError("base_url must not contain credentials")
 
 
-def _is_success(status: int) -> bool:
-    return 200 <= status < 300
-
-
 # What decoding a body that does not match its schema raises: a missing field (KeyError),
 # a value of another type or shape (TypeError, AttributeError), text that does not parse as
 # its format says (ValueError), nesting deeper than the decoders can recurse (a recursive
@@ -654,7 +667,7 @@ class BaseClient(_ClientCore):
         retries = 0
         while True:
             outcome = self._send_once(request, budget)
-            if isinstance(outcome, RawResponse) and _is_success(outcome.status):
+            if isinstance(outcome, RawResponse) and call.answered(outcome.status):
                 self._log_done(request, outcome, retries)
                 return _success(call, request, outcome, parse, retries)
             self._sleep(self._retry_delay(request, outcome, retries, retry_limit))
@@ -729,7 +742,7 @@ class AsyncBaseClient(_ClientCore):
         retries = 0
         while True:
             outcome = await self._send_once(request, budget)
-            if isinstance(outcome, RawResponse) and _is_success(outcome.status):
+            if isinstance(outcome, RawResponse) and call.answered(outcome.status):
                 self._log_done(request, outcome, retries)
                 return _success(call, request, outcome, parse, retries)
             await self._sleep(self._retry_delay(request, outcome, retries, retry_limit))

@@ -144,7 +144,8 @@ class FakeApi(FakeServer):
     """A fake of a whole API on 127.0.0.1: answers each operation with its example response.
 
     `router` recognizes the operations, `facts` says where the assertion helpers look, and
-    `response` / `response_status` give an operation's example body and success status;
+    `response` / `response_status` give an operation's example body and status (a 3xx
+    one, of an operation that documents only that, comes with a Location on this server);
     `media` the media type of the operations whose answer is no JSON (text or bytes, sent
     as they are). Requests that match no operation get a 404.
     """
@@ -374,9 +375,16 @@ class FakeApi(FakeServer):
             override = self._responses.get(operation_id)
         if override is not None:
             return override
+        status = self._success_status(operation_id)
+        headers: dict[str, str] = {}
+        if 300 <= status < 400 and status != 304:
+            # an operation answered by a redirect it documents (GitHub's tarball download):
+            # one says where, and here that is this server, never another host
+            headers["Location"] = self.url + "/"
         return self._reply(
-            self._success_status(operation_id),
+            status,
             self._example_response(operation_id),
+            headers,
             media=self._media.get(operation_id, ""),
         )
 

@@ -2,6 +2,8 @@
 
 ``HTTPClientTransport`` (standard library only) is the default. The httpx transports are for
 applications that already use httpx; httpx is imported only when one of them is created.
+No transport of this module follows a redirect: a 3xx is handed back as it came (see
+``_base_client.Call.answered``), as following it would send the credentials along.
 """
 
 from __future__ import annotations
@@ -352,6 +354,13 @@ def _httpx_timeout(httpx: ModuleType, timeout: Timeout) -> Any:
     return httpx.Timeout(timeout.read, connect=timeout.connect)
 
 
+# How the httpx transports make a client of their own. Redirects are not followed (httpx's
+# default, said here so that no version's default can change it): a redirect to another
+# host would get the request's Authorization header. A client the caller passes in is
+# used as they configured it.
+_OWN_CLIENT: Final[Mapping[str, Any]] = {"follow_redirects": False}
+
+
 def _httpx_response(response: Any) -> RawResponse:
     return RawResponse(
         int(response.status_code),
@@ -366,7 +375,9 @@ class HTTPXTransport:
     def __init__(self, client: Any = None) -> None:
         self._httpx = _import_httpx()
         self._owns_client = client is None
-        self._client: Any = self._httpx.Client() if client is None else client
+        self._client: Any = (
+            self._httpx.Client(**_OWN_CLIENT) if client is None else client
+        )
 
     def send(
         self,
@@ -405,7 +416,9 @@ class AsyncHTTPXTransport:
     def __init__(self, client: Any = None) -> None:
         self._httpx = _import_httpx()
         self._owns_client = client is None
-        self._client: Any = self._httpx.AsyncClient() if client is None else client
+        self._client: Any = (
+            self._httpx.AsyncClient(**_OWN_CLIENT) if client is None else client
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _client_for_this_loop(self) -> Any:
@@ -415,7 +428,7 @@ class AsyncHTTPXTransport:
         closed" after sending."""
         loop = asyncio.get_running_loop()
         if self._owns_client and self._loop is not None and self._loop is not loop:
-            self._client = self._httpx.AsyncClient()
+            self._client = self._httpx.AsyncClient(**_OWN_CLIENT)
         self._loop = loop
         return self._client
 
