@@ -283,7 +283,8 @@ _REQUESTS: Mapping[str, dict[str, Any]] = {
     "unsuppressPerson": {"identifier": "example-identifier"},
 }
 
-# operation id -> (success status, example response JSON or None when there is no body)
+# operation id -> (status of its example answer: its first 2xx, else a 3xx it documents;
+# the answer's JSON, or None when there is no body)
 _RESPONSES: Mapping[str, tuple[int, Any]] = {
     "addCustomersToSegment": (200, None),
     "addDevice": (200, None),
@@ -547,12 +548,13 @@ def request(operation_id: str) -> dict[str, Any]:
 
 
 def response(operation_id: str) -> Any | None:
-    """The example success response JSON (None when the spec gives that response no body)."""
+    """The example answer's JSON (None when the spec gives that response no body)."""
     return copy.deepcopy(_lookup(_RESPONSES, operation_id, "operation")[1])
 
 
 def response_status(operation_id: str) -> int:
-    """The operation's success status code."""
+    """The status of the operation's example answer: its first 2xx, else a 3xx it
+    documents (an operation answered only by a redirect)."""
     status: int = _lookup(_RESPONSES, operation_id, "operation")[0]
     return status
 

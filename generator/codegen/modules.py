@@ -315,11 +315,11 @@ _KIND_TYPES: Final = {ir.TEXT_BODY: "str", ir.BINARY_BODY: "bytes"}
 
 
 def answer_type(r: ir.Response) -> str:
-    """The data type of one success response: its schema's type (None added for a JSON
-    body, which may be null or empty), then str or bytes for its other media types read
-    as text or bytes; None for a 204, Any for one with no content."""
+    """The data type of one answer: its schema's type (None added for a JSON body, which
+    may be null or empty), then str or bytes for its other media types read as text or
+    bytes; None for a 204 or a 3XX without content, Any for another with no content."""
     if not r.schema:
-        return "None" if r.status in ir.NO_CONTENT else "Any"
+        return "None" if r.without_data else "Any"
     found = _top_level(annotation(r.schema))
     parts = dict.fromkeys(p for p in found if p != "None")
     parts.update(dict.fromkeys(_KIND_TYPES[kind] for _, kind in r.other_media))
@@ -330,20 +330,21 @@ def answer_type(r: ir.Response) -> str:
 
 
 def other_answers(r: ir.Response) -> list[tuple[str, str]]:
-    """(Python type, media type) of each other media type a success response may come
-    as, read as text or bytes (REFERENCE.md lists them beside its schema's type)."""
+    """(Python type, media type) of each other media type an answer may come as, read as
+    text or bytes (REFERENCE.md lists them beside its schema's type)."""
     return [(_KIND_TYPES[kind], media) for media, kind in r.other_media]
 
 
 def return_type(op: ir.Operation) -> str:
-    """What a method's response data is: the success response's type, or the union of
-    every 2XX response's type when the client tells them apart by status (None last)."""
+    """What a method's response data is: the first answer's type, or the union of every
+    answer's type (2XX and documented 3XX) when the client tells them apart by status
+    (None last)."""
     ok = op.success
     if not ok:
         return "Any"
     if not op.status_answers:
         return answer_type(ok)
-    members = [answer_type(r) for r in op.successes]
+    members = [answer_type(r) for r in op.answers]
     if "Any" in members:
         return "Any"
     parts = dict.fromkeys(p for m in members for p in _top_level(m) if p != "None")
@@ -353,16 +354,53 @@ def return_type(op: ir.Operation) -> str:
 
 
 def parse_expression(op: ir.Operation | ir.Response) -> str:
-    """What the data of an operation's success response (or of that response) decodes
-    into, from the body as `_base_client.decode_body` read it (`data`)."""
+    """What the data of an operation's first answer (or of that answer) decodes into,
+    from the body as `_base_client.decode_body` read it (`data`)."""
     r = op.success if isinstance(op, ir.Operation) else op
     if not r or not r.schema:
-        return "None" if r and r.status in ir.NO_CONTENT else "data"
+        return "None" if r and r.without_data else "data"
     if r.body_kind == ir.BINARY_BODY:
         return "bytes(data)"
     if r.body_kind == ir.TEXT_BODY:
         return "str(data)"
     return f"None if data is None else {decode(r.schema, 'data')}"
+
+
+def status_test(op: ir.Operation, r: ir.Response) -> str:
+    """When `_parse_` reads an answer as `r`, one of `op.status_answers` (tested in
+    their order, exact statuses first): its status; for a range (`2XX`, `3XX`), one of
+    its class but the exact statuses read as the first answer is."""
+    if "X" not in r.status:
+        return f"status == {r.status}"
+    digit = r.status[0]
+    differ = {a.status for a in op.status_answers}
+    claimed = [
+        a.status
+        for a in op.answers
+        if a.status.startswith(digit) and a.status.isdigit() and a.status not in differ
+    ]
+    test = f"status // 100 == {digit}"
+    if len(claimed) == 1:
+        test += f" and status != {claimed[0]}"
+    elif claimed:
+        test += f" and status not in ({', '.join(claimed)})"
+    return test
+
+
+def redirect_note(op: ir.Operation) -> str:
+    """What a method's docstring and REFERENCE.md say of the 3XX answers the operation
+    documents ("" for none): they are returned, not followed."""
+    statuses = [r.status for r in op.redirects]
+    if not statuses:
+        return ""
+    named = statuses[0]
+    if len(statuses) > 1:
+        named = ", ".join(statuses[:-1]) + " or " + statuses[-1]
+    return (
+        f"A {named} answer is returned, not raised; nor is it followed (the request's "
+        "credentials would go along): where it points is "
+        '`response.headers["location"]`.'
+    )
 
 
 _LIMIT_FIELDS = tuple(f.name for f in fields(ir.Limits) if f.name != "source")
@@ -469,7 +507,7 @@ def _operation_imports(
             if not op.body.required:
                 code.append("Unset UNSET")
         if return_type(op) != "Any":
-            for r in op.successes:
+            for r in op.answers:
                 model_names(r.schema, used)
         if op.status_answers:
             _add(imports, "._base_client", "StatusParser")
@@ -526,7 +564,7 @@ def _annotation_models(ops: tuple[ir.Operation, ...]) -> set[str]:
         if op.body is not None:
             model_names(op.body.schema, used)
         if return_type(op) != "Any":  # the types the answer may have
-            for r in op.successes:
+            for r in op.answers:
                 model_names(r.schema, used)
         if op.pagination is not None:
             model_names(op.pagination.item, used)

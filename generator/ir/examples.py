@@ -445,15 +445,17 @@ def _bytes(value: Any) -> Any:
 
 
 def success_status(op: ir.Operation) -> int:
-    """The success status code as an int ("2XX" and a missing success response give 200)."""
+    """The status of the first answer (`Operation.success`: a 2xx, else a documented 3xx)
+    as an int: "3XX" gives 302 (the common redirect), "2XX", `default` and a missing
+    answer 200."""
     ok = op.success
     if ok is not None and ok.status.isdigit():
         return int(ok.status)
-    return 200
+    return 302 if ok is not None and ok.status == "3XX" else 200
 
 
 def example_response(op: ir.Operation, models: Models) -> Any:
-    """The success response's example JSON, or None when the spec gives that response no body."""
+    """The first answer's example JSON, or None when the spec gives that response no body."""
     ok = op.success
     if ok is None or ok.schema is None:
         return None

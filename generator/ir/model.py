@@ -287,6 +287,17 @@ class Response:
     # sent. Lower-case, without parameters; a `*/*` one is left out (it matches anything).
     other_media: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def without_data(self) -> bool:
+        """Whether a call answered so hands out None whatever the body holds: a 204 or 205
+        (which never has one) or a 3XX that documents no content (what a redirect's body
+        holds is a note for browsers), unless a schema says otherwise."""
+        if self.schema is not None:
+            return False
+        return self.status in NO_CONTENT or (
+            _is_3xx(self.status) and not self.content_type
+        )
+
 
 @dataclass(frozen=True)
 class Pagination:
@@ -357,9 +368,10 @@ class Operation:
 
     @property
     def success(self) -> Response | None:
-        """The first 2XX response (the one an answer of an undeclared 2xx status is read as,
-        and the one examples and the fake server use)."""
-        found = self.successes
+        """The first response a call returns (the one an answer of an undeclared 2xx status
+        is read as, and the one examples and the fake server use): the first 2XX (or
+        `default`) one, else the first 3XX one the operation documents."""
+        found = self.answers
         return found[0] if found else None
 
     @property
@@ -371,59 +383,87 @@ class Operation:
         return found or tuple(r for r in self.responses if r.status == "default")
 
     @property
+    def redirects(self) -> tuple[Response, ...]:
+        """The 3XX responses the operation documents, exact statuses first (GitHub's
+        tarball download answers only `302`, its Location header saying where the archive
+        is): such an answer is the call's answer, neither an error nor followed. An
+        undocumented 3xx stays an error."""
+        return tuple(r for r in self.responses if _is_3xx(r.status))
+
+    @property
+    def redirect_statuses(self) -> tuple[str, ...]:
+        """The statuses of `redirects` ("302", "3XX"): which 3xx answers the client
+        returns (its `Call.documented_3xx`)."""
+        return tuple(r.status for r in self.redirects)
+
+    @property
+    def answers(self) -> tuple[Response, ...]:
+        """Every response a call returns rather than raises: the 2XX ones (or `default`),
+        then the documented 3XX ones."""
+        return self.successes + self.redirects
+
+    @property
     def status_answers(self) -> tuple[Response, ...]:
-        """The 2XX responses after the first that are read otherwise than it (another
-        schema or body kind): the client tells them apart by status."""
+        """The answers after the first that are read otherwise than it (another schema or
+        body kind): the client tells them apart by status."""
         first = self.success
         if first is None:
             return ()
-        return tuple(r for r in self.successes[1:] if _read_as(r) != _read_as(first))
+        return tuple(r for r in self.answers[1:] if _read_as(r) != _read_as(first))
 
     @property
     def response_format(self) -> str:
-        """How the body of a successful answer is read by default (the first 2XX
-        response's way): JSON_BODY (also for no content), TEXT_BODY or BINARY_BODY."""
+        """How the body of an answer is read by default (the first answer's way):
+        JSON_BODY (also for no content), TEXT_BODY or BINARY_BODY."""
         first = self.success
         return (first.body_kind if first else "") or JSON_BODY
 
     @property
     def response_formats(self) -> tuple[tuple[str, str], ...]:
-        """(status, body kind) of every 2XX response when they are not all read alike
-        (the runtime looks up an answer's status, then its range, as "2XX"); else ()."""
-        kinds = tuple((r.status, r.body_kind or JSON_BODY) for r in self.successes)
+        """(status, body kind) of every answer when they are not all read alike (the
+        runtime looks up an answer's status, then its range, as "2XX" or "3XX"); else
+        ()."""
+        kinds = tuple((r.status, r.body_kind or JSON_BODY) for r in self.answers)
         if all(kind == self.response_format for _, kind in kinds):
             return ()
         return kinds
 
     @property
     def response_media(self) -> tuple[tuple[str, dict[str, str]], ...]:
-        """(status, {media type: body kind}) of every 2XX response, and under "" the first
+        """(status, {media type: body kind}) of every answer, and under "" the first
         one's (what an answer of an undeclared status is read as), when one declares
         other media types read otherwise than its own; else (). The runtime reads an
         answer by the type it came with when its status lists that type."""
-        if not any(r.other_media for r in self.successes):
+        if not any(r.other_media for r in self.answers):
             return ()
-        media = [(r.status, dict(r.other_media)) for r in self.successes]
+        media = [(r.status, dict(r.other_media)) for r in self.answers]
         return (*media, ("", media[0][1]))
 
     @property
     def accept(self) -> str:
-        """The Accept header of a call whose answer is not plain JSON: the 2XX responses'
-        media types ("" when every one is `application/json`, a wildcard or has no
-        content, which the client's default `Accept: application/json` asks for; a
-        `+json` type such as `application/hal+json` is another type, named here)."""
+        """The Accept header of a call whose answer is not plain JSON: the answers' media
+        types ("" when every one is `application/json`, a wildcard or has no content,
+        which the client's default `Accept: application/json` asks for; a `+json` type
+        such as `application/hal+json` is another type, named here)."""
         if all(
             r.body_kind in ("", JSON_BODY) and _plain_json(r.content_type)
-            for r in self.successes
+            for r in self.answers
         ):
             return ""
         types = dict.fromkeys(
             t
-            for r in self.successes
+            for r in self.answers
             for t in (r.content_type, *(media for media, _ in r.other_media))
             if t
         )
         return ", ".join(types)
+
+
+def _is_3xx(status: str) -> bool:
+    """A 3XX status as the client can test it: a code (`302`) or the range itself."""
+    return status == "3XX" or (
+        len(status) == 3 and status.isdigit() and status.startswith("3")
+    )
 
 
 def _plain_json(content_type: str) -> bool:
@@ -435,7 +475,7 @@ def _plain_json(content_type: str) -> bool:
 def _read_as(r: Response) -> tuple[Any, ...]:
     """What tells apart how two responses' bodies are read and typed."""
     kinds = frozenset(kind for _, kind in r.other_media)
-    return (r.schema, r.body_kind or JSON_BODY, r.status in NO_CONTENT, kinds)
+    return (r.schema, r.body_kind or JSON_BODY, r.without_data, kinds)
 
 
 @dataclass(frozen=True)

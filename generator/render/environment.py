@@ -82,6 +82,8 @@ FILTERS: dict[str, Any] = {
     "return_type": modules.return_type,
     "other_answers": modules.other_answers,
     "parse_expression": modules.parse_expression,
+    "status_test": modules.status_test,
+    "redirect_note": modules.redirect_note,
     "models_module_imports": modules.models_module_imports,
     "models_checking_imports": modules.models_checking_imports,
     "local_imports": modules.local_imports,
