@@ -378,7 +378,12 @@ class SchemaBuilder:
             # name will exist, so the inner occurrence is typed Any, as other recursive
             # non-model schemas are
             return Schema(kind=ANY, source=f"{doc.name}#{ptr}")
-        return Schema(kind=self._peek_kind(doc, ptr, node), class_name=name, ref=name)
+        return Schema(
+            kind=self._peek_kind(doc, ptr, node),
+            class_name=name,
+            ref=name,
+            nullable=_states_null(node),
+        )
 
     def _peek_kind(self, doc: Document, ptr: str, node: Any) -> str:
         if isinstance(node, dict):
@@ -444,6 +449,8 @@ class SchemaBuilder:
             )
             return Schema(kind=UNION, variants=variants, **common)
         kind = types[0] if types else self._infer_type(node)
+        if _typeless_admits_null(node):
+            common["nullable"] = True
         if kind == "object":
             return self._object(doc, ptr, node, hint, class_name, common)
         if kind == "array":
@@ -475,6 +482,9 @@ class SchemaBuilder:
 
     @staticmethod
     def _infer_type(node: dict[str, Any]) -> str:
+        """The kind a schema with no `type` is read as, from its keywords. String keywords
+        (`format`, `pattern`, `minLength`) make no string: such a schema stays Any, which
+        admits every value, null among them (see `_typeless_admits_null`)."""
         if "properties" in node or "additionalProperties" in node:
             return "object"
         if "items" in node:
@@ -834,6 +844,10 @@ class SchemaBuilder:
         if has_own:
             sources.append((ptr, {k: v for k, v in rest.items() if k != "description"}))
         scratch: list[str] = []  # part classes made only to be merged here
+        # null passes an allOf that states no type when it passes every part (typeless
+        # object parts, parts that state null, annotations); the schema's own keys are a
+        # part here too
+        parts_admit_null = "type" not in node
         for i, (pptr, part) in enumerate(sources):
             part_name = f"{name}Part{i + 1}"
             if (
@@ -850,6 +864,7 @@ class SchemaBuilder:
                     piece = self._unfinished_part(doc, pptr, part, part_name)
             if piece.class_name == part_name:
                 scratch.append(part_name)
+            parts_admit_null = parts_admit_null and _admits_null(piece)
             if piece.kind == OBJECT:
                 for p in piece.properties:
                     merged[p.name] = p
@@ -871,6 +886,8 @@ class SchemaBuilder:
             # unless a $ref to the part (`#/.../allOf/0`) already links to it
             if part_name not in self.linked:
                 self.models.pop(part_name, None)
+        if parts_admit_null:
+            common["nullable"] = True
         required = list(dict.fromkeys(required))
         props = tuple(replace(p, required=p.name in required) for p in merged.values())
         py = field_names([p.name for p in props])
@@ -976,6 +993,44 @@ class SchemaBuilder:
         if not out.source:
             changes["source"] = common["source"]
         return replace(out, **changes)
+
+
+def _typeless_admits_null(node: dict[str, Any]) -> bool:
+    """Is this a schema read as an object, a map or an array only for its keywords, which
+    therefore admits null? (Asked of a schema that is no composition, enum or const.)
+
+    With no `type`, `properties`, `additionalProperties` and `items` constrain a value
+    only when it is an object (an array): any other value passes them, null included.
+    Azure's documents have typeless `tags` maps that answer `"tags": null`, and a decoder
+    that wanted an object lost the whole answer. Such a schema is marked nullable, as
+    `nullable: true` and `type: [..., "null"]` are; OpenAPI 3.0's `nullable: false`
+    changes nothing (it leaves the type as it is, and there is none). `type: object`
+    keeps null out: that is the spec's word. A schema that is Any (`{}`, or string
+    keywords with no type) admits null already. A `$ref` is what its target says, an enum
+    what its values say, a composition what its parts say (`_union`, `_all_of`)."""
+    return "type" not in node and SchemaBuilder._infer_type(node) != "any"
+
+
+def _states_null(node: dict[str, Any]) -> bool:
+    """Does a model admit null by its own keywords, as its conversion will find? Asked of a
+    model still being built, whose link (a recursive reference: `Node.child`) must admit
+    what the model admits. A composition's parts are not known yet: a link to one admits
+    null only when the composition states it."""
+    types = node.get("type")
+    if node.get("nullable") is True or "null" in (
+        types if isinstance(types, list) else [types]
+    ):
+        return True
+    if isinstance(node.get("enum"), list) and None in node["enum"]:
+        return True
+    if any(k in node for k in ("allOf", "oneOf", "anyOf", "enum", "const")):
+        return False
+    return _typeless_admits_null(node)
+
+
+def _admits_null(schema: Schema) -> bool:
+    """Is null a value of `schema` (as converted)?"""
+    return schema.nullable or schema.kind == ANY or schema.type == "null"
 
 
 def _length(value: Any) -> int | None:
