@@ -442,12 +442,12 @@ def _ops(surface: ir.Surface, group: str) -> tuple[ir.Operation, ...]:
 
 def surface_needs(surface: ir.Surface, api: ir.Api, group: str = "") -> dict[str, bool]:
     """Which optional code the module of a surface (or of one of its groups) holds."""
-    auth = surface.auth
+    keys = [a.location for a in surface.all_auth if a.scheme == "apikey"]
     ops = _ops(surface, group)
     return {
         # an API key sent as a query parameter or in a cookie, not as a header of its own
-        "query_key": auth.scheme == "apikey" and auth.location == "query",
-        "cookie_key": auth.scheme == "apikey" and auth.location == "cookie",
+        "query_key": "query" in keys,
+        "cookie_key": "cookie" in keys,
         "cookies": any(p.location == "cookie" for op in ops for p in op.parameters),
         "event_checks": bool(api.events) and any(op.validates_events for op in ops),
         "aliases": any(op.old_py_name for op in ops),

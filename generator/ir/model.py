@@ -588,13 +588,26 @@ class Surface:
     title: str
     description: str
     servers: tuple[Server, ...]  # in spec order; the first is the default region
-    auth: Auth
+    auth: Auth  # the first scheme its operations ask for
     limits: Limits = field(default_factory=Limits)
     flags: tuple[ClientFlag, ...] = ()
     operations: tuple[Operation, ...] = ()  # sorted by py_name
     sources: tuple[str, ...] = ()  # spec files that contribute to this surface
     delivery: Delivery | None = None  # background delivery through its batch operation
     groups: tuple[OperationGroup, ...] = ()  # by name; see groups.py
+    # the schemes the same requirement names with `auth`, sent with it on every call
+    # (an API key and its secret, a token and an application id)
+    also_auth: tuple[Auth, ...] = ()
+
+    @property
+    def all_auth(self) -> tuple[Auth, ...]:
+        """Every scheme the client sends: `auth`, then `also_auth`."""
+        return (self.auth, *self.also_auth)
+
+    @property
+    def credentials(self) -> tuple[Credential, ...]:
+        """The client's credential arguments, in order."""
+        return tuple(c for a in self.all_auth for c in a.credentials)
 
     @property
     def direct_operations(self) -> tuple[Operation, ...]:

@@ -234,6 +234,11 @@ class OperationRow:
     together: tuple[str, ...] = ()
 
     @property
+    def requirement(self) -> tuple[str, ...]:
+        """Every scheme its first requirement names (() when it asks for none)."""
+        return (self.scheme, *self.together) if self.scheme else ()
+
+    @property
     def file(self) -> str:
         """The file the operation is written in (its path item may be another file's)."""
         return self.op.source.split("#", 1)[0]

@@ -1,7 +1,8 @@
 """Surfaces: the operations read from every document, grouped into one client each.
 
-A surface gets its servers (one per region), its one credential (the security scheme most of
-its operations ask for; operations asking for another are reported), its limits (the root
+A surface gets its servers (one per region), its credentials (the schemes of the security
+requirement that serves most of its operations, all sent on every call; operations asking
+for another scheme are reported), its limits (the root
 `x-ciogen-limits` of its documents, each operation's own over them), client flags and
 method names. Every operation of every input ends up in a surface, or the run stops.
 """
@@ -28,6 +29,16 @@ from .operations import (
 )
 
 CLIENT_RESERVED = ("close", "aclose", "base_url")  # what the base clients define
+# the keyword arguments every client's constructor takes besides its credentials
+CONSTRUCTOR_RESERVED = (
+    "self",
+    "region",
+    "base_url",
+    "timeout",
+    "max_retries",
+    "transport",
+    "default_headers",
+)
 _LIMIT_FIELDS = tuple(f.name for f in fields(ir.Limits) if f.name != "source")
 
 
@@ -51,8 +62,10 @@ class UnsupportedScheme(SpecError):
     negotiate, ...: each needs a challenge from the server first)."""
 
 
-def auth(ws: Workspace, doc: Document, name: str) -> ir.Auth:
-    """The security scheme `name` of `doc` as the client's credential arguments."""
+def auth(ws: Workspace, doc: Document, name: str, several: bool = False) -> ir.Auth:
+    """The security scheme `name` of `doc` as the client's credential arguments. When the
+    client sends `several` schemes, an API key's argument is named after the parameter or
+    header it goes in (`api_key`, `api_secret`), not `api_key` for every one."""
     comps = doc.data.get("components") or {}
     schemes = comps.get("securitySchemes") or {} if isinstance(comps, dict) else {}
     node = schemes.get(name) if isinstance(schemes, dict) else None
@@ -89,12 +102,14 @@ def auth(ws: Workspace, doc: Document, name: str) -> ir.Auth:
             "bearer", name, (ir.Credential(snake(creds[0])),), description=desc
         )
     if kind == "apiKey":
-        creds = names or ["api_key"]
+        header = str(node.get("name", "Authorization"))
+        own = snake(header) if several else ""
+        creds = names or [own or "api_key"]
         return ir.Auth(
             "apikey",
             name,
             (ir.Credential(snake(creds[0])),),
-            header_name=str(node.get("name", "Authorization")),
+            header_name=header,
             location=str(node.get("in", "header")),
             description=desc,
         )
@@ -176,7 +191,7 @@ def build_surfaces(
                     f"servers differ from the rest of surface {name!r}; "
                     f"give the path its own {extensions.SURFACE}",
                 )
-        credential, mismatched = _surface_auth(ws, rows, name)
+        credentials, mismatched = _surface_auth(ws, rows, name)
         findings += mismatched
         surface_limits = ir.Limits()
         message_id = ""
@@ -222,7 +237,8 @@ def build_surfaces(
                 title=text(info, "title") or name,
                 description=text(info, "description"),
                 servers=used,
-                auth=credential,
+                auth=credentials[0],
+                also_auth=credentials[1:],
                 limits=surface_limits,
                 flags=tuple(sorted(flags.values(), key=lambda f: f.name)),
                 operations=tuple(sorted(ops, key=lambda o: o.py_name)),
@@ -234,47 +250,108 @@ def build_surfaces(
 
 def _surface_auth(
     ws: Workspace, rows: list[OperationRow], name: str
-) -> tuple[ir.Auth, list[Finding]]:
-    """The scheme most operations ask for; a finding for each that asks for another."""
-    schemes = Counter(r.scheme for r in rows if r.scheme)
-    if not schemes:
-        return ir.Auth("none"), []
-    scheme = min(schemes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-    owner = next(r.doc for r in rows if r.scheme == scheme)
+) -> tuple[tuple[ir.Auth, ...], list[Finding]]:
+    """The schemes of the requirement that serves most operations, every one sent on every
+    call (an API key and its secret); a finding for each operation that asks for a scheme
+    the client does not send."""
+    asked = Counter(r.requirement for r in rows if r.scheme)
+    if not asked:
+        return (ir.Auth("none"),), []
+
+    def served(requirement: tuple[str, ...]) -> int:
+        """How many operations sending `requirement`'s schemes serves (a key and its
+        secret serve an operation that asks for the key alone too)."""
+        return sum(n for r, n in asked.items() if set(r) <= set(requirement))
+
+    chosen = min(asked, key=lambda r: (-served(r), len(r), r))
+    owner = next(r.doc for r in rows if r.requirement == chosen)
     findings = [
         Finding(
             r.file,
             r.pointer + "/security",
-            f"asks for security scheme {r.scheme!r}, but the {name!r} client sends "
-            f"{scheme!r} (one credential per client): give the path its own "
-            f"{extensions.SURFACE}",
+            f"asks for security {_schemes(r.requirement)}, but the {name!r} client "
+            f"sends {_schemes(chosen, named=False)} (one requirement per client): "
+            f"give the path its own {extensions.SURFACE}",
         )
         for r in rows
-        if r.scheme and r.scheme != scheme
+        if r.scheme and not set(r.requirement) <= set(chosen)
     ]
-    # a requirement naming several schemes at once: said once, at its first operation
-    first = {r.together: r for r in reversed(rows) if r.together and r.scheme == scheme}
-    findings += [
-        Finding(
-            r.file,
-            r.pointer + "/security",
-            f"asks for security schemes {', '.join([r.scheme, *r.together])} at once, "
-            f"but the {name!r} client sends {r.scheme!r} only: pass the others with "
-            "default_headers= (or extra_query=)",
-        )
-        for r in first.values()
-    ]
-    try:
-        return auth(ws, owner, scheme), findings
-    except (UndefinedScheme, UnsupportedScheme) as exc:
-        # The client is generated without a credential, and says so (an undefined scheme
-        # is invalid, but common).
-        found = exc.finding
-        message = (
-            f"{found.message}: the {name!r} client sends no credential (give it one "
-            "with default_headers= or a transport)"
-        )
-        return ir.Auth("none"), [*findings, Finding(found.file, found.pointer, message)]
+    several = len(chosen) > 1
+    auths: list[ir.Auth] = []
+    for scheme in chosen:
+        try:
+            auths.append(auth(ws, owner, scheme, several=several))
+        except (UndefinedScheme, UnsupportedScheme) as exc:
+            # The client is generated without that credential, and says so (an undefined
+            # scheme is invalid, but common).
+            found = exc.finding
+            missing = f"does not send {scheme!r}" if several else "sends no credential"
+            message = (
+                f"{found.message}: the {name!r} client {missing} (give it one "
+                "with default_headers= or a transport)"
+            )
+            findings.append(Finding(found.file, found.pointer, message))
+    sent, clashes = _sendable(auths, owner, name)
+    return sent, findings + clashes
+
+
+def _schemes(names: tuple[str, ...], named: bool = True) -> str:
+    """`scheme 'a'` or `schemes 'a', 'b' at once` (without the word when not `named`)."""
+    listed = ", ".join(repr(n) for n in names)
+    if len(names) == 1:
+        return f"scheme {listed}" if named else listed
+    return f"schemes {listed} at once" if named else f"{listed} at once"
+
+
+def _sendable(
+    auths: list[ir.Auth], owner: Document, name: str
+) -> tuple[tuple[ir.Auth, ...], list[Finding]]:
+    """The schemes a client can send together: one that would set the same header, query
+    parameter or cookie as an earlier one is left out (with a finding), and credential
+    argument names are made unique."""
+    kept: list[ir.Auth] = []
+    places: dict[tuple[str, str], str] = {}
+    findings: list[Finding] = []
+    for a in auths:
+        place = _place(a)
+        if place is None:
+            continue
+        if place in places:
+            where = "/components/securitySchemes/" + escape(a.scheme_name)
+            findings.append(
+                Finding(
+                    owner.name,
+                    where,
+                    f"sets {place[0]} {place[1]!r} as {places[place]!r} does: the "
+                    f"{name!r} client sends {places[place]!r} only",
+                )
+            )
+            continue
+        places[place] = a.scheme_name
+        kept.append(a)
+    if not kept:
+        return (auths[0] if auths else ir.Auth("none"),), findings
+    names = dedupe(
+        [c.name for a in kept for c in a.credentials], reserved=CONSTRUCTOR_RESERVED
+    )
+    renamed: list[ir.Auth] = []
+    for a in kept:
+        own, names = names[: len(a.credentials)], names[len(a.credentials) :]
+        creds = tuple(replace(c, name=n) for c, n in zip(a.credentials, own))
+        renamed.append(replace(a, credentials=creds))
+    return tuple(renamed), findings
+
+
+def _place(a: ir.Auth) -> tuple[str, str] | None:
+    """Where a scheme's credential goes on the wire (None: nowhere, a scheme the client
+    cannot send). Header names are compared as HTTP compares them."""
+    if a.scheme in ("basic", "bearer"):
+        return ("header", "authorization")
+    if a.scheme == "apikey":
+        if a.location == "header":
+            return ("header", a.header_name.lower())
+        return (a.location, a.header_name)
+    return None
 
 
 def mark_event_checks(

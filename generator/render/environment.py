@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import ir
-from ..codegen import layout, markdown, modules, text, types
+from ..codegen import credentials, layout, markdown, modules, text, types
 from ..ir.naming import snake
 from .output import templates_dir
 
@@ -96,6 +96,10 @@ FILTERS: dict[str, Any] = {
     "background_checking_imports": modules.background_checking_imports,
     "events_checking_imports": modules.events_checking_imports,
     "expected": modules.expected,
+    # credentials
+    "auth_headers": credentials.auth_headers,
+    "query_keys": credentials.query_keys,
+    "bare_keys": credentials.bare_keys,
 }
 
 
