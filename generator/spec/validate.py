@@ -30,6 +30,7 @@ import functools
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Iterable
 from concurrent.futures import Future
 from pathlib import Path
@@ -201,6 +202,14 @@ def _validator_class(version: str, by_unit: bool = False, data: Any = None) -> A
         keywords["operation"] = OperationKeyword
     return type(base.__name__, (base,), {"keyword_validators": keywords})
 
+
+# The validator compiles each `pattern` with Python's `re`, which warns of a set a future
+# Python will read otherwise (`[[a-z]`): printed without saying where, that was noise on
+# the user's terminal, and under `-W error` it stopped the validation. The generator reads
+# patterns itself (ir/patterns.py). Only the validator's own warnings are silenced.
+warnings.filterwarnings(
+    "ignore", category=FutureWarning, module=r"openapi_schema_validator\."
+)
 
 # The validator's two passes, which share nothing: the document against the OpenAPI
 # schema, then its own walk over paths and components (refs resolved, defaults checked).

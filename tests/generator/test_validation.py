@@ -575,3 +575,36 @@ def test_a_compiled_check_that_chokes_leaves_the_pass_to_the_validator(
     monkeypatch.setattr(validate, "_fast_check", lambda: choke)
     found = validate._schema_pass(doc, doc.data, fast=True)["schema"]
     assert found and found == validate._schema_pass(doc, doc.data)["schema"]
+
+
+NESTED_SET = """\
+openapi: 3.0.3
+info: {title: Nested, version: "1"}
+servers: [{url: "https://nested.example"}]
+paths:
+  /r:
+    get:
+      operationId: getR
+      parameters: [{name: q, in: query, schema: {type: string, pattern: "^[[a-z]+$"}}]
+      responses: {"204": {description: ok}}
+"""
+
+
+@pytest.mark.parametrize("command", ["validate", "check"])
+def test_a_pattern_re_warns_about_leaves_no_warning_and_no_failed_validation(
+    tmp_path: Path, command: str
+) -> None:
+    """`re` warns (FutureWarning) of a possible nested set when the validator compiles
+    `^[[a-z]+$`: the warning reached the user's terminal without saying where, and under
+    `-W error` the validator stopped ("validator failed: FutureWarning")."""
+    from tests.support.packages import run_cli
+
+    spec = tmp_path / "nested.yaml"
+    spec.write_text(NESTED_SET)
+    base = ("--spec", str(spec), "--package", "nested", "--out", str(tmp_path / "o"))
+    assert run_cli("generate", *base, "--no-cache").returncode == 0
+    r = run_cli(command, *base, "--no-cache", PYTHONWARNINGS="error")
+    assert r.returncode == 0, r.stderr
+    assert "FutureWarning" not in r.stderr and "validator" not in r.stderr, r.stderr
+    r = run_cli(command, *base, "--no-cache")
+    assert "FutureWarning" not in r.stderr, r.stderr
