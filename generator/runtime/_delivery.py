@@ -31,12 +31,12 @@ import weakref
 import zlib
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from heapq import heappop, heappush
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from ._base_client import USER_AGENT, decode_body, secrets_of
 from ._encoding import _json_default, merge_headers
@@ -169,6 +169,9 @@ class BatchEndpoint:
     partial_status: int | None = None
     partial_errors_field: str | None = None
     partial_index_field: str | None = None
+    # API keys the client sends in the query string (name -> key): on every request,
+    # and never in a repr or a message
+    query: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -398,6 +401,8 @@ class Delivery:
             raise ValueError("give spool_path or spool_dir, not both")
         self._endpoint = endpoint
         self._url = endpoint.url
+        if endpoint.query:
+            self._url += "?" + urlencode(endpoint.query, quote_via=quote)
         self._operation = f"POST {_path_of(endpoint.url)}"
         self._headers = merge_headers(
             {"User-Agent": USER_AGENT},
@@ -407,9 +412,12 @@ class Delivery:
         )
         self._secrets = secrets_of(
             {
-                k: v
-                for k, v in headers.items()
-                if any(h in k.lower() for h in _SECRET_HINTS)
+                **{
+                    k: v
+                    for k, v in headers.items()
+                    if any(h in k.lower() for h in _SECRET_HINTS)
+                },
+                **{f"query {name}": key for name, key in endpoint.query.items()},
             }
         )
         self._owns_transport = transport is None
@@ -1267,7 +1275,8 @@ class Delivery:
         return self._endpoint
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(url={self._url!r}, pending={self._pending})"
+        url = self._endpoint.url  # without the query: it may hold a key
+        return f"{type(self).__name__}(url={url!r}, pending={self._pending})"
 
     def __enter__(self) -> Self:
         return self

@@ -187,3 +187,84 @@ def test_the_package_type_checks(out: Path, tmp_path: Path) -> None:
         timeout=600,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+BATCH = """\
+openapi: 3.0.3
+info: {title: Feed, version: "1"}
+servers: [{url: "https://feed.example"}]
+security: [{key: [], secret: []}]
+paths:
+  /batch:
+    post:
+      operationId: sendBatch
+      x-ciogen-limits: {items_field: batch, max_request_bytes: 100000}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [batch]
+              properties:
+                batch: {type: array, items: {$ref: "#/components/schemas/Item"}}
+      responses: {"200": {description: ok}}
+components:
+  securitySchemes:
+    key: {type: apiKey, in: query, name: api_key}
+    secret: {type: apiKey, in: header, name: X-Secret}
+  schemas:
+    Item:
+      oneOf: [{$ref: "#/components/schemas/Ping"}]
+      discriminator: {propertyName: type, mapping: {ping: "#/components/schemas/Ping"}}
+    Ping:
+      type: object
+      required: [type, name]
+      properties:
+        type: {type: string, enum: [ping]}
+        name: {type: string}
+"""
+
+
+def test_a_background_client_sends_a_query_key_and_keeps_it_secret(
+    tmp_path: Path,
+) -> None:
+    """The background client sent no query key at all: every batch was refused."""
+    spec = tmp_path / "feed.yaml"
+    spec.write_text(BATCH)
+    out = tmp_path / "out"
+    generate(out, "feed", [spec])
+    with imported(out):
+        from feed import BackgroundFeedClient
+        from feed._fake_server import FakeServer, RecordedRequest
+
+        def refuse(request: RecordedRequest) -> tuple[int, dict[str, str], bytes]:
+            text = json.dumps({"error": f"bad key {request.raw_query}"})
+            return 401, {"Content-Type": "application/json"}, text.encode()
+
+        with FakeServer() as server:
+            client = BackgroundFeedClient(
+                "k-123456", "s-abcdef", base_url=server.url, flush_interval=0.05
+            )
+            client.ping(name="one")
+            assert client.flush(timeout=10)
+            client.close()
+            (sent,) = server.requests
+        assert sent.query == {"api_key": ["k-123456"]}
+        assert sent.headers["x-secret"] == "s-abcdef"
+        assert "k-123456" not in repr(client) + repr(client.endpoint)
+
+        failures: list[BaseException] = []
+        with FakeServer(refuse) as server:
+            client = BackgroundFeedClient(
+                "k-123456",
+                "s-abcdef",
+                base_url=server.url,
+                max_retries=0,
+                on_error=lambda items, exc: failures.append(exc),
+            )
+            client.ping(name="two")
+            client.flush(timeout=10)
+            client.close()
+        (exc,) = failures
+        assert "k-123456" not in str(exc) + repr(exc)
