@@ -991,7 +991,9 @@ def test_ctrl_c_is_one_line_and_exit_130_from_every_process(
         "      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
         "      responses:\n        '200':\n          description: ok\n"
         "          content: {application/json: {schema: {$ref: '#/components/schemas/W'}}}\n"
-        for i in range(400)
+        # big enough that the run is still going at the interrupt on a fast machine (400
+        # operations were done in 0.6 s, before the later one); it costs only till then
+        for i in range(3000)
     )
     (tmp_path / "api.yaml").write_text(
         "openapi: 3.0.3\ninfo: {title: Acme, version: '1'}\n"
