@@ -95,3 +95,52 @@ def test_a_long_api_name_leaves_the_pytest_fixtures_black_formatted(
     assert black.returncode == 0, black.stdout + black.stderr
     ruff = _ruff(tmp_path / "out", "longname")
     assert ruff.returncode == 0, ruff.stdout
+
+
+def test_a_long_property_name_leaves_the_model_black_formatted(tmp_path: Path) -> None:
+    """A required property whose Python name passes 74 characters made the field line
+    `    name: str` too long: black parenthesizes the annotation, ruff's formatter (the
+    generator's) cannot, so `black --check` failed. The Python name is bounded (64
+    characters, its start and a digest); the wire name is kept."""
+    long = "x" * 70
+    names = [f"species_{long}", f"kind_{long}", f"count_{long}", f"note_{long}"]
+    data = _one_operation("Long Fields")
+    data["paths"]["/things"]["get"]["responses"]["200"]["content"] = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}
+    }
+    data["components"] = {
+        "schemas": {
+            "Thing": {
+                "type": "object",
+                "required": names[:3],
+                "properties": {
+                    names[0]: {"type": "string"},
+                    names[1]: {"type": "string", "enum": ["only"]},
+                    names[2]: {"$ref": "#/components/schemas/Count"},
+                    names[3]: {"type": "string"},
+                },
+            },
+            "Count": {"type": "integer"},
+        }
+    }
+    out = tmp_path / "out"
+    pkg = generate(out, "longfield", [_spec(tmp_path, data)])
+    black = _black(out, "longfield")
+    assert black.returncode == 0, black.stdout + black.stderr
+    ruff = _ruff(out, "longfield")
+    assert ruff.returncode == 0, ruff.stdout
+    mypy = _mypy(out, "longfield")
+    assert mypy.returncode == 0, mypy.stdout
+    source = (pkg / "models" / "thing.py").read_text(encoding="utf-8")
+    for name in names:
+        assert repr(name).replace("'", '"') in source  # the wire name
+        assert f"    {name}:" not in source  # not the Python name
+    # the fields still read and write the wire names
+    check = (
+        "from longfield.models import Thing\n"
+        f"names = {names!r}\n"
+        "data = {names[0]: 'a', names[1]: 'only', names[2]: 3, names[3]: 'n'}\n"
+        "assert Thing.from_dict(data).to_dict() == data\n"
+    )
+    run = subprocess.run([PY, "-c", check], cwd=out, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
