@@ -144,3 +144,27 @@ def test_a_long_property_name_leaves_the_model_black_formatted(tmp_path: Path) -
     )
     run = subprocess.run([PY, "-c", check], cwd=out, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_a_title_longer_than_75_letters_leaves_the_init_black_formatted(
+    tmp_path: Path,
+) -> None:
+    """The API's name (from the title) names the base error: `<Name>Error = Error` in the
+    package's __init__. APIs.guru's epa.gov/cwa came within a column of 88; a longer title
+    made black parenthesize the right side, which ruff's formatter does not. A name over 75
+    characters keeps its start and a digest; a shorter one is left as it is."""
+    title = "Api " + " ".join(["Long"] * 24)
+    out = tmp_path / "out"
+    pkg = generate(out, "longtitle", [_spec(tmp_path, _one_operation(title))])
+    black = _black(out, "longtitle")
+    assert black.returncode == 0, black.stdout + black.stderr
+    init = (pkg / "__init__.py").read_text(encoding="utf-8")
+    (line,) = [x for x in init.splitlines() if x.endswith("Error = Error")]
+    assert line.startswith("ApiLongLong") and len(line) <= 88
+    # a title of 74 letters keeps its name
+    short = "Usepa Enforcement And Compliance History Online Echo Clean Water Act Cwa"
+    data = _one_operation(short + " Rest Services")
+    pkg = generate(out, "title74", [_spec(tmp_path, data)])
+    init = (pkg / "__init__.py").read_text(encoding="utf-8")
+    name = short.replace(" ", "") + "RestServices"
+    assert f"{name}Error = Error" in init
