@@ -291,9 +291,11 @@ def _track_client(customer_io_server: FakeCustomerIO) -> Iterator[TrackClient]:
         yield client
 
 
+# One call, the function first: black and ruff's formatter split a long chained call
+# (`fixture(name=...)(function)`) differently, so its output would not pass `black --check`.
 _pytest = import_pytest()
 if _pytest is not None:
-    customer_io_server = _pytest.fixture(name="customer_io_server")(_customer_io_server)
-    app_client = _pytest.fixture(name="app_client")(_app_client)
-    pipelines_client = _pytest.fixture(name="pipelines_client")(_pipelines_client)
-    track_client = _pytest.fixture(name="track_client")(_track_client)
+    customer_io_server = _pytest.fixture(_customer_io_server, name="customer_io_server")
+    app_client = _pytest.fixture(_app_client, name="app_client")
+    pipelines_client = _pytest.fixture(_pipelines_client, name="pipelines_client")
+    track_client = _pytest.fixture(_track_client, name="track_client")

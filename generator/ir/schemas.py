@@ -91,9 +91,16 @@ RESERVED_FIELD_NAMES = ("additional_properties", "to_dict", "from_dict")
 SHADOWING_FIELD_NAMES = frozenset({"field", "datetime"})
 
 
+# A field is declared as `    name: Type` in its class: with a name of 75 characters or
+# more, the line is too long and black and ruff's formatter (which the generator uses) lay
+# it out differently (black parenthesizes the annotation, ruff cannot), so the package
+# would fail `black --check`. Longer names keep their start and a digest of the whole.
+FIELD_NAME_LIMIT = 64
+
+
 def field_names(wire_names: list[str]) -> list[str]:
     """Python attribute names for a model's properties, in order (see naming.dedupe)."""
-    names = [snake(w) for w in wire_names]
+    names = [bounded(snake(w), FIELD_NAME_LIMIT) for w in wire_names]
     return dedupe(
         [n + "_" if n in SHADOWING_FIELD_NAMES else n for n in names],
         reserved=RESERVED_FIELD_NAMES,
