@@ -291,8 +291,6 @@ def _track_client(customer_io_server: FakeCustomerIO) -> Iterator[TrackClient]:
         yield client
 
 
-# One call, the function first: black and ruff's formatter split a long chained call
-# (`fixture(name=...)(function)`) differently, so its output would not pass `black --check`.
 _pytest = import_pytest()
 if _pytest is not None:
     customer_io_server = _pytest.fixture(_customer_io_server, name="customer_io_server")
