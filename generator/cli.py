@@ -322,6 +322,13 @@ def options(args: argparse.Namespace) -> Options:
             raise UsageError(
                 f"{where} {name!r} must be a PascalCase identifier (e.g. Acme)"
             )
+        from .ir.build import API_NAME_LIMIT
+
+        if len(name) > API_NAME_LIMIT:
+            # `<Name>Error = Error` in the package's __init__ would pass 88 columns
+            raise UsageError(
+                f"{where} {name[:20]!r}... is longer than {API_NAME_LIMIT} characters"
+            )
         clash = api_name_clash(name)
         if clash:
             raise UsageError(f"{where} {name!r}: {clash}; pick another name")
