@@ -856,7 +856,8 @@ class Delivery:
             # RuntimeError: the transport was closed under a worker ``close`` gave up on.
             outcome = exc
         # only a 2xx delivers: a 3xx (never followed, as it would take the credentials
-        # along) took none of the messages, and like a 4xx it would answer a resend so
+        # along) took none of the messages, and like a 4xx it would answer a resend the
+        # same way
         if isinstance(outcome, RawResponse) and 200 <= outcome.status < 300:
             self._finish(batch, outcome, None, self._refused(outcome, len(batch.items)))
             return
