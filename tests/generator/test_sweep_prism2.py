@@ -116,3 +116,78 @@ def test_fixtures_meet_min_length_by_repeating_what_the_pattern_repeats(
         "version": "0" * 18 + "==",
         "ticket": "T-xxx",
     }
+
+
+def test_union_variants_of_the_same_keys_are_told_apart_by_their_types(
+    tmp_path: Path,
+) -> None:
+    """Vonage's number insight answers a oneOf of two objects with the same required keys,
+    `roaming` an object in the first and the string `unknown` in the second. The decoder
+    picked the first by its keys alone, and refused Prism's (valid) answer of the second.
+    Checked on a real HTTP server on 127.0.0.1 (the package's FakeServer)."""
+    variant = {
+        "type": "object",
+        "required": ["status", "number"],
+        "properties": {
+            "status": {"type": "integer"},
+            "number": {"type": "string"},
+        },
+    }
+    known = {**variant, "properties": {**variant["properties"]}}
+    known["properties"]["roaming"] = {"$ref": "#/components/schemas/Roaming"}
+    unknown = {**variant, "properties": {**variant["properties"]}}
+    unknown["properties"]["roaming"] = {"type": "string", "enum": ["unknown"]}
+    schemas = {
+        "Roaming": {
+            "type": "object",
+            "nullable": True,
+            "properties": {"country": {"type": "string"}},
+        },
+        "Known": known,
+        "Unknown": unknown,
+    }
+    answer = {
+        "description": "the insight",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Known"},
+                        {"$ref": "#/components/schemas/Unknown"},
+                    ]
+                }
+            }
+        },
+    }
+    paths = {
+        "/insight": {"get": {"operationId": "getInsight", "responses": {"200": answer}}}
+    }
+    spec_path = tmp_path / "insight.json"
+    spec_path.write_text(json.dumps(_spec(paths, schemas)), encoding="utf-8")
+    out = tmp_path / "out"
+    name = PREFIX + "union_types"
+    generate(out, name, [spec_path])
+    bodies = [
+        {"status": 0, "number": "47", "roaming": "unknown"},
+        {"status": 0, "number": "47", "roaming": {"country": "NO"}},
+        {"status": 0, "number": "47", "roaming": None},
+        {"status": 0, "number": "47"},
+    ]
+    with imported(out):
+        pkg = importlib.import_module(name)
+        models = importlib.import_module(name + ".models")
+        fake = importlib.import_module(name + "._fake_server")
+        replies = [
+            (200, {"Content-Type": "application/json"}, json.dumps(b).encode())
+            for b in bodies
+        ]
+        with fake.FakeServer(responder=lambda request: replies.pop(0)) as server:
+            with pkg.SweepClient(base_url=server.url, max_retries=0) as client:
+                got = [client.get_insight().data for _ in bodies]
+        # inside the block: the models are imported on first use
+        assert got == [
+            models.Unknown(status=0, number="47", roaming="unknown"),
+            models.Known(status=0, number="47", roaming=models.Roaming(country="NO")),
+            models.Known(status=0, number="47", roaming=None),
+            models.Known(status=0, number="47"),  # either fits: the first, as before
+        ]
