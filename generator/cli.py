@@ -322,7 +322,8 @@ def options(args: argparse.Namespace) -> Options:
             raise UsageError(
                 f"{where} {name!r} must be a PascalCase identifier (e.g. Acme)"
             )
-        from .ir.build import API_NAME_LIMIT
+        # from reserved, not the IR: `check` answers from its manifest without the IR
+        from .reserved import API_NAME_LIMIT
 
         if len(name) > API_NAME_LIMIT:
             # `<Name>Error = Error` in the package's __init__ would pass 88 columns

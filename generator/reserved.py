@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import builtins
 
+# `<Name>Error = Error` (the package's __init__) is 88 columns with a name of 75 characters.
+API_NAME_LIMIT = 75
+
 # The error classes a generated package exports (codegen/modules.py's export lists hold
 # exactly these; a test checks). The package also exports its base class `Error` as
 # `<Name>Error`, and its testing kit subclasses `FakeApi` as `Fake<Name>`: a name that makes

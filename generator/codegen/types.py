@@ -228,10 +228,52 @@ def shape_tests(variants: tuple[ir.Schema, ...]) -> list[tuple[ir.Schema, str]]:
     is wrong, as it does for a union of one array variant."""
     ordered = by_shape(distinct_variants(variants))
     last = next((v for v in reversed(ordered) if v.kind == ARRAY), None)
+    objects = [v for v in ordered if v.kind == OBJECT]
     return [
-        (v, " and ".join(matcher_checks(v, "data", items=v is not last)))
+        (
+            v,
+            " and ".join(
+                matcher_checks(v, "data", items=v is not last)
+                + _telling_checks(v, objects)
+            ),
+        )
         for v in ordered
     ]
+
+
+# How a present, non-null property value is seen to have a JSON type.
+_TYPE_CHECKS = {
+    "object": "isinstance({x}, Mapping)",
+    "array": "isinstance({x}, list)",
+    "string": "isinstance({x}, str)",
+    "boolean": "isinstance({x}, bool)",
+}
+
+
+def _telling_checks(v: ir.Schema, objects: list[ir.Schema]) -> list[str]:
+    """For an object variant, that each property it shares with another object variant of
+    the union under another JSON type has its own type, when present and not null.
+    Required keys alone do not tell apart two objects with the same keys (Vonage's
+    number insight answers `roaming` as an object, or as the string `unknown` in a second
+    variant): the first always won, and a valid answer of the second was refused."""
+    if v.kind != OBJECT:
+        return []
+    out = []
+    for p in v.properties:
+        mine = json_type(p.schema)
+        if mine not in _TYPE_CHECKS:
+            continue  # numbers overlap (1 is both), and "any" tells nothing
+        for other in objects:
+            theirs = next((q for q in other.properties if q.name == p.name), None)
+            if other is v or theirs is None:
+                continue
+            if json_type(theirs.schema) not in (mine, "any"):
+                x = f"data[{py_literal(p.name)}]"
+                check = _TYPE_CHECKS[mine].format(x=x)
+                key = py_literal(p.name)
+                out.append(f"({key} not in data or {x} is None or {check})")
+                break
+    return out
 
 
 def distinct_variants(variants: tuple[ir.Schema, ...]) -> list[ir.Schema]:

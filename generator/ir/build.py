@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Finding
-from ..reserved import api_name_clash
+from ..reserved import API_NAME_LIMIT, api_name_clash
 from ..spec.refs import Workspace
 from . import model as ir
 from .delivery import with_delivery
@@ -31,9 +31,6 @@ from .operations import (
 from .schemas import SchemaBuilder, finished_models, model_modules
 from .surfaces import build_surfaces, mark_event_checks, same_shape_paths
 from .wire import routes, wire_facts
-
-# `<Name>Error = Error` (the package's __init__) is 88 columns with a name of 75 characters.
-API_NAME_LIMIT = 75
 
 
 def api_name(titles: list[str], package: str) -> str:

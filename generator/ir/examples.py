@@ -16,7 +16,8 @@ otherwise it is synthesized from the schema:
 - strings respect `format` (date-time, date, email, uuid, uri, ...), other strings are
   `example-<name>` built from the property or parameter name, cut or padded with `x` to
   the schema's `maxLength` and `minLength` (one of at most `MAX_PADDED`), or, when the
-  schema's `pattern` does not find that, a short text it does find (see `patterns`);
+  schema's `pattern` does not find that, a short text it does find (see `patterns`;
+  one of its repeats is taken more often when padding it to `minLength` would break it);
 - numbers are 1 (1.5 for `type: number`), or what the schema's `minimum` and `maximum`
   allow; a number of `format: int32` or `int64` is a whole number;
 - arrays hold one item; maps are empty, or hold the entries their `minProperties` asks
@@ -252,7 +253,14 @@ def _text(s: ir.Schema, hint: str) -> str:
     if sample is None:
         return text
     sized = _sized(sample, b.min_length, b.max_length)
-    return sized if patterns.finds(b.pattern, sized) else text
+    if patterns.finds(b.pattern, sized):
+        return sized
+    if b.min_length is not None and len(sample) < b.min_length <= MAX_PADDED:
+        # padding with x broke the pattern (`^[0-9]*$`): take a repeat more often instead
+        grown = patterns.stretched(b.pattern, b.min_length, b.max_length)
+        if grown is not None:
+            return grown
+    return text
 
 
 def _sized(text: str, min_length: int | None, max_length: int | None) -> str:

@@ -90,14 +90,25 @@ def _unparse_class(items: list[tuple[Any, Any]]) -> str | None:
     return "[" + "".join(out) + "]" if out else None
 
 
-def _text(parsed: Any, groups: dict[int, str], some: bool) -> str | None:
-    """A text of each part: a class's first character, a branch's first alternative, a
-    repeat's least count (at least one when `some` and the repeat allows it); None for
-    what it cannot write."""
+def _repeats() -> tuple[Any, ...]:
     sre = _SRE
-    repeats = tuple(
-        getattr(sre, n, None) for n in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
-    )
+    names = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+    return tuple(getattr(sre, n) for n in names if hasattr(sre, n))
+
+
+def _text(
+    parsed: Any,
+    groups: dict[int, str],
+    some: bool,
+    more: dict[int, int] | None = None,
+    limit: int = MAX_TEXT,
+) -> str | None:
+    """A text of each part: a class's first character, a branch's first alternative, a
+    repeat's least count (at least one when `some` and the repeat allows it; `more` adds
+    to the count of a repeat, by the id of its parse node); None for what it cannot
+    write."""
+    sre = _SRE
+    repeats = _repeats()
     out: list[str] = []
     for op, av in parsed:
         piece: str | None
@@ -113,19 +124,20 @@ def _text(parsed: Any, groups: dict[int, str], some: bool) -> str | None:
             piece = _category(str(av))
         elif op in repeats:
             low, high, sub = av
-            one = _text(sub, groups, some)
+            one = _text(sub, groups, some, more, limit)
             count = low if low or not some else min(1, high)
-            too_long = one is None or count * len(one) > MAX_TEXT
+            count = min(high, count + (more or {}).get(id(av), 0))
+            too_long = one is None or count * len(one) > limit
             piece = None if too_long else one * count
         elif op is sre.BRANCH:
-            piece = _text(av[1][0], groups, some)
+            piece = _text(av[1][0], groups, some, more, limit)
         elif op is sre.SUBPATTERN:
             group, sub = av[0], av[-1]
-            piece = _text(sub, groups, some)
+            piece = _text(sub, groups, some, more, limit)
             if piece is not None and group is not None:
                 groups[group] = piece
         elif op is getattr(sre, "ATOMIC_GROUP", None):
-            piece = _text(av, groups, some)
+            piece = _text(av, groups, some, more, limit)
         elif op is sre.GROUPREF:
             piece = groups.get(av)
         elif op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
@@ -170,4 +182,67 @@ def sample(pattern: str) -> str | None:
             return None
         if text is not None and len(text) <= MAX_TEXT and compiled.search(text):
             return text
+    return None
+
+
+def _repeat_nodes(parsed: Any) -> list[Any]:
+    """The repeats of a parsed expression, outermost first, in the order they write."""
+    sre = _SRE
+    found: list[Any] = []
+    for op, av in parsed:
+        if op in _repeats():
+            found.append(av)
+            found += _repeat_nodes(av[2])
+        elif op is sre.BRANCH:
+            found += _repeat_nodes(av[1][0])  # only the alternative _text writes
+        elif op is sre.SUBPATTERN:
+            found += _repeat_nodes(av[-1])
+        elif op is getattr(sre, "ATOMIC_GROUP", None):
+            found += _repeat_nodes(av)
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def stretched(pattern: str, min_length: int, max_length: int | None) -> str | None:
+    """A text `pattern` finds of `min_length` to `max_length` characters, written as
+    `sample` writes one but with one of its repeats taken more often; None when no single
+    repeat gets there. Padding a sample with `x` (what a length limit otherwise gets)
+    leaves `^[0-9]*$` or a base64 pattern unmatched: their repeats must grow instead."""
+    if _SRE is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = re.compile(pattern)
+            parsed = _SRE.parse(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return None
+    limit = max(MAX_TEXT, min_length)
+
+    def fits(text: str | None) -> bool:
+        if text is None or len(text) < min_length:
+            return False
+        return (max_length is None or len(text) <= max_length) and bool(
+            compiled.search(text)
+        )
+
+    try:
+        for some in (True, False):
+            text = _text(parsed, {}, some, None, limit)
+            if text is None:
+                continue
+            if fits(text):
+                return text
+            for node in _repeat_nodes(parsed):
+                # how much one more round adds, then as many rounds as the length needs
+                once = _text(parsed, {}, some, {id(node): 1}, limit)
+                step = 0 if once is None else len(once) - len(text)
+                if step <= 0:
+                    continue
+                rounds = -(-(min_length - len(text)) // step)
+                grown = _text(parsed, {}, some, {id(node): rounds}, limit)
+                if fits(grown):
+                    return grown
+    except (RecursionError, ValueError, OverflowError):
+        return None
     return None

@@ -1081,12 +1081,18 @@ def _with_variant_shapes(model: Schema, models: dict[str, Schema]) -> Schema:
 
 
 def _shaped(variant: Schema, models: dict[str, Schema]) -> Schema:
-    """A union's variant with the `required` of its object links filled in, and of the
-    links an array variant holds as items (two array variants are told apart by their
-    items' keys)."""
+    """A union's variant with the `required` and `properties` of its object links filled
+    in, and of the links an array variant holds as items (two array variants are told
+    apart by their items' keys)."""
     v = variant
-    if v.ref and v.kind == OBJECT and v.ref in models and not v.required:
-        return replace(v, required=models[v.ref].required)
+    if v.ref and v.kind == OBJECT and v.ref in models and not v.properties:
+        # its properties too: two links of the same keys are told apart by their types
+        target = models[v.ref]
+        return replace(
+            v,
+            required=v.required or target.required,
+            properties=target.properties,
+        )
     if v.kind == ARRAY and v.items is not None:
         items = _shaped(v.items, models)
         return v if items == v.items else replace(v, items=items)
