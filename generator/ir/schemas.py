@@ -1080,18 +1080,31 @@ def _with_variant_shapes(model: Schema, models: dict[str, Schema]) -> Schema:
     return model if variants == model.variants else replace(model, variants=variants)
 
 
+def _json_typed(p: Property) -> Property:
+    """A property as a union's shape test sees it: its names and its schema's JSON type."""
+    t = p.schema
+    return Property(
+        p.name,
+        p.py_name,
+        Schema(kind=t.kind, type=t.type, enum_type=t.enum_type),
+        p.required,
+    )
+
+
 def _shaped(variant: Schema, models: dict[str, Schema]) -> Schema:
     """A union's variant with the `required` and `properties` of its object links filled
     in, and of the links an array variant holds as items (two array variants are told
     apart by their items' keys)."""
     v = variant
     if v.ref and v.kind == OBJECT and v.ref in models and not v.properties:
-        # its properties too: two links of the same keys are told apart by their types
+        # its properties too: two links of the same keys are told apart by their types.
+        # Only their names and JSON types: the union's module is rendered from its
+        # variants, and a variant's description edited must not re-render it.
         target = models[v.ref]
         return replace(
             v,
             required=v.required or target.required,
-            properties=target.properties,
+            properties=tuple(_json_typed(p) for p in target.properties),
         )
     if v.kind == ARRAY and v.items is not None:
         items = _shaped(v.items, models)
