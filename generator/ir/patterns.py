@@ -161,20 +161,28 @@ def finds(pattern: str, text: str) -> bool:
         return False
 
 
+def _read(pattern: str) -> tuple[re.Pattern[str], Any] | None:
+    """`pattern` compiled, and parsed as the writer walks it; None when Python cannot read
+    it (or the parser is not there)."""
+    if _SRE is None:
+        return None
+    try:
+        with warnings.catch_warnings():  # "possible nested set" and the like
+            warnings.simplefilter("ignore")
+            return re.compile(pattern), _SRE.parse(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return None
+
+
 @functools.lru_cache(maxsize=4096)
 def sample(pattern: str) -> str | None:
     """A short text `pattern` finds (JSON Schema's `pattern` is searched, not anchored),
     or None when it cannot tell one (a feature it does not write, an expression Python
     does not read)."""
-    if _SRE is None:
+    read = _read(pattern)
+    if read is None:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compiled = re.compile(pattern)
-            parsed = _SRE.parse(pattern)
-    except (re.error, RecursionError, OverflowError, ValueError):
-        return None
+    compiled, parsed = read
     for some in (True, False):  # rather "a" than "" for `[a-z]*`, when it matches
         try:
             text = _text(parsed, {}, some)
@@ -208,15 +216,10 @@ def stretched(pattern: str, min_length: int, max_length: int | None) -> str | No
     `sample` writes one but with one of its repeats taken more often; None when no single
     repeat gets there. Padding a sample with `x` (what a length limit otherwise gets)
     leaves `^[0-9]*$` or a base64 pattern unmatched: their repeats must grow instead."""
-    if _SRE is None:
+    read = _read(pattern)
+    if read is None:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compiled = re.compile(pattern)
-            parsed = _SRE.parse(pattern)
-    except (re.error, RecursionError, OverflowError, ValueError):
-        return None
+    compiled, parsed = read
     limit = max(MAX_TEXT, min_length)
 
     def fits(text: str | None) -> bool:
