@@ -194,7 +194,9 @@ def _parse(raw: bytes, name: str) -> tuple[Any, tuple[Finding, ...]]:
             node = loader.get_single_node()
             if node is None:
                 return None, ()
-            duplicates = _yaml_duplicates(node, name)
+            duplicates, written, aliased = _yaml_duplicates(node, name)
+            if aliased:
+                _check_expansion(node, written, name)
             return _stringify_keys(loader.construct_document(node), name), duplicates
         finally:
             loader.dispose()
@@ -212,15 +214,21 @@ def _parse(raw: bytes, name: str) -> tuple[Any, tuple[Finding, ...]]:
 _LOST = "the last one is used, the others are ignored"
 
 
-def _yaml_duplicates(root: yaml.Node, name: str) -> tuple[Finding, ...]:
+def _yaml_duplicates(
+    root: yaml.Node, name: str
+) -> tuple[tuple[Finding, ...], int, bool]:
     """Keys written twice in a mapping of the YAML node tree (merge keys `<<` aside:
-    keys that override merged ones are what merging is for)."""
+    keys that override merged ones are what merging is for); how many nodes the file
+    writes (an alias is not one: it names a node written elsewhere); whether any node is
+    met twice (through an alias)."""
     found: list[Finding] = []
     seen_nodes: set[int] = set()  # anchors make a graph: each node is read once
+    aliased = False
     todo: list[tuple[yaml.Node, str]] = [(root, "")]
     while todo:
         node, ptr = todo.pop()
         if id(node) in seen_nodes:
+            aliased = True
             continue
         seen_nodes.add(id(node))
         if isinstance(node, yaml.SequenceNode):
@@ -237,7 +245,77 @@ def _yaml_duplicates(root: yaml.Node, name: str) -> tuple[Finding, ...]:
                     found.append(Finding(name, where, message))
                 lines.setdefault(key.value, key.start_mark.line + 1)
                 todo.append((value, where))
-    return tuple(sorted(found, key=lambda f: f.pointer))
+    return tuple(sorted(found, key=lambda f: f.pointer)), len(seen_nodes), aliased
+
+
+# Past this many nodes, a document whose aliases multiply what it writes tenfold or more
+# is refused: every alias becomes a copy of its node (as JSON would have it), and ten
+# levels of ten aliases each (a "billion laughs") would be ten billion nodes to copy,
+# validate and walk. A real spec expands to far less; GitHub's 13 MB JSON is 1.6 million.
+EXPANSION_LIMIT = 4_000_000
+EXPANSION_RATIO = 10
+
+
+def _check_expansion(root: yaml.Node, written: int, name: str) -> None:
+    """Stop on a document its aliases would blow up (EXPANSION_LIMIT), naming the node
+    where the growth is: from the top, into the child holding most of it while one child
+    holds more than half."""
+    if written * EXPANSION_RATIO >= EXPANSION_LIMIT:
+        limit = written * EXPANSION_RATIO
+    else:
+        limit = EXPANSION_LIMIT
+    sizes = _expanded_sizes(root)
+    if sizes[id(root)] <= limit:
+        return
+    node, where = root, ""
+    while True:
+        children = _children(node)
+        if not children:
+            break
+        key, child = max(children, key=lambda kc: sizes.get(id(kc[1]), 1))
+        if sizes.get(id(child), 1) * 2 <= sizes[id(node)]:
+            break
+        node, where = child, f"{where}/{escape(key)}"
+    raise SpecError(
+        name,
+        where,
+        f"YAML aliases expand this node to {sizes[id(node)]:,} nodes (the file writes "
+        f"{written:,}): more than ciogen reads ({limit:,}); write the repeated parts "
+        "once as components and $ref them",
+    )
+
+
+def _children(node: yaml.Node) -> list[tuple[str, yaml.Node]]:
+    if isinstance(node, yaml.SequenceNode):
+        return [(str(i), item) for i, item in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        return [(str(k.value), v) for k, v in node.value]
+    return []
+
+
+def _expanded_sizes(root: yaml.Node) -> dict[int, int]:
+    """Each node's size once every alias under it is a copy (a scalar is 1), by id; each
+    node is visited once. A node met again inside itself (a cycle, refused later) counts
+    as 1 there."""
+    sizes: dict[int, int] = {}
+    pending: set[int] = set()
+    todo: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while todo:
+        node, done = todo.pop()
+        key = id(node)
+        if done:
+            pending.discard(key)
+            sizes[key] = 1 + sum(
+                sizes.get(id(c), 1) + (1 if isinstance(node, yaml.MappingNode) else 0)
+                for _, c in _children(node)
+            )
+            continue
+        if key in sizes or key in pending:
+            continue
+        pending.add(key)
+        todo.append((node, True))
+        todo.extend((c, False) for _, c in _children(node))
+    return sizes
 
 
 def _json_data(text: str, name: str) -> tuple[Any, tuple[Finding, ...]]:

@@ -323,6 +323,44 @@ def test_a_yaml_alias_inside_the_node_it_names_exits_2(
     ]
 
 
+def _laughs(levels: int) -> str:
+    """`x-a0` is ten strings; each `x-aN` lists `x-a(N-1)` ten times: 10**(N+1) once
+    every alias is a copy."""
+    lines = ["x-a0: &a0 [" + ", ".join(["lol"] * 10) + "]"]
+    lines += [
+        f"x-a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 10) + "]"
+        for n in range(1, levels)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_alias_bomb_exits_2_naming_where_it_grows(tmp_path: Path) -> None:
+    """Ten levels of ten aliases ("billion laughs"): every alias was copied, so the
+    reader built ten billion nodes and `generate` ran until killed."""
+    spec = tmp_path / "api.yaml"
+    spec.write_text(yaml.safe_dump(_spec()) + _laughs(10), encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pk")
+    assert r.returncode == 2, r.stderr
+    [line] = r.stderr.splitlines()
+    assert line.startswith(
+        "error: api.yaml#/x-a9: YAML aliases expand this node to 11,111,111,111 nodes"
+    ), line
+    assert "more than ciogen reads (4,000,000)" in line
+    assert not out.exists()
+
+
+def test_yaml_aliases_within_the_limit_are_copies(tmp_path: Path) -> None:
+    """Five levels (111,110 nodes expanded) is far from a bomb: read as JSON would hold
+    it, each alias its own copy."""
+    from generator.spec.reader import parse_bytes
+
+    data = parse_bytes(_laughs(5).encode(), "api.yaml")
+    assert len(data["x-a4"]) == 10
+    assert data["x-a4"][0][0][0][0] == ["lol"] * 10
+    assert data["x-a4"][0] is not data["x-a4"][1]
+
+
 def test_a_yaml_example_nested_thousands_of_levels_deep_is_read(
     tmp_path: Path,
 ) -> None:
