@@ -102,7 +102,8 @@ def build_api(
     surfaces, paging_findings = with_pagination(surfaces, by_name)
     findings += paging_findings
     surfaces, example_findings = check_examples(ws, surfaces, cache_dir)
-    surfaces, events = with_examples(surfaces, events, by_name)
+    surfaces, events, cut_findings = with_examples(surfaces, events, by_name)
+    findings += cut_findings
     surfaces = with_delivery(surfaces, ws, by_name)
     surfaces = with_groups(surfaces, ws, group_by)
     operations = tuple(

@@ -25,7 +25,9 @@ otherwise it is synthesized from the schema:
   `MAX_DEPTH` (an array there is empty, an object keeps only what it can still fill): a
   required object is left out there only when it is a model already being filled (a
   cycle) or the value is `LITERAL_DEPTH` deep, so a deep model that does not recurse is
-  complete (a required field left out makes the client refuse the whole answer).
+  complete (a required field left out makes the client refuse the whole answer);
+- one example holds at most `MAX_VALUES` values: past them, no more nested objects,
+  arrays or maps are filled (as past `MAX_DEPTH`), and a warning names the operation.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from ..errors import Finding
 from . import model as ir
 from . import patterns
 from .model import ANY, ARRAY, ENUM, MAP, OBJECT, PRIMITIVE, UNION
@@ -50,6 +53,22 @@ MAX_ENTRIES = 50  # a map's minProperties is filled up to this many entries
 # spec's minLength can be any number
 MAX_PADDED = 1000
 NO_BOUNDS = ir.Bounds()
+# Models whose required properties fan out (ten of them, each with ten required links to
+# the next) reach 10**10 values without recursing: the depth limits do not stop that. A
+# synthesized example of a real spec holds a few hundred (GitHub's largest: 415).
+MAX_VALUES = 10_000
+
+
+class Budget:
+    """How many more values the example being built may hold."""
+
+    def __init__(self) -> None:
+        self.left = MAX_VALUES
+
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
+
 
 # Values for string formats. Chosen to be valid under a strict format checker.
 FORMAT_VALUES: dict[str, str] = {
@@ -154,13 +173,18 @@ def synth(
     mode: str = "request",
     depth: int = 0,
     within: frozenset[str] = frozenset(),
+    budget: Budget | None = None,
 ) -> Any:
     """A deterministic example value for `schema`.
 
     `hint` (a property or parameter name) names generic strings; `mode` is "request" (leave
     out readOnly properties) or "response" (leave out writeOnly ones); `within` holds the
-    models (class names) whose values enclose this one.
+    models (class names) whose values enclose this one; `budget` is the example's (a fresh
+    one when not given).
     """
+    if budget is None:
+        budget = Budget()
+    budget.left -= 1
     s = resolve(schema, models)
     if s.class_name:
         within = within | {s.class_name}
@@ -170,12 +194,22 @@ def synth(
     if k == PRIMITIVE:
         return _primitive(s, hint)
     if k == ARRAY:
-        if depth >= MAX_DEPTH:
+        if depth >= MAX_DEPTH or budget.spent:
             return []
         item = s.items or ir.Schema(kind=ANY)
-        return [synth(item, models, hint, mode=mode, depth=depth + 1, within=within)]
+        return [
+            synth(
+                item,
+                models,
+                hint,
+                mode=mode,
+                depth=depth + 1,
+                within=within,
+                budget=budget,
+            )
+        ]
     if k == MAP:
-        if depth >= MAX_DEPTH:
+        if depth >= MAX_DEPTH or budget.spent:
             return {}
         value = s.items or ir.Schema(kind=ANY)
         keys = list(s.required_unlisted)
@@ -185,13 +219,21 @@ def synth(
             if f"{hint or 'key'}{n}" not in keys:
                 keys.append(f"{hint or 'key'}{n}")
         return {
-            key: synth(value, models, key, mode=mode, depth=depth + 1, within=within)
+            key: synth(
+                value,
+                models,
+                key,
+                mode=mode,
+                depth=depth + 1,
+                within=within,
+                budget=budget,
+            )
             for key in keys
         }
     if k == UNION:
-        return _union(s, models, hint, mode, depth, within)
+        return _union(s, models, hint, mode, depth, within, budget)
     if k == OBJECT:
-        return _object(s, models, mode, depth, within)
+        return _object(s, models, mode, depth, within, budget)
     return _hint_text(hint)  # ANY: a plain string is as good as anything
 
 
@@ -280,11 +322,14 @@ def _union(
     mode: str,
     depth: int,
     within: frozenset[str],
+    budget: Budget,
 ) -> Any:
     if not s.variants:
         return _hint_text(hint)
     variant = s.variants[0]
-    value = synth(variant, models, hint, mode=mode, depth=depth, within=within)
+    value = synth(
+        variant, models, hint, mode=mode, depth=depth, within=within, budget=budget
+    )
     disc = s.discriminator
     if disc is not None and isinstance(value, dict):
         name = resolve(variant, models).class_name
@@ -296,7 +341,12 @@ def _union(
 
 
 def _object(
-    s: ir.Schema, models: Models, mode: str, depth: int, within: frozenset[str]
+    s: ir.Schema,
+    models: Models,
+    mode: str,
+    depth: int,
+    within: frozenset[str],
+    budget: Budget,
 ) -> dict[str, Any]:
     wanted = list(s.required) + list(s.required_unlisted)
     if s.required_one_of:
@@ -311,10 +361,16 @@ def _object(
         if fixed:
             out[p.name] = value
         elif required:
-            if _stops(resolve(p.schema, models), depth, within):
+            if _stops(resolve(p.schema, models), depth, within, budget):
                 continue  # the recursion stops here
             out[p.name] = synth(
-                p.schema, models, p.name, mode=mode, depth=depth + 1, within=within
+                p.schema,
+                models,
+                p.name,
+                mode=mode,
+                depth=depth + 1,
+                within=within,
+                budget=budget,
             )
     # required names without a property schema (allowed by JSON Schema): a value of
     # additionalProperties' schema
@@ -322,16 +378,29 @@ def _object(
     for name in wanted:
         if name not in known and name not in out:
             out[name] = synth(
-                extra, models, name, mode=mode, depth=depth + 1, within=within
+                extra,
+                models,
+                name,
+                mode=mode,
+                depth=depth + 1,
+                within=within,
+                budget=budget,
             )
     return out
 
 
-def _stops(target: ir.Schema, depth: int, within: frozenset[str]) -> bool:
-    """Is a required object or union past `MAX_DEPTH` left out: a model already being
-    filled (a cycle, which would never end), or anything once the value is too deep to be
-    written as one literal? A deep model that does not recur is filled in full."""
-    if depth < MAX_DEPTH or target.kind not in (OBJECT, UNION):
+def _stops(
+    target: ir.Schema, depth: int, within: frozenset[str], budget: Budget
+) -> bool:
+    """Is a required object or union left out: once the example's budget is spent, or past
+    `MAX_DEPTH` a model already being filled (a cycle, which would never end), or anything
+    once the value is too deep to be written as one literal? A deep model that does not
+    recur is filled in full."""
+    if target.kind not in (OBJECT, UNION):
+        return False
+    if budget.spent:
+        return True
+    if depth < MAX_DEPTH:
         return False
     return target.class_name in within or depth >= LITERAL_DEPTH
 
@@ -418,25 +487,28 @@ def _first_valid(
     return False, None
 
 
-def example_body(op: ir.Operation, models: Models) -> Any:
+def example_body(op: ir.Operation, models: Models, budget: Budget | None = None) -> Any:
     """The operation's example request body (None when it takes none)."""
     if op.body is None:
         return None
     found, value = _first_valid(op.body.examples, op.body.schema, models)
     if found:
         return value
-    return synth(op.body.schema, models, "body")
+    return synth(op.body.schema, models, "body", budget=budget)
 
 
-def example_request(op: ir.Operation, models: Models) -> dict[str, Any]:
+def example_request(
+    op: ir.Operation, models: Models, budget: Budget | None = None
+) -> dict[str, Any]:
     """Keyword arguments for the operation's client method: path parameters, the body and the
     required query/header parameters (client-flag headers are left to the client)."""
+    budget = budget or Budget()
     kwargs: dict[str, Any] = {}
     for p in op.parameters:
         if p.location == "path" or (p.required and not p.client_flag):
-            kwargs[p.py_name] = synth(p.schema, models, p.name)
+            kwargs[p.py_name] = synth(p.schema, models, p.name, budget=budget)
     if op.body is not None:
-        body = example_body(op, models)
+        body = example_body(op, models, budget)
         kwargs["body"] = _bytes(body) if _raw_bytes(op.body) else body
     return kwargs
 
@@ -462,19 +534,23 @@ def success_status(op: ir.Operation) -> int:
     return 302 if ok is not None and ok.status == "3XX" else 200
 
 
-def example_response(op: ir.Operation, models: Models) -> Any:
+def example_response(
+    op: ir.Operation, models: Models, budget: Budget | None = None
+) -> Any:
     """The first answer's example JSON, or None when the spec gives that response no body."""
     ok = op.success
     if ok is None or ok.schema is None:
         return None
     found, value = _first_valid(ok.examples, ok.schema, models)
     if not found:
-        value = synth(ok.schema, models, "response", mode="response")
+        value = synth(ok.schema, models, "response", mode="response", budget=budget)
     # a binary answer is handed out as bytes (the fake API sends them as they are)
     return _bytes(value) if ok.body_kind == ir.BINARY_BODY else value
 
 
-def example_event(ev: ir.SemanticEvent, models: Models) -> Any:
+def example_event(
+    ev: ir.SemanticEvent, models: Models, budget: Budget | None = None
+) -> Any:
     """A semantic event's example track call: the spec's, or one built from its schema."""
     if ev.has_example and (
         ev.schema is None or example_ok(ev.example, ev.schema, models)
@@ -482,30 +558,50 @@ def example_event(ev: ir.SemanticEvent, models: Models) -> Any:
         return ev.example
     if ev.schema is None:
         return {}
-    return synth(ev.schema, models, ev.py_name)
+    return synth(ev.schema, models, ev.py_name, budget=budget)
 
 
 def with_examples(
     surfaces: tuple[ir.Surface, ...],
     events: tuple[ir.SemanticEvent, ...],
     models: Models,
-) -> tuple[tuple[ir.Surface, ...], tuple[ir.SemanticEvent, ...]]:
+) -> tuple[tuple[ir.Surface, ...], tuple[ir.SemanticEvent, ...], list[Finding]]:
     """The surfaces and events with every example value decided (`Operation.example_*`,
-    `SemanticEvent.example`)."""
-    surfaces = tuple(
-        replace(
-            s,
-            operations=tuple(
-                replace(
-                    op,
-                    example_request=example_request(op, models),
-                    example_response=example_response(op, models),
-                    success_status=success_status(op),
-                )
-                for op in s.operations
-            ),
+    `SemanticEvent.example`), and a warning for each example cut at `MAX_VALUES`."""
+    findings: list[Finding] = []
+
+    def decided(op: ir.Operation) -> ir.Operation:
+        asked, answered = Budget(), Budget()
+        op = replace(
+            op,
+            example_request=example_request(op, models, asked),
+            example_response=example_response(op, models, answered),
+            success_status=success_status(op),
         )
+        for budget, which in ((asked, "request"), (answered, "response")):
+            if budget.spent:
+                findings.append(_cut(op.source, which))
+        return op
+
+    def event(ev: ir.SemanticEvent) -> ir.SemanticEvent:
+        budget = Budget()
+        ev = replace(ev, example=example_event(ev, models, budget))
+        if budget.spent:
+            findings.append(_cut(ev.source, "track call"))
+        return ev
+
+    surfaces = tuple(
+        replace(s, operations=tuple(decided(op) for op in s.operations))
         for s in surfaces
     )
-    events = tuple(replace(ev, example=example_event(ev, models)) for ev in events)
-    return surfaces, events
+    return surfaces, tuple(event(ev) for ev in events), findings
+
+
+def _cut(source: str, which: str) -> Finding:
+    file, _, where = source.partition("#")
+    return Finding(
+        file,
+        where,
+        f"example {which} cut: the schema's required values number more than "
+        f"{MAX_VALUES:,}, so the fixture leaves nested ones out and may not validate",
+    )

@@ -12,6 +12,7 @@ import ast
 import functools
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -413,6 +414,107 @@ def test_synth_stops_recursion() -> None:
         value = value.get("child")
         depth += 1
     assert 0 < depth <= synth.MAX_DEPTH + 1
+
+
+def _fan_out(levels: int) -> dict[str, ir.Schema]:
+    """`L0` is one string; each `L<n>` has ten required links to `L<n-1>`: 10**n values,
+    and no model recurs, so the depth limits never stop it."""
+    models = {"L0": ir.Schema(kind=ir.OBJECT, class_name="L0", required=("v",))}
+    models["L0"] = replace(models["L0"], properties=(_prop("v", S(), True),))
+    for n in range(1, levels + 1):
+        names = tuple(f"p{i}" for i in range(10))
+        link = ir.Schema(kind=ir.OBJECT, class_name=f"L{n - 1}", ref=f"L{n - 1}")
+        models[f"L{n}"] = ir.Schema(
+            kind=ir.OBJECT,
+            class_name=f"L{n}",
+            properties=tuple(_prop(name, link, True) for name in names),
+            required=names,
+        )
+    return models
+
+
+def _values(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_values(v) for v in value.values())
+    return 1
+
+
+def test_synth_of_a_fan_out_stops_at_its_budget() -> None:
+    """Eleven levels were 10**11 values: `generate` ran until killed. Now the example
+    stops filling nested objects once it holds MAX_VALUES, and says so."""
+    models = _fan_out(11)
+    budget = synth.Budget()
+    value = synth.synth(models["L11"], models, budget=budget)
+    assert budget.spent
+    assert synth.MAX_VALUES <= _values(value) <= synth.MAX_VALUES * 2
+    # filled depth first: the first branch takes the whole budget
+    assert list(value) == ["p0"]
+
+
+def test_synth_of_a_fan_out_within_the_budget_is_whole() -> None:
+    models = _fan_out(3)  # 1,000 strings
+    budget = synth.Budget()
+    value = synth.synth(models["L3"], models, budget=budget)
+    assert not budget.spent
+    assert value["p9"]["p9"]["p9"] == {"v": "example-v"}
+    assert _values(value) == 1 + 10 + 100 + 1000 * 2
+
+
+def test_an_example_cut_at_its_budget_is_a_warning_naming_the_operation(
+    tmp_path: Path,
+) -> None:
+    from generator.cli import main
+
+    schemas: dict[str, Any] = {
+        "L0": {
+            "type": "object",
+            "required": ["v"],
+            "properties": {"v": {"type": "string"}},
+        }
+    }
+    for n in range(1, 12):
+        ref = {"$ref": f"#/components/schemas/L{n - 1}"}
+        schemas[f"L{n}"] = {
+            "type": "object",
+            "required": [f"p{i}" for i in range(10)],
+            "properties": {f"p{i}": ref for i in range(10)},
+        }
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/L11"}}}
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Fan", "version": "1"},
+        "paths": {
+            "/x": {
+                "post": {
+                    "operationId": "x",
+                    "requestBody": {"required": True, "content": body},
+                    "responses": {"200": {"description": "ok", "content": body}},
+                }
+            }
+        },
+        "components": {"schemas": schemas},
+    }
+    path = tmp_path / "fan.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["validate", "--spec", str(path), "--out", str(out), "--package", "fan"]
+    warnings = _warnings_of(main, args)
+    for which in ("request", "response"):
+        assert (
+            f"warning: fan.yaml#/paths/~1x/post: example {which} cut: the schema's "
+            "required values number more than 10,000, so the fixture leaves nested "
+            "ones out and may not validate"
+        ) in warnings
+
+
+def _warnings_of(main: Any, args: list[str]) -> list[str]:
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        main(args)
+    return err.getvalue().splitlines()
 
 
 def _op(**kw: Any) -> ir.Operation:
