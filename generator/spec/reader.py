@@ -181,6 +181,11 @@ def parse_bytes(raw: bytes, name: str) -> Any:
     return _parse(raw, name)[0]
 
 
+def read_data(path: Path, name: str) -> Any:
+    """The data of a file as a spec file is read (its size and alias limits, YAML 1.2)."""
+    return _read(path, name)[1]
+
+
 def _parse(raw: bytes, name: str) -> tuple[Any, tuple[Finding, ...]]:
     """The file's data, and a warning for each key written twice in one mapping: YAML 1.2
     forbids that and JSON leaves it undefined; both parsers keep the last one, so the first
@@ -348,11 +353,22 @@ def _json_data(text: str, name: str) -> tuple[Any, tuple[Finding, ...]]:
     return data, tuple(sorted(found, key=lambda f: f.pointer))
 
 
+# The most a spec file may hold. The largest real descriptions are tens of megabytes
+# (GitHub's: 13 MB); a file that goes on and on (`--spec /dev/zero`) is refused here
+# instead of filling the memory.
+MAX_FILE_BYTES = 256 * 2**20
+
+
 def _read(path: Path, name: str) -> tuple[bytes, Any, tuple[Finding, ...]]:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise SpecError(name, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SpecError(
+            name, "", f"larger than {MAX_FILE_BYTES // 2**20} MiB: not read as a spec"
+        )
     return (raw, *_parse(raw, name))
 
 

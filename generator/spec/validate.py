@@ -30,15 +30,18 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import warnings
 from collections.abc import Iterable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from ..errors import Finding, pointer, respelled
 from . import units as U
-from .reader import Document, read_document
+from .reader import Document, read_data, read_document
 
 # /4: findings kept per unit; /5: a schema's own findings point into it; /6: a
 # oneOf branch's finding points at that branch; /7: extensions in the Paths object are
@@ -200,7 +203,26 @@ def _validator_class(version: str, by_unit: bool = False, data: Any = None) -> A
                 return super().__call__(url, name, operation, path_parameters)
 
         keywords["operation"] = OperationKeyword
-    return type(base.__name__, (base,), {"keyword_validators": keywords})
+    attributes = {"keyword_validators": keywords, "resolver_handlers": _HANDLERS}
+    return type(base.__name__, (base,), attributes)
+
+
+def _local_file(uri: str) -> Any:
+    """How the validator reads a file a `$ref` leads to: a local regular file, read as a
+    spec file is (YAML 1.2, its size and alias limits). Its own handlers fetched remote
+    `$ref`s over the network (the IR refuses them, but not in a component nothing uses)
+    and read devices and pipes (/dev/zero for ever)."""
+    parts = urlsplit(uri)
+    if parts.scheme != "file":
+        raise ValueError(f"remote $ref {uri!r} is not read (local files only)")
+    path = Path(url2pathname(parts.path))
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise ValueError(f"$ref {uri!r} is not a regular file")
+    return read_data(path, path.name)
+
+
+# Every scheme the validator would otherwise hand to urllib (which knows these five)
+_HANDLERS = {scheme: _local_file for scheme in ("file", "http", "https", "ftp", "data")}
 
 
 # The validator compiles each `pattern` with Python's `re`, which warns of a set a future

@@ -4,6 +4,7 @@ unit by unit (an edit revalidates what it touched)."""
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -608,3 +609,55 @@ def test_a_pattern_re_warns_about_leaves_no_warning_and_no_failed_validation(
     assert "FutureWarning" not in r.stderr and "validator" not in r.stderr, r.stderr
     r = run_cli(command, *base, "--no-cache")
     assert "FutureWarning" not in r.stderr, r.stderr
+
+
+def _unused_ref(tmp_path: Path, ref: str) -> Document:
+    """A document whose one unused component is a `$ref` to `ref` (the IR reads it too
+    and stops the run; the validator, on a worker, had already gone for it)."""
+    spec = tmp_path / "api.yaml"
+    data = {
+        "openapi": "3.0.3",
+        "info": {"title": "Refs", "version": "1"},
+        "paths": {},
+        "components": {"schemas": {"Unused": {"$ref": ref}}},
+    }
+    spec.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return read_document(spec)
+
+
+def test_the_validator_never_fetches_a_remote_ref(tmp_path: Path) -> None:
+    """It fetched `http://...` $refs itself (urllib, from the worker): generating a
+    client made requests to whatever host a spec named."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        doc = _unused_ref(tmp_path, f"http://127.0.0.1:{port}/schema.json")
+        findings = validate._validate_document(doc)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody came
+    [finding] = findings
+    assert finding.message.startswith("the OpenAPI validator stopped before the end")
+    assert finding.message.endswith("validator failed: Unresolvable")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_the_validator_does_not_open_a_pipe_a_ref_leads_to(tmp_path: Path) -> None:
+    """A FIFO waits for a writer: the validator waited for ever (and `generate` with
+    it, for the worker)."""
+    os.mkfifo(tmp_path / "fifo")
+    findings = validate._validate_document(_unused_ref(tmp_path, "fifo"))
+    assert [f.message.rsplit(": ", 1)[1] for f in findings] == ["Unresolvable"]
+
+
+def test_the_validator_reads_a_referenced_file_as_yaml_12(tmp_path: Path) -> None:
+    """The validator reads a file a $ref leads to as the generator does: `on` is the
+    string it is in YAML 1.2 (PyYAML's YAML 1.1 made it True, and the enum a boolean).
+    """
+    (tmp_path / "switch.yaml").write_text(
+        "type: string\nenum: [on, off]\ndefault: on\n", encoding="utf-8"
+    )
+    assert validate._validate_document(_unused_ref(tmp_path, "switch.yaml")) == []
