@@ -105,7 +105,7 @@ class Workspace:
                 tpath = (doc.path.parent / unquote(target)).resolve()
                 # stat, not exists(): exists() raises for a name the OS refuses (too
                 # long, a NUL byte) instead of saying False
-                is_dir = stat.S_ISDIR(tpath.stat().st_mode)
+                mode = tpath.stat().st_mode
             except (OSError, ValueError) as exc:
                 # the whole $ref where it can be found as it is written; a name the OS
                 # refuses may be thousands of characters
@@ -115,8 +115,13 @@ class Workspace:
                         f"broken $ref {shown(ref)}: not a file name ({_os_reason(exc)})"
                     )
                 raise SpecError(doc.name, where, why) from None
-            if is_dir:
+            if stat.S_ISDIR(mode):
                 raise SpecError(doc.name, where, f"broken $ref {ref!r}: a directory")
+            if not stat.S_ISREG(mode):
+                # a device or a pipe: /dev/zero never ends, a FIFO waits for a writer
+                raise SpecError(
+                    doc.name, where, f"broken $ref {ref!r}: not a regular file"
+                )
             try:
                 tdoc = self.document(tpath, doc)
             except SpecError as exc:  # the file's own problem; say which $ref led there

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,40 @@ def test_a_ref_to_a_directory_is_a_broken_ref(tmp_path: Path, ref: str) -> None:
     assert code == 2
     where = "api.yaml#/components/schemas/Thing/properties/name/$ref"
     assert err == [f"error: {where}: broken $ref {ref!r}: a directory"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.parametrize("target", ["fifo", "zero"])
+def test_a_ref_to_a_device_or_a_pipe_is_a_broken_ref(
+    tmp_path: Path, target: str
+) -> None:
+    """A $ref to /dev/zero was read until the memory ran out, one to a FIFO waited for a
+    writer for ever: a $ref must lead to a regular file."""
+    if target == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+    else:
+        if not Path("/dev/zero").exists():
+            pytest.skip("no /dev/zero")
+        (tmp_path / "zero").symlink_to("/dev/zero")
+    data = _spec()
+    data["components"]["schemas"]["Thing"]["properties"]["name"] = {"$ref": target}
+    code, err = _generate(tmp_path, data)
+    assert code == 2
+    where = "api.yaml#/components/schemas/Thing/properties/name/$ref"
+    assert err == [f"error: {where}: broken $ref {target!r}: not a regular file"]
+
+
+def test_a_spec_file_that_never_ends_is_refused(tmp_path: Path) -> None:
+    """`--spec /dev/zero` read until the memory ran out."""
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    spec = tmp_path / "endless.yaml"
+    spec.symlink_to("/dev/zero")
+    r = run_cli("validate", "--spec", str(spec))
+    assert r.returncode == 2, r.stderr
+    [line] = r.stderr.splitlines()
+    # named after the link's target, as every spec file is (files.find_spec_files)
+    assert line == "error: zero#: larger than 256 MiB: not read as a spec", line
 
 
 @pytest.mark.parametrize(
