@@ -98,9 +98,10 @@ class Pool:
         if self._executor is None:
             return
         executor, self._executor = self._executor, None
-        kind = exc[0]
-        if isinstance(kind, type) and issubclass(kind, KeyboardInterrupt):
-            # Ctrl-C: the workers (which ignore it) are stopped, not waited for
+        if exc[0] is not None:
+            # Ctrl-C or an error: what the workers do is of no use now, and one may be
+            # waiting for ever (a Ctrl-C they ignore; a $ref's file that never ends):
+            # they are stopped, not waited for
             with _sigint_ignored():
                 for process in list(
                     (getattr(executor, "_processes", None) or {}).values()
@@ -108,8 +109,7 @@ class Pool:
                     process.kill()
                 executor.shutdown(wait=True, cancel_futures=True)
             return
-        # after an error, work not yet started is dropped
-        executor.shutdown(wait=True, cancel_futures=kind is not None)
+        executor.shutdown(wait=True)
 
 
 def start_worker(parent: int) -> None:

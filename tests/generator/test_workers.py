@@ -193,3 +193,40 @@ def test_workers_end_when_the_run_is_killed(tmp_path: Path) -> None:
     finally:
         if _alive(worker):  # never leave one behind, even when the test fails
             os.kill(worker, signal.SIGKILL)
+
+
+STUCK_WORKER = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from generator.pool import Pool
+
+try:
+    with Pool(2) as pool:
+        print(pool.submit(os.getpid).result(), flush=True)
+        pool.submit(time.sleep, 600)  # a worker that will not be done soon
+        time.sleep(0.2)  # it has started
+        raise ValueError("the run stops")
+except ValueError:
+    print("left", flush=True)
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="forked workers: Linux"
+)
+def test_a_run_that_stops_on_an_error_does_not_wait_for_its_workers(
+    tmp_path: Path,
+) -> None:
+    """An error ended the run only once every worker had finished what it had started:
+    one reading a $ref's FIFO (or /dev/zero) kept `generate` from ever exiting."""
+    script = tmp_path / "run.py"
+    script.write_text(STUCK_WORKER)
+    run = subprocess.run(
+        [sys.executable, str(script), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=120,  # far below the stuck worker's 600 s
+    )
+    worker, left = run.stdout.split()
+    assert left == "left", run.stderr
+    assert not _alive(int(worker))
