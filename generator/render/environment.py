@@ -10,6 +10,7 @@ views render equal text (what the render memo relies on).
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,12 @@ def _bytecode_cache(cache_dir: Path | None, options: dict[str, Any]) -> Any:
     # key (the template's source) does not include.
     tag = hashlib.sha256(
         repr(
-            (jinja2.__version__, sorted(map(repr, options.items())), sorted(FILTERS))
+            (
+                "checked/1",  # the file layout of CheckedCache below
+                jinja2.__version__,
+                sorted(map(repr, options.items())),
+                sorted(FILTERS),
+            )
         ).encode()
     )
     directory = cache_dir / "jinja" / tag.hexdigest()[:16]
@@ -121,14 +127,39 @@ def _bytecode_cache(cache_dir: Path | None, options: dict[str, Any]) -> Any:
     except OSError:
         return None
 
-    class QuietCache(jinja2.FileSystemBytecodeCache):
-        def dump_bytecode(self, bucket: Any) -> None:
+    class CheckedCache(jinja2.BytecodeCache):
+        """One file per template: a sha256 of the rest, then Jinja's own bytes. Jinja
+        checks only its header and the template's source: a byte changed inside the
+        compiled code ran as it was (a wrong name in the output, or a traceback). A
+        file that does not match its digest is compiled again."""
+
+        def _path(self, bucket: Any) -> Path:
+            return directory / f"{bucket.key}.cache"
+
+        def load_bytecode(self, bucket: Any) -> None:
             try:
-                super().dump_bytecode(bucket)
+                raw = self._path(bucket).read_bytes()
+            except OSError:
+                return
+            digest, data = raw[:32], raw[32:]
+            if hashlib.sha256(data).digest() != digest:
+                return
+            try:
+                bucket.bytecode_from_string(data)
+            except Exception:  # noqa: BLE001 - anything Jinja makes of the bytes
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            data = bucket.bytecode_to_string()
+            path = self._path(bucket)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_bytes(hashlib.sha256(data).digest() + data)
+                tmp.replace(path)
             except OSError:
                 pass  # a cache that cannot be written only costs time
 
-    return QuietCache(str(directory))
+    return CheckedCache()
 
 
 def make_environment(

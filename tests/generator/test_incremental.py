@@ -102,6 +102,37 @@ def test_jinja_bytecode_cache_follows_template_edits(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("damage", ["flip", "cut", "empty", "garbage"])
+def test_a_damaged_compiled_template_is_compiled_again(
+    tmp_path: Path, damage: str
+) -> None:
+    """Jinja's own file cache checks only its header and the template's source: a byte
+    changed in the compiled code rendered as it was (`'two'` for `'one'`, or a
+    traceback)."""
+    templates = tmp_path / "t"
+    (templates / "package").mkdir(parents=True)
+    (templates / "package" / "x.j2").write_text("{{ 'one' | py }} {{ 'one' }}\n")
+    cache = tmp_path / "cache"
+    render = lambda: (
+        make_environment(templates, cache).get_template("package/x.j2").render()
+    )
+    assert render() == '"one" one\n'
+    [compiled] = (cache / "jinja").rglob("*.cache")
+    raw = compiled.read_bytes()
+    if damage == "flip":  # the compiled code's constant 'one' becomes 'onf'
+        at = raw.rindex(b"one")
+        raw = raw[:at] + b"onf" + raw[at + 3 :]
+    elif damage == "cut":
+        raw = raw[: len(raw) // 2]
+    elif damage == "empty":
+        raw = b""
+    else:
+        raw = bytes(range(256)) * 4
+    compiled.write_bytes(raw)
+    assert render() == '"one" one\n'
+    assert compiled.read_bytes() != raw  # compiled again, and kept
+
+
 def tree(path: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(path)): p.read_bytes()
