@@ -34,6 +34,12 @@ _STALE_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 _MAX_CAUSE_CHARS = 200
 _READ_PIECE = 64 * 1024
 
+# The most bytes an answer's body may hold, as it arrives and again once decompressed. No
+# answer of an API comes near it; without one, a server (or anything posing as one) that
+# sends without end, or a few kilobytes that inflate to gigabytes, takes the process's
+# memory with it. A transport's `max_response_bytes` sets another.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 100 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class RawResponse:
@@ -122,7 +128,9 @@ class HTTPClientTransport:
     """``http.client`` with a thread-safe pool of idle keep-alive connections per origin.
 
     One instance may be shared by many threads: each request takes an idle connection (or opens
-    one) for itself and hands it back once the response has been read completely.
+    one) for itself and hands it back once the response has been read completely. An answer
+    whose body is over `max_response_bytes`, as it arrives or once decompressed, is an
+    APIConnectionError naming the limit.
     """
 
     def __init__(
@@ -130,9 +138,11 @@ class HTTPClientTransport:
         *,
         ssl_context: ssl.SSLContext | None = None,
         max_idle_per_origin: int = 10,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._ssl_context = ssl_context
         self._max_idle = max_idle_per_origin
+        self._max_body = max_response_bytes
         self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -214,7 +224,8 @@ class HTTPClientTransport:
         answer_headers = lower_headers(response.getheaders())
         try:
             coding = answer_headers.get("content-encoding", "")
-            data = _decoded(_read_body(response), coding)
+            limit = self._max_body
+            data = _decoded(_read_body(response, limit), coding, limit)
         except BaseException:
             conn.close()
             raise
@@ -276,6 +287,14 @@ class UndecodableBodyError(http.client.HTTPException):
     such stream at all)."""
 
 
+class ResponseTooLargeError(http.client.HTTPException):
+    """A body over the transport's `max_response_bytes`, as it came or decompressed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body is over max_response_bytes ({limit} bytes)")
+        self.limit = limit
+
+
 # zlib's window bits for each content coding this transport decodes
 _CODINGS: Final = {
     "gzip": 16 + zlib.MAX_WBITS,
@@ -284,35 +303,57 @@ _CODINGS: Final = {
 }
 
 
-def _decoded(body: bytes, content_encoding: str) -> bytes:
+def _decoded(body: bytes, content_encoding: str, limit: int) -> bytes:
     """The body without the content codings its Content-Encoding lists, last applied
     first. http.client asks for none, but a server or a proxy in front of it may
     compress anyway, and the httpx transports decode what they get: the sync client
     handed such a body on compressed, to be read as JSON or returned as a file. A body
-    in a coding zlib does not know (`br`, `zstd`) stays as it came, as with httpx."""
+    in a coding zlib does not know (`br`, `zstd`) stays as it came, as with httpx.
+    ResponseTooLargeError when a coding's output passes `limit` bytes."""
     codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
     codings = [c for c in codings if c != "identity"]
     if not body or not codings or any(c not in _CODINGS for c in codings):
         return body
     for coding in reversed(codings):
-        body = _decompress(body, coding)
+        body = _decompress(body, coding, limit)
     return body
 
 
-def _decompress(body: bytes, coding: str) -> bytes:
+def _decompress(body: bytes, coding: str, limit: int) -> bytes:
     # servers send raw DEFLATE as `deflate` as often as the zlib format it names
     tries = [_CODINGS[coding], *([-zlib.MAX_WBITS] if coding == "deflate" else [])]
     for wbits in tries:
-        stream = zlib.decompressobj(wbits)
         try:
-            out = stream.decompress(body) + stream.flush()
+            out = _inflate(body, wbits, limit)
         except zlib.error:
             continue
-        if stream.eof:  # else the stream was cut short
+        if out is not None:
             return out
     raise UndecodableBodyError(
         f"the body does not decompress as its Content-Encoding {coding} says"
     )
+
+
+def _inflate(body: bytes, wbits: int, limit: int) -> bytes | None:
+    """`body` decompressed, a piece at a time so that the output is counted as it grows
+    (a few kilobytes of zeros inflate to gigabytes in one call, which raised
+    MemoryError); None when the stream is cut short."""
+    stream = zlib.decompressobj(wbits)
+    pieces: list[bytes] = []
+    size = 0
+    data = body
+    while not stream.eof:
+        piece = stream.decompress(data, _READ_PIECE)
+        data = stream.unconsumed_tail
+        size += len(piece)
+        if size > limit:
+            raise ResponseTooLargeError(limit)
+        pieces.append(piece)
+        if not piece and not stream.eof:
+            # zlib stops short of the input only when the piece is full: nothing came,
+            # so every byte was read and the stream never ended
+            return None
+    return b"".join(pieces)
 
 
 def _has_input(conn: http.client.HTTPConnection) -> bool:
@@ -324,16 +365,22 @@ def _has_input(conn: http.client.HTTPConnection) -> bool:
         return bool(selector.select(0))
 
 
-def _read_body(response: http.client.HTTPResponse) -> bytes:
+def _read_body(response: http.client.HTTPResponse, limit: int) -> bytes:
     """The whole body, read a piece at a time. `read()` asks the socket's buffer for as
     many bytes as the Content-Length says at once, so a server declaring 10**15 bytes
     made the client allocate that much (MemoryError) or fail to (OverflowError) before
-    a byte arrived; pieces grow only with what the server actually sends."""
+    a byte arrived; pieces grow only with what the server actually sends, and no further
+    than `limit` (ResponseTooLargeError): a body without end (chunked, or closed by
+    the server) grew until memory ran out."""
     pieces: list[bytes] = []
+    size = 0
     while True:
         piece = response.read(_READ_PIECE)
         if not piece:
             break
+        size += len(piece)
+        if size > limit:
+            raise ResponseTooLargeError(limit)
         pieces.append(piece)
     # read(n) returns short at the end of the stream instead of raising
     if response.length:
