@@ -366,27 +366,42 @@ def _has_input(conn: http.client.HTTPConnection) -> bool:
         return bool(selector.select(0))
 
 
+class _Body:
+    """A body as its pieces arrive, refused (ResponseTooLargeError) once past `limit`
+    bytes: a body without end (chunked, or closed by the server when it likes) grew
+    until memory ran out."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._pieces: list[bytes] = []
+        self._size = 0
+
+    def add(self, piece: bytes) -> None:
+        self._size += len(piece)
+        if self._size > self._limit:
+            raise ResponseTooLargeError(self._limit)
+        self._pieces.append(piece)
+
+    def whole(self) -> bytes:
+        return b"".join(self._pieces)
+
+
 def _read_body(response: http.client.HTTPResponse, limit: int) -> bytes:
     """The whole body, read a piece at a time. `read()` asks the socket's buffer for as
     many bytes as the Content-Length says at once, so a server declaring 10**15 bytes
     made the client allocate that much (MemoryError) or fail to (OverflowError) before
     a byte arrived; pieces grow only with what the server actually sends, and no further
-    than `limit` (ResponseTooLargeError): a body without end (chunked, or closed by
-    the server) grew until memory ran out."""
-    pieces: list[bytes] = []
-    size = 0
+    than `limit`."""
+    body = _Body(limit)
     while True:
         piece = response.read(_READ_PIECE)
         if not piece:
             break
-        size += len(piece)
-        if size > limit:
-            raise ResponseTooLargeError(limit)
-        pieces.append(piece)
+        body.add(piece)
     # read(n) returns short at the end of the stream instead of raising
     if response.length:
-        raise http.client.IncompleteRead(b"".join(pieces), response.length)
-    return b"".join(pieces)
+        raise http.client.IncompleteRead(body.whole(), response.length)
+    return body.whole()
 
 
 def _import_httpx() -> ModuleType:
@@ -409,23 +424,48 @@ def _httpx_timeout(httpx: ModuleType, timeout: Timeout) -> Any:
 _OWN_CLIENT: Final[Mapping[str, Any]] = {"follow_redirects": False}
 
 
-def _httpx_response(response: Any) -> RawResponse:
+# The content codings the httpx transports ask for: those `_decoded` decodes. They read
+# the body as it came and decode it themselves, as the stdlib transport does: httpx
+# inflates each piece in one call, and the output of one coding in one call of the next
+# when a body is compressed twice (gzip, gzip: kilobytes to gigabytes), so what it
+# decodes cannot be bounded; and it asks for brotli and zstd when their packages are
+# installed, which `_decoded` does not decode.
+_ACCEPTED_CODINGS: Final = "gzip, deflate"
+
+
+def _httpx_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    asked = dict(headers)
+    if not any(name.lower() == "accept-encoding" for name in asked):
+        asked["Accept-Encoding"] = _ACCEPTED_CODINGS
+    return asked
+
+
+def _httpx_response(response: Any, body: bytes, limit: int) -> RawResponse:
+    headers = lower_headers(response.headers.multi_items())
+    coding = headers.get("content-encoding", "")
     return RawResponse(
-        int(response.status_code),
-        lower_headers(response.headers.multi_items()),
-        bytes(response.content),
+        int(response.status_code), headers, _decoded(body, coding, limit)
     )
 
 
 class HTTPXTransport:
-    """Sends through an ``httpx.Client``: the one given, or a new one this transport owns."""
+    """Sends through an ``httpx.Client``: the one given, or a new one this transport owns.
 
-    def __init__(self, client: Any = None) -> None:
+    An answer whose body is over `max_response_bytes`, as it arrives or once
+    decompressed, is an APIConnectionError naming the limit."""
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
         self._httpx = _import_httpx()
         self._owns_client = client is None
         self._client: Any = (
             self._httpx.Client(**_OWN_CLIENT) if client is None else client
         )
+        self._max_body = max_response_bytes
 
     def send(
         self,
@@ -436,22 +476,26 @@ class HTTPXTransport:
         timeout: Timeout,
     ) -> RawResponse:
         httpx = self._httpx
+        limit = self._max_body
         try:
-            response = self._client.request(
+            with self._client.stream(
                 method,
                 url,
-                headers=dict(headers),
+                headers=_httpx_headers(headers),
                 content=body,
                 timeout=_httpx_timeout(httpx, timeout),
-            )
+            ) as response:
+                answer = _Body(limit)
+                for piece in response.iter_raw():
+                    answer.add(piece)
+                return _httpx_response(response, answer.whole(), limit)
         except httpx.TimeoutException as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
-        except httpx.RequestError as exc:
-            # not only TransportError: a body its Content-Encoding does not decode
-            # (DecodingError) and a redirect loop a client following redirects gives up
-            # on (TooManyRedirects) are answers no caller can use either
+        except (httpx.RequestError, http.client.HTTPException) as exc:
+            # not only TransportError: a redirect loop a client following redirects
+            # gives up on (TooManyRedirects) is an answer no caller can use either; and
+            # a body over the limit, or not decoding as its Content-Encoding says
             raise connection_error(exc, method, url) from exc
-        return _httpx_response(response)
 
     def close(self) -> None:
         if self._owns_client:
@@ -459,14 +503,21 @@ class HTTPXTransport:
 
 
 class AsyncHTTPXTransport:
-    """Sends through an ``httpx.AsyncClient``: the one given, or a new one this transport owns."""
+    """Sends through an ``httpx.AsyncClient``: the one given, or a new one this transport
+    owns. Answers are bounded by `max_response_bytes` as with `HTTPXTransport`."""
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
         self._httpx = _import_httpx()
         self._owns_client = client is None
         self._client: Any = (
             self._httpx.AsyncClient(**_OWN_CLIENT) if client is None else client
         )
+        self._max_body = max_response_bytes
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _client_for_this_loop(self) -> Any:
@@ -490,22 +541,24 @@ class AsyncHTTPXTransport:
     ) -> RawResponse:
         httpx = self._httpx
         client = self._client_for_this_loop()
+        limit = self._max_body
         try:
-            response = await client.request(
+            async with client.stream(
                 method,
                 url,
-                headers=dict(headers),
+                headers=_httpx_headers(headers),
                 content=body,
                 timeout=_httpx_timeout(httpx, timeout),
-            )
+            ) as response:
+                answer = _Body(limit)
+                async for piece in response.aiter_raw():
+                    answer.add(piece)
+                return _httpx_response(response, answer.whole(), limit)
         except httpx.TimeoutException as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
-        except httpx.RequestError as exc:
-            # not only TransportError: a body its Content-Encoding does not decode
-            # (DecodingError) and a redirect loop a client following redirects gives up
-            # on (TooManyRedirects) are answers no caller can use either
+        except (httpx.RequestError, http.client.HTTPException) as exc:
+            # as in HTTPXTransport.send
             raise connection_error(exc, method, url) from exc
-        return _httpx_response(response)
 
     async def aclose(self) -> None:
         if not self._owns_client:

@@ -8,6 +8,8 @@ call ends, in bounded memory, with an answer or the package's own error.
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import socket
 import threading
 import tracemalloc
@@ -18,7 +20,11 @@ from typing import Any
 import pytest
 from conftest import make_client
 from customerio_client import APIConnectionError
-from customerio_client._transport import HTTPClientTransport
+from customerio_client._transport import (
+    AsyncHTTPXTransport,
+    HTTPClientTransport,
+    HTTPXTransport,
+)
 
 Handler = Callable[[Any], None]
 
@@ -78,6 +84,41 @@ def _read_request(conn: Any) -> bytes | None:
     return head
 
 
+HAS_HTTPX = importlib.util.find_spec("httpx") is not None
+# the sync client over the stdlib transport (its default) and over httpx, and the async
+# client over httpx (its default)
+TRANSPORTS = [
+    "stdlib",
+    pytest.param("httpx", marks=pytest.mark.skipif(not HAS_HTTPX, reason="httpx")),
+    pytest.param("async", marks=pytest.mark.skipif(not HAS_HTTPX, reason="httpx")),
+]
+
+
+def list_campaigns(kind: str, url: str, **options: Any) -> Any:
+    """One list_campaigns call (its data) of a client made for it with a transport of
+    `kind` made with `options`; without retries. Both are closed after."""
+    if kind == "async":
+        return asyncio.run(_list_campaigns_async(url, **options))
+    cls = HTTPClientTransport if kind == "stdlib" else HTTPXTransport
+    transport = cls(**options)
+    client = make_client("AppClient", base_url=url, max_retries=0, transport=transport)
+    try:
+        return client.list_campaigns().data
+    finally:
+        transport.close()
+
+
+async def _list_campaigns_async(url: str, **options: Any) -> Any:
+    transport = AsyncHTTPXTransport(**options)
+    client = make_client(
+        "AsyncAppClient", base_url=url, max_retries=0, transport=transport
+    )
+    try:
+        return (await client.list_campaigns()).data
+    finally:
+        await transport.aclose()
+
+
 @pytest.fixture
 def hostile() -> Iterator[Callable[[Handler], HostileServer]]:
     servers: list[HostileServer] = []
@@ -125,14 +166,16 @@ BOMBS = {
 BOMBS["gzip, gzip"] = zlib.compress(BOMBS["gzip"], wbits=31)
 
 
+@pytest.mark.parametrize("kind", TRANSPORTS)
 @pytest.mark.parametrize("name", sorted(BOMBS))
 def test_a_compression_bomb_inflates_no_further_than_the_cap(
-    hostile: Any, name: str
+    hostile: Any, name: str, kind: str
 ) -> None:
-    """A body of some kilobytes that inflates to gigabytes was inflated in one call:
-    the sync client raised MemoryError (or the process was killed). Inflating stops
-    at the transport's max_response_bytes, and the call raises the package's error
-    naming it; what was allocated stays in the order of the cap."""
+    """A body of some kilobytes that inflates to gigabytes was inflated in one call
+    (by zlib in the stdlib transport, by httpx in the others): a bare MemoryError, or
+    the process killed. Inflating stops at the transport's max_response_bytes, and the
+    call raises the package's error naming it; what was allocated stays in the order
+    of the cap."""
     body = BOMBS[name]
     coding = name.replace(" (raw)", "")
     head = _head(
@@ -142,18 +185,13 @@ def test_a_compression_bomb_inflates_no_further_than_the_cap(
         f"Content-Length: {len(body)}",
     )
     server = hostile(_sends(head + body))
-    transport = HTTPClientTransport(max_response_bytes=MiB)
-    client = make_client(
-        "AppClient", base_url=server.url, max_retries=0, transport=transport
-    )
     tracemalloc.start()
     try:
         with pytest.raises(APIConnectionError) as caught:
-            client.list_campaigns()
+            list_campaigns(kind, server.url, max_response_bytes=MiB)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-        transport.close()
     assert f"over max_response_bytes ({MiB} bytes)" in str(caught.value)
     assert peak < 8 * MiB
 
@@ -167,21 +205,18 @@ def _endless_chunks(conn: Any) -> None:
         conn.sendall(chunk)
 
 
-def test_a_body_without_end_is_cut_at_the_cap(hostile: Any) -> None:
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_a_body_without_end_is_cut_at_the_cap(hostile: Any, kind: str) -> None:
     """A chunked body that never ends (or one sent until the server closes) was read
     until memory ran out: MemoryError. Reading stops past max_response_bytes."""
     server = hostile(_endless_chunks)
-    transport = HTTPClientTransport(max_response_bytes=4 * MiB)
-    client = make_client(
-        "AppClient", base_url=server.url, max_retries=0, transport=transport
-    )
     with pytest.raises(APIConnectionError) as caught:
-        client.list_campaigns()
-    transport.close()
+        list_campaigns(kind, server.url, max_response_bytes=4 * MiB)
     assert "over max_response_bytes" in str(caught.value)
 
 
-def test_an_answer_within_the_cap_is_read_whole(hostile: Any) -> None:
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_an_answer_within_the_cap_is_read_whole(hostile: Any, kind: str) -> None:
     """The cap is on what a body holds, not on what a good answer of that size does:
     one just under it, compressed or not, arrives whole."""
     data = b"[" + b",".join([b'{"id": 1}'] * 100_000) + b"]"
@@ -192,10 +227,34 @@ def test_an_answer_within_the_cap_is_read_whole(hostile: Any) -> None:
         + packed,
     ]
     server = hostile(lambda conn: conn.sendall(answers.pop(0)))
-    transport = HTTPClientTransport(max_response_bytes=len(data))
-    client = make_client(
-        "AppClient", base_url=server.url, max_retries=0, transport=transport
-    )
-    got = [client.list_campaigns().data for _ in range(2)]
-    transport.close()
+    got = [
+        list_campaigns(kind, server.url, max_response_bytes=len(data)) for _ in range(2)
+    ]
     assert got == [[{"id": 1}] * 100_000] * 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "asked"),
+    [("stdlib", "identity"), ("httpx", "gzip, deflate"), ("async", "gzip, deflate")],
+)
+def test_a_client_asks_only_for_the_codings_it_decodes_within_the_cap(
+    hostile: Any, kind: str, asked: str
+) -> None:
+    """The httpx transports decode what they read themselves, within the cap, as the
+    stdlib one does; so they ask for gzip and deflate only, where httpx asks for brotli
+    and zstd too when their packages are installed. A body in a coding the client does
+    not decode is handed on as it came (bounded by the cap as it arrives)."""
+    if kind != "stdlib":
+        pytest.importorskip("httpx")
+    answer = (
+        _head("200 OK", "Content-Encoding: br", "Content-Length: 4") + b"\x8b\x00\x80["
+    )
+    server = hostile(_sends(answer))
+    assert list_campaigns(kind, server.url) == "\ufffd\x00\ufffd["
+    (request,) = server.requests
+    codings = [
+        line.partition(b":")[2].strip().decode()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"accept-encoding:")
+    ]
+    assert codings == [asked]
