@@ -9,12 +9,15 @@ No transport of this module follows a redirect: a 3xx is handed back as it came 
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import importlib
+import io
 import selectors
 import socket
 import ssl
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -211,8 +214,14 @@ class HTTPClientTransport:
         body: bytes | None,
         timeout: Timeout,
     ) -> RawResponse:
+        clock = _Clock(timeout.read, time.monotonic() + timeout.attempt)
         try:
-            conn.sock.settimeout(timeout.read)
+            conn.sock.settimeout(clock.wait())
+            # http.client makes the answer with `response_class(sock, method=...)`; this
+            # one reads it against the attempt's clock
+            conn.response_class = functools.partial(  # type: ignore[assignment]
+                _TimedResponse, clock=clock
+            )
             conn.request(method, target, body=body, headers=headers)
             response = conn.getresponse()
         except _STALE_ERRORS as exc:
@@ -280,6 +289,63 @@ class HTTPClientTransport:
                     idle.append(conn)
                     return
         conn.close()
+
+
+class _Clock:
+    """An attempt's time: how long each wait for the socket may be (`read`), and when
+    the attempt must be over (`deadline`, on time.monotonic's clock)."""
+
+    def __init__(self, read: float, deadline: float) -> None:
+        self.read = read
+        self.deadline = deadline
+
+    def wait(self) -> float:
+        """Seconds the next wait may take; socket.timeout once the attempt is over."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("the answer did not arrive within the timeout")
+        return min(self.read, left)
+
+
+class _TimedReader(io.RawIOBase):
+    """A socket's bytes, each wait for them cut to what is left of the attempt's time.
+    The socket's own timeout bounds each wait alone: a server sending a byte a second
+    (in the body, or in a head that never ends) never tripped it, and held the call for
+    as long as it liked."""
+
+    def __init__(self, file: Any, sock: socket.socket, clock: _Clock) -> None:
+        super().__init__()
+        # the socket's file http.client reads through, unbuffered: it keeps the socket
+        # open after the connection lets go of it (an answer that closes the connection
+        # is read to its end after http.client has closed the connection's side)
+        self._file = file
+        self._sock = sock
+        self._clock = clock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        wait = self._clock.wait()
+        if wait < self._clock.read:  # else the socket waits `read` (see _exchange)
+            self._sock.settimeout(wait)
+        result: int | None = self._file.readinto(buffer)
+        return result
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+class _TimedResponse(http.client.HTTPResponse):
+    """An answer read through a `_TimedReader`."""
+
+    def __init__(
+        self, sock: socket.socket, *args: Any, clock: _Clock, **kw: Any
+    ) -> None:
+        super().__init__(sock, *args, **kw)
+        # nothing is read yet: the same file, its buffer reading through the clock
+        self.fp = io.BufferedReader(_TimedReader(self.fp.detach(), sock, clock))
 
 
 class UndecodableBodyError(http.client.HTTPException):
@@ -416,6 +482,13 @@ def _httpx_timeout(httpx: ModuleType, timeout: Timeout) -> Any:
     return httpx.Timeout(timeout.read, connect=timeout.connect)
 
 
+def _httpx_seconds(timeout: Timeout) -> float:
+    """The most an attempt through httpx may take. httpx bounds each wait alone (an
+    answer trickling in a byte a second held a call forever) and knows no total; its
+    attempt includes connecting, which the stdlib transport's clock starts after."""
+    return timeout.connect + timeout.attempt
+
+
 # How the httpx transports make a client of their own. Redirects are not followed (httpx's
 # default, said here so that no version's default can change it): a redirect to another
 # host would get the request's Authorization header. A client the caller passes in is
@@ -476,6 +549,7 @@ class HTTPXTransport:
     ) -> RawResponse:
         httpx = self._httpx
         limit = self._max_body
+        deadline = time.monotonic() + _httpx_seconds(timeout)
         try:
             with self._client.stream(
                 method,
@@ -487,8 +561,12 @@ class HTTPXTransport:
                 answer = _Body(limit)
                 for piece in response.iter_raw():
                     answer.add(piece)
+                    # no wait here is longer than `read`; a thread cannot cut one
+                    # short (an answer's head that trickles in is not bounded here)
+                    if time.monotonic() > deadline:
+                        raise socket.timeout("the answer did not arrive in time")
                 return _httpx_response(response, answer.whole(), limit)
-        except httpx.TimeoutException as exc:
+        except (httpx.TimeoutException, socket.timeout) as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
         except (httpx.RequestError, http.client.HTTPException) as exc:
             # not only TransportError: a redirect loop a client following redirects
@@ -539,25 +617,37 @@ class AsyncHTTPXTransport:
         timeout: Timeout,
     ) -> RawResponse:
         httpx = self._httpx
-        client = self._client_for_this_loop()
-        limit = self._max_body
+        exchange = self._exchange(method, url, headers, body, timeout)
         try:
-            async with client.stream(
-                method,
-                url,
-                headers=_httpx_headers(headers),
-                content=body,
-                timeout=_httpx_timeout(httpx, timeout),
-            ) as response:
-                answer = _Body(limit)
-                async for piece in response.aiter_raw():
-                    answer.add(piece)
-                return _httpx_response(response, answer.whole(), limit)
-        except httpx.TimeoutException as exc:
+            # the whole attempt, head and body, bounded: httpx bounds each wait alone
+            return await asyncio.wait_for(exchange, _httpx_seconds(timeout))
+        except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
         except (httpx.RequestError, http.client.HTTPException) as exc:
             # as in HTTPXTransport.send
             raise connection_error(exc, method, url) from exc
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: Timeout,
+    ) -> RawResponse:
+        client = self._client_for_this_loop()
+        limit = self._max_body
+        async with client.stream(
+            method,
+            url,
+            headers=_httpx_headers(headers),
+            content=body,
+            timeout=_httpx_timeout(self._httpx, timeout),
+        ) as response:
+            answer = _Body(limit)
+            async for piece in response.aiter_raw():
+                answer.add(piece)
+            return _httpx_response(response, answer.whole(), limit)
 
     async def aclose(self) -> None:
         if not self._owns_client:

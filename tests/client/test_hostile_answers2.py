@@ -12,6 +12,7 @@ import asyncio
 import importlib.util
 import socket
 import threading
+import time
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 from conftest import make_client
-from customerio_client import APIConnectionError
+from customerio_client import APIConnectionError, APITimeoutError, Timeout
 from customerio_client._transport import (
     AsyncHTTPXTransport,
     HTTPClientTransport,
@@ -94,27 +95,31 @@ TRANSPORTS = [
 ]
 
 
-def list_campaigns(kind: str, url: str, **options: Any) -> Any:
+def list_campaigns(
+    kind: str, url: str, timeout_of_call: float | None = None, **options: Any
+) -> Any:
     """One list_campaigns call (its data) of a client made for it with a transport of
     `kind` made with `options`; without retries. Both are closed after."""
     if kind == "async":
-        return asyncio.run(_list_campaigns_async(url, **options))
+        return asyncio.run(_list_campaigns_async(url, timeout_of_call, **options))
     cls = HTTPClientTransport if kind == "stdlib" else HTTPXTransport
     transport = cls(**options)
     client = make_client("AppClient", base_url=url, max_retries=0, transport=transport)
     try:
-        return client.list_campaigns().data
+        return client.list_campaigns(timeout=timeout_of_call).data
     finally:
         transport.close()
 
 
-async def _list_campaigns_async(url: str, **options: Any) -> Any:
+async def _list_campaigns_async(
+    url: str, timeout_of_call: float | None, **options: Any
+) -> Any:
     transport = AsyncHTTPXTransport(**options)
     client = make_client(
         "AsyncAppClient", base_url=url, max_retries=0, transport=transport
     )
     try:
-        return (await client.list_campaigns()).data
+        return (await client.list_campaigns(timeout=timeout_of_call)).data
     finally:
         await transport.aclose()
 
@@ -258,3 +263,89 @@ def test_a_client_asks_only_for_the_codings_it_decodes_within_the_cap(
         if line.lower().startswith(b"accept-encoding:")
     ]
     assert codings == [asked]
+
+
+def _trickle(head: bytes, byte: bytes, stopped: threading.Event) -> Handler:
+    """Sends `head`, then `byte` every tenth of a second until the client goes away
+    or the server stops."""
+
+    def handler(conn: Any) -> None:
+        conn.sendall(head)
+        while not stopped.wait(0.1):
+            conn.sendall(byte)
+
+    return handler
+
+
+def _ends(call: Callable[[], Any]) -> BaseException | None:
+    """What `call` raised (None if it returned), on a thread of its own; fails the test
+    should the call not end within 20 seconds (its timeout being a second or two), where
+    it would otherwise hang the run."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001  # the test looks at it
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive(), "the call did not end"
+    return outcome[0]
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_a_body_that_trickles_in_ends_at_the_timeout(hostile: Any, kind: str) -> None:
+    """Headers, then a byte of the body every tenth of a second, forever: each read
+    gets its byte well within the read timeout, which never fired, and the call hung
+    on every transport. One attempt now takes at most its timeout once connected (the
+    Timeout's `total`, by default its `read`)."""
+    stopped = threading.Event()
+    head = _head("200 OK", "Content-Type: application/json", "Content-Length: 9999")
+    server = hostile(_trickle(head + b"[", b"1,", stopped))
+    error = _ends(lambda: list_campaigns(kind, server.url, timeout_of_call=1.0))
+    stopped.set()
+    assert isinstance(error, APITimeoutError)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "stdlib",
+        pytest.param("async", marks=pytest.mark.skipif(not HAS_HTTPX, reason="httpx")),
+    ],
+)
+def test_a_head_that_never_ends_ends_at_the_timeout(hostile: Any, kind: str) -> None:
+    """A status line, then a header's bytes one every tenth of a second: the head
+    never ends, and the call hung. (HTTPXTransport cannot bound this one: httpx waits
+    for the head on the caller's thread, each wait bounded alone.)"""
+    stopped = threading.Event()
+    server = hostile(_trickle(b"HTTP/1.1 200 OK\r\nX-Slow: ", b"x", stopped))
+    error = _ends(lambda: list_campaigns(kind, server.url, timeout_of_call=1.0))
+    stopped.set()
+    assert isinstance(error, APITimeoutError)
+
+
+def test_total_allows_an_answer_slow_to_arrive_on_purpose(hostile: Any) -> None:
+    """An answer that takes a second and a half to trickle in: over a timeout of one
+    second, within a Timeout whose `total` allows more (each wait still within `read`).
+    """
+    body = b"[" + b" " * 13 + b"]"
+
+    def handler(conn: Any) -> None:
+        conn.sendall(_head("200 OK", f"Content-Length: {len(body)}"))
+        for byte in body:
+            time.sleep(0.1)
+            conn.sendall(bytes([byte]))
+
+    server = hostile(handler)
+    client = make_client("AppClient", base_url=server.url, max_retries=0)
+    with pytest.raises(APITimeoutError):
+        client.list_campaigns(timeout=Timeout(connect=1.0, read=1.0))
+    answer = client.list_campaigns(timeout=Timeout(connect=1.0, read=1.0, total=10.0))
+    client.close()
+    assert answer.data == []
