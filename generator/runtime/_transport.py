@@ -321,6 +321,7 @@ class _TimedReader(io.RawIOBase):
         self._file = file
         self._sock = sock
         self._clock = clock
+        self.ended = False  # the server closed its side: no byte comes after these
 
     def readable(self) -> bool:
         return True
@@ -330,6 +331,7 @@ class _TimedReader(io.RawIOBase):
         if wait < self._clock.read:  # else the socket waits `read` (see _exchange)
             self._sock.settimeout(wait)
         result: int | None = self._file.readinto(buffer)
+        self.ended = self.ended or result == 0
         return result
 
     def close(self) -> None:
@@ -345,7 +347,24 @@ class _TimedResponse(http.client.HTTPResponse):
     ) -> None:
         super().__init__(sock, *args, **kw)
         # nothing is read yet: the same file, its buffer reading through the clock
-        self.fp = io.BufferedReader(_TimedReader(self.fp.detach(), sock, clock))
+        self._reader = _TimedReader(self.fp.detach(), sock, clock)
+        self.fp = io.BufferedReader(self._reader)
+
+    def begin(self) -> None:
+        """Read the head. http.client takes the end of the stream for the blank line
+        that ends a head, so a connection closed in the middle of one (`200 OK` and
+        half a header) was a complete answer with no body: a call returned None, a
+        batch counted as delivered. Each line is read to its line end, so the stream
+        ends inside the head only when it is cut short."""
+        super().begin()
+        if self._reader.ended:
+            raise IncompleteHeadError(
+                "the connection closed before the answer's head ended"
+            )
+
+
+class IncompleteHeadError(http.client.HTTPException):
+    """The connection closed in the middle of the answer's status line and headers."""
 
 
 class UndecodableBodyError(http.client.HTTPException):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import socket
 import threading
 import time
@@ -20,7 +21,12 @@ from typing import Any
 
 import pytest
 from conftest import make_client
-from customerio_client import APIConnectionError, APITimeoutError, Timeout
+from customerio_client import (
+    APIConnectionError,
+    APITimeoutError,
+    BackgroundPipelinesClient,
+    Timeout,
+)
 from customerio_client._transport import (
     AsyncHTTPXTransport,
     HTTPClientTransport,
@@ -31,8 +37,8 @@ Handler = Callable[[Any], None]
 
 
 class HostileServer:
-    """Runs `handler(conn)` for every request on 127.0.0.1, after reading the request's
-    head (and its Content-Length's body). A handler that writes forever ends when the
+    """Runs `handler(conn)` for every request on 127.0.0.1, after reading the request
+    (its head, and its Content-Length's body: kept in `requests`). A handler that writes forever ends when the
     client goes away (its write fails) or the server stops."""
 
     def __init__(self, handler: Handler) -> None:
@@ -82,7 +88,7 @@ def _read_request(conn: Any) -> bytes | None:
                 if not chunk:
                     return None
                 body += chunk
-    return head
+    return head + b"\r\n\r\n" + body
 
 
 HAS_HTTPX = importlib.util.find_spec("httpx") is not None
@@ -349,3 +355,56 @@ def test_total_allows_an_answer_slow_to_arrive_on_purpose(hostile: Any) -> None:
     answer = client.list_campaigns(timeout=Timeout(connect=1.0, read=1.0, total=10.0))
     client.close()
     assert answer.data == []
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+@pytest.mark.parametrize(
+    "cut",
+    [b"HTTP/1.1 200 OK\r\n", b"HTTP/1.1 200 OK\r\nContent-Type: applicati"],
+    ids=["status line", "half a header"],
+)
+def test_a_head_cut_short_is_a_connection_error(
+    hostile: Any, kind: str, cut: bytes
+) -> None:
+    """A server that closes the connection in the middle of the head: http.client took
+    the end of the stream for the head's blank line, and the sync client returned a 200
+    with no body (None), as the complete answer it never got. Now a connection error,
+    as through httpx."""
+    server = hostile(_sends(cut))
+    with pytest.raises(APIConnectionError):
+        list_campaigns(kind, server.url)
+
+
+def test_a_complete_head_with_the_body_to_the_close_is_an_answer(hostile: Any) -> None:
+    """The head ends with its blank line and the body runs to the end of the stream (no
+    Content-Length): a complete answer, read as one."""
+    server = hostile(_sends(b"HTTP/1.1 200 OK\r\n\r\n"))
+    assert list_campaigns("stdlib", server.url) is None
+    server = hostile(_sends(b"HTTP/1.1 200 OK\r\nX-A: b\r\n\r\n[1]"))
+    assert list_campaigns("stdlib", server.url) == [1]
+
+
+def _batch_ids(request: bytes) -> list[str]:
+    body = json.loads(request.partition(b"\r\n\r\n")[2])
+    return [message["messageId"] for message in body["batch"]]
+
+
+def test_a_batch_answered_with_a_head_cut_short_is_sent_again(hostile: Any) -> None:
+    """The background client counted a batch whose answer was cut off after its status
+    line as delivered, never to be sent again: the server may have taken none of it.
+    It is retried, with the same message ids (at least once: the API drops a copy)."""
+    answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Ty",
+        _head("200 OK", "Content-Length: 2") + b"{}",
+    ]
+    server = hostile(lambda conn: conn.sendall(answers.pop(0)))
+    lost: list[Any] = []
+    client = BackgroundPipelinesClient(
+        "cdp-key-123456", base_url=server.url, on_error=lambda m, e: lost.append(e)
+    )
+    ids = [client.track(user_id="u", event=f"e{i}") for i in range(3)]
+    assert client.flush(timeout=10)
+    client.close(timeout=2)
+    first, again = server.requests
+    assert _batch_ids(first) == _batch_ids(again) == ids
+    assert (client.stats.sent, client.stats.retried, lost) == (3, 3, [])
