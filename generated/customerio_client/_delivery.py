@@ -898,7 +898,10 @@ class Delivery:
             if asked:
                 # Retry-After speaks for the whole client, not for this request alone.
                 self._paused_until = max(self._paused_until, now + delay)
-            elif self._failures_in_row >= _FAILURES_BEFORE_PAUSE:
+            # A streak pauses the workers even when the server said when to retry: a
+            # Retry-After of 0 (or of a date gone by) on every answer had them send as
+            # fast as it answered, and with a spool without end.
+            if self._failures_in_row >= _FAILURES_BEFORE_PAUSE:
                 streak = self._failures_in_row - _FAILURES_BEFORE_PAUSE
                 pause = min(backoff_delay(streak, self._rng), self._max_backoff)
                 self._paused_until = max(self._paused_until, now + pause)

@@ -408,3 +408,30 @@ def test_a_batch_answered_with_a_head_cut_short_is_sent_again(hostile: Any) -> N
     first, again = server.requests
     assert _batch_ids(first) == _batch_ids(again) == ids
     assert (client.stats.sent, client.stats.retried, lost) == (3, 3, [])
+
+
+@pytest.mark.parametrize(
+    "retry_after", ["0", "Mon, 01 Jan 1900 00:00:00 GMT"], ids=["0", "a past date"]
+)
+def test_a_429_asking_for_no_wait_forever_does_not_make_a_busy_loop(
+    hostile: Any, tmp_path: Any, retry_after: str
+) -> None:
+    """A server answering every batch with 429 and a Retry-After of 0 (or a date gone
+    by): the background client with a spool, which never gives up on a transient
+    failure, sent again at once every time, as fast as the server answered (about a
+    thousand requests a second here, without end). Failures in a row pause the workers
+    with backoff whatever the server asked, so a second and a half holds a few."""
+    answer = _head("429 Too Many Requests", f"Retry-After: {retry_after}")
+    server = hostile(_sends(answer))
+    lost: list[Any] = []
+    client = BackgroundPipelinesClient(
+        "cdp-key-123456",
+        base_url=server.url,
+        spool_path=tmp_path / "spool.sqlite",
+        on_error=lambda m, e: lost.append(e),
+    )
+    client.track(user_id="u", event="e")
+    time.sleep(1.5)
+    assert not client.close(timeout=1)  # kept in the spool for the next run
+    assert 2 <= len(server.requests) < 40
+    assert lost == [] and client.stats.pending == 1
