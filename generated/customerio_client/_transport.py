@@ -362,10 +362,20 @@ class _TimedResponse(http.client.HTTPResponse):
             raise IncompleteHeadError(
                 "the connection closed before the answer's head ended"
             )
+        # http.client reads as many bytes as the first of several Content-Lengths
+        # says: which of them frames the body, and where the next answer starts, is
+        # anyone's guess (RFC 9112 6.3 makes it an error; httpx refuses it too)
+        given = ",".join(self.msg.get_all("content-length") or ())
+        if len({length.strip() for length in given.split(",")}) > 1:
+            raise AmbiguousLengthError("the answer gives different Content-Lengths")
 
 
 class IncompleteHeadError(http.client.HTTPException):
     """The connection closed in the middle of the answer's status line and headers."""
+
+
+class AmbiguousLengthError(http.client.HTTPException):
+    """An answer with Content-Lengths of different values."""
 
 
 class UndecodableBodyError(http.client.HTTPException):

@@ -435,3 +435,25 @@ def test_a_429_asking_for_no_wait_forever_does_not_make_a_busy_loop(
     assert not client.close(timeout=1)  # kept in the spool for the next run
     assert 2 <= len(server.requests) < 40
     assert lost == [] and client.stats.pending == 1
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+@pytest.mark.parametrize(
+    "lengths",
+    [("Content-Length: 2", "Content-Length: 10"), ("Content-Length: 2, 10",)],
+    ids=["two headers", "one list"],
+)
+def test_different_content_lengths_are_a_connection_error(
+    hostile: Any, kind: str, lengths: tuple[str, ...]
+) -> None:
+    """Content-Lengths of 2 and 10: the sync client read 2 bytes and returned them as
+    the answer (the first value won), leaving where the body ends, and the next answer
+    starts, to a guess. Refused, as httpx refuses it."""
+    server = hostile(_sends(_head("200 OK", *lengths) + b"[]12345678"))
+    with pytest.raises(APIConnectionError):
+        list_campaigns(kind, server.url)
+
+
+def test_the_same_content_length_twice_is_one(hostile: Any) -> None:
+    server = hostile(_sends(_head("200 OK", *["Content-Length: 2"] * 2) + b"[]"))
+    assert list_campaigns("stdlib", server.url) == []
