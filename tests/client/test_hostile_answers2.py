@@ -25,6 +25,7 @@ from customerio_client import (
     APIConnectionError,
     APITimeoutError,
     BackgroundPipelinesClient,
+    NotFoundError,
     Timeout,
 )
 from customerio_client._transport import (
@@ -457,3 +458,41 @@ def test_different_content_lengths_are_a_connection_error(
 def test_the_same_content_length_twice_is_one(hostile: Any) -> None:
     server = hostile(_sends(_head("200 OK", *["Content-Length: 2"] * 2) + b"[]"))
     assert list_campaigns("stdlib", server.url) == []
+
+
+TEXTS = {
+    "a UTF-8 byte order mark": ("application/json", b"\xef\xbb\xbf"),
+    "UTF-16 with its mark": ("application/json; charset=utf-16", "utf-16"),
+    "UTF-16 LE, named": ("application/json; charset=UTF-16LE", "utf-16-le"),
+    "UTF-32 with its mark": ("application/json", "utf-32"),
+}
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+@pytest.mark.parametrize("name", sorted(TEXTS))
+def test_json_with_a_byte_order_mark_or_in_utf_16_is_read(
+    hostile: Any, kind: str, name: str
+) -> None:
+    """JSON was read as UTF-8 whatever came: one starting with a byte order mark (which
+    RFC 8259 lets a parser ignore), or in the UTF-16 its Content-Type names, was no
+    JSON, and the call returned its text (or failed to match its schema), where httpx's
+    own `Response.json()` reads it. The mark, or the charset, now says how to read it;
+    an error answer's message quotes its detail as well."""
+    content_type, encoding = TEXTS[name]
+    ok = '[{"name": "é"}]'
+    error = '{"meta": {"error": "no such campaign"}}'
+
+    def encoded(text: str) -> bytes:
+        if isinstance(encoding, bytes):
+            return encoding + text.encode()
+        return text.encode(encoding)
+
+    answers = [
+        _head("200 OK", f"Content-Type: {content_type}") + encoded(ok),
+        _head("404 Not Found", f"Content-Type: {content_type}") + encoded(error),
+    ]
+    server = hostile(lambda conn: conn.sendall(answers.pop(0)))
+    assert list_campaigns(kind, server.url) == [{"name": "é"}]
+    with pytest.raises(NotFoundError) as caught:
+        list_campaigns(kind, server.url)
+    assert str(caught.value).endswith(": no such campaign")
