@@ -288,15 +288,43 @@ def redact_connection_error(
 ) -> APIConnectionError:
     """`exc` with the credentials taken out of its message. A transport's message quotes
     what the HTTP library said about a malformed answer, such as the status line it
-    could not read, and a server may echo the request's Authorization header as one."""
+    could not read, and a server may echo the request's Authorization header as one.
+
+    The message quotes the start of it only: a secret the cut fell in left its first
+    characters at the message's end, and one past the cut none; the library's own
+    exception, the cause, quoted it whole, and tracebacks show the cause."""
+    secrets = tuple(secrets)
     message = redact(exc.message, secrets)
-    if message != exc.message:
+    leaked = _quotes_a_secret(exc.__cause__ or exc.__context__, secrets)
+    if leaked:
+        message = _redact_cut_secret(message, secrets)
+    if leaked or message != exc.message:
         exc.message = message
         exc.args = (message,)
-        # the library's own exception, the cause, quotes the same text
-        exc.__cause__ = None
+        exc.__cause__ = exc.__context__ = None
         exc.__suppress_context__ = True
     return exc
+
+
+def _quotes_a_secret(exc: BaseException | None, secrets: tuple[str, ...]) -> bool:
+    """Whether `exc`, or an exception it was raised from or during, shows a secret."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        shown = f"{exc} {exc!r}"
+        if any(secret and secret in shown for secret in secrets):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _redact_cut_secret(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` without the start of a secret it ends with (the longest found)."""
+    for secret in secrets:
+        for size in range(len(secret) - 1, 0, -1):
+            if text.endswith(secret[:size]):
+                return text[:-size] + _REDACTED
+    return text
 
 
 def _status_phrase(status: int) -> str:

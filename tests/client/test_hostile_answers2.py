@@ -14,13 +14,14 @@ import json
 import socket
 import threading
 import time
+import traceback
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import make_client
+from conftest import APP_KEY, make_client
 from customerio_client import (
     APIConnectionError,
     APITimeoutError,
@@ -496,3 +497,38 @@ def test_json_with_a_byte_order_mark_or_in_utf_16_is_read(
     with pytest.raises(NotFoundError) as caught:
         list_campaigns(kind, server.url)
     assert str(caught.value).endswith(": no such campaign")
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_a_credential_echoed_across_the_messages_cut_is_redacted(
+    hostile: Any, kind: str
+) -> None:
+    """A server echoing the request's Authorization header as its status line, after
+    some padding: the connection error's message quotes the start of what the HTTP
+    library said (200 characters), so a key the cut fell in kept its first characters
+    there, and one past the cut was not redacted at all from the library's exception,
+    the message's cause, which a traceback shows whole. Each padding here moves the
+    key by 5 characters across the cut, for each transport's wording."""
+    served: list[HostileServer] = []
+
+    def echo(conn: Any) -> None:
+        server = served[0]
+        request = server.requests[-1]
+        auth = next(
+            line
+            for line in request.split(b"\r\n")
+            if line.lower().startswith(b"authorization:")
+        )
+        padding = b"X" * (100 + 5 * len(server.requests))
+        conn.sendall(padding + auth + b"\r\n\r\n")
+
+    served.append(hostile(echo))
+    for _ in range(24):
+        with pytest.raises(APIConnectionError) as caught:
+            list_campaigns(kind, served[0].url)
+        error = caught.value
+        shown = "".join(
+            traceback.format_exception(type(error), error, error.__traceback__)
+        )
+        assert APP_KEY not in shown and APP_KEY not in repr(error)
+        assert APP_KEY[:4] not in str(error)  # "app-": no start of it either
