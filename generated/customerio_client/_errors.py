@@ -220,17 +220,19 @@ def request_id_from(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def error_detail(body: Any) -> str:
+def error_detail(body: Any, secrets: Iterable[str] = ()) -> str:
     """The API's own explanation, in the shapes error bodies commonly take (`meta.error`,
     `meta.errors`, `errors[].detail`, `error`, `error.message`, `message`, `detail`), else a
-    prefix of the body. Several errors are joined with "; "."""
+    prefix of the body. Several errors are joined with "; ". The `secrets` are redacted
+    before the text is cut to its prefix: a secret the cut fell in kept its first
+    characters, which no longer matched it."""
     if isinstance(body, Mapping):
         try:
             found = _detail_from_mapping(body)
         except RecursionError:  # str() of a deeply nested `errors[0]`
             found = ""
         if found:
-            return _shorten(found)
+            return _shorten(redact(found, secrets))
     if body is None or body == "":
         return ""
     try:
@@ -242,7 +244,7 @@ def error_detail(body: Any) -> str:
     except RecursionError:
         # a body nested as deep as the parser could go: no text of it is worth quoting
         return ""
-    return _shorten(text)
+    return _shorten(redact(text, secrets))
 
 
 def _detail_from_mapping(body: Mapping[str, Any], depth: int = 0) -> str:
@@ -349,11 +351,12 @@ def error_for_response(
 
     ``path`` must be the URL path only (no host, no query string).
     """
+    secrets = tuple(secrets)
     request_id = request_id_from(headers)
     message = f"{status} {_status_phrase(status)} from {method} {path}"
     if request_id:
         message += f" (request id {request_id})"
-    detail = error_detail(body)
+    detail = error_detail(body, secrets)
     if detail:
         message += f": {detail}"
     return error_class_for(status)(

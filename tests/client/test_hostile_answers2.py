@@ -24,6 +24,7 @@ import pytest
 from conftest import APP_KEY, make_client
 from customerio_client import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     BackgroundPipelinesClient,
     NotFoundError,
@@ -532,3 +533,37 @@ def test_a_credential_echoed_across_the_messages_cut_is_redacted(
         )
         assert APP_KEY not in shown and APP_KEY not in repr(error)
         assert APP_KEY[:4] not in str(error)  # "app-": no start of it either
+
+
+def test_a_credential_echoed_where_the_error_detail_is_cut_is_redacted(
+    hostile: Any,
+) -> None:
+    """An error answer whose message echoes the request's Authorization header after
+    some padding: the APIError's message quotes the first 200 characters of the API's
+    explanation, and the key was redacted after that cut, so a key the cut fell in kept
+    its first characters (18 of its 21 here). Each padding moves the key by 5."""
+    served: list[HostileServer] = []
+
+    def echo(conn: Any) -> None:
+        server = served[0]
+        auth = next(
+            line.decode()
+            for line in server.requests[-1].split(b"\r\n")
+            if line.lower().startswith(b"authorization:")
+        )
+        padding = "x" * (120 + 5 * len(server.requests))
+        body = json.dumps({"message": f"{padding} you sent {auth}"}).encode()
+        head = _head(
+            "400 Bad Request",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+        )
+        conn.sendall(head + body)
+
+    served.append(hostile(echo))
+    client = make_client("AppClient", base_url=served[0].url, max_retries=0)
+    for _ in range(16):
+        with pytest.raises(APIError) as caught:
+            client.list_campaigns()
+        assert APP_KEY[:4] not in str(caught.value)  # "app-": no start of the key
+    client.close()
