@@ -21,13 +21,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import APP_KEY, make_client
+from conftest import APP_KEY, SECRETS, SITE_ID, TRACK_KEY, make_client
 from customerio_client import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     BackgroundPipelinesClient,
+    BackgroundTrackClient,
     NotFoundError,
+    RejectedMessageError,
     Timeout,
 )
 from customerio_client._transport import (
@@ -567,3 +569,39 @@ def test_a_credential_echoed_where_the_error_detail_is_cut_is_redacted(
             client.list_campaigns()
         assert APP_KEY[:4] not in str(caught.value)  # "app-": no start of the key
     client.close()
+
+
+def test_a_refusal_echoing_the_credentials_is_redacted(hostile: Any) -> None:
+    """A partial failure (Track's 207) whose entry for a message echoes the request's
+    Authorization header: the RejectedMessageError handed to on_error quoted the entry,
+    credentials and all, in its message. They are redacted there (`details` keeps the
+    entry as the API sent it, as an APIError's `body` does)."""
+
+    def refuse_echoing(conn: Any) -> None:
+        request = server.requests[-1]
+        auth = next(
+            line.decode()
+            for line in request.split(b"\r\n")
+            if line.lower().startswith(b"authorization:")
+        )
+        entry = {"batch_index": 0, "reason": "invalid", "field": auth}
+        body = json.dumps({"errors": [entry]}).encode()
+        conn.sendall(_head("207 Multi-Status", f"Content-Length: {len(body)}") + body)
+
+    server = hostile(refuse_echoing)
+    refused: list[Exception] = []
+    client = BackgroundTrackClient(
+        SITE_ID,
+        TRACK_KEY,
+        base_url=server.url,
+        on_error=lambda m, e: refused.append(e),
+    )
+    client.enqueue(
+        {"type": "person", "action": "event", "identifiers": {"id": "u"}, "name": "e"}
+    )
+    client.close(timeout=5)
+    (error,) = refused
+    assert isinstance(error, RejectedMessageError)
+    assert "[REDACTED]" in str(error)
+    for secret in SECRETS:
+        assert secret not in str(error) and secret not in repr(error)
