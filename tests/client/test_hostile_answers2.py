@@ -328,12 +328,23 @@ def test_a_body_that_trickles_in_ends_at_the_timeout(hostile: Any, kind: str) ->
         pytest.param("async", marks=pytest.mark.skipif(not HAS_HTTPX, reason="httpx")),
     ],
 )
-def test_a_head_that_never_ends_ends_at_the_timeout(hostile: Any, kind: str) -> None:
-    """A status line, then a header's bytes one every tenth of a second: the head
-    never ends, and the call hung. (HTTPXTransport cannot bound this one: httpx waits
-    for the head on the caller's thread, each wait bounded alone.)"""
+@pytest.mark.parametrize(
+    ("start", "then"),
+    [
+        (b"HTTP/1.1 200 OK\r\nX-Slow: ", b"x"),
+        (b"", b"HTTP/1.1 100 Continue\r\n\r\n"),
+    ],
+    ids=["a header trickling in", "interim answers without end"],
+)
+def test_a_head_that_never_ends_ends_at_the_timeout(
+    hostile: Any, kind: str, start: bytes, then: bytes
+) -> None:
+    """A status line, then a header's bytes one every tenth of a second; or a `100
+    Continue` every tenth of a second, which the client skips to wait for the answer
+    proper: the head never ends, and the call hung. (HTTPXTransport cannot bound
+    these: httpx waits for the head on the caller's thread, each wait bounded alone.)"""
     stopped = threading.Event()
-    server = hostile(_trickle(b"HTTP/1.1 200 OK\r\nX-Slow: ", b"x", stopped))
+    server = hostile(_trickle(start, then, stopped))
     error = _ends(lambda: list_campaigns(kind, server.url, timeout_of_call=1.0))
     stopped.set()
     assert isinstance(error, APITimeoutError)
