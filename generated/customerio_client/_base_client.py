@@ -185,7 +185,7 @@ class APIResponse(Generic[T]):
     request_id: str | None = None
 
     def json(self) -> Any:
-        return decode_body(self.raw)
+        return decode_body(self.raw, "json", self.headers.get("content-type", ""))
 
 
 def decode_body(raw: bytes, kind: str = "json", content_type: str = "") -> Any:
@@ -197,22 +197,45 @@ def decode_body(raw: bytes, kind: str = "json", content_type: str = "") -> Any:
         return raw
     if kind == "text":
         return _decode_text(raw, _charset(content_type))
-    return _decode_json(raw)[0]
+    return _decode_json(raw, content_type)[0]
 
 
-def _decode_json(raw: bytes) -> tuple[Any, str]:
+def _decode_json(raw: bytes, content_type: str = "") -> tuple[Any, str]:
     """`decode_body`'s "json" reading, and why the text is not JSON when it is not ("" when
     it is, or is empty). JSON nested deeper than Python's recursion limit is no JSON this
     client can read: the parser's RecursionError would otherwise escape the call."""
     if not raw.strip():
         return None, ""
-    text = raw.decode("utf-8", errors="replace")
+    text = raw.decode(_json_encoding(raw, content_type), errors="replace")
     try:
         return json.loads(text), ""
     except RecursionError:
         return text, "the body nests JSON too deeply to decode"
     except ValueError:
         return text, "the body is not JSON"
+
+
+# Byte order marks, and the codec that reads a text starting with one; UTF-32 LE's first,
+# as it starts with UTF-16 LE's
+_BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _json_encoding(raw: bytes, content_type: str) -> str:
+    """The encoding of a JSON body: UTF-8 (RFC 8259), unless it starts with a byte order
+    mark (which a parser may ignore, 8.1) or its Content-Type names UTF-16 or UTF-32.
+    Read as UTF-8, such a body was no JSON (a mark, or every other byte a NUL), where
+    httpx's `Response.json()` reads it."""
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            return codec
+    charset = _charset(content_type)
+    return charset if charset.startswith(("utf-16", "utf-32")) else "utf-8"
 
 
 def _decode_text(raw: bytes, charset: str) -> str:
@@ -451,7 +474,7 @@ def _success(
     kind = call.format_sent(raw.status, content_type)
     problem = ""
     if kind == "json":
-        body, problem = _decode_json(raw.body)
+        body, problem = _decode_json(raw.body, content_type)
     else:
         body = decode_body(raw.body, kind, content_type)
     try:
@@ -519,7 +542,7 @@ def _final_error(
     if isinstance(outcome, RawResponse):
         return error_for_response(
             outcome.status,
-            decode_body(outcome.body),
+            decode_body(outcome.body, "json", outcome.headers.get("content-type", "")),
             outcome.headers,
             request.method,
             request.path,

@@ -220,17 +220,19 @@ def request_id_from(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def error_detail(body: Any) -> str:
+def error_detail(body: Any, secrets: Iterable[str] = ()) -> str:
     """The API's own explanation, in the shapes error bodies commonly take (`meta.error`,
     `meta.errors`, `errors[].detail`, `error`, `error.message`, `message`, `detail`), else a
-    prefix of the body. Several errors are joined with "; "."""
+    prefix of the body. Several errors are joined with "; ". The `secrets` are redacted
+    before the text is cut to its prefix: a secret the cut fell in kept its first
+    characters, which no longer matched it."""
     if isinstance(body, Mapping):
         try:
             found = _detail_from_mapping(body)
         except RecursionError:  # str() of a deeply nested `errors[0]`
             found = ""
         if found:
-            return _shorten(found)
+            return _shorten(redact(found, secrets))
     if body is None or body == "":
         return ""
     try:
@@ -242,7 +244,7 @@ def error_detail(body: Any) -> str:
     except RecursionError:
         # a body nested as deep as the parser could go: no text of it is worth quoting
         return ""
-    return _shorten(text)
+    return _shorten(redact(text, secrets))
 
 
 def _detail_from_mapping(body: Mapping[str, Any], depth: int = 0) -> str:
@@ -289,15 +291,43 @@ def redact_connection_error(
 ) -> APIConnectionError:
     """`exc` with the credentials taken out of its message. A transport's message quotes
     what the HTTP library said about a malformed answer, such as the status line it
-    could not read, and a server may echo the request's Authorization header as one."""
+    could not read, and a server may echo the request's Authorization header as one.
+
+    The message quotes the start of it only: a secret the cut fell in left its first
+    characters at the message's end, and one past the cut none; the library's own
+    exception, the cause, quoted it whole, and tracebacks show the cause."""
+    secrets = tuple(secrets)
     message = redact(exc.message, secrets)
-    if message != exc.message:
+    leaked = _quotes_a_secret(exc.__cause__ or exc.__context__, secrets)
+    if leaked:
+        message = _redact_cut_secret(message, secrets)
+    if leaked or message != exc.message:
         exc.message = message
         exc.args = (message,)
-        # the library's own exception, the cause, quotes the same text
-        exc.__cause__ = None
+        exc.__cause__ = exc.__context__ = None
         exc.__suppress_context__ = True
     return exc
+
+
+def _quotes_a_secret(exc: BaseException | None, secrets: tuple[str, ...]) -> bool:
+    """Whether `exc`, or an exception it was raised from or during, shows a secret."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        shown = f"{exc} {exc!r}"
+        if any(secret and secret in shown for secret in secrets):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _redact_cut_secret(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` without the start of a secret it ends with (the longest found)."""
+    for secret in secrets:
+        for size in range(len(secret) - 1, 0, -1):
+            if text.endswith(secret[:size]):
+                return text[:-size] + _REDACTED
+    return text
 
 
 def _status_phrase(status: int) -> str:
@@ -321,11 +351,12 @@ def error_for_response(
 
     ``path`` must be the URL path only (no host, no query string).
     """
+    secrets = tuple(secrets)
     request_id = request_id_from(headers)
     message = f"{status} {_status_phrase(status)} from {method} {path}"
     if request_id:
         message += f" (request id {request_id})"
-    detail = error_detail(body)
+    detail = error_detail(body, secrets)
     if detail:
         message += f": {detail}"
     return error_class_for(status)(

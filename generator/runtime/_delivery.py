@@ -30,7 +30,7 @@ import time
 import weakref
 import zlib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 from pathlib import Path
@@ -45,6 +45,7 @@ from ._errors import (
     Error,
     PayloadTooLargeError,
     error_for_response,
+    redact,
     redact_connection_error,
 )
 from ._retry import (
@@ -226,12 +227,16 @@ class MessageTooLargeError(PayloadTooLargeError):
 class RejectedMessageError(Error):
     """Given to ``on_error`` with one message the API refused while accepting the rest of
     its batch. ``details`` is the API's entry for it (the reason, the field...), without
-    the position."""
+    the position; the message quotes it without the `secrets` (a server may echo the
+    request's credentials in it)."""
 
-    def __init__(self, operation: str, details: Mapping[str, Any]) -> None:
+    def __init__(
+        self, operation: str, details: Mapping[str, Any], secrets: Iterable[str] = ()
+    ) -> None:
         said = "; ".join(f"{k}: {v}" for k, v in sorted(details.items()))
         super().__init__(
-            f"{operation}: the API refused the message" + (f" ({said})" if said else "")
+            f"{operation}: the API refused the message"
+            + (f" ({redact(said, secrets)})" if said else "")
         )
         self.details = dict(details)
 
@@ -897,7 +902,10 @@ class Delivery:
             if asked:
                 # Retry-After speaks for the whole client, not for this request alone.
                 self._paused_until = max(self._paused_until, now + delay)
-            elif self._failures_in_row >= _FAILURES_BEFORE_PAUSE:
+            # A streak pauses the workers even when the server said when to retry: a
+            # Retry-After of 0 (or of a date gone by) on every answer had them send as
+            # fast as it answered, and with a spool without end.
+            if self._failures_in_row >= _FAILURES_BEFORE_PAUSE:
                 streak = self._failures_in_row - _FAILURES_BEFORE_PAUSE
                 pause = min(backoff_delay(streak, self._rng), self._max_backoff)
                 self._paused_until = max(self._paused_until, now + pause)
@@ -1082,7 +1090,9 @@ class Delivery:
             for index in sorted(refused):
                 self._tell(
                     [batch.items[index]],
-                    RejectedMessageError(self._operation, refused[index]),
+                    RejectedMessageError(
+                        self._operation, refused[index], self._secrets
+                    ),
                 )
         if not delivered:
             if batch.rowids:

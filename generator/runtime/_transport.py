@@ -9,12 +9,15 @@ No transport of this module follows a redirect: a 3xx is handed back as it came 
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import importlib
+import io
 import selectors
 import socket
 import ssl
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +36,12 @@ _STALE_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 _MAX_CAUSE_CHARS = 200
 _READ_PIECE = 64 * 1024
+
+# The most bytes an answer's body may hold, as it arrives and again once decompressed. No
+# answer of an API comes near it; without one, a server (or anything posing as one) that
+# sends without end, or a few kilobytes that inflate to gigabytes, takes the process's
+# memory with it. A transport's `max_response_bytes` sets another.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,9 @@ class HTTPClientTransport:
     """``http.client`` with a thread-safe pool of idle keep-alive connections per origin.
 
     One instance may be shared by many threads: each request takes an idle connection (or opens
-    one) for itself and hands it back once the response has been read completely.
+    one) for itself and hands it back once the response has been read completely. An answer
+    whose body is over `max_response_bytes`, as it arrives or once decompressed, is an
+    APIConnectionError naming the limit.
     """
 
     def __init__(
@@ -130,9 +141,11 @@ class HTTPClientTransport:
         *,
         ssl_context: ssl.SSLContext | None = None,
         max_idle_per_origin: int = 10,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._ssl_context = ssl_context
         self._max_idle = max_idle_per_origin
+        self._max_body = max_response_bytes
         self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -201,8 +214,14 @@ class HTTPClientTransport:
         body: bytes | None,
         timeout: Timeout,
     ) -> RawResponse:
+        clock = _Clock(timeout.read, time.monotonic() + timeout.attempt)
         try:
-            conn.sock.settimeout(timeout.read)
+            conn.sock.settimeout(clock.wait())
+            # http.client makes the answer with `response_class(sock, method=...)`; this
+            # one reads it against the attempt's clock
+            conn.response_class = functools.partial(  # type: ignore[assignment]
+                _TimedResponse, clock=clock
+            )
             conn.request(method, target, body=body, headers=headers)
             response = conn.getresponse()
         except _STALE_ERRORS as exc:
@@ -214,7 +233,8 @@ class HTTPClientTransport:
         answer_headers = lower_headers(response.getheaders())
         try:
             coding = answer_headers.get("content-encoding", "")
-            data = _decoded(_read_body(response), coding)
+            limit = self._max_body
+            data = _decoded(_read_body(response, limit), coding, limit)
         except BaseException:
             conn.close()
             raise
@@ -271,9 +291,103 @@ class HTTPClientTransport:
         conn.close()
 
 
+class _Clock:
+    """An attempt's time: how long each wait for the socket may be (`read`), and when
+    the attempt must be over (`deadline`, on time.monotonic's clock)."""
+
+    def __init__(self, read: float, deadline: float) -> None:
+        self.read = read
+        self.deadline = deadline
+
+    def wait(self) -> float:
+        """Seconds the next wait may take; socket.timeout once the attempt is over."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("the answer did not arrive within the timeout")
+        return min(self.read, left)
+
+
+class _TimedReader(io.RawIOBase):
+    """A socket's bytes, each wait for them cut to what is left of the attempt's time.
+    The socket's own timeout bounds each wait alone: a server sending a byte a second
+    (in the body, or in a head that never ends) never tripped it, and held the call for
+    as long as it liked."""
+
+    def __init__(self, file: Any, sock: socket.socket, clock: _Clock) -> None:
+        super().__init__()
+        # the socket's file http.client reads through, unbuffered: it keeps the socket
+        # open after the connection lets go of it (an answer that closes the connection
+        # is read to its end after http.client has closed the connection's side)
+        self._file = file
+        self._sock = sock
+        self._clock = clock
+        self.ended = False  # the server closed its side: no byte comes after these
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        wait = self._clock.wait()
+        if wait < self._clock.read:  # else the socket waits `read` (see _exchange)
+            self._sock.settimeout(wait)
+        result: int | None = self._file.readinto(buffer)
+        self.ended = self.ended or result == 0
+        return result
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+class _TimedResponse(http.client.HTTPResponse):
+    """An answer read through a `_TimedReader`."""
+
+    def __init__(
+        self, sock: socket.socket, *args: Any, clock: _Clock, **kw: Any
+    ) -> None:
+        super().__init__(sock, *args, **kw)
+        # nothing is read yet: the same file, its buffer reading through the clock
+        self._reader = _TimedReader(self.fp.detach(), sock, clock)
+        self.fp = io.BufferedReader(self._reader)
+
+    def begin(self) -> None:
+        """Read the head. http.client takes the end of the stream for the blank line
+        that ends a head, so a connection closed in the middle of one (`200 OK` and
+        half a header) was a complete answer with no body: a call returned None, a
+        batch counted as delivered. Each line is read to its line end, so the stream
+        ends inside the head only when it is cut short."""
+        super().begin()
+        if self._reader.ended:
+            raise IncompleteHeadError(
+                "the connection closed before the answer's head ended"
+            )
+        # http.client reads as many bytes as the first of several Content-Lengths
+        # says: which of them frames the body, and where the next answer starts, is
+        # anyone's guess (RFC 9112 6.3 makes it an error; httpx refuses it too)
+        given = ",".join(self.msg.get_all("content-length") or ())
+        if len({length.strip() for length in given.split(",")}) > 1:
+            raise AmbiguousLengthError("the answer gives different Content-Lengths")
+
+
+class IncompleteHeadError(http.client.HTTPException):
+    """The connection closed in the middle of the answer's status line and headers."""
+
+
+class AmbiguousLengthError(http.client.HTTPException):
+    """An answer with Content-Lengths of different values."""
+
+
 class UndecodableBodyError(http.client.HTTPException):
     """A body that does not decompress as its Content-Encoding says (cut short, or no
     such stream at all)."""
+
+
+class ResponseTooLargeError(http.client.HTTPException):
+    """A body over the transport's `max_response_bytes`, as it came or decompressed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body is over max_response_bytes ({limit} bytes)")
+        self.limit = limit
 
 
 # zlib's window bits for each content coding this transport decodes
@@ -284,35 +398,57 @@ _CODINGS: Final = {
 }
 
 
-def _decoded(body: bytes, content_encoding: str) -> bytes:
+def _decoded(body: bytes, content_encoding: str, limit: int) -> bytes:
     """The body without the content codings its Content-Encoding lists, last applied
     first. http.client asks for none, but a server or a proxy in front of it may
     compress anyway, and the httpx transports decode what they get: the sync client
     handed such a body on compressed, to be read as JSON or returned as a file. A body
-    in a coding zlib does not know (`br`, `zstd`) stays as it came, as with httpx."""
+    in a coding zlib does not know (`br`, `zstd`) stays as it came, as with httpx.
+    ResponseTooLargeError when a coding's output passes `limit` bytes."""
     codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
     codings = [c for c in codings if c != "identity"]
     if not body or not codings or any(c not in _CODINGS for c in codings):
         return body
     for coding in reversed(codings):
-        body = _decompress(body, coding)
+        body = _decompress(body, coding, limit)
     return body
 
 
-def _decompress(body: bytes, coding: str) -> bytes:
+def _decompress(body: bytes, coding: str, limit: int) -> bytes:
     # servers send raw DEFLATE as `deflate` as often as the zlib format it names
     tries = [_CODINGS[coding], *([-zlib.MAX_WBITS] if coding == "deflate" else [])]
     for wbits in tries:
-        stream = zlib.decompressobj(wbits)
         try:
-            out = stream.decompress(body) + stream.flush()
+            out = _inflate(body, wbits, limit)
         except zlib.error:
             continue
-        if stream.eof:  # else the stream was cut short
+        if out is not None:
             return out
     raise UndecodableBodyError(
         f"the body does not decompress as its Content-Encoding {coding} says"
     )
+
+
+def _inflate(body: bytes, wbits: int, limit: int) -> bytes | None:
+    """`body` decompressed, a piece at a time so that the output is counted as it grows
+    (a few kilobytes of zeros inflate to gigabytes in one call, which raised
+    MemoryError); None when the stream is cut short."""
+    stream = zlib.decompressobj(wbits)
+    pieces: list[bytes] = []
+    size = 0
+    data = body
+    while not stream.eof:
+        piece = stream.decompress(data, _READ_PIECE)
+        data = stream.unconsumed_tail
+        size += len(piece)
+        if size > limit:
+            raise ResponseTooLargeError(limit)
+        pieces.append(piece)
+        if not piece and not stream.eof:
+            # zlib stops short of the input only when the piece is full: nothing came,
+            # so every byte was read and the stream never ended
+            return None
+    return b"".join(pieces)
 
 
 def _has_input(conn: http.client.HTTPConnection) -> bool:
@@ -324,21 +460,42 @@ def _has_input(conn: http.client.HTTPConnection) -> bool:
         return bool(selector.select(0))
 
 
-def _read_body(response: http.client.HTTPResponse) -> bytes:
+class _Body:
+    """A body as its pieces arrive, refused (ResponseTooLargeError) once past `limit`
+    bytes: a body without end (chunked, or closed by the server when it likes) grew
+    until memory ran out."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._pieces: list[bytes] = []
+        self._size = 0
+
+    def add(self, piece: bytes) -> None:
+        self._size += len(piece)
+        if self._size > self._limit:
+            raise ResponseTooLargeError(self._limit)
+        self._pieces.append(piece)
+
+    def whole(self) -> bytes:
+        return b"".join(self._pieces)
+
+
+def _read_body(response: http.client.HTTPResponse, limit: int) -> bytes:
     """The whole body, read a piece at a time. `read()` asks the socket's buffer for as
     many bytes as the Content-Length says at once, so a server declaring 10**15 bytes
     made the client allocate that much (MemoryError) or fail to (OverflowError) before
-    a byte arrived; pieces grow only with what the server actually sends."""
-    pieces: list[bytes] = []
+    a byte arrived; pieces grow only with what the server actually sends, and no further
+    than `limit`."""
+    body = _Body(limit)
     while True:
         piece = response.read(_READ_PIECE)
         if not piece:
             break
-        pieces.append(piece)
+        body.add(piece)
     # read(n) returns short at the end of the stream instead of raising
     if response.length:
-        raise http.client.IncompleteRead(b"".join(pieces), response.length)
-    return b"".join(pieces)
+        raise http.client.IncompleteRead(body.whole(), response.length)
+    return body.whole()
 
 
 def _import_httpx() -> ModuleType:
@@ -354,6 +511,13 @@ def _httpx_timeout(httpx: ModuleType, timeout: Timeout) -> Any:
     return httpx.Timeout(timeout.read, connect=timeout.connect)
 
 
+def _httpx_seconds(timeout: Timeout) -> float:
+    """The most an attempt through httpx may take. httpx bounds each wait alone (an
+    answer trickling in a byte a second held a call forever) and knows no total; its
+    attempt includes connecting, which the stdlib transport's clock starts after."""
+    return timeout.connect + timeout.attempt
+
+
 # How the httpx transports make a client of their own. Redirects are not followed (httpx's
 # default, said here so that no version's default can change it): a redirect to another
 # host would get the request's Authorization header. A client the caller passes in is
@@ -361,23 +525,48 @@ def _httpx_timeout(httpx: ModuleType, timeout: Timeout) -> Any:
 _OWN_CLIENT: Final[Mapping[str, Any]] = {"follow_redirects": False}
 
 
-def _httpx_response(response: Any) -> RawResponse:
+# The content codings the httpx transports ask for: those `_decoded` decodes. They read
+# the body as it came and decode it themselves, as the stdlib transport does: httpx
+# inflates each piece in one call, and the output of one coding in one call of the next
+# when a body is compressed twice (gzip, gzip: kilobytes to gigabytes), so what it
+# decodes cannot be bounded; and it asks for brotli and zstd when their packages are
+# installed, which `_decoded` does not decode.
+_ACCEPTED_CODINGS: Final = "gzip, deflate"
+
+
+def _httpx_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    asked = dict(headers)
+    if not any(name.lower() == "accept-encoding" for name in asked):
+        asked["Accept-Encoding"] = _ACCEPTED_CODINGS
+    return asked
+
+
+def _httpx_response(response: Any, body: bytes, limit: int) -> RawResponse:
+    headers = lower_headers(response.headers.multi_items())
+    coding = headers.get("content-encoding", "")
     return RawResponse(
-        int(response.status_code),
-        lower_headers(response.headers.multi_items()),
-        bytes(response.content),
+        int(response.status_code), headers, _decoded(body, coding, limit)
     )
 
 
 class HTTPXTransport:
-    """Sends through an ``httpx.Client``: the one given, or a new one this transport owns."""
+    """Sends through an ``httpx.Client``: the one given, or a new one this transport owns.
 
-    def __init__(self, client: Any = None) -> None:
+    An answer whose body is over `max_response_bytes`, as it arrives or once
+    decompressed, is an APIConnectionError naming the limit."""
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
         self._httpx = _import_httpx()
         self._owns_client = client is None
         self._client: Any = (
             self._httpx.Client(**_OWN_CLIENT) if client is None else client
         )
+        self._max_body = max_response_bytes
 
     def send(
         self,
@@ -388,22 +577,31 @@ class HTTPXTransport:
         timeout: Timeout,
     ) -> RawResponse:
         httpx = self._httpx
+        limit = self._max_body
+        deadline = time.monotonic() + _httpx_seconds(timeout)
         try:
-            response = self._client.request(
+            with self._client.stream(
                 method,
                 url,
-                headers=dict(headers),
+                headers=_httpx_headers(headers),
                 content=body,
                 timeout=_httpx_timeout(httpx, timeout),
-            )
-        except httpx.TimeoutException as exc:
+            ) as response:
+                answer = _Body(limit)
+                for piece in response.iter_raw():
+                    answer.add(piece)
+                    # no wait here is longer than `read`; a thread cannot cut one
+                    # short (an answer's head that trickles in is not bounded here)
+                    if time.monotonic() > deadline:
+                        raise socket.timeout("the answer did not arrive in time")
+                return _httpx_response(response, answer.whole(), limit)
+        except (httpx.TimeoutException, socket.timeout) as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
-        except httpx.RequestError as exc:
-            # not only TransportError: a body its Content-Encoding does not decode
-            # (DecodingError) and a redirect loop a client following redirects gives up
-            # on (TooManyRedirects) are answers no caller can use either
+        except (httpx.RequestError, http.client.HTTPException) as exc:
+            # not only TransportError: a redirect loop a client following redirects
+            # gives up on (TooManyRedirects) is an answer no caller can use either; and
+            # a body over the limit, or not decoding as its Content-Encoding says
             raise connection_error(exc, method, url) from exc
-        return _httpx_response(response)
 
     def close(self) -> None:
         if self._owns_client:
@@ -411,14 +609,21 @@ class HTTPXTransport:
 
 
 class AsyncHTTPXTransport:
-    """Sends through an ``httpx.AsyncClient``: the one given, or a new one this transport owns."""
+    """Sends through an ``httpx.AsyncClient``: the one given, or a new one this transport
+    owns. Answers are bounded by `max_response_bytes` as with `HTTPXTransport`."""
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
         self._httpx = _import_httpx()
         self._owns_client = client is None
         self._client: Any = (
             self._httpx.AsyncClient(**_OWN_CLIENT) if client is None else client
         )
+        self._max_body = max_response_bytes
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _client_for_this_loop(self) -> Any:
@@ -441,23 +646,37 @@ class AsyncHTTPXTransport:
         timeout: Timeout,
     ) -> RawResponse:
         httpx = self._httpx
-        client = self._client_for_this_loop()
+        exchange = self._exchange(method, url, headers, body, timeout)
         try:
-            response = await client.request(
-                method,
-                url,
-                headers=dict(headers),
-                content=body,
-                timeout=_httpx_timeout(httpx, timeout),
-            )
-        except httpx.TimeoutException as exc:
+            # the whole attempt, head and body, bounded: httpx bounds each wait alone
+            return await asyncio.wait_for(exchange, _httpx_seconds(timeout))
+        except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
             raise connection_error(exc, method, url, timed_out=True) from exc
-        except httpx.RequestError as exc:
-            # not only TransportError: a body its Content-Encoding does not decode
-            # (DecodingError) and a redirect loop a client following redirects gives up
-            # on (TooManyRedirects) are answers no caller can use either
+        except (httpx.RequestError, http.client.HTTPException) as exc:
+            # as in HTTPXTransport.send
             raise connection_error(exc, method, url) from exc
-        return _httpx_response(response)
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: Timeout,
+    ) -> RawResponse:
+        client = self._client_for_this_loop()
+        limit = self._max_body
+        async with client.stream(
+            method,
+            url,
+            headers=_httpx_headers(headers),
+            content=body,
+            timeout=_httpx_timeout(self._httpx, timeout),
+        ) as response:
+            answer = _Body(limit)
+            async for piece in response.aiter_raw():
+                answer.add(piece)
+            return _httpx_response(response, answer.whole(), limit)
 
     async def aclose(self) -> None:
         if not self._owns_client:

@@ -38,21 +38,37 @@ UNSET: Final = Unset.UNSET
 
 @dataclass(frozen=True)
 class Timeout:
-    """Seconds allowed to open a connection, and to wait for each read once connected."""
+    """Seconds allowed to open a connection (`connect`), to wait for each read once
+    connected (`read`), and for the whole of one attempt once connected (`total`:
+    sending the request and reading all of the answer; None, the default, allows `read`
+    seconds).
+
+    `read` alone cannot end an answer that trickles in: each byte starts its wait anew,
+    so a server sending one a second would hold the call for as long as it liked. Raise
+    `total` for an answer that is slow to arrive on purpose (a large download over a slow
+    link).
+    """
 
     connect: float
     read: float
+    total: float | None = None
 
     def __post_init__(self) -> None:
-        if self.connect <= 0 or self.read <= 0:
+        if self.connect <= 0 or self.read <= 0 or self.attempt <= 0:
             raise ValueError("timeouts must be positive numbers of seconds")
+
+    @property
+    def attempt(self) -> float:
+        """Seconds one attempt may take once connected (`total`, else `read`)."""
+        return self.read if self.total is None else self.total
 
     @classmethod
     def of(cls, value: float | Timeout | None, default: Timeout) -> Timeout:
         """Normalize a user-supplied timeout.
 
-        A plain number is the read timeout; the connect timeout stays at the default unless the
-        number is smaller, so ``timeout=1`` never waits longer than a second for anything.
+        A plain number is the read timeout, and so the time one attempt may take once
+        connected; the connect timeout stays at the default unless the number is smaller, so
+        ``timeout=1`` never waits longer than a second for anything.
         """
         if value is None:
             return default
