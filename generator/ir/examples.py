@@ -509,8 +509,41 @@ def example_request(
             kwargs[p.py_name] = synth(p.schema, models, p.name, budget=budget)
     if op.body is not None:
         body = example_body(op, models, budget)
-        kwargs["body"] = _bytes(body) if _raw_bytes(op.body) else body
+        if _raw_bytes(op.body):
+            body = _bytes(body)
+        elif _multipart(op.body):
+            body = _file_parts(body, resolve(op.body.schema, models), models)
+        kwargs["body"] = body
     return kwargs
+
+
+def _multipart(body: ir.RequestBody) -> bool:
+    return body.content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
+
+
+def _file_parts(value: Any, schema: ir.Schema, models: Models) -> Any:
+    """A multipart body with its binary properties (and their lists' items) as bytes: the
+    client types them `bytes` and sends only bytes as a file part (a file upload was sent
+    as a text part, which a server reading a file refuses)."""
+    if schema.kind != OBJECT or not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for p in schema.properties:
+        if p.name not in out:
+            continue
+        prop, value = resolve(p.schema, models), out[p.name]
+        items = (
+            resolve(prop.items, models) if prop.kind == ARRAY and prop.items else None
+        )
+        if _is_binary(prop):
+            out[p.name] = _bytes(value)
+        elif items is not None and _is_binary(items) and isinstance(value, list):
+            out[p.name] = [_bytes(v) for v in value]
+    return out
+
+
+def _is_binary(s: ir.Schema) -> bool:
+    return s.kind == PRIMITIVE and s.type == "string" and s.format == "binary"
 
 
 def _raw_bytes(body: ir.RequestBody) -> bool:

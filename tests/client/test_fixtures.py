@@ -529,6 +529,35 @@ def _op(**kw: Any) -> ir.Operation:
     return ir.Operation(**base)
 
 
+@pytest.mark.parametrize(
+    ("media", "file"),
+    [("multipart/form-data", b"example"), ("application/json", "example")],
+)
+def test_a_multipart_fixture_sends_its_binary_properties_as_bytes(
+    media: str, file: Any
+) -> None:
+    """The client types a binary property `bytes` and sends only bytes as a file part:
+    the fixture's text made every upload a text part (Gitea's attachments). A JSON body
+    keeps the text (bytes would go as base64)."""
+    binary = ir.Schema(kind=ir.PRIMITIVE, type="string", format="binary")
+    schema = ir.Schema(
+        kind=ir.OBJECT,
+        properties=(
+            _prop("file", binary, True),
+            _prop("pages", ir.Schema(kind=ir.ARRAY, items=binary), True),
+            _prop("title", S(), True),
+        ),
+        required=("file", "pages", "title"),
+    )
+    body = ir.RequestBody(media, schema, True)
+    kwargs = synth.example_request(_op(body=body, path="/x"), _api())
+    assert kwargs["body"] == {
+        "file": file,
+        "pages": [file],
+        "title": "example-title",
+    }
+
+
 def test_examples_first_valid_by_name() -> None:
     body = ir.RequestBody(
         content_type="application/json",
