@@ -26,6 +26,7 @@ from ..errors import Finding, SpecError, escape, json_kind, shown
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace, unescape_pointer
+from ..spec.regex import RISKY, risky
 from .examples import TOO_DEEP, too_deep
 from .model import (
     ANY,
@@ -218,6 +219,8 @@ class SchemaBuilder:
         self.findings: list[Finding] = []  # what was noticed and worked around
         # schema examples found too deep: a schema may be converted more than once
         self._too_deep: set[tuple[str, str]] = set()
+        # patterns found risky (spec/regex.py), for the same reason
+        self._risky: set[tuple[str, str]] = set()
         # class name -> the component whose conversion made it (itself for a component or
         # an operation's inline schema): the models module it is written to
         self.owner: dict[str, str] = {}
@@ -474,6 +477,10 @@ class SchemaBuilder:
             if kind == "string" and node.get("contentEncoding") == "base64":
                 fmt = fmt or "byte"
             common["bounds"] = _bounds(node, kind)
+            pattern = common["bounds"].pattern if common["bounds"] else None
+            if pattern and risky(pattern) and (doc.name, ptr) not in self._risky:
+                self._risky.add((doc.name, ptr))
+                self.findings.append(Finding(doc.name, f"{ptr}/pattern", RISKY))
             return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)
         return Schema(kind=ANY, **common)
 

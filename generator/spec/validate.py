@@ -39,11 +39,13 @@ from typing import Any, Callable
 from ..errors import Finding, pointer, respelled
 from . import units as U
 from .reader import Document, read_document
+from .regex import guarded
 
 # /4: findings kept per unit; /5: a schema's own findings point into it; /6: a
 # oneOf branch's finding points at that branch; /7: extensions in the Paths object are
-# not walked as path items
-_VALIDATOR_ID = "openapi-spec-validator-0.9.0/7"
+# not walked as path items; /8: a default is not checked with a pattern that may
+# backtrack for ever
+_VALIDATOR_ID = "openapi-spec-validator-0.9.0/8"
 
 
 def _deepest(error: Any) -> Any:
@@ -176,10 +178,18 @@ def _validator_class(version: str, by_unit: bool = False, data: Any = None) -> A
                 if not str(url).startswith("x-"):
                     yield from self.path_validator(url, path_item)
 
+    default_keyword: Any = base.keyword_validators["default"]
+
+    class DefaultKeyword(default_keyword):  # type: ignore[misc]
+        # a default is checked against its schema: not with a pattern that may backtrack
+        # for ever (the IR warns of it)
+        value_validator_cls = guarded(default_keyword.value_validator_cls)
+
     keywords = {
         **base.keyword_validators,
         "schema": SchemaKeyword,
         "paths": PathsKeyword,
+        "default": DefaultKeyword,
     }
     if by_unit:
         operation_keyword = base.keyword_validators["operation"]

@@ -1,0 +1,129 @@
+"""Pathological but valid documents, from a sweep that ran each through `generate` under
+a timeout: the contract is a package, or a one-line error naming the file and a JSON
+pointer (exit 2), within seconds, for any small document.
+
+Each test keeps the document small: where the finding was a hang or gigabytes, the test
+shows the cap or the warning that now stands in its way, not the time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.packages import run_cli
+
+from generator.spec.regex import risky
+
+Data = dict[str, Any]
+
+
+def _spec(**schemas: Any) -> Data:
+    """POST /things takes and answers a `Thing`."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Things", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/things": {
+                "post": {
+                    "operationId": "createThing",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Thing"}
+                            }
+                        }
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Thing"}
+                                }
+                            },
+                        }
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Thing": {"type": "object", "properties": {"name": {"type": "string"}}},
+                **schemas,
+            }
+        },
+    }
+
+
+def _generate(tmp_path: Path, data: Data) -> tuple[int, list[str]]:
+    spec = tmp_path / "api.json"
+    spec.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pk")
+    assert "Traceback" not in r.stderr, r.stderr
+    return r.returncode, r.stderr.splitlines()
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "^(a+)+$",
+        "(x+x+)+y",
+        "^(a|aa)+$",
+        "^(\\w+\\s?)*$",
+        "(.*a){20}",
+        "(a{0,9}){0,9}b",
+        "^(a{1,5})+$",
+    ],
+)
+def test_a_pattern_that_backtracks_exponentially_is_risky(pattern: str) -> None:
+    assert risky(pattern)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "^[a-z]+$",
+        "^[\\w.+-]+@([\\w-]+\\.)+[\\w-]{2,}$",  # each round ends in a dot
+        "^([0-9a-f]{2}:)+[0-9a-f]{2}$",
+        "^(\\d{1,3}\\.){3}\\d{1,3}$",
+        "^(?:(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)$",
+        "^(af|ap|eu|us)-(central|north|south|east|west)-\\d+$",
+        "^arn:.+:.+:.+",
+        "a{10}{10}",
+        "(",  # no regular expression: never run
+    ],
+)
+def test_a_pattern_real_specs_use_is_not_risky(pattern: str) -> None:
+    assert not risky(pattern)
+
+
+def test_a_pattern_that_backtracks_is_not_run_on_examples_defaults_or_fixtures(
+    tmp_path: Path,
+) -> None:
+    # `^(a+)+$` on a text of a's that fails at its end: exponential in re. The example
+    # and the default were checked with it (a 40-character one never finished), and the
+    # fixture of a long minLength was padded and searched with `(x+x+)+y`; kept short
+    # here, so that a regression fails on the missing warning, not on a hang
+    failing = "a" * 24 + "!"
+    data = _spec()
+    thing = data["components"]["schemas"]["Thing"]
+    thing["properties"] = {
+        "name": {"type": "string", "pattern": "^(a+)+$", "default": failing},
+        "code": {"type": "string", "pattern": "(x+x+)+y", "minLength": 30},
+    }
+    thing["required"] = ["code"]
+    media = data["paths"]["/things"]["post"]["requestBody"]["content"]
+    media["application/json"]["example"] = {"name": failing, "code": "xxy"}
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    where = "warning: api.json#/components/schemas/Thing/properties"
+    for name in ("name", "code"):
+        assert any(
+            line.startswith(f"{where}/{name}/pattern: pattern not run: ")
+            for line in err
+        ), err
