@@ -127,3 +127,29 @@ def test_a_pattern_that_backtracks_is_not_run_on_examples_defaults_or_fixtures(
             line.startswith(f"{where}/{name}/pattern: pattern not run: ")
             for line in err
         ), err
+
+
+def test_an_integer_bound_no_float_holds_is_left_out(tmp_path: Path) -> None:
+    # YAML reads 1e400 written out in digits as an int; math.isfinite(10**400) raised
+    # OverflowError (a traceback). A bound of no finite float is left out, as .inf is.
+    import yaml
+
+    huge = "1" + "0" * 400
+    data = _spec()
+    data["components"]["schemas"]["Thing"] = {
+        "type": "object",
+        "required": ["n"],
+        "properties": {
+            "n": {"type": "integer", "minimum": "HUGE", "maximum": "HUGE"},
+            "x": {"type": "number", "exclusiveMinimum": True, "minimum": "-HUGE"},
+        },
+    }
+    spec = tmp_path / "api.yaml"
+    text = yaml.safe_dump(data).replace("-HUGE", "-" + huge).replace("HUGE", huge)
+    assert huge in text
+    spec.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    r = run_cli("generate", "--spec", str(spec), "--out", str(out), "--package", "pk")
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode == 0, r.stderr
+    assert (out / "pk" / "models" / "thing.py").exists()
