@@ -15,6 +15,7 @@ model, and recursive references end in a named link rather than a loop.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sys
@@ -270,7 +271,7 @@ class SchemaBuilder:
 
     def _new_name(self, hint: str) -> str:
         # dedupe()'s rule for one name, without copying the (large) set of taken names
-        base = name = pascal(hint)
+        base = name = _bounded_class(pascal(hint))
         n = 1
         while name in self.taken:
             n += 1
@@ -1205,6 +1206,22 @@ def _bounds(node: dict[str, Any], kind: str) -> Bounds | None:
         found["min_properties"] = _length(node.get("minProperties"))
     stated = {k: v for k, v in found.items() if v is not None}
     return Bounds(**stated) if stated else None
+
+
+# An inline model is named from where it stands (`<Parent><Property>`, `<Parent>Variant1`),
+# so its name grows with each level it nests: 2,000 levels of oneOf made names of 16,000
+# characters, each written several times in its module and the next (423 MB from 68 KB,
+# 2.8 GB of memory). Real names stay well within this.
+CLASS_NAME_LIMIT = 100
+
+
+def _bounded_class(name: str) -> str:
+    """`name` if it is at most `CLASS_NAME_LIMIT` characters, else its start and a digest
+    of the whole (two long names that share a start stay apart)."""
+    if len(name) <= CLASS_NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8].upper()
+    return name[: CLASS_NAME_LIMIT - 9] + "X" + digest
 
 
 def _finite(value: Any) -> bool:

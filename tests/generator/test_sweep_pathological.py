@@ -195,3 +195,31 @@ def test_a_long_chain_of_aliases_is_not_walked_by_the_validator(tmp_path: Path) 
         )
         for line in err
     ), err
+
+
+def test_an_inline_model_nested_deep_has_a_bounded_class_name(tmp_path: Path) -> None:
+    # each level of an inline oneOf is named `<Parent>Variant1`: 2,000 levels made names
+    # of 16,000 characters, written several times each (423 MB of code, 2.8 GB of memory)
+    import ast
+
+    from generator.ir.schemas import CLASS_NAME_LIMIT
+
+    schema: Data = {"type": "string"}
+    for _ in range(30):
+        schema = {"oneOf": [schema, {"type": "integer"}]}
+    data = _spec()
+    data["components"]["schemas"]["Thing"]["properties"]["deep"] = schema
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    module = tmp_path / "out" / "pk" / "models" / "thing.py"
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    # a union of primitives is an alias (`Name = ...`), an object a class
+    names = [n.name for n in tree.body if isinstance(n, ast.ClassDef)] + [
+        t.id
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name) and t.id.startswith("ThingDeep")
+    ]
+    assert len(names) == len(set(names)) > 20
+    assert max(len(n) for n in names) == CLASS_NAME_LIMIT, names
