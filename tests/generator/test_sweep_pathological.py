@@ -261,3 +261,24 @@ def test_models_of_too_many_properties_in_all_stop_the_run(
         "than the 50 a package is generated with; this one holds 12 (a model made with "
         "allOf holds a copy of every part's properties)"
     )
+
+
+def test_a_union_variant_that_is_a_union_is_tested_last(tmp_path: Path) -> None:
+    # `A: oneOf [B, string]` with B a union: B's decoder was tried first, untested (a
+    # union has no test of its own), and refused every string
+    from support.packages import imported
+
+    data = _spec(
+        A={"oneOf": [{"$ref": "#/components/schemas/B"}, {"type": "string"}]},
+        B={"oneOf": [{"type": "integer"}, {"type": "boolean"}]},
+    )
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    with imported(tmp_path / "out"):
+        from pk.models.a import decode_A  # type: ignore[import-not-found]
+
+        assert decode_A("x") == "x"
+        assert decode_A(3) == 3
+        assert decode_A(True) is True
+        with pytest.raises(ValueError):
+            decode_A(None)
