@@ -45,6 +45,7 @@ from .model import (
 )
 from .naming import bounded, dedupe, pascal, snake
 
+SELF_VARIANT = "a variant that is the union itself adds no value to it: left out"
 PRIMITIVE_TYPES = ("string", "integer", "number", "boolean", "null")
 ALL_TYPES = PRIMITIVE_TYPES + ("object", "array")
 # Names a model class must not take: what models.py and the client modules import or define
@@ -715,6 +716,12 @@ class SchemaBuilder:
                 common["nullable"] = True
                 continue
             variants.append(self.convert(doc, vptr, v, f"{hint}Variant{i + 1}"))
+            if class_name and variants[-1].ref == class_name:
+                # `Thing: {oneOf: [$ref Thing, ...]}` allows what the others allow; its
+                # decoder called itself for ever, and its examples recursed
+                variants.pop()
+                self.findings.append(Finding(doc.name, vptr, SELF_VARIANT))
+                continue
             if variants[-1].nullable:
                 # null is a value of that variant, so of the union: decoders test the
                 # variants by their JSON type, which null is none of (Mist's metrics)

@@ -282,3 +282,20 @@ def test_a_union_variant_that_is_a_union_is_tested_last(tmp_path: Path) -> None:
         assert decode_A(True) is True
         with pytest.raises(ValueError):
             decode_A(None)
+
+
+def test_a_union_variant_that_is_the_union_itself_is_left_out(tmp_path: Path) -> None:
+    # its decoder called itself for ever, and the fixture synthesis recursed to the limit
+    # (exit 2 with no pointer)
+    data = _spec(
+        Name={"oneOf": [{"$ref": "#/components/schemas/Name"}, {"type": "string"}]}
+    )
+    thing = data["components"]["schemas"]["Thing"]
+    thing["properties"]["name"] = {"$ref": "#/components/schemas/Name"}
+    thing["required"] = ["name"]
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    assert (
+        "warning: api.json#/components/schemas/Name/oneOf/0: a variant that is the "
+        "union itself adds no value to it: left out"
+    ) in err
