@@ -299,3 +299,25 @@ def test_a_union_variant_that_is_the_union_itself_is_left_out(tmp_path: Path) ->
         "warning: api.json#/components/schemas/Name/oneOf/0: a variant that is the "
         "union itself adds no value to it: left out"
     ) in err
+
+
+def test_a_parameter_named_as_the_operation_code_names_something_is_renamed(
+    tmp_path: Path,
+) -> None:
+    # a query parameter `to_json` shadowed the function that writes the body (sending
+    # any body called a str: TypeError), one named `payload` was sent the JSON body
+    from support.packages import imported
+
+    data = _spec()
+    data["paths"]["/things"]["post"]["parameters"] = [
+        {"name": n, "in": "query", "schema": {"type": "string"}}
+        for n in ("to_json", "payload")
+    ]
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    with imported(tmp_path / "out"):
+        from pk.things import _create_thing_call  # type: ignore[import-not-found]
+
+        call = _create_thing_call(body={"name": "a"}, to_json_2="t", payload_2="p")
+        assert call.query == {"to_json": "t", "payload": "p"}
+        assert call.body == {"name": "a"}
