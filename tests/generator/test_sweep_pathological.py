@@ -321,3 +321,21 @@ def test_a_parameter_named_as_the_operation_code_names_something_is_renamed(
         call = _create_thing_call(body={"name": "a"}, to_json_2="t", payload_2="p")
         assert call.query == {"to_json": "t", "payload": "p"}
         assert call.body == {"name": "a"}
+
+
+def test_bidirectional_controls_in_names_are_escaped_in_the_code(
+    tmp_path: Path,
+) -> None:
+    # a right-to-left mark (U+200F) in an operation id, a property name and an enum
+    # value stood raw in string literals: ruff's PLE2502 (it reorders how a line shows)
+    data = _spec()
+    data["paths"]["/things"]["post"]["operationId"] = "\u200f"
+    thing = data["components"]["schemas"]["Thing"]
+    thing["properties"]["\u200fname"] = {"type": "string", "enum": ["a\u202eb", "c"]}
+    thing["required"] = ["\u200fname"]
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    package = tmp_path / "out" / "pk"
+    code_text = "".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
+    assert "\u200f" not in code_text and "\u202e" not in code_text
+    assert "\\u200f" in code_text and "\\u202e" in code_text
