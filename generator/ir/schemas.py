@@ -716,16 +716,16 @@ class SchemaBuilder:
                 common["nullable"] = True
                 continue
             variants.append(self.convert(doc, vptr, v, f"{hint}Variant{i + 1}"))
-            if class_name and variants[-1].ref == class_name:
-                # `Thing: {oneOf: [$ref Thing, ...]}` allows what the others allow; its
-                # decoder called itself for ever, and its examples recursed
-                variants.pop()
-                self.findings.append(Finding(doc.name, vptr, SELF_VARIANT))
-                continue
             if variants[-1].nullable:
                 # null is a value of that variant, so of the union: decoders test the
                 # variants by their JSON type, which null is none of (Mist's metrics)
                 common["nullable"] = True
+            if class_name and variants[-1].ref == class_name:
+                # `Thing: {oneOf: [$ref Thing, ...]}` allows what the others allow (and
+                # null, when the link says so); its decoder called itself for ever, and
+                # its examples recursed
+                variants.pop()
+                self.findings.append(Finding(doc.name, vptr, SELF_VARIANT))
         if not variants:  # `oneOf: [{type: "null"}]`: no value but null
             return Schema(kind=PRIMITIVE, type="null", **common)
         if len(variants) == 1 and "discriminator" not in node:

@@ -339,3 +339,20 @@ def test_bidirectional_controls_in_names_are_escaped_in_the_code(
     code_text = "".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
     assert "\u200f" not in code_text and "\u202e" not in code_text
     assert "\\u200f" in code_text and "\\u202e" in code_text
+
+
+def test_a_self_variant_left_out_keeps_the_null_its_link_allowed(
+    tmp_path: Path,
+) -> None:
+    # B (anyOf [A, null]) is a nullable link to A, so A's variant B is A itself: left
+    # out, but A still allows null
+    data = _spec(
+        A={"oneOf": [{"$ref": "#/components/schemas/B"}, {"type": "string"}]},
+        B={"anyOf": [{"$ref": "#/components/schemas/A"}, {"type": "null"}]},
+    )
+    thing = data["components"]["schemas"]["Thing"]
+    thing["properties"]["a"] = {"$ref": "#/components/schemas/A"}
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    module = (tmp_path / "out" / "pk" / "models" / "thing.py").read_text("utf-8")
+    assert "    a: str | None | Unset = UNSET" in module
