@@ -21,6 +21,7 @@ from .events import extract_events
 from .example_check import check_examples
 from .examples import with_examples
 from .groups import with_groups
+from .model import UNION
 from .naming import bounded, pascal, snake
 from .operations import (
     OperationReader,
@@ -90,6 +91,47 @@ def _check_size(models: tuple[ir.Schema, ...]) -> None:
     )
 
 
+def _check_union_cycles(models: tuple[ir.Schema, ...]) -> None:
+    """Stop (SpecError) at a union whose variants lead back to it through unions alone
+    (`A: oneOf [B, string]`, `B: oneOf [A, integer]`): a union's decoder calls a union
+    variant's untested, so A's called B's and B's A's for ever on a value of neither,
+    and the example of A recursed to the limit (a traceback-like error, no pointer)."""
+    unions = {m.class_name: m for m in models if m.kind == UNION}
+
+    def links(union: ir.Schema) -> list[str]:
+        out, todo = [], list(union.variants)
+        while todo:  # an inline union among the variants is tested as its own variants
+            v = todo.pop()
+            if v.kind == UNION and v.ref in unions:
+                out.append(v.ref)
+            elif v.kind == UNION and not v.ref:
+                todo.extend(v.variants)
+        return sorted(out)
+
+    graph = {name: links(m) for name, m in unions.items()}
+    done: set[str] = set()
+    for start in sorted(graph):
+        path, stack = [start], [iter(graph[start])]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                done.add(path.pop())
+                stack.pop()
+            elif nxt in path:
+                cycle = path[path.index(nxt) :] + [nxt]
+                file, _, ptr = unions[nxt].source.partition("#")
+                raise SpecError(
+                    file,
+                    ptr,
+                    "its variants lead back to it through unions alone ("
+                    + " -> ".join(cycle)
+                    + "): no value of it can be told apart from the others",
+                )
+            elif nxt not in done:
+                path.append(nxt)
+                stack.append(iter(graph[nxt]))
+
+
 def build_api(
     ws: Workspace,
     *,
@@ -121,6 +163,7 @@ def build_api(
     ]
     models = finished_models(schemas)
     _check_size(models)
+    _check_union_cycles(models)
     by_name = {m.class_name: m for m in models}
     events = extract_events(by_name, body_examples)
     surfaces = mark_event_checks(surfaces, events)

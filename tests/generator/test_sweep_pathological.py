@@ -356,3 +356,25 @@ def test_a_self_variant_left_out_keeps_the_null_its_link_allowed(
     assert code == 0, err
     module = (tmp_path / "out" / "pk" / "models" / "thing.py").read_text("utf-8")
     assert "    a: str | None | Unset = UNSET" in module
+
+
+def test_unions_that_lead_back_to_each_other_exit_2(tmp_path: Path) -> None:
+    # A's decoder called B's untested and B's A's, for ever on a value of neither; the
+    # example of A recursed to the limit (an error with no pointer)
+    data = _spec(
+        A={"oneOf": [{"$ref": "#/components/schemas/B"}, {"type": "string"}]},
+        B={"oneOf": [{"$ref": "#/components/schemas/A"}, {"type": "integer"}]},
+    )
+    thing = data["components"]["schemas"]["Thing"]
+    thing["properties"]["a"] = {"$ref": "#/components/schemas/A"}
+    thing["required"] = ["a"]
+    code, err = _generate(tmp_path, data)
+    assert code == 2
+    assert err == [
+        (
+            "error: api.json#/components/schemas/A: its variants lead back to it "
+            "through unions alone (A -> B -> A): no value of it can be told apart "
+            "from the others"
+        )
+    ]
+    assert not (tmp_path / "out").exists()
