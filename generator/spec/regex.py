@@ -40,10 +40,9 @@ def risky(pattern: str) -> bool:
     """Whether `pattern` repeats a part that itself repeats a varying number of times
     (`(a+)+`, `(x+x+)+y`, `(.*a){20}`, `(a{0,9}){0,9}b`) or alternates under a repeat
     without bound (`(a|aa)*`): the shapes on which a text that fails to match takes
-    exponential time. A repeat whose round ends in a
-    character its inner repeat cannot take (`([a-z]+\\.)+`, an e-mail address's domain)
-    cannot backtrack that way and is not risky. A pattern Python cannot read is never
-    run, so is not risky either."""
+    exponential time. A repeat whose round ends in a character its inner repeat cannot
+    take (`([a-z]+\\.)+`, an e-mail address's domain) cannot backtrack that way and is
+    not risky. A pattern Python cannot read is never run, so is not risky either."""
     if _SRE is None:
         return False
     try:
@@ -61,6 +60,8 @@ _ONCE, _MANY, _UNBOUNDED = 0, 1, 2
 
 
 def _nests(parsed: Any, under: int) -> bool:
+    """Whether the parsed expression, under repeats that repeat as `under` says, holds a
+    shape `risky` names."""
     sre = _SRE
     repeats = tuple(getattr(sre, n) for n in ("MAX_REPEAT", "MIN_REPEAT"))
     items = list(parsed)
@@ -107,13 +108,13 @@ def _separated(body: Any, following: list[Any]) -> bool:
         return bool(av == following[0][1])
     if op is sre.IN:
         try:
-            return not sre_class_takes(av, char)
+            return not _class_takes(av, char)
         except (re.error, ValueError):
             return False
     return False
 
 
-def sre_class_takes(items: Any, char: str) -> bool:
+def _class_takes(items: Any, char: str) -> bool:
     """Does the parsed class `[...]` (`items`) take `char`? Asked of a one-character text
     (no backtracking) by compiling the class back from its parts."""
     sre = _SRE
