@@ -21,9 +21,14 @@ _KEEP = re.compile(r"^\s*(\||#|>|    |\t)")  # tables, headings, quotes, indente
 _ITEM = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)")
 # What may not stand raw in generated source: control characters other than a newline
 # (a form feed or a tab would change how the code is read or laid out), lone surrogates
-# (no file can hold them as UTF-8) and the zero-width space (invisible, and ruff's
-# PLE2515 in a string). Inside strings they are written as escapes.
-_UNSAFE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u200b\ud800-\udfff]")
+# (no file can hold them as UTF-8), the zero-width space (invisible, and ruff's
+# PLE2515 in a string) and the bidirectional controls (they reorder how the line around
+# them is shown: ruff's PLE2502, a name in a right-to-left script came with one). Inside
+# strings they are written as escapes.
+_UNSAFE = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    r"\ud800-\udfff]"
+)
 
 
 def _escape(match: re.Match[str]) -> str:

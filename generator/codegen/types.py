@@ -292,8 +292,8 @@ def distinct_variants(variants: tuple[ir.Schema, ...]) -> list[ir.Schema]:
 def by_shape(variants: tuple[ir.Schema, ...] | list[ir.Schema]) -> list[ir.Schema]:
     """Union variants in the order their shapes are tested: objects that require more keys
     first (an object requiring none matches every object), strings of a known format before
-    other strings (dates before date-times), arrays as their items, the spec's order
-    otherwise."""
+    other strings (dates before date-times), arrays as their items, a variant with no test
+    of its own (a union, Any) last, the spec's order otherwise."""
 
     def rank(v: ir.Schema) -> int:
         if v.kind == ARRAY and v.items is not None:
@@ -302,6 +302,11 @@ def by_shape(variants: tuple[ir.Schema, ...] | list[ir.Schema]) -> list[ir.Schem
             return -len(v.required)
         if v.kind == PRIMITIVE and v.type == "string" and v.format in _TEXT_CHECKS:
             return list(_TEXT_CHECKS).index(v.format) - len(_TEXT_CHECKS)
+        if matcher_checks(v, "data") == ["True"]:
+            # a union (or Any) takes every value untested: first, it took the values of
+            # the variants after it too, and refused them (`oneOf: [AnotherUnion, string]`
+            # refused every string)
+            return 1
         return 0
 
     return sorted(variants, key=rank)

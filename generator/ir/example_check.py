@@ -27,12 +27,14 @@ from urllib.parse import unquote
 from ..errors import Finding, SpecError, respelled
 from ..spec.reader import Document
 from ..spec.refs import Workspace
+from ..spec.regex import guarded
 from ..spec.units import ROOT, local_refs, refs_of, shape_digest, unit_of, units
 from . import model as ir
 
 # /6: an operation's inline schema is keyed on itself, not on its path item; /7: the
-# error reported is jsonschema's best match, its value cut short
-_CHECKER_ID = "openapi-schema-validator-0.9.0/7"
+# error reported is jsonschema's best match, its value cut short; /8: a pattern that may
+# backtrack for ever (spec/regex.py) is not run
+_CHECKER_ID = "openapi-schema-validator-0.9.0/8"
 # How a problem begins when the schema validator could not use the schema at all: an
 # unknown `type`, `required: 0`, a `pattern` that is no regular expression, `$ref`s that
 # lead back to themselves. The spec validator's warnings say what is wrong with it.
@@ -237,7 +239,7 @@ class ExampleChecker:
         from referencing import Registry, Resource
         from referencing.jsonschema import DRAFT4, DRAFT202012
 
-        self._v30, self._v31 = OAS30Validator, OAS31Validator
+        self._v30, self._v31 = guarded(OAS30Validator), guarded(OAS31Validator)
         self._best_match = best_match
         registry: Any = Registry()
         self.by_name: dict[str, Document] = {}

@@ -31,6 +31,28 @@ ARG_RESERVED = (
     "timeout",
     "extra_headers",
     "extra_query",
+    # what the operation's code names besides its arguments (_operation.j2): a parameter
+    # of the name shadowed it, and a query parameter `to_json` made sending the body call
+    # a str (TypeError), one named `payload` was sent the JSON body
+    "payload",
+    "semantic",
+    "items",
+    "item",
+    "call",
+    "cookie",
+    "replace",
+    "to_json",
+    "to_form",
+    "with_unix_times",
+    "unix_time",
+    "reserved",
+    "json_param",
+    "styled",
+    "check_track_call",
+    "query_param",
+    "cookie_header",
+    "iterate_pages",
+    "aiterate_pages",
 )
 # a path template's parameter (`{name}`)
 PATH_PARAM = re.compile(r"\{[^{}]+\}")

@@ -16,6 +16,8 @@ import re
 import warnings
 from typing import Any
 
+from ..spec.regex import risky
+
 MAX_TEXT = 200  # longer samples are not used (a fixture stays readable)
 
 
@@ -152,7 +154,10 @@ def _text(
 
 @functools.lru_cache(maxsize=4096)
 def finds(pattern: str, text: str) -> bool:
-    """Does `pattern` find `text` (False for a pattern Python cannot read)?"""
+    """Does `pattern` find `text` (False for a pattern Python cannot read, or one that
+    may not be run: `risky`)?"""
+    if risky(pattern):
+        return False
     try:
         with warnings.catch_warnings():  # "possible nested set" and the like
             warnings.simplefilter("ignore")
@@ -163,8 +168,8 @@ def finds(pattern: str, text: str) -> bool:
 
 def _read(pattern: str) -> tuple[re.Pattern[str], Any] | None:
     """`pattern` compiled, and parsed as the writer walks it; None when Python cannot read
-    it (or the parser is not there)."""
-    if _SRE is None:
+    it (or the parser is not there), and for a pattern that may not be run (`risky`)."""
+    if _SRE is None or risky(pattern):
         return None
     try:
         with warnings.catch_warnings():  # "possible nested set" and the like

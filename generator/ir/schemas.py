@@ -15,8 +15,10 @@ model, and recursive references end in a named link rather than a loop.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +28,7 @@ from ..errors import Finding, SpecError, escape, json_kind, shown
 from ..spec import extensions
 from ..spec.reader import Document
 from ..spec.refs import Workspace, unescape_pointer
+from ..spec.regex import RISKY, risky
 from .examples import TOO_DEEP, too_deep
 from .model import (
     ANY,
@@ -42,6 +45,7 @@ from .model import (
 )
 from .naming import bounded, dedupe, pascal, snake
 
+SELF_VARIANT = "a variant that is the union itself adds no value to it: left out"
 PRIMITIVE_TYPES = ("string", "integer", "number", "boolean", "null")
 ALL_TYPES = PRIMITIVE_TYPES + ("object", "array")
 # Names a model class must not take: what models.py and the client modules import or define
@@ -218,6 +222,8 @@ class SchemaBuilder:
         self.findings: list[Finding] = []  # what was noticed and worked around
         # schema examples found too deep: a schema may be converted more than once
         self._too_deep: set[tuple[str, str]] = set()
+        # patterns found risky (spec/regex.py), for the same reason
+        self._risky: set[tuple[str, str]] = set()
         # class name -> the component whose conversion made it (itself for a component or
         # an operation's inline schema): the models module it is written to
         self.owner: dict[str, str] = {}
@@ -266,7 +272,7 @@ class SchemaBuilder:
 
     def _new_name(self, hint: str) -> str:
         # dedupe()'s rule for one name, without copying the (large) set of taken names
-        base = name = pascal(hint)
+        base = name = _bounded_class(pascal(hint))
         n = 1
         while name in self.taken:
             n += 1
@@ -474,6 +480,10 @@ class SchemaBuilder:
             if kind == "string" and node.get("contentEncoding") == "base64":
                 fmt = fmt or "byte"
             common["bounds"] = _bounds(node, kind)
+            pattern = common["bounds"].pattern if common["bounds"] else None
+            if pattern and risky(pattern) and (doc.name, ptr) not in self._risky:
+                self._risky.add((doc.name, ptr))
+                self.findings.append(Finding(doc.name, f"{ptr}/pattern", RISKY))
             return Schema(kind=PRIMITIVE, type=kind, format=fmt, **common)
         return Schema(kind=ANY, **common)
 
@@ -710,6 +720,12 @@ class SchemaBuilder:
                 # null is a value of that variant, so of the union: decoders test the
                 # variants by their JSON type, which null is none of (Mist's metrics)
                 common["nullable"] = True
+            if class_name and variants[-1].ref == class_name:
+                # `Thing: {oneOf: [$ref Thing, ...]}` allows what the others allow (and
+                # null, when the link says so); its decoder called itself for ever, and
+                # its examples recursed
+                variants.pop()
+                self.findings.append(Finding(doc.name, vptr, SELF_VARIANT))
         if not variants:  # `oneOf: [{type: "null"}]`: no value but null
             return Schema(kind=PRIMITIVE, type="null", **common)
         if len(variants) == 1 and "discriminator" not in node:
@@ -896,9 +912,21 @@ class SchemaBuilder:
         if parts_admit_null:
             common["nullable"] = True
         required = list(dict.fromkeys(required))
-        props = tuple(replace(p, required=p.name in required) for p in merged.values())
+        # a set, and a property copied only where it changes: a chain of allOfs re-reads
+        # every property of the chain at each link (2,000 links took 30 s as a list)
+        wanted = set(required)
+        props = tuple(
+            (
+                p
+                if p.required == (p.name in wanted)
+                else replace(p, required=not p.required)
+            )
+            for p in merged.values()
+        )
         py = field_names([p.name for p in props])
-        props = tuple(replace(p, py_name=n) for p, n in zip(props, py))
+        props = tuple(
+            p if p.py_name == n else replace(p, py_name=n) for p, n in zip(props, py)
+        )
         if not props:
             _check_nesting(doc, ptr, additional)
             return Schema(
@@ -1199,9 +1227,27 @@ def _bounds(node: dict[str, Any], kind: str) -> Bounds | None:
     return Bounds(**stated) if stated else None
 
 
+# An inline model is named from where it stands (`<Parent><Property>`, `<Parent>Variant1`),
+# so its name grows with each level it nests: 2,000 levels of oneOf made names of 16,000
+# characters, each written several times in its module and the next (423 MB from 68 KB,
+# 2.8 GB of memory). Real names stay well within this.
+CLASS_NAME_LIMIT = 100
+
+
+def _bounded_class(name: str) -> str:
+    """`name` if it is at most `CLASS_NAME_LIMIT` characters, else its start and a digest
+    of the whole (two long names that share a start stay apart)."""
+    if len(name) <= CLASS_NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8].upper()
+    return name[: CLASS_NAME_LIMIT - 9] + "X" + digest
+
+
 def _finite(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    """A number a float can hold: examples reckon with bounds in floats, and YAML reads
+    `1e400` written out in digits as an int no float holds (math.isfinite raised)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= sys.float_info.max
+    return math.isfinite(value)
