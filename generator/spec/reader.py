@@ -116,11 +116,18 @@ def _stringify_keys(root: Any, name: str) -> Any:
         return _stringified_deep(root, name)
 
 
+def _key(key: Any) -> str:
+    """A YAML key as JSON would have written it: `true:` is the key "true", not "True"."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
+
+
 def _stringified(node: Any, depth: int) -> Any:
     if depth > 500:  # unusual: the slower copy below sees cycles and needs no stack
         raise _Deep
     if isinstance(node, dict):
-        return {str(k): _stringified(v, depth + 1) for k, v in node.items()}
+        return {_key(k): _stringified(v, depth + 1) for k, v in node.items()}
     if isinstance(node, list):
         return [_stringified(v, depth + 1) for v in node]
     return node
@@ -148,14 +155,14 @@ def _stringified_deep(root: Any, name: str) -> Any:
         todo.append((node, None, ""))
         pairs = node.items() if isinstance(node, dict) else enumerate(node)
         for key, value in pairs:
-            where = f"{ptr}/{escape(str(key))}"
+            where = f"{ptr}/{escape(_key(key))}"
             if isinstance(value, (dict, list)) and id(value) in inside:
                 raise SpecError(
                     name, where, "a YAML alias inside the node it names (a cycle)"
                 )
             item = fresh(value)
             if isinstance(copy, dict):
-                copy[str(key)] = item
+                copy[_key(key)] = item
             else:
                 copy.append(item)
             todo.append((value, item, where))
@@ -208,6 +215,13 @@ def _parse(raw: bytes, name: str) -> tuple[Any, tuple[Finding, ...]]:
     except json.JSONDecodeError as exc:
         raise SpecError(
             name, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except ValueError as exc:
+        # Python reads integers of at most 4,300 digits (sys.get_int_max_str_digits)
+        if "integer string conversion" not in str(exc):
+            raise
+        raise SpecError(
+            name, "", "a number of more than 4,300 digits: Python reads no longer one"
         ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

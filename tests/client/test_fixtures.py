@@ -451,6 +451,20 @@ def test_synth_of_a_fan_out_stops_at_its_budget() -> None:
     assert list(value) == ["p0"]
 
 
+def test_synth_of_maps_that_fan_out_stops_at_its_budget() -> None:
+    """Eleven levels of maps of ten entries (minProperties), each of the level below:
+    50 s and 7.6 GB, then MemoryError (the pathological-spec sweep)."""
+    from generator.ir.model import Bounds
+
+    level = ir.Schema(kind=ir.PRIMITIVE, type="string")
+    for _ in range(11):
+        level = ir.Schema(kind=ir.MAP, items=level, bounds=Bounds(min_properties=10))
+    budget = synth.Budget()
+    value = synth.synth(level, {}, "k", budget=budget)
+    assert budget.spent
+    assert _values(value) <= synth.MAX_VALUES * 2
+
+
 def test_synth_of_a_fan_out_within_the_budget_is_whole() -> None:
     models = _fan_out(3)  # 1,000 strings
     budget = synth.Budget()

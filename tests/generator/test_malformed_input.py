@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -356,6 +357,30 @@ def test_a_yaml_alias_inside_the_node_it_names_exits_2(
     assert r.stderr.splitlines() == [
         f"error: api.yaml#{where}: a YAML alias inside the node it names (a cycle)"
     ]
+
+
+@pytest.mark.skipif(
+    not hasattr(sys, "get_int_max_str_digits"), reason="no limit on int digits"
+)
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_a_number_python_cannot_read_exits_2(tmp_path: Path, suffix: str) -> None:
+    """Python reads integers of at most 4,300 digits: 5,000 ended in a traceback."""
+    spec = tmp_path / f"api{suffix}"
+    text = json.dumps(_spec()).replace('"DIGITS"', "")[:-1]
+    spec.write_text(text + ', "x-big": ' + "7" * 5000 + "}", encoding="utf-8")
+    r = run_cli("validate", "--spec", str(spec))
+    assert r.returncode == 2, r.stderr
+    why = "a number of more than 4,300 digits: Python reads no longer one"
+    assert r.stderr.splitlines() == [f"error: api{suffix}#: {why}"]
+
+
+def test_a_yaml_key_read_as_a_boolean_is_named_as_json_would_name_it() -> None:
+    """`true:` is a boolean key in YAML 1.2; the copy named it "True" (Python's text),
+    which pointers and the generated code then carried."""
+    from generator.spec.reader import parse_bytes
+
+    data = parse_bytes(b"examples:\n  true: 1\n  false: 2\n  null: 3\n", "a.yaml")
+    assert data == {"examples": {"true": 1, "false": 2, "null": 3}}
 
 
 def _laughs(levels: int) -> str:
