@@ -11,27 +11,14 @@ group) gives none.
 from __future__ import annotations
 
 import functools
-import importlib
 import re
 import warnings
 from typing import Any
 
-from ..spec.regex import risky
+from ..spec.regex import SRE as _SRE
+from ..spec.regex import risky, unparse_class
 
 MAX_TEXT = 200  # longer samples are not used (a fixture stays readable)
-
-
-def _parser() -> Any:
-    """The standard library's regular expression parser (`re._parser` from 3.11)."""
-    for name in ("re._parser", "sre_parse"):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return None  # pragma: no cover
-
-
-_SRE = _parser()
 
 
 def _category(name: str) -> str | None:
@@ -50,7 +37,7 @@ def _char_in(items: list[tuple[Any, Any]]) -> str | None:
     sre = _SRE
     if items and items[0][0] is sre.NEGATE:
         # anything the class leaves out: try a few plain characters
-        pattern = _unparse_class(items[1:])
+        pattern = unparse_class(items[1:])
         if pattern is None:
             return None
         for c in "a0A_-. ~":
@@ -65,31 +52,6 @@ def _char_in(items: list[tuple[Any, Any]]) -> str | None:
         if op is sre.CATEGORY:
             return _category(str(av))
     return None
-
-
-def _unparse_class(items: list[tuple[Any, Any]]) -> str | None:
-    sre = _SRE
-    out = []
-    for op, av in items:
-        if op is sre.LITERAL:
-            out.append(re.escape(chr(av)))
-        elif op is sre.RANGE:
-            out.append(f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}")
-        elif op is sre.CATEGORY:
-            code = {
-                "CATEGORY_DIGIT": r"\d",
-                "CATEGORY_WORD": r"\w",
-                "CATEGORY_SPACE": r"\s",
-                "CATEGORY_NOT_DIGIT": r"\D",
-                "CATEGORY_NOT_WORD": r"\W",
-                "CATEGORY_NOT_SPACE": r"\S",
-            }.get(str(av))
-            if code is None:
-                return None
-            out.append(code)
-        else:
-            return None
-    return "[" + "".join(out) + "]" if out else None
 
 
 def _repeats() -> tuple[Any, ...]:

@@ -4,6 +4,8 @@ Python's `re` backtracks: on `^(a+)+$` a 40-character text that fails to match t
 longer than anyone waits, and nothing interrupts it. The generator runs patterns on the
 spec's examples and defaults (the validators) and on the texts it writes for fixtures. A
 pattern `risky` says may backtrack so is not run there; the IR says so where it stands.
+It also holds the standard library's parser of patterns (`SRE`) and writes a parsed class
+back as a pattern (`unparse_class`), for ir/patterns.py.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def _parser() -> Any:
     return None  # pragma: no cover
 
 
-_SRE = _parser()
+SRE = _parser()
 
 RISKY = (
     "pattern not run: it repeats a part that itself repeats or alternates, on which "
@@ -43,12 +45,12 @@ def risky(pattern: str) -> bool:
     exponential time. A repeat whose round ends in a character its inner repeat cannot
     take (`([a-z]+\\.)+`, an e-mail address's domain) cannot backtrack that way and is
     not risky. A pattern Python cannot read is never run, so is not risky either."""
-    if _SRE is None:
+    if SRE is None:
         return False
     try:
         with warnings.catch_warnings():  # "possible nested set" and the like
             warnings.simplefilter("ignore")
-            return _nests(_SRE.parse(pattern), 0)
+            return _nests(SRE.parse(pattern), 0)
     except (re.error, OverflowError, ValueError):
         return False
     except RecursionError:  # thousands of nested groups: not run either
@@ -62,7 +64,7 @@ _ONCE, _MANY, _UNBOUNDED = 0, 1, 2
 def _nests(parsed: Any, under: int) -> bool:
     """Whether the parsed expression, under repeats that repeat as `under` says, holds a
     shape `risky` names."""
-    sre = _SRE
+    sre = SRE
     repeats = tuple(getattr(sre, n) for n in ("MAX_REPEAT", "MIN_REPEAT"))
     items = list(parsed)
     for i, (op, av) in enumerate(items):
@@ -94,7 +96,7 @@ def _nests(parsed: Any, under: int) -> bool:
 def _separated(body: Any, following: list[Any]) -> bool:
     """Whether a repeat of `body` is followed by a literal character `body` cannot take
     (the repeat then ends in one place only)."""
-    sre = _SRE
+    sre = SRE
     if not following or following[0][0] is not sre.LITERAL:
         return False
     char = chr(following[0][1])
@@ -117,15 +119,23 @@ def _separated(body: Any, following: list[Any]) -> bool:
 def _class_takes(items: Any, char: str) -> bool:
     """Does the parsed class `[...]` (`items`) take `char`? Asked of a one-character text
     (no backtracking) by compiling the class back from its parts."""
-    sre = _SRE
-    negate = bool(items) and items[0][0] is sre.NEGATE
+    negate = bool(items) and items[0][0] is SRE.NEGATE
+    text = unparse_class(items[1:] if negate else items)
+    if text is None:
+        return True  # cannot tell: as if it could
+    return (re.fullmatch(text, char) is not None) != negate
+
+
+def unparse_class(items: list[tuple[Any, Any]]) -> str | None:
+    """A parsed class `[...]`'s items (without its negation) as a pattern again; None for
+    an item it cannot write back."""
     out = []
-    for op, av in items[1:] if negate else items:
-        if op is sre.LITERAL:
+    for op, av in items:
+        if op is SRE.LITERAL:
             out.append(re.escape(chr(av)))
-        elif op is sre.RANGE:
+        elif op is SRE.RANGE:
             out.append(f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}")
-        elif op is sre.CATEGORY:
+        elif op is SRE.CATEGORY:
             code = {
                 "CATEGORY_DIGIT": r"\d",
                 "CATEGORY_WORD": r"\w",
@@ -135,12 +145,11 @@ def _class_takes(items: Any, char: str) -> bool:
                 "CATEGORY_NOT_SPACE": r"\S",
             }.get(str(av))
             if code is None:
-                return True  # cannot tell: as if it could
+                return None
             out.append(code)
         else:
-            return True
-    taken = bool(out) and re.fullmatch("[" + "".join(out) + "]", char) is not None
-    return taken != negate
+            return None
+    return "[" + "".join(out) + "]" if out else None
 
 
 @functools.cache
