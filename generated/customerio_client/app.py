@@ -55,12 +55,12 @@ TRIGGER_BROADCAST_LIMITS = Limits(rate_requests=1, rate_per_seconds=10)
 
 
 def _create_collection_call(body: CreateCollectionRequest | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="createCollection",
         method="POST",
         path="/v1/collections",
-        body=payload,
+        body=_payload,
         body_one_of=(("data",), ("url",)),
     )
 
@@ -70,12 +70,12 @@ def _parse_create_collection(data: Any) -> Any:
 
 
 def _create_segment_call(body: CreateSegmentRequest | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="createSegment",
         method="POST",
         path="/v1/segments",
-        body=payload,
+        body=_payload,
     )
 
 
@@ -84,12 +84,12 @@ def _parse_create_segment(data: Any) -> Any:
 
 
 def _export_customers_call(body: ExportCustomersRequest | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="exportCustomers",
         method="POST",
         path="/v1/exports/customers",
-        body=payload,
+        body=_payload,
     )
 
 
@@ -275,7 +275,7 @@ def _search_customers_call(
     limit: int | Unset = UNSET,
     start: str | Unset = UNSET,
 ) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="searchCustomers",
         method="POST",
@@ -284,7 +284,7 @@ def _search_customers_call(
             "limit": limit,
             "start": start,
         },
-        body=payload,
+        body=_payload,
     )
 
 
@@ -295,12 +295,12 @@ def _parse_search_customers(data: Any) -> CustomerSearchPage | None:
 
 
 def _send_transactional_email_call(body: SendEmailRequest | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="sendTransactionalEmail",
         method="POST",
         path="/v1/send/email",
-        body=payload,
+        body=_payload,
     )
 
 
@@ -311,12 +311,12 @@ def _parse_send_transactional_email(data: Any) -> SendResponse | None:
 
 
 def _send_transactional_push_call(body: SendPushRequest | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="sendTransactionalPush",
         method="POST",
         path="/v1/send/push",
-        body=payload,
+        body=_payload,
     )
 
 
@@ -327,12 +327,12 @@ def _parse_send_transactional_push(data: Any) -> Any:
 def _send_transactional_sms_call(
     body: SendTransactionalSmsRequest | Mapping[str, Any],
 ) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="sendTransactionalSms",
         method="POST",
         path="/v1/send/sms",
-        body=payload,
+        body=_payload,
     )
 
 
@@ -343,7 +343,7 @@ def _parse_send_transactional_sms(data: Any) -> Any:
 def _trigger_broadcast_call(
     broadcast_id: int, body: BroadcastTrigger | Mapping[str, Any]
 ) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="triggerBroadcast",
         method="POST",
@@ -351,7 +351,7 @@ def _trigger_broadcast_call(
         path_params={
             "broadcast_id": broadcast_id,
         },
-        body=payload,
+        body=_payload,
         limits=TRIGGER_BROADCAST_LIMITS,
     )
 

@@ -53,12 +53,12 @@ BATCH_LIMITS = Limits(
 
 
 def _alias_call(body: Alias | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="pipelinesAlias",
         method="POST",
         path="/v1/alias",
-        body=payload,
+        body=_payload,
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "alias"},
@@ -70,16 +70,16 @@ def _parse_alias(data: Any) -> dict[str, Any] | None:
 
 
 def _batch_call(body: Batch | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     # a batch carries track calls too: semantic events are checked item by item
-    items = payload.get("batch") if isinstance(payload, dict) else None
-    for item in items if isinstance(items, list) else []:
-        check_track_call(item)
+    _items = _payload.get("batch") if isinstance(_payload, dict) else None
+    for _item in _items if isinstance(_items, list) else []:
+        check_track_call(_item)
     return Call(
         operation_id="pipelinesBatch",
         method="POST",
         path="/v1/batch",
-        body=payload,
+        body=_payload,
         limits=BATCH_LIMITS,
         message_id_field="messageId",
     )
@@ -90,12 +90,12 @@ def _parse_batch(data: Any) -> dict[str, Any] | None:
 
 
 def _group_call(body: Group | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="pipelinesGroup",
         method="POST",
         path="/v1/group",
-        body=payload,
+        body=_payload,
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "group"},
@@ -108,12 +108,12 @@ def _parse_group(data: Any) -> dict[str, Any] | None:
 
 
 def _identify_call(body: Identify | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="pipelinesIdentify",
         method="POST",
         path="/v1/identify",
-        body=payload,
+        body=_payload,
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "identify"},
@@ -126,12 +126,12 @@ def _parse_identify(data: Any) -> dict[str, Any] | None:
 
 
 def _page_call(body: Page | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="pipelinesPage",
         method="POST",
         path="/v1/page",
-        body=payload,
+        body=_payload,
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "page"},
@@ -144,12 +144,12 @@ def _parse_page(data: Any) -> dict[str, Any] | None:
 
 
 def _screen_call(body: Screen | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="pipelinesScreen",
         method="POST",
         path="/v1/screen",
-        body=payload,
+        body=_payload,
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "screen"},
@@ -162,18 +162,18 @@ def _parse_screen(data: Any) -> dict[str, Any] | None:
 
 
 def _track_call(body: Track | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
-    semantic = check_track_call(payload)
+    _payload = to_json(body)
+    _semantic = check_track_call(_payload)
     return Call(
         operation_id="pipelinesTrack",
         method="POST",
         path="/v1/track",
-        body=payload,
+        body=_payload,
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "track"},
         # a semantic event's own identity rule stands in for the call's
-        body_one_of=() if semantic else (("userId",), ("anonymousId",), ("groupId",)),
+        body_one_of=() if _semantic else (("userId",), ("anonymousId",), ("groupId",)),
     )
 
 
@@ -182,13 +182,13 @@ def _parse_track(data: Any) -> dict[str, Any] | None:
 
 
 def _track_action_event_call(body: TrackActionEventRequest) -> Call:
-    payload = to_json(body)
-    check_track_call(payload)
+    _payload = to_json(body)
+    check_track_call(_payload)
     return Call(
         operation_id="trackActionEvent",
         method="POST",
         path="/v1/track",
-        body=payload,
+        body=_payload,
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "track"},
@@ -200,13 +200,13 @@ def _parse_track_action_event(data: Any) -> dict[str, Any] | None:
 
 
 def _track_email_event_call(body: TrackEmailEventRequest) -> Call:
-    payload = to_json(body)
-    check_track_call(payload)
+    _payload = to_json(body)
+    check_track_call(_payload)
     return Call(
         operation_id="trackEmailEvent",
         method="POST",
         path="/v1/track",
-        body=payload,
+        body=_payload,
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "track"},
@@ -218,13 +218,13 @@ def _parse_track_email_event(data: Any) -> dict[str, Any] | None:
 
 
 def _track_mobile_app_event_call(body: TrackMobileAppEventRequest) -> Call:
-    payload = to_json(body)
-    check_track_call(payload)
+    _payload = to_json(body)
+    check_track_call(_payload)
     return Call(
         operation_id="trackMobileAppEvent",
         method="POST",
         path="/v1/track",
-        body=payload,
+        body=_payload,
         limits=LIMITS,
         message_id_field="messageId",
         body_defaults={"type": "track"},

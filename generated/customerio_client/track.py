@@ -55,7 +55,7 @@ def _add_customers_to_segment_call(
     *,
     id_type: AddCustomersToSegmentIdType | str | Unset = UNSET,
 ) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="addCustomersToSegment",
         method="POST",
@@ -66,7 +66,7 @@ def _add_customers_to_segment_call(
         query={
             "id_type": id_type,
         },
-        body=payload,
+        body=_payload,
     )
 
 
@@ -75,7 +75,7 @@ def _parse_add_customers_to_segment(data: Any) -> Any:
 
 
 def _add_device_call(identifier: str, body: DeviceRequest | Mapping[str, Any]) -> Call:
-    payload = to_json(with_unix_times(body, (("device", "last_used"),)))
+    _payload = to_json(with_unix_times(body, (("device", "last_used"),)))
     return Call(
         operation_id="addDevice",
         method="PUT",
@@ -83,7 +83,7 @@ def _add_device_call(identifier: str, body: DeviceRequest | Mapping[str, Any]) -
         path_params={
             "identifier": identifier,
         },
-        body=payload,
+        body=_payload,
     )
 
 
@@ -126,7 +126,7 @@ def _identify_customer_call(
     identifier: str, *, body: Person | Mapping[str, Any] | Unset = UNSET
 ) -> Call:
     # UNSET (no body given) sends a request with no body at all
-    payload = (
+    _payload = (
         UNSET
         if isinstance(body, Unset)
         else to_json(with_unix_times(body, (("created_at",),)))
@@ -138,7 +138,7 @@ def _identify_customer_call(
         path_params={
             "identifier": identifier,
         },
-        body=payload,
+        body=_payload,
     )
 
 
@@ -147,12 +147,12 @@ def _parse_identify_customer(data: Any) -> Any:
 
 
 def _merge_people_call(body: MergeRequest | Mapping[str, Any]) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="mergePeople",
         method="POST",
         path="/api/v1/merge_customers",
-        body=payload,
+        body=_payload,
     )
 
 
@@ -166,7 +166,7 @@ def _remove_customers_from_segment_call(
     *,
     id_type: RemoveCustomersFromSegmentIdType | str | Unset = UNSET,
 ) -> Call:
-    payload = to_json(body)
+    _payload = to_json(body)
     return Call(
         operation_id="removeCustomersFromSegment",
         method="POST",
@@ -177,7 +177,7 @@ def _remove_customers_from_segment_call(
         query={
             "id_type": id_type,
         },
-        body=payload,
+        body=_payload,
     )
 
 
@@ -201,12 +201,12 @@ def _parse_suppress_person(data: Any) -> Any:
 
 
 def _track_anonymous_event_call(body: AnonymousEvent | Mapping[str, Any]) -> Call:
-    payload = to_json(with_unix_times(body, (("timestamp",),)))
+    _payload = to_json(with_unix_times(body, (("timestamp",),)))
     return Call(
         operation_id="trackAnonymousEvent",
         method="POST",
         path="/api/v1/events",
-        body=payload,
+        body=_payload,
     )
 
 
@@ -215,7 +215,7 @@ def _parse_track_anonymous_event(data: Any) -> Any:
 
 
 def _track_batch_v2_call(body: BatchV2 | Mapping[str, Any]) -> Call:
-    payload = to_json(
+    _payload = to_json(
         with_unix_times(
             body, (("batch", None, "timestamp"), ("batch", None, "device", "last_used"))
         )
@@ -224,7 +224,7 @@ def _track_batch_v2_call(body: BatchV2 | Mapping[str, Any]) -> Call:
         operation_id="trackBatchV2",
         method="POST",
         path="/api/v2/batch",
-        body=payload,
+        body=_payload,
         limits=TRACK_BATCH_V2_LIMITS,
     )
 
@@ -240,7 +240,7 @@ def _parse_track_batch_v2(data: Any, status: int) -> Any:
 def _track_customer_event_call(
     identifier: str, body: Event | Mapping[str, Any]
 ) -> Call:
-    payload = to_json(with_unix_times(body, (("timestamp",),)))
+    _payload = to_json(with_unix_times(body, (("timestamp",),)))
     return Call(
         operation_id="trackCustomerEvent",
         method="POST",
@@ -248,7 +248,7 @@ def _track_customer_event_call(
         path_params={
             "identifier": identifier,
         },
-        body=payload,
+        body=_payload,
     )
 
 
@@ -257,12 +257,12 @@ def _parse_track_customer_event(data: Any) -> Any:
 
 
 def _track_entity_v2_call(body: EntityV2) -> Call:
-    payload = to_json(with_unix_times(body, (("timestamp",), ("device", "last_used"))))
+    _payload = to_json(with_unix_times(body, (("timestamp",), ("device", "last_used"))))
     return Call(
         operation_id="trackEntityV2",
         method="POST",
         path="/api/v2/entity",
-        body=payload,
+        body=_payload,
         limits=TRACK_ENTITY_V2_LIMITS,
         variant_defaults=(
             "type",

@@ -31,15 +31,9 @@ ARG_RESERVED = (
     "timeout",
     "extra_headers",
     "extra_query",
-    # what the operation's code names besides its arguments (_operation.j2): a parameter
-    # of the name shadowed it, and a query parameter `to_json` made sending the body call
-    # a str (TypeError), one named `payload` was sent the JSON body
-    "payload",
-    "semantic",
-    "items",
-    "item",
-    "call",
-    "cookie",
+    # the functions the operation's code calls (_operation.j2; its own variables start
+    # with `_`, which no parameter's name does): a query parameter `to_json` shadowed the
+    # one that writes the JSON body, and sending any body called a str (TypeError)
     "replace",
     "to_json",
     "to_form",

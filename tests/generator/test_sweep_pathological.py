@@ -305,21 +305,25 @@ def test_a_parameter_named_as_the_operation_code_names_something_is_renamed(
     tmp_path: Path,
 ) -> None:
     # a query parameter `to_json` shadowed the function that writes the body (sending
-    # any body called a str: TypeError), one named `payload` was sent the JSON body
+    # any body called a str: TypeError), one named `payload` was sent the JSON body. The
+    # code's own variables start with `_`, which no parameter's name does: `payload`,
+    # `items` and `call` keep their names and are sent their own values.
     from support.packages import imported
 
     data = _spec()
     data["paths"]["/things"]["post"]["parameters"] = [
         {"name": n, "in": "query", "schema": {"type": "string"}}
-        for n in ("to_json", "payload")
+        for n in ("to_json", "payload", "items", "call")
     ]
     code, err = _generate(tmp_path, data)
     assert code == 0, err
     with imported(tmp_path / "out"):
         from pk.things import _create_thing_call  # type: ignore[import-not-found]
 
-        call = _create_thing_call(body={"name": "a"}, to_json_2="t", payload_2="p")
-        assert call.query == {"to_json": "t", "payload": "p"}
+        call = _create_thing_call(
+            body={"name": "a"}, to_json_2="t", payload="p", items="i", call="c"
+        )
+        assert call.query == {"to_json": "t", "payload": "p", "items": "i", "call": "c"}
         assert call.body == {"name": "a"}
 
 
@@ -378,3 +382,33 @@ def test_unions_that_lead_back_to_each_other_exit_2(tmp_path: Path) -> None:
         )
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_method_with_a_query_key_sends_parameters_named_as_its_variables(
+    tmp_path: Path,
+) -> None:
+    """With an API key in the query, a method builds its call in variables of its own
+    before sending it: `call` and `cookie` parameters keep their names and values."""
+    from support.packages import imported
+
+    data = _spec()
+    data["components"]["securitySchemes"] = {
+        "key": {"type": "apiKey", "in": "query", "name": "api_key"}
+    }
+    data["security"] = [{"key": []}]
+    data["paths"]["/things"]["post"]["parameters"] = [
+        {"name": "call", "in": "query", "schema": {"type": "string"}},
+        {"name": "cookie", "in": "cookie", "schema": {"type": "string"}},
+    ]
+    code, err = _generate(tmp_path, data)
+    assert code == 0, err
+    with imported(tmp_path / "out"):
+        from pk import ThingsClient  # type: ignore[import-not-found]
+        from pk.testing import FakeThings  # type: ignore[import-not-found]
+
+        with FakeThings() as server:
+            client = ThingsClient("k-1", base_url=server.url)
+            client.create_thing(body={"name": "a"}, call="c", cookie="d")
+            [request] = server.requests
+    assert request.query == {"call": ["c"], "api_key": ["k-1"]}
+    assert request.headers["cookie"] == "cookie=d"
