@@ -640,10 +640,10 @@ class AppClient(BaseClient):
         consumed: each next page is asked for with `start` set to the previous one's
         `next` cursor, until a page has none (or gives one already followed)."""
         return iterate_pages(
-            lambda cursor: self.get_customer_messages(
+            lambda _cursor: self.get_customer_messages(
                 customer_id,
                 limit=limit,
-                start=cursor,
+                start=_cursor,
                 max_retries=max_retries,
                 timeout=timeout,
                 extra_headers=extra_headers,
@@ -784,9 +784,9 @@ class AppClient(BaseClient):
         each next page is asked for with `start` set to the previous one's `next`
         cursor, until a page has none (or gives one already followed)."""
         return iterate_pages(
-            lambda cursor: self.list_messages(
+            lambda _cursor: self.list_messages(
                 limit=limit,
-                start=cursor,
+                start=_cursor,
                 max_retries=max_retries,
                 timeout=timeout,
                 extra_headers=extra_headers,
@@ -865,10 +865,10 @@ class AppClient(BaseClient):
         each next page is asked for with `start` set to the previous one's `next`
         cursor, until a page has none (or gives one already followed)."""
         return iterate_pages(
-            lambda cursor: self.search_customers(
+            lambda _cursor: self.search_customers(
                 body,
                 limit=limit,
-                start=cursor,
+                start=_cursor,
                 max_retries=max_retries,
                 timeout=timeout,
                 extra_headers=extra_headers,
@@ -1267,10 +1267,10 @@ class AsyncAppClient(AsyncBaseClient):
         consumed: each next page is asked for with `start` set to the previous one's
         `next` cursor, until a page has none (or gives one already followed)."""
         return aiterate_pages(
-            lambda cursor: self.get_customer_messages(
+            lambda _cursor: self.get_customer_messages(
                 customer_id,
                 limit=limit,
-                start=cursor,
+                start=_cursor,
                 max_retries=max_retries,
                 timeout=timeout,
                 extra_headers=extra_headers,
@@ -1411,9 +1411,9 @@ class AsyncAppClient(AsyncBaseClient):
         each next page is asked for with `start` set to the previous one's `next`
         cursor, until a page has none (or gives one already followed)."""
         return aiterate_pages(
-            lambda cursor: self.list_messages(
+            lambda _cursor: self.list_messages(
                 limit=limit,
-                start=cursor,
+                start=_cursor,
                 max_retries=max_retries,
                 timeout=timeout,
                 extra_headers=extra_headers,
@@ -1492,10 +1492,10 @@ class AsyncAppClient(AsyncBaseClient):
         each next page is asked for with `start` set to the previous one's `next`
         cursor, until a page has none (or gives one already followed)."""
         return aiterate_pages(
-            lambda cursor: self.search_customers(
+            lambda _cursor: self.search_customers(
                 body,
                 limit=limit,
-                start=cursor,
+                start=_cursor,
                 max_retries=max_retries,
                 timeout=timeout,
                 extra_headers=extra_headers,

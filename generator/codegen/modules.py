@@ -280,11 +280,13 @@ def call_arguments(op: ir.Operation) -> list[str]:
 
 def pager_arguments(op: ir.Operation) -> list[str]:
     """The arguments an `iter_<method>` passes on to its method for each page: its own,
-    with the cursor parameter taking each page's cursor, and the per-call options."""
+    with the cursor parameter taking each page's cursor (the lambda's `_cursor`: no
+    parameter's name starts with `_`, so another one named `cursor` keeps its value),
+    and the per-call options."""
     assert op.pagination is not None
     cursor = op.pagination.cursor_param
     out = [
-        a if a != f"{cursor}={cursor}" else f"{cursor}=cursor"
+        a if a != f"{cursor}={cursor}" else f"{cursor}=_cursor"
         for a in call_arguments(op)
     ]
     return out + [

@@ -412,3 +412,27 @@ def test_a_method_with_a_query_key_sends_parameters_named_as_its_variables(
             [request] = server.requests
     assert request.query == {"call": ["c"], "api_key": ["k-1"]}
     assert request.headers["cookie"] == "cookie=d"
+
+
+def test_a_pager_passes_a_parameter_named_cursor_its_own_value() -> None:
+    """The pager's lambda took the page's cursor as `cursor`: an operation whose cursor
+    parameter is `start` and which has a parameter named `cursor` as well was sent each
+    page's cursor in both."""
+    from generator import ir
+    from generator.codegen.modules import pager_arguments
+    from generator.ir.model import Pagination
+
+    text = ir.Schema(kind=ir.PRIMITIVE, type="string")
+    params = tuple(
+        ir.Parameter(name, name, "query", text, False) for name in ("start", "cursor")
+    )
+    op = ir.Operation(
+        operation_id="list",
+        py_name="list_things",
+        method="GET",
+        path="/things",
+        surface="s",
+        parameters=params,
+        pagination=Pagination("start", "", "next", "things"),
+    )
+    assert pager_arguments(op)[:2] == ["start=_cursor", "cursor=cursor"]
