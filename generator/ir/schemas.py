@@ -307,6 +307,10 @@ class SchemaBuilder:
         if key in self.component_keys or key in self.names:
             out = self._model_link(tdoc, tptr, tnode, key)
         elif key in self.in_progress:
+            if isinstance(tnode, dict) and "$ref" in tnode:
+                # aliases alone that lead back here (across files) describe no schema:
+                # SpecError, as for aliases within one document
+                self.ws.deref(tdoc, tnode, tptr)
             # a recursive reference to a schema that is not a model: nothing better than Any
             out = Schema(kind=ANY, source=f"{tdoc.name}#{tptr}")
         else:

@@ -234,6 +234,27 @@ def test_a_ref_to_a_directory_is_a_broken_ref(tmp_path: Path, ref: str) -> None:
     assert err == [f"error: {where}: broken $ref {ref!r}: a directory"]
 
 
+@pytest.mark.parametrize("b_is", ["alias", "array"])
+def test_aliases_that_lead_back_across_files_exit_2_as_within_one(
+    tmp_path: Path, b_is: str
+) -> None:
+    """a.json's A is b.json's B, which is A: no schema at all. Within one document that
+    is exit 2; across two it was typed Any, with a warning naming no pointer. Through a
+    schema (B an array of A) the recursion is the schema's own, as before."""
+    (tmp_path / "a.json").write_text('{"A": {"$ref": "b.json#/B"}}')
+    b = {"alias": {"$ref": "a.json#/A"}, "array": {"items": {"$ref": "a.json#/A"}}}
+    if b_is == "array":
+        b["array"]["type"] = "array"
+    (tmp_path / "b.json").write_text(json.dumps({"B": b[b_is]}))
+    data = _spec()
+    data["components"]["schemas"]["Thing"]["properties"]["a"] = {"$ref": "a.json#/A"}
+    code, err = _generate(tmp_path, data)
+    if b_is == "alias":
+        assert (code, err) == (2, ["error: a.json#/A: circular $ref chain"])
+    else:
+        assert code == 0, err
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 @pytest.mark.parametrize("target", ["fifo", "zero"])
 def test_a_ref_to_a_device_or_a_pipe_is_a_broken_ref(
