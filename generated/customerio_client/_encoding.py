@@ -72,6 +72,14 @@ def _scalar(value: Any) -> str:
         return format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        # `format: binary` on a parameter: its text (str() wrote `b'...'` on the wire)
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(
+                "a parameter's bytes are sent as text: these are not UTF-8"
+            ) from None
     return str(value)
 
 

@@ -410,6 +410,11 @@ def test_query_params_in_their_styles(rt) -> None:
     assert encode_query(reserved) == "r=a/b,c?"
     # an object no style takes apart is JSON text, never a Python repr
     assert rt.encoding.encode_query({"i": [{"a": 1}]}) == "i=%7B%22a%22%3A1%7D"
+    # bytes (`format: binary`) are their text, never `b'...'`; bytes no text reads are
+    # refused, not sent garbled
+    assert encode_query({"f": b"a c\xc3\xa9"}) == "f=a%20c%C3%A9"
+    with pytest.raises(ValueError, match="not UTF-8"):
+        encode_query({"f": b"\xff"})
 
 
 def test_success_bodies_are_read_as_the_call_declares(rt, server, make_client) -> None:
